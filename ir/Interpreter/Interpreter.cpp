@@ -1,0 +1,282 @@
+//===- Interpreter.cpp - the CPU reference executor ------------------------===//
+
+#include "Interpreter.h"
+#include "Interpreter/Kernels.h"
+#include "SsmcOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <fmt/format.h>
+
+using namespace mlir;
+
+namespace ssmc::interp {
+
+HostTensor HostTensor::allocate(const shape::Shape &shape) {
+  auto storage = std::make_shared<std::vector<float>>(std::max<int64_t>(shape::numElements(shape), 1));
+  HostTensor t;
+  t.shape = shape;
+  t.data = storage->data();
+  t.owner = std::move(storage);
+  return t;
+}
+
+HostTensor HostTensor::borrow(const shape::Shape &shape, const float *data,
+                              std::shared_ptr<const void> owner) {
+  HostTensor t;
+  t.shape = shape;
+  t.data = const_cast<float *>(data); // views are only ever read
+  t.owner = std::move(owner);
+  return t;
+}
+
+namespace {
+
+shape::Shape shapeOf(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return shape::Shape(t.getShape().begin(), t.getShape().end());
+}
+
+std::string describeOp(Operation *op) {
+  std::string loc;
+  llvm::raw_string_ostream os(loc);
+  op->getLoc().print(os);
+  return fmt::format("'{}' at {}", op->getName().getStringRef().str(), os.str());
+}
+
+/// Executes one function body; values die after their last use.
+class Executor {
+public:
+  Executor(const TensorMap &weights) : weights_(weights) {}
+
+  rt::Expected<TensorMap> run(func::FuncOp f, const TensorMap &inputs, const RunOptions &options) {
+    for (BlockArgument arg : f.getArguments()) {
+      auto name = f.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr);
+      std::string n = name ? name.getValue().str() : fmt::format("#{}", arg.getArgNumber());
+      auto it = inputs.find(n);
+      if (it == inputs.end())
+        return rt::Status::error(fmt::format("missing input '{}' (shape {})", n,
+                                             shape::str(shapeOf(arg))));
+      if (it->second.shape != shapeOf(arg))
+        return rt::Status::error(fmt::format("input '{}' is {}, the compiled model expects {}", n,
+                                             shape::str(it->second.shape),
+                                             shape::str(shapeOf(arg))));
+      bind(arg, it->second);
+    }
+    Block &body = f.getBody().front();
+    size_t total = body.getOperations().size(), done = 0;
+    for (Operation &op : body) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op))
+        return collect(f, ret);
+      if (rt::Status s = execute(&op); !s.ok())
+        return s;
+      release(&op);
+      if (options.progress)
+        options.progress(++done, total);
+    }
+    return rt::Status::error("the model's function has no return");
+  }
+
+private:
+  void bind(Value v, HostTensor t) {
+    size_t uses = std::distance(v.use_begin(), v.use_end());
+    values_[v] = {std::move(t), uses};
+  }
+
+  const HostTensor &get(Value v) { return values_.find(v)->second.tensor; }
+  const float *ptr(Value v) { return v ? get(v).data : nullptr; }
+
+  /// Drops operands whose last use this op was.
+  void release(Operation *op) {
+    for (Value v : op->getOperands()) {
+      auto it = values_.find(v);
+      if (it != values_.end() && --it->second.usesLeft == 0)
+        values_.erase(it);
+    }
+  }
+
+  rt::Expected<TensorMap> collect(func::FuncOp f, func::ReturnOp ret) {
+    TensorMap out;
+    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      auto name = f.getResultAttrOfType<StringAttr>(i, kNameAttr);
+      out[name ? name.getValue().str() : fmt::format("#{}", i)] = get(v);
+    }
+    return out;
+  }
+
+  HostTensor result(Operation *op, unsigned i = 0) {
+    HostTensor t = HostTensor::allocate(shapeOf(op->getResult(i)));
+    bind(op->getResult(i), t);
+    return t;
+  }
+
+  rt::Status execute(Operation *op);
+
+  struct Slot {
+    HostTensor tensor;
+    size_t usesLeft;
+  };
+  const TensorMap &weights_;
+  llvm::DenseMap<Value, Slot> values_;
+};
+
+rt::Status Executor::execute(Operation *op) {
+  return llvm::TypeSwitch<Operation *, rt::Status>(op)
+      .Case<WeightOp>([&](WeightOp w) {
+        auto it = weights_.find(w.getName().str());
+        if (it == weights_.end())
+          return rt::Status::error(fmt::format("missing weight '{}' ({})", w.getName().str(),
+                                               shape::str(shapeOf(w))));
+        if (it->second.shape != shapeOf(w))
+          return rt::Status::error(fmt::format("weight '{}' is {}, expected {}",
+                                               w.getName().str(), shape::str(it->second.shape),
+                                               shape::str(shapeOf(w))));
+        bind(w.getResult(), it->second);
+        return rt::Status::success();
+      })
+      .Case<LinearOp>([&](LinearOp o) {
+        shape::Shape w = shapeOf(o.getWeight());
+        HostTensor y = result(o);
+        linear(ptr(o.getInput()), get(o.getInput()).numElements() / w[1], w[1],
+               ptr(o.getWeight()), ptr(o.getBias()), w[0], y.data);
+        return rt::Status::success();
+      })
+      .Case<Conv2dOp>([&](Conv2dOp o) {
+        shape::Shape x = shapeOf(o.getInput()), w = shapeOf(o.getWeight());
+        HostTensor y = result(o);
+        conv2dNCHW(ptr(o.getInput()), x[0], x[1], x[2], x[3], ptr(o.getWeight()),
+                   ptr(o.getBias()), w[0], w[2], w[3], o.getStride()[0], o.getStride()[1],
+                   o.getPadding()[0], o.getPadding()[1], o.getGroups(), y.data);
+        return rt::Status::success();
+      })
+      .Case<DepthwiseConv2dOp>([&](DepthwiseConv2dOp o) {
+        shape::Shape x = shapeOf(o.getInput()), w = shapeOf(o.getWeight());
+        HostTensor y = result(o);
+        depthwiseConv2dNHWC(ptr(o.getInput()), x[0], x[1], x[2], x[3], ptr(o.getWeight()),
+                            ptr(o.getBias()), w[2], w[3], y.data);
+        return rt::Status::success();
+      })
+      .Case<CausalConv1dOp>([&](CausalConv1dOp o) {
+        shape::Shape x = shapeOf(o.getInput()), w = shapeOf(o.getWeight());
+        HostTensor y = result(o);
+        causalConv1d(ptr(o.getInput()), x[0], x[1], x[2], ptr(o.getWeight()), w[2],
+                     ptr(o.getBias()), o.getReverse(), y.data);
+        return rt::Status::success();
+      })
+      .Case<LayerNormOp>([&](LayerNormOp o) {
+        shape::Shape x = shapeOf(o.getInput());
+        HostTensor y = result(o);
+        layerNorm(ptr(o.getInput()), shape::numElements(x) / x.back(), x.back(),
+                  ptr(o.getWeight()), ptr(o.getBias()), o.getEps().convertToDouble(), y.data);
+        return rt::Status::success();
+      })
+      .Case<RmsNormOp>([&](RmsNormOp o) {
+        shape::Shape x = shapeOf(o.getInput());
+        HostTensor y = result(o);
+        rmsNorm(ptr(o.getInput()), shape::numElements(x) / x.back(), x.back(), ptr(o.getWeight()),
+                o.getEps().convertToDouble(), y.data);
+        return rt::Status::success();
+      })
+      .Case<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp>([&](auto o) {
+        using OpT = decltype(o);
+        UnaryKind kind = std::is_same_v<OpT, GeluOp>       ? UnaryKind::Gelu
+                         : std::is_same_v<OpT, SiluOp>     ? UnaryKind::Silu
+                         : std::is_same_v<OpT, SoftplusOp> ? UnaryKind::Softplus
+                         : std::is_same_v<OpT, ExpOp>      ? UnaryKind::Exp
+                                                           : UnaryKind::Neg;
+        HostTensor y = result(o);
+        unary(kind, ptr(o.getInput()), y.numElements(), y.data);
+        return rt::Status::success();
+      })
+      .Case<ScaleOp>([&](ScaleOp o) {
+        HostTensor y = result(o);
+        const float *x = ptr(o.getInput());
+        const float c = static_cast<float>(o.getFactor().convertToDouble());
+        for (int64_t i = 0, n = y.numElements(); i < n; ++i)
+          y.data[i] = x[i] * c;
+        return rt::Status::success();
+      })
+      .Case<AddOp, MulOp>([&](auto o) {
+        BinaryKind kind = std::is_same_v<decltype(o), AddOp> ? BinaryKind::Add : BinaryKind::Mul;
+        shape::Shape a = shapeOf(o.getLhs()), b = shapeOf(o.getRhs());
+        HostTensor y = result(o);
+        binary(kind, ptr(o.getLhs()), a, ptr(o.getRhs()), b, y.data, y.shape);
+        return rt::Status::success();
+      })
+      .Case<SplitOp>([&](SplitOp o) {
+        shape::Shape x = shapeOf(o.getInput());
+        int64_t start = 0;
+        for (unsigned i = 0; i < o.getNumResults(); ++i) {
+          HostTensor y = result(o, i);
+          int64_t size = y.shape[o.getAxis()];
+          sliceAxis(ptr(o.getInput()), x, o.getAxis(), start, size, y.data);
+          start += size;
+        }
+        return rt::Status::success();
+      })
+      .Case<SliceOp>([&](SliceOp o) {
+        HostTensor y = result(o);
+        sliceAxis(ptr(o.getInput()), shapeOf(o.getInput()), o.getAxis(), o.getStart(),
+                  y.shape[o.getAxis()], y.data);
+        return rt::Status::success();
+      })
+      .Case<ConcatOp>([&](ConcatOp o) {
+        std::vector<const float *> ins;
+        std::vector<std::vector<int64_t>> shapes;
+        for (Value v : o.getInputs()) {
+          ins.push_back(ptr(v));
+          shapes.push_back(shapeOf(v));
+        }
+        HostTensor y = result(o);
+        concatAxis(ins, shapes, o.getAxis(), y.data);
+        return rt::Status::success();
+      })
+      .Case<PermuteOp>([&](PermuteOp o) {
+        HostTensor y = result(o);
+        permute(ptr(o.getInput()), shapeOf(o.getInput()), o.getPerm(), y.data);
+        return rt::Status::success();
+      })
+      .Case<ReshapeOp>([&](ReshapeOp o) {
+        // Same bytes, another shape: share the buffer.
+        const HostTensor &x = get(o.getInput());
+        bind(o.getResult(), HostTensor::borrow(shapeOf(o), x.data, x.owner));
+        return rt::Status::success();
+      })
+      .Case<FlipOp>([&](FlipOp o) {
+        HostTensor y = result(o);
+        flipAxis(ptr(o.getInput()), y.shape, o.getAxis(), y.data);
+        return rt::Status::success();
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp o) {
+        HostTensor y = result(o);
+        reduceMean(ptr(o.getInput()), shapeOf(o.getInput()), o.getDims(), y.data);
+        return rt::Status::success();
+      })
+      .Case<SelectiveScanOp>([&](SelectiveScanOp o) {
+        shape::Shape u = shapeOf(o.getU()), a = shapeOf(o.getA());
+        HostTensor out = result(o, 0), last = result(o, 1);
+        selectiveScan(ptr(o.getU()), ptr(o.getDelta()), ptr(o.getA()), ptr(o.getB()),
+                      ptr(o.getC()), ptr(o.getD()), ptr(o.getZ()), ptr(o.getDeltaBias()), u[0],
+                      u[1], u[2], a[1], o.getDeltaSoftplus(), o.getReverse(), out.data,
+                      last.data);
+        return rt::Status::success();
+      })
+      .Default([&](Operation *other) {
+        return rt::Status::error(fmt::format("the reference executor cannot run {}",
+                                             describeOp(other)));
+      });
+}
+} // namespace
+
+rt::Expected<TensorMap> run(ModuleOp module, const TensorMap &inputs, const TensorMap &weights,
+                            const RunOptions &options) {
+  func::FuncOp entry = getEntryFunction(module);
+  if (!entry)
+    return rt::Status::error("the module has no entry function (@main)");
+  Executor executor(weights);
+  return executor.run(entry, inputs, options);
+}
+
+} // namespace ssmc::interp

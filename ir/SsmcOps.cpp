@@ -1,0 +1,259 @@
+//===- SsmcOps.cpp - dialect registration and op verifiers ----------------===//
+//
+// The verifiers only translate between MLIR types and ShapeRules: the rules
+// themselves live in ShapeRules.cpp, shared with the DSL.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SsmcOps.h"
+#include "ShapeRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace ssmc;
+
+#include "SsmcOpsDialect.cpp.inc"
+
+void SsmcDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "SsmcOps.cpp.inc"
+      >();
+}
+
+#define GET_OP_CLASSES
+#include "SsmcOps.cpp.inc"
+
+func::FuncOp ssmc::getEntryFunction(ModuleOp module) {
+  func::FuncOp only;
+  int count = 0;
+  for (auto f : module.getOps<func::FuncOp>()) {
+    if (f.getName() == "main")
+      return f;
+    only = f;
+    ++count;
+  }
+  return count == 1 ? only : func::FuncOp();
+}
+
+namespace {
+shape::Shape shapeOf(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return shape::Shape(t.getShape().begin(), t.getShape().end());
+}
+
+/// The shape of an optional operand, nullopt when it is absent.
+std::optional<shape::Shape> optShapeOf(Value v) {
+  if (!v)
+    return std::nullopt;
+  return shapeOf(v);
+}
+
+shape::Shape toShape(ArrayRef<int64_t> a) { return shape::Shape(a.begin(), a.end()); }
+
+/// Checks that every shape is static and the element types agree.
+LogicalResult checkStaticAndTyped(Operation *op) {
+  Type elem;
+  SmallVector<Value> values(op->getOperands());
+  llvm::append_range(values, op->getResults());
+  for (Value v : values) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (!t.hasStaticShape())
+      return op->emitOpError() << "needs static shapes, got " << t;
+    if (!elem)
+      elem = t.getElementType();
+    else if (elem != t.getElementType())
+      return op->emitOpError() << "mixes element types " << elem << " and "
+                               << t.getElementType();
+  }
+  return success();
+}
+
+/// Verifies the single result against the inferred shape.
+template <class InferredT>
+LogicalResult expectResult(Operation *op, const InferredT &inferred, Value result) {
+  if (!inferred.ok())
+    return op->emitOpError() << inferred.error;
+  shape::Shape got = shapeOf(result);
+  if (got != inferred.value)
+    return op->emitOpError() << "result is " << shape::str(got) << ", expected "
+                             << shape::str(inferred.value);
+  return success();
+}
+} // namespace
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty parameter name";
+  return checkStaticAndTyped(*this);
+}
+
+LogicalResult LinearOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this,
+                      shape::linear(shapeOf(getInput()), shapeOf(getWeight()),
+                                    optShapeOf(getBias())),
+                      getResult());
+}
+
+LogicalResult Conv2dOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this,
+                      shape::conv2d(shapeOf(getInput()), shapeOf(getWeight()),
+                                    optShapeOf(getBias()), toShape(getStride()),
+                                    toShape(getPadding()), getGroups()),
+                      getResult());
+}
+
+LogicalResult DepthwiseConv2dOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this,
+                      shape::depthwiseConv2d(shapeOf(getInput()), shapeOf(getWeight()),
+                                             optShapeOf(getBias())),
+                      getResult());
+}
+
+LogicalResult CausalConv1dOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this,
+                      shape::causalConv1d(shapeOf(getInput()), shapeOf(getWeight()),
+                                          optShapeOf(getBias())),
+                      getResult());
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  if (getEps().convertToDouble() <= 0)
+    return emitOpError() << "eps must be positive";
+  return expectResult(*this,
+                      shape::layerNorm(shapeOf(getInput()), shapeOf(getWeight()),
+                                       optShapeOf(getBias())),
+                      getResult());
+}
+
+LogicalResult RmsNormOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  if (getEps().convertToDouble() <= 0)
+    return emitOpError() << "eps must be positive";
+  return expectResult(*this,
+                      shape::layerNorm(shapeOf(getInput()), shapeOf(getWeight()), std::nullopt),
+                      getResult());
+}
+
+LogicalResult AddOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this, shape::broadcast(shapeOf(getLhs()), shapeOf(getRhs())), getResult());
+}
+
+LogicalResult MulOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this, shape::broadcast(shapeOf(getLhs()), shapeOf(getRhs())), getResult());
+}
+
+LogicalResult SplitOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  if (getResults().empty())
+    return emitOpError() << "needs at least one result";
+  shape::Shape in = shapeOf(getInput());
+  auto axis = shape::normalizeAxis(getAxis(), in.size());
+  if (!axis || getAxis() < 0)
+    return emitOpError() << "axis " << getAxis() << " is not an axis of input "
+                         << shape::str(in);
+  shape::Shape sizes;
+  for (Value r : getResults()) {
+    shape::Shape rs = shapeOf(r);
+    if (rs.size() != in.size())
+      return emitOpError() << "result " << shape::str(rs) << " has another rank than input "
+                           << shape::str(in);
+    sizes.push_back(rs[*axis]);
+  }
+  auto parts = shape::split(in, *axis, sizes);
+  if (!parts.ok())
+    return emitOpError() << parts.error;
+  for (auto [i, r] : llvm::enumerate(getResults()))
+    if (shapeOf(r) != parts.value[i])
+      return emitOpError() << "result #" << i << " is " << shape::str(shapeOf(r))
+                           << ", expected " << shape::str(parts.value[i]);
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  shape::Shape in = shapeOf(getInput()), out = shapeOf(getResult());
+  if (getAxis() < 0 || getAxis() >= static_cast<int64_t>(in.size()) || out.size() != in.size())
+    return emitOpError() << "axis " << getAxis() << " is not an axis of input "
+                         << shape::str(in) << " and result " << shape::str(out);
+  return expectResult(*this, shape::slice(in, getAxis(), getStart(), out[getAxis()]),
+                      getResult());
+}
+
+LogicalResult ConcatOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  std::vector<shape::Shape> ins;
+  for (Value v : getInputs())
+    ins.push_back(shapeOf(v));
+  if (getAxis() < 0)
+    return emitOpError() << "axis must be non-negative, got " << getAxis();
+  return expectResult(*this, shape::concat(ins, getAxis()), getResult());
+}
+
+LogicalResult PermuteOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this, shape::permute(shapeOf(getInput()), toShape(getPerm())),
+                      getResult());
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this, shape::reshape(shapeOf(getInput()), shapeOf(getResult())),
+                      getResult());
+}
+
+LogicalResult FlipOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  if (getAxis() < 0)
+    return emitOpError() << "axis must be non-negative, got " << getAxis();
+  return expectResult(*this, shape::flip(shapeOf(getInput()), getAxis()), getResult());
+}
+
+LogicalResult ReduceMeanOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  return expectResult(*this,
+                      shape::reduceMean(shapeOf(getInput()), toShape(getDims()), getKeepdim()),
+                      getResult());
+}
+
+LogicalResult SelectiveScanOp::verify() {
+  if (failed(checkStaticAndTyped(*this)))
+    return failure();
+  shape::ScanOperands s{shapeOf(getU()), shapeOf(getDelta()), shapeOf(getA()),
+                        shapeOf(getB()), shapeOf(getC()),     optShapeOf(getD()),
+                        optShapeOf(getZ()), optShapeOf(getDeltaBias())};
+  auto inferred = shape::selectiveScan(s);
+  if (!inferred.ok())
+    return emitOpError() << inferred.error;
+  if (shapeOf(getOut()) != inferred.value.out)
+    return emitOpError() << "result 'out' is " << shape::str(shapeOf(getOut())) << ", expected "
+                         << shape::str(inferred.value.out);
+  if (shapeOf(getLastState()) != inferred.value.lastState)
+    return emitOpError() << "result 'last_state' is " << shape::str(shapeOf(getLastState()))
+                         << ", expected " << shape::str(inferred.value.lastState);
+  return success();
+}

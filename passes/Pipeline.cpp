@@ -1,0 +1,31 @@
+//===- Pipeline.cpp - the order of ssmc's passes --------------------------===//
+
+#include "Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace ssmc {
+
+std::vector<PipelineStage> ssmcPipelineStages() {
+  return {
+      {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
+      {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},
+      {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
+  };
+}
+
+void buildSsmcPipeline(OpPassManager &pm) {
+  for (const PipelineStage &stage : ssmcPipelineStages())
+    stage.add(pm);
+}
+
+void registerSsmcPipelines() {
+  PassPipelineRegistration<>("ssmc-default-pipeline",
+                             "The pipeline `ssmc compile` runs, all stages in order",
+                             buildSsmcPipeline);
+}
+
+} // namespace ssmc

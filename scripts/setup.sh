@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything ssmc needs to build and test (Debian 12). Safe to run twice:
+# it installs only what is missing.
+set -euo pipefail
+
+packages=(cmake ninja-build ccache g++ python3
+          llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+          libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -x /usr/local/cuda/bin/nvcc ]; then
+  echo "setup: note: no CUDA toolkit at /usr/local/cuda (only needed for GPU code generation)"
+fi

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Runs one golden case through the `ssmc` CLI, as a user would, and compares.
+
+The case file holds the inputs, the weights, the expected outputs, the
+reference constructor's configuration and the tolerance. We pass the
+configuration as --set values, run `ssmc run KIND --device cpu`, and compare
+every output (and every act.* activation) with max|got - ref| / max|ref|
+against the file's `tolerance_strict` (or `tolerance` with --loose).
+
+Exit status: 0 pass, 1 fail, 77 skipped (golden file absent).
+"""
+import argparse
+import array
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def golden_dirs():
+    if os.environ.get("SSMC_GOLDEN_DIR"):
+        yield os.environ["SSMC_GOLDEN_DIR"]
+    yield os.path.join(REPO, "..", "shared", "golden")
+    yield os.path.join(HERE, "data")
+
+
+def find_case(case):
+    for d in golden_dirs():
+        path = os.path.join(d, case + ".safetensors")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def read_safetensors(path):
+    """Header and a reader of float32 tensors; independent of ssmc's reader."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + n])
+    meta = header.pop("__metadata__", {})
+    base = 8 + n
+
+    def tensor(name):
+        info = header[name]
+        assert info["dtype"] == "F32", f"{name}: dtype {info['dtype']}"
+        begin, end = info["data_offsets"]
+        values = array.array("f")
+        values.frombytes(blob[base + begin : base + end])
+        if sys.byteorder != "little":
+            values.byteswap()
+        return info["shape"], values
+
+    return header, meta, tensor
+
+
+def set_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, list):
+        return ",".join(str(x) for x in v)
+    return str(v)
+
+
+def rel_error(got, ref):
+    scale = max((abs(x) for x in ref), default=0.0)
+    worst = max((abs(a - b) for a, b in zip(got, ref)), default=0.0)
+    return worst / scale if scale > 0 else worst
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ssmc", required=True)
+    ap.add_argument("--case", required=True)
+    ap.add_argument("--loose", action="store_true", help="use `tolerance`, not `tolerance_strict`")
+    ap.add_argument("--stop-after", help="run the IR after this pipeline stage")
+    args = ap.parse_args()
+
+    path = find_case(args.case)
+    if path is None:
+        print(f"SKIP golden.{args.case}: {args.case}.safetensors not found in "
+              f"$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data")
+        return SKIP
+    header, meta, tensor = read_safetensors(path)
+    kind = meta["kind"]
+    config = json.loads(meta["config"])
+    inputs = meta["inputs"].split(",")
+    outputs = meta["outputs"].split(",")
+    acts = [k for k in header if k.startswith("act.")]
+    tol = float(meta["tolerance" if args.loose else "tolerance_strict"])
+
+    cmd = [args.ssmc, "run", kind, "--device", "cpu", "--quiet",
+           "--weights", path, "--inputs", path]
+    for key, value in config.items():
+        cmd += ["--set", f"{key}={set_value(value)}"]
+    # A first Vim block has no residual input: the file simply lacks it.
+    if kind == "vim_block":
+        cmd += ["--set", f"has_residual={'true' if 'residual' in inputs else 'false'}"]
+    if acts:
+        cmd.append("--save-activations")
+    if args.stop_after:
+        cmd += ["--stop-after", args.stop_after]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = os.path.join(tmp, "out.safetensors")
+        cmd += ["--output", out_path]
+        print("$ " + " ".join(cmd))
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stdout + proc.stderr)
+            print(f"FAIL golden.{args.case}: ssmc exited with {proc.returncode}")
+            return 1
+        got_header, _, got_tensor = read_safetensors(out_path)
+        failed = 0
+        for name in outputs + acts:
+            if name not in got_header:
+                print(f"  {name}: MISSING from ssmc's output")
+                failed += 1
+                continue
+            ref_shape, ref = tensor(name)
+            got_shape, got = got_tensor(name)
+            if list(got_shape) != list(ref_shape):
+                print(f"  {name}: shape {got_shape}, expected {ref_shape}")
+                failed += 1
+                continue
+            err = rel_error(got, ref)
+            ok = err <= tol
+            failed += not ok
+            print(f"  {name:28s} {str(ref_shape):22s} rel err {err:.3e}  "
+                  f"(tolerance {tol:g}) {'ok' if ok else 'FAIL'}")
+    print(f"{'PASS' if failed == 0 else 'FAIL'} golden.{args.case}")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Writes a small safetensors file for CLI tests.
+
+usage: make_tensors.py OUT NAME=D,D,... [NAME=D,...]   (float32, value 0.5)
+       make_tensors.py OUT --corrupt                   (a header that lies)
+"""
+import json
+import struct
+import sys
+
+out, specs = sys.argv[1], sys.argv[2:]
+if specs == ["--corrupt"]:
+    header = json.dumps({"input": {"dtype": "F32", "shape": [4], "data_offsets": [0, 64]}}).encode()
+    header += b" " * (-len(header) % 8)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    sys.exit(0)
+header, data = {}, b""
+for spec in specs:
+    name, dims = spec.split("=")
+    shape = [int(d) for d in dims.split(",")]
+    count = 1
+    for d in shape:
+        count *= d
+    header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + 4 * count]}
+    data += struct.pack("<%df" % count, *([0.5] * count))
+blob = json.dumps(header).encode()
+blob += b" " * (-len(blob) % 8)
+with open(out, "wb") as f:
+    f.write(struct.pack("<Q", len(blob)) + blob + data)

@@ -1,0 +1,190 @@
+//===- Args.cpp - command-line parsing for `ssmc` -------------------------===//
+
+#include "Args.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+namespace ssmc::cli {
+
+std::string usage() {
+  return R"(usage:
+  ssmc list                                   registered models and families
+  ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
+               [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
+               [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
+               [--summary[=json]]
+  ssmc run     MODEL [--set k=v]... [--weights W.safetensors] [--inputs I.safetensors]
+               [--image IMG.ppm] [--output O.safetensors] [--save-activations]
+               [--device cpu|cuda|auto] [--dtype f32] [--seed N] [--batch N]
+               [--stop-after STAGE] [--quiet]
+  ssmc tune    MODEL|ARTIFACT [--budget SECONDS] [--db PATH]
+  ssmc bench   MODEL|ARTIFACT [--batch N] [--iters N]
+MODEL is a registered variant (mambaout_femto, ...) or a family configured with
+--set (gated_cnn_block, mambaout, ...); `ssmc list` shows them and their keys.
+)";
+}
+
+namespace {
+std::optional<int64_t> toInt(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+std::optional<std::vector<int64_t>> toDims(std::string_view s) {
+  std::vector<int64_t> dims;
+  while (true) {
+    size_t comma = s.find(',');
+    auto v = toInt(s.substr(0, comma));
+    if (!v || *v <= 0)
+      return std::nullopt;
+    dims.push_back(*v);
+    if (comma == std::string_view::npos)
+      return dims;
+    s.remove_prefix(comma + 1);
+  }
+}
+} // namespace
+
+rt::Expected<Options> parseArgs(int argc, char **argv) {
+  Options o;
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.empty())
+    return rt::Status::error("no command given\n" + usage());
+  o.command = args[0];
+  static const std::vector<std::string> commands{"list", "compile", "run", "tune", "bench"};
+  if (std::find(commands.begin(), commands.end(), o.command) == commands.end())
+    return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run, "
+                                         "tune, bench",
+                                         o.command));
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i], value;
+    bool hasInlineValue = false;
+    if (arg.rfind("--", 0) == 0)
+      if (size_t eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        hasInlineValue = true;
+      }
+    auto next = [&]() -> std::optional<std::string> {
+      if (hasInlineValue)
+        return value;
+      if (i + 1 >= args.size())
+        return std::nullopt;
+      return args[++i];
+    };
+    auto need = [&](const char *what) -> rt::Expected<std::string> {
+      auto v = next();
+      if (!v)
+        return rt::Status::error(fmt::format("{} needs {}", arg, what));
+      return *v;
+    };
+#define SSMC_VALUE(var, what)                                                                     \
+  {                                                                                                \
+    auto v = need(what);                                                                           \
+    if (!v)                                                                                        \
+      return v.status();                                                                           \
+    var = *v;                                                                                      \
+  }
+    if (arg.rfind("-", 0) == 0)
+      o.given.push_back(arg);
+    if (arg == "--set") {
+      std::string kv;
+      SSMC_VALUE(kv, "KEY=VALUE");
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return rt::Status::error(fmt::format("--set needs KEY=VALUE, got '{}'", kv));
+      o.sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (arg == "--dtype") {
+      SSMC_VALUE(o.dtype, "f32, bf16 or f16");
+      if (o.dtype != "f32" && o.dtype != "bf16" && o.dtype != "f16")
+        return rt::Status::error(fmt::format("--dtype must be f32, bf16 or f16, got '{}'",
+                                             o.dtype));
+    } else if (arg == "--batch") {
+      std::string v;
+      SSMC_VALUE(v, "a positive integer");
+      auto n = toInt(v);
+      if (!n || *n < 1)
+        return rt::Status::error(fmt::format("--batch needs a positive integer, got '{}'", v));
+      o.batch = *n;
+    } else if (arg == "--input-shape") {
+      std::string v;
+      SSMC_VALUE(v, "[NAME=]D,D,...");
+      std::string name = "input";
+      if (size_t eq = v.find('='); eq != std::string::npos) {
+        name = v.substr(0, eq);
+        v = v.substr(eq + 1);
+      }
+      auto dims = toDims(v);
+      if (!dims)
+        return rt::Status::error(fmt::format("--input-shape needs positive comma-separated "
+                                             "dimensions like 1,3,224,224, got '{}'",
+                                             v));
+      o.inputShapes.emplace_back(name, *dims);
+    } else if (arg == "-o" || arg == "--output-dir") {
+      SSMC_VALUE(o.outputDir, "a directory");
+    } else if (arg == "--dump-ir") {
+      SSMC_VALUE(o.dumpIrDir, "a directory");
+    } else if (arg == "--print-ir-after-all") {
+      o.printIrAfterAll = true;
+    } else if (arg == "--mlir-print-op-generic") {
+      o.printOpGeneric = true;
+    } else if (arg == "--arch") {
+      SSMC_VALUE(o.arch, "an architecture like sm_90");
+    } else if (arg == "--summary") {
+      o.summary = hasInlineValue ? value : "text";
+      if (o.summary != "text" && o.summary != "json")
+        return rt::Status::error(fmt::format("--summary takes no value or =json, got '{}'", value));
+    } else if (arg == "--weights") {
+      SSMC_VALUE(o.weights, "a .safetensors file");
+    } else if (arg == "--inputs") {
+      SSMC_VALUE(o.inputs, "a .safetensors file");
+    } else if (arg == "--image") {
+      SSMC_VALUE(o.image, "a binary PPM (P6) image");
+    } else if (arg == "--output") {
+      SSMC_VALUE(o.output, "a .safetensors file to write");
+    } else if (arg == "--device") {
+      SSMC_VALUE(o.device, "cpu, cuda or auto");
+      if (o.device != "cpu" && o.device != "cuda" && o.device != "auto")
+        return rt::Status::error(fmt::format("--device must be cpu, cuda or auto, got '{}'",
+                                             o.device));
+    } else if (arg == "--seed") {
+      std::string v;
+      SSMC_VALUE(v, "a non-negative integer");
+      auto n = toInt(v);
+      if (!n || *n < 0)
+        return rt::Status::error(fmt::format("--seed needs a non-negative integer, got '{}'", v));
+      o.seed = static_cast<uint64_t>(*n);
+    } else if (arg == "--save-activations") {
+      o.saveActivations = true;
+    } else if (arg == "--stop-after") {
+      SSMC_VALUE(o.stopAfter, "a pipeline stage name");
+    } else if (arg == "--quiet" || arg == "-q") {
+      o.quiet = true;
+    } else if (arg == "--help" || arg == "-h") {
+      return rt::Status::error(usage());
+    } else if (arg.rfind("-", 0) == 0) {
+      return rt::Status::error(fmt::format("unknown option '{}' for `ssmc {}` (see `ssmc "
+                                           "--help`)",
+                                           arg, o.command));
+    } else if (o.model.empty()) {
+      o.model = arg;
+    } else {
+      return rt::Status::error(fmt::format("unexpected argument '{}': `ssmc {}` takes one model",
+                                           arg, o.command));
+    }
+#undef SSMC_VALUE
+  }
+  if (o.command != "list" && o.model.empty())
+    return rt::Status::error(fmt::format("`ssmc {}` needs a model name (see `ssmc list`)",
+                                         o.command));
+  return o;
+}
+
+} // namespace ssmc::cli

@@ -1,0 +1,45 @@
+//===- Args.h - command-line parsing for `ssmc` ---------------------------===//
+
+#ifndef SSMC_TOOLS_ARGS_H
+#define SSMC_TOOLS_ARGS_H
+
+#include "Support/Status.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ssmc::cli {
+
+/// Everything `compile` and `run` take; each command rejects what it does not use.
+struct Options {
+  std::string command;
+  std::string model;
+  std::vector<std::pair<std::string, std::string>> sets;
+  std::string dtype = "f32";
+  std::optional<int64_t> batch;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes; // --input-shape
+  std::string outputDir;                                                 // compile -o
+  std::string dumpIrDir;
+  bool printIrAfterAll = false;
+  bool printOpGeneric = false;
+  std::string arch;
+  std::string summary; // "", "text" or "json"
+  std::string weights, inputs, output, image;
+  std::string device = "cpu";
+  uint64_t seed = 0;
+  bool saveActivations = false;
+  bool quiet = false;
+  std::string stopAfter;
+  std::vector<std::string> given; // flags the user gave, for "not used by" checks
+};
+
+/// Parses argv after the program name. Errors name the flag and the fix.
+rt::Expected<Options> parseArgs(int argc, char **argv);
+
+std::string usage();
+
+} // namespace ssmc::cli
+
+#endif // SSMC_TOOLS_ARGS_H

@@ -1,0 +1,266 @@
+//===- Main.cpp - the `ssmc` command line ---------------------------------===//
+//
+// Every user mistake ends here as one line on stderr and exit status 1
+// (2 for a malformed command line), with no output file written.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Args.h"
+#include "Binding.h"
+#include "Passes.h"
+#include "Session.h"
+#include "Summary.h"
+#include "SsmcOps.h"
+
+#include "Support/Safetensors.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <thread>
+#include <unistd.h>
+
+using namespace ssmc;
+using namespace ssmc::cli;
+
+namespace {
+
+int fail(const std::string &message, int code = 1) {
+  std::fprintf(stderr, "ssmc: error: %s\n", message.c_str());
+  return code;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Flags a command does not take are an error rather than silently ignored.
+rt::Status rejectFlags(const Options &o, std::initializer_list<const char *> flags) {
+  for (const char *flag : flags)
+    if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
+      return rt::Status::error(fmt::format("`ssmc {}` does not take {}", o.command, flag));
+  return rt::Status::success();
+}
+
+int listModels() {
+  fmt::print("Registered models:\n");
+  for (const models::Variant &v : models::variants())
+    fmt::print("  {:<16} {} ({})\n", v.name, v.summary, v.family);
+  fmt::print("\nFamilies (configure with --set KEY=VALUE):\n");
+  for (const models::Family &f : models::families()) {
+    fmt::print("  {:<16} {}\n", f.name, f.summary);
+    std::vector<std::string> keys;
+    for (const models::ConfigKey &k : f.keys)
+      keys.push_back(fmt::format("{}={}", k.name, k.defaultValue));
+    fmt::print("  {:<16}   keys: {}\n", "", fmt::join(keys, " "));
+  }
+  return 0;
+}
+
+int compileModel(const Options &o) {
+  if (rt::Status s = rejectFlags(o, {"--weights", "--inputs", "--output", "--image", "--device",
+                                     "--seed", "--save-activations", "--stop-after"});
+      !s.ok())
+    return fail(s.message(), 2);
+  if (!o.arch.empty() && (o.arch.rfind("sm_", 0) != 0 || o.arch.size() < 5))
+    return fail(fmt::format("--arch must look like sm_80 or sm_90, got '{}'", o.arch), 2);
+  std::map<std::string, shape::Shape> shapes(o.inputShapes.begin(), o.inputShapes.end());
+  auto built = buildModel(o, shapes);
+  if (!built)
+    return fail(built.message());
+  if (rt::Status s = lowerModel(*built, o); !s.ok())
+    return fail(s.message());
+  mlir::ModuleOp module = *built->module;
+  if (!o.arch.empty())
+    module->setAttr("ssmc.arch", mlir::StringAttr::get(module.getContext(), o.arch));
+  if (!o.outputDir.empty()) {
+    // The artifact so far is the lowered module; plan.json and kernels/
+    // come with CUDA code generation.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(o.outputDir, ec);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    fs::path tmp = fs::path(o.outputDir) / "model.mlir.tmp";
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, fs::path(o.outputDir) / "model.mlir", ec);
+    if (ec)
+      return fail(fmt::format("cannot write into '{}': {}", o.outputDir, ec.message()));
+  }
+  if (!o.summary.empty())
+    fmt::print("{}", summarize(module, o.summary == "json"));
+  else if (!o.quiet && o.outputDir.empty() && o.dumpIrDir.empty() && !o.printIrAfterAll)
+    fmt::print("{}", summarize(module, false));
+  return 0;
+}
+
+/// Prints the top-5 classes of each row of a [B, classes] tensor.
+void printTopK(const interp::HostTensor &logits, int64_t k) {
+  const int64_t rows = logits.shape[0], classes = logits.shape[1];
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<int64_t> idx(classes);
+    std::iota(idx.begin(), idx.end(), 0);
+    const float *row = logits.data + r * classes;
+    int64_t top = std::min(k, classes);
+    std::partial_sort(idx.begin(), idx.begin() + top, idx.end(),
+                      [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+    fmt::print("top-{} logits{}:", top, rows > 1 ? fmt::format(" (image {})", r) : "");
+    for (int64_t i = 0; i < top; ++i)
+      fmt::print("  class {} = {:.4f}", idx[i], row[idx[i]]);
+    fmt::print("\n");
+  }
+}
+
+/// A one-line progress bar on stderr when it is a terminal.
+struct ProgressBar {
+  bool enabled = isatty(2);
+  int shown = -1;
+  void update(size_t done, size_t total) {
+    if (!enabled || total == 0)
+      return;
+    int percent = static_cast<int>(100 * done / total);
+    if (percent == shown)
+      return;
+    shown = percent;
+    int filled = percent * 30 / 100;
+    std::fprintf(stderr, "\r  running [%.*s%.*s] %3d%% ", filled,
+                 "##############################", 30 - filled,
+                 "                              ", percent);
+    if (done == total)
+      std::fprintf(stderr, "\r%60s\r", "");
+    std::fflush(stderr);
+  }
+};
+
+int runModel(const Options &o) {
+  if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape"}); !s.ok())
+    return fail(s.message(), 2);
+  if (o.device == "cuda")
+    return fail("--device cuda: this build has no CUDA runtime yet (GPU code generation is not "
+                "implemented); use --device cpu");
+  if (o.dtype != "f32")
+    return fail(fmt::format("--dtype {}: the CPU reference executor computes in f32 only; use "
+                            "--dtype f32",
+                            o.dtype));
+  const auto start = std::chrono::steady_clock::now();
+
+  // Inputs given by the user fix the input shapes.
+  interp::TensorMap given;
+  if (!o.inputs.empty()) {
+    auto t = readTensors(o.inputs);
+    if (!t)
+      return fail(t.message());
+    given = std::move(*t);
+  }
+  std::map<std::string, shape::Shape> shapes;
+  for (const auto &[name, t] : given)
+    shapes[name] = t.shape;
+  if (!o.image.empty()) {
+    // Resolved twice (here and in buildModel) to learn the image size.
+    auto resolved = models::resolve(o.model, o.sets);
+    if (!resolved)
+      return fail(resolved.message());
+    auto decls = resolved->family->inputs(resolved->config, 1);
+    if (decls.size() != 1 || decls[0].shape.size() != 4 || decls[0].shape[1] != 3)
+      return fail(fmt::format("--image needs a model with one RGB image input; {} takes other "
+                              "inputs (use --inputs)",
+                              o.model));
+    auto image = readImage(o.image, decls[0].shape[2], decls[0].shape[3]);
+    if (!image)
+      return fail(image.message());
+    given[decls[0].name] = *image;
+    shapes[decls[0].name] = image->shape;
+  }
+
+  auto built = buildModel(o, shapes);
+  if (!built)
+    return fail(built.message());
+  for (const models::InputDecl &d : built->inputs)
+    if (!o.inputs.empty() && o.image.empty() && !given.count(d.name)) {
+      std::vector<std::string> names;
+      for (const auto &[n, t] : given)
+        names.push_back(n);
+      return fail(fmt::format("inputs '{}' has no tensor '{}' (it has: {})", o.inputs, d.name,
+                              names.empty() ? "nothing" : fmt::format("{}", fmt::join(names, ", "))));
+    }
+  if (rt::Status s = lowerModel(*built, o); !s.ok())
+    return fail(s.message());
+  const double buildSeconds = secondsSince(start);
+
+  interp::TensorMap weights;
+  if (!o.weights.empty()) {
+    auto w = bindWeights(o.weights, *built->model.family, built->params);
+    if (!w)
+      return fail(w.message());
+    weights = std::move(*w);
+  } else {
+    weights = randomWeights(built->params, o.seed);
+  }
+  interp::TensorMap inputs = randomInputs(built->inputs, o.seed);
+  for (const models::InputDecl &d : built->inputs)
+    if (given.count(d.name))
+      inputs[d.name] = given[d.name];
+
+  if (!o.quiet) {
+    std::string summary = summarize(*built->module, false);
+    fmt::print("{}\n", summary.substr(0, summary.find('\n')));
+  }
+  ProgressBar bar;
+  bar.enabled = bar.enabled && !o.quiet;
+  interp::RunOptions runOptions;
+  runOptions.progress = [&](size_t done, size_t total) { bar.update(done, total); };
+  const auto runStart = std::chrono::steady_clock::now();
+  auto outputs = interp::run(*built->module, inputs, weights, runOptions);
+  const double runSeconds = secondsSince(runStart);
+  if (!outputs)
+    return fail(outputs.message());
+
+  if (!o.output.empty()) {
+    std::vector<rt::TensorToWrite> tensors;
+    for (const auto &[name, t] : *outputs)
+      tensors.push_back({name, rt::DType::F32, t.shape, t.data,
+                         static_cast<size_t>(t.numElements()) * sizeof(float)});
+    nlohmann::ordered_json config(built->model.config.values());
+    std::map<std::string, std::string> meta{{"model", built->model.name},
+                                            {"config", config.dump()},
+                                            {"producer", "ssmc run --device cpu"},
+                                            {"seed", std::to_string(o.seed)}};
+    if (rt::Status s = rt::writeSafetensors(o.output, tensors, meta); !s.ok())
+      return fail(s.message());
+  }
+
+  int64_t classes = built->model.family->numClasses(built->model.config);
+  auto logits = outputs->find("output");
+  if (!o.quiet && classes > 0 && logits != outputs->end() && logits->second.shape.size() == 2)
+    printTopK(logits->second, 5);
+  if (!o.quiet)
+    fmt::print("time: build + lower {:.2f} s, CPU reference executor {:.3f} s ({} threads)\n",
+               buildSeconds, runSeconds, std::thread::hardware_concurrency());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  auto options = parseArgs(argc - 1, argv + 1);
+  if (!options)
+    return fail(options.message(), 2);
+  const Options &o = *options;
+  if (o.command == "list")
+    return listModels();
+  if (o.command == "compile")
+    return compileModel(o);
+  if (o.command == "run")
+    return runModel(o);
+  // tune and bench time generated CUDA kernels.
+  return fail(fmt::format("`ssmc {}` needs the CUDA runtime, which this build does not have yet "
+                          "(GPU code generation is not implemented)",
+                          o.command));
+}

@@ -1,0 +1,173 @@
+//===- Session.cpp - one model, built and lowered, for `ssmc` commands ----===//
+
+#include "Session.h"
+#include "Passes.h"
+#include "SsmcOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace mlir;
+
+namespace ssmc::cli {
+
+namespace {
+/// "[*, 3, *, *]": the dims a given input must match.
+std::string pattern(const models::InputDecl &decl) {
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < decl.shape.size(); ++i) {
+    bool free = std::find(decl.freeDims.begin(), decl.freeDims.end(), int64_t(i)) !=
+                decl.freeDims.end();
+    parts.push_back(free ? "*" : std::to_string(decl.shape[i]));
+  }
+  return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+std::string printModule(ModuleOp module, bool generic) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  OpPrintingFlags flags;
+  if (generic)
+    flags.printGenericOpForm();
+  module.print(os, flags);
+  return text;
+}
+
+/// Writes `text` to `path` through a temporary file, so no half file is left.
+rt::Status writeFileAtomically(const std::filesystem::path &path, const std::string &text) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out)
+      return rt::Status::error(fmt::format("cannot write '{}'", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return rt::Status::error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
+  return rt::Status::success();
+}
+} // namespace
+
+std::vector<std::string> stageNames() {
+  std::vector<std::string> names{"frontend"};
+  for (const PipelineStage &s : ssmcPipelineStages())
+    names.push_back(s.name);
+  return names;
+}
+
+rt::Expected<BuiltModel> buildModel(const Options &options,
+                                    const std::map<std::string, shape::Shape> &givenShapes) {
+  auto resolved = models::resolve(options.model, options.sets);
+  if (!resolved)
+    return resolved.status();
+  BuiltModel built;
+  built.model = std::move(*resolved);
+  const models::Family &family = *built.model.family;
+
+  built.inputs = family.inputs(built.model.config, options.batch.value_or(1));
+  // Which inputs have a batch dimension: those whose dim 0 follows the batch size.
+  std::map<std::string, bool> batchDims;
+  auto atTwo = family.inputs(built.model.config, 2), atOne = family.inputs(built.model.config, 1);
+  for (size_t i = 0; i < atOne.size() && i < atTwo.size(); ++i)
+    batchDims[atOne[i].name] = !atOne[i].shape.empty() && atOne[i].shape[0] != atTwo[i].shape[0];
+  for (models::InputDecl &decl : built.inputs) {
+    auto it = givenShapes.find(decl.name);
+    if (it == givenShapes.end())
+      continue;
+    const shape::Shape &given = it->second;
+    bool fits = given.size() == decl.shape.size();
+    for (size_t i = 0; fits && i < given.size(); ++i) {
+      bool free = std::find(decl.freeDims.begin(), decl.freeDims.end(), int64_t(i)) !=
+                  decl.freeDims.end();
+      fits = free || given[i] == decl.shape[i];
+    }
+    if (!fits)
+      return rt::Status::error(fmt::format("input '{}' is {}, but {} expects {} (the fixed "
+                                           "dimensions follow its --set configuration)",
+                                           decl.name, shape::str(given), built.model.name,
+                                           pattern(decl)));
+    if (options.batch && batchDims[decl.name] && given[0] != *options.batch)
+      return rt::Status::error(fmt::format("input '{}' has batch {} but --batch is {}", decl.name,
+                                           given[0], *options.batch));
+    decl.shape = given;
+  }
+
+  built.context = std::make_unique<MLIRContext>();
+  built.context->printOpOnDiagnostic(false);
+  dsl::Graph graph(*built.context, built.model.name);
+  graph.setCaptureActivations(options.saveActivations);
+  std::map<std::string, dsl::Tensor> inputs;
+  for (const models::InputDecl &d : built.inputs)
+    inputs[d.name] = graph.input(d.name, d.shape);
+  family.build(graph, built.model.config, inputs);
+  built.module = graph.finish();
+  if (!built.module)
+    return rt::Status::error(fmt::format("cannot build {}: {}", built.model.name, graph.error()));
+  built.params = graph.params();
+  if (options.dtype != "f32")
+    (*built.module)->setAttr("ssmc.dtype", StringAttr::get(built.context.get(), options.dtype));
+  return built;
+}
+
+rt::Status lowerModel(BuiltModel &built, const Options &options) {
+  std::vector<PipelineStage> stages = ssmcPipelineStages();
+  if (!options.stopAfter.empty()) {
+    auto names = stageNames();
+    if (std::find(names.begin(), names.end(), options.stopAfter) == names.end())
+      return rt::Status::error(fmt::format("--stop-after '{}' is not a stage: stages are {}",
+                                           options.stopAfter, fmt::join(names, ", ")));
+  }
+  std::filesystem::path dumpDir(options.dumpIrDir);
+  if (!options.dumpIrDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dumpDir, ec);
+    if (ec)
+      return rt::Status::error(fmt::format("cannot create --dump-ir directory '{}': {}",
+                                           options.dumpIrDir, ec.message()));
+  }
+  auto emit = [&](size_t index, const std::string &name) -> rt::Status {
+    if (options.dumpIrDir.empty() && !options.printIrAfterAll)
+      return rt::Status::success();
+    std::string text = printModule(*built.module, options.printOpGeneric);
+    if (options.printIrAfterAll)
+      llvm::errs() << "// -----// IR after " << name << " //----- //\n" << text << "\n";
+    if (!options.dumpIrDir.empty())
+      return writeFileAtomically(dumpDir / fmt::format("{:02}-{}.mlir", index, name), text);
+    return rt::Status::success();
+  };
+  if (rt::Status s = emit(0, "frontend"); !s.ok())
+    return s;
+  if (options.stopAfter == "frontend")
+    return rt::Status::success();
+
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(built.context.get(), [&](Diagnostic &d) {
+    if (diagnostics.empty())
+      diagnostics = d.str();
+    return success();
+  });
+  for (size_t i = 0; i < stages.size(); ++i) {
+    PassManager pm(built.context.get());
+    stages[i].add(pm);
+    if (failed(pm.run(*built.module)))
+      return rt::Status::error(fmt::format("stage {} failed on {}: {}", stages[i].name,
+                                           built.model.name, diagnostics));
+    if (rt::Status s = emit(i + 1, stages[i].name); !s.ok())
+      return s;
+    if (options.stopAfter == stages[i].name)
+      break;
+  }
+  return rt::Status::success();
+}
+
+} // namespace ssmc::cli
