@@ -77,8 +77,10 @@ bool Graph::usable(std::initializer_list<const Tensor *> tensors) const {
 }
 
 Tensor Graph::fail(const std::string &message, Where where) {
+  // Errors from operators carry their own location (the operands' lines).
+  bool fromFrontend = describe(where).rfind("frontend/", 0) == 0;
   if (error_.empty())
-    error_ = fmt::format("{}: {}", describe(where), message);
+    error_ = fromFrontend ? message : fmt::format("{}: {}", describe(where), message);
   return Tensor();
 }
 

@@ -45,11 +45,24 @@ template <class OpT> Tensor unaryOp(Tensor x, Where where) {
   return Tensor(g, op.getResult());
 }
 
-template <class OpT> Tensor binaryOp(Tensor a, Tensor b, std::string_view name, Where where) {
+/// "models/X.cpp:12" for the DSL line that made `t`, or "?".
+std::string origin(const Tensor &t) {
+  if (auto loc = dyn_cast<FileLineColLoc>(t.value().getLoc()))
+    return fmt::format("{}:{}", loc.getFilename().str(), loc.getLine());
+  return "a graph input";
+}
+
+template <class OpT>
+Tensor binaryOp(Tensor a, Tensor b, std::string_view name, Where where, bool fromOperator = false) {
   Graph *g = graphOf({&a, &b});
   if (!g || !g->usable({&a, &b}))
     return Tensor();
   auto r = shape::broadcast(a.shape(), b.shape());
+  if (!r.ok() && fromOperator) {
+    g->fail(fmt::format("{} of values made at {} and {}: {}", name, origin(a), origin(b), r.error),
+            where);
+    return Tensor();
+  }
   if (!check(*g, r, name, where))
     return Tensor();
   auto op = g->builder().create<OpT>(g->loc(where), g->tensorType(r.value), a.value(), b.value());
@@ -198,6 +211,12 @@ Tensor exp(Tensor x, Where where) { return unaryOp<ExpOp>(x, where); }
 Tensor neg(Tensor x, Where where) { return unaryOp<NegOp>(x, where); }
 Tensor add(Tensor a, Tensor b, Where where) { return binaryOp<AddOp>(a, b, "add", where); }
 Tensor mul(Tensor a, Tensor b, Where where) { return binaryOp<MulOp>(a, b, "mul", where); }
+Tensor operator+(Tensor a, Tensor b) {
+  return binaryOp<AddOp>(a, b, "'+'", Where::current(), /*fromOperator=*/true);
+}
+Tensor operator*(Tensor a, Tensor b) {
+  return binaryOp<MulOp>(a, b, "'*'", Where::current(), /*fromOperator=*/true);
+}
 
 Tensor scale(Tensor x, double c, Where where) {
   Graph *g = x.graph();

@@ -53,8 +53,10 @@ Tensor exp(Tensor x, Where where = Where::current());
 Tensor neg(Tensor x, Where where = Where::current());
 Tensor add(Tensor a, Tensor b, Where where = Where::current());
 Tensor mul(Tensor a, Tensor b, Where where = Where::current());
-inline Tensor operator+(Tensor a, Tensor b) { return add(a, b); }
-inline Tensor operator*(Tensor a, Tensor b) { return mul(a, b); }
+/// Operators cannot take a source location; their errors name the DSL lines
+/// that made the operands instead.
+Tensor operator+(Tensor a, Tensor b);
+Tensor operator*(Tensor a, Tensor b);
 /// x · c for a compile-time constant c.
 Tensor scale(Tensor x, double c, Where where = Where::current());
 

@@ -44,11 +44,25 @@ TEST(Dsl, ShapeErrorNamesTheDslLine) {
   Tensor a = g.input("a", {2, 3});
   Tensor b = g.input("b", {4, 3});
   const int line = __LINE__ + 1;
-  Tensor c = a + b;
+  Tensor c = add(a, b);
   EXPECT_FALSE(c.valid());
   ASSERT_TRUE(g.failed());
   EXPECT_TRUE(contains(g.error(), "tests/unit/DslTest.cpp:" + std::to_string(line))) << g.error();
   EXPECT_TRUE(contains(g.error(), "[2, 3] and [4, 3] do not broadcast")) << g.error();
+}
+
+TEST(Dsl, OperatorErrorNamesTheOperandLines) {
+  mlir::MLIRContext ctx;
+  Graph g(ctx, "test");
+  Tensor x = g.input("x", {2, 3});
+  const int line = __LINE__ + 1;
+  Tensor a = linear(g.root()["fc"], x, 4);
+  Tensor c = a * x;
+  EXPECT_FALSE(c.valid());
+  EXPECT_TRUE(contains(g.error(), "'*' of values made at tests/unit/DslTest.cpp:" +
+                                      std::to_string(line)))
+      << g.error();
+  EXPECT_TRUE(contains(g.error(), "[2, 4] and [2, 3] do not broadcast")) << g.error();
 }
 
 TEST(Dsl, FirstErrorSticksAndLaterOpsAreNoOps) {

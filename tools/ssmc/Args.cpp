@@ -87,10 +87,10 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     };
 #define SSMC_VALUE(var, what)                                                                     \
   {                                                                                                \
-    auto v = need(what);                                                                           \
-    if (!v)                                                                                        \
-      return v.status();                                                                           \
-    var = *v;                                                                                      \
+    auto got_ = need(what);                                                                        \
+    if (!got_)                                                                                     \
+      return got_.status();                                                                        \
+    var = *got_;                                                                                   \
   }
     if (arg.rfind("-", 0) == 0)
       o.given.push_back(arg);

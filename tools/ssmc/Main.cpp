@@ -149,6 +149,13 @@ int runModel(const Options &o) {
     return fail(fmt::format("--dtype {}: the CPU reference executor computes in f32 only; use "
                             "--dtype f32",
                             o.dtype));
+  if (!o.output.empty()) {
+    // Fail before the work, not after it.
+    std::filesystem::path dir = std::filesystem::absolute(o.output).parent_path();
+    if (!std::filesystem::is_directory(dir))
+      return fail(fmt::format("cannot write --output '{}': directory '{}' does not exist",
+                              o.output, dir.string()));
+  }
   const auto start = std::chrono::steady_clock::now();
 
   // Inputs given by the user fix the input shapes.

@@ -1,0 +1,22 @@
+# lit configuration for ssmc: FileCheck tests of ops, passes and the CLI.
+import os
+import sys
+
+import lit.formats
+
+config.name = "ssmc"
+config.test_format = lit.formats.ShTest(True)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = getattr(config, "ssmc_obj_root", config.test_source_root)
+
+# Our tools first, then LLVM's FileCheck/not/count: never another FileCheck on PATH.
+path = [getattr(config, "ssmc_tools_dir", ""), getattr(config, "llvm_tools_dir", "/usr/lib/llvm-19/bin")]
+config.environment["PATH"] = os.pathsep.join(p for p in path if p) + os.pathsep + os.environ.get("PATH", "")
+config.substitutions.append(("%python", sys.executable))
+
+golden = os.environ.get("SSMC_GOLDEN_DIR") or getattr(config, "golden_dir", "")
+if golden and os.path.isdir(golden):
+    config.available_features.add("golden")
+    config.substitutions.append(("%golden", golden))
