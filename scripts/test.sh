@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 cd build
-ctest --output-on-failure -j "$(nproc)" "$@"
+status=0
+ctest --output-on-failure -j "$(nproc)" "$@" || status=$?
+# Say why a skipped test was skipped (ctest only records it in its log).
+grep -h '^SKIP ' Testing/Temporary/LastTest.log 2>/dev/null | sort -u || true
+exit $status

@@ -76,17 +76,18 @@ rt::Expected<TensorMap> bindWeights(const std::string &path, const models::Famil
     }
 
   TensorMap weights;
-  std::vector<std::string> problems;
+  // Mis-shaped weights say more than missing ones (usually a --set mistake): list them first.
+  std::vector<std::string> misShaped, missing;
   for (const dsl::ParamInfo &p : params) {
     auto it = byName.find(p.name);
     if (it == byName.end()) {
-      problems.push_back(fmt::format("'{}' {} is missing", p.name, shape::str(p.shape)));
+      missing.push_back(fmt::format("'{}' {} is missing", p.name, shape::str(p.shape)));
       continue;
     }
     shape::Shape got(it->second->shape.begin(), it->second->shape.end());
     if (got != p.shape) {
-      problems.push_back(fmt::format("'{}' is {}, expected {}", p.name, shape::str(got),
-                                     shape::str(p.shape)));
+      misShaped.push_back(fmt::format("'{}' is {}, expected {}", p.name, shape::str(got),
+                                      shape::str(p.shape)));
       continue;
     }
     auto t = toHost(*it->second, *file);
@@ -94,6 +95,8 @@ rt::Expected<TensorMap> bindWeights(const std::string &path, const models::Famil
       return t.status();
     weights[p.name] = std::move(*t);
   }
+  std::vector<std::string> problems = misShaped;
+  problems.insert(problems.end(), missing.begin(), missing.end());
   if (!problems.empty()) {
     size_t shown = std::min<size_t>(problems.size(), 4);
     std::string more = problems.size() > shown
