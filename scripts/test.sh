@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh
 cd build
 status=0
-ctest --output-on-failure -j "$(nproc)" "$@" || status=$?
-# Say why a skipped test was skipped (ctest only records it in its log).
+ctest --output-on-failure -j "$(nproc)" "$@" | tee ctest-output.log || status=$?
+# Say why a skipped test was skipped (ctest only records it in its log),
+# then repeat ctest's closing line so it stays the last one.
 grep -h '^SKIP ' Testing/Temporary/LastTest.log 2>/dev/null | sort -u || true
+grep -E '^[0-9]+% tests passed' ctest-output.log | tail -n 1 || true
 exit $status
