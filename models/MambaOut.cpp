@@ -210,6 +210,7 @@ void addMambaOutModels(std::vector<Family> &families, std::vector<Variant> &vari
             g.output("output", mambaOut(g, image, c));
           },
       .officialName = mambaOutOfficialName,
+      .foreignMarker = "stem.conv1.weight",
       .numClasses = [](const Config &c) { return c.getInt("num_classes"); },
   });
 

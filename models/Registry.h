@@ -69,8 +69,11 @@ struct Family {
   /// Builds the graph from the input tensors (by name).
   std::function<void(dsl::Graph &, const Config &, const std::map<std::string, dsl::Tensor> &)>
       build;
-  /// Maps a checkpoint's foreign parameter name (timm's) to the official one.
+  /// Maps a checkpoint's foreign parameter name (timm's) to the official one,
+  /// for checkpoints that hold `foreignMarker`: in such a file every key is
+  /// translated once (the two schemes reuse some names for other tensors).
   std::function<std::optional<std::string>(const std::string &)> officialName;
+  std::string foreignMarker;
   /// The classification output has this many logits (0: not a classifier).
   std::function<int64_t(const Config &)> numClasses;
 };

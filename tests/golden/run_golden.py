@@ -70,6 +70,48 @@ def set_value(v):
     return str(v)
 
 
+def timm_name(official):
+    """Official MambaOut name -> timm's (models.md section 2), written independently of ssmc."""
+    p = official.split(".")
+    if official.startswith("downsample_layers.0."):
+        return "stem." + ".".join(p[2:])
+    if p[0] == "downsample_layers":
+        return f"stages.{p[1]}.downsample." + ".".join(p[2:])
+    if p[0] == "stages":
+        return f"stages.{p[1]}.blocks.{p[2]}." + ".".join(p[3:])
+    if p[0] == "norm":
+        return "head.norm." + p[1]
+    if official.startswith("head.fc1."):
+        return "head.pre_logits.fc." + p[2]
+    if official.startswith("head.norm."):
+        return "head.pre_logits.norm." + p[2]
+    if official.startswith("head.fc2."):
+        return "head.fc." + p[2]
+    return official
+
+
+def write_timm_copy(path, header, meta, out):
+    """The file's weights under timm's names, inside an outer `model.` prefix."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    base = 8 + n
+    inputs = set(meta["inputs"].split(",")) | set(meta["outputs"].split(","))
+    new_header, data = {}, b""
+    for name, info in header.items():
+        if name in inputs or name.startswith("act."):
+            continue
+        begin, end = info["data_offsets"]
+        new_header["model." + timm_name(name)] = {
+            "dtype": info["dtype"], "shape": info["shape"],
+            "data_offsets": [len(data), len(data) + end - begin]}
+        data += blob[base + begin: base + end]
+    text = json.dumps(new_header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
 def rel_error(got, ref):
     scale = max((abs(x) for x in ref), default=0.0)
     worst = max((abs(a - b) for a, b in zip(got, ref)), default=0.0)
@@ -82,6 +124,8 @@ def main():
     ap.add_argument("--case", required=True)
     ap.add_argument("--loose", action="store_true", help="use `tolerance`, not `tolerance_strict`")
     ap.add_argument("--stop-after", help="run the IR after this pipeline stage")
+    ap.add_argument("--timm-names", action="store_true",
+                    help="pass the weights under timm's MambaOut names (and a model. prefix)")
     args = ap.parse_args()
 
     path = find_case(args.case)
@@ -110,6 +154,10 @@ def main():
         cmd += ["--stop-after", args.stop_after]
 
     with tempfile.TemporaryDirectory() as tmp:
+        if args.timm_names:
+            weights = os.path.join(tmp, "timm.safetensors")
+            write_timm_copy(path, header, meta, weights)
+            cmd[cmd.index("--weights") + 1] = weights
         out_path = os.path.join(tmp, "out.safetensors")
         cmd += ["--output", out_path]
         print("$ " + " ".join(cmd))

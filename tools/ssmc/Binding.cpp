@@ -59,21 +59,23 @@ rt::Expected<TensorMap> bindWeights(const std::string &path, const models::Famil
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();
-  // Official name -> the file's tensor. Unwrap `model.`, translate timm's names.
+  // Official name -> the file's tensor. Unwrap `model.`; in a file of the
+  // foreign (timm) scheme translate every key once, never mixing the schemes.
   std::map<std::string, const rt::TensorView *> byName;
   bool allWrapped = !(*file)->tensors().empty();
   for (const rt::TensorView &v : (*file)->tensors())
     allWrapped = allWrapped && v.name.rfind("model.", 0) == 0;
+  auto unwrapped = [&](const rt::TensorView &v) { return allWrapped ? v.name.substr(6) : v.name; };
+  bool foreign = false;
+  if (family.officialName && !family.foreignMarker.empty())
+    for (const rt::TensorView &v : (*file)->tensors())
+      foreign = foreign || unwrapped(v) == family.foreignMarker;
   for (const rt::TensorView &v : (*file)->tensors()) {
-    std::string name = allWrapped ? v.name.substr(6) : v.name;
+    std::string name = unwrapped(v);
+    if (foreign)
+      name = family.officialName(name).value_or(name);
     byName.emplace(name, &v);
   }
-  if (family.officialName)
-    for (const rt::TensorView &v : (*file)->tensors()) {
-      std::string name = allWrapped ? v.name.substr(6) : v.name;
-      if (auto official = family.officialName(name); official && !byName.count(*official))
-        byName.emplace(*official, &v);
-    }
 
   TensorMap weights;
   // Mis-shaped weights say more than missing ones (usually a --set mistake): list them first.

@@ -248,8 +248,8 @@ int runModel(const Options &o) {
   if (!o.quiet && classes > 0 && logits != outputs->end() && logits->second.shape.size() == 2)
     printTopK(logits->second, 5);
   if (!o.quiet)
-    fmt::print("time: build + lower {:.2f} s, CPU reference executor {:.3f} s ({} threads)\n",
-               buildSeconds, runSeconds, std::thread::hardware_concurrency());
+    fmt::print("time: build + lower {:.1f} ms, CPU reference executor {:.3f} s ({} threads)\n",
+               1000 * buildSeconds, runSeconds, std::thread::hardware_concurrency());
   return 0;
 }
 
