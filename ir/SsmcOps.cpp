@@ -257,3 +257,24 @@ LogicalResult SelectiveScanOp::verify() {
                          << ", expected " << shape::str(inferred.value.lastState);
   return success();
 }
+
+LogicalResult KernelGroupOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError() << "has " << getInputs().size() << " inputs but its region takes "
+                         << body.getNumArguments() << " arguments";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getInputs(), body.getArguments())))
+    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
+      return emitOpError() << "input #" << i << " is " << std::get<0>(pair).getType()
+                           << " but region argument #" << i << " is "
+                           << std::get<1>(pair).getType();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "yields " << yield.getValues().size()
+                         << " values whose types differ from its " << getNumResults()
+                         << " results";
+  for (Operation &op : body.without_terminator())
+    if (isa<KernelGroupOp>(op))
+      return op.emitOpError() << "kernel groups do not nest";
+  return success();
+}

@@ -332,4 +332,42 @@ def Ssmc_SelectiveScanOp : Ssmc_Op<"selective_scan",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Kernel groups
+//===----------------------------------------------------------------------===//
+
+def Ssmc_KernelGroupOp : Ssmc_Op<"kernel_group",
+    [IsolatedFromAbove, SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "the ops one kernel will run";
+  let description = [{
+    After fusion every computation sits in a kernel group: one GPU kernel,
+    named `gNN_<op>__<op>` after what it fuses. The region's arguments are
+    the group's inputs (activations it reads; its weights are inside), and
+    `ssmc.yield` names what it writes. Views (split, slice, concat, permute,
+    reshape, flip) inside a group are index arithmetic, not copies.
+
+    ```mlir
+    %r = ssmc.kernel_group "g01_linear__add" (%a, %x) : (tensor<..>, tensor<..>) -> tensor<..> {
+    ^bb0(%a0: tensor<..>, %x0: tensor<..>):
+      ...
+      ssmc.yield %y : tensor<..>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<Ssmc_Tensor>:$inputs);
+  let results = (outs Variadic<Ssmc_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Ssmc_YieldOp : Ssmc_Op<"yield", [Pure, Terminator, HasParent<"KernelGroupOp">]> {
+  let summary = "what a kernel group writes";
+  let arguments = (ins Variadic<Ssmc_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ build($_builder, $_state, mlir::ValueRange()); }]>];
+}
+
 #endif // SSMC_OPS_TD

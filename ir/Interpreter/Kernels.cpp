@@ -1,6 +1,6 @@
 //===- Kernels.cpp - fp32 CPU kernels of the reference executor -----------===//
 //
-// Hot loops run over fixed-size blocks (kBlock floats) so that even -O2, whose
+// Hot loops run over fixed-size blocks of floats so that even -O2, whose
 // cheap vectoriser refuses loops that would need a scalar remainder, turns
 // them into SIMD code. Every output element is summed in one sequential order
 // that no blocking or thread split changes.
@@ -19,10 +19,13 @@ namespace ssmc::interp {
 namespace {
 
 /// Floats per SIMD-friendly block: output columns of a linear tile, output
-/// pixels of a conv row, channels of a depthwise pixel.
+/// pixels of a conv tile, channels of a depthwise pixel. (A 16-pixel conv
+/// block is fully unrolled at -O3 and then runs 3x slower.)
 constexpr int64_t kBlock = 64;
-constexpr int64_t kConvBlock = 16;
+constexpr int64_t kConvBlock = 32;
 constexpr int64_t kChannelBlock = 16;
+/// Output channels sharing each load of an im2col block in `conv2dNCHW`.
+constexpr int64_t kConvChannels = 4;
 /// Rows of x sharing each load of a packed weight block in `linear`.
 constexpr int kLinearRows = 4;
 
@@ -126,6 +129,25 @@ void linearTile(const float *__restrict x, int64_t in, const float *__restrict w
   }
 }
 
+//===--- conv --------------------------------------------------------------===//
+
+/// acc[i][j] = sum_t wRows[i, t] * col[t, j] for `Channels` output channels
+/// and kConvBlock pixels; taps ascend, the one summation order.
+template <int64_t Channels>
+void convTile(const float *__restrict wRows, int64_t taps, const float *__restrict col,
+              float (*__restrict acc)[kConvBlock]) {
+  for (int64_t i = 0; i < Channels; ++i)
+    std::fill(acc[i], acc[i] + kConvBlock, 0.f);
+  for (int64_t t = 0; t < taps; ++t) {
+    const float *__restrict ct = col + t * kConvBlock;
+    for (int64_t i = 0; i < Channels; ++i) {
+      const float wv = wRows[i * taps + t];
+      for (int64_t j = 0; j < kConvBlock; ++j)
+        acc[i][j] += wv * ct[j];
+    }
+  }
+}
+
 //===--- depthwise ---------------------------------------------------------===//
 
 /// One output pixel's channels [c0, c0 + Width) of the depthwise conv, taps in
@@ -175,7 +197,8 @@ void binaryRow(const float *a, int64_t sa, const float *b, int64_t sb, float *y,
 
 template <class Op>
 void binaryImpl(const float *a, std::span<const int64_t> aShape, const float *b,
-                std::span<const int64_t> bShape, float *y, std::span<const int64_t> outShape, Op op) {
+                std::span<const int64_t> bShape, float *y, std::span<const int64_t> outShape,
+                Op op) {
   if (product(outShape) == 0)
     return;
   const size_t rank = outShape.size();
@@ -193,7 +216,7 @@ void binaryImpl(const float *a, std::span<const int64_t> aShape, const float *b,
     nest.add(outShape[i], {strideFor(aShape, aStrides, i), strideFor(bShape, bStrides, i)});
   nest.coalesce();
   const int64_t inner = nest.inner();
-  const auto [sa, sb] = nest.innerStrides();
+  const int64_t sa = nest.innerStrides()[0], sb = nest.innerStrides()[1];
   parallelFor(
       nest.outerCount(),
       [&](int64_t begin, int64_t end) {
@@ -227,16 +250,21 @@ void linear(const float *x, int64_t rows, int64_t in, const float *w, const floa
           const int64_t nr = std::min<int64_t>(kLinearRows, rows - r0);
           for (int64_t ob = 0; ob < blocks; ++ob) {
             const float *wBlock = packed.data() + ob * in * kBlock;
-            if (nr == kLinearRows)
-              linearTile<kLinearRows>(x + r0 * in, in, wBlock, acc);
             const int64_t o0 = ob * kBlock, width = std::min(kBlock, out - o0);
-            for (int64_t r = 0; r < nr; ++r) {
-              if (nr != kLinearRows) // the ragged last tile, one row at a time
-                linearTile<1>(x + (r0 + r) * in, in, wBlock, acc);
-              const float *a = acc[nr == kLinearRows ? r : 0];
-              float *yr = y + (r0 + r) * out + o0;
+            auto store = [&](int64_t r, const float *a) {
+              float *yr = y + r * out + o0;
               for (int64_t j = 0; j < width; ++j)
                 yr[j] = bias ? a[j] + bias[o0 + j] : a[j];
+            };
+            if (nr == kLinearRows) {
+              linearTile<kLinearRows>(x + r0 * in, in, wBlock, acc);
+              for (int64_t r = 0; r < nr; ++r)
+                store(r0 + r, acc[r]);
+              continue;
+            }
+            for (int64_t r = r0; r < r0 + nr; ++r) { // the ragged last tile, row by row
+              linearTile<1>(x + r * in, in, wBlock, acc);
+              store(r, acc[0]);
             }
           }
         }
@@ -249,49 +277,58 @@ void conv2dNCHW(const float *x, int64_t n, int64_t c, int64_t h, int64_t w, cons
                 int64_t strideW, int64_t padH, int64_t padW, int64_t groups, float *y) {
   const int64_t cg = c / groups, og = o / groups;
   const int64_t oh = (h + 2 * padH - kh) / strideH + 1, ow = (w + 2 * padW - kw) / strideW + 1;
-  const int64_t taps = cg * kh * kw;            // the reduction length, (ci, ky, kx) order
-  const int64_t owPad = ceilDiv(ow, kConvBlock) * kConvBlock;
-  // One task = one output row (oy) of one group of one image: im2col that row
-  // into col[tap][ox], then each output channel is a dot of its weight row
-  // with col, kConvBlock pixels at a time.
+  if (oh <= 0 || ow <= 0)
+    return;
+  const int64_t pixels = oh * ow, pixelBlocks = ceilDiv(pixels, kConvBlock);
+  const int64_t taps = cg * kh * kw; // the reduction length, (ci, ky, kx) order
+  // One task = kConvBlock consecutive output pixels of one group of one
+  // image: im2col them into col[tap][pixel] (zeros for padding and past the
+  // end), then each output channel is its weight row times col.
   parallelFor(
-      n * groups * oh,
+      n * groups * pixelBlocks,
       [&](int64_t begin, int64_t end) {
-        std::vector<float> col(static_cast<size_t>(taps * owPad), 0.f);
+        std::vector<float> col(static_cast<size_t>(taps * kConvBlock));
+        int64_t iy0[kConvBlock], ix0[kConvBlock];
         for (int64_t task = begin; task < end; ++task) {
-          const int64_t oy = task % oh, g = (task / oh) % groups, img = task / (oh * groups);
-          for (int64_t ci = 0; ci < cg; ++ci)
-            for (int64_t ky = 0; ky < kh; ++ky) {
-              const int64_t iy = oy * strideH - padH + ky;
-              const bool rowInside = iy >= 0 && iy < h;
-              const float *src = x + ((img * c + g * cg + ci) * h + (rowInside ? iy : 0)) * w;
+          const int64_t p0 = task % pixelBlocks * kConvBlock;
+          const int64_t g = task / pixelBlocks % groups, img = task / (pixelBlocks * groups);
+          const int64_t width = std::min(kConvBlock, pixels - p0);
+          for (int64_t j = 0; j < kConvBlock; ++j) { // top-left input corner of each pixel
+            const int64_t p = p0 + j;
+            iy0[j] = p < pixels ? p / ow * strideH - padH : -kh; // past the end: all padding
+            ix0[j] = p % ow * strideW - padW;
+          }
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            const float *plane = x + (img * c + g * cg + ci) * h * w;
+            for (int64_t ky = 0; ky < kh; ++ky)
               for (int64_t kx = 0; kx < kw; ++kx) {
-                float *dst = col.data() + ((ci * kh + ky) * kw + kx) * owPad;
-                for (int64_t ox = 0; ox < ow; ++ox) {
-                  const int64_t ix = ox * strideW - padW + kx;
-                  dst[ox] = (rowInside && ix >= 0 && ix < w) ? src[ix] : 0.f;
+                float *dst = col.data() + ((ci * kh + ky) * kw + kx) * kConvBlock;
+                for (int64_t j = 0; j < kConvBlock; ++j) {
+                  const int64_t iy = iy0[j] + ky, ix = ix0[j] + kx;
+                  // One unsigned compare per axis tests 0 <= i < size.
+                  const bool inside = static_cast<uint64_t>(iy) < static_cast<uint64_t>(h) &&
+                                      static_cast<uint64_t>(ix) < static_cast<uint64_t>(w);
+                  dst[j] = inside ? plane[iy * w + ix] : 0.f;
                 }
               }
-            }
-          for (int64_t ox0 = 0; ox0 < ow; ox0 += kConvBlock) {
-            const int64_t width = std::min(kConvBlock, ow - ox0);
-            for (int64_t oc = g * og; oc < (g + 1) * og; ++oc) {
-              const float *wr = weight + oc * taps;
-              float acc[kConvBlock] = {};
-              for (int64_t t = 0; t < taps; ++t) {
-                const float wv = wr[t];
-                const float *cr = col.data() + t * owPad + ox0;
-                for (int64_t j = 0; j < kConvBlock; ++j)
-                  acc[j] += wv * cr[j];
-              }
-              float *yr = y + ((img * o + oc) * oh + oy) * ow + ox0;
+          }
+          for (int64_t oc0 = g * og; oc0 < (g + 1) * og; oc0 += kConvChannels) {
+            const int64_t nc = std::min(kConvChannels, (g + 1) * og - oc0);
+            float acc[kConvChannels][kConvBlock];
+            if (nc == kConvChannels)
+              convTile<kConvChannels>(weight + oc0 * taps, taps, col.data(), acc);
+            else
+              for (int64_t i = 0; i < nc; ++i)
+                convTile<1>(weight + (oc0 + i) * taps, taps, col.data(), acc + i);
+            for (int64_t i = 0; i < nc; ++i) {
+              float *yr = y + (img * o + oc0 + i) * pixels + p0;
               for (int64_t j = 0; j < width; ++j)
-                yr[j] = bias ? acc[j] + bias[oc] : acc[j];
+                yr[j] = bias ? acc[i][j] + bias[oc0 + i] : acc[i][j];
             }
           }
         }
       },
-      chunkFor(og * taps * ow, 1 << 16));
+      chunkFor(og * taps * kConvBlock, 1 << 16));
 }
 
 void depthwiseConv2dNHWC(const float *x, int64_t n, int64_t h, int64_t w, int64_t c,
@@ -349,7 +386,8 @@ void layerNorm(const float *x, int64_t rows, int64_t cols, const float *weight, 
       chunkFor(cols));
 }
 
-void rmsNorm(const float *x, int64_t rows, int64_t cols, const float *weight, double eps, float *y) {
+void rmsNorm(const float *x, int64_t rows, int64_t cols, const float *weight, double eps,
+             float *y) {
   parallelFor(
       rows,
       [&](int64_t begin, int64_t end) {
@@ -388,10 +426,13 @@ void unary(UnaryKind kind, const float *x, int64_t count, float *y) {
     }
     return v;
   };
-  parallelFor(count, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      y[i] = apply(x[i]);
-  }, 1 << 14);
+  parallelFor(
+      count,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          y[i] = apply(x[i]);
+      },
+      1 << 14);
 }
 
 void binary(BinaryKind kind, const float *a, std::span<const int64_t> aShape, const float *b,
@@ -498,7 +539,8 @@ void causalConv1d(const float *x, int64_t b, int64_t d, int64_t l, const float *
           const float *xr = x + row * l, *wr = weight + (row % d) * k;
           float *yr = y + row * l;
           for (int64_t t = 0; t < l; ++t) {
-            float acc = 0; // taps j = 0..k-1 in both directions, so reverse == flip∘conv∘flip exactly
+            float acc =
+                0; // taps j = 0..k-1 in both directions, so reverse == flip∘conv∘flip exactly
             for (int64_t j = 0; j < k; ++j) {
               const int64_t s = reverse ? t + (k - 1) - j : t - (k - 1) + j;
               if (s >= 0 && s < l)

@@ -125,8 +125,8 @@ TEST(Kernels, Conv2dPaddedStrideTwo) {
 }
 
 TEST(Kernels, Conv2dGrouped) {
-  Floats x = {1, 2, 3, 10, 20, 30};           // [1,2,1,3]
-  Floats w = {1, 1, 1, -1, 1, 0, 0, 2};       // [4,1,1,2]
+  Floats x = {1, 2, 3, 10, 20, 30};     // [1,2,1,3]
+  Floats w = {1, 1, 1, -1, 1, 0, 0, 2}; // [4,1,1,2]
   Floats y(8);
   conv2dNCHW(x.data(), 1, 2, 1, 3, w.data(), nullptr, 4, 1, 2, 1, 1, 0, 0, 2, y.data());
   // Outputs 0,1 read channel 0; outputs 2,3 read channel 1.
@@ -137,8 +137,9 @@ TEST(Kernels, Conv2dMatchesNaive) {
   struct Case {
     int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups;
   };
-  for (Case k : {Case{2, 6, 11, 13, 8, 3, 5, 2, 1, 1, 2, 2}, Case{1, 3, 37, 35, 5, 3, 3, 2, 2, 1, 1, 1},
-                 Case{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 4}, Case{2, 3, 16, 16, 7, 4, 4, 4, 4, 0, 0, 1}}) {
+  for (Case k :
+       {Case{2, 6, 11, 13, 8, 3, 5, 2, 1, 1, 2, 2}, Case{1, 3, 37, 35, 5, 3, 3, 2, 2, 1, 1, 1},
+        Case{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 4}, Case{2, 3, 16, 16, 7, 4, 4, 4, 4, 0, 0, 1}}) {
     const int64_t cg = k.c / k.groups, og = k.o / k.groups;
     const int64_t oh = (k.h + 2 * k.ph - k.kh) / k.sh + 1, ow = (k.w + 2 * k.pw - k.kw) / k.sw + 1;
     Floats x = randomFloats(k.n * k.c * k.h * k.w, 4), w = randomFloats(k.o * cg * k.kh * k.kw, 5);
@@ -170,7 +171,7 @@ TEST(Kernels, Conv2dMatchesNaive) {
 TEST(Kernels, DepthwiseBorders) {
   // x [1,2,3,2]: channel 0 = [[1,2,3],[4,5,6]], channel 1 = 10 * channel 0.
   Floats x = {1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60};
-  Floats w(18, 0.f); // [2,1,3,3]
+  Floats w(18, 0.f);                        // [2,1,3,3]
   std::fill(w.begin(), w.begin() + 9, 1.f); // channel 0: 3x3 box sum
   w[9] = 1;                                 // channel 1: top-left tap only
   Floats bias = {0, 1};
@@ -240,11 +241,11 @@ TEST(Kernels, UnaryValues) {
 TEST(Kernels, SoftplusThreshold) {
   Floats x = {0, 20, 20.5f, 30, -30}, y(5);
   unary(UnaryKind::Softplus, x.data(), 5, y.data());
-  EXPECT_NEAR(y[0], 0.693147180559945, 1e-7);            // log 2
-  EXPECT_NEAR(y[1], 20.000000002061154, 2e-6);           // 20 itself is below the threshold
-  EXPECT_EQ(y[2], 20.5f);                                 // past it: x exactly
+  EXPECT_NEAR(y[0], 0.693147180559945, 1e-7);  // log 2
+  EXPECT_NEAR(y[1], 20.000000002061154, 2e-6); // 20 itself is below the threshold
+  EXPECT_EQ(y[2], 20.5f);                      // past it: x exactly
   EXPECT_EQ(y[3], 30.f);
-  EXPECT_NEAR(y[4], 9.357622968840175e-14, 1e-19);        // log1p keeps tiny values
+  EXPECT_NEAR(y[4], 9.357622968840175e-14, 1e-19); // log1p keeps tiny values
 }
 
 TEST(Kernels, BroadcastAddRow) {
@@ -253,19 +254,20 @@ TEST(Kernels, BroadcastAddRow) {
          y.data(), std::vector<int64_t>{2, 3});
   EXPECT_EQ(y, (Floats{11, 22, 33, 14, 25, 36}));
   // A size-1 dim on the left operand broadcasts too.
-  binary(BinaryKind::Add, b.data(), std::vector<int64_t>{1, 3}, a.data(), std::vector<int64_t>{2, 3},
-         y.data(), std::vector<int64_t>{2, 3});
+  binary(BinaryKind::Add, b.data(), std::vector<int64_t>{1, 3}, a.data(),
+         std::vector<int64_t>{2, 3}, y.data(), std::vector<int64_t>{2, 3});
   EXPECT_EQ(y, (Floats{11, 22, 33, 14, 25, 36}));
 }
 
 TEST(Kernels, BroadcastMulBothSides) {
-  Floats a = {1, 2, 3};                  // [1,3,1]
-  Floats b = {1, 2, 3, 4, 5, 6, 7, 8};   // [2,1,4]
+  Floats a = {1, 2, 3};                // [1,3,1]
+  Floats b = {1, 2, 3, 4, 5, 6, 7, 8}; // [2,1,4]
   Floats y(24);
   binary(BinaryKind::Mul, a.data(), std::vector<int64_t>{1, 3, 1}, b.data(),
          std::vector<int64_t>{2, 1, 4}, y.data(), std::vector<int64_t>{2, 3, 4});
   // y[i][j][k] = a[j] * b[i][k]
-  EXPECT_EQ(y, (Floats{1, 2, 3, 4, 2, 4, 6, 8, 3, 6, 9, 12, 5, 6, 7, 8, 10, 12, 14, 16, 15, 18, 21, 24}));
+  EXPECT_EQ(
+      y, (Floats{1, 2, 3, 4, 2, 4, 6, 8, 3, 6, 9, 12, 5, 6, 7, 8, 10, 12, 14, 16, 15, 18, 21, 24}));
   Floats s = {2}, z(3);
   binary(BinaryKind::Mul, a.data(), std::vector<int64_t>{3}, s.data(), std::vector<int64_t>{},
          z.data(), std::vector<int64_t>{3});

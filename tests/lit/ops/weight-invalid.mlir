@@ -1,0 +1,40 @@
+// Every diagnostic of ssmc.weight.
+// RUN: ssmc-opt %s -split-input-file -verify-diagnostics
+
+func.func @empty_name() {
+  // expected-error @+1 {{'ssmc.weight' op needs a non-empty parameter name}}
+  %w = ssmc.weight "" : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_shape() {
+  // expected-error @+1 {{'ssmc.weight' op needs static shapes, got 'tensor<?x48xf32>'}}
+  %w = ssmc.weight "w" : tensor<?x48xf32>
+  return
+}
+
+// -----
+
+func.func @integer_tensor() {
+  // expected-error @+1 {{'ssmc.weight' op result #0 must be ranked tensor of floats, but got 'tensor<2xi32>'}}
+  %w = ssmc.weight "w" : tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @unranked() {
+  // expected-error @+1 {{'ssmc.weight' op result #0 must be ranked tensor of floats, but got 'tensor<*xf32>'}}
+  %w = "ssmc.weight"() <{name = "w"}> : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @no_name() {
+  // expected-error @+1 {{'ssmc.weight' op requires attribute 'name'}}
+  %w = "ssmc.weight"() : () -> tensor<2xf32>
+  return
+}
