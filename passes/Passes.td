@@ -16,4 +16,34 @@ def VerifyModel : Pass<"ssmc-verify-model", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def FormKernelGroups : Pass<"ssmc-form-kernel-groups", "mlir::func::FuncOp"> {
+  let summary = "Group the ops into the kernels that will run them";
+  let description = [{
+    Decides by op kind and producer/consumer structure, never by pattern:
+    - anchors (linear, convolutions, the scan, reduce_mean) each start a group;
+    - a linear absorbs the norm that feeds only it, and the elementwise op
+      (residual add) feeding that norm: "add + norm + GEMM";
+    - a group absorbs single-use elementwise consumers (epilogues); groups
+      that are not GEMMs also absorb views and norms;
+    - an elementwise op or view whose users all sit in one non-GEMM group
+      joins it (prologue), as does a linear of at most 64 input features that
+      only feeds scans (dt_proj, recomputed in the scan);
+    - views feeding several groups are recomputed in each (index arithmetic),
+      never materialised.
+    Everything else becomes a group of its own, so every op ends in a group.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+def MergeSiblingGroups : Pass<"ssmc-merge-sibling-groups", "mlir::func::FuncOp"> {
+  let summary = "Run independent groups of the same kind as one kernel";
+  let description = [{
+    Two kernel groups with the same anchor ops (say both a causal conv1d, or
+    both a selective scan) that read from a common producer and do not
+    depend on each other become one group: Vim's forward and backward
+    directions then share their conv, x_proj and scan kernels.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 #endif // SSMC_PASSES_TD

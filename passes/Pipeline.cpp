@@ -14,6 +14,10 @@ std::vector<PipelineStage> ssmcPipelineStages() {
       {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
       {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},
       {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
+      {"ssmc-form-kernel-groups",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
+      {"ssmc-merge-sibling-groups",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createMergeSiblingGroups()); }},
   };
 }
 

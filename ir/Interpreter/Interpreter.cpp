@@ -263,6 +263,30 @@ rt::Status Executor::execute(Operation *op) {
                       last.data);
         return rt::Status::success();
       })
+      .Case<KernelGroupOp>([&](KernelGroupOp g) -> rt::Status {
+        // A group runs its ops in order; its region arguments are its inputs.
+        Block &body = g.getBody().front();
+        for (auto [arg, input] : llvm::zip(body.getArguments(), g.getInputs()))
+          bind(arg, get(input));
+        for (Operation &inner : body) {
+          if (auto yield = dyn_cast<YieldOp>(inner)) {
+            std::vector<HostTensor> outs;
+            for (Value v : yield.getValues())
+              outs.push_back(get(v));
+            release(yield);
+            for (auto [r, t] : llvm::zip(g.getResults(), outs))
+              bind(r, t);
+            break;
+          }
+          if (rt::Status s = execute(&inner); !s.ok())
+            return s;
+          release(&inner);
+        }
+        // Arguments nobody inside used are still bound: drop them.
+        for (BlockArgument arg : body.getArguments())
+          values_.erase(arg);
+        return rt::Status::success();
+      })
       .Default([&](Operation *other) {
         return rt::Status::error(fmt::format("the reference executor cannot run {}",
                                              describeOp(other)));

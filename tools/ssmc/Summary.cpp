@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <string>
 
 using namespace mlir;
 
@@ -66,20 +67,47 @@ std::string human(double v, const char *unit) {
 std::string summarize(ModuleOp module, bool json) {
   func::FuncOp f = getEntryFunction(module);
   std::vector<KernelRow> rows;
-  std::map<std::string, int> countByOp;
-  int64_t params = 0, totalBytes = 0, totalFlops = 0;
-  for (Operation &op : f.getBody().front()) {
-    if (auto w = dyn_cast<WeightOp>(op)) {
+  int64_t params = 0, fusedBytes = 0, unfusedBytes = 0, totalFlops = 0;
+  bool grouped = false;
+  auto countParams = [&](Operation *op) {
+    if (auto w = dyn_cast<WeightOp>(op))
       params += cast<RankedTensorType>(w.getType()).getNumElements();
+  };
+  for (Operation &op : f.getBody().front()) {
+    if (isa<func::ReturnOp>(op))
+      continue;
+    if (auto g = dyn_cast<KernelGroupOp>(op)) {
+      // One kernel: reads its inputs and weights once, writes its results once.
+      grouped = true;
+      KernelRow row{g.getName().str(), "", 0, 0};
+      for (Value v : g.getInputs())
+        row.bytes += bytesOf(v);
+      for (Value v : g.getResults())
+        row.bytes += bytesOf(v);
+      for (Operation &inner : g.getBody().front().without_terminator()) {
+        countParams(&inner);
+        if (auto w = dyn_cast<WeightOp>(inner)) {
+          row.bytes += bytesOf(w.getResult());
+          continue;
+        }
+        OpCost cost = estimateCost(&inner);
+        row.flops += cost.flops;
+        unfusedBytes += cost.bytes;
+        row.ops += (row.ops.empty() ? "" : ",") + inner.getName().stripDialect().str();
+      }
+      fusedBytes += row.bytes;
+      totalFlops += row.flops;
+      rows.push_back(row);
       continue;
     }
-    if (isa<func::ReturnOp, ReshapeOp>(op))
+    countParams(&op);
+    if (isa<WeightOp, ReshapeOp>(op))
       continue;
     std::string opName = op.getName().stripDialect().str();
     OpCost cost = estimateCost(&op);
     rows.push_back({fmt::format("k{:03}_{}", rows.size(), opName), opName, cost.flops, cost.bytes});
-    ++countByOp[opName];
-    totalBytes += cost.bytes;
+    fusedBytes += cost.bytes;
+    unfusedBytes += cost.bytes;
     totalFlops += cost.flops;
   }
   const int64_t arena = arenaPeak(f);
@@ -90,29 +118,34 @@ std::string summarize(ModuleOp module, bool json) {
     nlohmann::ordered_json j;
     j["model"] = modelName;
     j["kernels"] = nlohmann::json::array();
-    for (const KernelRow &r : rows)
-      j["kernels"].push_back({{"name", r.name}, {"ops", {r.ops}}, {"flops", r.flops},
+    for (const KernelRow &r : rows) {
+      nlohmann::json ops = nlohmann::json::array();
+      for (size_t pos = 0; pos <= r.ops.size();) {
+        size_t comma = std::min(r.ops.find(',', pos), r.ops.size());
+        ops.push_back(r.ops.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+      j["kernels"].push_back({{"name", r.name}, {"ops", ops}, {"flops", r.flops},
                               {"bytes", r.bytes}});
+    }
     j["arena_bytes"] = arena;
-    j["unfused_bytes"] = totalBytes;
+    j["bytes"] = fusedBytes;
+    j["unfused_bytes"] = unfusedBytes;
     j["params"] = params;
     return j.dump(2) + "\n";
   }
-  std::string out = fmt::format("model {}: {} parameters, {} kernels (one per op: nothing is "
-                                "fused yet), {}, {} minimum traffic, arena peak {}\n",
-                                modelName, params, rows.size(), human(totalFlops, "FLOP"),
-                                human(totalBytes, "B"), human(arena, "B"));
-  out += fmt::format("  {:<18} {:>7} {:>12} {:>12} {:>9}\n", "op", "kernels", "FLOP", "bytes",
-                     "FLOP/B");
-  std::map<std::string, std::pair<int64_t, int64_t>> byOp;
-  for (const KernelRow &r : rows) {
-    byOp[r.ops].first += r.flops;
-    byOp[r.ops].second += r.bytes;
-  }
-  for (const auto &[op, fb] : byOp)
-    out += fmt::format("  {:<18} {:>7} {:>12} {:>12} {:>9.2f}\n", op, countByOp[op],
-                       human(fb.first, ""), human(fb.second, "B"),
-                       fb.second ? double(fb.first) / fb.second : 0.0);
+  std::string out = fmt::format(
+      "model {}: {} parameters, {} kernels{}, {}, {} minimum traffic ({} unfused), arena peak "
+      "{}\n",
+      modelName, params, rows.size(), grouped ? "" : " (one per op: not fused)",
+      human(totalFlops, "FLOP"), human(fusedBytes, "B"), human(unfusedBytes, "B"),
+      human(arena, "B"));
+  out += fmt::format("  {:<44} {:>10} {:>10} {:>8}\n", "kernel", "FLOP", "bytes", "FLOP/B");
+  for (const KernelRow &r : rows)
+    out += fmt::format("  {:<44} {:>10} {:>10} {:>8.2f}\n",
+                       r.name.size() > 44 ? r.name.substr(0, 41) + "..." : r.name,
+                       human(r.flops, ""), human(r.bytes, "B"),
+                       r.bytes ? double(r.flops) / r.bytes : 0.0);
   return out;
 }
 

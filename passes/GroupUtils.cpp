@@ -1,0 +1,147 @@
+//===- GroupUtils.cpp - building and naming kernel groups -----------------===//
+
+#include "GroupUtils.h"
+#include "SsmcOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+using namespace mlir;
+
+namespace ssmc {
+
+std::string kernelGroupName(unsigned index, Block &body) {
+  std::vector<std::string> names;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<WeightOp, SplitOp, SliceOp, ConcatOp, PermuteOp, ReshapeOp, FlipOp>(op))
+      continue;
+    std::string n = op.getName().stripDialect().str();
+    if (names.empty() || names.back() != n)
+      names.push_back(n);
+  }
+  if (names.empty())
+    names.push_back("copy");
+  std::string joined;
+  for (size_t i = 0; i < names.size(); ++i)
+    joined += (i ? "__" : "") + names[i];
+  return fmt::format("g{:02}_{}", index, joined);
+}
+
+LogicalResult buildKernelGroups(Block &block, const std::vector<GroupPlan> &plans,
+                                const llvm::DenseSet<Operation *> &rematerialized) {
+  std::map<Operation *, size_t> position;
+  for (Operation &op : block)
+    position[&op] = position.size();
+  std::map<Operation *, size_t> groupOf;
+  for (size_t g = 0; g < plans.size(); ++g)
+    for (Operation *op : plans[g].ops)
+      groupOf[op] = g;
+
+  // Each group's members: its planned ops plus the recomputed views it needs.
+  std::vector<std::vector<Operation *>> members(plans.size());
+  std::vector<std::set<size_t>> dependsOn(plans.size());
+  for (size_t g = 0; g < plans.size(); ++g) {
+    llvm::SetVector<Operation *> set(plans[g].ops.begin(), plans[g].ops.end());
+    for (size_t i = 0; i < set.size(); ++i)
+      for (Value v : set[i]->getOperands()) {
+        Operation *def = v.getDefiningOp();
+        if (!def || isa<WeightOp>(def))
+          continue;
+        if (rematerialized.count(def))
+          set.insert(def);
+        else if (groupOf.count(def) && groupOf[def] != g)
+          dependsOn[g].insert(groupOf[def]);
+      }
+    members[g].assign(set.begin(), set.end());
+    std::sort(members[g].begin(), members[g].end(),
+              [&](Operation *a, Operation *b) { return position[a] < position[b]; });
+  }
+
+  // Dependency order; ties keep program order.
+  std::vector<size_t> order;
+  std::vector<bool> placed(plans.size(), false);
+  while (order.size() < plans.size()) {
+    int next = -1;
+    for (size_t g = 0; g < plans.size(); ++g) {
+      if (placed[g] || !llvm::all_of(dependsOn[g], [&](size_t d) { return placed[d]; }))
+        continue;
+      if (next < 0 || position[members[g].front()] < position[members[next].front()])
+        next = g;
+    }
+    if (next < 0)
+      return block.getParentOp()->emitError("kernel groups would depend on each other in a cycle");
+    placed[next] = true;
+    order.push_back(next);
+  }
+
+  Operation *terminator = block.getTerminator();
+  OpBuilder builder(terminator);
+  IRMapping outer;
+  for (auto [index, g] : llvm::enumerate(order)) {
+    llvm::DenseSet<Operation *> inGroup(members[g].begin(), members[g].end());
+    llvm::SetVector<Value> inputs, outputs;
+    for (Operation *op : members[g]) {
+      for (Value v : op->getOperands()) {
+        Operation *def = v.getDefiningOp();
+        if (def && (inGroup.count(def) || isa<WeightOp>(def)))
+          continue;
+        inputs.insert(v);
+      }
+      for (Value r : op->getResults())
+        for (Operation *user : r.getUsers())
+          if (!inGroup.count(user) && !(rematerialized.count(user) && rematerialized.count(op)))
+            outputs.insert(r);
+    }
+    // A recomputed view's result is never an output: consumers recompute it.
+    outputs.remove_if([&](Value v) { return rematerialized.count(v.getDefiningOp()); });
+
+    SmallVector<Value> groupInputs;
+    SmallVector<Type> inputTypes, outputTypes;
+    for (Value v : inputs) {
+      groupInputs.push_back(outer.lookupOrDefault(v));
+      inputTypes.push_back(v.getType());
+    }
+    for (Value v : outputs)
+      outputTypes.push_back(v.getType());
+    auto group = builder.create<KernelGroupOp>(terminator->getLoc(), outputTypes,
+                                               builder.getStringAttr(""), groupInputs);
+    Block *body = new Block();
+    group.getBody().push_back(body);
+    IRMapping inner;
+    for (auto [v, t] : llvm::zip(inputs, inputTypes))
+      inner.map(v, body->addArgument(t, v.getLoc()));
+    OpBuilder b = OpBuilder::atBlockEnd(body);
+    for (Operation *op : members[g]) {
+      for (Value v : op->getOperands())
+        if (auto w = v.getDefiningOp<WeightOp>(); w && !inner.contains(v))
+          inner.map(v, b.clone(*w)->getResult(0));
+      b.clone(*op, inner);
+    }
+    SmallVector<Value> yielded;
+    for (Value v : outputs)
+      yielded.push_back(inner.lookup(v));
+    b.create<YieldOp>(terminator->getLoc(), yielded);
+    group.setName(kernelGroupName(index, *body));
+    for (auto [v, r] : llvm::zip(outputs, group.getResults()))
+      outer.map(v, r);
+  }
+
+  for (OpOperand &operand : terminator->getOpOperands())
+    operand.set(outer.lookupOrDefault(operand.get()));
+  // The originals are now unused: erase them, users before definitions.
+  std::vector<Operation *> old;
+  for (Operation &op : block)
+    if (&op != terminator && !isa<KernelGroupOp>(op))
+      old.push_back(&op);
+  for (Operation *op : llvm::reverse(old))
+    op->erase();
+  return success();
+}
+
+} // namespace ssmc

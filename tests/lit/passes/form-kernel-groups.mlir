@@ -1,0 +1,74 @@
+// RUN: ssmc-opt %s -split-input-file --ssmc-form-kernel-groups | FileCheck %s
+
+// A Gated CNN block variant: conv_ratio 0.25, kernel 5, and an extra SiLU
+// after the gating. Still three groups: LN + fc1 | split, GELU, the partial
+// depthwise conv, concat, mul, SiLU | fc2 + residual. No view stands alone.
+// CHECK-LABEL: func.func @gated_cnn_variant
+// CHECK: ssmc.kernel_group "g00_layer_norm__linear"
+// CHECK: ssmc.kernel_group "g01_depthwise_conv2d__gelu__mul__silu"
+// CHECK: ssmc.split
+// CHECK: ssmc.concat
+// CHECK: ssmc.yield
+// CHECK: ssmc.kernel_group "g02_linear__add"
+// CHECK-NOT: ssmc.kernel_group
+func.func @gated_cnn_variant(%x: tensor<1x6x6x16xf32> {ssmc.name = "input"}) -> (tensor<1x6x6x16xf32> {ssmc.name = "output"}) {
+  %nw = ssmc.weight "norm.weight" : tensor<16xf32>
+  %nb = ssmc.weight "norm.bias" : tensor<16xf32>
+  %w1 = ssmc.weight "fc1.weight" : tensor<84x16xf32>
+  %b1 = ssmc.weight "fc1.bias" : tensor<84xf32>
+  %cw = ssmc.weight "conv.weight" : tensor<4x1x5x5xf32>
+  %w2 = ssmc.weight "fc2.weight" : tensor<16x42xf32>
+  %n = ssmc.layer_norm %x, %nw, %nb eps 1.0e-06 : (tensor<1x6x6x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<1x6x6x16xf32>
+  %t = ssmc.linear %n, %w1, %b1 : (tensor<1x6x6x16xf32>, tensor<84x16xf32>, tensor<84xf32>) -> tensor<1x6x6x84xf32>
+  %g, %i, %c = ssmc.split %t axis 3 : tensor<1x6x6x84xf32> -> tensor<1x6x6x42xf32>, tensor<1x6x6x38xf32>, tensor<1x6x6x4xf32>
+  %cc = ssmc.depthwise_conv2d %c, %cw : (tensor<1x6x6x4xf32>, tensor<4x1x5x5xf32>) -> tensor<1x6x6x4xf32>
+  %cat = ssmc.concat %i, %cc axis 3 : (tensor<1x6x6x38xf32>, tensor<1x6x6x4xf32>) -> tensor<1x6x6x42xf32>
+  %ge = ssmc.gelu %g : tensor<1x6x6x42xf32>
+  %m = ssmc.mul %ge, %cat : tensor<1x6x6x42xf32>, tensor<1x6x6x42xf32> -> tensor<1x6x6x42xf32>
+  %s = ssmc.silu %m : tensor<1x6x6x42xf32>
+  %y = ssmc.linear %s, %w2 : (tensor<1x6x6x42xf32>, tensor<16x42xf32>) -> tensor<1x6x6x16xf32>
+  %r = ssmc.add %y, %x : tensor<1x6x6x16xf32>, tensor<1x6x6x16xf32> -> tensor<1x6x6x16xf32>
+  return %r : tensor<1x6x6x16xf32>
+}
+
+// -----
+
+// Refused: a norm with two users stays out of the GEMM (both need it), and an
+// elementwise op feeding a GEMM is not a GEMM prologue.
+// (The merge pass later folds the lone GELU into the norm's group.)
+// CHECK-LABEL: func.func @norm_two_users
+// CHECK: ssmc.kernel_group "g00_layer_norm"
+// CHECK: ssmc.kernel_group "g01_linear"
+// CHECK: ssmc.kernel_group "g02_gelu"
+// CHECK: ssmc.kernel_group "g03_linear"
+func.func @norm_two_users(%x: tensor<4x8xf32> {ssmc.name = "input"}) -> (tensor<4x8xf32> {ssmc.name = "a"}, tensor<4x8xf32> {ssmc.name = "b"}) {
+  %nw = ssmc.weight "n.weight" : tensor<8xf32>
+  %nb = ssmc.weight "n.bias" : tensor<8xf32>
+  %w = ssmc.weight "w" : tensor<8x8xf32>
+  %n = ssmc.layer_norm %x, %nw, %nb eps 1.0e-06 : (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %a = ssmc.linear %n, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %g = ssmc.gelu %n : tensor<4x8xf32>
+  %b = ssmc.linear %g, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// A view feeding two kernels is recomputed in each, never materialised.
+// CHECK-LABEL: func.func @shared_view
+// CHECK: ssmc.kernel_group "g00_causal_conv1d"(%[[X:.*]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: ssmc.permute
+// CHECK-NEXT: ssmc.weight "c.weight"
+// CHECK: ssmc.kernel_group "g01_causal_conv1d"(%[[X]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: ssmc.permute
+// CHECK-NEXT: ssmc.weight "d.weight"
+func.func @shared_view(%x: tensor<1x10x4xf32> {ssmc.name = "input"}) -> (tensor<1x4x10xf32> {ssmc.name = "a"}, tensor<1x4x10xf32> {ssmc.name = "b"}) {
+  %w = ssmc.weight "c.weight" : tensor<4x1x3xf32>
+  %v = ssmc.weight "d.weight" : tensor<4x1x3xf32>
+  %p = ssmc.permute %x [0, 2, 1] : tensor<1x10x4xf32> -> tensor<1x4x10xf32>
+  %a = ssmc.causal_conv1d %p, %w : (tensor<1x4x10xf32>, tensor<4x1x3xf32>) -> tensor<1x4x10xf32>
+  %b = ssmc.causal_conv1d %p, %v reverse : (tensor<1x4x10xf32>, tensor<4x1x3xf32>) -> tensor<1x4x10xf32>
+  return %a, %b : tensor<1x4x10xf32>, tensor<1x4x10xf32>
+}
