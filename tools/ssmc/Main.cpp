@@ -65,7 +65,7 @@ int listModels() {
 
 int compileModel(const Options &o) {
   if (rt::Status s = rejectFlags(o, {"--weights", "--inputs", "--output", "--image", "--device",
-                                     "--seed", "--save-activations", "--stop-after"});
+                                     "--seed", "--save-activations"});
       !s.ok())
     return fail(s.message(), 2);
   if (!o.arch.empty() && (o.arch.rfind("sm_", 0) != 0 || o.arch.size() < 5))
