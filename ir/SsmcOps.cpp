@@ -130,7 +130,7 @@ LogicalResult CausalConv1dOp::verify() {
 LogicalResult LayerNormOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  if (getEps().convertToDouble() <= 0)
+  if (!(getEps().convertToDouble() > 0)) // also refuses NaN
     return emitOpError() << "eps must be positive";
   return expectResult(*this,
                       shape::layerNorm(shapeOf(getInput()), shapeOf(getWeight()),
@@ -141,12 +141,20 @@ LogicalResult LayerNormOp::verify() {
 LogicalResult RmsNormOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  if (getEps().convertToDouble() <= 0)
+  if (!(getEps().convertToDouble() > 0)) // also refuses NaN
     return emitOpError() << "eps must be positive";
   return expectResult(*this,
                       shape::layerNorm(shapeOf(getInput()), shapeOf(getWeight()), std::nullopt),
                       getResult());
 }
+
+// Elementwise ops keep their type; they only need static shapes.
+LogicalResult GeluOp::verify() { return checkStaticAndTyped(*this); }
+LogicalResult SiluOp::verify() { return checkStaticAndTyped(*this); }
+LogicalResult SoftplusOp::verify() { return checkStaticAndTyped(*this); }
+LogicalResult ExpOp::verify() { return checkStaticAndTyped(*this); }
+LogicalResult NegOp::verify() { return checkStaticAndTyped(*this); }
+LogicalResult ScaleOp::verify() { return checkStaticAndTyped(*this); }
 
 LogicalResult AddOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
@@ -166,9 +174,10 @@ LogicalResult SplitOp::verify() {
   if (getResults().empty())
     return emitOpError() << "needs at least one result";
   shape::Shape in = shapeOf(getInput());
-  auto axis = shape::normalizeAxis(getAxis(), in.size());
-  if (!axis || getAxis() < 0)
-    return emitOpError() << "axis " << getAxis() << " is not an axis of input "
+  const int64_t axisValue = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  auto axis = shape::normalizeAxis(axisValue, in.size());
+  if (!axis || axisValue < 0)
+    return emitOpError() << "axis " << axisValue << " is not an axis of input "
                          << shape::str(in);
   shape::Shape sizes;
   for (Value r : getResults()) {
@@ -192,10 +201,12 @@ LogicalResult SliceOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
   shape::Shape in = shapeOf(getInput()), out = shapeOf(getResult());
-  if (getAxis() < 0 || getAxis() >= static_cast<int64_t>(in.size()) || out.size() != in.size())
-    return emitOpError() << "axis " << getAxis() << " is not an axis of input "
-                         << shape::str(in) << " and result " << shape::str(out);
-  return expectResult(*this, shape::slice(in, getAxis(), getStart(), out[getAxis()]),
+  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  if (axis < 0 || axis >= static_cast<int64_t>(in.size()) || out.size() != in.size())
+    return emitOpError() << "axis " << axis << " is not an axis of input " << shape::str(in)
+                         << " and result " << shape::str(out);
+  return expectResult(*this,
+                      shape::slice(in, axis, static_cast<int64_t>(getStart()), out[axis]),
                       getResult());
 }
 
@@ -205,9 +216,10 @@ LogicalResult ConcatOp::verify() {
   std::vector<shape::Shape> ins;
   for (Value v : getInputs())
     ins.push_back(shapeOf(v));
-  if (getAxis() < 0)
-    return emitOpError() << "axis must be non-negative, got " << getAxis();
-  return expectResult(*this, shape::concat(ins, getAxis()), getResult());
+  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  if (axis < 0)
+    return emitOpError() << "axis must be non-negative, got " << axis;
+  return expectResult(*this, shape::concat(ins, axis), getResult());
 }
 
 LogicalResult PermuteOp::verify() {
@@ -227,9 +239,10 @@ LogicalResult ReshapeOp::verify() {
 LogicalResult FlipOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  if (getAxis() < 0)
-    return emitOpError() << "axis must be non-negative, got " << getAxis();
-  return expectResult(*this, shape::flip(shapeOf(getInput()), getAxis()), getResult());
+  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  if (axis < 0)
+    return emitOpError() << "axis must be non-negative, got " << axis;
+  return expectResult(*this, shape::flip(shapeOf(getInput()), axis), getResult());
 }
 
 LogicalResult ReduceMeanOp::verify() {

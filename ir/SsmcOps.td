@@ -159,6 +159,7 @@ class Ssmc_UnaryOp<string mnemonic, string what>
   let arguments = (ins Ssmc_Tensor:$input);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 def Ssmc_GeluOp : Ssmc_UnaryOp<"gelu", "exact GELU: ½·x·(1 + erf(x/√2))">;
@@ -178,6 +179,7 @@ def Ssmc_ScaleOp : Ssmc_Op<"scale", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins Ssmc_Tensor:$input, F64Attr:$factor);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$input `by` $factor attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 class Ssmc_BinaryOp<string mnemonic, string what>

@@ -22,7 +22,12 @@ struct VerifyModelPass : ssmc::impl::VerifyModelBase<VerifyModelPass> {
       module.emitError() << "a model needs a function @main (or exactly one function)";
       return signalPassFailure();
     }
-    if (failed(checkNames(entry)) || failed(checkWeights(entry)))
+    if (entry.isExternal()) {
+      entry.emitError() << "the entry function @" << entry.getName()
+                        << " is a declaration: a model needs its body";
+      return signalPassFailure();
+    }
+    if (failed(checkNames(entry)) || failed(checkOps(entry)) || failed(checkWeights(entry)))
       signalPassFailure();
   }
 
@@ -44,10 +49,25 @@ struct VerifyModelPass : ssmc::impl::VerifyModelBase<VerifyModelPass> {
         return f.emitError() << "result #" << i << " has no '" << ssmc::kNameAttr << "'";
       if (!outputs.insert(name.getValue()).second)
         return f.emitError() << "two outputs are named '" << name.getValue() << "'";
+      auto t = dyn_cast<RankedTensorType>(f.getResultTypes()[i]);
+      if (!t || !t.hasStaticShape())
+        return f.emitError() << "output '" << name.getValue() << "' needs a static shape";
     }
     if (f.getNumResults() == 0)
       return f.emitError() << "a model needs at least one output";
     return success();
+  }
+
+  /// Only ssmc's ops (and the return) can run.
+  LogicalResult checkOps(func::FuncOp f) {
+    WalkResult r = f.walk([&](Operation *op) {
+      if (op == f.getOperation() || isa<func::ReturnOp>(op) ||
+          isa<ssmc::SsmcDialect>(op->getDialect()))
+        return WalkResult::advance();
+      op->emitError() << "'" << op->getName() << "' is not an ssmc op: a model runs ssmc ops only";
+      return WalkResult::interrupt();
+    });
+    return failure(r.wasInterrupted());
   }
 
   LogicalResult checkWeights(func::FuncOp f) {
