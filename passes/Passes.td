@@ -46,4 +46,22 @@ def MergeSiblingGroups : Pass<"ssmc-merge-sibling-groups", "mlir::func::FuncOp">
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
+  let summary = "Choose the selective scan's tiling and check it fits";
+  let description = [{
+    Gives every `ssmc.selective_scan` a `tiling` attribute: `chunk` time steps
+    staged in shared memory (double-buffered u, delta, z for `channels`
+    channels of a thread block, and B and C shared by them), `items_per_thread`
+    steps per thread, and `state_in_registers` (h stays in registers across
+    chunks: no carry goes through memory). The shared memory per block must
+    fit the target (227 KiB on sm_90, 163 KiB on sm_80); an impossible
+    request is an error that names both numbers.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"64", "time steps per staged chunk">,
+    Option<"channels", "channels", "int64_t", /*default=*/"32", "channels per thread block">,
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_90\"", "target architecture">,
+  ];
+}
+
 #endif // SSMC_PASSES_TD

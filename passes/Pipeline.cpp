@@ -18,6 +18,8 @@ std::vector<PipelineStage> ssmcPipelineStages() {
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
       {"ssmc-merge-sibling-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createMergeSiblingGroups()); }},
+      {"ssmc-tile-scan",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTileScan()); }},
   };
 }
 

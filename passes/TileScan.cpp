@@ -1,0 +1,73 @@
+//===- TileScan.cpp - tile the selective scan into shared memory ----------===//
+
+#include "Passes.h"
+#include "SsmcOps.h"
+
+namespace ssmc {
+#define GEN_PASS_DEF_TILESCAN
+#include "Passes.h.inc"
+} // namespace ssmc
+
+using namespace mlir;
+using namespace ssmc;
+
+namespace {
+
+/// Shared memory one thread block may use, by architecture.
+std::optional<int64_t> sharedMemoryLimit(llvm::StringRef arch) {
+  if (arch == "sm_90")
+    return 227 * 1024;
+  if (arch == "sm_80" || arch == "sm_86" || arch == "sm_89")
+    return 163 * 1024;
+  return std::nullopt;
+}
+
+struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
+  using TileScanBase::TileScanBase;
+
+  void runOnOperation() override {
+    auto limit = sharedMemoryLimit(arch);
+    if (!limit) {
+      getOperation().emitError() << "ssmc-tile-scan: unknown architecture '" << arch
+                                 << "' (known: sm_80, sm_86, sm_89, sm_90)";
+      return signalPassFailure();
+    }
+    if (chunk < 1 || channels < 1) {
+      getOperation().emitError() << "ssmc-tile-scan: chunk " << chunk << " and channels "
+                                 << channels << " must be positive";
+      return signalPassFailure();
+    }
+    WalkResult r = getOperation().walk([&](SelectiveScanOp scan) {
+      auto u = cast<RankedTensorType>(scan.getU().getType());
+      auto a = cast<RankedTensorType>(scan.getA().getType());
+      const int64_t d = u.getShape()[1], l = u.getShape()[2], n = a.getShape()[1];
+      const int64_t bytes = (u.getElementTypeBitWidth() + 7) / 8;
+      const int64_t steps = std::min<int64_t>(chunk, l);
+      const int64_t perBlock = std::min<int64_t>(channels, d);
+      // Double-buffered: u, delta (and z) per channel, B and C per state.
+      const int64_t perChannel = scan.getZ() ? 3 : 2;
+      const int64_t smem = 2 * steps * (perChannel * perBlock + 2 * n) * bytes;
+      if (smem > *limit) {
+        scan.emitError() << "tiling chunk " << steps << " x channels " << perBlock << " needs "
+                         << smem << " bytes of shared memory per block, more than the "
+                         << *limit << " bytes of " << arch << ": use a smaller chunk or fewer channels";
+        return WalkResult::interrupt();
+      }
+      Builder b(scan);
+      // One warp walks a chunk: each thread owns chunk/32 consecutive steps.
+      const int64_t itemsPerThread = std::max<int64_t>(1, (steps + 31) / 32);
+      scan->setAttr("tiling", b.getDictionaryAttr({
+                                  b.getNamedAttr("chunk", b.getI64IntegerAttr(steps)),
+                                  b.getNamedAttr("channels", b.getI64IntegerAttr(perBlock)),
+                                  b.getNamedAttr("items_per_thread",
+                                                 b.getI64IntegerAttr(itemsPerThread)),
+                                  b.getNamedAttr("smem_bytes", b.getI64IntegerAttr(smem)),
+                                  b.getNamedAttr("state_in_registers", b.getUnitAttr()),
+                              }));
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

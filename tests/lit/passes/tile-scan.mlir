@@ -1,0 +1,17 @@
+// RUN: ssmc-opt %s --ssmc-tile-scan | FileCheck %s
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80" | FileCheck %s --check-prefix=SMALL
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+// RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
+
+// Chunks are clamped to the sequence and channels to the scan's width; the
+// state stays in registers.
+// CHECK-LABEL: func.func @scan
+// CHECK: ssmc.selective_scan
+// CHECK-SAME: tiling = {channels = 8 : i64, chunk = 64 : i64, items_per_thread = 2 : i64, smem_bytes = 28672 : i64, state_in_registers}
+// SMALL: tiling = {channels = 4 : i64, chunk = 16 : i64, items_per_thread = 1 : i64, smem_bytes = 5632 : i64, state_in_registers}
+// TOOBIG: error: tiling chunk 2048 x channels 8 needs 917504 bytes of shared memory per block, more than the 232448 bytes of sm_90: use a smaller chunk or fewer channels
+// ARCH: error: ssmc-tile-scan: unknown architecture 'sm_70' (known: sm_80, sm_86, sm_89, sm_90)
+func.func @scan(%u: tensor<1x8x3000xf32>, %A: tensor<8x16xf32>, %B: tensor<1x16x3000xf32>) -> tensor<1x8x3000xf32> {
+  %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B z %u delta_softplus : (tensor<1x8x3000xf32>, tensor<1x8x3000xf32>, tensor<8x16xf32>, tensor<1x16x3000xf32>, tensor<1x16x3000xf32>, tensor<1x8x3000xf32>) -> (tensor<1x8x3000xf32>, tensor<1x8x16xf32>)
+  return %o : tensor<1x8x3000xf32>
+}
