@@ -30,4 +30,11 @@ def Ssmc_Tensor : RankedTensorOf<[AnyFloat]> {
   let summary = "ranked tensor of floats";
 }
 
+// Axes, offsets, group counts: MLIR's I64Attr reads back as uint64_t, so a
+// negative value would compare as huge. This one reads signed.
+def Ssmc_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+                                                "64-bit integer attribute, read signed"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 #endif // SSMC_DIALECT_TD

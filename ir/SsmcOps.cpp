@@ -174,10 +174,9 @@ LogicalResult SplitOp::verify() {
   if (getResults().empty())
     return emitOpError() << "needs at least one result";
   shape::Shape in = shapeOf(getInput());
-  const int64_t axisValue = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
-  auto axis = shape::normalizeAxis(axisValue, in.size());
-  if (!axis || axisValue < 0)
-    return emitOpError() << "axis " << axisValue << " is not an axis of input "
+  auto axis = shape::normalizeAxis(getAxis(), in.size());
+  if (!axis || getAxis() < 0)
+    return emitOpError() << "axis " << getAxis() << " is not an axis of input "
                          << shape::str(in);
   shape::Shape sizes;
   for (Value r : getResults()) {
@@ -201,12 +200,12 @@ LogicalResult SliceOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
   shape::Shape in = shapeOf(getInput()), out = shapeOf(getResult());
-  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  const int64_t axis = getAxis();
   if (axis < 0 || axis >= static_cast<int64_t>(in.size()) || out.size() != in.size())
     return emitOpError() << "axis " << axis << " is not an axis of input " << shape::str(in)
                          << " and result " << shape::str(out);
   return expectResult(*this,
-                      shape::slice(in, axis, static_cast<int64_t>(getStart()), out[axis]),
+                      shape::slice(in, axis, getStart(), out[axis]),
                       getResult());
 }
 
@@ -216,7 +215,7 @@ LogicalResult ConcatOp::verify() {
   std::vector<shape::Shape> ins;
   for (Value v : getInputs())
     ins.push_back(shapeOf(v));
-  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  const int64_t axis = getAxis();
   if (axis < 0)
     return emitOpError() << "axis must be non-negative, got " << axis;
   return expectResult(*this, shape::concat(ins, axis), getResult());
@@ -239,7 +238,7 @@ LogicalResult ReshapeOp::verify() {
 LogicalResult FlipOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  const int64_t axis = static_cast<int64_t>(getAxis()); // I64Attr reads unsigned
+  const int64_t axis = getAxis();
   if (axis < 0)
     return emitOpError() << "axis must be non-negative, got " << axis;
   return expectResult(*this, shape::flip(shapeOf(getInput()), axis), getResult());

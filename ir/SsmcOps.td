@@ -64,7 +64,7 @@ def Ssmc_Conv2dOp : Ssmc_Op<"conv2d", [Pure]> {
   let arguments = (ins Ssmc_Tensor:$input, Ssmc_Tensor:$weight,
                        Optional<Ssmc_Tensor>:$bias,
                        DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
-                       I64Attr:$groups);
+                       Ssmc_I64Attr:$groups);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
@@ -214,7 +214,7 @@ def Ssmc_SplitOp : Ssmc_Op<"split", [Pure]> {
     %g, %i, %c = ssmc.split %t axis 3 : tensor<1x7x7x256xf32> -> tensor<1x7x7x128xf32>, tensor<1x7x7x80xf32>, tensor<1x7x7x48xf32>
     ```
   }];
-  let arguments = (ins Ssmc_Tensor:$input, I64Attr:$axis);
+  let arguments = (ins Ssmc_Tensor:$input, Ssmc_I64Attr:$axis);
   let results = (outs Variadic<Ssmc_Tensor>:$results);
   let assemblyFormat = [{
     $input `axis` $axis attr-dict `:` type($input) `->` type($results)
@@ -232,7 +232,7 @@ def Ssmc_SliceOp : Ssmc_Op<"slice", [Pure]> {
     %cls = ssmc.slice %x axis 1 start 98 : tensor<1x197x192xf32> -> tensor<1x1x192xf32>
     ```
   }];
-  let arguments = (ins Ssmc_Tensor:$input, I64Attr:$axis, I64Attr:$start);
+  let arguments = (ins Ssmc_Tensor:$input, Ssmc_I64Attr:$axis, Ssmc_I64Attr:$start);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = [{
     $input `axis` $axis `start` $start attr-dict `:` type($input) `->` type($result)
@@ -242,7 +242,7 @@ def Ssmc_SliceOp : Ssmc_Op<"slice", [Pure]> {
 
 def Ssmc_ConcatOp : Ssmc_Op<"concat", [Pure]> {
   let summary = "join tensors along one axis";
-  let arguments = (ins Variadic<Ssmc_Tensor>:$inputs, I64Attr:$axis);
+  let arguments = (ins Variadic<Ssmc_Tensor>:$inputs, Ssmc_I64Attr:$axis);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = [{
     $inputs `axis` $axis attr-dict `:` functional-type($inputs, $result)
@@ -275,7 +275,7 @@ def Ssmc_ReshapeOp : Ssmc_Op<"reshape", [Pure]> {
 
 def Ssmc_FlipOp : Ssmc_Op<"flip", [Pure, SameOperandsAndResultType]> {
   let summary = "reverse the order along one axis";
-  let arguments = (ins Ssmc_Tensor:$input, I64Attr:$axis);
+  let arguments = (ins Ssmc_Tensor:$input, Ssmc_I64Attr:$axis);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$input `axis` $axis attr-dict `:` type($result)";
   let hasVerifier = 1;
