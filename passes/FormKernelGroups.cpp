@@ -25,33 +25,17 @@ using namespace ssmc;
 
 namespace {
 
-enum class Role { Gemm, Anchor, Norm, Elementwise, View, Weight, Other };
-
-Role roleOf(Operation *op) {
-  if (isa<LinearOp>(op))
-    return Role::Gemm;
-  if (isa<Conv2dOp, DepthwiseConv2dOp, CausalConv1dOp, SelectiveScanOp, ReduceMeanOp>(op))
-    return Role::Anchor;
-  if (isa<LayerNormOp, RmsNormOp>(op))
-    return Role::Norm;
-  if (isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op))
-    return Role::Elementwise;
-  if (isa<SplitOp, SliceOp, ConcatOp, PermuteOp, ReshapeOp, FlipOp>(op))
-    return Role::View;
-  if (isa<WeightOp>(op))
-    return Role::Weight;
-  return Role::Other;
-}
+/// A linear with at most this many input features (dt_proj: dt_rank) is
+/// cheap enough to recompute inside the scan that consumes it.
+constexpr int64_t kMaxRecomputedInFeatures = 64;
 
 /// The plan: which group each op is in (-1: none yet).
 class Planner {
 public:
   explicit Planner(Block &block) {
     for (Operation &op : block.without_terminator())
-      if (roleOf(&op) != Role::Weight) {
-        order_[&op] = ops_.size();
+      if (roleOf(&op) != Role::Weight)
         ops_.push_back(&op);
-      }
   }
 
   void run() {
@@ -97,7 +81,7 @@ private:
   /// Through views and elementwise ops, every use ends in a selective scan.
   bool onlyFeedsScans(Operation *linear) {
     auto w = cast<RankedTensorType>(cast<LinearOp>(linear).getWeight().getType());
-    if (w.getShape()[1] > 64)
+    if (w.getShape()[1] > kMaxRecomputedInFeatures)
       return false;
     SmallVector<Operation *> work{linear};
     llvm::DenseSet<Operation *> seen;
@@ -170,13 +154,7 @@ private:
   }
 
   /// The anchors of group g by name: groups with equal keys are twins.
-  std::multiset<std::string> key(int g) const {
-    std::multiset<std::string> k;
-    for (Operation *op : groups_[g])
-      if (roleOf(op) == Role::Anchor || roleOf(op) == Role::Gemm)
-        k.insert(op->getName().stripDialect().str());
-    return k;
-  }
+  std::multiset<std::string> key(int g) const { return anchorKey(groups_[g]); }
 
   /// Does `user` combine g's result with that of a twin of g (Vim's two
   /// directions summed)? Then it must not tie the twins together: they are
@@ -279,7 +257,6 @@ private:
   }
 
   std::vector<Operation *> ops_;
-  llvm::DenseMap<Operation *, size_t> order_;
   llvm::DenseMap<Operation *, int> group_;
   std::vector<std::vector<Operation *>> groups_;
   llvm::DenseSet<Operation *> remat_;

@@ -16,10 +16,26 @@ using namespace mlir;
 
 namespace ssmc {
 
+Role roleOf(Operation *op) {
+  if (isa<LinearOp>(op))
+    return Role::Gemm;
+  if (isa<Conv2dOp, DepthwiseConv2dOp, CausalConv1dOp, SelectiveScanOp, ReduceMeanOp>(op))
+    return Role::Anchor;
+  if (isa<LayerNormOp, RmsNormOp>(op))
+    return Role::Norm;
+  if (isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op))
+    return Role::Elementwise;
+  if (isa<SplitOp, SliceOp, ConcatOp, PermuteOp, ReshapeOp, FlipOp>(op))
+    return Role::View;
+  if (isa<WeightOp>(op))
+    return Role::Weight;
+  return Role::Other;
+}
+
 std::string kernelGroupName(unsigned index, Block &body) {
   std::vector<std::string> names;
   for (Operation &op : body.without_terminator()) {
-    if (isa<WeightOp, SplitOp, SliceOp, ConcatOp, PermuteOp, ReshapeOp, FlipOp>(op))
+    if (roleOf(&op) == Role::Weight || roleOf(&op) == Role::View)
       continue;
     std::string n = op.getName().stripDialect().str();
     if (names.empty() || names.back() != n)

@@ -6,10 +6,29 @@
 #include "mlir/IR/Block.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
 namespace ssmc {
+
+/// What an op is to fusion. Anchors (GEMMs and the other heavy ops) start
+/// kernels; norms, elementwise ops and views attach to them.
+enum class Role { Gemm, Anchor, Norm, Elementwise, View, Weight, Other };
+Role roleOf(mlir::Operation *op);
+inline bool isAnchor(mlir::Operation *op) {
+  Role r = roleOf(op);
+  return r == Role::Gemm || r == Role::Anchor;
+}
+
+/// The names of the anchors among `ops`: groups with equal keys are twins.
+template <class Range> std::multiset<std::string> anchorKey(Range &&ops) {
+  std::multiset<std::string> key;
+  for (auto &&op : ops)
+    if (isAnchor(&*op))
+      key.insert((&*op)->getName().stripDialect().str());
+  return key;
+}
 
 struct GroupPlan {
   std::vector<mlir::Operation *> ops;

@@ -23,12 +23,7 @@ namespace {
 
 /// The heavy ops a group runs, by name: groups with the same key are twins.
 std::multiset<std::string> anchorKey(KernelGroupOp g) {
-  std::multiset<std::string> key;
-  for (Operation &op : g.getBody().front())
-    if (isa<LinearOp, Conv2dOp, DepthwiseConv2dOp, CausalConv1dOp, SelectiveScanOp, ReduceMeanOp>(
-            op))
-      key.insert(op.getName().stripDialect().str());
-  return key;
+  return ssmc::anchorKey(llvm::make_pointer_range(g.getBody().front()));
 }
 
 /// The ops (or block arguments) that produce a group's inputs.
