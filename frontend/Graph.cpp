@@ -56,11 +56,9 @@ Graph::Graph(MLIRContext &context, std::string modelName) : context_(context), b
 Graph::~Graph() = default;
 
 Location Graph::loc(Where where) {
-  std::string_view file = where.file_name();
-  std::string shown = describe(where);
-  shown = shown.substr(0, shown.rfind(':'));
-  (void)file;
-  return FileLineColLoc::get(&context_, shown, where.line(), where.column());
+  std::string file = describe(where);
+  file = file.substr(0, file.rfind(':'));
+  return FileLineColLoc::get(&context_, file, where.line(), where.column());
 }
 
 RankedTensorType Graph::tensorType(const Shape &shape) {
@@ -77,10 +75,12 @@ bool Graph::usable(std::initializer_list<const Tensor *> tensors) const {
 }
 
 Tensor Graph::fail(const std::string &message, Where where) {
-  // Errors from operators carry their own location (the operands' lines).
-  bool fromFrontend = describe(where).rfind("frontend/", 0) == 0;
+  return failAt(describe(where), message);
+}
+
+Tensor Graph::failAt(const std::string &place, const std::string &message) {
   if (error_.empty())
-    error_ = fromFrontend ? message : fmt::format("{}: {}", describe(where), message);
+    error_ = place.empty() ? message : fmt::format("{}: {}", place, message);
   return Tensor();
 }
 
@@ -146,7 +146,7 @@ OwningOpRef<ModuleOp> Graph::finish() {
   if (failed())
     return nullptr;
   if (outputs_.empty()) {
-    fail("the model declares no output", Where::current());
+    failAt("", "the model declares no output");
     return nullptr;
   }
   Block &body = func_.getBody().front();
@@ -164,8 +164,7 @@ OwningOpRef<ModuleOp> Graph::finish() {
   for (auto [i, out] : llvm::enumerate(outputs_))
     func_.setResultAttr(i, kNameAttr, builder_.getStringAttr(out.first));
   if (mlir::failed(mlir::verify(*module_))) {
-    fail("the built module does not verify (a DSL builder bug; see the diagnostics above)",
-         Where::current());
+    failAt("", "the built module does not verify (a DSL builder bug; see the diagnostics above)");
     return nullptr;
   }
   return std::move(module_);

@@ -107,6 +107,8 @@ public:
 
   /// Records the first error at `where`; always returns an invalid tensor.
   Tensor fail(const std::string &message, Where where);
+  /// The same with the place spelled out ("" when the message names it).
+  Tensor failAt(const std::string &place, const std::string &message);
   bool failed() const { return !error_.empty(); }
   const std::string &error() const { return error_; }
 

@@ -45,27 +45,28 @@ template <class OpT> Tensor unaryOp(Tensor x, Where where) {
   return Tensor(g, op.getResult());
 }
 
-/// "models/X.cpp:12" for the DSL line that made `t`, or "?".
+/// "models/X.cpp:12" for the DSL line that made `t`, or "a graph input".
 std::string origin(const Tensor &t) {
   if (auto loc = dyn_cast<FileLineColLoc>(t.value().getLoc()))
     return fmt::format("{}:{}", loc.getFilename().str(), loc.getLine());
   return "a graph input";
 }
 
+/// `where` is absent for operators, which cannot take a source location:
+/// their errors name the lines that made the operands instead.
 template <class OpT>
-Tensor binaryOp(Tensor a, Tensor b, std::string_view name, Where where, bool fromOperator = false) {
+Tensor binaryOp(Tensor a, Tensor b, std::string_view name, std::optional<Where> where) {
   Graph *g = graphOf({&a, &b});
   if (!g || !g->usable({&a, &b}))
     return Tensor();
   auto r = shape::broadcast(a.shape(), b.shape());
-  if (!r.ok() && fromOperator) {
-    g->fail(fmt::format("{} of values made at {} and {}: {}", name, origin(a), origin(b), r.error),
-            where);
+  if (!r.ok() && !where)
+    return g->failAt("", fmt::format("{} of values made at {} and {}: {}", name, origin(a),
+                                     origin(b), r.error));
+  if (!check(*g, r, name, *where))
     return Tensor();
-  }
-  if (!check(*g, r, name, where))
-    return Tensor();
-  auto op = g->builder().create<OpT>(g->loc(where), g->tensorType(r.value), a.value(), b.value());
+  Location loc = where ? g->loc(*where) : a.value().getLoc();
+  auto op = g->builder().create<OpT>(loc, g->tensorType(r.value), a.value(), b.value());
   return Tensor(g, op.getResult());
 }
 
@@ -212,10 +213,10 @@ Tensor neg(Tensor x, Where where) { return unaryOp<NegOp>(x, where); }
 Tensor add(Tensor a, Tensor b, Where where) { return binaryOp<AddOp>(a, b, "add", where); }
 Tensor mul(Tensor a, Tensor b, Where where) { return binaryOp<MulOp>(a, b, "mul", where); }
 Tensor operator+(Tensor a, Tensor b) {
-  return binaryOp<AddOp>(a, b, "'+'", Where::current(), /*fromOperator=*/true);
+  return binaryOp<AddOp>(a, b, "'+'", std::nullopt);
 }
 Tensor operator*(Tensor a, Tensor b) {
-  return binaryOp<MulOp>(a, b, "'*'", Where::current(), /*fromOperator=*/true);
+  return binaryOp<MulOp>(a, b, "'*'", std::nullopt);
 }
 
 Tensor scale(Tensor x, double c, Where where) {
