@@ -10,20 +10,21 @@ using namespace mlir;
 namespace ssmc {
 namespace {
 int64_t elements(Value v) { return cast<RankedTensorType>(v.getType()).getNumElements(); }
-int64_t bytesOf(Value v) {
+} // namespace
+
+int64_t tensorBytes(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
 }
-} // namespace
 
 OpCost estimateCost(Operation *op) {
   OpCost cost;
   if (isa<WeightOp>(op))
     return cost;
   for (Value v : op->getOperands())
-    cost.bytes += bytesOf(v);
+    cost.bytes += tensorBytes(v);
   for (Value v : op->getResults())
-    cost.bytes += bytesOf(v);
+    cost.bytes += tensorBytes(v);
   cost.flops = llvm::TypeSwitch<Operation *, int64_t>(op)
                    .Case<LinearOp>([](LinearOp o) {
                      auto w = cast<RankedTensorType>(o.getWeight().getType()).getShape();

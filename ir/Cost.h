@@ -14,6 +14,9 @@ struct OpCost {
   int64_t bytes = 0; // operands read once + results written once
 };
 
+/// Bytes a statically shaped tensor value occupies.
+int64_t tensorBytes(mlir::Value v);
+
 /// Cost of one op run as its own kernel (data movement ops count their bytes).
 OpCost estimateCost(mlir::Operation *op);
 

@@ -12,6 +12,7 @@
 #include "Summary.h"
 #include "SsmcOps.h"
 
+#include "Interpreter/ThreadPool.h"
 #include "Support/Safetensors.h"
 
 #include <fmt/format.h>
@@ -23,7 +24,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <thread>
 #include <unistd.h>
 
 using namespace ssmc;
@@ -82,17 +82,16 @@ int compileModel(const Options &o) {
   if (!o.outputDir.empty()) {
     // The artifact so far is the lowered module; plan.json and kernels/
     // come with CUDA code generation.
-    namespace fs = std::filesystem;
     std::error_code ec;
-    fs::create_directories(o.outputDir, ec);
+    std::filesystem::create_directories(o.outputDir, ec);
+    if (ec)
+      return fail(fmt::format("cannot create -o directory '{}': {}", o.outputDir, ec.message()));
     std::string text;
     llvm::raw_string_ostream os(text);
     module.print(os);
-    fs::path tmp = fs::path(o.outputDir) / "model.mlir.tmp";
-    std::ofstream(tmp) << text;
-    fs::rename(tmp, fs::path(o.outputDir) / "model.mlir", ec);
-    if (ec)
-      return fail(fmt::format("cannot write into '{}': {}", o.outputDir, ec.message()));
+    if (rt::Status s = writeFileAtomically(std::filesystem::path(o.outputDir) / "model.mlir", text);
+        !s.ok())
+      return fail(s.message());
   }
   if (!o.summary.empty())
     fmt::print("{}", summarize(module, o.summary == "json"));
@@ -248,8 +247,9 @@ int runModel(const Options &o) {
   if (!o.quiet && classes > 0 && logits != outputs->end() && logits->second.shape.size() == 2)
     printTopK(logits->second, 5);
   if (!o.quiet)
-    fmt::print("time: build + lower {:.1f} ms, CPU reference executor {:.3f} s ({} threads)\n",
-               1000 * buildSeconds, runSeconds, std::thread::hardware_concurrency());
+    fmt::print("time: build + lower {:.1f} ms, CPU reference executor {:.3f} s ({} thread{})\n",
+               1000 * buildSeconds, runSeconds, interp::numThreads(),
+               interp::numThreads() == 1 ? "" : "s");
   return 0;
 }
 

@@ -40,23 +40,29 @@ std::string printModule(ModuleOp module, bool generic) {
   return text;
 }
 
-/// Writes `text` to `path` through a temporary file, so no half file is left.
+} // namespace
+
 rt::Status writeFileAtomically(const std::filesystem::path &path, const std::string &text) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
+  bool written = false;
   {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
-    if (!out)
-      return rt::Status::error(fmt::format("cannot write '{}'", tmp.string()));
+    out.flush();
+    written = static_cast<bool>(out);
   }
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return rt::Status::error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
+  if (written)
+    std::filesystem::rename(tmp, path, ec);
+  if (!written || ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return rt::Status::error(fmt::format("cannot write '{}'{}", path.string(),
+                                         ec ? ": " + ec.message() : std::string()));
+  }
   return rt::Status::success();
 }
-} // namespace
 
 std::vector<std::string> stageNames() {
   std::vector<std::string> names{"frontend"};

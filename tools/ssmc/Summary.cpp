@@ -21,11 +21,6 @@ struct KernelRow {
   int64_t flops = 0, bytes = 0;
 };
 
-int64_t bytesOf(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
-}
-
 /// Peak of live activations when each value is freed after its last use
 /// (weights and views excluded).
 int64_t arenaPeak(func::FuncOp f) {
@@ -33,7 +28,7 @@ int64_t arenaPeak(func::FuncOp f) {
   int64_t live = 0, peak = 0;
   for (BlockArgument a : f.getArguments()) {
     usesLeft[a] = std::distance(a.use_begin(), a.use_end());
-    live += bytesOf(a);
+    live += tensorBytes(a);
   }
   peak = live;
   for (Operation &op : f.getBody().front()) {
@@ -41,13 +36,13 @@ int64_t arenaPeak(func::FuncOp f) {
       continue;
     for (Value r : op.getResults()) {
       usesLeft[r] = std::distance(r.use_begin(), r.use_end());
-      live += bytesOf(r);
+      live += tensorBytes(r);
     }
     peak = std::max(peak, live);
     for (Value v : op.getOperands()) {
       auto it = usesLeft.find(v);
       if (it != usesLeft.end() && --it->second == 0)
-        live -= bytesOf(v);
+        live -= tensorBytes(v);
     }
   }
   return peak;
@@ -81,13 +76,13 @@ std::string summarize(ModuleOp module, bool json) {
       grouped = true;
       KernelRow row{g.getName().str(), "", 0, 0};
       for (Value v : g.getInputs())
-        row.bytes += bytesOf(v);
+        row.bytes += tensorBytes(v);
       for (Value v : g.getResults())
-        row.bytes += bytesOf(v);
+        row.bytes += tensorBytes(v);
       for (Operation &inner : g.getBody().front().without_terminator()) {
         countParams(&inner);
         if (auto w = dyn_cast<WeightOp>(inner)) {
-          row.bytes += bytesOf(w.getResult());
+          row.bytes += tensorBytes(w.getResult());
           continue;
         }
         OpCost cost = estimateCost(&inner);
