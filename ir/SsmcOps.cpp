@@ -271,6 +271,8 @@ LogicalResult SelectiveScanOp::verify() {
 }
 
 LogicalResult KernelGroupOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "needs a name (g<NN>_<ops it fuses>)";
   Block &body = getBody().front();
   if (body.getNumArguments() != getInputs().size())
     return emitOpError() << "has " << getInputs().size() << " inputs but its region takes "
@@ -281,10 +283,13 @@ LogicalResult KernelGroupOp::verify() {
                            << " but region argument #" << i << " is "
                            << std::get<1>(pair).getType();
   auto yield = cast<YieldOp>(body.getTerminator());
-  if (yield.getValues().getTypes() != getResultTypes())
-    return emitOpError() << "yields " << yield.getValues().size()
-                         << " values whose types differ from its " << getNumResults()
-                         << " results";
+  if (yield.getValues().size() != getNumResults())
+    return emitOpError() << "yields " << yield.getValues().size() << " values but has "
+                         << getNumResults() << " results";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(yield.getValues(), getResults())))
+    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
+      return emitOpError() << "yields " << std::get<0>(pair).getType() << " as result #" << i
+                           << ", which is " << std::get<1>(pair).getType();
   for (Operation &op : body.without_terminator())
     if (isa<KernelGroupOp>(op))
       return op.emitOpError() << "kernel groups do not nest";

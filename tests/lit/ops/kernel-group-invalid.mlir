@@ -24,7 +24,7 @@ func.func @argument_type(%x: tensor<2xf32>, %y: tensor<3xf32>) {
 // -----
 
 func.func @yield_type(%x: tensor<2xf32>) {
-  // expected-error @+1 {{'ssmc.kernel_group' op yields 1 values whose types differ from its 1 results}}
+  // expected-error @+1 {{'ssmc.kernel_group' op yields 'tensor<2xf32>' as result #0, which is 'tensor<3xf32>'}}
   %g = ssmc.kernel_group "g"(%x) : (tensor<2xf32>) -> tensor<3xf32> {
   ^bb0(%a: tensor<2xf32>):
     ssmc.yield %a : tensor<2xf32>
@@ -35,7 +35,7 @@ func.func @yield_type(%x: tensor<2xf32>) {
 // -----
 
 func.func @yield_count(%x: tensor<2xf32>) {
-  // expected-error @+1 {{'ssmc.kernel_group' op yields 1 values whose types differ from its 2 results}}
+  // expected-error @+1 {{'ssmc.kernel_group' op yields 1 values but has 2 results}}
   %g:2 = ssmc.kernel_group "g"(%x) : (tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
   ^bb0(%a: tensor<2xf32>):
     ssmc.yield %a : tensor<2xf32>
@@ -86,6 +86,17 @@ func.func @body_verified(%x: tensor<2x3xf32>) {
     // expected-error @+1 {{'ssmc.flip' op axis 2 is out of range for input [2, 3]}}
     %f = ssmc.flip %a axis 2 : tensor<2x3xf32>
     ssmc.yield %f : tensor<2x3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @unnamed(%x: tensor<2xf32>) {
+  // expected-error @+1 {{'ssmc.kernel_group' op needs a name (g<NN>_<ops it fuses>)}}
+  %g = ssmc.kernel_group ""(%x) : (tensor<2xf32>) -> tensor<2xf32> {
+  ^bb0(%a: tensor<2xf32>):
+    ssmc.yield %a : tensor<2xf32>
   }
   return
 }
