@@ -111,42 +111,27 @@ int64_t chunkFor(int64_t itemSize, int64_t work = 1 << 14) {
 
 //===--- linear ------------------------------------------------------------===//
 
-/// acc[r][j] = sum_k x[r, k] * wBlock[k, j] for `Rows` rows of x and one
-/// packed [in, kBlock] weight block; k ascends, the one summation order.
-template <int Rows>
-void linearTile(const float *__restrict x, int64_t in, const float *__restrict wBlock,
-                float (&acc)[kLinearRows][kBlock]) {
-  for (int r = 0; r < Rows; ++r)
-    std::fill(acc[r], acc[r] + kBlock, 0.f);
-  for (int64_t k = 0; k < in; ++k) {
-    const float *__restrict wk = wBlock + k * kBlock;
-    for (int r = 0; r < Rows; ++r) {
-      const float xv = x[r * in + k];
-      float *__restrict a = acc[r];
-      for (int64_t j = 0; j < kBlock; ++j)
-        a[j] += xv * wk[j];
+/// acc[r][j] = sum_k a[r, k] * b[k, j] for `Rows` rows of a row-major
+/// [Rows, depth] matrix and one contiguous [depth, Width] panel of b; k
+/// ascends, the one summation order. Serves linear (x times a packed weight
+/// block) and conv2d (weight rows times an unfolded pixel block).
+template <int64_t Rows, int64_t Width>
+void matmulTile(const float *__restrict a, int64_t depth, const float *__restrict b,
+                float (*__restrict acc)[Width]) {
+  for (int64_t r = 0; r < Rows; ++r)
+    std::fill(acc[r], acc[r] + Width, 0.f);
+  for (int64_t k = 0; k < depth; ++k) {
+    const float *__restrict bk = b + k * Width;
+    for (int64_t r = 0; r < Rows; ++r) {
+      const float av = a[r * depth + k];
+      for (int64_t j = 0; j < Width; ++j)
+        acc[r][j] += av * bk[j];
     }
   }
 }
 
 //===--- conv --------------------------------------------------------------===//
 
-/// acc[i][j] = sum_t wRows[i, t] * col[t, j] for `Channels` output channels
-/// and kConvBlock pixels; taps ascend, the one summation order.
-template <int64_t Channels>
-void convTile(const float *__restrict wRows, int64_t taps, const float *__restrict col,
-              float (*__restrict acc)[kConvBlock]) {
-  for (int64_t i = 0; i < Channels; ++i)
-    std::fill(acc[i], acc[i] + kConvBlock, 0.f);
-  for (int64_t t = 0; t < taps; ++t) {
-    const float *__restrict ct = col + t * kConvBlock;
-    for (int64_t i = 0; i < Channels; ++i) {
-      const float wv = wRows[i * taps + t];
-      for (int64_t j = 0; j < kConvBlock; ++j)
-        acc[i][j] += wv * ct[j];
-    }
-  }
-}
 
 //===--- depthwise ---------------------------------------------------------===//
 
@@ -257,13 +242,13 @@ void linear(const float *x, int64_t rows, int64_t in, const float *w, const floa
                 yr[j] = bias ? a[j] + bias[o0 + j] : a[j];
             };
             if (nr == kLinearRows) {
-              linearTile<kLinearRows>(x + r0 * in, in, wBlock, acc);
+              matmulTile<kLinearRows, kBlock>(x + r0 * in, in, wBlock, acc);
               for (int64_t r = 0; r < nr; ++r)
                 store(r0 + r, acc[r]);
               continue;
             }
             for (int64_t r = r0; r < r0 + nr; ++r) { // the ragged last tile, row by row
-              linearTile<1>(x + r * in, in, wBlock, acc);
+              matmulTile<1, kBlock>(x + r * in, in, wBlock, acc);
               store(r, acc[0]);
             }
           }
@@ -316,10 +301,10 @@ void conv2dNCHW(const float *x, int64_t n, int64_t c, int64_t h, int64_t w, cons
             const int64_t nc = std::min(kConvChannels, (g + 1) * og - oc0);
             float acc[kConvChannels][kConvBlock];
             if (nc == kConvChannels)
-              convTile<kConvChannels>(weight + oc0 * taps, taps, col.data(), acc);
+              matmulTile<kConvChannels, kConvBlock>(weight + oc0 * taps, taps, col.data(), acc);
             else
               for (int64_t i = 0; i < nc; ++i)
-                convTile<1>(weight + (oc0 + i) * taps, taps, col.data(), acc + i);
+                matmulTile<1, kConvBlock>(weight + (oc0 + i) * taps, taps, col.data(), acc + i);
             for (int64_t i = 0; i < nc; ++i) {
               float *yr = y + (img * o + oc0 + i) * pixels + p0;
               for (int64_t j = 0; j < width; ++j)
