@@ -1,0 +1,75 @@
+//===- Cuda/Nvrtc.h - NVRTC compilation of generated kernels ----*- C++ -*-===//
+//
+// Compiles CUDA C++ kernel sources to cubin through NVRTC (no GPU needed),
+// reporting ptxas's resource usage, with an optional on-disk cache. Errors
+// name the kernel, carry NVRTC's log and the path of the saved source.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_RUNTIME_CUDA_NVRTC_H
+#define SSMC_RUNTIME_CUDA_NVRTC_H
+
+#include "Support/Status.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ssmc::rt {
+
+class KernelCache;
+
+/// One kernel to compile: `entry` is its extern "C" __global__ function.
+struct KernelSource {
+  std::string name;   ///< the kernel group's name, used in messages and file names
+  std::string entry;  ///< extern "C" symbol
+  std::string source; ///< complete translation unit
+};
+
+struct NvrtcOptions {
+  std::string arch = "sm_90";       ///< sm_XY: compiled to cubin for that target
+  std::vector<std::string> extra;   ///< further NVRTC options, e.g. -DSSMC_TILE_M=64
+  /// Where a failing kernel's source is saved for the error message; empty:
+  /// the system temp directory.
+  std::string failureDir;
+};
+
+/// What ptxas reported for the entry function (-1 when it said nothing).
+struct KernelResources {
+  int registers = -1;
+  int64_t spillBytes = 0; ///< spill stores + spill loads
+  int64_t smemBytes = 0;  ///< static shared memory
+};
+
+struct CompiledKernel {
+  std::string name;
+  std::string entry;
+  std::vector<char> cubin;
+  std::string log; ///< NVRTC's log (empty when it had nothing to say)
+  KernelResources resources;
+  bool fromCache = false;
+};
+
+/// NVRTC's version, "13.0".
+std::string nvrtcVersion();
+
+/// Compiles one kernel; a warning in the log is reported as an error when
+/// `warningsAsErrors` is set (CI uses that).
+Expected<CompiledKernel> compileKernel(const KernelSource &Src,
+                                       const NvrtcOptions &Opts,
+                                       KernelCache *Cache = nullptr,
+                                       bool WarningsAsErrors = false);
+
+/// Compiles many kernels on `Threads` threads (0: hardware concurrency);
+/// results are in the order of `Srcs`. `Progress(done, total)` is called
+/// after each kernel, from the calling thread's perspective serialized.
+std::vector<Expected<CompiledKernel>>
+compileKernels(const std::vector<KernelSource> &Srcs, const NvrtcOptions &Opts,
+               KernelCache *Cache, unsigned Threads = 0,
+               bool WarningsAsErrors = false,
+               const std::function<void(size_t, size_t)> &Progress = {});
+
+} // namespace ssmc::rt
+
+#endif // SSMC_RUNTIME_CUDA_NVRTC_H
