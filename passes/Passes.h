@@ -26,11 +26,16 @@ struct PipelineStage {
   std::function<void(mlir::OpPassManager &)> add;
 };
 
+/// What the whole pipeline needs to know about the target.
+struct PipelineOptions {
+  std::string arch = "sm_90"; ///< for the shared-memory limits of tiling
+};
+
 /// The stages `ssmc compile` runs, in order. The only place that orders passes.
-std::vector<PipelineStage> ssmcPipelineStages();
+std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options = {});
 
 /// All stages into one pass manager (`ssmc-opt --ssmc-default-pipeline`).
-void buildSsmcPipeline(mlir::OpPassManager &pm);
+void buildSsmcPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
 /// Registers `ssmc-default-pipeline` with the pass registry.
 void registerSsmcPipelines();

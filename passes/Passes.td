@@ -16,6 +16,20 @@ def VerifyModel : Pass<"ssmc-verify-model", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def FoldFlips : Pass<"ssmc-fold-flips", "mlir::func::FuncOp"> {
+  let summary = "Turn flips into reversed indexing";
+  let description = [{
+    Pushes every `ssmc.flip` from an op's operands to its results when the op
+    acts the same at every position along the flipped axis (elementwise ops
+    with broadcasting, permute/split/slice/concat not along that axis, linear
+    and norms over another axis); a causal conv1d or selective scan whose
+    sequence inputs are all flipped runs in the other direction instead
+    (`reverse` toggled); two flips of one axis that meet cancel. Vim's
+    backward branch ends with no flip at all. Flips that cannot move stay
+    (they are index arithmetic inside a kernel group).
+  }];
+}
+
 def FormKernelGroups : Pass<"ssmc-form-kernel-groups", "mlir::func::FuncOp"> {
   let summary = "Group the ops into the kernels that will run them";
   let description = [{

@@ -9,29 +9,33 @@ using namespace mlir;
 
 namespace ssmc {
 
-std::vector<PipelineStage> ssmcPipelineStages() {
+std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
+  TileScanOptions tiling;
+  tiling.arch = options.arch;
   return {
       {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
       {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},
       {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
+      {"ssmc-fold-flips",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFoldFlips()); }},
       {"ssmc-form-kernel-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
       {"ssmc-merge-sibling-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createMergeSiblingGroups()); }},
       {"ssmc-tile-scan",
-       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTileScan()); }},
+       [tiling](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTileScan(tiling)); }},
   };
 }
 
-void buildSsmcPipeline(OpPassManager &pm) {
-  for (const PipelineStage &stage : ssmcPipelineStages())
+void buildSsmcPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  for (const PipelineStage &stage : ssmcPipelineStages(options))
     stage.add(pm);
 }
 
 void registerSsmcPipelines() {
   PassPipelineRegistration<>("ssmc-default-pipeline",
                              "The pipeline `ssmc compile` runs, all stages in order",
-                             buildSsmcPipeline);
+                             [](OpPassManager &pm) { buildSsmcPipeline(pm); });
 }
 
 } // namespace ssmc

@@ -126,7 +126,10 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
 }
 
 rt::Status lowerModel(BuiltModel &built, const Options &options) {
-  std::vector<PipelineStage> stages = ssmcPipelineStages();
+  PipelineOptions pipeline;
+  if (!options.arch.empty())
+    pipeline.arch = options.arch;
+  std::vector<PipelineStage> stages = ssmcPipelineStages(pipeline);
   if (!options.stopAfter.empty()) {
     auto names = stageNames();
     if (std::find(names.begin(), names.end(), options.stopAfter) == names.end())
