@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ssmc::rt {
@@ -55,7 +56,9 @@ struct CompiledKernel {
 std::string nvrtcVersion();
 
 /// Compiles one kernel; a warning in the log is reported as an error when
-/// `warningsAsErrors` is set (CI uses that).
+/// `warningsAsErrors` is set (CI uses that). With a cache, a hit returns the
+/// stored cubin (fromCache set); what the cache could not use or write is in
+/// its warnings(), for the caller to print.
 Expected<CompiledKernel> compileKernel(const KernelSource &Src,
                                        const NvrtcOptions &Opts,
                                        KernelCache *Cache = nullptr,
@@ -63,12 +66,33 @@ Expected<CompiledKernel> compileKernel(const KernelSource &Src,
 
 /// Compiles many kernels on `Threads` threads (0: hardware concurrency);
 /// results are in the order of `Srcs`. `Progress(done, total)` is called
-/// after each kernel, from the calling thread's perspective serialized.
+/// after each kernel, under a mutex (so never concurrently), from whichever
+/// thread finished it; it must not throw.
 std::vector<Expected<CompiledKernel>>
 compileKernels(const std::vector<KernelSource> &Srcs, const NvrtcOptions &Opts,
                KernelCache *Cache, unsigned Threads = 0,
                bool WarningsAsErrors = false,
                const std::function<void(size_t, size_t)> &Progress = {});
+
+/// False when ssmc was built without the CUDA toolkit: compileKernel then
+/// fails saying so.
+bool nvrtcAvailable();
+
+/// The options compileKernel passes to NVRTC for \p Opts, in order: the
+/// target, the language, the toolkit's include directories (built in, or
+/// $SSMC_CUDA_INCLUDE, colon-separated), ptxas's report, then Opts.extra.
+std::vector<std::string> nvrtcCommandLine(const NvrtcOptions &Opts);
+
+/// Reads ptxas's -v report in an NVRTC log for the function \p Entry:
+/// registers, spill stores + loads and static shared memory of the entry
+/// itself (not of non-inlined callees, which ptxas lists separately).
+KernelResources parsePtxasInfo(std::string_view Log, std::string_view Entry);
+
+/// The entry functions ptxas reports compiling, in log order.
+std::vector<std::string> ptxasEntryFunctions(std::string_view Log);
+
+/// True when the log holds a warning from the front end, NVRTC or ptxas.
+bool logHasWarnings(std::string_view Log);
 
 } // namespace ssmc::rt
 
