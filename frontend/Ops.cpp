@@ -127,7 +127,7 @@ Tensor conv2d(Scope s, Tensor x, int64_t outChannels, Conv2dOptions o, Where whe
   auto op = g.builder().create<Conv2dOp>(
       g.loc(where), g.tensorType(r.value), x.value(), w.value(), valueOr(b),
       g.builder().getDenseI64ArrayAttr(stride), g.builder().getDenseI64ArrayAttr(padding),
-      g.builder().getI64IntegerAttr(o.groups));
+      g.builder().getI64IntegerAttr(o.groups), /*channels_last=*/mlir::UnitAttr());
   return Tensor(&g, op.getResult());
 }
 

@@ -102,11 +102,21 @@ LogicalResult LinearOp::verify() {
 LogicalResult Conv2dOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  return expectResult(*this,
-                      shape::conv2d(shapeOf(getInput()), shapeOf(getWeight()),
-                                    optShapeOf(getBias()), toShape(getStride()),
-                                    toShape(getPadding()), getGroups()),
-                      getResult());
+  // Channels-last is the NCHW rule seen through NHWC <-> NCHW permutes.
+  const bool nhwc = getChannelsLast();
+  auto toNCHW = [&](shape::Shape s) {
+    return nhwc && s.size() == 4 ? shape::Shape{s[0], s[3], s[1], s[2]} : s;
+  };
+  shape::Inferred<shape::Shape> inferred =
+      shape::conv2d(toNCHW(shapeOf(getInput())), shapeOf(getWeight()), optShapeOf(getBias()),
+                    toShape(getStride()), toShape(getPadding()), getGroups());
+  if (nhwc && !inferred.ok())
+    inferred.error = "(channels_last, checked as its NCHW transpose) " + inferred.error;
+  if (nhwc && inferred.ok() && inferred.value.size() == 4) {
+    shape::Shape &y = inferred.value;
+    y = {y[0], y[2], y[3], y[1]};
+  }
+  return expectResult(*this, inferred, getResult());
 }
 
 LogicalResult DepthwiseConv2dOp::verify() {

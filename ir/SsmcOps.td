@@ -54,21 +54,25 @@ def Ssmc_Conv2dOp : Ssmc_Op<"conv2d", [Pure]> {
   let description = [{
     Cross-correlation of an `[N, C, H, W]` input with an `[O, C/groups, KH, KW]`
     weight, zero padding, optional bias `[O]`. The result is `[N, O, OH, OW]`
-    with `OH = (H + 2·pad_h − KH) / stride_h + 1`.
+    with `OH = (H + 2·pad_h − KH) / stride_h + 1`. With `channels_last` the
+    input is `[N, H, W, C]` and the result `[N, OH, OW, O]` (the weight keeps
+    its layout): what `ssmc-layout` turns a conv between two permutes into.
 
     ```mlir
     %y = ssmc.conv2d %x, %w, %b stride [2, 2] padding [1, 1] groups 1
         : (tensor<1x3x224x224xf32>, tensor<24x3x3x3xf32>, tensor<24xf32>) -> tensor<1x24x112x112xf32>
+    %z = ssmc.conv2d %y2, %w2, %b2 stride [2, 2] padding [1, 1] groups 1 channels_last
+        : (tensor<1x56x56x48xf32>, tensor<96x48x3x3xf32>, tensor<96xf32>) -> tensor<1x28x28x96xf32>
     ```
   }];
   let arguments = (ins Ssmc_Tensor:$input, Ssmc_Tensor:$weight,
                        Optional<Ssmc_Tensor>:$bias,
                        DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
-                       Ssmc_I64Attr:$groups);
+                       Ssmc_I64Attr:$groups, UnitAttr:$channels_last);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
-    `groups` $groups attr-dict `:` functional-type(operands, results)
+    `groups` $groups (`channels_last` $channels_last^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

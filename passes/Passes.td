@@ -16,6 +16,17 @@ def VerifyModel : Pass<"ssmc-verify-model", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
+  let summary = "Channels-last convolutions; permute chains folded";
+  let description = [{
+    A `conv2d` that reads a permute to NCHW, or whose results all go straight
+    back to NHWC, becomes its `channels_last` form (NHWC in and out) between
+    the opposite permutes; permute chains then compose into one and identity
+    permutes vanish. MambaOut's downsamplers keep no permute and the stem
+    one view of the NCHW image. A conv2d among NCHW ops is left alone.
+  }];
+}
+
 def FoldFlips : Pass<"ssmc-fold-flips", "mlir::func::FuncOp"> {
   let summary = "Turn flips into reversed indexing";
   let description = [{
@@ -76,6 +87,21 @@ def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
     Option<"channels", "channels", "int64_t", /*default=*/"32", "channels per thread block">,
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_90\"", "target architecture">,
   ];
+}
+
+def PlanMemory : Pass<"ssmc-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Place every activation in one arena";
+  let description = [{
+    Gives each top-level op (after fusion, each kernel group) an
+    `ssmc.arena_offsets` attribute, one byte offset per result, and the
+    function an `ssmc.arena_bytes` attribute, the arena's size. A value lives
+    from its definition to its last use (to the end when returned); values
+    whose lifetimes overlap never share bytes. A result is written in place
+    over an operand that dies in its group, has its size, and reaches it
+    through elementwise ops of its shape only (fc2's residual add). Sizes use
+    the module's storage type (`ssmc.dtype`), 256-byte aligned. Function
+    arguments (the inputs) live outside the arena.
+  }];
 }
 
 #endif // SSMC_PASSES_TD

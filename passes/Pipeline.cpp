@@ -16,6 +16,8 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
       {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
       {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},
       {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
+      {"ssmc-layout",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
       {"ssmc-fold-flips",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFoldFlips()); }},
       {"ssmc-form-kernel-groups",
@@ -24,6 +26,8 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createMergeSiblingGroups()); }},
       {"ssmc-tile-scan",
        [tiling](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTileScan(tiling)); }},
+      {"ssmc-plan-memory",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createPlanMemory()); }},
   };
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 using namespace mlir;
 
 namespace ssmc::interp {
@@ -66,12 +68,15 @@ public:
       bind(arg, it->second);
     }
     Block &body = f.getBody().front();
+    if (rt::Status s = allocateArena(f); !s.ok())
+      return s;
     size_t total = body.getOperations().size(), done = 0;
     for (Operation &op : body) {
       if (auto ret = dyn_cast<func::ReturnOp>(op))
         return collect(f, ret);
       if (rt::Status s = execute(&op); !s.ok())
         return s;
+      placeInArena(&op);
       release(&op);
       if (options.progress)
         options.progress(++done, total);
@@ -80,6 +85,41 @@ public:
   }
 
 private:
+  /// A planned function (`ssmc-plan-memory`) keeps its activations where the
+  /// plan puts them, in one arena: a plan that overlaps two live values then
+  /// corrupts the output, so every golden test also checks the plan.
+  rt::Status allocateArena(func::FuncOp f) {
+    auto bytes = f->getAttrOfType<IntegerAttr>("ssmc.arena_bytes");
+    if (!bytes)
+      return rt::Status::success();
+    auto module = f->getParentOfType<ModuleOp>();
+    auto dtype = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
+    arenaElementBytes_ =
+        dtype && (dtype.getValue() == "bf16" || dtype.getValue() == "f16") ? 2 : 4;
+    if (bytes.getInt() < 0 || bytes.getInt() % arenaElementBytes_)
+      return rt::Status::error(fmt::format("ssmc.arena_bytes {} is not a whole number of "
+                                           "{}-byte elements",
+                                           bytes.getInt(), arenaElementBytes_));
+    arena_ = HostTensor::allocate({bytes.getInt() / arenaElementBytes_});
+    return rt::Status::success();
+  }
+
+  /// Moves the results of a top-level op to their planned arena offsets.
+  void placeInArena(Operation *op) {
+    auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets");
+    if (!arena_.data || !offsets)
+      return;
+    for (auto [r, offset] : llvm::zip(op->getResults(), offsets.asArrayRef())) {
+      auto it = values_.find(r);
+      if (it == values_.end())
+        continue;
+      float *slot = arena_.data + offset / arenaElementBytes_;
+      HostTensor &t = it->second.tensor;
+      std::memmove(slot, t.data, t.numElements() * sizeof(float));
+      t = HostTensor::borrow(t.shape, slot, arena_.owner);
+    }
+  }
+
   void bind(Value v, HostTensor t) {
     size_t uses = std::distance(v.use_begin(), v.use_end());
     values_[v] = {std::move(t), uses};
@@ -120,6 +160,8 @@ private:
   };
   const TensorMap &weights_;
   llvm::DenseMap<Value, Slot> values_;
+  HostTensor arena_;
+  int64_t arenaElementBytes_ = 4;
 };
 
 rt::Status Executor::execute(Operation *op) {
@@ -146,9 +188,22 @@ rt::Status Executor::execute(Operation *op) {
       .Case<Conv2dOp>([&](Conv2dOp o) {
         shape::Shape x = shapeOf(o.getInput()), w = shapeOf(o.getWeight());
         HostTensor y = result(o);
-        conv2dNCHW(ptr(o.getInput()), x[0], x[1], x[2], x[3], ptr(o.getWeight()),
-                   ptr(o.getBias()), w[0], w[2], w[3], o.getStride()[0], o.getStride()[1],
-                   o.getPadding()[0], o.getPadding()[1], o.getGroups(), y.data);
+        if (!o.getChannelsLast()) {
+          conv2dNCHW(ptr(o.getInput()), x[0], x[1], x[2], x[3], ptr(o.getWeight()),
+                     ptr(o.getBias()), w[0], w[2], w[3], o.getStride()[0], o.getStride()[1],
+                     o.getPadding()[0], o.getPadding()[1], o.getGroups(), y.data);
+          return rt::Status::success();
+        }
+        // The oracle stays simple: NHWC -> NCHW, the NCHW conv, and back.
+        const int64_t nchwToNhwc[] = {0, 2, 3, 1}, nhwcToNchw[] = {0, 3, 1, 2};
+        HostTensor xNchw = HostTensor::allocate({x[0], x[3], x[1], x[2]});
+        permute(ptr(o.getInput()), x, nhwcToNchw, xNchw.data);
+        shape::Shape yNhwc = shapeOf(o.getResult());
+        HostTensor yNchw = HostTensor::allocate({yNhwc[0], yNhwc[3], yNhwc[1], yNhwc[2]});
+        conv2dNCHW(xNchw.data, x[0], x[3], x[1], x[2], ptr(o.getWeight()), ptr(o.getBias()),
+                   w[0], w[2], w[3], o.getStride()[0], o.getStride()[1], o.getPadding()[0],
+                   o.getPadding()[1], o.getGroups(), yNchw.data);
+        permute(yNchw.data, yNchw.shape, nchwToNhwc, y.data);
         return rt::Status::success();
       })
       .Case<DepthwiseConv2dOp>([&](DepthwiseConv2dOp o) {

@@ -105,7 +105,11 @@ std::string summarize(ModuleOp module, bool json) {
     unfusedBytes += cost.bytes;
     totalFlops += cost.flops;
   }
-  const int64_t arena = arenaPeak(f);
+  // The planned arena (ssmc-plan-memory) when there is one, else the peak of
+  // live activations, which is what a perfect plan would reach.
+  auto planned = f->getAttrOfType<IntegerAttr>("ssmc.arena_bytes");
+  const int64_t livePeak = arenaPeak(f);
+  const int64_t arena = planned ? planned.getInt() : livePeak;
   auto model = module->getAttrOfType<StringAttr>("ssmc.model");
   std::string modelName = model ? model.getValue().str() : "model";
 
@@ -124,17 +128,19 @@ std::string summarize(ModuleOp module, bool json) {
                               {"bytes", r.bytes}});
     }
     j["arena_bytes"] = arena;
+    j["live_peak_bytes"] = livePeak;
     j["bytes"] = fusedBytes;
     j["unfused_bytes"] = unfusedBytes;
     j["params"] = params;
     return j.dump(2) + "\n";
   }
   std::string out = fmt::format(
-      "model {}: {} parameters, {} kernels{}, {}, {} minimum traffic ({} unfused), arena peak "
-      "{}\n",
+      "model {}: {} parameters, {} kernels{}, {}, {} minimum traffic ({} unfused), arena {} "
+      "({})\n",
       modelName, params, rows.size(), grouped ? "" : " (one per op: not fused)",
       human(totalFlops, "FLOP"), human(fusedBytes, "B"), human(unfusedBytes, "B"),
-      human(arena, "B"));
+      human(arena, "B"),
+      planned ? fmt::format("planned; live peak {}", human(livePeak, "B")) : "live peak, not planned");
   out += fmt::format("  {:<44} {:>10} {:>10} {:>8}\n", "kernel", "FLOP", "bytes", "FLOP/B");
   for (const KernelRow &r : rows)
     out += fmt::format("  {:<44} {:>10} {:>10} {:>8.2f}\n",

@@ -143,3 +143,20 @@ func.func @dynamic(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
   %y = ssmc.conv2d %x, %w stride [1, 1] padding [1, 1] groups 1 : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
   return
 }
+
+// -----
+
+// The channels-last form checks the NHWC shapes.
+func.func @channels_last_wrong_result(%x: tensor<1x8x8x4xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x6x4x4xf32> {
+  // expected-error @+1 {{'ssmc.conv2d' op result is [1, 6, 4, 4], expected [1, 4, 4, 6]}}
+  %y = ssmc.conv2d %x, %w stride [2, 2] padding [1, 1] groups 1 channels_last : (tensor<1x8x8x4xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x4x4xf32>
+  return %y : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+func.func @channels_last_wrong_channels(%x: tensor<1x8x8x5xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x4x4x6xf32> {
+  // expected-error @+1 {{'ssmc.conv2d' op (channels_last, checked as its NCHW transpose) weight [6, 4, 3, 3] expects 4 input channels per group but input [1, 5, 8, 8] has 5 channels in 1 group(s)}}
+  %y = ssmc.conv2d %x, %w stride [2, 2] padding [1, 1] groups 1 channels_last : (tensor<1x8x8x5xf32>, tensor<6x4x3x3xf32>) -> tensor<1x4x4x6xf32>
+  return %y : tensor<1x4x4x6xf32>
+}

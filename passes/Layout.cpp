@@ -1,0 +1,105 @@
+//===- Layout.cpp - channels-last convolutions, permutes folded ------------===//
+//
+// The reference models switch between NCHW (for nn.Conv2d) and NHWC (for
+// everything else) with permutes. A conv2d that reads a permute to NCHW or
+// whose results go straight back to NHWC is rewritten to its channels-last
+// form between the opposite permutes; then permute chains compose and those
+// that come out as the identity vanish. MambaOut's downsamplers lose both
+// permutes, the stem keeps one view of the NCHW image. Ops that need another
+// layout (the scan and conv1d run along the sequence of each channel) keep
+// their permutes, which fusion turns into index arithmetic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+#include "SsmcOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace ssmc {
+#define GEN_PASS_DEF_LAYOUT
+#include "Passes.h.inc"
+} // namespace ssmc
+
+using namespace mlir;
+using namespace ssmc;
+
+namespace {
+
+constexpr int64_t kToNHWC[] = {0, 2, 3, 1};
+constexpr int64_t kToNCHW[] = {0, 3, 1, 2};
+
+Value makePermute(PatternRewriter &rewriter, Location loc, Value x, ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t axis : perm)
+    shape.push_back(type.getDimSize(axis));
+  return rewriter.create<PermuteOp>(loc, RankedTensorType::get(shape, type.getElementType()), x,
+                                    rewriter.getDenseI64ArrayAttr(perm));
+}
+
+bool isPermute(Value v, ArrayRef<int64_t> perm) {
+  auto p = v.getDefiningOp<PermuteOp>();
+  return p && p.getPerm() == perm;
+}
+
+/// conv2d(permute(x, toNCHW)) or permute(conv2d(x), toNHWC) ->
+/// permute(conv2d[channels_last](permute(x, toNHWC)), toNCHW); the permutes
+/// then cancel against their neighbours.
+struct ChannelsLastConv : OpRewritePattern<Conv2dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2dOp conv, PatternRewriter &rewriter) const override {
+    if (conv.getChannelsLast())
+      return failure();
+    const bool inputPays = isPermute(conv.getInput(), kToNCHW);
+    const bool outputPays =
+        !conv->use_empty() && llvm::all_of(conv->getUsers(), [](Operation *user) {
+          auto p = dyn_cast<PermuteOp>(user);
+          return p && p.getPerm() == ArrayRef<int64_t>(kToNHWC);
+        });
+    if (!inputPays && !outputPays)
+      return failure(); // an NCHW conv among NCHW ops: leave it
+    Location loc = conv.getLoc();
+    Value input = makePermute(rewriter, loc, conv.getInput(), kToNHWC);
+    auto y = cast<RankedTensorType>(conv.getType()).getShape();
+    auto nhwcType = RankedTensorType::get({y[0], y[2], y[3], y[1]},
+                                          cast<RankedTensorType>(conv.getType()).getElementType());
+    auto nhwc = rewriter.create<Conv2dOp>(loc, nhwcType, input, conv.getWeight(), conv.getBias(),
+                                          conv.getStrideAttr(), conv.getPaddingAttr(),
+                                          conv.getGroupsAttr(), rewriter.getUnitAttr());
+    rewriter.replaceOp(conv, makePermute(rewriter, loc, nhwc.getResult(), kToNCHW));
+    return success();
+  }
+};
+
+/// permute(permute(x, p), q) -> permute(x, p∘q); the identity -> x.
+struct ComposePermutes : OpRewritePattern<PermuteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PermuteOp op, PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> perm = op.getPerm();
+    if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()))) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    auto inner = op.getInput().getDefiningOp<PermuteOp>();
+    if (!inner)
+      return failure();
+    SmallVector<int64_t> composed;
+    for (int64_t axis : perm)
+      composed.push_back(inner.getPerm()[axis]);
+    rewriter.replaceOp(op, makePermute(rewriter, op.getLoc(), inner.getInput(), composed));
+    return success();
+  }
+};
+
+struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ChannelsLastConv, ComposePermutes>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
