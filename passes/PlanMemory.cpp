@@ -7,8 +7,8 @@
 // operand's buffer (in place) when the operand dies in that group, has the
 // result's size, and reaches the result only through elementwise ops of the
 // result's shape: each output element then reads just the input element it
-// overwrites, in the same thread. Offsets are placed largest buffer first, at
-// the lowest offset free over the buffer's lifetime.
+// overwrites, in the same thread. Each buffer goes to the lowest offset free
+// over its lifetime, in whichever of three orders packs the arena tightest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,32 +125,47 @@ struct PlanMemoryPass : ssmc::impl::PlanMemoryBase<PlanMemoryPass> {
       }
     }
 
-    // Largest first, each at the lowest offset free during its lifetime.
-    std::vector<size_t> order(buffers.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
-    int64_t arenaBytes = 0;
-    std::vector<size_t> placed;
-    for (size_t index : order) {
-      Buffer &b = buffers[index];
-      std::vector<std::pair<int64_t, int64_t>> busy; // [offset, offset + bytes)
-      for (size_t other : placed) {
-        const Buffer &o = buffers[other];
-        if (o.start <= b.end && b.start <= o.end)
-          busy.push_back({o.offset, o.offset + o.bytes});
+    // Each buffer at the lowest offset free during its lifetime, in the order
+    // (of three) that gives the smallest arena: largest first, longest-lived
+    // first, or by definition.
+    auto place = [&](auto before) {
+      std::vector<size_t> order(buffers.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), before);
+      std::vector<int64_t> offsets(buffers.size(), 0);
+      std::vector<size_t> placed;
+      int64_t arena = 0;
+      for (size_t index : order) {
+        const Buffer &b = buffers[index];
+        std::vector<std::pair<int64_t, int64_t>> busy; // [offset, offset + bytes)
+        for (size_t other : placed) {
+          const Buffer &o = buffers[other];
+          if (o.start <= b.end && b.start <= o.end)
+            busy.push_back({offsets[other], offsets[other] + o.bytes});
+        }
+        std::sort(busy.begin(), busy.end());
+        int64_t offset = 0;
+        for (auto [lo, hi] : busy) {
+          if (offset + b.bytes <= lo)
+            break;
+          offset = std::max(offset, hi);
+        }
+        offsets[index] = offset;
+        arena = std::max(arena, offset + b.bytes);
+        placed.push_back(index);
       }
-      std::sort(busy.begin(), busy.end());
-      int64_t offset = 0;
-      for (auto [lo, hi] : busy) {
-        if (offset + b.bytes <= lo)
-          break;
-        offset = std::max(offset, hi);
-      }
-      b.offset = offset;
-      arenaBytes = std::max(arenaBytes, offset + b.bytes);
-      placed.push_back(index);
-    }
+      return std::make_pair(arena, offsets);
+    };
+    auto bySize = place([&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
+    auto byLifetime = place([&](size_t a, size_t b) {
+      return buffers[a].end - buffers[a].start > buffers[b].end - buffers[b].start;
+    });
+    auto byStart = place([&](size_t a, size_t b) { return buffers[a].start < buffers[b].start; });
+    auto best = std::min({bySize, byLifetime, byStart},
+                         [](const auto &x, const auto &y) { return x.first < y.first; });
+    const int64_t arenaBytes = best.first;
+    for (auto [i, b] : llvm::enumerate(buffers))
+      b.offset = best.second[i];
 
     Builder builder(f.getContext());
     for (Operation &op : body) {
