@@ -1,0 +1,733 @@
+//===- Emitter.cpp - index functions of a kernel group's values -----------===//
+
+#include "Emitter.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <set>
+
+using namespace mlir;
+
+namespace ssmc::codegen {
+
+std::string floatLiteral(double v) {
+  float f = static_cast<float>(v);
+  if (std::isinf(f))
+    return f > 0 ? "__int_as_float(0x7f800000)" : "__int_as_float(0xff800000)";
+  if (std::isnan(f))
+    return "__int_as_float(0x7fc00000)";
+  std::string s = fmt::format("{}", f); // shortest round-trip form
+  if (s.find_first_of(".e") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
+std::string identifier(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
+    out = "_" + out;
+  return out;
+}
+
+GroupEmitter::GroupEmitter(KernelGroupOp group, DType dtype, AsmState &state)
+    : group_(group), dtype_(dtype), state_(state) {}
+
+std::vector<int64_t> GroupEmitter::shape(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return {t.getShape().begin(), t.getShape().end()};
+}
+
+int64_t GroupEmitter::numElements(Value v) {
+  int64_t n = 1;
+  for (int64_t d : shape(v))
+    n *= d;
+  return n;
+}
+
+const std::string &GroupEmitter::name(Value v) const { return names_.find(v)->second; }
+
+std::string GroupEmitter::dim(Value v, unsigned i) const {
+  return fmt::format("{}_d{}", name(v), i);
+}
+
+std::vector<std::string> GroupEmitter::indexNames(const std::string &prefix, size_t rank) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < rank; ++i)
+    out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+std::string GroupEmitter::call(Value v, const std::vector<std::string> &index) const {
+  return fmt::format("{}({})", name(v), fmt::join(index, ", "));
+}
+
+std::string GroupEmitter::linear(Value v, const std::vector<std::string> &index) const {
+  if (index.empty())
+    return "0";
+  auto atom = [](const std::string &x) {
+    bool simple = std::all_of(x.begin(), x.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+    return simple ? x : "(" + x + ")";
+  };
+  std::string e = atom(index[0]);
+  for (size_t i = 1; i < index.size(); ++i)
+    e = fmt::format("({} * {} + {})", e, dim(v, i), atom(index[i]));
+  return e;
+}
+
+std::string GroupEmitter::delinearize(Value v, const std::string &flat, const std::string &prefix,
+                                      const std::string &indent) const {
+  const size_t rank = shape(v).size();
+  if (rank == 0)
+    return "";
+  if (rank == 1)
+    return fmt::format("{}const idx_t {}0 = {};\n", indent, prefix, flat);
+  std::string s = fmt::format("{}idx_t {}_rest = {};\n", indent, prefix, flat);
+  for (size_t i = rank; i-- > 1;)
+    s += fmt::format("{0}const idx_t {1}{2} = {1}_rest % {3};\n{0}{1}_rest /= {3};\n", indent,
+                     prefix, i, dim(v, i));
+  s += fmt::format("{}const idx_t {}0 = {}_rest;\n", indent, prefix, prefix);
+  return s;
+}
+
+rt::Status GroupEmitter::unsupported(Operation *op, const std::string &why) const {
+  std::string loc;
+  llvm::raw_string_ostream os(loc);
+  op->getLoc().print(os);
+  return rt::Status::error(fmt::format("kernel group '{}': cannot generate CUDA for '{}' at {}: {}",
+                                       groupName_, op->getName().getStringRef().str(), os.str(),
+                                       why));
+}
+
+bool GroupEmitter::dependsOn(Value v, const llvm::DenseSet<Value> &roots,
+                             llvm::DenseMap<Value, bool> &memo) {
+  if (roots.contains(v))
+    return true;
+  auto it = memo.find(v);
+  if (it != memo.end())
+    return it->second;
+  bool result = false;
+  if (Operation *def = v.getDefiningOp())
+    for (Value operand : def->getOperands())
+      if (dependsOn(operand, roots, memo)) {
+        result = true;
+        break;
+      }
+  memo[v] = result;
+  return result;
+}
+
+rt::Status GroupEmitter::init() {
+  groupName_ = group_.getName().str();
+  entry_ = identifier(groupName_);
+  Block &body = group_.getBody().front();
+
+  // Local names, so that identical groups (the same block in another layer)
+  // give identical code: group inputs a0, a1, ...; the results of the k-th
+  // op vK (vK_0, vK_1, ... for several). Comments give the dump's names.
+  std::set<std::string> used;
+  unsigned opIndex = 0;
+  auto assign = [&](Value v, std::string n) {
+    used.insert(n);
+    names_[v] = std::move(n);
+  };
+  int64_t largest = 0;
+  auto checkType = [&](Value v, Operation *where) -> rt::Status {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape())
+      return unsupported(where, "every value needs a static shape");
+    largest = std::max(largest, t.getNumElements());
+    return rt::Status::success();
+  };
+
+  for (BlockArgument arg : body.getArguments()) {
+    assign(arg, fmt::format("a{}", arg.getArgNumber()));
+    if (rt::Status s = checkType(arg, group_); !s.ok())
+      return s;
+    KernelParam p;
+    p.kind = KernelParam::Kind::Input;
+    p.index = arg.getArgNumber();
+    p.name = inputParam(arg.getArgNumber());
+    p.shape = shape(arg);
+    p.dtype = dtypeName(dtype_);
+    p.bytes = numElements(arg) * dtypeBytes(dtype_);
+    params_.push_back(p);
+    pointerOf_[arg] = p.name;
+  }
+  std::map<std::string, std::string> weightParam; // state_dict name -> C++ name
+  for (Operation &op : body.without_terminator()) {
+    for (OpResult r : op.getResults()) {
+      assign(r, op.getNumResults() == 1 ? fmt::format("v{}", opIndex)
+                                        : fmt::format("v{}_{}", opIndex, r.getResultNumber()));
+      if (rt::Status s = checkType(r, &op); !s.ok())
+        return s;
+    }
+    if (auto w = dyn_cast<WeightOp>(op)) {
+      std::string wname = w.getName().str();
+      auto it = weightParam.find(wname);
+      if (it == weightParam.end()) {
+        KernelParam p;
+        p.kind = KernelParam::Kind::Weight;
+        p.weight = wname;
+        p.name = fmt::format("w{}", weightParam.size());
+        p.shape = shape(w);
+        p.dtype = dtypeName(dtype_);
+        p.bytes = numElements(w) * dtypeBytes(dtype_);
+        params_.push_back(p);
+        it = weightParam.emplace(wname, p.name).first;
+      }
+      pointerOf_[w.getResult()] = it->second;
+    }
+    ++opIndex;
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    KernelParam p;
+    p.kind = KernelParam::Kind::Output;
+    p.index = i;
+    p.name = outputParam(i);
+    p.shape = shape(v);
+    p.dtype = dtypeName(dtype_);
+    p.bytes = numElements(v) * dtypeBytes(dtype_);
+    params_.push_back(p);
+  }
+  // 32-bit index arithmetic unless some tensor (or a grid-stride step past
+  // its end) could overflow it.
+  wide_ = largest >= (int64_t(1) << 30);
+
+  // In-place results (memory planning): an output may share its buffer with
+  // an input, so neither may be declared __restrict__.
+  if (auto offsets = group_->getAttrOfType<ArrayAttr>("ssmc.arena_offsets")) {
+    std::set<int64_t> inputOffsets;
+    for (Value in : group_.getInputs())
+      if (auto res = dyn_cast<OpResult>(in))
+        if (auto defOffsets = res.getOwner()->getAttrOfType<ArrayAttr>("ssmc.arena_offsets"))
+          if (res.getResultNumber() < defOffsets.size())
+            if (auto a = dyn_cast<IntegerAttr>(defOffsets[res.getResultNumber()]))
+              inputOffsets.insert(a.getInt());
+    for (Attribute a : offsets)
+      if (auto i = dyn_cast<IntegerAttr>(a); i && inputOffsets.count(i.getInt()))
+        mayAlias_ = true;
+  }
+  return rt::Status::success();
+}
+
+void GroupEmitter::addWorkspace(int64_t bytes) {
+  KernelParam p;
+  p.kind = KernelParam::Kind::Workspace;
+  p.name = "ws";
+  p.shape = {bytes};
+  p.dtype = "f32";
+  p.bytes = bytes;
+  params_.push_back(p);
+}
+
+std::vector<std::string> GroupEmitter::fusedOps() const {
+  std::vector<std::string> ops;
+  for (Operation &op : group_.getBody().front().without_terminator())
+    if (!isa<WeightOp>(op))
+      ops.push_back(op.getName().getStringRef().str());
+  return ops;
+}
+
+std::string GroupEmitter::opText(Operation *op) const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os, state_);
+  std::string s = os.str();
+  for (char &c : s)
+    if (c == '\n' || c == '\r' || c == '\\')
+      c = ' ';
+  constexpr size_t kMax = 220;
+  if (s.size() > kMax) {
+    // Keep the op and its operands; shorten the type signature.
+    size_t colon = s.find(" : ");
+    if (colon != std::string::npos && colon < kMax)
+      s = s.substr(0, colon) + " : ...";
+    if (s.size() > kMax)
+      s = s.substr(0, kMax - 4) + " ...";
+  }
+  return s;
+}
+
+std::string GroupEmitter::header(const std::string &kind, const std::vector<std::string> &notes,
+                                 const std::vector<std::pair<std::string, std::string>> &tunables)
+    const {
+  std::string h;
+  h += fmt::format("// ssmc kernel {} ({})\n", groupName_, kind);
+  auto module = group_->getParentOfType<ModuleOp>();
+  if (module)
+    if (auto model = module->getAttrOfType<StringAttr>("ssmc.model"))
+      h += fmt::format("// model: {}\n", model.getValue().str());
+  h += fmt::format("// storage: {} (T), arithmetic and accumulation: fp32\n", dtypeName(dtype_));
+  for (const std::string &n : notes)
+    h += "// " + n + "\n";
+  h += "//\n// Fused ops (MLIR, with locations):\n";
+  for (Operation &op : group_.getBody().front().without_terminator()) {
+    if (isa<WeightOp>(op))
+      continue;
+    std::string loc;
+    llvm::raw_string_ostream los(loc);
+    op.getLoc().print(los);
+    h += fmt::format("//   {}\n//       at {}\n", opText(&op), los.str());
+  }
+  h += "//\n// Parameters:\n";
+  for (const KernelParam &p : params_) {
+    std::string what;
+    switch (p.kind) {
+    case KernelParam::Kind::Input:
+      what = fmt::format("group input #{}", p.index);
+      break;
+    case KernelParam::Kind::Weight:
+      what = fmt::format("weight \"{}\"", p.weight);
+      break;
+    case KernelParam::Kind::Output:
+      what = fmt::format("group result #{}", p.index);
+      break;
+    case KernelParam::Kind::Workspace:
+      what = "scratch workspace, fp32";
+      break;
+    }
+    h += fmt::format("//   {:<24} {} [{}]{}\n", p.name, what, fmt::join(p.shape, ", "),
+                     p.kind == KernelParam::Kind::Workspace ? " bytes" : " " + p.dtype);
+  }
+  if (!tunables.empty()) {
+    h += "//\n// Tunables (defaults below; another configuration: -DSSMC_<NAME>=<value>):\n";
+    for (const auto &[n, what] : tunables)
+      h += fmt::format("//   SSMC_{:<16} {}\n", n, what);
+  }
+  return h;
+}
+
+std::string GroupEmitter::prelude() const {
+  std::string s;
+  switch (dtype_) {
+  case DType::F32:
+    s += "typedef float T;\n"
+         "__device__ __forceinline__ float ld(T x) { return x; }\n"
+         "__device__ __forceinline__ T st(float x) { return x; }\n";
+    break;
+  case DType::BF16:
+    s += "#include <cuda_bf16.h>\n"
+         "typedef __nv_bfloat16 T;\n"
+         "__device__ __forceinline__ float ld(T x) { return __bfloat162float(x); }\n"
+         "__device__ __forceinline__ T st(float x) { return __float2bfloat16(x); }\n";
+    break;
+  case DType::F16:
+    s += "#include <cuda_fp16.h>\n"
+         "typedef __half T;\n"
+         "__device__ __forceinline__ float ld(T x) { return __half2float(x); }\n"
+         "__device__ __forceinline__ T st(float x) { return __float2half(x); }\n";
+    break;
+  }
+  s += fmt::format("typedef {} idx_t;\n", wide_ ? "long long" : "int");
+  s += R"(
+// Elementwise math in fp32, as the reference executor defines it.
+__device__ __forceinline__ float ssmc_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+__device__ __forceinline__ float ssmc_silu(float x) { return x / (1.0f + expf(-x)); }
+__device__ __forceinline__ float ssmc_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+)";
+  return s;
+}
+
+bool mentions(const std::string &code, const std::string &word) {
+  for (size_t at = code.find(word); at != std::string::npos; at = code.find(word, at + 1)) {
+    auto isWord = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    bool before = at > 0 && isWord(code[at - 1]);
+    bool after = at + word.size() < code.size() && isWord(code[at + word.size()]);
+    if (!before && !after)
+      return true;
+  }
+  return false;
+}
+
+std::string GroupEmitter::shapeConstants(const std::string &code) const {
+  std::string s = "// Shapes of the group's values (row-major, contiguous); those the code uses.\n";
+  auto emit = [&](Value v) {
+    std::vector<int64_t> sh = shape(v);
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < sh.size(); ++i)
+      if (mentions(code, dim(v, i)))
+        parts.push_back(fmt::format("{} = {}", dim(v, i), sh[i]));
+    if (!parts.empty())
+      s += fmt::format("constexpr idx_t {}; // [{}]\n", fmt::join(parts, ", "),
+                       fmt::join(sh, ", "));
+  };
+  Block &body = group_.getBody().front();
+  for (BlockArgument a : body.getArguments())
+    emit(a);
+  for (Operation &op : body.without_terminator())
+    for (Value r : op.getResults())
+      emit(r);
+  return s;
+}
+
+std::string GroupEmitter::kernelParams() const {
+  std::vector<std::string> ps;
+  const char *restrict = mayAlias_ ? "" : "__restrict__ ";
+  for (const KernelParam &p : params_) {
+    switch (p.kind) {
+    case KernelParam::Kind::Input:
+      ps.push_back(fmt::format("const T *{}{}", restrict, p.name));
+      break;
+    case KernelParam::Kind::Weight:
+      ps.push_back(fmt::format("const T *__restrict__ {}", p.name));
+      break;
+    case KernelParam::Kind::Output:
+      ps.push_back(fmt::format("T *{}{}", restrict, p.name));
+      break;
+    case KernelParam::Kind::Workspace:
+      ps.push_back(fmt::format("float *__restrict__ {}", p.name));
+      break;
+    }
+  }
+  return fmt::format("{}", fmt::join(ps, ",\n    "));
+}
+
+std::string GroupEmitter::groupInit(const std::string &extra) const {
+  std::vector<std::string> names;
+  for (const KernelParam &p : params_)
+    if (p.kind == KernelParam::Kind::Input || p.kind == KernelParam::Kind::Weight)
+      names.push_back(p.name);
+  if (!extra.empty())
+    names.push_back(extra);
+  return fmt::format("Group g{{{}}};", fmt::join(names, ", "));
+}
+
+std::string GroupEmitter::loadParam(const std::string &pointer, Value v,
+                                    const std::vector<std::string> &idx) const {
+  return fmt::format("return ld({}[{}]);", pointer, linear(v, idx));
+}
+
+namespace {
+/// Operand index of a broadcasting elementwise op: right-aligned, size-1 dims at 0.
+std::vector<std::string> broadcastIndex(Value operand, const std::vector<std::string> &idx) {
+  std::vector<int64_t> s = GroupEmitter::shape(operand);
+  std::vector<std::string> out;
+  const size_t offset = idx.size() - s.size();
+  for (size_t j = 0; j < s.size(); ++j)
+    out.push_back(s[j] == 1 ? "0" : idx[j + offset]);
+  return out;
+}
+} // namespace
+
+rt::Expected<std::string> GroupEmitter::valueBody(Operation *op, unsigned resultIndex) const {
+  Value result = op->getResult(resultIndex);
+  const std::vector<std::string> idx = indexNames("i", shape(result).size());
+  using R = rt::Expected<std::string>;
+  auto with = [&](std::vector<std::string> v, size_t axis, std::string e) {
+    v[axis] = std::move(e);
+    return v;
+  };
+  return llvm::TypeSwitch<Operation *, R>(op)
+      .Case<WeightOp>([&](WeightOp w) -> R {
+        return loadParam(pointerOf_.find(w.getResult())->second, w.getResult(), idx);
+      })
+      .Case<LinearOp>([&](LinearOp o) -> R {
+        Value x = o.getInput(), w = o.getWeight();
+        const size_t r = idx.size();
+        std::vector<std::string> xi(idx.begin(), idx.end() - 1);
+        xi.push_back("k");
+        std::string s = "float acc = 0.0f;\n";
+        s += fmt::format("    for (idx_t k = 0; k < {}; ++k)\n      acc += {} * {};\n",
+                         dim(x, r - 1), call(x, xi), call(w, {idx[r - 1], "k"}));
+        if (o.getBias())
+          s += fmt::format("    acc += {};\n", call(o.getBias(), {idx[r - 1]}));
+        return s + "    return acc;";
+      })
+      .Case<Conv2dOp>([&](Conv2dOp o) -> R {
+        Value x = o.getInput(), w = o.getWeight();
+        const bool nhwc = o->hasAttr("channels_last");
+        std::vector<int64_t> ws = shape(w), ys = shape(result);
+        const int64_t groups = o.getGroups(), outCh = ws[0], cg = ws[1];
+        const unsigned hAxis = nhwc ? 1 : 2, wAxis = nhwc ? 2 : 3, cAxis = nhwc ? 3 : 1;
+        const std::string n = idx[0], oc = idx[cAxis], oy = idx[hAxis], ox = idx[wAxis];
+        std::string s = "float acc = 0.0f;\n";
+        s += fmt::format("    const idx_t cbase = ({} / {}) * {};\n", oc, outCh / groups, cg);
+        s += fmt::format("    for (idx_t ci = 0; ci < {}; ++ci)\n", cg);
+        s += fmt::format("      for (idx_t ky = 0; ky < {}; ++ky) {{\n", ws[2]);
+        s += fmt::format("        const idx_t iy = {} * {} - {} + ky;\n", oy, o.getStride()[0],
+                         o.getPadding()[0]);
+        s += fmt::format("        if (iy < 0 || iy >= {}) continue;\n", dim(x, hAxis));
+        s += fmt::format("        for (idx_t kx = 0; kx < {}; ++kx) {{\n", ws[3]);
+        s += fmt::format("          const idx_t ix = {} * {} - {} + kx;\n", ox,
+                         o.getStride()[1], o.getPadding()[1]);
+        s += fmt::format("          if (ix < 0 || ix >= {}) continue;\n", dim(x, wAxis));
+        std::vector<std::string> xi = nhwc ? std::vector<std::string>{n, "iy", "ix", "cbase + ci"}
+                                           : std::vector<std::string>{n, "cbase + ci", "iy", "ix"};
+        s += fmt::format("          acc += {} * {};\n", call(x, xi),
+                         call(w, {oc, "ci", "ky", "kx"}));
+        s += "        }\n      }\n";
+        if (o.getBias())
+          s += fmt::format("    acc += {};\n", call(o.getBias(), {oc}));
+        (void)ys;
+        return s + "    return acc;";
+      })
+      .Case<DepthwiseConv2dOp>([&](DepthwiseConv2dOp o) -> R {
+        Value x = o.getInput(), w = o.getWeight();
+        std::vector<int64_t> ws = shape(w);
+        std::string s = "float acc = 0.0f;\n";
+        s += fmt::format("    for (idx_t ky = 0; ky < {}; ++ky) {{\n", ws[2]);
+        s += fmt::format("      const idx_t iy = {} - {} + ky;\n", idx[1], ws[2] / 2);
+        s += fmt::format("      if (iy < 0 || iy >= {}) continue;\n", dim(x, 1));
+        s += fmt::format("      for (idx_t kx = 0; kx < {}; ++kx) {{\n", ws[3]);
+        s += fmt::format("        const idx_t ix = {} - {} + kx;\n", idx[2], ws[3] / 2);
+        s += fmt::format("        if (ix < 0 || ix >= {}) continue;\n", dim(x, 2));
+        s += fmt::format("        acc += {} * {};\n", call(x, {idx[0], "iy", "ix", idx[3]}),
+                         call(w, {idx[3], "0", "ky", "kx"}));
+        s += "      }\n    }\n";
+        if (o.getBias())
+          s += fmt::format("    acc += {};\n", call(o.getBias(), {idx[3]}));
+        return s + "    return acc;";
+      })
+      .Case<CausalConv1dOp>([&](CausalConv1dOp o) -> R {
+        Value x = o.getInput(), w = o.getWeight();
+        const int64_t k = shape(w)[2];
+        std::string s = "float acc = 0.0f;\n";
+        s += fmt::format("    for (idx_t j = 0; j < {}; ++j) {{\n", k);
+        s += o.getReverse()
+                 ? fmt::format("      const idx_t s = {} + {} - j; // anti-causal (reverse)\n",
+                               idx[2], k - 1)
+                 : fmt::format("      const idx_t s = {} - {} + j;\n", idx[2], k - 1);
+        s += fmt::format("      if (s >= 0 && s < {})\n        acc += {} * {};\n    }}\n",
+                         dim(x, 2), call(w, {idx[1], "0", "j"}),
+                         call(x, {idx[0], idx[1], "s"}));
+        if (o.getBias())
+          s += fmt::format("    acc += {};\n", call(o.getBias(), {idx[1]}));
+        return s + "    return acc;";
+      })
+      .Case<LayerNormOp>([&](LayerNormOp o) -> R {
+        Value x = o.getInput();
+        const size_t r = idx.size();
+        std::vector<std::string> xk(idx.begin(), idx.end() - 1);
+        xk.push_back("k");
+        const std::string c = dim(x, r - 1);
+        std::string s = "// Row statistics over the last axis, recomputed per element.\n";
+        s += fmt::format("    float mean = 0.0f;\n    for (idx_t k = 0; k < {}; ++k)\n"
+                         "      mean += {};\n    mean /= (float){};\n",
+                         c, call(x, xk), c);
+        s += fmt::format("    float var = 0.0f;\n    for (idx_t k = 0; k < {}; ++k) {{\n"
+                         "      const float d = {} - mean;\n      var += d * d;\n    }}\n"
+                         "    var /= (float){};\n",
+                         c, call(x, xk), c);
+        s += fmt::format("    const float rstd = 1.0f / sqrtf(var + {});\n",
+                         floatLiteral(o.getEps().convertToDouble()));
+        s += fmt::format("    return ({} - mean) * rstd * {} + {};", call(x, idx),
+                         call(o.getWeight(), {idx[r - 1]}), call(o.getBias(), {idx[r - 1]}));
+        return s;
+      })
+      .Case<RmsNormOp>([&](RmsNormOp o) -> R {
+        Value x = o.getInput();
+        const size_t r = idx.size();
+        std::vector<std::string> xk(idx.begin(), idx.end() - 1);
+        xk.push_back("k");
+        const std::string c = dim(x, r - 1);
+        std::string s = "// Row statistic over the last axis, recomputed per element.\n";
+        s += fmt::format("    float ss = 0.0f;\n    for (idx_t k = 0; k < {}; ++k) {{\n"
+                         "      const float v = {};\n      ss += v * v;\n    }}\n",
+                         c, call(x, xk));
+        s += fmt::format("    const float rstd = 1.0f / sqrtf(ss / (float){} + {});\n", c,
+                         floatLiteral(o.getEps().convertToDouble()));
+        s += fmt::format("    return {} * rstd * {};", call(x, idx),
+                         call(o.getWeight(), {idx[r - 1]}));
+        return s;
+      })
+      .Case<GeluOp>([&](auto o) -> R {
+        return fmt::format("return ssmc_gelu({});", call(o.getInput(), idx));
+      })
+      .Case<SiluOp>([&](auto o) -> R {
+        return fmt::format("return ssmc_silu({});", call(o.getInput(), idx));
+      })
+      .Case<SoftplusOp>([&](auto o) -> R {
+        return fmt::format("return ssmc_softplus({});", call(o.getInput(), idx));
+      })
+      .Case<ExpOp>([&](auto o) -> R {
+        return fmt::format("return expf({});", call(o.getInput(), idx));
+      })
+      .Case<NegOp>([&](auto o) -> R {
+        return fmt::format("return -{};", call(o.getInput(), idx));
+      })
+      .Case<ScaleOp>([&](ScaleOp o) -> R {
+        return fmt::format("return {} * {};", call(o.getInput(), idx),
+                           floatLiteral(o.getFactor().convertToDouble()));
+      })
+      .Case<AddOp>([&](AddOp o) -> R {
+        return fmt::format("return {} + {};", call(o.getLhs(), broadcastIndex(o.getLhs(), idx)),
+                           call(o.getRhs(), broadcastIndex(o.getRhs(), idx)));
+      })
+      .Case<MulOp>([&](MulOp o) -> R {
+        return fmt::format("return {} * {};", call(o.getLhs(), broadcastIndex(o.getLhs(), idx)),
+                           call(o.getRhs(), broadcastIndex(o.getRhs(), idx)));
+      })
+      .Case<SplitOp>([&](SplitOp o) -> R {
+        const int64_t axis = o.getAxis();
+        int64_t start = 0;
+        for (unsigned i = 0; i < resultIndex; ++i)
+          start += shape(o.getResult(i))[axis];
+        if (start == 0)
+          return fmt::format("return {};", call(o.getInput(), idx));
+        return fmt::format("return {};", call(o.getInput(), with(idx, axis,
+                                                                 fmt::format("{} + {}", idx[axis],
+                                                                             start))));
+      })
+      .Case<SliceOp>([&](SliceOp o) -> R {
+        const int64_t axis = o.getAxis();
+        if (o.getStart() == 0)
+          return fmt::format("return {};", call(o.getInput(), idx));
+        return fmt::format("return {};", call(o.getInput(),
+                                              with(idx, axis, fmt::format("{} + {}", idx[axis],
+                                                                          o.getStart()))));
+      })
+      .Case<ConcatOp>([&](ConcatOp o) -> R {
+        const int64_t axis = o.getAxis();
+        std::string s;
+        int64_t start = 0;
+        auto inputs = o.getInputs();
+        for (size_t k = 0; k < inputs.size(); ++k) {
+          Value in = inputs[k];
+          const int64_t size = shape(in)[axis];
+          std::string at = start ? fmt::format("{} - {}", idx[axis], start) : idx[axis];
+          if (k + 1 < inputs.size())
+            s += fmt::format("if ({} < {}) return {};\n    ", idx[axis], start + size,
+                             call(in, with(idx, axis, at)));
+          else
+            s += fmt::format("return {};", call(in, with(idx, axis, at)));
+          start += size;
+        }
+        return s;
+      })
+      .Case<PermuteOp>([&](PermuteOp o) -> R {
+        auto perm = o.getPerm();
+        std::vector<std::string> in(idx.size());
+        for (size_t i = 0; i < perm.size(); ++i)
+          in[perm[i]] = idx[i];
+        return fmt::format("return {};", call(o.getInput(), in));
+      })
+      .Case<ReshapeOp>([&](ReshapeOp o) -> R {
+        Value in = o.getInput();
+        // Dims other than 1 in the same order: only unit dims move.
+        std::vector<int64_t> from = shape(in), to = shape(result);
+        std::vector<size_t> fromBig, toBig;
+        for (size_t i = 0; i < from.size(); ++i)
+          if (from[i] != 1)
+            fromBig.push_back(i);
+        for (size_t i = 0; i < to.size(); ++i)
+          if (to[i] != 1)
+            toBig.push_back(i);
+        bool unitOnly = fromBig.size() == toBig.size();
+        for (size_t k = 0; unitOnly && k < fromBig.size(); ++k)
+          unitOnly = from[fromBig[k]] == to[toBig[k]];
+        if (unitOnly) {
+          std::vector<std::string> ii(from.size(), "0");
+          for (size_t k = 0; k < fromBig.size(); ++k)
+            ii[fromBig[k]] = idx[toBig[k]];
+          return fmt::format("return {};", call(in, ii));
+        }
+        std::string s = fmt::format("const idx_t flat = {};\n", linear(result, idx));
+        s += delinearize(in, "flat", "j", "    ");
+        return s + fmt::format("    return {};", call(in, indexNames("j", from.size())));
+      })
+      .Case<FlipOp>([&](FlipOp o) -> R {
+        const int64_t axis = o.getAxis();
+        return fmt::format("return {};",
+                           call(o.getInput(), with(idx, axis, fmt::format("{} - 1 - {}",
+                                                                          dim(result, axis),
+                                                                          idx[axis]))));
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp o) -> R {
+        Value in = o.getInput();
+        std::vector<int64_t> s = shape(in);
+        auto dims = o.getDims();
+        std::vector<std::string> ii;
+        std::vector<size_t> reduced;
+        int64_t count = 1;
+        size_t outAxis = 0;
+        for (size_t i = 0; i < s.size(); ++i) {
+          bool isReduced = std::find(dims.begin(), dims.end(), int64_t(i)) != dims.end();
+          if (isReduced) {
+            ii.push_back(fmt::format("r{}", i));
+            reduced.push_back(i);
+            count *= s[i];
+            if (o.getKeepdim())
+              ++outAxis;
+          } else {
+            ii.push_back(idx[outAxis++]);
+          }
+        }
+        std::string b = "float acc = 0.0f;\n";
+        std::string indent = "    ";
+        for (size_t r : reduced) {
+          b += fmt::format("{}for (idx_t r{} = 0; r{} < {}; ++r{})\n", indent, r, r, dim(in, r),
+                           r);
+          indent += "  ";
+        }
+        b += fmt::format("{}acc += {};\n", indent, call(in, ii));
+        return b + fmt::format("    return acc / (float){};", count);
+      })
+      .Default([&](Operation *other) -> R {
+        return unsupported(other, "no index function for this op");
+      });
+}
+
+rt::Expected<std::string>
+GroupEmitter::groupStruct(const llvm::DenseMap<Value, std::string> &custom,
+                          const std::string &extraMembers) const {
+  std::string s = "struct Group {\n";
+  const char *restrict = mayAlias_ ? "" : "__restrict__ ";
+  for (const KernelParam &p : params_)
+    if (p.kind == KernelParam::Kind::Input)
+      s += fmt::format("  const T *{}{};\n", restrict, p.name);
+    else if (p.kind == KernelParam::Kind::Weight)
+      s += fmt::format("  const T *__restrict__ {};\n", p.name);
+  s += extraMembers;
+  Block &body = group_.getBody().front();
+  auto signature = [&](Value v) {
+    std::vector<std::string> args;
+    for (const std::string &i : indexNames("i", shape(v).size()))
+      args.push_back("idx_t " + i);
+    return fmt::format("  __device__ __forceinline__ float {}({})", name(v),
+                       fmt::join(args, ", "));
+  };
+  for (BlockArgument arg : body.getArguments()) {
+    std::string dumpName;
+    llvm::raw_string_ostream os(dumpName);
+    arg.printAsOperand(os, state_);
+    s += fmt::format("\n  // {}: group input #{} ({})\n", name(arg), arg.getArgNumber(), os.str());
+    s += signature(arg) + " {\n    " +
+         loadParam(pointerOf_.find(arg)->second, arg, indexNames("i", shape(arg).size())) +
+         "\n  }\n";
+  }
+  for (Operation &op : body.without_terminator()) {
+    for (OpResult r : op.getResults()) {
+      std::string text;
+      auto it = custom.find(r);
+      if (it != custom.end()) {
+        text = it->second;
+      } else {
+        auto b = valueBody(&op, r.getResultNumber());
+        if (!b)
+          return b.status();
+        text = *b;
+      }
+      std::string comment = isa<WeightOp>(op)
+                                ? fmt::format("weight \"{}\"", cast<WeightOp>(op).getName().str())
+                                : opText(&op);
+      if (comment.size() > 150)
+        comment = comment.substr(0, 146) + " ...";
+      s += fmt::format("\n  // {}: {}\n{} {{\n    {}\n  }}\n", name(r), comment, signature(r),
+                       text);
+    }
+  }
+  s += "};\n";
+  return s;
+}
+
+} // namespace ssmc::codegen

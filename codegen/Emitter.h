@@ -1,0 +1,125 @@
+//===- Emitter.h - index functions of a kernel group's values ---*- C++ -*-===//
+//
+// The emitters' common ground. Every SSA value of a kernel group becomes a
+// member function of one struct, `vN(i0, i1, ...)`, that computes the value's
+// element at a multi-index in fp32: block arguments and weights load from
+// their pointer (row-major, contiguous), elementwise ops broadcast, views are
+// index remapping (never copies), and convolutions, linears, norms and means
+// are loops over their inputs' functions. Kernels then decide which elements
+// to evaluate by which thread. Selective scans are recurrences, not index
+// functions: the scan emitter supplies their bodies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_CODEGEN_EMITTER_H
+#define SSMC_CODEGEN_EMITTER_H
+
+#include "Codegen.h"
+#include "SsmcOps.h"
+
+#include "mlir/IR/AsmState.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <string>
+#include <vector>
+
+namespace ssmc::codegen {
+
+/// "1.0f", "9.99999997e-07f": a float literal that reads back exactly.
+std::string floatLiteral(double v);
+
+/// Whether `code` holds `word` as a whole identifier.
+bool mentions(const std::string &code, const std::string &word);
+
+/// A C identifier from any text ("stages.0.fc1.weight" -> "stages_0_fc1_weight").
+std::string identifier(std::string_view text);
+
+class GroupEmitter {
+public:
+  GroupEmitter(KernelGroupOp group, DType dtype, mlir::AsmState &state);
+
+  /// Names every value, collects the parameters (inputs, weights, outputs),
+  /// checks static shapes. Call first.
+  rt::Status init();
+
+  KernelGroupOp group() const { return group_; }
+  DType dtype() const { return dtype_; }
+  const std::string &groupName() const { return groupName_; }
+  /// The kernel's extern "C" symbol (the group's name as an identifier).
+  const std::string &entry() const { return entry_; }
+
+  /// The C++ name of a value's index function ("v64", "v_arg1", "v62_1").
+  const std::string &name(mlir::Value v) const;
+  static std::vector<int64_t> shape(mlir::Value v);
+  static int64_t numElements(mlir::Value v);
+  /// "v64_d2": the constexpr holding dim i of v.
+  std::string dim(mlir::Value v, unsigned i) const;
+  /// "v64(a, b)".
+  std::string call(mlir::Value v, const std::vector<std::string> &index) const;
+  /// Row-major offset of `index` in v's shape, "((i0 * v_d1 + i1) * v_d2 + i2)".
+  std::string linear(mlir::Value v, const std::vector<std::string> &index) const;
+  /// Statements that split the flat offset `flat` into `prefix0..prefixN-1`
+  /// for v's shape (declares them as const idx_t).
+  std::string delinearize(mlir::Value v, const std::string &flat, const std::string &prefix,
+                          const std::string &indent) const;
+  static std::vector<std::string> indexNames(const std::string &prefix, size_t rank);
+
+  /// An error naming the group and the op.
+  rt::Status unsupported(mlir::Operation *op, const std::string &why) const;
+
+  /// The leading comment: the group, the kernel kind, every op it fuses with
+  /// its location, the parameters and the tunables.
+  std::string header(const std::string &kind, const std::vector<std::string> &notes,
+                     const std::vector<std::pair<std::string, std::string>> &tunables) const;
+  /// Includes, the storage type T, idx_t, load/store conversions, math helpers.
+  std::string prelude() const;
+  /// constexpr dims of the values, those that `code` mentions.
+  std::string shapeConstants(const std::string &code) const;
+
+  /// The struct `Group` with pointer members and one index function per value.
+  /// `custom` gives the body (statements ending in a return) for values the
+  /// caller computes itself (scan results); `extraMembers` are added verbatim.
+  rt::Expected<std::string> groupStruct(const llvm::DenseMap<mlir::Value, std::string> &custom,
+                                        const std::string &extraMembers) const;
+  /// "Group g{in0, w_fc1_weight, ...};" plus any extra initialisers.
+  std::string groupInit(const std::string &extra = "") const;
+
+  /// The kernel's parameter list in `params()` order.
+  std::string kernelParams() const;
+
+  std::vector<KernelParam> &params() { return params_; }
+  const std::vector<KernelParam> &params() const { return params_; }
+  /// Adds a float workspace parameter `ws` of `bytes` bytes.
+  void addWorkspace(int64_t bytes);
+
+  /// The C++ pointer parameter for group input #i / result #i.
+  std::string inputParam(unsigned i) const { return "in" + std::to_string(i); }
+  std::string outputParam(unsigned i) const { return "out" + std::to_string(i); }
+
+  /// The ops the group fuses (weights left out), as MLIR names.
+  std::vector<std::string> fusedOps() const;
+
+  /// Whether the value (transitively) depends on `roots`.
+  static bool dependsOn(mlir::Value v, const llvm::DenseSet<mlir::Value> &roots,
+                        llvm::DenseMap<mlir::Value, bool> &memo);
+
+private:
+  rt::Expected<std::string> valueBody(mlir::Operation *op, unsigned resultIndex) const;
+  std::string loadParam(const std::string &pointer, mlir::Value v,
+                        const std::vector<std::string> &idx) const;
+  std::string opText(mlir::Operation *op) const;
+
+  mutable KernelGroupOp group_;
+  DType dtype_;
+  mlir::AsmState &state_;
+  std::string groupName_, entry_;
+  llvm::DenseMap<mlir::Value, std::string> names_;
+  llvm::DenseMap<mlir::Value, std::string> pointerOf_; ///< args and weights
+  std::vector<KernelParam> params_;
+  bool wide_ = false; ///< 64-bit indices
+  bool mayAlias_ = false;
+};
+
+} // namespace ssmc::codegen
+
+#endif // SSMC_CODEGEN_EMITTER_H

@@ -1,0 +1,37 @@
+//===- Kernels.h - the kernel emitters --------------------------*- C++ -*-===//
+//
+// One function per kernel shape, each filling a KernelPlan from an
+// initialised GroupEmitter.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_CODEGEN_KERNELS_H
+#define SSMC_CODEGEN_KERNELS_H
+
+#include "Emitter.h"
+
+namespace ssmc::codegen {
+
+/// One thread per element of each yielded value, grid-stride loops; handles
+/// any group without a selective scan.
+rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions &options);
+
+/// Groups holding selective scans: one thread per (batch, channel), the
+/// state in registers, B and C staged in shared memory per chunk, the
+/// epilogue evaluated by the thread that owns the (batch, channel).
+rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &options);
+
+/// Whether the group is a GEMM the tensor-core template takes (one linear,
+/// or independent linears of one shape, with row-wise prologues and
+/// elementwise epilogues); the reason when not.
+bool isGemmGroup(GroupEmitter &e, std::string *whyNot = nullptr);
+
+/// The wmma GEMM; only for groups isGemmGroup accepts.
+rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options);
+
+/// Grid-stride launch dims for `elements` threads' worth of work.
+LaunchConfig gridStrideConfig(int64_t elements, int64_t block);
+
+} // namespace ssmc::codegen
+
+#endif // SSMC_CODEGEN_KERNELS_H

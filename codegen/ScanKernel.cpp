@@ -1,0 +1,481 @@
+//===- ScanKernel.cpp - groups holding selective scans --------------------===//
+//
+// A thread owns one (batch, channel) of every scan in the group and runs the
+// recurrences one after the other, its d_state-wide state h in registers. A
+// thread block holds SSMC_SCAN_CHANNELS channels of one batch element and
+// walks the sequence in chunks of SSMC_SCAN_CHUNK steps, staging the chunk's
+// B and C (shared by all its channels) in shared memory. u, delta, z, A, D
+// and delta_bias are read through their index functions, so producers such
+// as dt_proj + softplus or exp(A_log) are recomputed in place.
+//
+// The epilogue (what the group yields from the scans' outputs: D skip, the
+// sum of two directions, scaling, permutes, flips) is evaluated by the same
+// thread: every yielded value that reads scan outputs is "driven" by the
+// last scan it reads. Each step of that scan evaluates the yield at the
+// position the step's (batch, channel, t) maps to, the scan's own output
+// coming from a register; outputs of earlier scans come from a per-scan fp32
+// scratch area of the workspace, which this same thread filled. The emitter
+// proves the mapping symbolically (only elementwise ops, permutes, flips and
+// unit reshapes between a scan and a yield, and every scan read at the
+// thread's own batch and channel) and refuses anything else by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <set>
+
+using namespace mlir;
+
+namespace ssmc::codegen {
+namespace {
+
+/// One axis of a value expressed in the coordinates of a yielded value:
+/// yield axis `axis` (possibly read backwards), or the constant 0.
+struct AxisExpr {
+  int axis = -1;
+  bool flip = false;
+  bool operator==(const AxisExpr &o) const { return axis == o.axis && flip == o.flip; }
+};
+using AxisMap = std::vector<AxisExpr>;
+
+struct ScanRead {
+  size_t scan;
+  AxisMap map; // scan-out axes (b, d, t) in yield coordinates
+};
+
+struct Tracer {
+  GroupEmitter &e;
+  const llvm::DenseMap<Value, size_t> &scanOfOut;
+  llvm::DenseSet<Value> roots;
+  llvm::DenseMap<Value, bool> memo;
+
+  rt::Status trace(Value v, const AxisMap &map, std::vector<ScanRead> &reads) {
+    if (auto it = scanOfOut.find(v); it != scanOfOut.end()) {
+      reads.push_back({it->second, map});
+      return rt::Status::success();
+    }
+    if (!GroupEmitter::dependsOn(v, roots, memo))
+      return rt::Status::success();
+    Operation *op = v.getDefiningOp();
+    auto why = "between a selective scan and what the group yields, the scan kernel takes "
+               "elementwise ops, permute, flip and unit reshapes only";
+    return llvm::TypeSwitch<Operation *, rt::Status>(op)
+        .Case<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp>(
+            [&](Operation *o) { return trace(o->getOperand(0), map, reads); })
+        .Case<AddOp, MulOp>([&](Operation *o) -> rt::Status {
+          for (Value operand : o->getOperands()) {
+            std::vector<int64_t> s = GroupEmitter::shape(operand);
+            AxisMap m;
+            const size_t offset = map.size() - s.size();
+            for (size_t j = 0; j < s.size(); ++j)
+              m.push_back(s[j] == 1 ? AxisExpr{} : map[j + offset]);
+            if (rt::Status st = trace(operand, m, reads); !st.ok())
+              return st;
+          }
+          return rt::Status::success();
+        })
+        .Case<PermuteOp>([&](PermuteOp o) {
+          AxisMap m(map.size());
+          auto perm = o.getPerm();
+          for (size_t i = 0; i < perm.size(); ++i)
+            m[perm[i]] = map[i];
+          return trace(o.getInput(), m, reads);
+        })
+        .Case<FlipOp>([&](FlipOp o) {
+          AxisMap m = map;
+          if (m[o.getAxis()].axis >= 0)
+            m[o.getAxis()].flip = !m[o.getAxis()].flip;
+          return trace(o.getInput(), m, reads);
+        })
+        .Case<ReshapeOp>([&](ReshapeOp o) -> rt::Status {
+          std::vector<int64_t> from = GroupEmitter::shape(o.getInput()),
+                               to = GroupEmitter::shape(o.getResult());
+          std::vector<size_t> fromBig, toBig;
+          for (size_t i = 0; i < from.size(); ++i)
+            if (from[i] != 1)
+              fromBig.push_back(i);
+          for (size_t i = 0; i < to.size(); ++i)
+            if (to[i] != 1)
+              toBig.push_back(i);
+          bool unitOnly = fromBig.size() == toBig.size();
+          for (size_t k = 0; unitOnly && k < fromBig.size(); ++k)
+            unitOnly = from[fromBig[k]] == to[toBig[k]];
+          if (!unitOnly)
+            return e.unsupported(o, why);
+          AxisMap m(from.size());
+          for (size_t k = 0; k < fromBig.size(); ++k)
+            m[fromBig[k]] = map[toBig[k]];
+          return trace(o.getInput(), m, reads);
+        })
+        .Default([&](Operation *o) { return e.unsupported(o, why); });
+  }
+};
+
+struct DrivenYield {
+  unsigned result;   // yield operand #
+  AxisMap driverMap; // the driving scan's (b, d, t) in yield coordinates
+};
+
+struct ScanInfo {
+  SelectiveScanOp op;
+  int64_t states = 0;
+  bool scratch = false;   // its output is read by a later scan's epilogue
+  int64_t scratchOffset = 0; // in floats
+  std::vector<DrivenYield> driven;
+  std::vector<unsigned> lastStateYields;
+};
+
+int64_t tilingValue(SelectiveScanOp op, StringRef key, int64_t fallback) {
+  auto tiling = op->getAttrOfType<DictionaryAttr>("tiling");
+  if (!tiling)
+    return fallback;
+  auto v = tiling.getAs<IntegerAttr>(key);
+  return v ? v.getInt() : fallback;
+}
+
+} // namespace
+
+rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &options) {
+  KernelGroupOp group = e.group();
+  Block &body = group.getBody().front();
+  auto yield = cast<YieldOp>(body.getTerminator());
+
+  std::vector<ScanInfo> scans;
+  llvm::DenseMap<Value, size_t> scanOfOut;
+  llvm::DenseSet<Value> scanResults;
+  for (Operation &op : body.without_terminator())
+    if (auto s = dyn_cast<SelectiveScanOp>(op)) {
+      scanOfOut[s.getOut()] = scans.size();
+      scanResults.insert(s.getOut());
+      scanResults.insert(s.getLastState());
+      ScanInfo info;
+      info.op = s;
+      info.states = GroupEmitter::shape(s.getA())[1];
+      scans.push_back(info);
+    }
+  const std::vector<int64_t> bdl = GroupEmitter::shape(scans[0].op.getU());
+  for (ScanInfo &s : scans) {
+    if (GroupEmitter::shape(s.op.getU()) != bdl)
+      return e.unsupported(s.op, fmt::format("the scans of one kernel must share [batch, "
+                                             "channels, length]; this one is [{}], the first [{}]",
+                                             fmt::join(GroupEmitter::shape(s.op.getU()), ", "),
+                                             fmt::join(bdl, ", ")));
+    llvm::DenseMap<Value, bool> memo;
+    for (Value in : s.op->getOperands())
+      if (GroupEmitter::dependsOn(in, scanResults, memo))
+        return e.unsupported(s.op, "a scan reading another scan's result in the same kernel "
+                                   "is not supported (split the group)");
+    for (Operation *user : s.op.getLastState().getUsers())
+      if (!isa<YieldOp>(user))
+        return e.unsupported(user, "the scan kernel writes last_state only as a group result");
+    if (s.states > 256)
+      return e.unsupported(s.op, "d_state above 256 is not supported");
+  }
+  const int64_t batch = bdl[0], channels = bdl[1], length = bdl[2];
+  int64_t maxStates = 0;
+  for (ScanInfo &s : scans)
+    maxStates = std::max(maxStates, s.states);
+
+  // Classify what the group yields.
+  Tracer tracer{e, scanOfOut, llvm::DenseSet<Value>(), llvm::DenseMap<Value, bool>()};
+  for (auto &[v, k] : scanOfOut)
+    tracer.roots.insert(v);
+  std::vector<unsigned> plainYields;
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    if (auto r = dyn_cast<OpResult>(v); r && isa<SelectiveScanOp>(r.getOwner()) &&
+                                        r.getResultNumber() == 1) {
+      for (ScanInfo &s : scans)
+        if (s.op == r.getOwner())
+          s.lastStateYields.push_back(i);
+      continue;
+    }
+    if (!GroupEmitter::dependsOn(v, tracer.roots, tracer.memo)) {
+      plainYields.push_back(i);
+      continue;
+    }
+    std::vector<int64_t> ys = GroupEmitter::shape(v);
+    AxisMap identity(ys.size());
+    for (size_t a = 0; a < ys.size(); ++a)
+      if (ys[a] != 1)
+        identity[a] = AxisExpr{int(a), false};
+    std::vector<ScanRead> reads;
+    if (rt::Status st = tracer.trace(v, identity, reads); !st.ok())
+      return st;
+    size_t driver = 0;
+    for (const ScanRead &r : reads)
+      driver = std::max(driver, r.scan);
+    Operation *yieldDef = v.getDefiningOp() ? v.getDefiningOp() : group.getOperation();
+    const AxisMap *driverMap = nullptr;
+    for (const ScanRead &r : reads) {
+      if (r.scan != driver)
+        continue;
+      if (driverMap && *driverMap != r.map)
+        return e.unsupported(yieldDef, fmt::format("result #{} reads the scan's output at two "
+                                                   "different positions",
+                                                   i));
+      driverMap = &r.map;
+    }
+    // Every scan read at the thread's own batch and channel.
+    for (const ScanRead &r : reads)
+      if (r.map[0] != (*driverMap)[0] || r.map[1] != (*driverMap)[1])
+        return e.unsupported(yieldDef,
+                             fmt::format("result #{} combines scan outputs of different batch "
+                                         "elements or channels",
+                                         i));
+    // The driver's (b, d, t) must cover the yield exactly once.
+    std::vector<int> covered(ys.size(), 0);
+    for (size_t a = 0; a < 3; ++a) {
+      const AxisExpr &x = (*driverMap)[a];
+      if (x.axis < 0 && bdl[a] != 1)
+        return e.unsupported(yieldDef, fmt::format("result #{} does not follow scan axis {}", i,
+                                                   a));
+      if (x.axis >= 0)
+        ++covered[x.axis];
+    }
+    for (size_t a = 0; a < ys.size(); ++a)
+      if (ys[a] != 1 && covered[a] != 1)
+        return e.unsupported(yieldDef, fmt::format("result #{} axis {} is not one scan axis", i,
+                                                   a));
+    for (const ScanRead &r : reads)
+      if (r.scan != driver)
+        scans[r.scan].scratch = true;
+    scans[driver].driven.push_back({unsigned(i), *driverMap});
+  }
+
+  // Scratch: fp32 [batch, channels, length] per scan read after its own loop.
+  int64_t scratchFloats = 0;
+  for (ScanInfo &s : scans)
+    if (s.scratch) {
+      s.scratchOffset = scratchFloats;
+      scratchFloats += batch * channels * length;
+    }
+  if (scratchFloats)
+    e.addWorkspace(scratchFloats * 4);
+
+  // Index functions: scan outputs come from the current step or the scratch.
+  llvm::DenseMap<Value, std::string> custom;
+  std::string members;
+  std::string extraInit;
+  if (scratchFloats) {
+    members += "  float *__restrict__ ws; // fp32 scratch of scan outputs read by later scans\n";
+    extraInit += "ws, ";
+  }
+  members += "  int phase;  // the scan whose steps run now\n";
+  extraInit += "-1";
+  for (size_t k = 0; k < scans.size(); ++k) {
+    members += fmt::format("  float cur{}; // scan {}'s output at the current step\n", k, k);
+    extraInit += ", 0.0f";
+    Value out = scans[k].op.getOut();
+    if (scans[k].scratch)
+      custom[out] = fmt::format("if (phase == {}) return cur{};\n    return ws[{} + {}];", k, k,
+                                scans[k].scratchOffset,
+                                e.linear(out, GroupEmitter::indexNames("i", 3)));
+    else
+      custom[out] = fmt::format("return cur{}; // only read at the step that computes it", k);
+    custom[scans[k].op.getLastState()] =
+        "return 0.0f; // last_state is written by the scan loop, never read";
+  }
+  auto fns = e.groupStruct(custom, members);
+  if (!fns)
+    return fns.status();
+
+  SelectiveScanOp first = scans[0].op;
+  const int64_t defChannels =
+      std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
+  const int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
+
+  std::vector<std::string> notes = {
+      fmt::format("Scan kernel: one thread per (batch, channel) of [{}, {}, {}]; {} scan(s), "
+                  "d_state {}.",
+                  batch, channels, length, scans.size(), maxStates),
+      "State h in registers; B and C of each chunk staged in shared memory (dynamic, "
+      "2 * d_state * SSMC_SCAN_CHUNK floats).",
+      "The epilogue runs in the thread that owns the (batch, channel)."};
+  if (scratchFloats)
+    notes.push_back(fmt::format("Workspace: {} bytes of fp32 scratch for scan outputs read by a "
+                                "later scan's epilogue.",
+                                scratchFloats * 4));
+  std::string src = e.header(
+      "scan", notes,
+      {{"SCAN_CHANNELS", fmt::format("channels (threads) per block (default {})", defChannels)},
+       {"SCAN_CHUNK", fmt::format("time steps staged per chunk (default {})", defChunk)}});
+  src += "\n" + e.prelude();
+  src += fmt::format("\n#ifndef SSMC_SCAN_CHANNELS\n#define SSMC_SCAN_CHANNELS {}\n#endif\n"
+                     "#ifndef SSMC_SCAN_CHUNK\n#define SSMC_SCAN_CHUNK {}\n#endif\n\n",
+                     defChannels, defChunk);
+  std::string code;
+  code += *fns + "\n";
+  code += fmt::format(
+      "extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS) {}(\n    {}) {{\n",
+      e.entry(), e.kernelParams());
+  code += "  extern __shared__ float smem[]; // B then C: [kMaxStates][SSMC_SCAN_CHUNK] each\n";
+  code += "  float *sB = smem, *sC = smem + kMaxStates * SSMC_SCAN_CHUNK;\n";
+  code += "  " + e.groupInit(extraInit) + "\n";
+  code += "  constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / "
+         "SSMC_SCAN_CHANNELS;\n";
+  code += "  const idx_t b = (idx_t)blockIdx.x / kChannelBlocks;\n";
+  code += "  const idx_t d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + "
+         "(idx_t)threadIdx.x;\n";
+  code += "  const bool active = d < kChannels;\n";
+
+  for (size_t k = 0; k < scans.size(); ++k) {
+    SelectiveScanOp s = scans[k].op;
+    const int64_t n = scans[k].states;
+    const bool rev = s.getReverse();
+    std::string step = rev ? "kLength - 1 - (c0 + s)" : "c0 + s";
+    code += fmt::format("\n  // scan {}: {} of [{}, {}, {}], d_state {}{}{}{}{}{}\n", k,
+                       e.name(s.getOut()), batch, channels, length, n,
+                       rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
+                       s.getZ() ? ", silu(z) gate" : "",
+                       s.getDeltaBias() ? ", delta_bias" : "",
+                       s.getDeltaSoftplus() ? ", softplus(delta)" : "");
+    code += fmt::format("  g.phase = {};\n  {{\n", k);
+    code += fmt::format("    constexpr int kStates = {};\n", n);
+    code += "    float h[kStates], A[kStates];\n";
+    code += "#pragma unroll\n    for (int n = 0; n < kStates; ++n) {\n      h[n] = 0.0f;\n";
+    code += fmt::format("      A[n] = active ? g.{} : 0.0f;\n    }}\n",
+                       e.call(s.getA(), {"d", "n"}));
+    if (s.getD())
+      code += fmt::format("    const float skip = active ? g.{} : 0.0f;\n",
+                         e.call(s.getD(), {"d"}));
+    if (s.getDeltaBias())
+      code += fmt::format("    const float deltaBias = active ? g.{} : 0.0f;\n",
+                         e.call(s.getDeltaBias(), {"d"}));
+    code += "    for (idx_t c0 = 0; c0 < kLength; c0 += SSMC_SCAN_CHUNK) {\n";
+    code += "      const idx_t len = kLength - c0 < SSMC_SCAN_CHUNK ? kLength - c0 : "
+           "SSMC_SCAN_CHUNK;\n";
+    code += "      __syncthreads(); // the previous chunk's B and C are consumed\n";
+    code += "      for (idx_t j = threadIdx.x; j < kStates * len; j += SSMC_SCAN_CHANNELS) {\n";
+    code += "        const idx_t n = j / len, s = j - n * len;\n";
+    code += fmt::format("        const idx_t t = {};\n", step);
+    code += fmt::format("        sB[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
+                       e.call(s.getB(), {"b", "n", "t"}));
+    code += fmt::format("        sC[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
+                       e.call(s.getC(), {"b", "n", "t"}));
+    code += "      }\n      __syncthreads();\n      if (!active)\n        continue;\n";
+    code += "      for (idx_t s = 0; s < len; ++s) {\n";
+    code += fmt::format("        const idx_t t = {};\n", step);
+    code += fmt::format("        float dt = g.{};\n", e.call(s.getDelta(), {"b", "d", "t"}));
+    if (s.getDeltaBias())
+      code += "        dt += deltaBias;\n";
+    if (s.getDeltaSoftplus())
+      code += "        dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;\n";
+    code += fmt::format("        const float u = g.{};\n", e.call(s.getU(), {"b", "d", "t"}));
+    code += "        float y = 0.0f;\n#pragma unroll\n";
+    code += "        for (int n = 0; n < kStates; ++n) {\n";
+    code += "          h[n] = expf(dt * A[n]) * h[n] + dt * sB[n * SSMC_SCAN_CHUNK + s] * u;\n";
+    code += "          y += h[n] * sC[n * SSMC_SCAN_CHUNK + s];\n        }\n";
+    if (s.getD())
+      code += "        y += skip * u;\n";
+    if (s.getZ()) {
+      code += fmt::format("        const float z = g.{};\n", e.call(s.getZ(), {"b", "d", "t"}));
+      code += "        y *= z / (1.0f + expf(-z));\n";
+    }
+    code += fmt::format("        g.cur{} = y;\n", k);
+    if (scans[k].scratch)
+      code += fmt::format("        g.ws[{} + (b * kChannels + d) * kLength + t] = y;\n",
+                         scans[k].scratchOffset);
+    for (const DrivenYield &dy : scans[k].driven) {
+      Value v = yield.getValues()[dy.result];
+      std::vector<int64_t> ys = GroupEmitter::shape(v);
+      std::vector<std::string> yi(ys.size(), "0");
+      const char *coords[3] = {"b", "d", "t"};
+      const char *sizes[3] = {"kBatch", "kChannels", "kLength"};
+      for (size_t a = 0; a < 3; ++a) {
+        const AxisExpr &x = dy.driverMap[a];
+        if (x.axis >= 0)
+          yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizes[a], coords[a]) : coords[a];
+      }
+      code += fmt::format("        {}[{}] = st(g.{}); // result #{}\n", e.outputParam(dy.result),
+                         e.linear(v, yi), e.call(v, yi), dy.result);
+    }
+    code += "      }\n    }\n";
+    for (unsigned r : scans[k].lastStateYields)
+      code += fmt::format("    if (active)\n      for (int n = 0; n < kStates; ++n)\n"
+                         "        {}[(b * kChannels + d) * kStates + n] = st(h[n]); // result "
+                         "#{}: last_state\n",
+                         e.outputParam(r), r);
+    code += "  }\n";
+  }
+  if (!plainYields.empty()) {
+    code += "\n  // Results that read no scan: one thread per element.\n";
+    code += "  const idx_t first = (idx_t)blockIdx.x * SSMC_SCAN_CHANNELS + (idx_t)threadIdx.x;\n";
+    code += "  const idx_t stride = (idx_t)gridDim.x * SSMC_SCAN_CHANNELS;\n";
+    for (unsigned r : plainYields) {
+      Value v = yield.getValues()[r];
+      code += fmt::format("  for (idx_t e = first; e < {}; e += stride) {{\n",
+                         GroupEmitter::numElements(v));
+      code += e.delinearize(v, "e", "i", "    ");
+      code += fmt::format("    {}[e] = st(g.{});\n  }}\n", e.outputParam(r),
+                         e.call(v, GroupEmitter::indexNames("i", GroupEmitter::shape(v).size())));
+    }
+  }
+  code += "}\n";
+  std::vector<std::string> sizes;
+  for (auto [n, v] : {std::pair<const char *, int64_t>{"kBatch", batch},
+                      {"kChannels", channels},
+                      {"kLength", length}})
+    if (mentions(code, n))
+      sizes.push_back(fmt::format("{} = {}", n, v));
+  src += e.shapeConstants(code);
+  if (!sizes.empty())
+    src += fmt::format("constexpr idx_t {}; // the scans' [batch, channels, length]\n",
+                       fmt::join(sizes, ", "));
+  src += fmt::format("constexpr int kMaxStates = {};\n\n", maxStates) + code;
+
+  KernelPlan plan;
+  plan.kind = "scan";
+  plan.source = {e.groupName(), e.entry(), src};
+  plan.params = e.params();
+  plan.tunables = {"SCAN_CHANNELS", "SCAN_CHUNK"};
+  plan.ops = e.fusedOps();
+  plan.workspaceBytes = scratchFloats * 4;
+
+  const int64_t limit = sharedMemoryLimit(options.arch);
+  auto config = [&](int64_t ch, int64_t chunk) {
+    LaunchConfig c;
+    c.tunables["SCAN_CHANNELS"] = ch;
+    c.tunables["SCAN_CHUNK"] = chunk;
+    c.block = {ch, 1, 1};
+    c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
+    c.smemBytes = 2 * maxStates * chunk * 4;
+    return c;
+  };
+  std::set<std::pair<int64_t, int64_t>> seen;
+  auto add = [&](int64_t ch, int64_t chunk) {
+    if (ch < 1 || ch > 1024 || chunk < 1 || !seen.insert({ch, chunk}).second)
+      return;
+    LaunchConfig c = config(ch, chunk);
+    if (c.smemBytes <= limit)
+      plan.configs.push_back(c);
+  };
+  int64_t chunkDefault = defChunk;
+  while (2 * maxStates * chunkDefault * 4 > limit && chunkDefault > 1)
+    chunkDefault /= 2;
+  add(defChannels, chunkDefault);
+  const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
+  for (int64_t ch : {32, 64, 128, 256})
+    for (int64_t chunk : {16, 32, 64, 128, 256})
+      if (ch <= channelCap && chunk <= std::max<int64_t>(16, length))
+        add(ch, chunk);
+  if (plan.configs.empty())
+    return e.unsupported(first, "no scan configuration fits the shared memory of " +
+                                    options.arch);
+  if (chunkDefault != defChunk) {
+    // The source's default must be the first configuration.
+    std::string from = fmt::format("#define SSMC_SCAN_CHUNK {}\n", defChunk);
+    size_t at = plan.source.source.find(from);
+    if (at != std::string::npos)
+      plan.source.source.replace(at, from.size(),
+                                 fmt::format("#define SSMC_SCAN_CHUNK {}\n", chunkDefault));
+  }
+  return plan;
+}
+
+} // namespace ssmc::codegen
