@@ -3,8 +3,8 @@
 // The reference models switch between NCHW (for nn.Conv2d) and NHWC (for
 // everything else) with permutes. A conv2d that reads a permute to NCHW or
 // whose results go straight back to NHWC is rewritten to its channels-last
-// form between the opposite permutes; then permute chains compose and those
-// that come out as the identity vanish. MambaOut's downsamplers lose both
+// form between the opposite permutes; permutes sink through elementwise ops,
+// chains compose, and those that come out as the identity vanish. MambaOut's downsamplers lose both
 // permutes, the stem keeps one view of the NCHW image. Ops that need another
 // layout (the scan and conv1d run along the sequence of each channel) keep
 // their permutes, which fusion turns into index arithmetic.
@@ -14,6 +14,7 @@
 #include "Passes.h"
 #include "SsmcOps.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -93,11 +94,44 @@ struct ComposePermutes : OpRewritePattern<PermuteOp> {
   }
 };
 
+/// unary(permute(x)) -> permute(unary(x)), and binary ops whose operands are
+/// the same permute of same-shaped values: the permute moves down to meet
+/// (and cancel) the next one. MambaOut's stem applies GELU in NCHW between
+/// two permutes.
+struct SinkPermute : RewritePattern {
+  SinkPermute(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op))
+      return failure();
+    auto first = op->getOperand(0).getDefiningOp<PermuteOp>();
+    if (!first)
+      return failure();
+    IRMapping unpermuted;
+    for (Value v : op->getOperands()) {
+      auto p = v.getDefiningOp<PermuteOp>();
+      if (!p || p.getPerm() != first.getPerm() ||
+          p.getInput().getType() != first.getInput().getType())
+        return failure(); // broadcasting or mixed layouts: leave it
+      unpermuted.map(v, p.getInput());
+    }
+    Operation *moved = rewriter.clone(*op, unpermuted);
+    moved->getResult(0).setType(first.getInput().getType());
+    rewriter.replaceOp(op, makePermute(rewriter, op->getLoc(), moved->getResult(0),
+                                       first.getPerm()));
+    return success();
+  }
+};
+
 struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ChannelsLastConv, ComposePermutes>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    patterns.add<ChannelsLastConv, ComposePermutes, SinkPermute>(&getContext());
+    // Top-down, so each conv turns channels-last before the permutes around
+    // it start to move.
+    GreedyRewriteConfig config;
+    config.useTopDownTraversal = true;
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
   }
 };

@@ -1,20 +1,23 @@
 // RUN: ssmc-opt %s --ssmc-layout --split-input-file | FileCheck %s
 // RUN: ssmc-opt %s --ssmc-layout --split-input-file | ssmc-opt --split-input-file | FileCheck %s
 
-// MambaOut's stem: conv (NCHW image) -> NHWC -> LN -> NCHW -> conv -> NHWC.
+// MambaOut's stem: conv (NCHW image) -> NHWC -> GELU -> NCHW -> SiLU (NCHW)
+// -> conv -> NHWC.
 // Both convs become channels-last; only the view of the NCHW image is left.
 // CHECK-LABEL: func.func @stem
 // CHECK: %[[IMG:.*]] = ssmc.permute %arg0 [0, 2, 3, 1] : tensor<1x3x16x16xf32> -> tensor<1x16x16x3xf32>
 // CHECK: %[[C1:.*]] = ssmc.conv2d %[[IMG]], %arg1 stride [2, 2] padding [1, 1] groups 1 channels_last : {{.*}} -> tensor<1x8x8x4xf32>
 // CHECK: %[[G:.*]] = ssmc.gelu %[[C1]]
-// CHECK: %[[C2:.*]] = ssmc.conv2d %[[G]], %arg2 stride [2, 2] padding [1, 1] groups 1 channels_last : {{.*}} -> tensor<1x4x4x8xf32>
+// CHECK: %[[S:.*]] = ssmc.silu %[[G]] : tensor<1x8x8x4xf32>
+// CHECK: %[[C2:.*]] = ssmc.conv2d %[[S]], %arg2 stride [2, 2] padding [1, 1] groups 1 channels_last : {{.*}} -> tensor<1x4x4x8xf32>
 // CHECK-NEXT: return %[[C2]]
 func.func @stem(%x: tensor<1x3x16x16xf32>, %w1: tensor<4x3x3x3xf32>, %w2: tensor<8x4x3x3xf32>) -> tensor<1x4x4x8xf32> {
   %c1 = ssmc.conv2d %x, %w1 stride [2, 2] padding [1, 1] groups 1 : (tensor<1x3x16x16xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
   %p1 = ssmc.permute %c1 [0, 2, 3, 1] : tensor<1x4x8x8xf32> -> tensor<1x8x8x4xf32>
   %g = ssmc.gelu %p1 : tensor<1x8x8x4xf32>
   %p2 = ssmc.permute %g [0, 3, 1, 2] : tensor<1x8x8x4xf32> -> tensor<1x4x8x8xf32>
-  %c2 = ssmc.conv2d %p2, %w2 stride [2, 2] padding [1, 1] groups 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x4x4xf32>
+  %s = ssmc.silu %p2 : tensor<1x4x8x8xf32>
+  %c2 = ssmc.conv2d %s, %w2 stride [2, 2] padding [1, 1] groups 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x4x4xf32>
   %p3 = ssmc.permute %c2 [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
   return %p3 : tensor<1x4x4x8xf32>
 }
@@ -22,15 +25,19 @@ func.func @stem(%x: tensor<1x3x16x16xf32>, %w1: tensor<4x3x3x3xf32>, %w2: tensor
 // -----
 
 // An NCHW conv among NCHW ops does not pay and stays; a permute chain that is
-// not the identity composes into one permute.
+// not the identity composes into one permute; a permute meeting a broadcast
+// operand stays above the add.
 // CHECK-LABEL: func.func @refused
 // CHECK: ssmc.conv2d %arg0, %arg1 stride [1, 1] padding [0, 0] groups 2 : (tensor<1x4x5x5xf32>
 // CHECK-NOT: channels_last
 // CHECK: ssmc.permute %arg2 [2, 1, 0] : tensor<2x3x4xf32> -> tensor<4x3x2xf32>
-// CHECK-NOT: ssmc.permute
-func.func @refused(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x1x1xf32>, %y: tensor<2x3x4xf32>) -> (tensor<1x6x5x5xf32>, tensor<4x3x2xf32>) {
+// CHECK: %[[P:.*]] = ssmc.permute %arg2 [0, 2, 1]
+// CHECK: ssmc.add %[[P]], %arg3
+func.func @refused(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x1x1xf32>, %y: tensor<2x3x4xf32>, %bias: tensor<3xf32>) -> (tensor<1x6x5x5xf32>, tensor<4x3x2xf32>, tensor<2x4x3xf32>) {
   %c = ssmc.conv2d %x, %w stride [1, 1] padding [0, 0] groups 2 : (tensor<1x4x5x5xf32>, tensor<6x2x1x1xf32>) -> tensor<1x6x5x5xf32>
   %a = ssmc.permute %y [1, 2, 0] : tensor<2x3x4xf32> -> tensor<3x4x2xf32>
   %b = ssmc.permute %a [1, 0, 2] : tensor<3x4x2xf32> -> tensor<4x3x2xf32>
-  return %c, %b : tensor<1x6x5x5xf32>, tensor<4x3x2xf32>
+  %p = ssmc.permute %y [0, 2, 1] : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
+  %s = ssmc.add %p, %bias : tensor<2x4x3xf32>, tensor<3xf32> -> tensor<2x4x3xf32>
+  return %c, %b, %s : tensor<1x6x5x5xf32>, tensor<4x3x2xf32>, tensor<2x4x3xf32>
 }
