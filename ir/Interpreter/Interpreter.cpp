@@ -51,7 +51,8 @@ std::string describeOp(Operation *op) {
 /// Executes one function body; values die after their last use.
 class Executor {
 public:
-  Executor(const TensorMap &weights) : weights_(weights) {}
+  Executor(const TensorMap &weights, const RunOptions &options)
+      : weights_(weights), onKernelGroup_(options.onKernelGroup) {}
 
   rt::Expected<TensorMap> run(func::FuncOp f, const TensorMap &inputs, const RunOptions &options) {
     for (BlockArgument arg : f.getArguments()) {
@@ -162,6 +163,7 @@ private:
   llvm::DenseMap<Value, Slot> values_;
   HostTensor arena_;
   int64_t arenaElementBytes_ = 4;
+  decltype(RunOptions::onKernelGroup) onKernelGroup_;
 };
 
 rt::Status Executor::execute(Operation *op) {
@@ -321,8 +323,11 @@ rt::Status Executor::execute(Operation *op) {
       .Case<KernelGroupOp>([&](KernelGroupOp g) -> rt::Status {
         // A group runs its ops in order; its region arguments are its inputs.
         Block &body = g.getBody().front();
-        for (auto [arg, input] : llvm::zip(body.getArguments(), g.getInputs()))
+        std::vector<HostTensor> inputs;
+        for (auto [arg, input] : llvm::zip(body.getArguments(), g.getInputs())) {
           bind(arg, get(input));
+          inputs.push_back(get(input));
+        }
         for (Operation &inner : body) {
           if (auto yield = dyn_cast<YieldOp>(inner)) {
             std::vector<HostTensor> outs;
@@ -331,6 +336,8 @@ rt::Status Executor::execute(Operation *op) {
             release(yield);
             for (auto [r, t] : llvm::zip(g.getResults(), outs))
               bind(r, t);
+            if (onKernelGroup_)
+              onKernelGroup_(g, inputs, outs);
             break;
           }
           if (rt::Status s = execute(&inner); !s.ok())
@@ -354,7 +361,7 @@ rt::Expected<TensorMap> run(ModuleOp module, const TensorMap &inputs, const Tens
   func::FuncOp entry = getEntryFunction(module);
   if (!entry)
     return rt::Status::error("the module has no entry function (@main)");
-  Executor executor(weights);
+  Executor executor(weights, options);
   return executor.run(entry, inputs, options);
 }
 

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ssmc::interp {
 
@@ -40,6 +41,12 @@ using TensorMap = std::map<std::string, HostTensor>;
 struct RunOptions {
   /// Called after each op with (ops done, ops in total).
   std::function<void(size_t, size_t)> progress;
+  /// Called after each kernel group with the group, its inputs (in operand
+  /// order) and its results: what a generated kernel must reproduce. The
+  /// tensors may live in the arena: copy what must outlive the call.
+  std::function<void(mlir::Operation *group, const std::vector<HostTensor> &inputs,
+                     const std::vector<HostTensor> &results)>
+      onKernelGroup;
 };
 
 /// Runs the entry function: inputs by their `ssmc.name`, weights by their
