@@ -1,0 +1,561 @@
+//===- HostRunTest.cpp - generated kernels against the reference executor -===//
+//
+// Without a GPU, the generated CUDA is still executed: each kernel is built
+// by the host C++ compiler with HostShim.h (CUDA qualifiers erased, a
+// block's threads as OS threads meeting at a barrier) and run on random
+// inputs, and every result is compared with the reference executor running
+// the same kernel group alone on the same inputs (rounded to the storage
+// type first). Small configurations of every family, all three storage
+// types, the default configuration and the last one listed (other tile
+// sizes). Exit 0 when all match, 1 otherwise, 77 when no host compiler.
+//
+//   ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR] [--list]
+//
+//===----------------------------------------------------------------------===//
+
+#include "Codegen.h"
+#include "Interpreter/Interpreter.h"
+#include "Passes.h"
+#include "Registry.h"
+#include "SsmcOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#ifndef SSMC_HOST_CXX
+#define SSMC_HOST_CXX "c++"
+#endif
+#ifndef SSMC_CUDA_INCLUDE
+#define SSMC_CUDA_INCLUDE "/usr/local/cuda/include"
+#endif
+#ifndef SSMC_HOST_SHIM
+#define SSMC_HOST_SHIM "HostShim.h"
+#endif
+
+using namespace ssmc;
+using namespace mlir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Case {
+  std::string name;
+  std::string model;
+  std::vector<std::pair<std::string, std::string>> sets;
+  std::map<std::string, shape::Shape> shapes; // inputs to resize
+};
+
+std::vector<Case> allCases() {
+  return {
+      {"gated_cnn_block dim=48", "gated_cnn_block", {{"dim", "48"}}, {{"input", {1, 6, 5, 48}}}},
+      {"gated_cnn_block conv_ratio=0.25 kernel_size=5",
+       "gated_cnn_block",
+       {{"dim", "40"}, {"conv_ratio", "0.25"}, {"kernel_size", "5"}},
+       {{"input", {2, 5, 7, 40}}}},
+      {"mambaout small",
+       "mambaout",
+       {{"depths", "1,1,2,1"}, {"dims", "16,24,32,40"}, {"num_classes", "10"}},
+       {{"input", {1, 3, 64, 64}}}},
+      {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
+      {"vim_block", "vim_block", {{"d_model", "32"}}, {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
+      {"vim_block has_residual=false",
+       "vim_block",
+       {{"d_model", "24"}, {"has_residual", "false"}},
+       {{"input", {2, 9, 24}}}},
+      {"vision_mamba small",
+       "vision_mamba",
+       {{"img_size", "32"}, {"patch_size", "8"}, {"stride", "8"}, {"depth", "2"},
+        {"embed_dim", "32"}, {"num_classes", "10"}},
+       {}},
+      {"selective_scan", "selective_scan", {{"dim", "40"}, {"seqlen", "70"}, {"dstate", "4"}}, {}},
+      {"selective_scan all flags",
+       "selective_scan",
+       {{"dim", "33"},
+        {"seqlen", "130"},
+        {"dstate", "16"},
+        {"has_D", "true"},
+        {"has_z", "true"},
+        {"has_delta_bias", "true"},
+        {"delta_softplus", "true"},
+        {"return_last_state", "true"}},
+       {}},
+  };
+}
+
+rt::Expected<OwningOpRef<ModuleOp>> lower(MLIRContext &ctx, const Case &c, const std::string &dtype) {
+  auto resolved = models::resolve(c.model, c.sets);
+  if (!resolved)
+    return resolved.status();
+  dsl::Graph graph(ctx, resolved->name);
+  std::map<std::string, dsl::Tensor> inputs;
+  for (models::InputDecl d : resolved->family->inputs(resolved->config, 1)) {
+    if (auto it = c.shapes.find(d.name); it != c.shapes.end())
+      d.shape = it->second;
+    inputs[d.name] = graph.input(d.name, d.shape);
+  }
+  resolved->family->build(graph, resolved->config, inputs);
+  OwningOpRef<ModuleOp> module = graph.finish();
+  if (!module)
+    return rt::Status::error(fmt::format("cannot build {}: {}", c.name, graph.error()));
+  if (dtype != "f32")
+    (*module)->setAttr("ssmc.dtype", StringAttr::get(&ctx, dtype));
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (diagnostics.empty())
+      diagnostics = d.str();
+    return success();
+  });
+  PassManager pm(&ctx);
+  buildSsmcPipeline(pm);
+  if (failed(pm.run(*module)))
+    return rt::Status::error(fmt::format("pipeline failed on {}: {}", c.name, diagnostics));
+  return module;
+}
+
+/// The group alone as a module: inputs in0.., results out0...
+OwningOpRef<ModuleOp> isolate(KernelGroupOp group) {
+  MLIRContext *ctx = group.getContext();
+  Location loc = group.getLoc();
+  OwningOpRef<ModuleOp> m = ModuleOp::create(loc);
+  ModuleOp parent = group->getParentOfType<ModuleOp>();
+  for (NamedAttribute a : parent->getAttrs())
+    if (a.getName().getValue().starts_with("ssmc."))
+      (*m)->setAttr(a.getName(), a.getValue());
+  OpBuilder b(ctx);
+  b.setInsertionPointToStart(m->getBody());
+  auto type = b.getFunctionType(group.getInputs().getTypes(), group.getResultTypes());
+  auto f = b.create<func::FuncOp>(loc, "main", type);
+  for (unsigned i = 0; i < group.getInputs().size(); ++i)
+    f.setArgAttr(i, kNameAttr, b.getStringAttr(fmt::format("in{}", i)));
+  for (unsigned i = 0; i < group.getNumResults(); ++i)
+    f.setResultAttr(i, kNameAttr, b.getStringAttr(fmt::format("out{}", i)));
+  Block *entry = f.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  IRMapping map;
+  for (auto [in, arg] : llvm::zip(group.getInputs(), entry->getArguments()))
+    map.map(in, arg);
+  Operation *clone = b.clone(*group, map);
+  clone->removeAttr("ssmc.arena_offsets");
+  b.create<func::ReturnOp>(loc, clone->getResults());
+  return m;
+}
+
+float roundTo(const std::string &dtype, float v) {
+  if (dtype == "bf16")
+    return __bfloat162float(__float2bfloat16(v));
+  if (dtype == "f16")
+    return __half2float(__float2half(v));
+  return v;
+}
+
+std::vector<unsigned char> toStorage(const std::string &dtype, const std::vector<float> &v) {
+  size_t bytes = dtype == "f32" ? 4 : 2;
+  std::vector<unsigned char> out(v.size() * bytes + 16);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (dtype == "f32") {
+      std::memcpy(&out[i * 4], &v[i], 4);
+    } else if (dtype == "bf16") {
+      __nv_bfloat16 h = __float2bfloat16(v[i]);
+      std::memcpy(&out[i * 2], &h, 2);
+    } else {
+      __half h = __float2half(v[i]);
+      std::memcpy(&out[i * 2], &h, 2);
+    }
+  }
+  return out;
+}
+
+std::vector<float> fromStorage(const std::string &dtype, const unsigned char *p, size_t n) {
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (dtype == "f32") {
+      std::memcpy(&out[i], p + i * 4, 4);
+    } else if (dtype == "bf16") {
+      __nv_bfloat16 h;
+      std::memcpy(&h, p + i * 2, 2);
+      out[i] = __bfloat162float(h);
+    } else {
+      __half h;
+      std::memcpy(&h, p + i * 2, 2);
+      out[i] = __half2float(h);
+    }
+  }
+  return out;
+}
+
+/// One kernel run to check: the plan, its inputs and weights (already
+/// rounded to the storage type), the reference results.
+struct Check {
+  std::string label;
+  std::string dtype;
+  codegen::KernelPlan plan;
+  std::vector<std::vector<float>> inputs;     // by group input #
+  std::map<std::string, std::vector<float>> weights;
+  std::vector<std::vector<float>> expected;   // by result #
+};
+
+struct Library {
+  std::string key;
+  std::string source;
+  std::vector<std::string> defines;
+  fs::path so;
+  std::string error;
+  void *handle = nullptr;
+};
+
+std::string dedupeKey(const codegen::KernelPlan &p) {
+  std::string out;
+  std::istringstream in(p.source.source);
+  for (std::string line; std::getline(in, line);) {
+    if (size_t c = line.find("//"); c != std::string::npos)
+      line.erase(c);
+    if (line.find_first_not_of(' ') != std::string::npos)
+      out += line + "\n";
+  }
+  for (size_t at = out.find(p.source.entry); at != std::string::npos;
+       at = out.find(p.source.entry, at))
+    out.replace(at, p.source.entry.size(), "KERNEL");
+  return out;
+}
+
+/// The kernel made host-compilable: dynamic shared memory from the shim, and
+/// an entry taking its pointers from an array.
+std::string hostSource(const codegen::KernelPlan &p) {
+  std::string src = std::regex_replace(
+      p.source.source, std::regex(R"(extern __shared__ (__align__\(\d+\) )?(\w+) (\w+)\[\];)"),
+      "$2 *$3 = reinterpret_cast<$2 *>(ssmc_dynamic_smem);");
+  std::vector<std::string> args;
+  for (size_t i = 0; i < p.params.size(); ++i) {
+    const codegen::KernelParam &q = p.params[i];
+    const char *type = q.kind == codegen::KernelParam::Kind::Workspace ? "float *"
+                       : q.kind == codegen::KernelParam::Kind::Output  ? "T *"
+                                                                       : "const T *";
+    args.push_back(fmt::format("({})a[{}]", type, i));
+  }
+  src += fmt::format(R"(
+extern "C" void ssmc_host_entry(void **a) {{ {}({}); }}
+extern "C" void ssmc_host_run(void **args, unsigned grid, unsigned block, size_t smem, int sync) {{
+  gridDim.x = grid;
+  blockDim.x = block;
+  std::vector<unsigned char> dynamicSmem(smem + 64);
+  ssmc_dynamic_smem = dynamicSmem.data();
+  for (unsigned b = 0; b < grid; ++b) {{
+    if (!sync) {{
+      for (unsigned t = 0; t < block; ++t) {{
+        blockIdx.x = b;
+        threadIdx.x = t;
+        ssmc_host_entry(args);
+      }}
+      continue;
+    }}
+    std::barrier<> bar(block);
+    ssmcBarrier = &bar;
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < block; ++t)
+      threads.emplace_back([&, b, t] {{
+        blockIdx.x = b;
+        threadIdx.x = t;
+        ssmc_host_entry(args);
+      }});
+    for (std::thread &th : threads)
+      th.join();
+    ssmcBarrier = nullptr;
+  }}
+}}
+)",
+                     p.source.entry, fmt::join(args, ", "));
+  return src;
+}
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> only;
+  std::vector<std::string> dtypes = {"f32", "bf16", "f16"};
+  std::string keep;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--case" && i + 1 < argc)
+      only.push_back(argv[++i]);
+    else if (a == "--dtype" && i + 1 < argc)
+      dtypes = {argv[++i]};
+    else if (a == "--keep" && i + 1 < argc)
+      keep = argv[++i];
+    else if (a == "--list") {
+      for (const Case &c : allCases())
+        fmt::print("{}\n", c.name);
+      return 0;
+    } else {
+      fmt::print(stderr, "usage: ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR]\n");
+      return 2;
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (std::system(fmt::format("{} --version > /dev/null 2>&1", SSMC_HOST_CXX).c_str()) != 0) {
+    fmt::print("SKIPPED: no host C++ compiler '{}'\n", SSMC_HOST_CXX);
+    return 77;
+  }
+
+  // 1. Lower, generate, and run the reference executor per group.
+  std::vector<Check> checks;
+  bool failedAny = false;
+  std::mt19937 rng(1234);
+  for (const Case &c : allCases()) {
+    if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end())
+      continue;
+    for (const std::string &dtype : dtypes) {
+      MLIRContext ctx;
+      ctx.printOpOnDiagnostic(false);
+      auto module = lower(ctx, c, dtype);
+      if (!module) {
+        fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, module.message());
+        failedAny = true;
+        continue;
+      }
+      func::FuncOp entry = getEntryFunction(**module);
+      codegen::CodegenOptions options;
+      options.dtype = dtype;
+      auto plans = codegen::generateKernels(entry, options);
+      if (!plans) {
+        fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, plans.message());
+        failedAny = true;
+        continue;
+      }
+      size_t k = 0;
+      for (auto group : entry.getBody().front().getOps<KernelGroupOp>()) {
+        Check check;
+        check.label = fmt::format("{} / {} / {}", c.name, dtype, group.getName().str());
+        check.dtype = dtype;
+        check.plan = (*plans)[k++];
+        std::uniform_real_distribution<float> uni(-1.f, 1.f);
+        interp::TensorMap inputs, weights;
+        for (auto [i, v] : llvm::enumerate(group.getInputs())) {
+          auto t = cast<RankedTensorType>(v.getType());
+          interp::HostTensor h = interp::HostTensor::allocate(
+              shape::Shape(t.getShape().begin(), t.getShape().end()));
+          std::vector<float> vals(h.numElements());
+          // A scan's A must be negative (a decaying state), as -exp(A_log) is.
+          auto arg = dyn_cast<BlockArgument>(v);
+          auto argName = arg ? entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr)
+                             : StringAttr();
+          const bool decay = argName && argName.getValue() == "A";
+          for (float &x : vals)
+            x = roundTo(dtype, decay ? -0.1f - 0.9f * std::fabs(uni(rng)) : uni(rng));
+          std::copy(vals.begin(), vals.end(), h.data);
+          inputs[fmt::format("in{}", i)] = h;
+          check.inputs.push_back(vals);
+        }
+        group.walk([&](WeightOp w) {
+          std::string name = w.getName().str();
+          if (weights.count(name))
+            return;
+          auto t = cast<RankedTensorType>(w.getType());
+          interp::HostTensor h = interp::HostTensor::allocate(
+              shape::Shape(t.getShape().begin(), t.getShape().end()));
+          std::vector<float> vals(h.numElements());
+          for (float &x : vals)
+            x = roundTo(dtype, 0.5f * uni(rng));
+          std::copy(vals.begin(), vals.end(), h.data);
+          weights[name] = h;
+          check.weights[name] = vals;
+        });
+        OwningOpRef<ModuleOp> alone = isolate(group);
+        auto outputs = interp::run(*alone, inputs, weights);
+        if (!outputs) {
+          fmt::print(stderr, "FAIL {}: reference executor: {}\n", check.label, outputs.message());
+          failedAny = true;
+          continue;
+        }
+        for (unsigned i = 0; i < group.getNumResults(); ++i) {
+          const interp::HostTensor &o = outputs->at(fmt::format("out{}", i));
+          check.expected.emplace_back(o.data, o.data + o.numElements());
+        }
+        checks.push_back(std::move(check));
+      }
+    }
+  }
+  fmt::print("{} kernel runs prepared in {:.1f} s\n", checks.size(), since(start));
+
+  // 2. Build each distinct (kernel, configuration) once with the host compiler.
+  fs::path dir = keep.empty() ? fs::temp_directory_path() / fmt::format("ssmc-host-run-{}", getpid())
+                              : fs::path(keep);
+  fs::create_directories(dir);
+  // The shim precompiled once: each kernel then builds in a fraction of the time.
+  const std::string flags = "-std=c++20 -O1 -w -fPIC -pthread";
+  fs::copy_file(SSMC_HOST_SHIM, dir / "HostShim.h", fs::copy_options::overwrite_existing);
+  const std::string shim = (dir / "HostShim.h").string();
+  if (std::system(fmt::format("{} {} -I{} -x c++-header {} -o {}.gch", SSMC_HOST_CXX, flags,
+                              SSMC_CUDA_INCLUDE, shim, shim)
+                      .c_str()) != 0)
+    fmt::print("note: precompiling the shim failed; building without\n");
+  std::map<std::string, Library> libraries;
+  std::vector<std::vector<std::pair<std::string, const codegen::LaunchConfig *>>> runsOf(
+      checks.size());
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const codegen::KernelPlan &p = checks[i].plan;
+    std::vector<const codegen::LaunchConfig *> configs = {&p.configs.front()};
+    if (p.configs.size() > 1)
+      configs.push_back(&p.configs.back());
+    for (size_t c = 0; c < configs.size(); ++c) {
+      std::vector<std::string> defines = c == 0 ? std::vector<std::string>{}
+                                                : codegen::configDefines(*configs[c]);
+      std::string key = dedupeKey(p) + fmt::format("{}", fmt::join(defines, " "));
+      auto [it, inserted] = libraries.try_emplace(key);
+      if (inserted) {
+        it->second.key = key;
+        it->second.source = hostSource(p);
+        it->second.defines = defines;
+        it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), p.source.entry);
+      }
+      runsOf[i].push_back({key, configs[c]});
+    }
+  }
+  const auto buildStart = std::chrono::steady_clock::now();
+  std::vector<Library *> todo;
+  for (auto &[k, lib] : libraries)
+    todo.push_back(&lib);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < todo.size();) {
+      Library &lib = *todo[i];
+      fs::path cpp = lib.so;
+      cpp.replace_extension(".cpp");
+      std::ofstream(cpp) << lib.source;
+      std::string cmd = fmt::format("{} {} -shared -I{} -include {} {} {} -o {} > {}.log 2>&1",
+                                    SSMC_HOST_CXX, flags, SSMC_CUDA_INCLUDE, shim,
+                                    fmt::join(lib.defines, " "), cpp.string(), lib.so.string(),
+                                    lib.so.string());
+      if (std::system(cmd.c_str()) != 0) {
+        std::ifstream log(lib.so.string() + ".log");
+        lib.error = std::string(std::istreambuf_iterator<char>(log), {});
+      }
+    }
+  };
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back(worker);
+  for (std::thread &t : pool)
+    t.join();
+  fmt::print("{} distinct kernel configurations built by the host compiler in {:.1f} s\n",
+             libraries.size(), since(buildStart));
+
+  // 3. Run and compare.
+  const auto runStart = std::chrono::steady_clock::now();
+  size_t passed = 0, runs = 0;
+  double worstF32 = 0, worstHalf = 0;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const Check &c = checks[i];
+    for (auto &[key, config] : runsOf[i]) {
+      ++runs;
+      Library &lib = libraries[key];
+      std::string what = fmt::format("{} [{}]", c.label,
+                                     fmt::join(codegen::configDefines(*config), " "));
+      if (!lib.error.empty()) {
+        fmt::print(stderr, "FAIL {}: host compile:\n{}\n", what, lib.error.substr(0, 3000));
+        failedAny = true;
+        continue;
+      }
+      if (!lib.handle)
+        lib.handle = dlopen(lib.so.c_str(), RTLD_NOW | RTLD_LOCAL);
+      auto run = lib.handle ? reinterpret_cast<void (*)(void **, unsigned, unsigned, size_t, int)>(
+                                  dlsym(lib.handle, "ssmc_host_run"))
+                            : nullptr;
+      if (!run) {
+        fmt::print(stderr, "FAIL {}: dlopen: {}\n", what, dlerror());
+        failedAny = true;
+        continue;
+      }
+      std::vector<std::vector<unsigned char>> buffers;
+      std::vector<void *> args;
+      for (const codegen::KernelParam &q : c.plan.params) {
+        switch (q.kind) {
+        case codegen::KernelParam::Kind::Input:
+          buffers.push_back(toStorage(c.dtype, c.inputs[q.index]));
+          break;
+        case codegen::KernelParam::Kind::Weight:
+          buffers.push_back(toStorage(c.dtype, c.weights.at(q.weight)));
+          break;
+        case codegen::KernelParam::Kind::Output:
+          // NaN-filled: an element never written shows up.
+          buffers.push_back(toStorage(
+              c.dtype, std::vector<float>(q.bytes / (c.dtype == "f32" ? 4 : 2), NAN)));
+          break;
+        case codegen::KernelParam::Kind::Workspace:
+          buffers.push_back(std::vector<unsigned char>(q.bytes + 16, 0xff));
+          break;
+        }
+      }
+      for (auto &b : buffers)
+        args.push_back(b.data());
+      const bool sync = c.plan.source.source.find("__syncthreads") != std::string::npos;
+      run(args.data(), unsigned(config->grid[0]), unsigned(config->block[0]),
+          size_t(config->smemBytes), sync ? 1 : 0);
+      bool ok = true;
+      for (size_t p = 0; p < c.plan.params.size(); ++p) {
+        const codegen::KernelParam &q = c.plan.params[p];
+        if (q.kind != codegen::KernelParam::Kind::Output)
+          continue;
+        const std::vector<float> &want = c.expected[q.index];
+        std::vector<float> got = fromStorage(c.dtype, buffers[p].data(), want.size());
+        double scale = 1e-6, worst = 0;
+        size_t worstAt = 0;
+        for (float w : want)
+          scale = std::max(scale, double(std::fabs(w)));
+        for (size_t e = 0; e < want.size(); ++e) {
+          double err = std::isfinite(got[e]) ? std::fabs(double(got[e]) - want[e]) / scale
+                       : got[e] == want[e]       ? 0.0
+                                                 : INFINITY;
+          if (!(err <= worst)) {
+            worst = err;
+            worstAt = e;
+          }
+        }
+        const double tol = c.dtype == "f32" ? 2e-5 : c.dtype == "bf16" ? 1.6e-2 : 2e-3;
+        (c.dtype == "f32" ? worstF32 : worstHalf) =
+            std::max(c.dtype == "f32" ? worstF32 : worstHalf, worst);
+        if (!(worst <= tol)) {
+          ok = false;
+          fmt::print(stderr,
+                     "FAIL {}: result #{} differs: element {} is {} but the reference executor "
+                     "gives {} (error {:.3g} of max |ref| {:.3g}, tolerance {:.1g})\n",
+                     what, q.index, worstAt, got[worstAt], want[worstAt], worst, scale, tol);
+        }
+      }
+      if (ok)
+        ++passed;
+      else
+        failedAny = true;
+    }
+  }
+  fmt::print("{}/{} kernel runs match the reference executor (ran in {:.1f} s; worst relative "
+             "error f32 {:.2g}, bf16/f16 {:.2g}); total {:.1f} s\n",
+             passed, runs, since(runStart), worstF32, worstHalf, since(start));
+  if (keep.empty())
+    fs::remove_all(dir);
+  fmt::print("{}\n", failedAny ? "FAILED" : "PASSED");
+  return failedAny ? 1 : 0;
+}
