@@ -205,16 +205,16 @@ rt::Status GroupEmitter::init() {
 
   // In-place results (memory planning): an output may share its buffer with
   // an input, so neither may be declared __restrict__.
-  if (auto offsets = group_->getAttrOfType<ArrayAttr>("ssmc.arena_offsets")) {
+  if (auto offsets = group_->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets")) {
     std::set<int64_t> inputOffsets;
     for (Value in : group_.getInputs())
       if (auto res = dyn_cast<OpResult>(in))
-        if (auto defOffsets = res.getOwner()->getAttrOfType<ArrayAttr>("ssmc.arena_offsets"))
+        if (auto defOffsets =
+                res.getOwner()->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets"))
           if (res.getResultNumber() < defOffsets.size())
-            if (auto a = dyn_cast<IntegerAttr>(defOffsets[res.getResultNumber()]))
-              inputOffsets.insert(a.getInt());
-    for (Attribute a : offsets)
-      if (auto i = dyn_cast<IntegerAttr>(a); i && inputOffsets.count(i.getInt()))
+            inputOffsets.insert(defOffsets[res.getResultNumber()]);
+    for (int64_t o : offsets.asArrayRef())
+      if (inputOffsets.count(o))
         mayAlias_ = true;
   }
   return rt::Status::success();
