@@ -1,0 +1,152 @@
+//===- Exec/Plan.h - The artifact's execution plan --------------*- C++ -*-===//
+//
+// An artifact is a directory: plan.json (this schema, "format": "ssmc-plan",
+// "version": 1) and kernels/<name>.cu, one CUDA C++ translation unit per
+// kernel group. The plan mirrors codegen's KernelPlan per kernel, plus what
+// the model needs around them: its inputs, outputs, weights and the one
+// activation arena. docs/artifact.md documents every key.
+//
+// Both sides use this header: the compiler writes artifacts with writePlan,
+// the runtime reads them with loadArtifact. Neither throws; every problem is
+// a Status naming the file, the kernel and the key, and how to fix it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_RUNTIME_EXEC_PLAN_H
+#define SSMC_RUNTIME_EXEC_PLAN_H
+
+#include "Support/Safetensors.h"
+#include "Support/Status.h"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssmc::rt {
+
+constexpr std::string_view kPlanFormat = "ssmc-plan";
+constexpr int kPlanVersion = 1;
+constexpr std::string_view kPlanFile = "plan.json";
+/// Dynamic shared memory a configuration may ask for (sm_90's opt-in limit).
+constexpr int64_t kMaxSmemBytes = 227 * 1024;
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+
+/// The storage types of a plan: "f32", "bf16", "f16" (std::nullopt otherwise).
+std::optional<DType> parsePlanDType(std::string_view Name);
+/// DType::BF16 -> "bf16"; only F32, BF16 and F16 are plan types.
+std::string_view planDTypeName(DType D);
+
+/// A named tensor of the model.
+struct PlanTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  DType dtype = DType::F32;
+  int64_t numElements() const;
+  int64_t bytes() const; ///< numElements() * element size
+};
+
+/// A model output: a value in the arena, copied out after the last kernel.
+struct PlanOutput : PlanTensor {
+  int64_t arenaOffset = 0;
+};
+
+/// Where an input or output parameter of a kernel points.
+struct ValueRef {
+  enum class Kind { None, ModelInput, Arena };
+  Kind kind = Kind::None;
+  std::string modelInput; ///< Kind::ModelInput: the model input's name
+  int64_t arenaOffset = 0; ///< Kind::Arena: byte offset in the arena
+
+  static ValueRef input(std::string Name) {
+    return {Kind::ModelInput, std::move(Name), 0};
+  }
+  static ValueRef arena(int64_t Offset) { return {Kind::Arena, {}, Offset}; }
+};
+
+/// One kernel parameter (a device pointer), as codegen's KernelParam.
+struct PlanParam {
+  enum class Kind { Input, Weight, Output, Workspace };
+  Kind kind = Kind::Input;
+  int64_t index = -1;         ///< group input # (Input) or result # (Output)
+  std::string name;           ///< the C++ parameter name
+  std::string weight;         ///< state_dict name (Weight)
+  std::vector<int64_t> shape; ///< elements (Workspace: {bytes})
+  DType dtype = DType::F32;   ///< Workspace: f32
+  int64_t bytes = 0;
+  ValueRef value;             ///< Input: model input or arena; Output: arena
+};
+std::string_view paramKindName(PlanParam::Kind K); ///< "input", ...
+
+/// One launch configuration of a kernel.
+struct PlanConfig {
+  std::map<std::string, int64_t> tunables; ///< tunable name -> value
+  std::array<int64_t, 3> grid{1, 1, 1};
+  std::array<int64_t, 3> block{1, 1, 1};
+  int64_t smemBytes = 0; ///< dynamic shared memory per block
+};
+
+/// "-DSSMC_<NAME>=<value>" for each tunable: how NVRTC builds a
+/// configuration (the source's own #define defaults are the default one).
+std::vector<std::string> configDefines(const PlanConfig &Config);
+
+struct PlanKernel {
+  std::string name;       ///< the kernel group's name, g<NN>_<op>__<op>
+  std::string entry;      ///< extern "C" __global__ symbol
+  std::string kind;       ///< "generic", "scan", "gemm", ...
+  std::string sourceFile; ///< relative to the artifact, "kernels/<name>.cu"
+  /// The translation unit. Not in plan.json: loadArtifact reads it from
+  /// sourceFile, writePlan writes it there (when not empty).
+  std::string source;
+  std::vector<std::string> ops;      ///< the ops it fuses, in order
+  std::vector<std::string> tunables; ///< tunable names, as the macros
+  int64_t defaultConfig = 0;         ///< index into configs
+  std::vector<PlanConfig> configs;   ///< every valid configuration
+  std::vector<PlanParam> params;     ///< in kernel-signature order
+  int64_t workspaceBytes = 0;        ///< scratch the kernel needs (0: none)
+};
+
+struct Plan {
+  std::string model; ///< the model (variant or family) it was compiled from
+  DType dtype = DType::F32;
+  std::string arch = "sm_90"; ///< the target the configurations were made for
+  std::vector<std::string> nvrtcOptions; ///< extra NVRTC options, all kernels
+  int64_t arenaBytes = 0;
+  std::vector<PlanTensor> inputs;  ///< separate device buffers, bound by name
+  std::vector<PlanOutput> outputs; ///< arena values, copied out at the end
+  std::vector<PlanTensor> weights; ///< state_dict names
+  std::vector<PlanKernel> kernels; ///< launch order
+  std::map<std::string, std::string> metadata; ///< free-form, optional
+
+  const PlanTensor *findInput(std::string_view Name) const;
+  const PlanTensor *findWeight(std::string_view Name) const;
+  const PlanKernel *findKernel(std::string_view Name) const;
+};
+
+/// Every consistency rule of the schema that does not need files: dtypes,
+/// names, arena ranges, shapes against bytes, configurations, bindings.
+/// \p What names the plan in messages (e.g. "DIR/plan.json").
+Status validatePlan(const Plan &P, std::string_view What = "plan");
+
+/// The plan as JSON text (without kernel sources).
+std::string planToJson(const Plan &P);
+
+/// Parses plan.json text and validates it (not the kernel files).
+Expected<Plan> parsePlan(std::string_view Json, std::string_view What = "plan.json");
+
+/// Validates \p P, then writes \p Dir (created if needed) as an artifact:
+/// kernels/<file> for each kernel with a source, then plan.json. Each file is
+/// written to a temporary file and renamed into place; an old plan.json is
+/// removed first, so an interrupted write leaves no plan.json at all rather
+/// than a plan that disagrees with its kernels.
+Status writePlan(const std::string &Dir, const Plan &P);
+
+/// Reads \p Dir/plan.json, validates it and reads every kernel's source.
+Expected<Plan> loadArtifact(const std::string &Dir);
+
+} // namespace ssmc::rt
+
+#endif // SSMC_RUNTIME_EXEC_PLAN_H
