@@ -1,0 +1,621 @@
+//===- Exec/Executor.cpp - Running an artifact on a GPU -------------------===//
+
+#include "Exec/Executor.h"
+
+#include "Cuda/KernelCache.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <unistd.h>
+
+using namespace ssmc::rt;
+
+namespace {
+
+constexpr size_t WeightAlignment = 256;
+constexpr int64_t DefaultSmemLimit = 48 * 1024;
+
+std::string shapeStr(const std::vector<int64_t> &Shape) {
+  return fmt::format("[{}]", fmt::join(Shape, ", "));
+}
+
+/// "sm_90a" -> "sm_90".
+std::string_view baseArch(std::string_view Arch) {
+  if (!Arch.empty() && Arch.back() == 'a')
+    Arch.remove_suffix(1);
+  return Arch;
+}
+
+std::string describeConfig(const PlanConfig &C, int64_t Index) {
+  return fmt::format("config {}: grid [{}], block [{}], {} bytes of dynamic "
+                     "shared memory",
+                     Index, fmt::join(C.grid, ", "), fmt::join(C.block, ", "),
+                     C.smemBytes);
+}
+
+} // namespace
+
+struct GpuModel::Impl {
+  struct Launch {
+    size_t planIndex;
+    Kernel kernel;
+    Dim3 grid, block;
+    unsigned smem;
+    std::vector<cu::DevicePtr> args;
+    std::vector<void *> argPtrs; ///< into args; args never grows afterwards
+  };
+
+  Plan P;
+  std::string Dir;
+  const Driver *D = nullptr;
+  DeviceInfo Info;
+  std::vector<LoadedKernelInfo> Infos;
+  double CompileSeconds = 0;
+  bool InputsSet = false;
+  bool SyncEach = false;
+
+  // Destroyed in reverse order: the graph, buffers and modules before the
+  // stream, all of them before the context.
+  std::optional<DeviceContext> Ctx;
+  std::optional<Stream> S;
+  std::vector<Module> Modules;
+  std::vector<Launch> Launches;
+  std::optional<DeviceBuffer> Arena, WeightBuf, Workspace;
+  std::map<std::string, DeviceBuffer> InputBufs;
+  std::optional<CudaGraph> Graph;
+
+  const PlanKernel &planKernel(const Launch &L) const {
+    return P.kernels[L.planIndex];
+  }
+
+  std::string where(const Launch &L) const {
+    const PlanKernel &K = planKernel(L);
+    int64_t C = Infos[L.planIndex].config;
+    return fmt::format("kernel '{}' (kernels[{}], {})", K.name, L.planIndex,
+                       describeConfig(K.configs[size_t(C)], C));
+  }
+
+  Status launchAll(bool SyncEach) {
+    for (Launch &L : Launches) {
+      if (Status St =
+              L.kernel.launch(L.grid, L.block, L.smem, *S, L.argPtrs.data());
+          !St)
+        return Status::error(
+            fmt::format("launching {}: {}", where(L), St.message()));
+      if (SyncEach)
+        if (Status St = S->synchronize(); !St)
+          return Status::error(fmt::format("{} failed while running: {}; run "
+                                           "it under compute-sanitizer for "
+                                           "details",
+                                           where(L), St.message()));
+    }
+    return Status::success();
+  }
+
+  Status capture() {
+    if (Graph)
+      return Status::success();
+    if (Status St = S->beginCapture(); !St)
+      return St;
+    Status Launched = launchAll(/*SyncEach=*/false);
+    auto G = S->endCapture();
+    if (!Launched)
+      return Status::error("capturing the CUDA graph: " + Launched.message());
+    if (!G)
+      return Status::error("capturing the CUDA graph: " + G.message());
+    Graph.emplace(std::move(*G));
+    return Status::success();
+  }
+};
+
+GpuModel::GpuModel(std::unique_ptr<Impl> I) : I(std::move(I)) {}
+GpuModel::GpuModel(GpuModel &&) noexcept = default;
+GpuModel &GpuModel::operator=(GpuModel &&) noexcept = default;
+GpuModel::~GpuModel() = default;
+
+const Plan &GpuModel::plan() const { return I->P; }
+const DeviceInfo &GpuModel::device() const { return I->Info; }
+const std::vector<LoadedKernelInfo> &GpuModel::kernels() const {
+  return I->Infos;
+}
+double GpuModel::compileSeconds() const { return I->CompileSeconds; }
+
+namespace {
+
+/// Compiles every kernel on a few threads, printing progress on stderr.
+Expected<std::vector<CompiledKernel>>
+compileAll(const Plan &P, const std::vector<int64_t> &Configs,
+           const std::string &Arch, const GpuModelOptions &O) {
+  const size_t N = P.kernels.size();
+  std::vector<KernelSource> Srcs;
+  std::vector<NvrtcOptions> Opts;
+  for (size_t K = 0; K < N; ++K) {
+    const PlanKernel &PK = P.kernels[K];
+    Srcs.push_back({PK.name, PK.entry, PK.source});
+    NvrtcOptions NO;
+    NO.arch = Arch;
+    NO.extra = P.nvrtcOptions;
+    for (std::string &Def : configDefines(PK.configs[size_t(Configs[K])]))
+      NO.extra.push_back(std::move(Def));
+    Opts.push_back(std::move(NO));
+  }
+
+  std::vector<std::optional<Expected<CompiledKernel>>> Results(N);
+  std::atomic<size_t> Next{0};
+  std::mutex M;
+  size_t Done = 0, Cached = 0;
+  const bool Tty = O.progress && ::isatty(2);
+  auto Work = [&] {
+    for (size_t K; (K = Next++) < N;) {
+      auto R = compileKernel(Srcs[K], Opts[K], O.cache);
+      std::lock_guard<std::mutex> Lock(M);
+      Cached += R.ok() && R->fromCache;
+      Results[K].emplace(std::move(R));
+      ++Done;
+      if (Tty) {
+        std::fprintf(stderr, "\rssmc: compiling %zu kernels for %s: %zu/%zu",
+                     N, Arch.c_str(), Done, N);
+        std::fflush(stderr);
+      }
+    }
+  };
+  unsigned Threads = O.compileThreads
+                         ? O.compileThreads
+                         : std::max(1u, std::thread::hardware_concurrency());
+  Threads = unsigned(std::min<size_t>(Threads, std::max<size_t>(N, 1)));
+  std::vector<std::thread> Pool;
+  for (unsigned T = 1; T < Threads; ++T)
+    Pool.emplace_back(Work);
+  Work();
+  for (std::thread &T : Pool)
+    T.join();
+  if (O.progress && N > 0)
+    std::fprintf(stderr, "%sssmc: compiled %zu kernels for %s (%zu from the "
+                 "cache)\n",
+                 Tty ? "\r" : "", N, Arch.c_str(), Cached);
+  if (O.cache)
+    for (const std::string &W : O.cache->takeWarnings())
+      std::fprintf(stderr, "ssmc: warning: %s\n", W.c_str());
+
+  std::vector<CompiledKernel> Out;
+  std::optional<Status> First;
+  size_t Failed = 0;
+  for (auto &R : Results) {
+    if (!R->ok()) {
+      if (!First)
+        First = R->status();
+      ++Failed;
+      continue;
+    }
+    Out.push_back(std::move(**R));
+  }
+  if (First)
+    return Failed == 1
+               ? *First
+               : Status::error(fmt::format("{}\n({} more kernels failed to "
+                                           "compile)",
+                                           First->message(), Failed - 1));
+  return Out;
+}
+
+} // namespace
+
+Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
+                                  const SafetensorsFile &Weights,
+                                  const GpuModelOptions &O) {
+  return load(P, ArtifactDir, &Weights, O);
+}
+
+Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
+                                  const SafetensorsFile *Weights,
+                                  const GpuModelOptions &O) {
+  auto Impl_ = std::make_unique<Impl>();
+  Impl &M = *Impl_;
+  M.P = P;
+  M.Dir = ArtifactDir;
+  M.SyncEach = O.syncEachKernel;
+  if (Status St = validatePlan(M.P, ArtifactDir + "/plan.json"); !St)
+    return St;
+
+  // The device and its arch.
+  if (O.driver) {
+    M.D = O.driver;
+  } else {
+    auto D = Driver::load();
+    if (!D)
+      return D.status();
+    M.D = *D;
+  }
+  auto Info = M.D->queryDevice(O.device);
+  if (!Info)
+    return Info.status();
+  M.Info = *Info;
+  std::string Arch = M.P.arch;
+  if (baseArch(M.P.arch) != M.Info.arch()) {
+    if (!O.allowArchMismatch)
+      return Status::error(fmt::format(
+          "artifact '{}' was compiled for {} but device {} ({}) is {}: its "
+          "tile and shared-memory choices are made per arch; recompile it "
+          "with `ssmc compile MODEL --arch {} -o DIR`",
+          ArtifactDir, M.P.arch, M.Info.ordinal, M.Info.name, M.Info.arch(),
+          M.Info.arch()));
+    Arch = M.Info.arch();
+  }
+
+  // The configuration of each kernel.
+  std::vector<int64_t> Configs;
+  for (const auto &[Name, Index] : O.configs) {
+    const PlanKernel *K = M.P.findKernel(Name);
+    if (!K)
+      return Status::error(fmt::format(
+          "a configuration is chosen for kernel '{}', which artifact '{}' does "
+          "not have",
+          Name, ArtifactDir));
+    if (Index < 0 || Index >= int64_t(K->configs.size()))
+      return Status::error(fmt::format(
+          "kernel '{}' has configurations 0 to {}, not {}", Name,
+          K->configs.size() - 1, Index));
+  }
+  for (size_t K = 0; K < M.P.kernels.size(); ++K) {
+    const PlanKernel &PK = M.P.kernels[K];
+    auto It = O.configs.find(PK.name);
+    int64_t C = It == O.configs.end() ? PK.defaultConfig : It->second;
+    Configs.push_back(C);
+    const PlanConfig &Cfg = PK.configs[size_t(C)];
+    if (Cfg.smemBytes > M.Info.maxSmemPerBlockOptin)
+      return Status::error(fmt::format(
+          "kernel '{}' ({}) needs more shared memory than {} allows ({} "
+          "bytes): recompile the artifact with --arch {}",
+          PK.name, describeConfig(Cfg, C), M.Info.name,
+          M.Info.maxSmemPerBlockOptin, M.Info.arch()));
+    if (PK.source.empty())
+      return Status::error(fmt::format(
+          "kernel '{}' has no source: load the artifact with loadArtifact",
+          PK.name));
+  }
+
+  // The weights, all checked before anything is compiled.
+  std::vector<std::string> Problems;
+  std::vector<const TensorView *> Views;
+  if (!Weights && !M.P.weights.empty())
+    return Status::error(fmt::format("'{}' has {} weights but none were given",
+                                     M.P.model, M.P.weights.size()));
+  for (const PlanTensor &W : M.P.weights) {
+    const TensorView *V = Weights->find(W.name);
+    if (!V)
+      V = Weights->find("model." + W.name);
+    Views.push_back(V);
+    if (!V) {
+      Problems.push_back(fmt::format("'{}' is missing", W.name));
+    } else if (V->shape != W.shape) {
+      Problems.push_back(fmt::format("'{}' is {}, expected {}", W.name,
+                                     shapeStr(V->shape), shapeStr(W.shape)));
+    } else if (V->dtype != DType::F32 && V->dtype != DType::F16 &&
+               V->dtype != DType::BF16 && V->dtype != DType::F64) {
+      Problems.push_back(fmt::format("'{}' is {}, not a floating-point type",
+                                     W.name, dtypeName(V->dtype)));
+    }
+  }
+  if (!Problems.empty())
+    return Status::error(fmt::format(
+        "{}: {} of the {} weights of '{}' are missing or mis-shaped: {}; "
+        "check that the file holds this model's weights and that the "
+        "artifact was compiled with the same --set options",
+        Weights->path(), Problems.size(), M.P.weights.size(), M.P.model,
+        fmt::join(Problems, "; ")));
+
+  // Compile.
+  auto Start = std::chrono::steady_clock::now();
+  auto Compiled = compileAll(M.P, Configs, Arch, O);
+  if (!Compiled)
+    return Compiled.status();
+  M.CompileSeconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - Start)
+                         .count();
+
+  // The context, the stream, the modules.
+  auto Ctx = DeviceContext::retain(*M.D, O.device);
+  if (!Ctx)
+    return Ctx.status();
+  M.Ctx.emplace(std::move(*Ctx));
+  auto S = Stream::create(*M.D);
+  if (!S)
+    return S.status();
+  M.S.emplace(std::move(*S));
+  std::vector<Kernel> Fns;
+  for (size_t K = 0; K < M.P.kernels.size(); ++K) {
+    const PlanKernel &PK = M.P.kernels[K];
+    const CompiledKernel &CK = (*Compiled)[K];
+    auto Mod = Module::load(*M.D, CK.cubin);
+    if (!Mod)
+      return Status::error(
+          fmt::format("loading kernel '{}': {}", PK.name, Mod.message()));
+    M.Modules.push_back(std::move(*Mod));
+    auto Fn = M.Modules.back().kernel(PK.entry);
+    if (!Fn)
+      return Status::error(fmt::format(
+          "kernel '{}': its source has no entry '{}' ({}); recompile the "
+          "artifact",
+          PK.name, PK.entry, Fn.message()));
+    const PlanConfig &Cfg = PK.configs[size_t(Configs[K])];
+    if (Cfg.smemBytes + CK.resources.smemBytes > M.Info.maxSmemPerBlockOptin)
+      return Status::error(fmt::format(
+          "kernel '{}' ({}) also has {} bytes of static shared memory: more "
+          "than {} allows ({} bytes); choose another configuration",
+          PK.name, describeConfig(Cfg, Configs[K]), CK.resources.smemBytes,
+          M.Info.name, M.Info.maxSmemPerBlockOptin));
+    if (Cfg.smemBytes > DefaultSmemLimit)
+      if (Status St = Fn->setMaxDynamicSharedMemory(int(Cfg.smemBytes)); !St)
+        return Status::error(
+            fmt::format("kernel '{}': {}", PK.name, St.message()));
+    Fns.push_back(std::move(*Fn));
+    M.Infos.push_back({PK.name, Configs[K], CK.resources, CK.fromCache});
+  }
+
+  // Memory: the arena, one buffer per input, the weights, one workspace
+  // (kernels run one after another, so they share it).
+  auto Alloc = [&](size_t Bytes, const std::string &What)
+      -> Expected<DeviceBuffer> {
+    auto B = DeviceBuffer::allocate(*M.D, Bytes);
+    if (!B)
+      return Status::error(fmt::format("allocating {} ({} bytes) on {}: {}",
+                                       What, Bytes, M.Info.name, B.message()));
+    return B;
+  };
+  auto Arena = Alloc(size_t(M.P.arenaBytes), "the activation arena");
+  if (!Arena)
+    return Arena.status();
+  M.Arena.emplace(std::move(*Arena));
+  for (const PlanTensor &In : M.P.inputs) {
+    auto B = Alloc(size_t(In.bytes()), "input '" + In.name + "'");
+    if (!B)
+      return B.status();
+    M.InputBufs.emplace(In.name, std::move(*B));
+  }
+  int64_t WorkspaceBytes = 0;
+  for (const PlanKernel &K : M.P.kernels)
+    WorkspaceBytes = std::max(WorkspaceBytes, K.workspaceBytes);
+  auto Ws = Alloc(size_t(WorkspaceBytes), "the workspace");
+  if (!Ws)
+    return Ws.status();
+  M.Workspace.emplace(std::move(*Ws));
+
+  std::map<std::string, size_t> WeightOffset;
+  std::vector<std::byte> Host;
+  for (size_t W = 0; W < M.P.weights.size(); ++W) {
+    const PlanTensor &PW = M.P.weights[W];
+    Host.resize((Host.size() + WeightAlignment - 1) / WeightAlignment *
+                WeightAlignment);
+    WeightOffset[PW.name] = Host.size();
+    auto Values = SafetensorsFile::toF32(*Views[W]);
+    if (!Values)
+      return Values.status();
+    encodeAs(PW.dtype, Values->data(), Values->size(), Host);
+  }
+  auto WB = Alloc(Host.size(), "the weights");
+  if (!WB)
+    return WB.status();
+  M.WeightBuf.emplace(std::move(*WB));
+  if (!Host.empty())
+    if (Status St = M.S->copyToDevice(M.WeightBuf->ptr(), Host.data(),
+                                      Host.size());
+        !St)
+      return St;
+  // Defined contents before the first run: nothing reads stale memory.
+  if (M.P.arenaBytes > 0)
+    if (Status St = M.S->memset8(M.Arena->ptr(), 0, M.Arena->size()); !St)
+      return St;
+  if (WorkspaceBytes > 0)
+    if (Status St = M.S->memset8(M.Workspace->ptr(), 0, M.Workspace->size());
+        !St)
+      return St;
+  for (auto &[Name, B] : M.InputBufs)
+    if (B.size() > 0)
+      if (Status St = M.S->memset8(B.ptr(), 0, B.size()); !St)
+        return St;
+  if (Status St = M.S->synchronize(); !St)
+    return Status::error("uploading the weights: " + St.message());
+
+  // The argument of every parameter, fixed for the model's lifetime.
+  for (size_t K = 0; K < M.P.kernels.size(); ++K) {
+    const PlanKernel &PK = M.P.kernels[K];
+    const PlanConfig &Cfg = PK.configs[size_t(Configs[K])];
+    Impl::Launch L{K,
+                   std::move(Fns[K]),
+                   {unsigned(Cfg.grid[0]), unsigned(Cfg.grid[1]),
+                    unsigned(Cfg.grid[2])},
+                   {unsigned(Cfg.block[0]), unsigned(Cfg.block[1]),
+                    unsigned(Cfg.block[2])},
+                   unsigned(Cfg.smemBytes),
+                   {},
+                   {}};
+    for (const PlanParam &Pa : PK.params) {
+      cu::DevicePtr Ptr = 0;
+      switch (Pa.kind) {
+      case PlanParam::Kind::Input:
+      case PlanParam::Kind::Output:
+        Ptr = Pa.value.kind == ValueRef::Kind::ModelInput
+                  ? M.InputBufs.at(Pa.value.modelInput).ptr()
+                  : M.Arena->ptr() + cu::DevicePtr(Pa.value.arenaOffset);
+        break;
+      case PlanParam::Kind::Weight:
+        Ptr = M.WeightBuf->ptr() + WeightOffset.at(Pa.weight);
+        break;
+      case PlanParam::Kind::Workspace:
+        Ptr = M.Workspace->ptr();
+        break;
+      }
+      L.args.push_back(Ptr);
+    }
+    for (cu::DevicePtr &A : L.args)
+      L.argPtrs.push_back(&A);
+    M.Launches.push_back(std::move(L));
+  }
+  return GpuModel(std::move(Impl_));
+}
+
+Status GpuModel::setInputs(const TensorMap &Inputs) {
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  std::vector<std::string> Problems;
+  for (const PlanTensor &In : I->P.inputs) {
+    auto It = Inputs.find(In.name);
+    if (It == Inputs.end())
+      Problems.push_back(fmt::format("input '{}' ({}) is missing", In.name,
+                                     shapeStr(In.shape)));
+    else if (It->second.shape != In.shape)
+      Problems.push_back(fmt::format(
+          "input '{}' is {}, but the artifact was compiled for {} (recompile "
+          "it with --input-shape/--batch to change that)",
+          In.name, shapeStr(It->second.shape), shapeStr(In.shape)));
+    else if (int64_t(It->second.data.size()) != In.numElements())
+      Problems.push_back(fmt::format("input '{}' holds {} values, not {}",
+                                     In.name, It->second.data.size(),
+                                     In.numElements()));
+  }
+  if (!Problems.empty())
+    return Status::error(fmt::format("{}", fmt::join(Problems, "; ")));
+  std::vector<std::vector<std::byte>> Staging;
+  for (const PlanTensor &In : I->P.inputs) {
+    const HostTensor &T = Inputs.at(In.name);
+    Staging.emplace_back();
+    encodeAs(In.dtype, T.data.data(), T.data.size(), Staging.back());
+    if (!Staging.back().empty())
+      if (Status St = I->S->copyToDevice(I->InputBufs.at(In.name).ptr(),
+                                         Staging.back().data(),
+                                         Staging.back().size());
+          !St)
+        return St;
+  }
+  if (Status St = I->S->synchronize(); !St)
+    return Status::error("uploading the inputs: " + St.message());
+  I->InputsSet = true;
+  return Status::success();
+}
+
+Status GpuModel::enqueue() {
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  return I->launchAll(I->SyncEach);
+}
+
+Status GpuModel::enqueueGraph() {
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  if (Status St = I->capture(); !St)
+    return St;
+  return I->Graph->launch(*I->S);
+}
+
+Expected<TensorMap> GpuModel::readOutputs() {
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  std::vector<std::vector<std::byte>> Raw;
+  for (const PlanOutput &O : I->P.outputs) {
+    Raw.emplace_back(size_t(O.bytes()));
+    if (!Raw.back().empty())
+      if (Status St = I->S->copyToHost(
+              Raw.back().data(),
+              I->Arena->ptr() + cu::DevicePtr(O.arenaOffset), Raw.back().size());
+          !St)
+        return St;
+  }
+  if (Status St = I->S->synchronize(); !St)
+    return Status::error(fmt::format(
+        "running '{}' failed: {}; a kernel faulted: rerun with --sync "
+        "(syncEachKernel) to see which, or under compute-sanitizer",
+        I->P.model, St.message()));
+  TensorMap Out;
+  for (size_t K = 0; K < I->P.outputs.size(); ++K) {
+    const PlanOutput &O = I->P.outputs[K];
+    Out[O.name] = HostTensor{
+        O.shape, decodeFrom(O.dtype, Raw[K].data(), size_t(O.numElements()))};
+  }
+  return Out;
+}
+
+Expected<TensorMap> GpuModel::run(const TensorMap &Inputs) {
+  if (Status St = setInputs(Inputs); !St)
+    return St;
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  if (Status St = I->launchAll(I->SyncEach); !St)
+    return St;
+  return readOutputs();
+}
+
+Expected<TensorMap> GpuModel::runGraph(const TensorMap &Inputs) {
+  if (Status St = setInputs(Inputs); !St)
+    return St;
+  if (Status St = enqueueGraph(); !St)
+    return St;
+  return readOutputs();
+}
+
+Expected<std::vector<float>> GpuModel::time(bool Graph, int Warmup,
+                                            int Iters) {
+  if (!I->InputsSet)
+    return Status::error("GpuModel::time needs inputs: call setInputs first");
+  if (Iters < 1 || Warmup < 0)
+    return Status::error(fmt::format(
+        "timing needs at least one iteration and no negative warm-up (got "
+        "{} iterations, {} warm-up)",
+        Iters, Warmup));
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  if (Graph)
+    if (Status St = I->capture(); !St)
+      return St;
+  auto Forward = [&] { return Graph ? enqueueGraph() : enqueue(); };
+  for (int W = 0; W < Warmup; ++W)
+    if (Status St = Forward(); !St)
+      return St;
+  if (Status St = I->S->synchronize(); !St)
+    return Status::error("warming up: " + St.message());
+  std::vector<Event> Events;
+  for (int E = 0; E <= Iters; ++E) {
+    auto Ev = Event::create(*I->D);
+    if (!Ev)
+      return Ev.status();
+    Events.push_back(std::move(*Ev));
+  }
+  if (Status St = Events[0].record(*I->S); !St)
+    return St;
+  for (int It = 0; It < Iters; ++It) {
+    if (Status St = Forward(); !St)
+      return St;
+    if (Status St = Events[size_t(It) + 1].record(*I->S); !St)
+      return St;
+  }
+  if (Status St = Events.back().synchronize(); !St)
+    return Status::error("timing: " + St.message());
+  std::vector<float> Ms;
+  for (int It = 0; It < Iters; ++It) {
+    auto T = Event::elapsedMs(Events[size_t(It)], Events[size_t(It) + 1]);
+    if (!T)
+      return T.status();
+    Ms.push_back(*T);
+  }
+  return Ms;
+}
+
+float ssmc::rt::medianOf(std::vector<float> Ms) {
+  if (Ms.empty())
+    return 0;
+  std::sort(Ms.begin(), Ms.end());
+  size_t N = Ms.size();
+  return N % 2 ? Ms[N / 2] : 0.5f * (Ms[N / 2 - 1] + Ms[N / 2]);
+}
+
+float ssmc::rt::minimumOf(const std::vector<float> &Ms) {
+  return Ms.empty() ? 0 : *std::min_element(Ms.begin(), Ms.end());
+}

@@ -1,0 +1,609 @@
+//===- ssmc-rt.cpp - Run, check and benchmark artifacts on a GPU ----------===//
+//
+// The runtime's own driver: it needs nothing but the CUDA toolkit, so a GPU
+// machine without LLVM/MLIR can load an artifact, JIT its kernels and run it.
+//
+//   ssmc-rt info
+//   ssmc-rt validate ARTIFACT
+//   ssmc-rt run   ARTIFACT --weights W --inputs I --output O [--graph]
+//   ssmc-rt bench ARTIFACT --weights W --inputs I [--iters N] [--warmup N]
+//   ssmc-rt check ARTIFACT --weights W --inputs I --expected E [--rtol R]
+//                 [--atol A]
+//
+// Exit status: 0 success, 1 an error (or a mismatch for check), 2 a usage
+// error. One message on stderr per error; --output files are written
+// atomically, so a failed run leaves none.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Cuda/Driver.h"
+#include "Cuda/KernelCache.h"
+#include "Cuda/Nvrtc.h"
+#include "Exec/Executor.h"
+#include "Exec/Plan.h"
+#include "Support/Safetensors.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace ssmc::rt;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int ExitError = 1;
+constexpr int ExitUsage = 2;
+
+constexpr const char *Usage = R"(usage: ssmc-rt COMMAND [ARTIFACT] [OPTIONS]
+
+commands:
+  info                      the CUDA driver, NVRTC and every GPU
+  validate ARTIFACT         check an artifact's plan and kernel files (no GPU)
+  run ARTIFACT              run once: --weights W --inputs I --output O [--graph]
+  bench ARTIFACT            time forwards: --weights W --inputs I
+                            [--iters N (100)] [--warmup N (10)]
+  check ARTIFACT            run and compare: --weights W --inputs I --expected E
+                            [--rtol R] [--atol A] [--output O]
+
+options of run, bench and check:
+  --device N                the CUDA device (default 0)
+  --config KERNEL=INDEX     use configuration INDEX of KERNEL (repeatable)
+  --cache-dir DIR           the compiled-kernel cache (default: $SSMC_CACHE_DIR,
+                            then ~/.cache/ssmc/kernels)
+  --no-cache                compile every kernel afresh
+  --sync                    synchronise after each kernel, so a fault names it
+  --allow-arch-mismatch     run an artifact compiled for another arch
+  --quiet                   no progress line
+
+ARTIFACT is a directory written by `ssmc compile MODEL -o DIR`. Inputs and
+weights are bound by name; extra tensors in the files are ignored. Outputs are
+written as float32. `ssmc run MODEL --device cpu` runs a model without a GPU.
+)";
+
+struct UsageError {
+  std::string message;
+};
+
+struct Options {
+  std::string command;
+  std::string artifact;
+  std::string weights, inputs, output, expected, cacheDir;
+  bool graph = false, noCache = false, sync = false, quiet = false,
+       allowArch = false;
+  int device = 0;
+  int iters = 100, warmup = 10;
+  std::optional<double> rtol, atol;
+  std::map<std::string, int64_t> configs;
+};
+
+/// Options each command accepts (besides its positional ARTIFACT).
+const std::map<std::string, std::set<std::string>> &commandOptions() {
+  static const std::set<std::string> Common = {
+      "--device", "--config", "--cache-dir", "--no-cache",
+      "--sync",   "--quiet",  "--allow-arch-mismatch", "--weights",
+      "--inputs"};
+  auto With = [](std::set<std::string> S, std::set<std::string> More) {
+    S.insert(More.begin(), More.end());
+    return S;
+  };
+  static const std::map<std::string, std::set<std::string>> Table = {
+      {"info", {}},
+      {"validate", {}},
+      {"run", With(Common, {"--output", "--graph"})},
+      {"bench", With(Common, {"--iters", "--warmup"})},
+      {"check", With(Common, {"--expected", "--rtol", "--atol", "--output",
+                              "--graph"})},
+  };
+  return Table;
+}
+
+long long parseInt(const std::string &Flag, const std::string &Text,
+                   long long Min) {
+  char *End = nullptr;
+  errno = 0;
+  long long V = std::strtoll(Text.c_str(), &End, 10);
+  if (Text.empty() || *End || errno || V < Min || V > INT32_MAX)
+    throw UsageError{fmt::format("{} takes an integer of at least {}, not "
+                                 "'{}'",
+                                 Flag, Min, Text)};
+  return V;
+}
+
+double parseTolerance(const std::string &Flag, const std::string &Text) {
+  char *End = nullptr;
+  double V = std::strtod(Text.c_str(), &End);
+  if (Text.empty() || *End || !(V >= 0) || !std::isfinite(V))
+    throw UsageError{fmt::format("{} takes a non-negative number, not '{}'",
+                                 Flag, Text)};
+  return V;
+}
+
+Options parseArgs(int Argc, char **Argv) {
+  Options O;
+  if (Argc < 2)
+    throw UsageError{"no command given"};
+  O.command = Argv[1];
+  if (O.command == "-h" || O.command == "--help" || O.command == "help") {
+    std::fputs(Usage, stdout);
+    std::exit(0);
+  }
+  auto Cmd = commandOptions().find(O.command);
+  if (Cmd == commandOptions().end())
+    throw UsageError{fmt::format("unknown command '{}': use info, validate, "
+                                 "run, bench or check",
+                                 O.command)};
+  const std::set<std::string> &Allowed = Cmd->second;
+  for (int A = 2; A < Argc; ++A) {
+    std::string Arg = Argv[A];
+    if (Arg == "-h" || Arg == "--help") {
+      std::fputs(Usage, stdout);
+      std::exit(0);
+    }
+    if (Arg.rfind("--", 0) != 0) {
+      if (O.command == "info")
+        throw UsageError{fmt::format("'info' takes no artifact (got '{}')",
+                                     Arg)};
+      if (!O.artifact.empty())
+        throw UsageError{fmt::format("one artifact at a time: got '{}' and "
+                                     "'{}'",
+                                     O.artifact, Arg)};
+      O.artifact = Arg;
+      continue;
+    }
+    std::string Value;
+    if (auto Eq = Arg.find('='); Eq != std::string::npos) {
+      Value = Arg.substr(Eq + 1);
+      Arg = Arg.substr(0, Eq);
+      if (Arg == "--config") { // --config=KERNEL=INDEX
+        Value = Argv[A] + Arg.size() + 1;
+      }
+    }
+    if (!Allowed.count(Arg))
+      throw UsageError{
+          Allowed.empty()
+              ? fmt::format("'{}' takes no options (got '{}')", O.command, Arg)
+              : fmt::format("unknown option '{}' for '{}': it takes {}", Arg,
+                            O.command, fmt::join(Allowed, ", "))};
+    static const std::set<std::string> Flags = {
+        "--graph", "--no-cache", "--sync", "--quiet", "--allow-arch-mismatch"};
+    if (Flags.count(Arg)) {
+      if (Arg.size() != std::string_view(Argv[A]).size())
+        throw UsageError{fmt::format("{} takes no value", Arg)};
+      if (Arg == "--graph")
+        O.graph = true;
+      else if (Arg == "--no-cache")
+        O.noCache = true;
+      else if (Arg == "--sync")
+        O.sync = true;
+      else if (Arg == "--quiet")
+        O.quiet = true;
+      else
+        O.allowArch = true;
+      continue;
+    }
+    if (Arg.size() == std::string_view(Argv[A]).size()) {
+      if (A + 1 >= Argc)
+        throw UsageError{fmt::format("{} needs a value", Arg)};
+      Value = Argv[++A];
+    }
+    if (Arg == "--weights")
+      O.weights = Value;
+    else if (Arg == "--inputs")
+      O.inputs = Value;
+    else if (Arg == "--output")
+      O.output = Value;
+    else if (Arg == "--expected")
+      O.expected = Value;
+    else if (Arg == "--cache-dir")
+      O.cacheDir = Value;
+    else if (Arg == "--device") {
+      if (Value == "cpu")
+        throw UsageError{"ssmc-rt runs artifacts on a GPU only; `ssmc run "
+                         "MODEL --device cpu` runs a model on the CPU"};
+      if (Value == "cuda")
+        Value = "0";
+      O.device = int(parseInt(Arg, Value, 0));
+    } else if (Arg == "--iters")
+      O.iters = int(parseInt(Arg, Value, 1));
+    else if (Arg == "--warmup")
+      O.warmup = int(parseInt(Arg, Value, 0));
+    else if (Arg == "--rtol")
+      O.rtol = parseTolerance(Arg, Value);
+    else if (Arg == "--atol")
+      O.atol = parseTolerance(Arg, Value);
+    else if (Arg == "--config") {
+      auto Eq = Value.rfind('=');
+      if (Eq == std::string::npos || Eq == 0)
+        throw UsageError{fmt::format("--config takes KERNEL=INDEX, not '{}'",
+                                     Value)};
+      O.configs[Value.substr(0, Eq)] =
+          parseInt("--config " + Value.substr(0, Eq), Value.substr(Eq + 1), 0);
+    }
+  }
+  if (O.command != "info" && O.artifact.empty())
+    throw UsageError{fmt::format("'{}' needs an ARTIFACT directory",
+                                 O.command)};
+  if (O.noCache && !O.cacheDir.empty())
+    throw UsageError{"--no-cache and --cache-dir contradict each other"};
+  auto Require = [&](const std::string &Flag, const std::string &Value) {
+    if (Value.empty())
+      throw UsageError{fmt::format("'{}' needs {} FILE.safetensors", O.command,
+                                   Flag)};
+  };
+  if (O.command == "run" || O.command == "bench" || O.command == "check")
+    Require("--inputs", O.inputs);
+  if (O.command == "run")
+    Require("--output", O.output);
+  if (O.command == "check")
+    Require("--expected", O.expected);
+  return O;
+}
+
+/// The driver: $SSMC_CUDA_DRIVER names a library to open instead of
+/// libcuda.so.1 (tests use a stand-in).
+Expected<const Driver *> loadDriver() {
+  static std::unique_ptr<Driver> Opened;
+  if (const char *Lib = std::getenv("SSMC_CUDA_DRIVER"); Lib && *Lib) {
+    if (!Opened) {
+      auto D = Driver::open(Lib);
+      if (!D)
+        return D.status();
+      Opened = std::move(*D);
+    }
+    return static_cast<const Driver *>(Opened.get());
+  }
+  auto D = Driver::load();
+  if (!D)
+    return D.status();
+  return static_cast<const Driver *>(*D);
+}
+
+int fail(const std::string &Message) {
+  std::fprintf(stderr, "ssmc-rt: %s\n", Message.c_str());
+  return ExitError;
+}
+
+int failNoGpu(const Status &S) {
+  std::fprintf(stderr,
+               "ssmc-rt: %s\nssmc-rt: ssmc-rt runs artifacts on NVIDIA GPUs "
+               "only; `ssmc run MODEL --device cpu` runs a model on the CPU\n",
+               S.message().c_str());
+  return ExitError;
+}
+
+int cmdInfo() {
+  auto D = loadDriver();
+  if (!D)
+    return failNoGpu(D.status());
+  int V = (*D)->version();
+  std::printf("driver: CUDA %d.%d (%d), %d device%s\n", V / 1000,
+              (V % 1000) / 10, V, (*D)->deviceCount(),
+              (*D)->deviceCount() == 1 ? "" : "s");
+  std::printf("nvrtc: %s\n",
+              nvrtcAvailable() ? nvrtcVersion().c_str()
+                               : "unavailable (built without the toolkit)");
+  for (int I = 0; I < (*D)->deviceCount(); ++I) {
+    auto Info = (*D)->queryDevice(I);
+    if (!Info)
+      return fail(Info.message());
+    std::printf("device %d: %s, %s (compute capability %d.%d), %d SMs, %d "
+                "KiB shared memory per block\n",
+                I, Info->name.c_str(), Info->arch().c_str(), Info->ccMajor,
+                Info->ccMinor, Info->smCount,
+                Info->maxSmemPerBlockOptin / 1024);
+  }
+  return 0;
+}
+
+int cmdValidate(const Options &O) {
+  auto P = loadArtifact(O.artifact);
+  if (!P)
+    return fail(P.message());
+  size_t Configs = 0;
+  for (const PlanKernel &K : P->kernels)
+    Configs += K.configs.size();
+  std::printf("%s: '%s', %s for %s, %zu kernels (%zu configurations), %zu "
+              "inputs, %zu outputs, %zu weights, arena %lld bytes: valid\n",
+              O.artifact.c_str(), P->model.c_str(),
+              std::string(planDTypeName(P->dtype)).c_str(), P->arch.c_str(),
+              P->kernels.size(), Configs, P->inputs.size(), P->outputs.size(),
+              P->weights.size(), (long long)P->arenaBytes);
+  return 0;
+}
+
+/// Everything run, bench and check share: the artifact, the files, the
+/// model on the GPU.
+struct Session {
+  Plan P;
+  std::shared_ptr<SafetensorsFile> Weights, Inputs;
+  TensorMap InputTensors;
+  std::unique_ptr<KernelCache> Cache;
+  std::optional<GpuModel> Model;
+};
+
+/// The local part: reads and checks the artifact and the files, so that a
+/// user's mistake is reported the same way on every machine.
+std::optional<int> prepare(const Options &O, Session &S) {
+  auto P = loadArtifact(O.artifact);
+  if (!P)
+    return fail(P.message());
+  S.P = std::move(*P);
+  if (O.weights.empty() && !S.P.weights.empty())
+    return fail(fmt::format("'{}' has {} weights: pass them with --weights "
+                            "W.safetensors",
+                            S.P.model, S.P.weights.size()));
+  if (!O.weights.empty()) {
+    auto W = SafetensorsFile::open(O.weights);
+    if (!W)
+      return fail(W.message());
+    S.Weights = *W;
+  }
+  auto In = SafetensorsFile::open(O.inputs);
+  if (!In)
+    return fail(In.message());
+  S.Inputs = *In;
+  std::vector<std::string> Problems;
+  for (const PlanTensor &T : S.P.inputs) {
+    const TensorView *V = S.Inputs->find(T.name);
+    if (!V) {
+      Problems.push_back(fmt::format("input '{}' {} is not in {}", T.name,
+                                     fmt::format("[{}]", fmt::join(T.shape, ", ")),
+                                     O.inputs));
+      continue;
+    }
+    if (V->shape != T.shape) {
+      Problems.push_back(fmt::format(
+          "input '{}' is [{}] in {}, but the artifact was compiled for [{}] "
+          "(recompile with --input-shape/--batch to change that)",
+          T.name, fmt::join(V->shape, ", "), O.inputs,
+          fmt::join(T.shape, ", ")));
+      continue;
+    }
+    auto H = HostTensor::fromView(*V);
+    if (!H) {
+      Problems.push_back(H.message());
+      continue;
+    }
+    S.InputTensors[T.name] = std::move(*H);
+  }
+  if (!Problems.empty())
+    return fail(fmt::format("{}", fmt::join(Problems, "; ")));
+  for (const std::string &Path : {O.output}) {
+    if (Path.empty())
+      continue;
+    fs::path Parent = fs::path(Path).parent_path();
+    std::error_code EC;
+    if (!Parent.empty() && !fs::is_directory(Parent, EC))
+      return fail(fmt::format("cannot write {}: directory {} does not exist",
+                              Path, Parent.string()));
+  }
+  return std::nullopt;
+}
+
+/// The GPU part: the driver, then compiling and loading the model.
+std::optional<int> loadModel(const Options &O, Session &S) {
+  auto D = loadDriver();
+  if (!D)
+    return failNoGpu(D.status());
+  if (!O.noCache)
+    S.Cache = std::make_unique<KernelCache>(O.cacheDir);
+  GpuModelOptions MO;
+  MO.device = O.device;
+  MO.configs = O.configs;
+  MO.cache = S.Cache.get();
+  MO.driver = *D;
+  MO.progress = !O.quiet;
+  MO.allowArchMismatch = O.allowArch;
+  MO.syncEachKernel = O.sync;
+  auto M = GpuModel::load(S.P, O.artifact, S.Weights.get(), MO);
+  if (!M)
+    return fail(M.message());
+  S.Model.emplace(std::move(*M));
+  if (!O.quiet)
+    std::fprintf(stderr, "ssmc-rt: '%s' (%s, %zu kernels) on device %d: %s "
+                 "(%s)\n",
+                 S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
+                 S.P.kernels.size(), O.device, S.Model->device().name.c_str(),
+                 S.Model->device().arch().c_str());
+  return std::nullopt;
+}
+
+Status writeOutputs(const std::string &Path, const TensorMap &Outputs,
+                    const Session &S, const Options &O, bool Graph) {
+  std::vector<TensorToWrite> Tensors;
+  for (const PlanOutput &Out : S.P.outputs) {
+    const HostTensor &T = Outputs.at(Out.name);
+    Tensors.push_back({Out.name, DType::F32, T.shape, T.data.data(),
+                       T.data.size() * sizeof(float)});
+  }
+  return writeSafetensors(
+      Path, Tensors,
+      {{"model", S.P.model},
+       {"artifact", O.artifact},
+       {"dtype", std::string(planDTypeName(S.P.dtype))},
+       {"device", S.Model->device().name},
+       {"arch", S.Model->device().arch()},
+       {"launch", Graph ? "cuda-graph" : "stream"},
+       {"generator", "ssmc-rt"}});
+}
+
+int cmdRun(const Options &O) {
+  Session S;
+  if (auto R = prepare(O, S))
+    return *R;
+  if (auto R = loadModel(O, S))
+    return *R;
+  auto Out = O.graph ? S.Model->runGraph(S.InputTensors)
+                     : S.Model->run(S.InputTensors);
+  if (!Out)
+    return fail(Out.message());
+  if (Status St = writeOutputs(O.output, *Out, S, O, O.graph); !St)
+    return fail(St.message());
+  for (const PlanOutput &P : S.P.outputs)
+    std::printf("%s [%s] -> %s\n", P.name.c_str(),
+                fmt::format("{}", fmt::join(P.shape, ", ")).c_str(),
+                O.output.c_str());
+  return 0;
+}
+
+int cmdBench(const Options &O) {
+  Session S;
+  if (auto R = prepare(O, S))
+    return *R;
+  if (auto R = loadModel(O, S))
+    return *R;
+  if (Status St = S.Model->setInputs(S.InputTensors); !St)
+    return fail(St.message());
+  std::printf("%s (%s, %zu kernels) on %s (%s): %d iterations after %d "
+              "warm-up\n",
+              S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
+              S.P.kernels.size(), S.Model->device().name.c_str(),
+              S.Model->device().arch().c_str(), O.iters, O.warmup);
+  for (bool Graph : {false, true}) {
+    auto Ms = S.Model->time(Graph, O.warmup, O.iters);
+    if (!Ms)
+      return fail(Ms.message());
+    std::printf("  %-15s median %.4f ms, min %.4f ms per forward\n",
+                Graph ? "CUDA graph:" : "plain launches:", medianOf(*Ms),
+                minimumOf(*Ms));
+  }
+  return 0;
+}
+
+struct Comparison {
+  bool ok = true;
+  std::string line;
+};
+
+Comparison compare(const std::string &Name, const HostTensor &Got,
+                   const TensorView *Ref, double Rtol, double Atol) {
+  Comparison C;
+  auto Shape = [](const std::vector<int64_t> &S) {
+    return fmt::format("[{}]", fmt::join(S, ", "));
+  };
+  if (!Ref) {
+    C.ok = false;
+    C.line = fmt::format("  {:<24} MISSING from the expected file", Name);
+    return C;
+  }
+  if (Ref->shape != Got.shape) {
+    C.ok = false;
+    C.line = fmt::format("  {:<24} shape {}, expected {}  FAIL", Name,
+                         Shape(Got.shape), Shape(Ref->shape));
+    return C;
+  }
+  auto Want = SafetensorsFile::toF32(*Ref);
+  if (!Want) {
+    C.ok = false;
+    C.line = fmt::format("  {:<24} {}", Name, Want.message());
+    return C;
+  }
+  double MaxRef = 0, MaxAbs = 0;
+  size_t Worst = 0, NonFinite = 0;
+  for (size_t I = 0; I < Got.data.size(); ++I) {
+    double G = Got.data[I], R = (*Want)[I];
+    MaxRef = std::max(MaxRef, std::fabs(R));
+    if (!std::isfinite(G) && std::isfinite(R)) {
+      ++NonFinite;
+      continue;
+    }
+    double E = std::fabs(G - R);
+    if (E > MaxAbs || std::isnan(E)) {
+      MaxAbs = std::isnan(E) ? MaxAbs : E;
+      Worst = I;
+    }
+  }
+  double Rel = MaxRef > 0 ? MaxAbs / MaxRef : MaxAbs;
+  C.ok = NonFinite == 0 && MaxAbs <= Atol + Rtol * MaxRef;
+  C.line = fmt::format(
+      "  {:<24} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
+      "got {:.6g}, expected {:.6g})  {}",
+      Name, Shape(Got.shape), MaxAbs, Rel,
+      NonFinite ? fmt::format(", {} non-finite", NonFinite) : std::string(),
+      Worst, Got.data.empty() ? 0.0 : double(Got.data[Worst]),
+      Got.data.empty() ? 0.0 : double((*Want)[Worst]), C.ok ? "ok" : "FAIL");
+  return C;
+}
+
+int cmdCheck(const Options &O) {
+  Session S;
+  if (auto R = prepare(O, S))
+    return *R;
+  auto Expected = SafetensorsFile::open(O.expected);
+  if (!Expected)
+    return fail(Expected.message());
+  // Defaults by storage type: TF32 tensor cores for f32 GEMMs, 8 and 11
+  // mantissa bits for bf16 and f16.
+  double DefRtol = S.P.dtype == DType::F32    ? 5e-3
+                   : S.P.dtype == DType::F16 ? 1e-2
+                                             : 5e-2;
+  double Rtol = O.rtol.value_or(DefRtol), Atol = O.atol.value_or(1e-5);
+  if (auto R = loadModel(O, S))
+    return *R;
+  auto Plain = S.Model->run(S.InputTensors);
+  if (!Plain)
+    return fail(Plain.message());
+  auto Graph = S.Model->runGraph(S.InputTensors);
+  if (!Graph)
+    return fail(Graph.message());
+  std::printf("%s (%s) on %s (%s), against %s: pass when max|got - expected| "
+              "<= atol + rtol * max|expected| (rtol %g, atol %g)\n",
+              S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
+              S.Model->device().name.c_str(), S.Model->device().arch().c_str(),
+              O.expected.c_str(), Rtol, Atol);
+  bool Ok = true;
+  for (const PlanOutput &P : S.P.outputs) {
+    Comparison C = compare(P.name, Plain->at(P.name),
+                           (*Expected)->find(P.name), Rtol, Atol);
+    std::printf("%s\n", C.line.c_str());
+    Ok &= C.ok;
+    const HostTensor &A = Plain->at(P.name), &B = Graph->at(P.name);
+    if (std::memcmp(A.data.data(), B.data.data(),
+                    A.data.size() * sizeof(float)) != 0) {
+      std::printf("  %-24s graph replay differs from plain launches  FAIL\n",
+                  P.name.c_str());
+      Ok = false;
+    }
+  }
+  if (!O.output.empty())
+    if (Status St = writeOutputs(O.output, *Plain, S, O, false); !St)
+      return fail(St.message());
+  std::printf("%s\n", Ok ? "PASS" : "FAIL");
+  return Ok ? 0 : ExitError;
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  Options O;
+  try {
+    O = parseArgs(Argc, Argv);
+  } catch (const UsageError &E) {
+    std::fprintf(stderr, "ssmc-rt: %s\n(ssmc-rt --help lists the commands "
+                 "and options)\n",
+                 E.message.c_str());
+    return ExitUsage;
+  }
+  if (O.command == "info")
+    return cmdInfo();
+  if (O.command == "validate")
+    return cmdValidate(O);
+  if (O.command == "run")
+    return cmdRun(O);
+  if (O.command == "bench")
+    return cmdBench(O);
+  return cmdCheck(O);
+}
