@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Args.h"
+#include "Artifact.h"
 #include "Binding.h"
 #include "Passes.h"
 #include "Session.h"
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <unistd.h>
 
 using namespace ssmc;
@@ -68,8 +70,19 @@ int compileModel(const Options &o) {
                                      "--seed", "--save-activations"});
       !s.ok())
     return fail(s.message(), 2);
-  if (!o.arch.empty() && (o.arch.rfind("sm_", 0) != 0 || o.arch.size() < 5))
-    return fail(fmt::format("--arch must look like sm_80 or sm_90, got '{}'", o.arch), 2);
+  if (!o.arch.empty())
+    if (rt::Status s = checkArch(o.arch); !s.ok())
+      return fail(s.message(), 2);
+  const std::vector<std::string> stages = stageNames();
+  const bool wholePipeline = o.stopAfter.empty() || o.stopAfter == stages.back();
+  if (!o.outputDir.empty() && !wholePipeline)
+    return fail(fmt::format("-o writes a runnable artifact, which needs the whole pipeline: drop "
+                            "--stop-after {} (--dump-ir writes the IR of every stage)",
+                            o.stopAfter),
+                2);
+  if (!o.outputDir.empty())
+    if (rt::Status s = checkOutputDir(o.outputDir); !s.ok())
+      return fail(s.message());
   std::map<std::string, shape::Shape> shapes(o.inputShapes.begin(), o.inputShapes.end());
   auto built = buildModel(o, shapes);
   if (!built)
@@ -79,24 +92,33 @@ int compileModel(const Options &o) {
   mlir::ModuleOp module = *built->module;
   if (!o.arch.empty())
     module->setAttr("ssmc.arch", mlir::StringAttr::get(module.getContext(), o.arch));
-  if (!o.outputDir.empty()) {
-    // The artifact so far is the lowered module; plan.json and kernels/
-    // come with CUDA code generation.
-    std::error_code ec;
-    std::filesystem::create_directories(o.outputDir, ec);
-    if (ec)
-      return fail(fmt::format("cannot create -o directory '{}': {}", o.outputDir, ec.message()));
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module.print(os);
-    if (rt::Status s = writeFileAtomically(std::filesystem::path(o.outputDir) / "model.mlir", text);
-        !s.ok())
-      return fail(s.message());
+
+  const bool quietDefault = o.quiet || !o.outputDir.empty() || !o.dumpIrDir.empty() ||
+                            o.printIrAfterAll;
+  const bool summary = !o.summary.empty() || !quietDefault;
+  // Kernels are generated and compiled (NVRTC, for the registers, spills and
+  // shared memory ptxas reports) for an artifact or a summary of the lowered
+  // model; nothing is written unless every kernel compiles.
+  std::optional<CompiledModel> compiled;
+  if (!o.outputDir.empty() || (summary && wholePipeline)) {
+    auto c = generateAndCompile(module, o);
+    if (!c)
+      return fail(c.message());
+    compiled = std::move(*c);
   }
-  if (!o.summary.empty())
-    fmt::print("{}", summarize(module, o.summary == "json"));
-  else if (!o.quiet && o.outputDir.empty() && o.dumpIrDir.empty() && !o.printIrAfterAll)
-    fmt::print("{}", summarize(module, false));
+  if (!o.outputDir.empty())
+    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled); !s.ok())
+      return fail(s.message());
+  if (summary) {
+    std::map<std::string, KernelResourceRow> resources;
+    if (compiled)
+      for (size_t i = 0; i < compiled->plans.size(); ++i) {
+        const rt::KernelResources &r = compiled->compiled[i].resources;
+        resources[compiled->plans[i].source.name] = {
+            r.registers, r.spillBytes, r.smemBytes + compiled->plans[i].configs.front().smemBytes};
+      }
+    fmt::print("{}", summarize(module, o.summary == "json", compiled ? &resources : nullptr));
+  }
   return 0;
 }
 

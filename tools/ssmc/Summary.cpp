@@ -59,7 +59,8 @@ std::string human(double v, const char *unit) {
 }
 } // namespace
 
-std::string summarize(ModuleOp module, bool json) {
+std::string summarize(ModuleOp module, bool json,
+                      const std::map<std::string, KernelResourceRow> *resources) {
   func::FuncOp f = getEntryFunction(module);
   std::vector<KernelRow> rows;
   int64_t params = 0, fusedBytes = 0, unfusedBytes = 0, totalFlops = 0;
@@ -124,8 +125,15 @@ std::string summarize(ModuleOp module, bool json) {
         ops.push_back(r.ops.substr(pos, comma - pos));
         pos = comma + 1;
       }
-      j["kernels"].push_back({{"name", r.name}, {"ops", ops}, {"flops", r.flops},
-                              {"bytes", r.bytes}});
+      nlohmann::ordered_json k = {{"name", r.name}, {"ops", ops}, {"flops", r.flops},
+                                  {"bytes", r.bytes}};
+      if (resources)
+        if (auto it = resources->find(r.name); it != resources->end()) {
+          k["registers"] = it->second.registers;
+          k["spill_bytes"] = it->second.spillBytes;
+          k["smem_bytes"] = it->second.smemBytes;
+        }
+      j["kernels"].push_back(k);
     }
     j["arena_bytes"] = arena;
     j["live_peak_bytes"] = livePeak;
@@ -141,12 +149,23 @@ std::string summarize(ModuleOp module, bool json) {
       human(totalFlops, "FLOP"), human(fusedBytes, "B"), human(unfusedBytes, "B"),
       human(arena, "B"),
       planned ? fmt::format("planned; live peak {}", human(livePeak, "B")) : "live peak, not planned");
-  out += fmt::format("  {:<44} {:>10} {:>10} {:>8}\n", "kernel", "FLOP", "bytes", "FLOP/B");
-  for (const KernelRow &r : rows)
-    out += fmt::format("  {:<44} {:>10} {:>10} {:>8.2f}\n",
+  out += fmt::format("  {:<44} {:>10} {:>10} {:>8}", "kernel", "FLOP", "bytes", "FLOP/B");
+  out += resources ? fmt::format(" {:>5} {:>6} {:>8}\n", "regs", "spill", "smem") : "\n";
+  for (const KernelRow &r : rows) {
+    out += fmt::format("  {:<44} {:>10} {:>10} {:>8.2f}",
                        r.name.size() > 44 ? r.name.substr(0, 41) + "..." : r.name,
                        human(r.flops, ""), human(r.bytes, "B"),
                        r.bytes ? double(r.flops) / r.bytes : 0.0);
+    if (resources) {
+      auto it = resources->find(r.name);
+      if (it != resources->end())
+        out += fmt::format(" {:>5} {:>6} {:>8}", it->second.registers, it->second.spillBytes,
+                           human(it->second.smemBytes, "B"));
+      else
+        out += fmt::format(" {:>5} {:>6} {:>8}", "n/a", "n/a", "n/a");
+    }
+    out += "\n";
+  }
   return out;
 }
 

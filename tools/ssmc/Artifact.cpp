@@ -1,0 +1,309 @@
+//===- Artifact.cpp - kernels, NVRTC and the -o directory -----------------===//
+
+#include "Artifact.h"
+#include "SsmcOps.h"
+
+#include "Cuda/KernelCache.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <set>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace ssmc::cli {
+
+const std::vector<std::string> &supportedArchs() {
+  // Those ssmc-tile-scan knows the shared memory of; bf16 tensor cores need sm_80.
+  static const std::vector<std::string> archs = {"sm_80", "sm_86", "sm_89", "sm_90"};
+  return archs;
+}
+
+rt::Status checkArch(const std::string &arch) {
+  const auto &archs = supportedArchs();
+  if (std::find(archs.begin(), archs.end(), arch) != archs.end())
+    return rt::Status::success();
+  return rt::Status::error(fmt::format("--arch '{}' is not supported: ssmc generates code for {} "
+                                       "(Ampere and newer)",
+                                       arch, fmt::join(archs, ", ")));
+}
+
+rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &o) {
+  CompiledModel out;
+  codegen::CodegenOptions options;
+  options.dtype = o.dtype;
+  options.arch = o.arch.empty() ? "sm_90" : o.arch;
+  mlir::func::FuncOp entry = getEntryFunction(module);
+  if (!entry)
+    return rt::Status::error("the module has no entry function");
+  auto plans = codegen::generateKernels(entry, options);
+  if (!plans)
+    return plans.status();
+  out.plans = std::move(*plans);
+
+  auto model = module->getAttrOfType<mlir::StringAttr>("ssmc.model");
+  out.model = model ? model.getValue().str() : o.model;
+  out.dtype = o.dtype;
+  out.arch = options.arch;
+  out.archDefaulted = o.arch.empty();
+  if (!rt::nvrtcAvailable())
+    return rt::Status::error("compiling kernels needs NVRTC, but this ssmc was built without the "
+                             "CUDA toolkit (reconfigure with /usr/local/cuda present)");
+  out.nvrtcVersion = rt::nvrtcVersion();
+
+  std::vector<rt::KernelSource> sources;
+  for (const codegen::KernelPlan &p : out.plans)
+    sources.push_back(p.source);
+  rt::NvrtcOptions nvrtc;
+  nvrtc.arch = options.arch;
+  rt::KernelCache cache;
+  const bool tty = isatty(2) && !o.quiet;
+  const auto start = std::chrono::steady_clock::now();
+  auto results = rt::compileKernels(
+      sources, nvrtc, &cache, 0, /*WarningsAsErrors=*/false, [&](size_t done, size_t total) {
+        if (tty) {
+          std::fprintf(stderr, "\r  compiling kernels with NVRTC for %s: %zu/%zu", nvrtc.arch.c_str(),
+                       done, total);
+          std::fflush(stderr);
+        }
+      });
+  if (tty)
+    std::fprintf(stderr, "\r%70s\r", "");
+  size_t cached = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i])
+      return rt::Status::error(fmt::format("NVRTC could not compile kernel '{}' for {}: {}",
+                                           sources[i].name, nvrtc.arch, results[i].message()));
+    cached += results[i]->fromCache;
+    out.compiled.push_back(std::move(*results[i]));
+  }
+  if (!o.quiet)
+    std::fprintf(stderr, "ssmc: %zu kernels compiled for %s in %.1f s (%zu from the cache)%s\n",
+                 sources.size(), nvrtc.arch.c_str(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                 cached, out.archDefaulted ? "; no --arch given, so sm_90" : "");
+  return out;
+}
+
+rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) {
+  auto dtype = codegen::parseDType(c.dtype);
+  auto planType = rt::parsePlanDType(c.dtype);
+  if (!dtype || !planType)
+    return rt::Status::error(fmt::format("unknown dtype '{}'", c.dtype));
+  mlir::func::FuncOp entry = getEntryFunction(module);
+  codegen::MemoryPlan memory = codegen::planMemory(entry, *dtype);
+  mlir::Block &body = entry.getBody().front();
+
+  rt::Plan plan;
+  plan.model = c.model;
+  plan.dtype = *planType;
+  plan.arch = c.arch;
+  plan.arenaBytes = memory.arenaBytes;
+  plan.metadata["producer"] = "ssmc compile";
+  plan.metadata["arch_defaulted"] = c.archDefaulted ? "true" : "false";
+  plan.metadata["nvrtc_version"] = c.nvrtcVersion;
+  plan.metadata["arena_plan"] = memory.source;
+  for (mlir::BlockArgument a : entry.getArguments()) {
+    const codegen::BufferInfo &b = memory.buffers[memory.bufferOf[a]];
+    plan.inputs.push_back({b.name, b.shape, *planType});
+  }
+  auto ret = llvm::cast<mlir::func::ReturnOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto it = memory.bufferOf.find(v);
+    const codegen::BufferInfo *b = it == memory.bufferOf.end() ? nullptr : &memory.buffers[it->second];
+    if (!b || b->kind != "activation")
+      return rt::Status::error(fmt::format("model output #{} is not computed by a kernel", i));
+    auto name = entry.getResultAttrOfType<mlir::StringAttr>(i, kNameAttr);
+    rt::PlanOutput out;
+    out.name = name ? name.getValue().str() : fmt::format("#{}", i);
+    out.shape = b->shape;
+    out.dtype = *planType;
+    out.arenaOffset = b->offset;
+    plan.outputs.push_back(out);
+  }
+  std::set<std::string> weights;
+  size_t k = 0;
+  for (auto g : body.getOps<KernelGroupOp>()) {
+    if (k >= c.plans.size())
+      return rt::Status::error("fewer kernels than kernel groups");
+    const codegen::KernelPlan &kp = c.plans[k++];
+    rt::PlanKernel pk;
+    pk.name = kp.source.name;
+    pk.entry = kp.source.entry;
+    pk.kind = kp.kind;
+    pk.sourceFile = fmt::format("kernels/{}.cu", kp.source.name);
+    pk.source = kp.source.source;
+    pk.ops = kp.ops;
+    pk.tunables = kp.tunables;
+    pk.defaultConfig = 0;
+    pk.workspaceBytes = kp.workspaceBytes;
+    for (const codegen::LaunchConfig &lc : kp.configs)
+      pk.configs.push_back({lc.tunables, lc.grid, lc.block, lc.smemBytes});
+    for (const codegen::KernelParam &p : kp.params) {
+      rt::PlanParam pp;
+      switch (p.kind) {
+      case codegen::KernelParam::Kind::Input:
+        pp.kind = rt::PlanParam::Kind::Input;
+        break;
+      case codegen::KernelParam::Kind::Weight:
+        pp.kind = rt::PlanParam::Kind::Weight;
+        break;
+      case codegen::KernelParam::Kind::Output:
+        pp.kind = rt::PlanParam::Kind::Output;
+        break;
+      case codegen::KernelParam::Kind::Workspace:
+        pp.kind = rt::PlanParam::Kind::Workspace;
+        break;
+      }
+      pp.index = p.index;
+      pp.name = p.name;
+      pp.weight = p.weight;
+      pp.shape = p.shape;
+      pp.dtype = p.kind == codegen::KernelParam::Kind::Workspace ? rt::DType::F32 : *planType;
+      pp.bytes = p.bytes;
+      if (p.kind == codegen::KernelParam::Kind::Input || p.kind == codegen::KernelParam::Kind::Output) {
+        mlir::Value v = p.kind == codegen::KernelParam::Kind::Input ? g.getInputs()[p.index]
+                                                                   : g->getResult(p.index);
+        const codegen::BufferInfo &b = memory.buffers[memory.bufferOf[v]];
+        pp.value = b.kind == "input" ? rt::ValueRef::input(b.name) : rt::ValueRef::arena(b.offset);
+      }
+      if (p.kind == codegen::KernelParam::Kind::Weight && weights.insert(p.weight).second)
+        plan.weights.push_back({p.weight, p.shape, *planType});
+      pk.params.push_back(pp);
+    }
+    plan.kernels.push_back(std::move(pk));
+  }
+  if (k != c.plans.size())
+    return rt::Status::error("more kernels than kernel groups");
+  if (rt::Status s = rt::validatePlan(plan, "the generated plan"); !s.ok())
+    return s;
+  return plan;
+}
+
+namespace {
+/// A fresh directory next to `path`: "<name>.<tag>-XXXXXX".
+rt::Expected<fs::path> siblingTempDir(const fs::path &path, const char *tag) {
+  std::string templ = (path.parent_path() / (path.filename().string() + "." + tag + "-XXXXXX"))
+                          .string();
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data()))
+    return rt::Status::error(fmt::format("cannot write -o directory '{}': {}", path.string(),
+                                         std::strerror(errno)));
+  return fs::path(buf.data());
+}
+
+rt::Status writeFile(const fs::path &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.flush();
+  if (!out)
+    return rt::Status::error(fmt::format("cannot write '{}'", path.string()));
+  return rt::Status::success();
+}
+} // namespace
+
+rt::Status checkOutputDir(const std::string &dir) {
+  std::error_code ec;
+  fs::path target = fs::absolute(dir, ec);
+  if (ec || dir.empty())
+    return rt::Status::error(fmt::format("bad -o directory '{}'", dir));
+  if (target.filename().empty())
+    target = target.parent_path();
+  // Refuse to replace something that is not an earlier artifact.
+  if (fs::exists(target, ec)) {
+    if (!fs::is_directory(target, ec))
+      return rt::Status::error(fmt::format("-o '{}' exists and is not a directory", dir));
+    bool empty = fs::is_empty(target, ec);
+    bool artifact = fs::exists(target / "plan.json", ec) || fs::exists(target / "model.mlir", ec);
+    if (!empty && !artifact)
+      return rt::Status::error(fmt::format("-o '{}' is a directory that is neither empty nor an "
+                                           "ssmc artifact: choose another -o or remove it",
+                                           dir));
+  }
+  // The nearest existing ancestor must be a directory we may write in.
+  fs::path parent = target.parent_path();
+  while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.parent_path())
+    parent = parent.parent_path();
+  if (!fs::is_directory(parent, ec))
+    return rt::Status::error(fmt::format("cannot write -o directory '{}': '{}' is not a directory",
+                                         dir, parent.string()));
+  if (access(parent.c_str(), W_OK | X_OK) != 0)
+    return rt::Status::error(fmt::format("cannot write -o directory '{}': '{}' is not writable",
+                                         dir, parent.string()));
+  return rt::Status::success();
+}
+
+rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
+                         const CompiledModel &compiled) {
+  if (rt::Status s = checkOutputDir(dir); !s.ok())
+    return s;
+  std::error_code ec;
+  fs::path target = fs::absolute(dir, ec);
+  if (target.filename().empty())
+    target = target.parent_path();
+  fs::create_directories(target.parent_path(), ec);
+  if (ec)
+    return rt::Status::error(fmt::format("cannot create the parent of -o directory '{}': {}", dir,
+                                         ec.message()));
+  auto tmp = siblingTempDir(target, "tmp");
+  if (!tmp)
+    return tmp.status();
+  auto cleanup = [&](rt::Status s) {
+    std::error_code ignored;
+    fs::remove_all(*tmp, ignored);
+    return s;
+  };
+
+  auto plan = buildPlan(module, compiled);
+  if (!plan)
+    return cleanup(plan.status());
+  if (rt::Status s = rt::writePlan(tmp->string(), *plan); !s.ok())
+    return cleanup(s);
+  std::string mlirText;
+  llvm::raw_string_ostream os(mlirText);
+  module.print(os);
+  for (auto [path, text] :
+       {std::pair<fs::path, std::string>{*tmp / "configs.json",
+                                         codegen::configsJson(compiled.plans, compiled.arch)},
+        {*tmp / "model.mlir", os.str()}})
+    if (rt::Status s = writeFile(path, text); !s.ok())
+      return cleanup(s);
+
+  // Into place: an earlier artifact moves aside first and goes after.
+  std::optional<fs::path> old;
+  if (fs::exists(target, ec)) {
+    auto aside = siblingTempDir(target, "old");
+    if (!aside)
+      return cleanup(aside.status());
+    fs::rename(target, *aside, ec); // replaces the empty placeholder
+    if (ec) {
+      fs::remove_all(*aside, ec);
+      return cleanup(rt::Status::error(fmt::format("cannot replace -o directory '{}': {}", dir,
+                                                   ec.message())));
+    }
+    old = *aside;
+  }
+  fs::rename(*tmp, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    if (old)
+      fs::rename(*old, target, ignored);
+    return cleanup(rt::Status::error(fmt::format("cannot write -o directory '{}': {}", dir,
+                                                 ec.message())));
+  }
+  if (old)
+    fs::remove_all(*old, ec);
+  return rt::Status::success();
+}
+
+} // namespace ssmc::cli

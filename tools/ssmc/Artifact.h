@@ -1,0 +1,52 @@
+//===- Artifact.h - kernels, NVRTC and the -o directory ---------*- C++ -*-===//
+
+#ifndef SSMC_TOOLS_ARTIFACT_H
+#define SSMC_TOOLS_ARTIFACT_H
+
+#include "Args.h"
+#include "Plan.h"
+
+#include "Exec/Plan.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <map>
+#include <string>
+
+namespace ssmc::cli {
+
+/// The architectures ssmc generates code for.
+const std::vector<std::string> &supportedArchs();
+/// An error naming the supported architectures, unless `arch` is one.
+rt::Status checkArch(const std::string &arch);
+
+struct CompiledModel {
+  std::string model, dtype, arch;
+  bool archDefaulted = false; ///< no --arch: sm_90 assumed
+  std::string nvrtcVersion;
+  std::vector<codegen::KernelPlan> plans;
+  std::vector<rt::CompiledKernel> compiled; ///< same order, default configuration
+};
+
+/// Generates every kernel of the lowered module and compiles each through
+/// NVRTC for the target (a progress line on stderr unless quiet). Fails on
+/// the first kernel NVRTC rejects, naming it with its log.
+rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &options);
+
+/// The artifact's plan (runtime/Exec/Plan.h's schema) for the lowered module.
+rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &compiled);
+
+/// Fails early (before any work) when `dir` cannot become an artifact: it
+/// exists and is neither empty nor an earlier artifact, or cannot be written.
+rt::Status checkOutputDir(const std::string &dir);
+
+/// Writes the artifact directory atomically (a temporary directory renamed
+/// into place): plan.json, configs.json, model.mlir and kernels/<name>.cu.
+/// An existing directory is replaced only if it is an earlier artifact (or
+/// empty).
+rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
+                         const CompiledModel &compiled);
+
+} // namespace ssmc::cli
+
+#endif // SSMC_TOOLS_ARTIFACT_H
