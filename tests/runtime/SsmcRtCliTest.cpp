@@ -37,8 +37,10 @@ struct Result {
 
 /// Runs `ssmc-rt ARGS` with the environment assignments \p Env.
 Result ssmcRt(const std::string &Args, const std::string &Env = "") {
-  std::string Cmd = (Env.empty() ? "" : "env " + Env + " ") +
-                    "'" SSMC_RT_BINARY "' " + Args + " 2>&1";
+  // The caller's $SSMC_CUDA_DRIVER never leaks in: each test says which
+  // driver it means.
+  std::string Cmd = "env -u SSMC_CUDA_DRIVER " + Env + " '" SSMC_RT_BINARY
+                    "' " + Args + " 2>&1";
   Result R;
   FILE *P = popen(Cmd.c_str(), "r");
   if (!P)
