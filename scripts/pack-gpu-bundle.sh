@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Packs what a GPU machine without LLVM/MLIR, fmt, nlohmann/json, GoogleTest
+# and network needs to build the runtime and check artifacts on it, into one
+# directory of at most 64 MiB (the most that can be carried in):
+#
+#   BUNDLE/gpu-check                    the check script (scripts/gpu-check)
+#   BUNDLE/third_party/include/fmt/     /usr/include/fmt (used header-only)
+#   BUNDLE/third_party/include/nlohmann/
+#   BUNDLE/third_party/googletest/      GoogleTest's sources (no googlemock)
+#   BUNDLE/ssmc-src.tar.gz              the source tree (git archive of HEAD,
+#                                       or the working tree with --worktree)
+#   BUNDLE/cases/NAME/artifact/         an artifact (plan.json, kernels/)
+#   BUNDLE/cases/NAME/*.safetensors     its weights, inputs, expected outputs
+#   BUNDLE/cases/NAME/case.env          which file is which, tolerances
+#   BUNDLE/MANIFEST                     commit, sizes, cases
+#
+# On the GPU machine: BUNDLE/gpu-check BUNDLE (or, inside a checkout,
+# scripts/gpu-check BUNDLE) builds the runtime-only build and runs the checks.
+#
+# usage: scripts/pack-gpu-bundle.sh [-o DIR] [--force] [--worktree | --no-source]
+#          [--case NAME ARTIFACT WEIGHTS INPUTS EXPECTED]...
+#          [--golden CASE]... [--dtype f32|bf16|f16] [--arch sm_XX] [--ssmc PATH]
+#          [--rtol R] [--atol A] [--limit-mib N]
+#
+#   --case      an artifact directory and its three safetensors files (one
+#               file may serve as several, as the golden files do)
+#   --golden    compiles golden case CASE ($SSMC_GOLDEN_DIR, ../shared/golden,
+#               tests/golden/data) with `ssmc compile` (--ssmc, default
+#               build/bin/ssmc) for --dtype/--arch; the golden file is the
+#               weights, inputs and expected outputs
+#   --rtol/--atol  tolerances for the cases that follow (default: ssmc-rt's,
+#               by dtype)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT_DIR="$REPO/out/gpu-bundle"
+FORCE=0
+SOURCE="head"
+LIMIT_MIB=64
+DTYPE=f32
+ARCH=sm_90
+SSMC="$REPO/build/bin/ssmc"
+RTOL=""
+ATOL=""
+declare -a CASES=()   # entries: kind|name|a|b|c|d|rtol|atol
+
+die() { echo "pack-gpu-bundle: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage 0 ;;
+    -o|--out) [ $# -ge 2 ] || die "$1 needs a directory"; OUT_DIR=$2; shift 2 ;;
+    --force) FORCE=1; shift ;;
+    --worktree) SOURCE=worktree; shift ;;
+    --no-source) SOURCE=none; shift ;;
+    --limit-mib) [ $# -ge 2 ] || die "$1 needs a number"; LIMIT_MIB=$2; shift 2 ;;
+    --dtype) [ $# -ge 2 ] || die "$1 needs f32, bf16 or f16"; DTYPE=$2; shift 2 ;;
+    --arch) [ $# -ge 2 ] || die "$1 needs sm_XX"; ARCH=$2; shift 2 ;;
+    --ssmc) [ $# -ge 2 ] || die "$1 needs a path"; SSMC=$2; shift 2 ;;
+    --rtol) [ $# -ge 2 ] || die "$1 needs a number"; RTOL=$2; shift 2 ;;
+    --atol) [ $# -ge 2 ] || die "$1 needs a number"; ATOL=$2; shift 2 ;;
+    --case)
+      [ $# -ge 6 ] || die "--case needs NAME ARTIFACT WEIGHTS INPUTS EXPECTED"
+      CASES+=("case|$2|$3|$4|$5|$6|$RTOL|$ATOL"); shift 6 ;;
+    --golden)
+      [ $# -ge 2 ] || die "--golden needs a case name"
+      CASES+=("golden|$2|$DTYPE|$ARCH|||$RTOL|$ATOL"); shift 2 ;;
+    *) echo "pack-gpu-bundle: unknown argument '$1'" >&2; usage 2 ;;
+  esac
+done
+case "$DTYPE" in f32|bf16|f16) ;; *) die "--dtype is f32, bf16 or f16, not '$DTYPE'" ;; esac
+[[ "$LIMIT_MIB" =~ ^[0-9]+$ ]] || die "--limit-mib takes a whole number of MiB"
+
+# The bundle directory: new, or replaced with --force.
+if [ -e "$OUT_DIR" ]; then
+  if [ "$FORCE" = 1 ]; then
+    [ -f "$OUT_DIR/MANIFEST" ] || [ -z "$(ls -A "$OUT_DIR")" ] ||
+      die "$OUT_DIR exists and is not a bundle: refusing to delete it"
+    rm -rf "$OUT_DIR"
+  elif [ -n "$(ls -A "$OUT_DIR" 2>/dev/null)" ]; then
+    die "$OUT_DIR exists and is not empty: pass --force to replace it, or -o another directory"
+  fi
+fi
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
+trap 'echo "pack-gpu-bundle: failed; $OUT_DIR is incomplete" >&2' ERR
+
+# Third-party headers. fmt is used header-only (FMT_HEADER_ONLY): its
+# format-inl.h holds what libfmt's format.cc would; ssmc's runtime uses only
+# fmt/format.h and fmt/ranges.h, none of the parts (fmt/os.h) that need .cc
+# sources.
+TP="$OUT_DIR/third_party"
+mkdir -p "$TP/include"
+[ -f /usr/include/fmt/format.h ] && [ -f /usr/include/fmt/format-inl.h ] ||
+  die "fmt headers not found in /usr/include/fmt: apt-get install libfmt-dev"
+[ -f /usr/include/nlohmann/json.hpp ] ||
+  die "nlohmann/json not found in /usr/include/nlohmann: apt-get install nlohmann-json3-dev"
+cp -r /usr/include/fmt /usr/include/nlohmann "$TP/include/"
+GT=/usr/src/googletest
+[ -f "$GT/CMakeLists.txt" ] && [ -d "$GT/googletest/src" ] ||
+  die "GoogleTest sources not found in $GT: apt-get install googletest (or libgtest-dev)"
+mkdir -p "$TP/googletest/googletest"
+cp "$GT/CMakeLists.txt" "$TP/googletest/"
+for part in CMakeLists.txt cmake include src; do
+  cp -r "$GT/googletest/$part" "$TP/googletest/googletest/"
+done
+
+# The source tree.
+COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+DIRTY=no
+if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then DIRTY=yes; fi
+case "$SOURCE" in
+  head)
+    git -C "$REPO" archive --format=tar.gz --prefix=ssmc/ -o "$OUT_DIR/ssmc-src.tar.gz" HEAD ;;
+  worktree)
+    # Tracked and untracked files that are not ignored and still exist.
+    (cd "$REPO" && git ls-files -co --exclude-standard -z |
+       while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+       tar --null -T - --transform 's,^,ssmc/,' -czf "$OUT_DIR/ssmc-src.tar.gz") ;;
+  none) ;;
+esac
+cp "$REPO/scripts/gpu-check" "$OUT_DIR/gpu-check"
+chmod +x "$OUT_DIR/gpu-check"
+
+# Cases.
+SSMC_RT="$REPO/build-rt/bin/ssmc-rt"
+[ -x "$SSMC_RT" ] || SSMC_RT="$REPO/build/bin/ssmc-rt"
+golden_file() {
+  local d
+  for d in "${SSMC_GOLDEN_DIR:-}" "$REPO/../shared/golden" "$REPO/tests/golden/data"; do
+    if [ -n "$d" ] && [ -f "$d/$1.safetensors" ]; then echo "$d/$1.safetensors"; return 0; fi
+  done
+  return 1
+}
+# Copies FILE into case directory DIR once; prints the name it has there.
+declare -A COPIED
+copy_file() {
+  local dir=$1 src=$2 real base
+  [ -f "$src" ] || die "no such file: $src"
+  real=$(readlink -f "$src")
+  if [ -n "${COPIED[$dir|$real]:-}" ]; then echo "${COPIED[$dir|$real]}"; return; fi
+  base=$(basename "$src")
+  while [ -e "$dir/$base" ]; do base="x$base"; done
+  cp "$src" "$dir/$base"
+  COPIED[$dir|$real]=$base
+  echo "$base"
+}
+NAMES=()
+for entry in "${CASES[@]+"${CASES[@]}"}"; do
+  IFS='|' read -r kind name a b c d rtol atol <<<"$entry"
+  [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || die "case name '$name' must be letters, digits, _ . -"
+  dir="$OUT_DIR/cases/$name"
+  [ ! -e "$dir" ] || die "two cases are named '$name'"
+  mkdir -p "$dir"
+  if [ "$kind" = golden ]; then
+    file=$(golden_file "$name") || die "golden case '$name' not found in \$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data"
+    [ -x "$SSMC" ] || die "--golden needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
+    # The compile command from the file's metadata: kind, config, input shapes.
+    mapfile -t cmd < <(python3 - "$file" <<'PY'
+import json, struct, sys
+blob = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", blob[:8])
+header = json.loads(blob[8:8 + n])
+meta = header.get("__metadata__", {})
+def val(v):
+    if isinstance(v, bool): return "true" if v else "false"
+    if v is None: return "null"
+    if isinstance(v, list): return ",".join(str(x) for x in v)
+    return str(v)
+print(meta["kind"])
+for k, v in json.loads(meta["config"]).items():
+    print("--set"); print(f"{k}={val(v)}")
+inputs = meta["inputs"].split(",")
+if meta["kind"] == "vim_block":
+    print("--set"); print("has_residual=" + ("true" if "residual" in inputs else "false"))
+for name in inputs:
+    print("--input-shape"); print(name + "=" + ",".join(str(d) for d in header[name]["shape"]))
+PY
+)
+    "$SSMC" compile "${cmd[@]}" --dtype "$a" --arch "$b" -o "$dir/artifact" >"$dir/compile.log" 2>&1 ||
+      { cat "$dir/compile.log" >&2; die "ssmc compile failed for golden case '$name'"; }
+    [ -f "$dir/artifact/plan.json" ] ||
+      die "ssmc compile did not write $dir/artifact/plan.json (this ssmc predates artifact writing?)"
+    rm -f "$dir/compile.log"
+    f=$(copy_file "$dir" "$file")
+    weights=$f; inputs=$f; expected=$f
+  else
+    [ -f "$a/plan.json" ] || die "case '$name': $a is not an artifact (no plan.json)"
+    cp -r "$a" "$dir/artifact"
+    weights=$(copy_file "$dir" "$b")
+    inputs=$(copy_file "$dir" "$c")
+    expected=$(copy_file "$dir" "$d")
+  fi
+  if [ -x "$SSMC_RT" ]; then
+    "$SSMC_RT" validate "$dir/artifact" >/dev/null || die "case '$name': the artifact is invalid (above)"
+  fi
+  {
+    echo "WEIGHTS=$weights"
+    echo "INPUTS=$inputs"
+    echo "EXPECTED=$expected"
+    echo "RTOL=$rtol"
+    echo "ATOL=$atol"
+  } >"$dir/case.env"
+  NAMES+=("$name")
+done
+
+# Size.
+BYTES=$(du -sb "$OUT_DIR" | cut -f1)
+LIMIT=$((LIMIT_MIB * 1024 * 1024))
+{
+  echo "ssmc GPU bundle"
+  echo "commit: $COMMIT (uncommitted changes: $DIRTY; source: $SOURCE)"
+  echo "packed: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
+  echo "fmt: $(sed -n 's/#define FMT_VERSION \([0-9]*\)/\1/p' /usr/include/fmt/core.h)"
+  echo "googletest: $(sed -n 's/.*GOOGLETEST_VERSION \([0-9.]*\).*/\1/p' "$GT/CMakeLists.txt")"
+  echo "cases: ${NAMES[*]+"${NAMES[*]}"}"
+  echo "size: $BYTES bytes"
+} >"$OUT_DIR/MANIFEST"
+trap - ERR
+echo "pack-gpu-bundle: $OUT_DIR"
+(cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases 2>/dev/null | sed 's/^/  /')
+echo "  total $((BYTES / 1024)) KiB of $LIMIT_MIB MiB"
+if [ "$BYTES" -gt "$LIMIT" ]; then
+  echo "pack-gpu-bundle: the bundle is $((BYTES / 1048576)) MiB, over the $LIMIT_MIB MiB that can be carried; largest parts:" >&2
+  (cd "$OUT_DIR" && du -ab . | sort -rn | sed -n '2,8p' | sed 's/^/  /') >&2
+  echo "drop cases (smaller --set sizes), or pass --no-source where the tree is there already" >&2
+  exit 1
+fi
