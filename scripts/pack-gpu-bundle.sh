@@ -65,6 +65,7 @@ while [ $# -gt 0 ]; do
       CASES+=("case|$2|$3|$4|$5|$6|$RTOL|$ATOL"); shift 6 ;;
     --golden)
       [ $# -ge 2 ] || die "--golden needs a case name"
+      # Named CASE for f32, CASE.bf16 / CASE.f16 otherwise.
       CASES+=("golden|$2|$DTYPE|$ARCH|||$RTOL|$ATOL"); shift 2 ;;
     *) echo "pack-gpu-bundle: unknown argument '$1'" >&2; usage 2 ;;
   esac
@@ -149,12 +150,14 @@ copy_file() {
 NAMES=()
 for entry in "${CASES[@]+"${CASES[@]}"}"; do
   IFS='|' read -r kind name a b c d rtol atol <<<"$entry"
+  golden=$name
+  if [ "$kind" = golden ] && [ "$a" != f32 ]; then name="$name.$a"; fi
   [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || die "case name '$name' must be letters, digits, _ . -"
   dir="$OUT_DIR/cases/$name"
   [ ! -e "$dir" ] || die "two cases are named '$name'"
   mkdir -p "$dir"
   if [ "$kind" = golden ]; then
-    file=$(golden_file "$name") || die "golden case '$name' not found in \$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data"
+    file=$(golden_file "$golden") || die "golden case '$golden' not found in \$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data"
     [ -x "$SSMC" ] || die "--golden needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
     # The compile command from the file's metadata: kind, config, input shapes.
     mapfile -t cmd < <(python3 - "$file" <<'PY'
@@ -183,7 +186,29 @@ PY
     [ -f "$dir/artifact/plan.json" ] ||
       die "ssmc compile did not write $dir/artifact/plan.json (this ssmc predates artifact writing?)"
     rm -f "$dir/compile.log"
-    f=$(copy_file "$dir" "$file")
+    # The golden file without its act.* activations: weights, inputs and
+    # outputs are all a check needs.
+    python3 - "$file" "$dir/$golden.safetensors" <<'PY'
+import json, struct, sys
+blob = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", blob[:8])
+header = json.loads(blob[8:8 + n])
+base, out, data = 8 + n, {}, bytearray()
+for name, info in header.items():
+    if name == "__metadata__":
+        out[name] = info
+        continue
+    if name.startswith("act."):
+        continue
+    b, e = info["data_offsets"]
+    out[name] = dict(info, data_offsets=[len(data), len(data) + e - b])
+    data += blob[base + b:base + e]
+text = json.dumps(out).encode()
+text += b" " * (-len(text) % 8)
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<Q", len(text)) + text + data)
+PY
+    f=$golden.safetensors
     weights=$f; inputs=$f; expected=$f
   else
     [ -f "$a/plan.json" ] || die "case '$name': $a is not an artifact (no plan.json)"
