@@ -608,6 +608,53 @@ Expected<std::vector<float>> GpuModel::time(bool Graph, int Warmup,
   return Ms;
 }
 
+Expected<std::vector<std::vector<float>>> GpuModel::timeKernels(int Warmup,
+                                                               int Iters) {
+  if (!I->InputsSet)
+    return Status::error("GpuModel::timeKernels needs inputs: call setInputs "
+                         "first");
+  if (Iters < 1 || Warmup < 0)
+    return Status::error("timing needs at least one iteration and no "
+                         "negative warm-up");
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  for (int W = 0; W < Warmup; ++W)
+    if (Status St = I->launchAll(false); !St)
+      return St;
+  const size_t K = I->Launches.size();
+  std::vector<Event> Events;
+  for (size_t E = 0; E < K + 1; ++E) {
+    auto Ev = Event::create(*I->D);
+    if (!Ev)
+      return Ev.status();
+    Events.push_back(std::move(*Ev));
+  }
+  std::vector<std::vector<float>> Ms(K);
+  for (int It = 0; It < Iters; ++It) {
+    if (Status St = Events[0].record(*I->S); !St)
+      return St;
+    for (size_t L = 0; L < K; ++L) {
+      Impl::Launch &Ln = I->Launches[L];
+      if (Status St = Ln.kernel.launch(Ln.grid, Ln.block, Ln.smem, *I->S,
+                                       Ln.argPtrs.data());
+          !St)
+        return Status::error(
+            fmt::format("launching {}: {}", I->where(Ln), St.message()));
+      if (Status St = Events[L + 1].record(*I->S); !St)
+        return St;
+    }
+    if (Status St = Events.back().synchronize(); !St)
+      return Status::error("timing: " + St.message());
+    for (size_t L = 0; L < K; ++L) {
+      auto T = Event::elapsedMs(Events[L], Events[L + 1]);
+      if (!T)
+        return T.status();
+      Ms[L].push_back(*T);
+    }
+  }
+  return Ms;
+}
+
 float ssmc::rt::medianOf(std::vector<float> Ms) {
   if (Ms.empty())
     return 0;

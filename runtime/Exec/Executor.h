@@ -102,6 +102,9 @@ public:
   /// replays, back to back, timed with events between them) after \p Warmup
   /// untimed ones, on the inputs set last.
   Expected<std::vector<float>> time(bool Graph, int Warmup, int Iters);
+  /// Milliseconds of each kernel in each of \p Iters plain forwards (events
+  /// between the launches): result[kernel][iteration].
+  Expected<std::vector<std::vector<float>>> timeKernels(int Warmup, int Iters);
 
   struct Impl;
 

@@ -255,12 +255,15 @@ TEST_F(SsmcRt, CheckPassesAndFailsWithTheWorstError) {
 TEST_F(SsmcRt, BenchPrintsMedianAndMinimum) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  Result R = ssmcRt("bench " + Art + Files + " --iters 5 --warmup 1 --no-cache",
+  Result R = ssmcRt("bench " + Art + Files +
+                        " --iters 5 --warmup 1 --no-cache --per-kernel",
                     Env);
   EXPECT_EQ(R.code, 0) << R.out;
   EXPECT_HAS(R.out, "5 iterations after 1 warm-up");
   EXPECT_HAS(R.out, "plain launches: median");
   EXPECT_HAS(R.out, "CUDA graph:     median");
+  EXPECT_HAS(R.out, "per kernel (median ms");
+  EXPECT_HAS(R.out, "g01_add1");
 }
 
 TEST_F(SsmcRt, FailedRunLeavesNoOutputFile) {

@@ -54,7 +54,7 @@ commands:
   validate ARTIFACT         check an artifact's plan and kernel files (no GPU)
   run ARTIFACT              run once: --weights W --inputs I --output O [--graph]
   bench ARTIFACT            time forwards: --weights W --inputs I
-                            [--iters N (100)] [--warmup N (10)]
+                            [--iters N (100)] [--warmup N (10)] [--per-kernel]
   check ARTIFACT            run and compare: --weights W --inputs I --expected E
                             [--rtol R] [--atol A] [--output O]
 
@@ -82,7 +82,7 @@ struct Options {
   std::string artifact;
   std::string weights, inputs, output, expected, cacheDir;
   bool graph = false, noCache = false, sync = false, quiet = false,
-       allowArch = false;
+       allowArch = false, perKernel = false;
   int device = 0;
   int iters = 100, warmup = 10;
   std::optional<double> rtol, atol;
@@ -103,9 +103,9 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       {"info", {}},
       {"validate", {}},
       {"run", With(Common, {"--output", "--graph"})},
-      {"bench", With(Common, {"--iters", "--warmup"})},
-      {"check", With(Common, {"--expected", "--rtol", "--atol", "--output",
-                              "--graph"})},
+      {"bench", With(Common, {"--iters", "--warmup", "--per-kernel"})},
+      // check runs both plain launches and a graph replay.
+      {"check", With(Common, {"--expected", "--rtol", "--atol", "--output"})},
   };
   return Table;
 }
@@ -166,10 +166,7 @@ Options parseArgs(int Argc, char **Argv) {
     std::string Value;
     if (auto Eq = Arg.find('='); Eq != std::string::npos) {
       Value = Arg.substr(Eq + 1);
-      Arg = Arg.substr(0, Eq);
-      if (Arg == "--config") { // --config=KERNEL=INDEX
-        Value = Argv[A] + Arg.size() + 1;
-      }
+      Arg = Arg.substr(0, Eq); // --config=KERNEL=INDEX keeps KERNEL=INDEX
     }
     if (!Allowed.count(Arg))
       throw UsageError{
@@ -178,7 +175,8 @@ Options parseArgs(int Argc, char **Argv) {
               : fmt::format("unknown option '{}' for '{}': it takes {}", Arg,
                             O.command, fmt::join(Allowed, ", "))};
     static const std::set<std::string> Flags = {
-        "--graph", "--no-cache", "--sync", "--quiet", "--allow-arch-mismatch"};
+        "--graph", "--no-cache",           "--sync",
+        "--quiet", "--allow-arch-mismatch", "--per-kernel"};
     if (Flags.count(Arg)) {
       if (Arg.size() != std::string_view(Argv[A]).size())
         throw UsageError{fmt::format("{} takes no value", Arg)};
@@ -190,6 +188,8 @@ Options parseArgs(int Argc, char **Argv) {
         O.sync = true;
       else if (Arg == "--quiet")
         O.quiet = true;
+      else if (Arg == "--per-kernel")
+        O.perKernel = true;
       else
         O.allowArch = true;
       continue;
@@ -381,14 +381,12 @@ std::optional<int> prepare(const Options &O, Session &S) {
   }
   if (!Problems.empty())
     return fail(fmt::format("{}", fmt::join(Problems, "; ")));
-  for (const std::string &Path : {O.output}) {
-    if (Path.empty())
-      continue;
-    fs::path Parent = fs::path(Path).parent_path();
+  if (!O.output.empty()) {
+    fs::path Parent = fs::path(O.output).parent_path();
     std::error_code EC;
     if (!Parent.empty() && !fs::is_directory(Parent, EC))
       return fail(fmt::format("cannot write {}: directory {} does not exist",
-                              Path, Parent.string()));
+                              O.output, Parent.string()));
   }
   return std::nullopt;
 }
@@ -479,6 +477,24 @@ int cmdBench(const Options &O) {
     std::printf("  %-15s median %.4f ms, min %.4f ms per forward\n",
                 Graph ? "CUDA graph:" : "plain launches:", medianOf(*Ms),
                 minimumOf(*Ms));
+  }
+  if (O.perKernel) {
+    auto Ms = S.Model->timeKernels(O.warmup, O.iters);
+    if (!Ms)
+      return fail(Ms.message());
+    float Total = 0;
+    for (const auto &K : *Ms)
+      Total += medianOf(K);
+    std::printf("  per kernel (median ms, share of their sum, configuration, "
+                "registers, spill bytes):\n");
+    for (size_t K = 0; K < Ms->size(); ++K) {
+      const LoadedKernelInfo &Info = S.Model->kernels()[K];
+      float Med = medianOf((*Ms)[K]);
+      std::printf("    %-40s %9.4f  %5.1f%%  config %lld  %d regs  %lld\n",
+                  Info.name.c_str(), Med, Total > 0 ? 100 * Med / Total : 0.0f,
+                  (long long)Info.config, Info.resources.registers,
+                  (long long)Info.resources.spillBytes);
+    }
   }
   return 0;
 }
