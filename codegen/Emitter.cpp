@@ -85,13 +85,18 @@ std::string GroupEmitter::linear(Value v, const std::vector<std::string> &index)
 
 std::string GroupEmitter::delinearize(Value v, const std::string &flat, const std::string &prefix,
                                       const std::string &indent) const {
-  const size_t rank = shape(v).size();
-  if (rank == 0)
+  return delinearizePrefix(v, shape(v).size(), flat, prefix, indent);
+}
+
+std::string GroupEmitter::delinearizePrefix(Value v, size_t count, const std::string &flat,
+                                            const std::string &prefix,
+                                            const std::string &indent) const {
+  if (count == 0)
     return "";
-  if (rank == 1)
+  if (count == 1)
     return fmt::format("{}const idx_t {}0 = {};\n", indent, prefix, flat);
   std::string s = fmt::format("{}idx_t {}_rest = {};\n", indent, prefix, flat);
-  for (size_t i = rank; i-- > 1;)
+  for (size_t i = count; i-- > 1;)
     s += fmt::format("{0}const idx_t {1}{2} = {1}_rest % {3};\n{0}{1}_rest /= {3};\n", indent,
                      prefix, i, dim(v, i));
   s += fmt::format("{}const idx_t {}0 = {}_rest;\n", indent, prefix, prefix);

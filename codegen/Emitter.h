@@ -62,6 +62,9 @@ public:
   /// for v's shape (declares them as const idx_t).
   std::string delinearize(mlir::Value v, const std::string &flat, const std::string &prefix,
                           const std::string &indent) const;
+  /// The same for v's first `count` dims (the flat offset over those).
+  std::string delinearizePrefix(mlir::Value v, size_t count, const std::string &flat,
+                                const std::string &prefix, const std::string &indent) const;
   static std::vector<std::string> indexNames(const std::string &prefix, size_t rank);
 
   /// An error naming the group and the op.
@@ -94,6 +97,7 @@ public:
 
   /// The C++ pointer parameter for group input #i / result #i.
   std::string inputParam(unsigned i) const { return "in" + std::to_string(i); }
+  bool mayAlias() const { return mayAlias_; }
   std::string outputParam(unsigned i) const { return "out" + std::to_string(i); }
 
   /// The ops the group fuses (weights left out), as MLIR names.

@@ -134,7 +134,8 @@ int main(int argc, char **argv) {
   std::vector<std::string> only;
   std::string dumpDir;
   std::vector<std::string> archs = {"sm_80", "sm_90"};
-  std::vector<std::string> dtypes = {"f32", "bf16", "f16"};
+  // "f32-ffma": f32 with exact FFMA GEMMs instead of TF32 tensor cores.
+  std::vector<std::string> dtypes = {"f32", "f32-ffma", "bf16", "f16"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--case" && i + 1 < argc)
@@ -170,7 +171,8 @@ int main(int argc, char **argv) {
       continue;
     const auto caseStart = std::chrono::steady_clock::now();
     size_t before = unique.size(), kernels = 0;
-    for (const std::string &dtype : dtypes) {
+    for (const std::string &variant : dtypes) {
+      const std::string dtype = variant.substr(0, variant.find('-'));
       mlir::MLIRContext ctx;
       ctx.printOpOnDiagnostic(false);
       auto module = lower(ctx, c, dtype);
@@ -181,6 +183,7 @@ int main(int argc, char **argv) {
       }
       codegen::CodegenOptions options;
       options.dtype = dtype;
+      options.exactF32Gemm = variant == "f32-ffma";
       auto plans = codegen::generateKernels(getEntryFunction(**module), options);
       if (!plans) {
         fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, plans.message());
@@ -191,7 +194,7 @@ int main(int argc, char **argv) {
         ++kernels;
         std::string key = dedupeKey(p.source);
         if (unique.emplace(key, p.source).second)
-          firstOf[key] = fmt::format("{} / {}", c.name, dtype);
+          firstOf[key] = fmt::format("{} / {}", c.name, variant);
       }
     }
     generated += kernels;

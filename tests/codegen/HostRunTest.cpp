@@ -254,15 +254,21 @@ std::string hostSource(const codegen::KernelPlan &p) {
   }
   src += fmt::format(R"(
 extern "C" void ssmc_host_entry(void **a) {{ {}({}); }}
-extern "C" void ssmc_host_run(void **args, unsigned grid, unsigned block, size_t smem, int sync) {{
-  gridDim.x = grid;
+extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block, size_t smem,
+                              int sync) {{
+  gridDim.x = grid[0];
+  gridDim.y = grid[1];
+  gridDim.z = grid[2];
   blockDim.x = block;
   std::vector<unsigned char> dynamicSmem(smem + 64);
   ssmc_dynamic_smem = dynamicSmem.data();
-  for (unsigned b = 0; b < grid; ++b) {{
+  for (unsigned bz = 0; bz < grid[2]; ++bz)
+  for (unsigned by = 0; by < grid[1]; ++by)
+  for (unsigned bx = 0; bx < grid[0]; ++bx) {{
+    const SsmcUint3 b{{bx, by, bz}};
     if (!sync) {{
       for (unsigned t = 0; t < block; ++t) {{
-        blockIdx.x = b;
+        blockIdx = b;
         threadIdx.x = t;
         ssmc_host_entry(args);
       }}
@@ -270,11 +276,15 @@ extern "C" void ssmc_host_run(void **args, unsigned grid, unsigned block, size_t
     }}
     std::barrier<> bar(block);
     ssmcBarrier = &bar;
+    std::vector<std::unique_ptr<SsmcWarp>> warps;
+    for (unsigned w = 0; w * 32 < block; ++w)
+      warps.push_back(std::make_unique<SsmcWarp>(block - w * 32 < 32 ? block - w * 32 : 32));
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < block; ++t)
       threads.emplace_back([&, b, t] {{
-        blockIdx.x = b;
+        blockIdx = b;
         threadIdx.x = t;
+        ssmcWarp = warps[t / 32].get();
         ssmc_host_entry(args);
       }});
     for (std::thread &th : threads)
@@ -295,7 +305,8 @@ double since(std::chrono::steady_clock::time_point t) {
 
 int main(int argc, char **argv) {
   std::vector<std::string> only;
-  std::vector<std::string> dtypes = {"f32", "bf16", "f16"};
+  // "f32-ffma": f32 with exact FFMA GEMMs instead of TF32 tensor cores.
+  std::vector<std::string> dtypes = {"f32", "f32-ffma", "bf16", "f16"};
   std::string keep;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -327,7 +338,8 @@ int main(int argc, char **argv) {
   for (const Case &c : allCases()) {
     if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end())
       continue;
-    for (const std::string &dtype : dtypes) {
+    for (const std::string &variant : dtypes) {
+      const std::string dtype = variant.substr(0, variant.find('-'));
       MLIRContext ctx;
       ctx.printOpOnDiagnostic(false);
       auto module = lower(ctx, c, dtype);
@@ -339,6 +351,7 @@ int main(int argc, char **argv) {
       func::FuncOp entry = getEntryFunction(**module);
       codegen::CodegenOptions options;
       options.dtype = dtype;
+      options.exactF32Gemm = variant == "f32-ffma";
       auto plans = codegen::generateKernels(entry, options);
       if (!plans) {
         fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, plans.message());
@@ -348,7 +361,7 @@ int main(int argc, char **argv) {
       size_t k = 0;
       for (auto group : entry.getBody().front().getOps<KernelGroupOp>()) {
         Check check;
-        check.label = fmt::format("{} / {} / {}", c.name, dtype, group.getName().str());
+        check.label = fmt::format("{} / {} / {}", c.name, variant, group.getName().str());
         check.dtype = dtype;
         check.plan = (*plans)[k++];
         std::uniform_real_distribution<float> uni(-1.f, 1.f);
@@ -491,7 +504,8 @@ int main(int argc, char **argv) {
       }
       if (!lib.handle)
         lib.handle = dlopen(lib.so.c_str(), RTLD_NOW | RTLD_LOCAL);
-      auto run = lib.handle ? reinterpret_cast<void (*)(void **, unsigned, unsigned, size_t, int)>(
+      auto run = lib.handle ? reinterpret_cast<void (*)(void **, const unsigned *, unsigned, size_t,
+                                                        int)>(
                                   dlsym(lib.handle, "ssmc_host_run"))
                             : nullptr;
       if (!run) {
@@ -537,8 +551,9 @@ int main(int argc, char **argv) {
           }
       }
       const bool sync = c.plan.source.source.find("__syncthreads") != std::string::npos;
-      run(args.data(), unsigned(config->grid[0]), unsigned(config->block[0]),
-          size_t(config->smemBytes), sync ? 1 : 0);
+      const unsigned grid[3] = {unsigned(config->grid[0]), unsigned(config->grid[1]),
+                                unsigned(config->grid[2])};
+      run(args.data(), grid, unsigned(config->block[0]), size_t(config->smemBytes), sync ? 1 : 0);
       bool ok = true;
       for (size_t p = 0; p < c.plan.params.size(); ++p) {
         const codegen::KernelParam &q = c.plan.params[p];

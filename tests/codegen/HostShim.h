@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -44,7 +45,25 @@ inline void __syncthreads() {
   if (ssmcBarrier)
     ssmcBarrier->arrive_and_wait();
 }
-inline void __syncwarp(unsigned = 0xffffffffu) { __syncthreads(); }
+// A warp: its threads meet at their own barrier; shuffles go through slots.
+struct SsmcWarp {
+  std::barrier<> bar;
+  float slots[32];
+  explicit SsmcWarp(int threads) : bar(threads) {}
+};
+thread_local SsmcWarp *ssmcWarp = nullptr;
+inline void __syncwarp(unsigned = 0xffffffffu) {
+  if (ssmcWarp)
+    ssmcWarp->bar.arrive_and_wait();
+}
+inline float __shfl_xor_sync(unsigned, float v, int laneMask) {
+  const unsigned lane = threadIdx.x % 32;
+  ssmcWarp->slots[lane] = v;
+  ssmcWarp->bar.arrive_and_wait();
+  const float r = ssmcWarp->slots[lane ^ unsigned(laneMask)];
+  ssmcWarp->bar.arrive_and_wait();
+  return r;
+}
 inline float __int_as_float(int x) {
   float f;
   std::memcpy(&f, &x, sizeof f);

@@ -16,7 +16,7 @@ std::string usage() {
   ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
                [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
                [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
-               [--summary[=json]]
+               [--f32-gemm tf32|ffma] [--summary[=json]]
   ssmc run     MODEL [--set k=v]... [--weights W.safetensors] [--inputs I.safetensors]
                [--image IMG.ppm] [--output O.safetensors] [--save-activations]
                [--device cpu|cuda|auto] [--dtype f32] [--seed N] [--batch N]
@@ -137,6 +137,12 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.printOpGeneric = true;
     } else if (arg == "--arch") {
       SSMC_VALUE(o.arch, "an architecture like sm_90");
+    } else if (arg == "--f32-gemm") {
+      SSMC_VALUE(o.f32Gemm, "tf32 or ffma");
+      if (o.f32Gemm != "tf32" && o.f32Gemm != "ffma")
+        return rt::Status::error(fmt::format("--f32-gemm must be tf32 (tensor cores, the default) "
+                                             "or ffma (exact fp32), got '{}'",
+                                             o.f32Gemm));
     } else if (arg == "--summary") {
       o.summary = hasInlineValue ? value : "text";
       if (o.summary != "text" && o.summary != "json")

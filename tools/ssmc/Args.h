@@ -25,6 +25,7 @@ struct Options {
   bool printIrAfterAll = false;
   bool printOpGeneric = false;
   std::string arch;
+  std::string f32Gemm = "tf32"; // compile: f32 GEMMs on TF32 tensor cores or exact "ffma"
   std::string summary; // "", "text" or "json"
   std::string weights, inputs, output, image;
   std::string device = "cpu";

@@ -42,6 +42,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
   codegen::CodegenOptions options;
   options.dtype = o.dtype;
   options.arch = o.arch.empty() ? "sm_90" : o.arch;
+  options.exactF32Gemm = o.f32Gemm == "ffma";
   mlir::func::FuncOp entry = getEntryFunction(module);
   if (!entry)
     return rt::Status::error("the module has no entry function");

@@ -161,7 +161,8 @@ struct ProgressBar {
 };
 
 int runModel(const Options &o) {
-  if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape"}); !s.ok())
+  if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape", "--f32-gemm"});
+      !s.ok())
     return fail(s.message(), 2);
   if (o.device == "cuda")
     return fail("--device cuda: this build has no CUDA runtime yet (GPU code generation is not "

@@ -1,0 +1,169 @@
+// ---- ssmc GEMM template (codegen/Templates/Gemm.cuh, embedded at build time) ----
+//
+// C[z][M, N] = A[z](M, K) . W[z](N, K)^T for the z-th linear of the group
+// (blockIdx.z), one BM x BN tile of C per block, the K axis in steps of BK
+// staged in shared memory. The generated Group supplies:
+//   g.a(z, m, k)                 the prologue: A's element, fp32
+//   g.b(z, k, n)                 the weight W[n, k], fp32
+//   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
+//   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
+//   g.extra(first, stride)       results that read no linear (blocks with y = z = 0)
+//   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics)
+// SSMC_GEMM_MODE: 1 = wmma 16x16x16 on T (bf16/f16), 2 = wmma 16x16x8 TF32,
+// 0 = FFMA (exact fp32). Accumulation is fp32 in every mode.
+
+#if SSMC_GEMM_MODE != 0
+#include <mma.h>
+#endif
+
+namespace ssmc_gemm {
+
+constexpr int kBM = SSMC_BM, kBN = SSMC_BN, kBK = SSMC_BK;
+constexpr int kWarpsM = SSMC_WARPS_M, kWarpsN = SSMC_WARPS_N;
+constexpr int kWarps = kWarpsM * kWarpsN, kThreads = 32 * kWarps;
+static_assert(kBM % (16 * kWarpsM) == 0 && kBN % (16 * kWarpsN) == 0,
+              "each warp owns whole 16x16 fragments");
+static_assert(kBK % 16 == 0, "BK is a multiple of 16");
+
+#if SSMC_GEMM_MODE == 1
+typedef T TileT; // tensor cores read the storage type
+constexpr int kPad = 8;
+__device__ __forceinline__ TileT toTile(float v) { return st(v); }
+#else
+typedef float TileT;
+constexpr int kPad = 4;
+__device__ __forceinline__ TileT toTile(float v) { return v; }
+#endif
+#if SSMC_GEMM_MODE != 0
+constexpr int kFragM = kBM / kWarpsM / 16, kFragN = kBN / kWarpsN / 16; // per warp
+constexpr int kFragK = SSMC_GEMM_MODE == 1 ? 16 : 8;
+#endif
+
+// Shared memory, in floats: the A and B tiles during the K loop, then the C
+// tile (same bytes); the norm statistics after both.
+constexpr int kLdA = kBK + kPad, kLdB = kBN + kPad, kLdC = kBN + 4;
+constexpr int kTileBytes = (kBM * kLdA + kBK * kLdB) * (int)sizeof(TileT);
+constexpr int kCBytes = kBM * kLdC * 4;
+constexpr int kMainFloats = ((kTileBytes > kCBytes ? kTileBytes : kCBytes) + 127) / 128 * 32;
+constexpr int kSmemBytes = (kMainFloats + kGemmStats * kBM) * 4; // what the plan launches with
+static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
+
+template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
+  const int z = blockIdx.z;
+  const idx_t m0 = (idx_t)blockIdx.x * kBM, n0 = (idx_t)blockIdx.y * kBN;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  g.m0 = m0;
+  g.bindStats(smem + kMainFloats);
+  g.stats(warp, lane);
+  __syncthreads();
+
+  TileT *As = reinterpret_cast<TileT *>(smem);
+  TileT *Bs = As + kBM * kLdA;
+  float *Cs = smem;
+
+#if SSMC_GEMM_MODE != 0
+  using namespace nvcuda;
+  const int wRow = warp / kWarpsN * (kBM / kWarpsM), wCol = warp % kWarpsN * (kBN / kWarpsN);
+#if SSMC_GEMM_MODE == 1
+  typedef T FragT;
+#else
+  typedef wmma::precision::tf32 FragT;
+#endif
+  wmma::fragment<wmma::accumulator, 16, 16, kFragK, float> acc[kFragM][kFragN];
+#pragma unroll
+  for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+    for (int j = 0; j < kFragN; ++j)
+      wmma::fill_fragment(acc[i][j], 0.0f);
+#else
+  // FFMA: thread t owns tile elements t, t + kThreads, ...
+  constexpr int kPer = kBM * kBN / kThreads;
+  static_assert(kBM * kBN % kThreads == 0, "whole elements per thread");
+  float acc[kPer];
+#pragma unroll
+  for (int i = 0; i < kPer; ++i)
+    acc[i] = 0.0f;
+#endif
+
+  for (idx_t k0 = 0; k0 < kGemmK; k0 += kBK) {
+    // A: consecutive threads walk k, the contiguous axis of row-major inputs.
+    for (int e = tid; e < kBM * kBK; e += kThreads) {
+      const int r = e / kBK, c = e % kBK;
+      const idx_t m = m0 + r, k = k0 + c;
+      As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
+    }
+    // B[k][n] = W[n][k]: consecutive threads walk k, W's contiguous axis.
+    for (int e = tid; e < kBK * kBN; e += kThreads) {
+      const int c = e / kBK, r = e % kBK;
+      const idx_t n = n0 + c, k = k0 + r;
+      Bs[r * kLdB + c] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
+    }
+    __syncthreads();
+#if SSMC_GEMM_MODE != 0
+#pragma unroll
+    for (int kk = 0; kk < kBK; kk += kFragK) {
+      wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
+      wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::row_major> b[kFragN];
+#pragma unroll
+      for (int i = 0; i < kFragM; ++i) {
+        wmma::load_matrix_sync(a[i], As + (wRow + i * 16) * kLdA + kk, kLdA);
+#if SSMC_GEMM_MODE == 2
+        for (int t = 0; t < a[i].num_elements; ++t)
+          a[i].x[t] = wmma::__float_to_tf32(a[i].x[t]);
+#endif
+      }
+#pragma unroll
+      for (int j = 0; j < kFragN; ++j) {
+        wmma::load_matrix_sync(b[j], Bs + kk * kLdB + wCol + j * 16, kLdB);
+#if SSMC_GEMM_MODE == 2
+        for (int t = 0; t < b[j].num_elements; ++t)
+          b[j].x[t] = wmma::__float_to_tf32(b[j].x[t]);
+#endif
+      }
+#pragma unroll
+      for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+        for (int j = 0; j < kFragN; ++j)
+          wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
+    }
+#else
+    // k ascending for every element, one FFMA each: the reference's order.
+#pragma unroll 1
+    for (int kk = 0; kk < kBK; ++kk)
+#pragma unroll
+      for (int i = 0; i < kPer; ++i) {
+        const int e = tid + i * kThreads;
+        acc[i] += As[(e / kBN) * kLdA + kk] * Bs[kk * kLdB + e % kBN];
+      }
+#endif
+    __syncthreads(); // the tiles are consumed before the next ones land
+  }
+
+  // The C tile through shared memory, then the epilogue element by element.
+#if SSMC_GEMM_MODE != 0
+#pragma unroll
+  for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+    for (int j = 0; j < kFragN; ++j)
+      wmma::store_matrix_sync(Cs + (wRow + i * 16) * kLdC + wCol + j * 16, acc[i][j], kLdC,
+                              wmma::mem_row_major);
+#else
+#pragma unroll
+  for (int i = 0; i < kPer; ++i) {
+    const int e = tid + i * kThreads;
+    Cs[(e / kBN) * kLdC + e % kBN] = acc[i];
+  }
+#endif
+  __syncthreads();
+  for (int e = tid; e < kBM * kBN; e += kThreads) {
+    const int r = e / kBN, c = e % kBN;
+    const idx_t m = m0 + r, n = n0 + c;
+    if (m < kGemmM && n < kGemmN)
+      g.epilogue(z, m, n, Cs[r * kLdC + c]);
+  }
+  if (blockIdx.y == 0 && blockIdx.z == 0)
+    g.extra((idx_t)blockIdx.x * kThreads + tid, (idx_t)gridDim.x * kThreads);
+}
+
+} // namespace ssmc_gemm
+// ---- end of the GEMM template ----
