@@ -94,6 +94,8 @@ rt::Expected<KernelPlan> generate(KernelGroupOp group, const CodegenOptions &opt
     return emitScanKernel(e, options);
   if (options.tensorCoreGemm && isGemmGroup(e))
     return emitGemmKernel(e, options);
+  if (isRowGroup(e))
+    return emitRowKernel(e, options);
   return emitGenericKernel(e, options);
 }
 

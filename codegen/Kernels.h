@@ -29,6 +29,11 @@ bool isGemmGroup(GroupEmitter &e, std::string *whyNot = nullptr);
 /// The wmma GEMM; only for groups isGemmGroup accepts.
 rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options);
 
+/// Whether the group is one norm whose results read it through axis maps
+/// (one block per row of the norm).
+bool isRowGroup(GroupEmitter &e);
+rt::Expected<KernelPlan> emitRowKernel(GroupEmitter &e, const CodegenOptions &options);
+
 /// Grid-stride launch dims for `elements` threads' worth of work.
 LaunchConfig gridStrideConfig(int64_t elements, int64_t block);
 

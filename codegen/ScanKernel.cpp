@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AxisMap.h"
 #include "Kernels.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -34,88 +35,6 @@ using namespace mlir;
 
 namespace ssmc::codegen {
 namespace {
-
-/// One axis of a value expressed in the coordinates of a yielded value:
-/// yield axis `axis` (possibly read backwards), or the constant 0.
-struct AxisExpr {
-  int axis = -1;
-  bool flip = false;
-  bool operator==(const AxisExpr &o) const { return axis == o.axis && flip == o.flip; }
-};
-using AxisMap = std::vector<AxisExpr>;
-
-struct ScanRead {
-  size_t scan;
-  AxisMap map; // scan-out axes (b, d, t) in yield coordinates
-};
-
-struct Tracer {
-  GroupEmitter &e;
-  const llvm::DenseMap<Value, size_t> &scanOfOut;
-  llvm::DenseSet<Value> roots;
-  llvm::DenseMap<Value, bool> memo;
-
-  rt::Status trace(Value v, const AxisMap &map, std::vector<ScanRead> &reads) {
-    if (auto it = scanOfOut.find(v); it != scanOfOut.end()) {
-      reads.push_back({it->second, map});
-      return rt::Status::success();
-    }
-    if (!GroupEmitter::dependsOn(v, roots, memo))
-      return rt::Status::success();
-    Operation *op = v.getDefiningOp();
-    auto why = "between a selective scan and what the group yields, the scan kernel takes "
-               "elementwise ops, permute, flip and unit reshapes only";
-    return llvm::TypeSwitch<Operation *, rt::Status>(op)
-        .Case<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp>(
-            [&](Operation *o) { return trace(o->getOperand(0), map, reads); })
-        .Case<AddOp, MulOp>([&](Operation *o) -> rt::Status {
-          for (Value operand : o->getOperands()) {
-            std::vector<int64_t> s = GroupEmitter::shape(operand);
-            AxisMap m;
-            const size_t offset = map.size() - s.size();
-            for (size_t j = 0; j < s.size(); ++j)
-              m.push_back(s[j] == 1 ? AxisExpr{} : map[j + offset]);
-            if (rt::Status st = trace(operand, m, reads); !st.ok())
-              return st;
-          }
-          return rt::Status::success();
-        })
-        .Case<PermuteOp>([&](PermuteOp o) {
-          AxisMap m(map.size());
-          auto perm = o.getPerm();
-          for (size_t i = 0; i < perm.size(); ++i)
-            m[perm[i]] = map[i];
-          return trace(o.getInput(), m, reads);
-        })
-        .Case<FlipOp>([&](FlipOp o) {
-          AxisMap m = map;
-          if (m[o.getAxis()].axis >= 0)
-            m[o.getAxis()].flip = !m[o.getAxis()].flip;
-          return trace(o.getInput(), m, reads);
-        })
-        .Case<ReshapeOp>([&](ReshapeOp o) -> rt::Status {
-          std::vector<int64_t> from = GroupEmitter::shape(o.getInput()),
-                               to = GroupEmitter::shape(o.getResult());
-          std::vector<size_t> fromBig, toBig;
-          for (size_t i = 0; i < from.size(); ++i)
-            if (from[i] != 1)
-              fromBig.push_back(i);
-          for (size_t i = 0; i < to.size(); ++i)
-            if (to[i] != 1)
-              toBig.push_back(i);
-          bool unitOnly = fromBig.size() == toBig.size();
-          for (size_t k = 0; unitOnly && k < fromBig.size(); ++k)
-            unitOnly = from[fromBig[k]] == to[toBig[k]];
-          if (!unitOnly)
-            return e.unsupported(o, why);
-          AxisMap m(from.size());
-          for (size_t k = 0; k < fromBig.size(); ++k)
-            m[fromBig[k]] = map[toBig[k]];
-          return trace(o.getInput(), m, reads);
-        })
-        .Default([&](Operation *o) { return e.unsupported(o, why); });
-  }
-};
 
 struct DrivenYield {
   unsigned result;   // yield operand #
@@ -183,9 +102,9 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
     maxStates = std::max(maxStates, s.states);
 
   // Classify what the group yields.
-  Tracer tracer{e, scanOfOut, llvm::DenseSet<Value>(), llvm::DenseMap<Value, bool>()};
-  for (auto &[v, k] : scanOfOut)
-    tracer.roots.insert(v);
+  AxisTracer tracer(e, scanOfOut,
+                    "between a selective scan and what the group yields, the scan kernel takes "
+                    "elementwise ops, permute, flip and unit reshapes only");
   std::vector<unsigned> plainYields;
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     if (auto r = dyn_cast<OpResult>(v); r && isa<SelectiveScanOp>(r.getOwner()) &&
@@ -195,25 +114,21 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
           s.lastStateYields.push_back(i);
       continue;
     }
-    if (!GroupEmitter::dependsOn(v, tracer.roots, tracer.memo)) {
+    if (!tracer.dependsOnTargets(v)) {
       plainYields.push_back(i);
       continue;
     }
     std::vector<int64_t> ys = GroupEmitter::shape(v);
-    AxisMap identity(ys.size());
-    for (size_t a = 0; a < ys.size(); ++a)
-      if (ys[a] != 1)
-        identity[a] = AxisExpr{int(a), false};
-    std::vector<ScanRead> reads;
-    if (rt::Status st = tracer.trace(v, identity, reads); !st.ok())
+    std::vector<TargetRead> reads;
+    if (rt::Status st = tracer.trace(v, AxisTracer::identity(ys), reads); !st.ok())
       return st;
     size_t driver = 0;
-    for (const ScanRead &r : reads)
-      driver = std::max(driver, r.scan);
+    for (const TargetRead &r : reads)
+      driver = std::max(driver, r.target);
     Operation *yieldDef = v.getDefiningOp() ? v.getDefiningOp() : group.getOperation();
     const AxisMap *driverMap = nullptr;
-    for (const ScanRead &r : reads) {
-      if (r.scan != driver)
+    for (const TargetRead &r : reads) {
+      if (r.target != driver)
         continue;
       if (driverMap && *driverMap != r.map)
         return e.unsupported(yieldDef, fmt::format("result #{} reads the scan's output at two "
@@ -222,7 +137,7 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
       driverMap = &r.map;
     }
     // Every scan read at the thread's own batch and channel.
-    for (const ScanRead &r : reads)
+    for (const TargetRead &r : reads)
       if (r.map[0] != (*driverMap)[0] || r.map[1] != (*driverMap)[1])
         return e.unsupported(yieldDef,
                              fmt::format("result #{} combines scan outputs of different batch "
@@ -242,9 +157,9 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
       if (ys[a] != 1 && covered[a] != 1)
         return e.unsupported(yieldDef, fmt::format("result #{} axis {} is not one scan axis", i,
                                                    a));
-    for (const ScanRead &r : reads)
-      if (r.scan != driver)
-        scans[r.scan].scratch = true;
+    for (const TargetRead &r : reads)
+      if (r.target != driver)
+        scans[r.target].scratch = true;
     scans[driver].driven.push_back({unsigned(i), *driverMap});
   }
 
