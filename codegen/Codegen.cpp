@@ -79,6 +79,26 @@ rt::Expected<DType> resolveDType(Operation *op, const CodegenOptions &options) {
   return *t;
 }
 
+std::string canonicalSource(const rt::KernelSource &k) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < k.source.size()) {
+    size_t end = k.source.find('\n', pos);
+    if (end == std::string::npos)
+      end = k.source.size();
+    std::string line = k.source.substr(pos, end - pos);
+    if (size_t c = line.find("//"); c != std::string::npos)
+      line.erase(c);
+    if (line.find_first_not_of(' ') != std::string::npos)
+      out += line + "\n";
+    pos = end + 1;
+  }
+  if (!k.entry.empty())
+    for (size_t at = out.find(k.entry); at != std::string::npos; at = out.find(k.entry, at))
+      out.replace(at, k.entry.size(), "KERNEL");
+  return out;
+}
+
 namespace {
 rt::Expected<KernelPlan> generate(KernelGroupOp group, const CodegenOptions &options,
                                   AsmState &state) {

@@ -95,6 +95,11 @@ rt::Expected<std::vector<KernelPlan>> generateKernels(mlir::func::FuncOp entry,
 /// module's `ssmc.dtype`.
 rt::Expected<DType> resolveDType(mlir::Operation *anyOpInModule, const CodegenOptions &options);
 
+/// The source without comments and with the entry renamed: kernels with the
+/// same canonical source compile to the same code (the same block in another
+/// layer), so they need compiling (and checking) once.
+std::string canonicalSource(const rt::KernelSource &kernel);
+
 /// Shared memory per block that `arch` allows (opt-in maximum), in bytes.
 int64_t sharedMemoryLimit(std::string_view arch);
 

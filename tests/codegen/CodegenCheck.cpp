@@ -103,27 +103,6 @@ rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> lower(mlir::MLIRContext &ctx, co
   return module;
 }
 
-/// The source without comments and with the entry renamed: equal keys
-/// compile to the same code.
-std::string dedupeKey(const rt::KernelSource &k) {
-  std::string out;
-  size_t pos = 0;
-  while (pos < k.source.size()) {
-    size_t end = k.source.find('\n', pos);
-    if (end == std::string::npos)
-      end = k.source.size();
-    std::string line = k.source.substr(pos, end - pos);
-    if (size_t c = line.find("//"); c != std::string::npos)
-      line.erase(c);
-    if (line.find_first_not_of(' ') != std::string::npos)
-      out += line + "\n";
-    pos = end + 1;
-  }
-  for (size_t at = out.find(k.entry); at != std::string::npos; at = out.find(k.entry, at))
-    out.replace(at, k.entry.size(), "KERNEL");
-  return out;
-}
-
 double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -192,7 +171,7 @@ int main(int argc, char **argv) {
       }
       for (const codegen::KernelPlan &p : *plans) {
         ++kernels;
-        std::string key = dedupeKey(p.source);
+        std::string key = codegen::canonicalSource(p.source);
         if (unique.emplace(key, p.source).second)
           firstOf[key] = fmt::format("{} / {}", c.name, variant);
       }

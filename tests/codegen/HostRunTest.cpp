@@ -223,21 +223,6 @@ struct Library {
   void *handle = nullptr;
 };
 
-std::string dedupeKey(const codegen::KernelPlan &p) {
-  std::string out;
-  std::istringstream in(p.source.source);
-  for (std::string line; std::getline(in, line);) {
-    if (size_t c = line.find("//"); c != std::string::npos)
-      line.erase(c);
-    if (line.find_first_not_of(' ') != std::string::npos)
-      out += line + "\n";
-  }
-  for (size_t at = out.find(p.source.entry); at != std::string::npos;
-       at = out.find(p.source.entry, at))
-    out.replace(at, p.source.entry.size(), "KERNEL");
-  return out;
-}
-
 /// The kernel made host-compilable: dynamic shared memory from the shim, and
 /// an entry taking its pointers from an array.
 std::string hostSource(const codegen::KernelPlan &p) {
@@ -451,7 +436,7 @@ int main(int argc, char **argv) {
     for (size_t c = 0; c < configs.size(); ++c) {
       std::vector<std::string> defines = c == 0 ? std::vector<std::string>{}
                                                 : codegen::configDefines(*configs[c]);
-      std::string key = dedupeKey(p) + fmt::format("{}", fmt::join(defines, " "));
+      std::string key = codegen::canonicalSource(p.source) + fmt::format("{}", fmt::join(defines, " "));
       auto [it, inserted] = libraries.try_emplace(key);
       if (inserted) {
         it->second.key = key;

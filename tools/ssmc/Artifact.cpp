@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+
 #include <chrono>
 #include <set>
 #include <cstdio>
@@ -61,9 +63,17 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
                              "CUDA toolkit (reconfigure with /usr/local/cuda present)");
   out.nvrtcVersion = rt::nvrtcVersion();
 
+  // Kernels equal up to comments and their name (the same block in another
+  // layer) compile to the same code: NVRTC sees one of each.
   std::vector<rt::KernelSource> sources;
-  for (const codegen::KernelPlan &p : out.plans)
-    sources.push_back(p.source);
+  std::vector<size_t> sourceOf; // per plan
+  std::map<std::string, size_t> seen;
+  for (const codegen::KernelPlan &p : out.plans) {
+    auto [it, fresh] = seen.try_emplace(codegen::canonicalSource(p.source), sources.size());
+    if (fresh)
+      sources.push_back(p.source);
+    sourceOf.push_back(it->second);
+  }
   rt::NvrtcOptions nvrtc;
   nvrtc.arch = options.arch;
   rt::KernelCache cache;
@@ -85,11 +95,20 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
       return rt::Status::error(fmt::format("NVRTC could not compile kernel '{}' for {}: {}",
                                            sources[i].name, nvrtc.arch, results[i].message()));
     cached += results[i]->fromCache;
-    out.compiled.push_back(std::move(*results[i]));
+  }
+  for (size_t p = 0; p < out.plans.size(); ++p) {
+    rt::CompiledKernel k = *results[sourceOf[p]];
+    if (k.entry != out.plans[p].source.entry)
+      k.cubin.clear(); // another entry's code: only its resources carry over
+    k.name = out.plans[p].source.name;
+    k.entry = out.plans[p].source.entry;
+    out.compiled.push_back(std::move(k));
   }
   if (!o.quiet)
-    std::fprintf(stderr, "ssmc: %zu kernels compiled for %s in %.1f s (%zu from the cache)%s\n",
-                 sources.size(), nvrtc.arch.c_str(),
+    std::fprintf(stderr,
+                 "ssmc: %zu kernels (%zu distinct) compiled for %s in %.1f s (%zu from the "
+                 "cache)%s\n",
+                 out.plans.size(), sources.size(), nvrtc.arch.c_str(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                  cached, out.archDefaulted ? "; no --arch given, so sm_90" : "");
   return out;

@@ -25,7 +25,9 @@ struct CompiledModel {
   bool archDefaulted = false; ///< no --arch: sm_90 assumed
   std::string nvrtcVersion;
   std::vector<codegen::KernelPlan> plans;
-  std::vector<rt::CompiledKernel> compiled; ///< same order, default configuration
+  /// Same order, default configuration. Kernels equal up to comments and
+  /// name are compiled once: the others carry its resources, no cubin.
+  std::vector<rt::CompiledKernel> compiled;
 };
 
 /// Generates every kernel of the lowered module and compiles each through
