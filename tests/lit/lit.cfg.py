@@ -20,3 +20,12 @@ golden = os.environ.get("SSMC_GOLDEN_DIR") or getattr(config, "golden_dir", "")
 if golden and os.path.isdir(golden):
     config.available_features.add("golden")
     config.substitutions.append(("%golden", golden))
+
+# A CUDA driver that loads (a GPU machine): tests of the no-GPU messages are
+# unsupported there.
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

@@ -1,6 +1,7 @@
 //===- Artifact.cpp - kernels, NVRTC and the -o directory -----------------===//
 
 #include "Artifact.h"
+#include "GpuRun.h"
 #include "SsmcOps.h"
 
 #include "Cuda/KernelCache.h"
@@ -43,7 +44,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
   CompiledModel out;
   codegen::CodegenOptions options;
   options.dtype = o.dtype;
-  options.arch = o.arch.empty() ? "sm_90" : o.arch;
+  options.arch = o.arch.empty() ? defaultArch() : o.arch; // the GPU present, else sm_90
   options.exactF32Gemm = o.f32Gemm == "ffma";
   mlir::func::FuncOp entry = getEntryFunction(module);
   if (!entry)
@@ -110,7 +111,8 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
                  "cache)%s\n",
                  out.plans.size(), sources.size(), nvrtc.arch.c_str(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                 cached, out.archDefaulted ? "; no --arch given, so sm_90" : "");
+                 cached,
+                 out.archDefaulted ? "; no --arch given: the GPU present, else sm_90" : "");
   return out;
 }
 

@@ -22,7 +22,7 @@ rt::Status checkArch(const std::string &arch);
 
 struct CompiledModel {
   std::string model, dtype, arch;
-  bool archDefaulted = false; ///< no --arch: sm_90 assumed
+  bool archDefaulted = false; ///< no --arch: the GPU present's, else sm_90
   std::string nvrtcVersion;
   std::vector<codegen::KernelPlan> plans;
   /// Same order, default configuration. Kernels equal up to comments and

@@ -8,6 +8,7 @@
 #include "Args.h"
 #include "Artifact.h"
 #include "Binding.h"
+#include "GpuRun.h"
 #include "Passes.h"
 #include "Session.h"
 #include "Summary.h"
@@ -164,12 +165,29 @@ int runModel(const Options &o) {
   if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape", "--f32-gemm"});
       !s.ok())
     return fail(s.message(), 2);
-  if (o.device == "cuda")
-    return fail("--device cuda: this build has no CUDA runtime yet (GPU code generation is not "
-                "implemented); use --device cpu");
-  if (o.dtype != "f32")
+  // The device is settled before any work: no GPU with --device cuda is an
+  // error, with --device auto a note and the CPU.
+  std::string device = o.device;
+  if (device == "auto") {
+    std::string why;
+    device = gpuAvailable(&why) ? "cuda" : "cpu";
+    if (device == "cpu" && !o.quiet)
+      std::fprintf(stderr, "ssmc: note: --device auto: %s\nssmc: note: running on the CPU "
+                           "reference executor\n",
+                   why.c_str());
+  }
+  if (device == "cuda") {
+    if (auto arch = detectGpuArch(); !arch)
+      return fail(arch.message());
+    if (!o.stopAfter.empty())
+      return fail(fmt::format("--stop-after {}: the GPU runs the generated kernels of the whole "
+                              "pipeline; use --device cpu to run an earlier stage",
+                              o.stopAfter),
+                  2);
+  }
+  if (device == "cpu" && o.dtype != "f32")
     return fail(fmt::format("--dtype {}: the CPU reference executor computes in f32 only; use "
-                            "--dtype f32",
+                            "--dtype f32 (or --device cuda)",
                             o.dtype));
   if (!o.output.empty()) {
     // Fail before the work, not after it.
@@ -241,13 +259,20 @@ int runModel(const Options &o) {
     std::string summary = summarize(*built->module, false);
     fmt::print("{}\n", summary.substr(0, summary.find('\n')));
   }
-  ProgressBar bar;
-  bar.enabled = bar.enabled && !o.quiet;
-  interp::RunOptions runOptions;
-  runOptions.progress = [&](size_t done, size_t total) { bar.update(done, total); };
-  const auto runStart = std::chrono::steady_clock::now();
-  auto outputs = interp::run(*built->module, inputs, weights, runOptions);
-  const double runSeconds = secondsSince(runStart);
+  rt::Expected<interp::TensorMap> outputs = rt::Status::error("not run");
+  GpuRunTimes gpuTimes;
+  double runSeconds = 0;
+  if (device == "cuda") {
+    outputs = runOnGpu(o, *built, weights, inputs, gpuTimes);
+  } else {
+    ProgressBar bar;
+    bar.enabled = bar.enabled && !o.quiet;
+    interp::RunOptions runOptions;
+    runOptions.progress = [&](size_t done, size_t total) { bar.update(done, total); };
+    const auto runStart = std::chrono::steady_clock::now();
+    outputs = interp::run(*built->module, inputs, weights, runOptions);
+    runSeconds = secondsSince(runStart);
+  }
   if (!outputs)
     return fail(outputs.message());
 
@@ -259,7 +284,7 @@ int runModel(const Options &o) {
     nlohmann::ordered_json config(built->model.config.values());
     std::map<std::string, std::string> meta{{"model", built->model.name},
                                             {"config", config.dump()},
-                                            {"producer", "ssmc run --device cpu"},
+                                            {"producer", "ssmc run --device " + device},
                                             {"seed", std::to_string(o.seed)}};
     if (rt::Status s = rt::writeSafetensors(o.output, tensors, meta); !s.ok())
       return fail(s.message());
@@ -269,7 +294,12 @@ int runModel(const Options &o) {
   auto logits = outputs->find("output");
   if (!o.quiet && classes > 0 && logits != outputs->end() && logits->second.shape.size() == 2)
     printTopK(logits->second, 5);
-  if (!o.quiet)
+  if (!o.quiet && device == "cuda")
+    fmt::print("time: build + lower {:.1f} ms, kernels + load {:.2f} s, one forward on {} ({}) "
+               "{:.2f} ms including copies (ssmc-rt bench times it properly)\n",
+               1000 * buildSeconds, gpuTimes.compileSeconds, gpuTimes.device, gpuTimes.arch,
+               gpuTimes.runMs);
+  else if (!o.quiet)
     fmt::print("time: build + lower {:.1f} ms, CPU reference executor {:.3f} s ({} thread{})\n",
                1000 * buildSeconds, runSeconds, interp::numThreads(),
                interp::numThreads() == 1 ? "" : "s");
