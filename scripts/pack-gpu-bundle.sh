@@ -9,7 +9,9 @@
 #   BUNDLE/third_party/googletest/      GoogleTest's sources (no googlemock)
 #   BUNDLE/ssmc-src.tar.gz              the source tree (git archive of HEAD,
 #                                       or the working tree with --worktree)
-#   BUNDLE/cases/NAME/artifact/         an artifact (plan.json, kernels/)
+#   BUNDLE/cases/NAME/artifact/         an artifact (plan.json, kernels/,
+#                                       refs/: the kernel references;
+#                                       compiled ones without configs.json)
 #   BUNDLE/cases/NAME/*.safetensors     its weights, inputs, expected outputs
 #   BUNDLE/cases/NAME/case.env          which file is which, tolerances
 #   BUNDLE/MANIFEST                     commit, sizes, cases
@@ -19,8 +21,10 @@
 #
 # usage: scripts/pack-gpu-bundle.sh [-o DIR] [--force] [--worktree | --no-source]
 #          [--case NAME ARTIFACT WEIGHTS INPUTS EXPECTED]...
-#          [--golden CASE]... [--dtype f32|bf16|f16] [--arch sm_XX] [--ssmc PATH]
-#          [--rtol R] [--atol A] [--limit-mib N]
+#          [--golden CASE]... [--model NAME 'MODEL [--set K=V]... [ssmc flags]']...
+#          [--dtype f32|bf16|f16] [--arch sm_XX] [--ssmc PATH]
+#          [--kernel-refs | --no-kernel-refs] [--rtol R] [--atol A]
+#          [--kernel-rtol R] [--kernel-atol A] [--limit-mib N]
 #
 #   --case      an artifact directory and its three safetensors files (one
 #               file may serve as several, as the golden files do)
@@ -28,8 +32,20 @@
 #               tests/golden/data) with `ssmc compile` (--ssmc, default
 #               build/bin/ssmc) for --dtype/--arch; the golden file is the
 #               weights, inputs and expected outputs
-#   --rtol/--atol  tolerances for the cases that follow (default: ssmc-rt's,
-#               by dtype)
+#   --model     compiles `ssmc compile MODEL ...` (one argument, split at
+#               spaces) with --kernel-refs for --dtype/--arch: a case checked
+#               against its own references (ARTIFACT/refs: random weights and
+#               inputs, the reference executor's outputs), end to end and per
+#               kernel; named NAME, or NAME.<dtype> for bf16/f16
+#   --kernel-refs, --no-kernel-refs  whether the --golden cases that follow
+#               are compiled with --kernel-refs (default: yes), so that
+#               gpu-check runs `ssmc-rt check-kernels` on them; the
+#               references hold every kernel's inputs and results (f32, at
+#               the case's shapes) and the weights again: large for whole
+#               models at 224x224 (mambaout_femto 113 MiB, vim_tiny 143 MiB)
+#   --rtol/--atol  tolerances of `ssmc-rt check` for the cases that follow
+#               (default: ssmc-rt's, by dtype)
+#   --kernel-rtol/--kernel-atol  the same for `ssmc-rt check-kernels`
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +58,10 @@ ARCH=sm_90
 SSMC="$REPO/build/bin/ssmc"
 RTOL=""
 ATOL=""
-declare -a CASES=()   # entries: kind|name|a|b|c|d|rtol|atol
+KRTOL=""
+KATOL=""
+REFS=1
+declare -a CASES=()   # entries: kind|name|a|b|c|d|rtol|atol|krtol|katol|refs
 
 die() { echo "pack-gpu-bundle: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -60,13 +79,21 @@ while [ $# -gt 0 ]; do
     --ssmc) [ $# -ge 2 ] || die "$1 needs a path"; SSMC=$2; shift 2 ;;
     --rtol) [ $# -ge 2 ] || die "$1 needs a number"; RTOL=$2; shift 2 ;;
     --atol) [ $# -ge 2 ] || die "$1 needs a number"; ATOL=$2; shift 2 ;;
+    --kernel-rtol) [ $# -ge 2 ] || die "$1 needs a number"; KRTOL=$2; shift 2 ;;
+    --kernel-atol) [ $# -ge 2 ] || die "$1 needs a number"; KATOL=$2; shift 2 ;;
+    --kernel-refs) REFS=1; shift ;;
+    --no-kernel-refs) REFS=0; shift ;;
     --case)
       [ $# -ge 6 ] || die "--case needs NAME ARTIFACT WEIGHTS INPUTS EXPECTED"
-      CASES+=("case|$2|$3|$4|$5|$6|$RTOL|$ATOL"); shift 6 ;;
+      CASES+=("case|$2|$3|$4|$5|$6|$RTOL|$ATOL|$KRTOL|$KATOL|"); shift 6 ;;
     --golden)
       [ $# -ge 2 ] || die "--golden needs a case name"
       # Named CASE for f32, CASE.bf16 / CASE.f16 otherwise.
-      CASES+=("golden|$2|$DTYPE|$ARCH|||$RTOL|$ATOL"); shift 2 ;;
+      CASES+=("golden|$2|$DTYPE|$ARCH|||$RTOL|$ATOL|$KRTOL|$KATOL|$REFS"); shift 2 ;;
+    --model)
+      [ $# -ge 3 ] || die "--model needs NAME and 'MODEL [--set K=V]...'"
+      case "$3" in *'|'*) die "--model $2: '|' cannot appear in the ssmc arguments" ;; esac
+      CASES+=("model|$2|$DTYPE|$ARCH|$3||$RTOL|$ATOL|$KRTOL|$KATOL|1"); shift 3 ;;
     *) echo "pack-gpu-bundle: unknown argument '$1'" >&2; usage 2 ;;
   esac
 done
@@ -149,9 +176,9 @@ copy_file() {
 }
 NAMES=()
 for entry in "${CASES[@]+"${CASES[@]}"}"; do
-  IFS='|' read -r kind name a b c d rtol atol <<<"$entry"
+  IFS='|' read -r kind name a b c d rtol atol krtol katol refs <<<"$entry"
   golden=$name
-  if [ "$kind" = golden ] && [ "$a" != f32 ]; then name="$name.$a"; fi
+  if [ "$kind" != case ] && [ "$a" != f32 ]; then name="$name.$a"; fi
   [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || die "case name '$name' must be letters, digits, _ . -"
   dir="$OUT_DIR/cases/$name"
   [ ! -e "$dir" ] || die "two cases are named '$name'"
@@ -181,7 +208,10 @@ for name in inputs:
     print("--input-shape"); print(name + "=" + ",".join(str(d) for d in header[name]["shape"]))
 PY
 )
-    "$SSMC" compile "${cmd[@]}" --dtype "$a" --arch "$b" -o "$dir/artifact" >"$dir/compile.log" 2>&1 ||
+    refs_flag=()
+    [ "$refs" = 1 ] && refs_flag=(--kernel-refs)
+    "$SSMC" compile "${cmd[@]}" --dtype "$a" --arch "$b" "${refs_flag[@]+"${refs_flag[@]}"}" \
+      -o "$dir/artifact" >"$dir/compile.log" 2>&1 ||
       { cat "$dir/compile.log" >&2; die "ssmc compile failed for golden case '$name'"; }
     [ -f "$dir/artifact/plan.json" ] ||
       die "ssmc compile did not write $dir/artifact/plan.json (this ssmc predates artifact writing?)"
@@ -210,6 +240,20 @@ with open(sys.argv[2], "wb") as f:
 PY
     f=$golden.safetensors
     weights=$f; inputs=$f; expected=$f
+  elif [ "$kind" = model ]; then
+    [ -x "$SSMC" ] || die "--model needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
+    read -r -a cmd <<<"$c"
+    "$SSMC" compile "${cmd[@]}" --dtype "$a" --arch "$b" --kernel-refs -o "$dir/artifact" \
+      >"$dir/compile.log" 2>&1 ||
+      { cat "$dir/compile.log" >&2; die "ssmc compile failed for case '$name' ($c)"; }
+    [ -d "$dir/artifact/refs" ] ||
+      die "ssmc compile did not write $dir/artifact/refs (this ssmc predates --kernel-refs?)"
+    rm -f "$dir/compile.log"
+    # The references are the case's files: random weights and inputs, the
+    # reference executor's outputs.
+    weights=artifact/refs/weights.safetensors
+    inputs=artifact/refs/inputs.safetensors
+    expected=artifact/refs/outputs.safetensors
   else
     [ -f "$a/plan.json" ] || die "case '$name': $a is not an artifact (no plan.json)"
     cp -r "$a" "$dir/artifact"
@@ -217,6 +261,9 @@ PY
     inputs=$(copy_file "$dir" "$c")
     expected=$(copy_file "$dir" "$d")
   fi
+  # configs.json is for tuners on the compiling side; the runtime reads
+  # plan.json and kernels/ only (mambaout_femto's is 2.6 MiB).
+  [ "$kind" = case ] || rm -f "$dir/artifact/configs.json"
   if [ -x "$SSMC_RT" ]; then
     "$SSMC_RT" validate "$dir/artifact" >/dev/null || die "case '$name': the artifact is invalid (above)"
   fi
@@ -226,6 +273,8 @@ PY
     echo "EXPECTED=$expected"
     echo "RTOL=$rtol"
     echo "ATOL=$atol"
+    echo "KERNEL_RTOL=$krtol"
+    echo "KERNEL_ATOL=$katol"
   } >"$dir/case.env"
   NAMES+=("$name")
 done
@@ -240,15 +289,24 @@ LIMIT=$((LIMIT_MIB * 1024 * 1024))
   echo "fmt: $(sed -n 's/#define FMT_VERSION \([0-9]*\)/\1/p' /usr/include/fmt/core.h)"
   echo "googletest: $(sed -n 's/.*GOOGLETEST_VERSION \([0-9.]*\).*/\1/p' "$GT/CMakeLists.txt")"
   echo "cases: ${NAMES[*]+"${NAMES[*]}"}"
+  refs=()
+  for n in "${NAMES[@]+"${NAMES[@]}"}"; do [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs+=("$n"); done
+  echo "with kernel references: ${refs[*]+"${refs[*]}"}"
   echo "size: $BYTES bytes"
 } >"$OUT_DIR/MANIFEST"
 trap - ERR
 echo "pack-gpu-bundle: $OUT_DIR"
 (cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases 2>/dev/null | sed 's/^/  /')
+for n in "${NAMES[@]+"${NAMES[@]}"}"; do
+  refs=none
+  [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs=$(du -sh "$OUT_DIR/cases/$n/artifact/refs" | cut -f1)
+  echo "    $n: $(du -sh "$OUT_DIR/cases/$n" | cut -f1) (kernel references: $refs)"
+done
 echo "  total $((BYTES / 1024)) KiB of $LIMIT_MIB MiB"
 if [ "$BYTES" -gt "$LIMIT" ]; then
   echo "pack-gpu-bundle: the bundle is $((BYTES / 1048576)) MiB, over the $LIMIT_MIB MiB that can be carried; largest parts:" >&2
   (cd "$OUT_DIR" && du -ab . | sort -rn | sed -n '2,8p' | sed 's/^/  /') >&2
-  echo "drop cases (smaller --set sizes), or pass --no-source where the tree is there already" >&2
+  echo "drop cases (smaller --set sizes), put --no-kernel-refs before large --golden cases (their" >&2
+  echo "artifact/refs), or pass --no-source where the tree is there already" >&2
   exit 1
 fi

@@ -543,6 +543,92 @@ Expected<TensorMap> GpuModel::readOutputs() {
   return Out;
 }
 
+Expected<KernelTensors> GpuModel::runKernel(size_t Kernel,
+                                            const KernelTensors &GroupInputs) {
+  if (Kernel >= I->Launches.size())
+    return Status::error(fmt::format("'{}' has kernels 0 to {}, not {}",
+                                     I->P.model, I->Launches.size() - 1,
+                                     Kernel));
+  Impl::Launch &L = I->Launches[Kernel];
+  const PlanKernel &K = I->planKernel(L);
+  std::vector<std::string> Problems;
+  for (const PlanParam &Pa : K.params) {
+    if (Pa.kind != PlanParam::Kind::Input)
+      continue;
+    auto It = GroupInputs.find(Pa.index);
+    if (It == GroupInputs.end())
+      Problems.push_back(fmt::format("input #{} ('{}', {}) is missing",
+                                     Pa.index, Pa.name, shapeStr(Pa.shape)));
+    else if (It->second.shape != Pa.shape)
+      Problems.push_back(fmt::format("input #{} ('{}') is {}, expected {}",
+                                     Pa.index, Pa.name,
+                                     shapeStr(It->second.shape),
+                                     shapeStr(Pa.shape)));
+    else if (It->second.data.size() * dtypeSize(Pa.dtype) != size_t(Pa.bytes))
+      Problems.push_back(fmt::format("input #{} ('{}') holds {} values, not "
+                                     "{}",
+                                     Pa.index, Pa.name,
+                                     It->second.data.size(),
+                                     Pa.bytes / int64_t(dtypeSize(Pa.dtype))));
+  }
+  if (!Problems.empty())
+    return Status::error(fmt::format("kernel '{}': {}", K.name,
+                                     fmt::join(Problems, "; ")));
+  if (Status St = I->Ctx->makeCurrent(); !St)
+    return St;
+  // Outputs poisoned first, then the inputs (an in-place output keeps its
+  // input), then the launch.
+  for (size_t P = 0; P < K.params.size(); ++P)
+    if (K.params[P].kind == PlanParam::Kind::Output && K.params[P].bytes > 0)
+      if (Status St = I->S->memset8(L.args[P], 0xFF, size_t(K.params[P].bytes));
+          !St)
+        return St;
+  std::vector<std::vector<std::byte>> Staging;
+  for (size_t P = 0; P < K.params.size(); ++P) {
+    const PlanParam &Pa = K.params[P];
+    if (Pa.kind != PlanParam::Kind::Input)
+      continue;
+    const HostTensor &T = GroupInputs.at(Pa.index);
+    Staging.emplace_back();
+    encodeAs(Pa.dtype, T.data.data(), T.data.size(), Staging.back());
+    if (!Staging.back().empty())
+      if (Status St = I->S->copyToDevice(L.args[P], Staging.back().data(),
+                                         Staging.back().size());
+          !St)
+        return St;
+  }
+  if (Status St = L.kernel.launch(L.grid, L.block, L.smem, *I->S,
+                                  L.argPtrs.data());
+      !St)
+    return Status::error(
+        fmt::format("launching {}: {}", I->where(L), St.message()));
+  if (Status St = I->S->synchronize(); !St)
+    return Status::error(fmt::format("{} failed while running: {}; run it "
+                                     "under compute-sanitizer for details",
+                                     I->where(L), St.message()));
+  std::vector<std::pair<const PlanParam *, std::vector<std::byte>>> Raw;
+  for (size_t P = 0; P < K.params.size(); ++P) {
+    const PlanParam &Pa = K.params[P];
+    if (Pa.kind != PlanParam::Kind::Output)
+      continue;
+    Raw.emplace_back(&Pa, std::vector<std::byte>(size_t(Pa.bytes)));
+    if (!Raw.back().second.empty())
+      if (Status St = I->S->copyToHost(Raw.back().second.data(), L.args[P],
+                                       Raw.back().second.size());
+          !St)
+        return St;
+  }
+  if (Status St = I->S->synchronize(); !St)
+    return Status::error(fmt::format("reading the results of kernel '{}': {}",
+                                     K.name, St.message()));
+  KernelTensors Out;
+  for (auto &[Pa, Bytes] : Raw)
+    Out[Pa->index] = HostTensor{
+        Pa->shape, decodeFrom(Pa->dtype, Bytes.data(),
+                              Bytes.size() / dtypeSize(Pa->dtype))};
+  return Out;
+}
+
 Expected<TensorMap> GpuModel::run(const TensorMap &Inputs) {
   if (Status St = setInputs(Inputs); !St)
     return St;

@@ -30,6 +30,10 @@ namespace ssmc::rt {
 
 class KernelCache;
 
+/// A kernel's inputs by group-input index, or its results by result index
+/// (PlanParam::index), as float32 host tensors.
+using KernelTensors = std::map<int64_t, HostTensor>;
+
 struct GpuModelOptions {
   int device = 0; ///< CUDA device ordinal
   /// Kernel name -> configuration index; kernels not named use their
@@ -97,6 +101,20 @@ public:
   Expected<TensorMap> run(const TensorMap &Inputs);
   /// setInputs, enqueueGraph, readOutputs.
   Expected<TensorMap> runGraph(const TensorMap &Inputs);
+
+  /// Runs kernel \p Kernel (plan order) alone: uploads each of its input
+  /// parameters from \p GroupInputs[index] (converted to the plan dtype) to
+  /// where the plan binds it (the model input's buffer or its arena bytes),
+  /// launches the kernel with its chosen configuration and the workspace,
+  /// waits, and reads every output parameter back as float32, by result
+  /// index. The output bytes are filled with 0xFF (NaN in every storage
+  /// type) before the inputs are uploaded, so an element the kernel never
+  /// writes reads back as NaN; an in-place output keeps its input. A missing
+  /// or mis-shaped input is an error listing them all; extra entries are
+  /// ignored. The arena holds garbage for run() afterwards: call setInputs
+  /// and run again for a whole forward.
+  Expected<KernelTensors> runKernel(size_t Kernel,
+                                    const KernelTensors &GroupInputs);
 
   /// Milliseconds of each of \p Iters forwards (plain launches or graph
   /// replays, back to back, timed with events between them) after \p Warmup

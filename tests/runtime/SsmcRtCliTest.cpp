@@ -79,7 +79,12 @@ TEST(SsmcRtUsage, ErrorsExitTwoWithOneMessage) {
   } Cases[] = {
       {"", "no command given"},
       {"frobnicate", "unknown command 'frobnicate': use info, validate, run, "
-                     "bench or check"},
+                     "bench, check or check-kernels"},
+      {"check-kernels", "'check-kernels' needs an ARTIFACT directory"},
+      {"check-kernels art --weights w", "unknown option '--weights' for "
+                                        "'check-kernels'"},
+      {"check-kernels art --sync", "unknown option '--sync'"},
+      {"check-kernels art --rtol x", "--rtol takes a non-negative number"},
       {"run art --bogus", "unknown option '--bogus' for 'run': it takes"},
       {"run art --inputs", "--inputs needs a value"},
       {"run", "'run' needs an ARTIFACT directory"},
@@ -280,4 +285,92 @@ TEST_F(SsmcRt, FailedRunLeavesNoOutputFile) {
   EXPECT_EQ(R.code, 1);
   EXPECT_HAS(R.out, "kernel 'nope', which artifact");
   EXPECT_FALSE(fs::exists(Out));
+}
+
+TEST_F(SsmcRt, CheckKernelsNeedsTheReferencesAndSaysHowToGetThem) {
+  // Everything here is decided before the GPU is looked for.
+  Result R = ssmcRt("check-kernels " + Art);
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "artifact '" + Art + "' has no kernel references (" +
+                        Art + "/refs is missing): compile it with `ssmc "
+                        "compile MODEL -o DIR --kernel-refs`");
+  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
+  R = ssmcRt("check-kernels " + Art + " --only g07_nope");
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "--only g07_nope: artifact '" + Art + "' has no such "
+                    "kernel; it has g00_mul, g01_add1");
+  fs::remove(Dir / "artifact/refs/g01_add1.safetensors");
+  R = ssmcRt("check-kernels " + Art);
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "1 of the 2 kernels checked have no reference in " + Art +
+                        "/refs (g01_add1): compile it with");
+  std::vector<float> Short(7);
+  ASSERT_TRUE(writeSafetensors(Dir / "artifact/refs/g01_add1.safetensors",
+                               {{"in0", DType::F32, {7}, Short.data(), 28}})
+                  .ok());
+  R = ssmcRt("check-kernels " + Art);
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "'in0' in " + Art + "/refs/g01_add1.safetensors is [7], "
+                    "but kernel parameter 'y' is [500]");
+  EXPECT_HAS(R.out, "g01_add1.safetensors has no 'out0' (kernel parameter "
+                    "'z')");
+}
+
+TEST_F(SsmcRt, CheckKernelsWithoutAGpuNamesTheCpuPath) {
+  if (Driver::load().ok())
+    GTEST_SKIP() << "this machine has a GPU";
+  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
+  Result R = ssmcRt("check-kernels " + Art);
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "ssmc-rt runs artifacts on NVIDIA GPUs only");
+  EXPECT_HAS(R.out, "--device cpu");
+}
+
+TEST_F(SsmcRt, CheckKernelsRunsEachKernelAlone) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "built without the CUDA toolkit";
+  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
+  Result R = ssmcRt("check-kernels " + Art + " --rtol 0 --atol 0 --quiet", Env);
+  EXPECT_EQ(R.code, 0) << R.out;
+  EXPECT_HAS(R.out, "tiny (bf16) on Fake GPU (ssmc tests) (sm_90): ");
+  EXPECT_HAS(R.out, "2 of 2 kernels, each alone on the reference executor's "
+                    "inputs (" + Art + "/refs, seed 0)");
+  EXPECT_HAS(R.out, "g00_mul.out0");
+  EXPECT_HAS(R.out, "g01_add1.out0");
+  EXPECT_HAS(R.out, "PASS: 2 kernels; worst rel err 0.000e+00");
+  // Each kernel alone: a wrong input of g01 gives a wrong z even though g00
+  // is right, and only g01 fails.
+  std::vector<float> Y = T.expectY;
+  Y[3] += 4.0f;
+  ASSERT_TRUE(
+      writeSafetensors(Dir / "artifact/refs/g01_add1.safetensors",
+                       {{"in0", DType::F32, {500}, Y.data(), 2000},
+                        {"out0", DType::F32, {500}, T.expectZ.data(), 2000}})
+          .ok());
+  R = ssmcRt("check-kernels " + Art + " --quiet", Env);
+  EXPECT_EQ(R.code, 1) << R.out;
+  EXPECT_HAS(R.out, "rtol 0.03, atol 1e-05"); // bf16's default
+  EXPECT_HAS(R.out, "worst at 3");
+  EXPECT_HAS(R.out, "FAIL: 1 of 2 kernels differ from the reference "
+                    "(g01_add1)");
+  R = ssmcRt("check-kernels " + Art + " --quiet --only g00_mul", Env);
+  EXPECT_EQ(R.code, 0) << R.out;
+  EXPECT_HAS(R.out, "1 of 2 kernels");
+}
+
+TEST_F(SsmcRt, CheckAndBenchTakeTheirFilesFromTheReferences) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "built without the CUDA toolkit";
+  Result R = ssmcRt("check " + Art + " --quiet", Env);
+  EXPECT_EQ(R.code, 2) << R.out;
+  EXPECT_HAS(R.out, "'check' needs --inputs FILE.safetensors (or an artifact "
+                    "compiled with --kernel-refs, which carries its own)");
+  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
+  R = ssmcRt("check " + Art + " --quiet --rtol 0 --atol 0", Env);
+  EXPECT_EQ(R.code, 0) << R.out;
+  EXPECT_HAS(R.out, "against " + Art + "/refs/outputs.safetensors");
+  EXPECT_HAS(R.out, "PASS");
+  R = ssmcRt("bench " + Art + " --quiet --iters 2 --warmup 0", Env);
+  EXPECT_EQ(R.code, 0) << R.out;
+  EXPECT_HAS(R.out, "2 iterations after 0 warm-up");
 }

@@ -21,7 +21,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace ssmc::rt::test {
@@ -149,11 +152,45 @@ inline TinyArtifact makeTiny(DType D = DType::F32, int64_t N = 1000) {
   return T;
 }
 
+/// Writes \p ArtifactDir/refs/ as `ssmc compile --kernel-refs` would:
+/// weights, inputs and outputs, and per kernel its input (in0) and result
+/// (out0). Each kernel run alone on these inputs gives its result exactly.
+inline Status writeTinyRefs(const TinyArtifact &T,
+                            const std::string &ArtifactDir) {
+  const std::string Refs = ArtifactDir + "/refs/";
+  std::error_code EC;
+  std::filesystem::create_directories(Refs, EC);
+  if (EC)
+    return Status::error("cannot create " + Refs + ": " + EC.message());
+  const int64_t N = int64_t(T.x.size());
+  auto F32 = [N](const char *Name, const std::vector<float> &V) {
+    return TensorToWrite{Name, DType::F32, {N}, V.data(), V.size() * 4};
+  };
+  const std::map<std::string, std::string> Meta = {
+      {"model", "tiny"}, {"seed", "0"}, {"producer", "TinyArtifact.h"}};
+  for (auto [File, Tensors] :
+       {std::pair<const char *, std::vector<TensorToWrite>>{
+            "weights", {F32("scale.weight", T.w)}},
+        {"inputs", {F32("x", T.x)}},
+        {"outputs", {F32("y", T.expectY), F32("z", T.expectZ)}},
+        {"g00_mul", {F32("in0", T.x), F32("out0", T.expectY)}},
+        {"g01_add1", {F32("in0", T.expectY), F32("out0", T.expectZ)}}})
+    if (Status S = writeSafetensors(Refs + File + ".safetensors", Tensors, Meta);
+        !S)
+      return S;
+  return Status::success();
+}
+
 /// Writes the artifact to \p Dir/artifact and its files beside it:
-/// weights.safetensors (float32), inputs.safetensors, expected.safetensors.
-inline Status writeTinyFiles(const TinyArtifact &T, const std::string &Dir) {
+/// weights.safetensors (float32), inputs.safetensors, expected.safetensors;
+/// with \p Refs also artifact/refs/ (writeTinyRefs).
+inline Status writeTinyFiles(const TinyArtifact &T, const std::string &Dir,
+                             bool Refs = false) {
   if (Status S = writePlan(Dir + "/artifact", T.plan); !S)
     return S;
+  if (Refs)
+    if (Status S = writeTinyRefs(T, Dir + "/artifact"); !S)
+      return S;
   const int64_t N = int64_t(T.x.size());
   auto F32 = [N](const char *Name, const std::vector<float> &V) {
     return TensorToWrite{Name, DType::F32, {N}, V.data(), V.size() * 4};

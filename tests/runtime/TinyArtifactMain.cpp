@@ -2,9 +2,10 @@
 //
 //   ssmc-tiny-artifact DIR [f32|bf16|f16] [N]
 //
-// Writes DIR/artifact (two kernels: y = x * w, z = y + 1), and beside it
-// weights.safetensors, inputs.safetensors and expected.safetensors, so that
-// `ssmc-rt check` can be tried on a GPU without the compiler
+// Writes DIR/artifact (two kernels: y = x * w, z = y + 1) with its kernel
+// references (DIR/artifact/refs/), and beside it weights.safetensors,
+// inputs.safetensors and expected.safetensors, so that `ssmc-rt check` and
+// `ssmc-rt check-kernels` can be tried on a GPU without the compiler
 // (scripts/gpu-check does).
 //
 //===----------------------------------------------------------------------===//
@@ -29,7 +30,7 @@ int main(int Argc, char **Argv) {
     return 2;
   }
   auto T = test::makeTiny(*D, N);
-  if (Status S = test::writeTinyFiles(T, Argv[1]); !S) {
+  if (Status S = test::writeTinyFiles(T, Argv[1], /*Refs=*/true); !S) {
     std::fprintf(stderr, "ssmc-tiny-artifact: %s\n", S.message().c_str());
     return 1;
   }

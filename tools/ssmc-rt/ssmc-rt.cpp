@@ -9,6 +9,12 @@
 //   ssmc-rt bench ARTIFACT --weights W --inputs I [--iters N] [--warmup N]
 //   ssmc-rt check ARTIFACT --weights W --inputs I --expected E [--rtol R]
 //                 [--atol A]
+//   ssmc-rt check-kernels ARTIFACT [--rtol R] [--atol A] [--only KERNEL]
+//
+// check-kernels runs each kernel alone on the inputs the CPU reference
+// executor gave it and compares its results with the reference's: the files
+// `ssmc compile --kernel-refs` writes into ARTIFACT/refs/. check and bench
+// take their files from there too when none are given.
 //
 // Exit status: 0 success, 1 an error (or a mismatch for check), 2 a usage
 // error. One message on stderr per error; --output files are written
@@ -26,6 +32,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -57,8 +64,12 @@ commands:
                             [--iters N (100)] [--warmup N (10)] [--per-kernel]
   check ARTIFACT            run and compare: --weights W --inputs I --expected E
                             [--rtol R] [--atol A] [--output O]
+  check-kernels ARTIFACT    run each kernel alone on the reference executor's
+                            inputs and compare its results (ARTIFACT/refs/,
+                            from `ssmc compile --kernel-refs`) [--rtol R]
+                            [--atol A] [--only KERNEL (repeatable)]
 
-options of run, bench and check:
+options of run, bench, check and check-kernels:
   --device N                the CUDA device (default 0)
   --config KERNEL=INDEX     use configuration INDEX of KERNEL (repeatable)
   --cache-dir DIR           the compiled-kernel cache (default: $SSMC_CACHE_DIR,
@@ -70,7 +81,10 @@ options of run, bench and check:
 
 ARTIFACT is a directory written by `ssmc compile MODEL -o DIR`. Inputs and
 weights are bound by name; extra tensors in the files are ignored. Outputs are
-written as float32. `ssmc run MODEL --device cpu` runs a model without a GPU.
+written as float32. An artifact compiled with --kernel-refs carries its own
+weights, inputs and expected outputs (ARTIFACT/refs/): check and bench use
+them when no --weights, --inputs or --expected is given. `ssmc run MODEL
+--device cpu` runs a model without a GPU.
 )";
 
 struct UsageError {
@@ -87,7 +101,12 @@ struct Options {
   int iters = 100, warmup = 10;
   std::optional<double> rtol, atol;
   std::map<std::string, int64_t> configs;
+  std::vector<std::string> only; ///< check-kernels: these kernels only
 };
+
+constexpr const char *KernelRefsHint =
+    "compile it with `ssmc compile MODEL -o DIR --kernel-refs`";
+
 
 /// Options each command accepts (besides its positional ARTIFACT).
 const std::map<std::string, std::set<std::string>> &commandOptions() {
@@ -106,6 +125,11 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       {"bench", With(Common, {"--iters", "--warmup", "--per-kernel"})},
       // check runs both plain launches and a graph replay.
       {"check", With(Common, {"--expected", "--rtol", "--atol", "--output"})},
+      // check-kernels takes its weights and inputs from ARTIFACT/refs and
+      // synchronises after every kernel anyway.
+      {"check-kernels",
+       {"--device", "--config", "--cache-dir", "--no-cache", "--quiet",
+        "--allow-arch-mismatch", "--rtol", "--atol", "--only"}},
   };
   return Table;
 }
@@ -143,7 +167,7 @@ Options parseArgs(int Argc, char **Argv) {
   auto Cmd = commandOptions().find(O.command);
   if (Cmd == commandOptions().end())
     throw UsageError{fmt::format("unknown command '{}': use info, validate, "
-                                 "run, bench or check",
+                                 "run, bench, check or check-kernels",
                                  O.command)};
   const std::set<std::string> &Allowed = Cmd->second;
   for (int A = 2; A < Argc; ++A) {
@@ -209,6 +233,8 @@ Options parseArgs(int Argc, char **Argv) {
       O.expected = Value;
     else if (Arg == "--cache-dir")
       O.cacheDir = Value;
+    else if (Arg == "--only")
+      O.only.push_back(Value);
     else if (Arg == "--device") {
       if (Value == "cpu")
         throw UsageError{"ssmc-rt runs artifacts on a GPU only; `ssmc run "
@@ -238,10 +264,26 @@ Options parseArgs(int Argc, char **Argv) {
                                  O.command)};
   if (O.noCache && !O.cacheDir.empty())
     throw UsageError{"--no-cache and --cache-dir contradict each other"};
+  // An artifact compiled with --kernel-refs carries its weights, inputs and
+  // outputs: check and bench use them when no file is named.
+  const fs::path Refs = fs::path(O.artifact) / "refs";
+  std::error_code EC;
+  if ((O.command == "check" || O.command == "bench") && O.weights.empty() &&
+      O.inputs.empty() && O.expected.empty() &&
+      fs::is_regular_file(Refs / "inputs.safetensors", EC)) {
+    if (fs::is_regular_file(Refs / "weights.safetensors", EC))
+      O.weights = (Refs / "weights.safetensors").string();
+    O.inputs = (Refs / "inputs.safetensors").string();
+    if (O.command == "check")
+      O.expected = (Refs / "outputs.safetensors").string();
+  }
   auto Require = [&](const std::string &Flag, const std::string &Value) {
     if (Value.empty())
-      throw UsageError{fmt::format("'{}' needs {} FILE.safetensors", O.command,
-                                   Flag)};
+      throw UsageError{fmt::format(
+          "'{}' needs {} FILE.safetensors{}", O.command, Flag,
+          O.command == "run" ? ""
+                             : " (or an artifact compiled with --kernel-refs, "
+                               "which carries its own)")};
   };
   if (O.command == "run" || O.command == "bench" || O.command == "check")
     Require("--inputs", O.inputs);
@@ -502,29 +544,32 @@ int cmdBench(const Options &O) {
 struct Comparison {
   bool ok = true;
   std::string line;
+  double rel = 0; ///< max|got - expected| / max|expected|; inf: non-finite
 };
 
 Comparison compare(const std::string &Name, const HostTensor &Got,
-                   const TensorView *Ref, double Rtol, double Atol) {
+                   const TensorView *Ref, double Rtol, double Atol,
+                   int Width = 24) {
   Comparison C;
   auto Shape = [](const std::vector<int64_t> &S) {
     return fmt::format("[{}]", fmt::join(S, ", "));
   };
   if (!Ref) {
     C.ok = false;
-    C.line = fmt::format("  {:<24} MISSING from the expected file", Name);
+    C.line = fmt::format("  {:<{}} MISSING from the expected file", Name,
+                         Width);
     return C;
   }
   if (Ref->shape != Got.shape) {
     C.ok = false;
-    C.line = fmt::format("  {:<24} shape {}, expected {}  FAIL", Name,
+    C.line = fmt::format("  {:<{}} shape {}, expected {}  FAIL", Name, Width,
                          Shape(Got.shape), Shape(Ref->shape));
     return C;
   }
   auto Want = SafetensorsFile::toF32(*Ref);
   if (!Want) {
     C.ok = false;
-    C.line = fmt::format("  {:<24} {}", Name, Want.message());
+    C.line = fmt::format("  {:<{}} {}", Name, Width, Want.message());
     return C;
   }
   double MaxRef = 0, MaxAbs = 0;
@@ -544,10 +589,11 @@ Comparison compare(const std::string &Name, const HostTensor &Got,
   }
   double Rel = MaxRef > 0 ? MaxAbs / MaxRef : MaxAbs;
   C.ok = NonFinite == 0 && MaxAbs <= Atol + Rtol * MaxRef;
+  C.rel = NonFinite ? INFINITY : Rel;
   C.line = fmt::format(
-      "  {:<24} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
+      "  {:<{}} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
       "got {:.6g}, expected {:.6g})  {}",
-      Name, Shape(Got.shape), MaxAbs, Rel,
+      Name, Width, Shape(Got.shape), MaxAbs, Rel,
       NonFinite ? fmt::format(", {} non-finite", NonFinite) : std::string(),
       Worst, Got.data.empty() ? 0.0 : double(Got.data[Worst]),
       Got.data.empty() ? 0.0 : double((*Want)[Worst]), C.ok ? "ok" : "FAIL");
@@ -601,6 +647,176 @@ int cmdCheck(const Options &O) {
   return Ok ? 0 : ExitError;
 }
 
+
+/// check-kernels' default relative tolerance by storage type: f32 GEMMs run
+/// on TF32 tensor cores unless the artifact says `f32_gemm: ffma`.
+double defaultKernelRtol(const Plan &P) {
+  if (P.dtype == DType::F32) {
+    auto It = P.metadata.find("f32_gemm");
+    return It != P.metadata.end() && It->second == "ffma" ? 1e-4 : 2e-3;
+  }
+  return P.dtype == DType::F16 ? 5e-3 : 3e-2;
+}
+
+/// One kernel's reference: its inputs and the views of its results.
+struct KernelRef {
+  size_t index;
+  std::shared_ptr<SafetensorsFile> file;
+  KernelTensors inputs;
+};
+
+int cmdCheckKernels(const Options &O) {
+  Session S;
+  auto P = loadArtifact(O.artifact);
+  if (!P)
+    return fail(P.message());
+  S.P = std::move(*P);
+  const fs::path Refs = fs::path(O.artifact) / "refs";
+  std::error_code EC;
+  if (!fs::is_directory(Refs, EC))
+    return fail(fmt::format("artifact '{}' has no kernel references ({} is "
+                            "missing): {}",
+                            O.artifact, Refs.string(), KernelRefsHint));
+  for (const std::string &Name : O.only)
+    if (!S.P.findKernel(Name)) {
+      std::vector<std::string> Names;
+      for (const PlanKernel &K : S.P.kernels)
+        Names.push_back(K.name);
+      return fail(fmt::format("--only {}: artifact '{}' has no such kernel; "
+                              "it has {}",
+                              Name, O.artifact, fmt::join(Names, ", ")));
+    }
+
+  // Everything local first: the weights, every kernel's file, every tensor
+  // of the right shape.
+  const fs::path WeightsPath = Refs / "weights.safetensors";
+  if (!S.P.weights.empty() || fs::exists(WeightsPath, EC)) {
+    if (!fs::exists(WeightsPath, EC))
+      return fail(fmt::format("{} is missing: {}", WeightsPath.string(),
+                              KernelRefsHint));
+    auto W = SafetensorsFile::open(WeightsPath.string());
+    if (!W)
+      return fail(W.message());
+    S.Weights = *W;
+  }
+  std::vector<KernelRef> Kernels;
+  std::vector<std::string> Missing, Problems;
+  for (size_t K = 0; K < S.P.kernels.size(); ++K) {
+    const PlanKernel &PK = S.P.kernels[K];
+    if (!O.only.empty() &&
+        std::find(O.only.begin(), O.only.end(), PK.name) == O.only.end())
+      continue;
+    const fs::path File = Refs / (PK.name + ".safetensors");
+    if (!fs::exists(File, EC)) {
+      Missing.push_back(PK.name);
+      continue;
+    }
+    auto F = SafetensorsFile::open(File.string());
+    if (!F)
+      return fail(F.message());
+    KernelRef R{K, *F, {}};
+    for (const PlanParam &Pa : PK.params) {
+      if (Pa.kind != PlanParam::Kind::Input &&
+          Pa.kind != PlanParam::Kind::Output)
+        continue;
+      const bool In = Pa.kind == PlanParam::Kind::Input;
+      std::string Name = fmt::format("{}{}", In ? "in" : "out", Pa.index);
+      const TensorView *V = R.file->find(Name);
+      if (!V) {
+        Problems.push_back(fmt::format("{} has no '{}' (kernel parameter "
+                                       "'{}')",
+                                       File.string(), Name, Pa.name));
+        continue;
+      }
+      if (V->shape != Pa.shape) {
+        Problems.push_back(fmt::format(
+            "'{}' in {} is [{}], but kernel parameter '{}' is [{}]", Name,
+            File.string(), fmt::join(V->shape, ", "), Pa.name,
+            fmt::join(Pa.shape, ", ")));
+        continue;
+      }
+      if (In) {
+        auto H = HostTensor::fromView(*V);
+        if (!H) {
+          Problems.push_back(H.message());
+          continue;
+        }
+        R.inputs[Pa.index] = std::move(*H);
+      }
+    }
+    Kernels.push_back(std::move(R));
+  }
+  if (!Missing.empty())
+    return fail(fmt::format("{} of the {} kernels checked have no reference "
+                            "in {} ({}): {}",
+                            Missing.size(), Missing.size() + Kernels.size(),
+                            Refs.string(), fmt::join(Missing, ", "),
+                            KernelRefsHint));
+  if (!Problems.empty())
+    return fail(fmt::format("{}", fmt::join(Problems, "; ")));
+
+  const double Rtol = O.rtol.value_or(defaultKernelRtol(S.P));
+  const double Atol = O.atol.value_or(1e-5);
+  if (auto R = loadModel(O, S))
+    return *R;
+  std::string Seed;
+  if (S.Weights) {
+    auto W = S.Weights->metadata().find("seed");
+    if (W != S.Weights->metadata().end())
+      Seed = ", seed " + W->second;
+  }
+  auto Gemm = S.P.metadata.find("f32_gemm");
+  std::printf("%s (%s%s) on %s (%s): %zu of %zu kernels, each alone on the "
+              "reference executor's inputs (%s%s): pass when max|got - ref| "
+              "<= atol + rtol * max|ref| for every result (rtol %g, atol "
+              "%g)\n",
+              S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
+              S.P.dtype != DType::F32 ? ""
+              : Gemm != S.P.metadata.end() && Gemm->second == "ffma"
+                  ? ", FFMA GEMMs"
+                  : ", TF32 GEMMs",
+              S.Model->device().name.c_str(), S.Model->device().arch().c_str(),
+              Kernels.size(), S.P.kernels.size(), Refs.string().c_str(),
+              Seed.c_str(), Rtol, Atol);
+  size_t Width = 0;
+  for (const KernelRef &R : Kernels)
+    Width = std::max(Width, S.P.kernels[R.index].name.size() + 5);
+  std::vector<std::string> Failed;
+  double Worst = -1;
+  std::string WorstAt;
+  for (const KernelRef &R : Kernels) {
+    const PlanKernel &PK = S.P.kernels[R.index];
+    auto Got = S.Model->runKernel(R.index, R.inputs);
+    if (!Got)
+      return fail(Got.message());
+    bool Ok = true;
+    for (const auto &[Index, T] : *Got) {
+      std::string Name = fmt::format("out{}", Index);
+      Comparison C = compare(PK.name + "." + Name, T, R.file->find(Name), Rtol,
+                             Atol, int(Width));
+      std::printf("%s\n", C.line.c_str());
+      Ok &= C.ok;
+      if (C.rel > Worst) {
+        Worst = C.rel;
+        WorstAt = PK.name + "." + Name;
+      }
+    }
+    if (!Ok)
+      Failed.push_back(PK.name);
+  }
+  std::string WorstText =
+      Worst < 0 ? std::string()
+                : fmt::format("; worst rel err {:.3e} ({}), rtol {:g}", Worst,
+                              WorstAt, Rtol);
+  if (Failed.empty())
+    std::printf("PASS: %zu kernels%s\n", Kernels.size(), WorstText.c_str());
+  else
+    std::printf("FAIL: %zu of %zu kernels differ from the reference (%s)%s\n",
+                Failed.size(), Kernels.size(),
+                fmt::format("{}", fmt::join(Failed, ", ")).c_str(),
+                WorstText.c_str());
+  return Failed.empty() ? 0 : ExitError;
+}
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -621,5 +837,7 @@ int main(int Argc, char **Argv) {
     return cmdRun(O);
   if (O.command == "bench")
     return cmdBench(O);
+  if (O.command == "check-kernels")
+    return cmdCheckKernels(O);
   return cmdCheck(O);
 }

@@ -16,7 +16,7 @@ std::string usage() {
   ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
                [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
                [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
-               [--f32-gemm tf32|ffma] [--summary[=json]]
+               [--f32-gemm tf32|ffma] [--summary[=json]] [--kernel-refs [--seed N]]
   ssmc run     MODEL [--set k=v]... [--weights W.safetensors] [--inputs I.safetensors]
                [--image IMG.ppm] [--output O.safetensors] [--save-activations]
                [--device cpu|cuda|auto] [--dtype f32] [--seed N] [--batch N]
@@ -167,6 +167,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       if (!n || *n < 0)
         return rt::Status::error(fmt::format("--seed needs a non-negative integer, got '{}'", v));
       o.seed = static_cast<uint64_t>(*n);
+    } else if (arg == "--kernel-refs") {
+      o.kernelRefs = true;
     } else if (arg == "--save-activations") {
       o.saveActivations = true;
     } else if (arg == "--stop-after") {

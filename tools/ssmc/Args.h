@@ -31,6 +31,7 @@ struct Options {
   std::string device = "cpu";
   uint64_t seed = 0;
   bool saveActivations = false;
+  bool kernelRefs = false; // compile: reference data per kernel into DIR/refs
   bool quiet = false;
   std::string stopAfter;
   std::vector<std::string> given; // flags the user gave, for "not used by" checks

@@ -59,6 +59,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
   out.dtype = o.dtype;
   out.arch = options.arch;
   out.archDefaulted = o.arch.empty();
+  out.f32Gemm = o.f32Gemm;
   if (!rt::nvrtcAvailable())
     return rt::Status::error("compiling kernels needs NVRTC, but this ssmc was built without the "
                              "CUDA toolkit (reconfigure with /usr/local/cuda present)");
@@ -134,6 +135,8 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
   plan.metadata["arch_defaulted"] = c.archDefaulted ? "true" : "false";
   plan.metadata["nvrtc_version"] = c.nvrtcVersion;
   plan.metadata["arena_plan"] = memory.source;
+  if (*planType == rt::DType::F32)
+    plan.metadata["f32_gemm"] = c.f32Gemm; // ssmc-rt check-kernels' tolerance
   for (mlir::BlockArgument a : entry.getArguments()) {
     const codegen::BufferInfo &b = memory.buffers[memory.bufferOf[a]];
     plan.inputs.push_back({b.name, b.shape, *planType});
@@ -266,7 +269,7 @@ rt::Status checkOutputDir(const std::string &dir) {
 }
 
 rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
-                         const CompiledModel &compiled) {
+                         const CompiledModel &compiled, const ArtifactExtra &extra) {
   if (rt::Status s = checkOutputDir(dir); !s.ok())
     return s;
   std::error_code ec;
@@ -299,6 +302,9 @@ rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
                                          codegen::configsJson(compiled.plans, compiled.arch)},
         {*tmp / "model.mlir", os.str()}})
     if (rt::Status s = writeFile(path, text); !s.ok())
+      return cleanup(s);
+  if (extra)
+    if (rt::Status s = extra(*tmp); !s.ok())
       return cleanup(s);
 
   // Into place: an earlier artifact moves aside first and goes after.

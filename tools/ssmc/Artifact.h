@@ -10,6 +10,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -23,6 +25,7 @@ rt::Status checkArch(const std::string &arch);
 struct CompiledModel {
   std::string model, dtype, arch;
   bool archDefaulted = false; ///< no --arch: the GPU present's, else sm_90
+  std::string f32Gemm = "tf32"; ///< f32 GEMMs: "tf32" or "ffma" (--f32-gemm)
   std::string nvrtcVersion;
   std::vector<codegen::KernelPlan> plans;
   /// Same order, default configuration. Kernels equal up to comments and
@@ -42,12 +45,16 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &com
 /// exists and is neither empty nor an earlier artifact, or cannot be written.
 rt::Status checkOutputDir(const std::string &dir);
 
+/// Writes more files into the artifact before it moves into place (given
+/// the temporary directory); an error leaves no artifact.
+using ArtifactExtra = std::function<rt::Status(const std::filesystem::path &tmpDir)>;
+
 /// Writes the artifact directory atomically (a temporary directory renamed
-/// into place): plan.json, configs.json, model.mlir and kernels/<name>.cu.
-/// An existing directory is replaced only if it is an earlier artifact (or
-/// empty).
+/// into place): plan.json, configs.json, model.mlir and kernels/<name>.cu,
+/// then whatever `extra` writes (the kernel references). An existing
+/// directory is replaced only if it is an earlier artifact (or empty).
 rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
-                         const CompiledModel &compiled);
+                         const CompiledModel &compiled, const ArtifactExtra &extra = nullptr);
 
 } // namespace ssmc::cli
 

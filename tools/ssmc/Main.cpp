@@ -9,6 +9,7 @@
 #include "Artifact.h"
 #include "Binding.h"
 #include "GpuRun.h"
+#include "KernelRefs.h"
 #include "Passes.h"
 #include "Session.h"
 #include "Summary.h"
@@ -68,9 +69,16 @@ int listModels() {
 
 int compileModel(const Options &o) {
   if (rt::Status s = rejectFlags(o, {"--weights", "--inputs", "--output", "--image", "--device",
-                                     "--seed", "--save-activations"});
+                                     "--save-activations"});
       !s.ok())
     return fail(s.message(), 2);
+  const bool seedGiven = std::find(o.given.begin(), o.given.end(), "--seed") != o.given.end();
+  if (seedGiven && !o.kernelRefs)
+    return fail("`ssmc compile` does not take --seed without --kernel-refs (which draws its weights "
+                "and inputs from it)",
+                2);
+  if (o.kernelRefs && o.outputDir.empty())
+    return fail("--kernel-refs writes into the artifact: add -o DIR", 2);
   if (!o.arch.empty())
     if (rt::Status s = checkArch(o.arch); !s.ok())
       return fail(s.message(), 2);
@@ -107,9 +115,25 @@ int compileModel(const Options &o) {
       return fail(c.message());
     compiled = std::move(*c);
   }
-  if (!o.outputDir.empty())
-    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled); !s.ok())
+  if (!o.outputDir.empty()) {
+    ArtifactExtra refs;
+    if (o.kernelRefs)
+      refs = [&](const std::filesystem::path &tmp) -> rt::Status {
+        const auto start = std::chrono::steady_clock::now();
+        auto written = writeKernelRefs(tmp / "refs", module, *built, *compiled, o.seed);
+        if (!written)
+          return written.status();
+        if (!o.quiet)
+          std::fprintf(stderr,
+                       "ssmc: kernel references (seed %llu): %zu kernels, %.1f MiB in %s/refs "
+                       "(reference executor, %.1f s)\n",
+                       static_cast<unsigned long long>(o.seed), written->kernels,
+                       written->bytes / 1048576.0, o.outputDir.c_str(), secondsSince(start));
+        return rt::Status::success();
+      };
+    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled, refs); !s.ok())
       return fail(s.message());
+  }
   if (summary) {
     std::map<std::string, KernelResourceRow> resources;
     if (compiled)
@@ -162,7 +186,8 @@ struct ProgressBar {
 };
 
 int runModel(const Options &o) {
-  if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape", "--f32-gemm"});
+  if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape", "--f32-gemm",
+                                     "--kernel-refs"});
       !s.ok())
     return fail(s.message(), 2);
   // The device is settled before any work: no GPU with --device cuda is an

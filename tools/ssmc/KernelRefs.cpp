@@ -1,0 +1,171 @@
+//===- KernelRefs.cpp - per-kernel reference data for an artifact ---------===//
+
+#include "KernelRefs.h"
+#include "Binding.h"
+#include "SsmcOps.h"
+
+#include "Exec/Tensor.h"
+#include "Interpreter/Interpreter.h"
+#include "Support/Safetensors.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace ssmc::cli {
+namespace {
+
+std::vector<rt::TensorToWrite> asTensors(const interp::TensorMap &map) {
+  std::vector<rt::TensorToWrite> out;
+  for (const auto &[name, t] : map)
+    out.push_back({name, rt::DType::F32, t.shape, t.data,
+                   static_cast<size_t>(t.numElements()) * sizeof(float)});
+  return out;
+}
+
+uint64_t bytesOf(const std::vector<rt::TensorToWrite> &tensors) {
+  uint64_t n = 0;
+  for (const rt::TensorToWrite &t : tensors)
+    n += t.numBytes;
+  return n;
+}
+
+} // namespace
+
+rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::ModuleOp module,
+                                                const BuiltModel &built,
+                                                const CompiledModel &compiled, uint64_t seed) {
+  auto dtype = rt::parsePlanDType(compiled.dtype);
+  if (!dtype)
+    return rt::Status::error(fmt::format("unknown dtype '{}'", compiled.dtype));
+  mlir::func::FuncOp entry = getEntryFunction(module);
+  if (!entry)
+    return rt::Status::error("the module has no entry function");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return rt::Status::error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
+
+  // The kernel of each group: the plan's kernels are the groups, in order,
+  // then kernels that are no group (a copy of a model input that is also an
+  // output), whose data the model's inputs and outputs give.
+  auto plan = buildPlan(module, compiled);
+  if (!plan)
+    return plan.status();
+  std::map<mlir::Operation *, size_t> kernelOf;
+  for (auto g : entry.getBody().front().getOps<KernelGroupOp>())
+    kernelOf.emplace(g.getOperation(), kernelOf.size());
+  if (kernelOf.size() > plan->kernels.size())
+    return rt::Status::error(fmt::format("the module has {} kernel groups but the plan has {} kernels",
+                                         kernelOf.size(), plan->kernels.size()));
+
+  // Weights and inputs as `ssmc run --seed` draws them, rounded to the
+  // storage type: the GPU then holds exactly what the reference computed
+  // with.
+  interp::TensorMap weights = randomWeights(built.params, seed);
+  interp::TensorMap inputs = randomInputs(built.inputs, seed);
+  for (interp::TensorMap *map : {&weights, &inputs})
+    for (auto &[name, t] : *map)
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        t.data[i] = rt::roundTrip(*dtype, t.data[i]);
+
+  nlohmann::ordered_json config(built.model.config.values());
+  const std::map<std::string, std::string> meta{
+      {"model", compiled.model},
+      {"config", config.dump()},
+      {"dtype", compiled.dtype},
+      {"seed", std::to_string(seed)},
+      {"producer", "ssmc compile --kernel-refs"}};
+  KernelRefsSummary summary;
+  auto write = [&](const std::string &file, const std::vector<rt::TensorToWrite> &tensors,
+                   const std::map<std::string, std::string> &extra = {}) {
+    std::map<std::string, std::string> m = meta;
+    m.insert(extra.begin(), extra.end());
+    summary.bytes += bytesOf(tensors);
+    return rt::writeSafetensors((dir / file).string(), tensors, m);
+  };
+  if (rt::Status s = write("weights.safetensors", asTensors(weights)); !s.ok())
+    return s;
+  if (rt::Status s = write("inputs.safetensors", asTensors(inputs)); !s.ok())
+    return s;
+
+  // Each group's file is written during its callback: its tensors may live
+  // in the executor's arena, reused by the groups that follow.
+  std::optional<rt::Status> failed;
+  interp::RunOptions options;
+  options.onKernelGroup = [&](mlir::Operation *group, const std::vector<interp::HostTensor> &ins,
+                              const std::vector<interp::HostTensor> &outs) {
+    if (failed)
+      return;
+    auto it = kernelOf.find(group);
+    if (it == kernelOf.end()) {
+      failed = rt::Status::error("the reference executor ran a kernel group the plan lacks");
+      return;
+    }
+    const std::string &name = plan->kernels[it->second].name;
+    std::vector<rt::TensorToWrite> tensors;
+    for (size_t i = 0; i < ins.size(); ++i)
+      tensors.push_back({fmt::format("in{}", i), rt::DType::F32, ins[i].shape, ins[i].data,
+                         static_cast<size_t>(ins[i].numElements()) * sizeof(float)});
+    for (size_t i = 0; i < outs.size(); ++i)
+      tensors.push_back({fmt::format("out{}", i), rt::DType::F32, outs[i].shape, outs[i].data,
+                         static_cast<size_t>(outs[i].numElements()) * sizeof(float)});
+    if (rt::Status s = write(name + ".safetensors", tensors,
+                             {{"kernel", name}, {"kernel_index", std::to_string(it->second)}});
+        !s.ok())
+      failed = s;
+    else
+      ++summary.kernels;
+  };
+  auto outputs = interp::run(module, inputs, weights, options);
+  if (!outputs)
+    return rt::Status::error("the reference executor failed while writing kernel references: " +
+                             outputs.message());
+  if (failed)
+    return *failed;
+  if (summary.kernels != kernelOf.size())
+    return rt::Status::error(fmt::format("the reference executor ran {} of the {} kernel groups",
+                                         summary.kernels, kernelOf.size()));
+  if (rt::Status s = write("outputs.safetensors", asTensors(*outputs)); !s.ok())
+    return s;
+
+  // Kernels that are no group read model inputs and write model outputs.
+  for (size_t k = kernelOf.size(); k < plan->kernels.size(); ++k) {
+    const rt::PlanKernel &pk = plan->kernels[k];
+    std::vector<rt::TensorToWrite> tensors;
+    for (const rt::PlanParam &p : pk.params) {
+      const interp::HostTensor *t = nullptr;
+      if (p.kind == rt::PlanParam::Kind::Input && p.value.kind == rt::ValueRef::Kind::ModelInput) {
+        auto in = inputs.find(p.value.modelInput);
+        t = in == inputs.end() ? nullptr : &in->second;
+      } else if (p.kind == rt::PlanParam::Kind::Output) {
+        for (const rt::PlanOutput &o : plan->outputs)
+          if (o.arenaOffset == p.value.arenaOffset && o.shape == p.shape && outputs->count(o.name))
+            t = &outputs->at(o.name);
+      } else {
+        continue; // weights and workspace
+      }
+      if (!t)
+        return rt::Status::error(fmt::format("kernel '{}' is no kernel group and its parameter '{}' "
+                                             "is neither a model input nor a model output: no "
+                                             "reference can be written for it",
+                                             pk.name, p.name));
+      tensors.push_back({fmt::format("{}{}", p.kind == rt::PlanParam::Kind::Input ? "in" : "out",
+                                     p.index),
+                         rt::DType::F32, t->shape, t->data,
+                         static_cast<size_t>(t->numElements()) * sizeof(float)});
+    }
+    if (rt::Status s = write(pk.name + ".safetensors", tensors,
+                             {{"kernel", pk.name}, {"kernel_index", std::to_string(k)}});
+        !s.ok())
+      return s;
+    ++summary.kernels;
+  }
+  return summary;
+}
+
+} // namespace ssmc::cli
