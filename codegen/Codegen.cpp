@@ -2,6 +2,7 @@
 
 #include "Codegen.h"
 #include "Kernels.h"
+#include "SsmcOps.h"
 
 #include "mlir/IR/AsmState.h"
 
@@ -149,6 +150,57 @@ rt::Expected<std::vector<KernelPlan>> generateKernels(func::FuncOp entry,
     if (!plan)
       return plan.status();
     plans.push_back(std::move(*plan));
+  }
+  // Outputs that are inputs: the artifact's outputs live in the arena, so a
+  // kernel copies them there.
+  auto dtype = resolveDType(entry, options);
+  if (!dtype)
+    return dtype.status();
+  auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg)
+      continue;
+    auto outName = entry.getResultAttrOfType<StringAttr>(i, kNameAttr);
+    auto inName = entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr);
+    std::string out = outName ? outName.getValue().str() : fmt::format("{}", i);
+    std::string in = inName ? inName.getValue().str() : fmt::format("{}", arg.getArgNumber());
+    auto type = cast<RankedTensorType>(v.getType());
+    const int64_t n = type.getNumElements();
+    KernelPlan p;
+    p.kind = "generic";
+    p.source.name = fmt::format("g{:02}_copy_{}", plans.size(), identifier(out));
+    p.source.entry = p.source.name;
+    p.copyFromArgument = arg.getArgNumber();
+    p.copyToResult = i;
+    p.tunables = {"BLOCK"};
+    for (KernelParam::Kind kind : {KernelParam::Kind::Input, KernelParam::Kind::Output}) {
+      KernelParam q;
+      q.kind = kind;
+      q.index = 0;
+      q.name = kind == KernelParam::Kind::Input ? "in0" : "out0";
+      q.shape.assign(type.getShape().begin(), type.getShape().end());
+      q.dtype = dtypeName(*dtype);
+      q.bytes = n * dtypeBytes(*dtype);
+      p.params.push_back(q);
+    }
+    for (int64_t block : {256, 128, 512})
+      p.configs.push_back(gridStrideConfig(n, block));
+    std::string T = *dtype == DType::F32    ? "typedef float T;\n"
+                    : *dtype == DType::BF16 ? "#include <cuda_bf16.h>\ntypedef __nv_bfloat16 T;\n"
+                                            : "#include <cuda_fp16.h>\ntypedef __half T;\n";
+    p.source.source = fmt::format(
+        "// ssmc kernel {0} (generic: a copy)\n"
+        "// Model output '{1}' is model input '{2}' ({3} elements): outputs live in the arena, so\n"
+        "// this kernel copies the input there.\n\n"
+        "{4}typedef {5} idx_t;\n\n#ifndef SSMC_BLOCK\n#define SSMC_BLOCK 256\n#endif\n\n"
+        "extern \"C\" __global__ void __launch_bounds__(SSMC_BLOCK) {0}(\n"
+        "    const T *__restrict__ in0,\n    T *__restrict__ out0) {{\n"
+        "  const idx_t stride = (idx_t)gridDim.x * SSMC_BLOCK;\n"
+        "  for (idx_t e = (idx_t)blockIdx.x * SSMC_BLOCK + (idx_t)threadIdx.x; e < {3}; e += "
+        "stride)\n    out0[e] = in0[e];\n}}\n",
+        p.source.entry, out, in, n, T, n >= (int64_t(1) << 30) ? "long long" : "int");
+    plans.push_back(std::move(p));
   }
   return plans;
 }

@@ -79,13 +79,19 @@ struct KernelPlan {
   std::vector<std::string> tunables; ///< names, in the order of the macros
   int64_t workspaceBytes = 0;        ///< scratch the kernel needs (0: none)
   std::vector<std::string> ops;      ///< the ops it fuses, in order (weights left out)
+  /// Not a kernel group: a copy of entry-function argument #copyFromArgument
+  /// into result #copyToResult (a model output that is a model input, e.g.
+  /// Vim's residual without a residual). Its input is group-less input #0,
+  /// its output #0. -1 for kernel groups.
+  int64_t copyFromArgument = -1, copyToResult = -1;
 };
 
 /// Generates one group's kernel. A structure the emitters do not support is
 /// an error naming the group and the op, never a crash.
 rt::Expected<KernelPlan> generateKernel(KernelGroupOp group, const CodegenOptions &options);
 
-/// Every kernel group of the entry function, in launch order. Every other
+/// Every kernel group of the entry function, in launch order, then a copy
+/// kernel for each model output that is a model input. Every other
 /// top-level op (besides weights and the return) is an error: run the whole
 /// pipeline first.
 rt::Expected<std::vector<KernelPlan>> generateKernels(mlir::func::FuncOp entry,

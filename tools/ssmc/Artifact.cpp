@@ -141,18 +141,27 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
     const codegen::BufferInfo &b = memory.buffers[memory.bufferOf[a]];
     plan.inputs.push_back({b.name, b.shape, *planType});
   }
+  // Outputs that are inputs get a copy kernel and arena bytes past the plan's.
+  std::map<int64_t, int64_t> copyOffset; // result # -> arena offset
+  for (const codegen::KernelPlan &kp : c.plans)
+    if (kp.copyToResult >= 0) {
+      const int64_t at = (plan.arenaBytes + 255) / 256 * 256;
+      copyOffset[kp.copyToResult] = at;
+      plan.arenaBytes = at + kp.params.back().bytes;
+    }
   auto ret = llvm::cast<mlir::func::ReturnOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     auto it = memory.bufferOf.find(v);
     const codegen::BufferInfo *b = it == memory.bufferOf.end() ? nullptr : &memory.buffers[it->second];
-    if (!b || b->kind != "activation")
+    const bool copied = copyOffset.count(i) != 0;
+    if (!b || (b->kind != "activation" && !copied))
       return rt::Status::error(fmt::format("model output #{} is not computed by a kernel", i));
     auto name = entry.getResultAttrOfType<mlir::StringAttr>(i, kNameAttr);
     rt::PlanOutput out;
     out.name = name ? name.getValue().str() : fmt::format("#{}", i);
     out.shape = b->shape;
     out.dtype = *planType;
-    out.arenaOffset = b->offset;
+    out.arenaOffset = copied ? copyOffset[i] : b->offset;
     plan.outputs.push_back(out);
   }
   std::set<std::string> weights;
@@ -207,8 +216,36 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
     }
     plan.kernels.push_back(std::move(pk));
   }
-  if (k != c.plans.size())
-    return rt::Status::error("more kernels than kernel groups");
+  for (; k < c.plans.size(); ++k) {
+    const codegen::KernelPlan &kp = c.plans[k];
+    if (kp.copyToResult < 0)
+      return rt::Status::error("more kernels than kernel groups");
+    rt::PlanKernel pk;
+    pk.name = kp.source.name;
+    pk.entry = kp.source.entry;
+    pk.kind = kp.kind;
+    pk.sourceFile = fmt::format("kernels/{}.cu", kp.source.name);
+    pk.source = kp.source.source;
+    pk.tunables = kp.tunables;
+    for (const codegen::LaunchConfig &lc : kp.configs)
+      pk.configs.push_back({lc.tunables, lc.grid, lc.block, lc.smemBytes});
+    const codegen::BufferInfo &in =
+        memory.buffers[memory.bufferOf[entry.getArgument(kp.copyFromArgument)]];
+    for (const codegen::KernelParam &p : kp.params) {
+      rt::PlanParam pp;
+      pp.kind = p.kind == codegen::KernelParam::Kind::Input ? rt::PlanParam::Kind::Input
+                                                            : rt::PlanParam::Kind::Output;
+      pp.index = p.index;
+      pp.name = p.name;
+      pp.shape = p.shape;
+      pp.dtype = *planType;
+      pp.bytes = p.bytes;
+      pp.value = pp.kind == rt::PlanParam::Kind::Input ? rt::ValueRef::input(in.name)
+                                                       : rt::ValueRef::arena(copyOffset[kp.copyToResult]);
+      pk.params.push_back(pp);
+    }
+    plan.kernels.push_back(std::move(pk));
+  }
   if (rt::Status s = rt::validatePlan(plan, "the generated plan"); !s.ok())
     return s;
   return plan;
