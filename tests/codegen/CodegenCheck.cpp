@@ -22,6 +22,7 @@
 #include "Cuda/Nvrtc.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <fmt/format.h>
@@ -103,6 +104,112 @@ rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> lower(mlir::MLIRContext &ctx, co
   return module;
 }
 
+/// Structures the emitters refuse: the error names the group and the op.
+struct ErrorCase {
+  const char *what;
+  const char *mlir;
+  std::vector<const char *> expect; // substrings of the message
+};
+
+const char *kScanHead = R"(
+module {
+  func.func @main(%u: tensor<1x8x32xf32> {ssmc.name = "u"}, %d: tensor<1x8x32xf32> {ssmc.name = "delta"},
+                  %a: tensor<8x4xf32> {ssmc.name = "A"}, %b: tensor<1x4x32xf32> {ssmc.name = "B"},
+                  %c: tensor<1x4x32xf32> {ssmc.name = "C"}) -> (RESULT {ssmc.name = "out"}) {
+    %0 = ssmc.kernel_group "g00_bad"(%u, %d, %a, %b, %c) : (tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<8x4xf32>, tensor<1x4x32xf32>, tensor<1x4x32xf32>) -> RESULT {
+    ^bb0(%u0: tensor<1x8x32xf32>, %d0: tensor<1x8x32xf32>, %a0: tensor<8x4xf32>, %b0: tensor<1x4x32xf32>, %c0: tensor<1x4x32xf32>):
+      %out, %h = ssmc.selective_scan %u0, %d0, %a0, %b0, %c0 : (tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<8x4xf32>, tensor<1x4x32xf32>, tensor<1x4x32xf32>) -> (tensor<1x8x32xf32>, tensor<1x8x4xf32>)
+)";
+
+std::vector<ErrorCase> errorCases() {
+  return {
+      {"a reduction after a scan",
+       R"(      %m = ssmc.reduce_mean %out dims [2] : tensor<1x8x32xf32> -> tensor<1x8xf32>
+      ssmc.yield %m : tensor<1x8xf32>
+    }
+    return %0 : tensor<1x8xf32>
+  }
+})",
+       {"kernel group 'g00_bad'", "'ssmc.reduce_mean'", "elementwise ops, permute, flip"}},
+      {"last_state used inside the group",
+       R"(      %s = ssmc.scale %h by 2.0 : tensor<1x8x4xf32>
+      ssmc.yield %s : tensor<1x8x4xf32>
+    }
+    return %0 : tensor<1x8x4xf32>
+  }
+})",
+       {"kernel group 'g00_bad'", "'ssmc.scale'", "last_state only as a group result"}},
+      {"a scan output read at another channel",
+       R"(      %f = ssmc.flip %out axis 1 : tensor<1x8x32xf32>
+      %s = ssmc.add %out, %f : tensor<1x8x32xf32>, tensor<1x8x32xf32> -> tensor<1x8x32xf32>
+      ssmc.yield %s : tensor<1x8x32xf32>
+    }
+    return %0 : tensor<1x8x32xf32>
+  }
+})",
+       {"kernel group 'g00_bad'", "two different positions"}},
+  };
+}
+
+/// Runs the error cases; false if one does not fail as it should.
+bool checkErrors() {
+  bool ok = true;
+  for (const ErrorCase &c : errorCases()) {
+    std::string text = std::string(kScanHead) + c.mlir;
+    std::string result = std::string(c.mlir).find("tensor<1x8xf32>") != std::string::npos
+                             ? "tensor<1x8xf32>"
+                         : std::string(c.mlir).find("tensor<1x8x4xf32>") != std::string::npos
+                             ? "tensor<1x8x4xf32>"
+                             : "tensor<1x8x32xf32>";
+    for (size_t at = text.find("RESULT"); at != std::string::npos; at = text.find("RESULT", at))
+      text.replace(at, 6, result);
+    mlir::MLIRContext ctx;
+    ctx.loadDialect<SsmcDialect, mlir::func::FuncDialect>();
+    auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
+    if (!module) {
+      fmt::print(stderr, "FAIL error case '{}': does not parse\n", c.what);
+      ok = false;
+      continue;
+    }
+    auto plans = codegen::generateKernels(getEntryFunction(*module), {});
+    if (plans) {
+      fmt::print(stderr, "FAIL error case '{}': generated a kernel\n", c.what);
+      ok = false;
+      continue;
+    }
+    for (const char *want : c.expect)
+      if (plans.message().find(want) == std::string::npos) {
+        fmt::print(stderr, "FAIL error case '{}': the message lacks \"{}\": {}\n", c.what, want,
+                   plans.message());
+        ok = false;
+      }
+  }
+  // Ops outside kernel groups: the pipeline was cut short.
+  {
+    mlir::MLIRContext ctx;
+    ctx.loadDialect<SsmcDialect, mlir::func::FuncDialect>();
+    auto module = mlir::parseSourceString<mlir::ModuleOp>(R"(
+module {
+  func.func @main(%x: tensor<4xf32> {ssmc.name = "input"}) -> (tensor<4xf32> {ssmc.name = "output"}) {
+    %y = ssmc.gelu %x : tensor<4xf32>
+    return %y : tensor<4xf32>
+  }
+})",
+                                                          &ctx);
+    auto plans = module ? codegen::generateKernels(getEntryFunction(*module), {})
+                        : rt::Expected<std::vector<codegen::KernelPlan>>(
+                              rt::Status::error("does not parse"));
+    if (plans || plans.message().find("'ssmc.gelu' is not in one") == std::string::npos) {
+      fmt::print(stderr, "FAIL error case 'ungrouped op': {}\n",
+                 plans ? "generated kernels" : plans.message());
+      ok = false;
+    }
+  }
+  fmt::print("{} unsupported structures refused with the group and op named\n",
+             errorCases().size() + 1);
+  return ok;
+}
+
 double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -141,10 +248,10 @@ int main(int argc, char **argv) {
   }
 
   const auto start = std::chrono::steady_clock::now();
+  bool failed = !checkErrors();
   std::map<std::string, rt::KernelSource> unique; // key -> first source
   std::map<std::string, std::string> firstOf;     // key -> "case / dtype"
   size_t generated = 0;
-  bool failed = false;
   for (const Case &c : allCases()) {
     if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end())
       continue;
