@@ -375,7 +375,7 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
     chunkDefault /= 2;
   add(defChannels, chunkDefault);
   const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
-  for (int64_t ch : {32, 64, 128, 256})
+  for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1
     for (int64_t chunk : {16, 32, 64, 128, 256})
       if (ch <= channelCap && chunk <= std::max<int64_t>(16, length))
         add(ch, chunk);

@@ -568,8 +568,16 @@ int main(int argc, char **argv) {
     std::vector<const codegen::LaunchConfig *> configs = {&p.configs.front()};
     if (p.configs.size() > 1)
       configs.push_back(&p.configs.back());
+    // Scans also with their smallest block (a partial warp of channels).
+    const codegen::LaunchConfig *smallest = &p.configs.front();
+    for (const codegen::LaunchConfig &c : p.configs)
+      if (c.block[0] < smallest->block[0])
+        smallest = &c;
+    if (p.kind == "scan" && smallest != configs.front() && smallest != configs.back())
+      configs.push_back(smallest);
     for (size_t c = 0; c < configs.size(); ++c) {
-      std::vector<std::string> defines = c == 0 ? std::vector<std::string>{}
+      std::vector<std::string> defines = configs[c] == &p.configs.front()
+                                             ? std::vector<std::string>{}
                                                 : codegen::configDefines(*configs[c]);
       std::string key = codegen::canonicalSource(p.source) + fmt::format("{}", fmt::join(defines, " "));
       auto [it, inserted] = libraries.try_emplace(key);
