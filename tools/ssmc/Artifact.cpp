@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -343,6 +344,12 @@ rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
   if (extra)
     if (rt::Status s = extra(*tmp); !s.ok())
       return cleanup(s);
+
+  // mkdtemp made the directory private (0700); the artifact gets the mode a
+  // plain mkdir would have given it.
+  const mode_t mask = umask(0);
+  umask(mask);
+  fs::permissions(*tmp, static_cast<fs::perms>(0777 & ~mask), ec);
 
   // Into place: an earlier artifact moves aside first and goes after.
   std::optional<fs::path> old;
