@@ -16,6 +16,18 @@ def VerifyModel : Pass<"ssmc-verify-model", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def PatchGemm : Pass<"ssmc-patch-gemm", "mlir::func::FuncOp"> {
+  let summary = "Non-overlapping convolutions (patch embeddings) as GEMMs";
+  let description = [{
+    A `conv2d` whose kernel equals its stride, with no padding and one group
+    (Vim's patch embedding), becomes reshape -> permute -> reshape views of
+    its input (the patches, [B, gh, gw, C·kh·kw]) and a `linear` with the
+    weight viewed as [D, C·kh·kw], so it runs on the tensor-core GEMM; the
+    result is permuted back to NCHW unless the conv was `channels_last`.
+    Convolutions with overlapping windows or padding stay.
+  }];
+}
+
 def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
   let summary = "Channels-last convolutions; permute chains folded";
   let description = [{

@@ -16,6 +16,8 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
       {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
       {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},
       {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
+      {"ssmc-patch-gemm",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createPatchGemm()); }},
       {"ssmc-layout",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
       {"ssmc-fold-flips",
