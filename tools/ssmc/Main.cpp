@@ -344,8 +344,9 @@ int main(int argc, char **argv) {
     return compileModel(o);
   if (o.command == "run")
     return runModel(o);
-  // tune and bench time generated CUDA kernels.
-  return fail(fmt::format("`ssmc {}` needs the CUDA runtime, which this build does not have yet "
-                          "(GPU code generation is not implemented)",
-                          o.command));
+  // tune and bench are not written yet; ssmc-rt times an artifact.
+  return fail(fmt::format("`ssmc {}` is not implemented yet: compile an artifact with `ssmc "
+                          "compile {} -o DIR` and time it with `ssmc-rt bench DIR "
+                          "--per-kernel` (each configuration: `--config KERNEL=INDEX`)",
+                          o.command, o.model.empty() ? "MODEL" : o.model));
 }
