@@ -4,6 +4,8 @@
 #include "Kernels.h"
 #include "SsmcOps.h"
 
+#include "Support/Arch.h"
+
 #include "mlir/IR/AsmState.h"
 
 #include <fmt/format.h>
@@ -51,13 +53,8 @@ const char *paramKindName(KernelParam::Kind k) {
 }
 
 int64_t sharedMemoryLimit(std::string_view arch) {
-  if (arch == "sm_90" || arch == "sm_90a" || arch == "sm_100" || arch == "sm_100a")
-    return 227 * 1024;
-  if (arch == "sm_80" || arch == "sm_87")
-    return 163 * 1024;
-  if (arch == "sm_86" || arch == "sm_89")
-    return 99 * 1024;
-  return 99 * 1024;
+  // An unknown target gets the smallest limit of the known ones.
+  return rt::sharedMemoryPerBlock(arch).value_or(99 * 1024);
 }
 
 std::vector<std::string> configDefines(const LaunchConfig &config) {

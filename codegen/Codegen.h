@@ -40,7 +40,7 @@ struct CodegenOptions {
   /// "f32", "bf16" or "f16"; empty: the module's `ssmc.dtype` (default f32).
   std::string dtype;
   /// Target whose shared-memory limit bounds the configurations (227 KiB on
-  /// sm_90, 163 KiB on sm_80/86/89, 99 KiB otherwise).
+  /// sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89: runtime/Support/Arch.h).
   std::string arch = "sm_90";
   /// f32 GEMMs: exact FFMA instead of TF32 tensor cores (the default).
   bool exactF32Gemm = false;

@@ -91,7 +91,7 @@ def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
     channels of a thread block, and B and C shared by them), `items_per_thread`
     steps per thread, and `state_in_registers` (h stays in registers across
     chunks: no carry goes through memory). The shared memory per block must
-    fit the target (227 KiB on sm_90, 163 KiB on sm_80); an impossible
+    fit the target (227 KiB on sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89); an impossible
     request is an error that names both numbers.
   }];
   let options = [

@@ -3,6 +3,8 @@
 #include "Passes.h"
 #include "SsmcOps.h"
 
+#include "Support/Arch.h"
+
 namespace ssmc {
 #define GEN_PASS_DEF_TILESCAN
 #include "Passes.h.inc"
@@ -13,23 +15,17 @@ using namespace ssmc;
 
 namespace {
 
-/// Shared memory one thread block may use, by architecture.
-std::optional<int64_t> sharedMemoryLimit(llvm::StringRef arch) {
-  if (arch == "sm_90")
-    return 227 * 1024;
-  if (arch == "sm_80" || arch == "sm_86" || arch == "sm_89")
-    return 163 * 1024;
-  return std::nullopt;
-}
-
 struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
   using TileScanBase::TileScanBase;
 
   void runOnOperation() override {
-    auto limit = sharedMemoryLimit(arch);
+    auto limit = rt::sharedMemoryPerBlock(arch);
     if (!limit) {
+      std::string known;
+      for (const rt::ArchLimits &a : rt::kArchs)
+        known += (known.empty() ? "" : ", ") + std::string(a.arch);
       getOperation().emitError() << "ssmc-tile-scan: unknown architecture '" << arch
-                                 << "' (known: sm_80, sm_86, sm_89, sm_90)";
+                                 << "' (known: " << known << ")";
       return signalPassFailure();
     }
     if (chunk < 1 || channels < 1) {

@@ -15,6 +15,7 @@
 #ifndef SSMC_RUNTIME_EXEC_PLAN_H
 #define SSMC_RUNTIME_EXEC_PLAN_H
 
+#include "Support/Arch.h"
 #include "Support/Safetensors.h"
 #include "Support/Status.h"
 
@@ -32,7 +33,7 @@ constexpr std::string_view kPlanFormat = "ssmc-plan";
 constexpr int kPlanVersion = 1;
 constexpr std::string_view kPlanFile = "plan.json";
 /// Dynamic shared memory a configuration may ask for (sm_90's opt-in limit).
-constexpr int64_t kMaxSmemBytes = 227 * 1024;
+constexpr int64_t kMaxSmemBytes = kMaxSharedMemoryPerBlock;
 constexpr int64_t kMaxThreadsPerBlock = 1024;
 
 /// The storage types of a plan: "f32", "bf16", "f16" (std::nullopt otherwise).

@@ -17,6 +17,8 @@
 #include <set>
 #include <cstdio>
 #include <cstdlib>
+#include "Support/Arch.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -27,8 +29,12 @@ namespace fs = std::filesystem;
 namespace ssmc::cli {
 
 const std::vector<std::string> &supportedArchs() {
-  // Those ssmc-tile-scan knows the shared memory of; bf16 tensor cores need sm_80.
-  static const std::vector<std::string> archs = {"sm_80", "sm_86", "sm_89", "sm_90"};
+  static const std::vector<std::string> archs = [] {
+    std::vector<std::string> names;
+    for (const rt::ArchLimits &a : rt::kArchs)
+      names.emplace_back(a.arch);
+    return names;
+  }();
   return archs;
 }
 

@@ -2,6 +2,11 @@
 // RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80" | FileCheck %s --check-prefix=SMALL
 // RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256" 2>&1 | FileCheck %s --check-prefix=TOOBIG
 // RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
+// One chunk of 300 steps fits sm_80's 163 KiB but not sm_86's 99 KiB.
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=300 arch=sm_80" | FileCheck %s --check-prefix=FITS80
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=300 arch=sm_86" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
+// FITS80: smem_bytes = 134400
+// TOOBIG86: error: tiling chunk 300 x channels 8 needs 134400 bytes of shared memory per block, more than the 101376 bytes of sm_86
 
 // Chunks are clamped to the sequence and channels to the scan's width; the
 // state stays in registers.
