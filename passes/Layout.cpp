@@ -13,6 +13,7 @@
 
 #include "Passes.h"
 #include "SsmcOps.h"
+#include "ViewBuilders.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -30,15 +31,6 @@ namespace {
 
 constexpr int64_t kToNHWC[] = {0, 2, 3, 1};
 constexpr int64_t kToNCHW[] = {0, 3, 1, 2};
-
-Value makePermute(PatternRewriter &rewriter, Location loc, Value x, ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t axis : perm)
-    shape.push_back(type.getDimSize(axis));
-  return rewriter.create<PermuteOp>(loc, RankedTensorType::get(shape, type.getElementType()), x,
-                                    rewriter.getDenseI64ArrayAttr(perm));
-}
 
 bool isPermute(Value v, ArrayRef<int64_t> perm) {
   auto p = v.getDefiningOp<PermuteOp>();
@@ -62,14 +54,14 @@ struct ChannelsLastConv : OpRewritePattern<Conv2dOp> {
     if (!inputPays && !outputPays)
       return failure(); // an NCHW conv among NCHW ops: leave it
     Location loc = conv.getLoc();
-    Value input = makePermute(rewriter, loc, conv.getInput(), kToNHWC);
+    Value input = createPermute(rewriter, loc, conv.getInput(), kToNHWC);
     auto y = cast<RankedTensorType>(conv.getType()).getShape();
     auto nhwcType = RankedTensorType::get({y[0], y[2], y[3], y[1]},
                                           cast<RankedTensorType>(conv.getType()).getElementType());
     auto nhwc = rewriter.create<Conv2dOp>(loc, nhwcType, input, conv.getWeight(), conv.getBias(),
                                           conv.getStrideAttr(), conv.getPaddingAttr(),
                                           conv.getGroupsAttr(), rewriter.getUnitAttr());
-    rewriter.replaceOp(conv, makePermute(rewriter, loc, nhwc.getResult(), kToNCHW));
+    rewriter.replaceOp(conv, createPermute(rewriter, loc, nhwc.getResult(), kToNCHW));
     return success();
   }
 };
@@ -89,7 +81,7 @@ struct ComposePermutes : OpRewritePattern<PermuteOp> {
     SmallVector<int64_t> composed;
     for (int64_t axis : perm)
       composed.push_back(inner.getPerm()[axis]);
-    rewriter.replaceOp(op, makePermute(rewriter, op.getLoc(), inner.getInput(), composed));
+    rewriter.replaceOp(op, createPermute(rewriter, op.getLoc(), inner.getInput(), composed));
     return success();
   }
 };
@@ -117,7 +109,7 @@ struct SinkPermute : RewritePattern {
     }
     Operation *moved = rewriter.clone(*op, unpermuted);
     moved->getResult(0).setType(first.getInput().getType());
-    rewriter.replaceOp(op, makePermute(rewriter, op->getLoc(), moved->getResult(0),
+    rewriter.replaceOp(op, createPermute(rewriter, op->getLoc(), moved->getResult(0),
                                        first.getPerm()));
     return success();
   }

@@ -13,6 +13,7 @@
 
 #include "Passes.h"
 #include "SsmcOps.h"
+#include "ViewBuilders.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -26,20 +27,6 @@ using namespace mlir;
 using namespace ssmc;
 
 namespace {
-
-Value reshapeTo(PatternRewriter &rewriter, Location loc, Value x, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, cast<RankedTensorType>(x.getType()).getElementType());
-  return rewriter.create<ReshapeOp>(loc, type, x);
-}
-
-Value permuteBy(PatternRewriter &rewriter, Location loc, Value x, ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t axis : perm)
-    shape.push_back(type.getDimSize(axis));
-  return rewriter.create<PermuteOp>(loc, RankedTensorType::get(shape, type.getElementType()), x,
-                                    rewriter.getDenseI64ArrayAttr(perm));
-}
 
 struct ConvAsPatchGemm : OpRewritePattern<Conv2dOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -60,16 +47,16 @@ struct ConvAsPatchGemm : OpRewritePattern<Conv2dOp> {
 
     // [B, gh, gw, C·kh·kw], C then kh then kw as in the weight's rows.
     Value patches =
-        nhwc ? permuteBy(rewriter, loc, reshapeTo(rewriter, loc, conv.getInput(), {b, gh, kh, gw, kw, c}),
+        nhwc ? createPermute(rewriter, loc, createReshape(rewriter, loc, conv.getInput(), {b, gh, kh, gw, kw, c}),
                          {0, 1, 3, 5, 2, 4})
-             : permuteBy(rewriter, loc, reshapeTo(rewriter, loc, conv.getInput(), {b, c, gh, kh, gw, kw}),
+             : createPermute(rewriter, loc, createReshape(rewriter, loc, conv.getInput(), {b, c, gh, kh, gw, kw}),
                          {0, 2, 4, 1, 3, 5});
-    patches = reshapeTo(rewriter, loc, patches, {b, gh, gw, c * kh * kw});
-    Value weight = reshapeTo(rewriter, loc, conv.getWeight(), {d, c * kh * kw});
+    patches = createReshape(rewriter, loc, patches, {b, gh, gw, c * kh * kw});
+    Value weight = createReshape(rewriter, loc, conv.getWeight(), {d, c * kh * kw});
     auto outType = RankedTensorType::get(
         {b, gh, gw, d}, cast<RankedTensorType>(conv.getType()).getElementType());
     Value y = rewriter.create<LinearOp>(loc, outType, patches, weight, conv.getBias());
-    rewriter.replaceOp(conv, nhwc ? y : permuteBy(rewriter, loc, y, {0, 3, 1, 2}));
+    rewriter.replaceOp(conv, nhwc ? y : createPermute(rewriter, loc, y, {0, 3, 1, 2}));
     return success();
   }
 };

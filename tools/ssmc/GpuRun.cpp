@@ -64,16 +64,28 @@ private:
   fs::path path_;
 };
 
-} // namespace
-
-rt::Expected<std::string> detectGpuArch() {
+/// The driver and the first GPU, or why there is none.
+struct Gpu {
+  const rt::Driver *driver;
+  rt::DeviceInfo info;
+};
+rt::Expected<Gpu> firstGpu() {
   auto driver = rt::Driver::load();
   if (!driver)
     return driver.status();
   auto info = (*driver)->queryDevice(0);
   if (!info)
     return info.status();
-  return info->arch();
+  return Gpu{*driver, *info};
+}
+
+} // namespace
+
+rt::Expected<std::string> detectGpuArch() {
+  auto gpu = firstGpu();
+  if (!gpu)
+    return gpu.status();
+  return gpu->info.arch();
 }
 
 std::string defaultArch() {
@@ -97,18 +109,15 @@ rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &bui
                                          const interp::TensorMap &weights,
                                          const interp::TensorMap &inputs, GpuRunTimes &times) {
   const auto start = std::chrono::steady_clock::now();
-  auto driver = rt::Driver::load();
-  if (!driver)
-    return driver.status();
-  auto info = (*driver)->queryDevice(0);
-  if (!info)
-    return info.status();
-  times.device = info->name;
-  times.arch = info->arch();
+  auto gpu = firstGpu();
+  if (!gpu)
+    return gpu.status();
+  times.device = gpu->info.name;
+  times.arch = gpu->info.arch();
   if (rt::Status s = checkArch(times.arch); !s.ok())
     return rt::Status::error(fmt::format("the GPU '{}' is {}, which ssmc does not generate code "
                                          "for: {} (use --device cpu)",
-                                         info->name, times.arch, s.message()));
+                                         times.device, times.arch, s.message()));
 
   Options target = options;
   target.arch = times.arch;
@@ -140,7 +149,7 @@ rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &bui
   rt::KernelCache cache;
   rt::GpuModelOptions gpuOptions;
   gpuOptions.cache = &cache;
-  gpuOptions.driver = *driver;
+  gpuOptions.driver = gpu->driver;
   gpuOptions.progress = !options.quiet;
   auto model = rt::GpuModel::load(*plan, artifact.string(), **weightsFile, gpuOptions);
   if (!model)
