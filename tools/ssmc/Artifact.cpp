@@ -124,6 +124,52 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
   return out;
 }
 
+namespace {
+/// The plan's record of a generated kernel, without its parameters.
+rt::PlanKernel planKernel(const codegen::KernelPlan &kp) {
+  rt::PlanKernel pk;
+  pk.name = kp.source.name;
+  pk.entry = kp.source.entry;
+  pk.kind = kp.kind;
+  pk.sourceFile = fmt::format("kernels/{}.cu", kp.source.name);
+  pk.source = kp.source.source;
+  pk.ops = kp.ops;
+  pk.tunables = kp.tunables;
+  pk.defaultConfig = 0; // codegen lists the default configuration first
+  pk.workspaceBytes = kp.workspaceBytes;
+  for (const codegen::LaunchConfig &lc : kp.configs)
+    pk.configs.push_back({lc.tunables, lc.grid, lc.block, lc.smemBytes});
+  return pk;
+}
+
+/// A kernel parameter as the plan records it, without the value it binds.
+rt::PlanParam planParam(const codegen::KernelParam &p, rt::DType storage) {
+  using Kind = codegen::KernelParam::Kind;
+  rt::PlanParam pp;
+  switch (p.kind) {
+  case Kind::Input:
+    pp.kind = rt::PlanParam::Kind::Input;
+    break;
+  case Kind::Weight:
+    pp.kind = rt::PlanParam::Kind::Weight;
+    break;
+  case Kind::Output:
+    pp.kind = rt::PlanParam::Kind::Output;
+    break;
+  case Kind::Workspace:
+    pp.kind = rt::PlanParam::Kind::Workspace;
+    break;
+  }
+  pp.index = p.index;
+  pp.name = p.name;
+  pp.weight = p.weight;
+  pp.shape = p.shape;
+  pp.dtype = p.kind == Kind::Workspace ? rt::DType::F32 : storage;
+  pp.bytes = p.bytes;
+  return pp;
+}
+} // namespace
+
 rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) {
   auto dtype = codegen::parseDType(c.dtype);
   auto planType = rt::parsePlanDType(c.dtype);
@@ -177,40 +223,9 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
     if (k >= c.plans.size())
       return rt::Status::error("fewer kernels than kernel groups");
     const codegen::KernelPlan &kp = c.plans[k++];
-    rt::PlanKernel pk;
-    pk.name = kp.source.name;
-    pk.entry = kp.source.entry;
-    pk.kind = kp.kind;
-    pk.sourceFile = fmt::format("kernels/{}.cu", kp.source.name);
-    pk.source = kp.source.source;
-    pk.ops = kp.ops;
-    pk.tunables = kp.tunables;
-    pk.defaultConfig = 0;
-    pk.workspaceBytes = kp.workspaceBytes;
-    for (const codegen::LaunchConfig &lc : kp.configs)
-      pk.configs.push_back({lc.tunables, lc.grid, lc.block, lc.smemBytes});
+    rt::PlanKernel pk = planKernel(kp);
     for (const codegen::KernelParam &p : kp.params) {
-      rt::PlanParam pp;
-      switch (p.kind) {
-      case codegen::KernelParam::Kind::Input:
-        pp.kind = rt::PlanParam::Kind::Input;
-        break;
-      case codegen::KernelParam::Kind::Weight:
-        pp.kind = rt::PlanParam::Kind::Weight;
-        break;
-      case codegen::KernelParam::Kind::Output:
-        pp.kind = rt::PlanParam::Kind::Output;
-        break;
-      case codegen::KernelParam::Kind::Workspace:
-        pp.kind = rt::PlanParam::Kind::Workspace;
-        break;
-      }
-      pp.index = p.index;
-      pp.name = p.name;
-      pp.weight = p.weight;
-      pp.shape = p.shape;
-      pp.dtype = p.kind == codegen::KernelParam::Kind::Workspace ? rt::DType::F32 : *planType;
-      pp.bytes = p.bytes;
+      rt::PlanParam pp = planParam(p, *planType);
       if (p.kind == codegen::KernelParam::Kind::Input || p.kind == codegen::KernelParam::Kind::Output) {
         mlir::Value v = p.kind == codegen::KernelParam::Kind::Input ? g.getInputs()[p.index]
                                                                    : g->getResult(p.index);
@@ -227,26 +242,11 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
     const codegen::KernelPlan &kp = c.plans[k];
     if (kp.copyToResult < 0)
       return rt::Status::error("more kernels than kernel groups");
-    rt::PlanKernel pk;
-    pk.name = kp.source.name;
-    pk.entry = kp.source.entry;
-    pk.kind = kp.kind;
-    pk.sourceFile = fmt::format("kernels/{}.cu", kp.source.name);
-    pk.source = kp.source.source;
-    pk.tunables = kp.tunables;
-    for (const codegen::LaunchConfig &lc : kp.configs)
-      pk.configs.push_back({lc.tunables, lc.grid, lc.block, lc.smemBytes});
+    rt::PlanKernel pk = planKernel(kp);
     const codegen::BufferInfo &in =
         memory.buffers[memory.bufferOf[entry.getArgument(kp.copyFromArgument)]];
     for (const codegen::KernelParam &p : kp.params) {
-      rt::PlanParam pp;
-      pp.kind = p.kind == codegen::KernelParam::Kind::Input ? rt::PlanParam::Kind::Input
-                                                            : rt::PlanParam::Kind::Output;
-      pp.index = p.index;
-      pp.name = p.name;
-      pp.shape = p.shape;
-      pp.dtype = *planType;
-      pp.bytes = p.bytes;
+      rt::PlanParam pp = planParam(p, *planType);
       pp.value = pp.kind == rt::PlanParam::Kind::Input ? rt::ValueRef::input(in.name)
                                                        : rt::ValueRef::arena(copyOffset[kp.copyToResult]);
       pk.params.push_back(pp);
