@@ -64,21 +64,12 @@ rt::Status AxisTracer::trace(Value v, const AxisMap &map, std::vector<TargetRead
       .Case<ReshapeOp>([&](ReshapeOp o) -> rt::Status {
         std::vector<int64_t> from = GroupEmitter::shape(o.getInput()),
                              to = GroupEmitter::shape(o.getResult());
-        std::vector<size_t> fromBig, toBig;
-        for (size_t i = 0; i < from.size(); ++i)
-          if (from[i] != 1)
-            fromBig.push_back(i);
-        for (size_t i = 0; i < to.size(); ++i)
-          if (to[i] != 1)
-            toBig.push_back(i);
-        bool unitOnly = fromBig.size() == toBig.size();
-        for (size_t k = 0; unitOnly && k < fromBig.size(); ++k)
-          unitOnly = from[fromBig[k]] == to[toBig[k]];
-        if (!unitOnly)
+        auto axes = unitDimReshape(from, to);
+        if (!axes)
           return e_.unsupported(o, why_);
         AxisMap m(from.size());
-        for (size_t k = 0; k < fromBig.size(); ++k)
-          m[fromBig[k]] = map[toBig[k]];
+        for (auto [fromAxis, toAxis] : *axes)
+          m[fromAxis] = map[toAxis];
         return trace(o.getInput(), m, reads);
       })
       .Default([&](Operation *o) { return e_.unsupported(o, why_); });

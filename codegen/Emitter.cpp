@@ -36,6 +36,26 @@ std::string identifier(std::string_view text) {
   return out;
 }
 
+std::optional<std::vector<std::pair<size_t, size_t>>>
+unitDimReshape(const std::vector<int64_t> &from, const std::vector<int64_t> &to) {
+  std::vector<size_t> fromBig, toBig;
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1)
+      fromBig.push_back(i);
+  for (size_t i = 0; i < to.size(); ++i)
+    if (to[i] != 1)
+      toBig.push_back(i);
+  if (fromBig.size() != toBig.size())
+    return std::nullopt;
+  std::vector<std::pair<size_t, size_t>> axes;
+  for (size_t k = 0; k < fromBig.size(); ++k) {
+    if (from[fromBig[k]] != to[toBig[k]])
+      return std::nullopt;
+    axes.push_back({fromBig[k], toBig[k]});
+  }
+  return axes;
+}
+
 GroupEmitter::GroupEmitter(KernelGroupOp group, DType dtype, AsmState &state)
     : group_(group), dtype_(dtype), state_(state) {}
 
@@ -620,20 +640,10 @@ rt::Expected<std::string> GroupEmitter::valueBody(Operation *op, unsigned result
         Value in = o.getInput();
         // Dims other than 1 in the same order: only unit dims move.
         std::vector<int64_t> from = shape(in), to = shape(result);
-        std::vector<size_t> fromBig, toBig;
-        for (size_t i = 0; i < from.size(); ++i)
-          if (from[i] != 1)
-            fromBig.push_back(i);
-        for (size_t i = 0; i < to.size(); ++i)
-          if (to[i] != 1)
-            toBig.push_back(i);
-        bool unitOnly = fromBig.size() == toBig.size();
-        for (size_t k = 0; unitOnly && k < fromBig.size(); ++k)
-          unitOnly = from[fromBig[k]] == to[toBig[k]];
-        if (unitOnly) {
+        if (auto axes = unitDimReshape(from, to)) {
           std::vector<std::string> ii(from.size(), "0");
-          for (size_t k = 0; k < fromBig.size(); ++k)
-            ii[fromBig[k]] = idx[toBig[k]];
+          for (auto [fromAxis, toAxis] : *axes)
+            ii[fromAxis] = idx[toAxis];
           return fmt::format("return {};", call(in, ii));
         }
         std::string s = fmt::format("const idx_t flat = {};\n", linear(result, idx));

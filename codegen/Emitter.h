@@ -20,6 +20,7 @@
 #include "mlir/IR/AsmState.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ bool mentions(const std::string &code, const std::string &word);
 
 /// A C identifier from any text ("stages.0.fc1.weight" -> "stages_0_fc1_weight").
 std::string identifier(std::string_view text);
+
+/// For a reshape that only adds or drops dimensions of size 1: the pairs
+/// (input axis, result axis) of the other dimensions, which keep their order
+/// and sizes. std::nullopt when the reshape regroups elements.
+std::optional<std::vector<std::pair<size_t, size_t>>>
+unitDimReshape(const std::vector<int64_t> &from, const std::vector<int64_t> &to);
 
 class GroupEmitter {
 public:
