@@ -1,7 +1,7 @@
 //===- Plan.h - buffers and configurations of an artifact -------*- C++ -*-===//
 //
 // What `ssmc compile -o DIR` needs beyond the kernels: every activation
-// buffer with its arena offset (the pipeline's memory plan, or a fallback),
+// buffer with its arena offset (the pipeline's memory plan),
 // and configs.json. plan.json itself is runtime/Exec/Plan.h's schema
 // (docs/artifact.md), filled in by tools/ssmc/Artifact.cpp.
 //
@@ -31,13 +31,12 @@ struct MemoryPlan {
   std::vector<BufferInfo> buffers;
   llvm::DenseMap<mlir::Value, size_t> bufferOf; ///< value -> index in buffers
   int64_t arenaBytes = 0;
-  std::string source; ///< "ssmc-plan-memory" or "codegen-fallback"
 };
 
-/// Buffers and offsets: the pipeline's `ssmc.arena_offsets` when every group
-/// has them, else a first-fit liveness assignment (values freed after their
-/// last use, 256-byte aligned).
-MemoryPlan planMemory(mlir::func::FuncOp entry, DType dtype);
+/// Buffers and offsets as the pipeline's `ssmc-plan-memory` placed them
+/// (`ssmc.arena_offsets`, `ssmc.arena_bytes`); an error for a module it has
+/// not run on.
+rt::Expected<MemoryPlan> planMemory(mlir::func::FuncOp entry, DType dtype);
 
 /// configs.json's text: every valid configuration of every kernel, by
 /// kernel name (what a tuner walks; plan.json has the same lists).

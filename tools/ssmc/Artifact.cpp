@@ -176,7 +176,10 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
   if (!dtype || !planType)
     return rt::Status::error(fmt::format("unknown dtype '{}'", c.dtype));
   mlir::func::FuncOp entry = getEntryFunction(module);
-  codegen::MemoryPlan memory = codegen::planMemory(entry, *dtype);
+  auto planned = codegen::planMemory(entry, *dtype);
+  if (!planned)
+    return planned.status();
+  codegen::MemoryPlan &memory = *planned;
   mlir::Block &body = entry.getBody().front();
 
   rt::Plan plan;
@@ -187,7 +190,7 @@ rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &c) 
   plan.metadata["producer"] = "ssmc compile";
   plan.metadata["arch_defaulted"] = c.archDefaulted ? "true" : "false";
   plan.metadata["nvrtc_version"] = c.nvrtcVersion;
-  plan.metadata["arena_plan"] = memory.source;
+  plan.metadata["arena_plan"] = "ssmc-plan-memory";
   if (*planType == rt::DType::F32)
     plan.metadata["f32_gemm"] = c.f32Gemm; // ssmc-rt check-kernels' tolerance
   for (mlir::BlockArgument a : entry.getArguments()) {
