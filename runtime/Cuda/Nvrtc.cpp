@@ -257,13 +257,24 @@ ssmc::rt::compileKernels(const std::vector<KernelSource> &Srcs,
                          const NvrtcOptions &Opts, KernelCache *Cache,
                          unsigned Threads, bool WarningsAsErrors,
                          const std::function<void(size_t, size_t)> &Progress) {
+  return compileKernels(Srcs, std::vector<NvrtcOptions>(Srcs.size(), Opts), Cache,
+                        Threads, WarningsAsErrors, Progress);
+}
+
+std::vector<ssmc::rt::Expected<ssmc::rt::CompiledKernel>>
+ssmc::rt::compileKernels(const std::vector<KernelSource> &Srcs,
+                         const std::vector<NvrtcOptions> &PerSource,
+                         KernelCache *Cache, unsigned Threads,
+                         bool WarningsAsErrors,
+                         const std::function<void(size_t, size_t)> &Progress) {
   std::vector<std::optional<Expected<CompiledKernel>>> Slots(Srcs.size());
   std::atomic<size_t> Next{0};
   std::mutex ProgressMutex;
   size_t Done = 0;
   auto Work = [&] {
     for (size_t I; (I = Next.fetch_add(1)) < Srcs.size();) {
-      Slots[I].emplace(compileKernel(Srcs[I], Opts, Cache, WarningsAsErrors));
+      Slots[I].emplace(
+          compileKernel(Srcs[I], PerSource[I], Cache, WarningsAsErrors));
       std::lock_guard<std::mutex> Lock(ProgressMutex);
       ++Done;
       if (Progress)

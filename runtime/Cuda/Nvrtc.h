@@ -74,6 +74,14 @@ compileKernels(const std::vector<KernelSource> &Srcs, const NvrtcOptions &Opts,
                bool WarningsAsErrors = false,
                const std::function<void(size_t, size_t)> &Progress = {});
 
+/// The same with options of its own for each source (`PerSource[i]` for
+/// `Srcs[i]`; e.g. each kernel's configuration defines).
+std::vector<Expected<CompiledKernel>>
+compileKernels(const std::vector<KernelSource> &Srcs,
+               const std::vector<NvrtcOptions> &PerSource, KernelCache *Cache,
+               unsigned Threads = 0, bool WarningsAsErrors = false,
+               const std::function<void(size_t, size_t)> &Progress = {});
+
 /// False when ssmc was built without the CUDA toolkit: compileKernel then
 /// fails saying so.
 bool nvrtcAvailable();

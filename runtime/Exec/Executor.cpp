@@ -8,12 +8,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include <unistd.h>
 
@@ -149,35 +146,19 @@ compileAll(const Plan &P, const std::vector<int64_t> &Configs,
     Opts.push_back(std::move(NO));
   }
 
-  std::vector<std::optional<Expected<CompiledKernel>>> Results(N);
-  std::atomic<size_t> Next{0};
-  std::mutex M;
-  size_t Done = 0, Cached = 0;
   const bool Tty = O.progress && ::isatty(2);
-  auto Work = [&] {
-    for (size_t K; (K = Next++) < N;) {
-      auto R = compileKernel(Srcs[K], Opts[K], O.cache);
-      std::lock_guard<std::mutex> Lock(M);
-      Cached += R.ok() && R->fromCache;
-      Results[K].emplace(std::move(R));
-      ++Done;
-      if (Tty) {
-        std::fprintf(stderr, "\rssmc: compiling %zu kernels for %s: %zu/%zu",
-                     N, Arch.c_str(), Done, N);
-        std::fflush(stderr);
-      }
-    }
-  };
-  unsigned Threads = O.compileThreads
-                         ? O.compileThreads
-                         : std::max(1u, std::thread::hardware_concurrency());
-  Threads = unsigned(std::min<size_t>(Threads, std::max<size_t>(N, 1)));
-  std::vector<std::thread> Pool;
-  for (unsigned T = 1; T < Threads; ++T)
-    Pool.emplace_back(Work);
-  Work();
-  for (std::thread &T : Pool)
-    T.join();
+  std::vector<Expected<CompiledKernel>> Results = compileKernels(
+      Srcs, Opts, O.cache, O.compileThreads, /*WarningsAsErrors=*/false,
+      [&](size_t Done, size_t Total) {
+        if (Tty) {
+          std::fprintf(stderr, "\rssmc: compiling %zu kernels for %s: %zu/%zu",
+                       Total, Arch.c_str(), Done, Total);
+          std::fflush(stderr);
+        }
+      });
+  size_t Cached = 0;
+  for (const auto &R : Results)
+    Cached += R.ok() && R->fromCache;
   if (O.progress && N > 0)
     std::fprintf(stderr, "%sssmc: compiled %zu kernels for %s (%zu from the "
                  "cache)\n",
@@ -190,13 +171,13 @@ compileAll(const Plan &P, const std::vector<int64_t> &Configs,
   std::optional<Status> First;
   size_t Failed = 0;
   for (auto &R : Results) {
-    if (!R->ok()) {
+    if (!R.ok()) {
       if (!First)
-        First = R->status();
+        First = R.status();
       ++Failed;
       continue;
     }
-    Out.push_back(std::move(**R));
+    Out.push_back(std::move(*R));
   }
   if (First)
     return Failed == 1
