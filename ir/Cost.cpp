@@ -12,9 +12,20 @@ namespace {
 int64_t elements(Value v) { return cast<RankedTensorType>(v.getType()).getNumElements(); }
 } // namespace
 
+int64_t storageElementBytes(ModuleOp module, Type elementType) {
+  auto dtype = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
+  if (dtype && (dtype.getValue() == "bf16" || dtype.getValue() == "f16") && isa<FloatType>(elementType))
+    return 2;
+  return (elementType.getIntOrFloatBitWidth() + 7) / 8;
+}
+
 int64_t tensorBytes(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
-  return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+  Operation *scope = v.getDefiningOp() ? v.getDefiningOp() : v.getParentBlock()->getParentOp();
+  auto module = scope ? (isa<ModuleOp>(scope) ? cast<ModuleOp>(scope)
+                                              : scope->getParentOfType<ModuleOp>())
+                      : ModuleOp();
+  return t.getNumElements() * storageElementBytes(module, t.getElementType());
 }
 
 OpCost estimateCost(Operation *op) {
@@ -55,9 +66,46 @@ OpCost estimateCost(Operation *op) {
                    .Default([](Operation *o) {
                      return o->getNumResults() ? elements(o->getResult(0)) : int64_t{0};
                    });
+  if (isa<LinearOp, Conv2dOp>(op))
+    cost.matmulFlops = cost.flops;
+  cost.transcendentals = llvm::TypeSwitch<Operation *, int64_t>(op)
+                             .Case<ExpOp>([](ExpOp o) { return elements(o.getResult()); })
+                             .Case<SiluOp, SoftplusOp>(
+                                 [](Operation *o) { return 2 * elements(o->getResult(0)); })
+                             .Case<LayerNormOp, RmsNormOp>([](Operation *o) {
+                               auto t = cast<RankedTensorType>(o->getResult(0).getType());
+                               return t.getNumElements() / std::max<int64_t>(1, t.getShape().back());
+                             })
+                             .Case<SelectiveScanOp>([](SelectiveScanOp o) {
+                               // exp(delta * A) per state; softplus and silu(z) per step.
+                               auto a = cast<RankedTensorType>(o.getA().getType()).getShape();
+                               const int64_t steps = elements(o.getOut());
+                               return steps * a[1] + (o.getDeltaSoftplus() ? 2 * steps : 0) +
+                                      (o.getZ() ? 2 * steps : 0);
+                             })
+                             .Default([](Operation *) { return int64_t{0}; });
   // A reshape moves nothing.
   if (isa<ReshapeOp>(op))
     cost.bytes = 0;
+  return cost;
+}
+
+OpCost estimateGroupCost(KernelGroupOp group) {
+  OpCost cost;
+  for (Value v : group.getInputs())
+    cost.bytes += tensorBytes(v);
+  for (Value v : group->getResults())
+    cost.bytes += tensorBytes(v);
+  for (Operation &inner : group.getBody().front().without_terminator()) {
+    if (auto w = dyn_cast<WeightOp>(inner)) {
+      cost.bytes += tensorBytes(w.getResult());
+      continue;
+    }
+    OpCost c = estimateCost(&inner);
+    cost.flops += c.flops;
+    cost.matmulFlops += c.matmulFlops;
+    cost.transcendentals += c.transcendentals;
+  }
   return cost;
 }
 

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cost.h"
 #include "Passes.h"
 #include "SsmcOps.h"
 
@@ -36,9 +37,7 @@ int64_t alignUp(int64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignme
 
 /// Bytes per element as stored on the device: the module's `ssmc.dtype`.
 int64_t storageBytes(Operation *op) {
-  auto module = op->getParentOfType<ModuleOp>();
-  auto dtype = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
-  return dtype && (dtype.getValue() == "bf16" || dtype.getValue() == "f16") ? 2 : 4;
+  return storageElementBytes(op->getParentOfType<ModuleOp>(), Float32Type::get(op->getContext()));
 }
 
 bool isElementwise(Operation *op) {

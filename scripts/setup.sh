@@ -19,3 +19,13 @@ fi
 if [ ! -x /usr/local/cuda/bin/nvcc ]; then
   echo "setup: note: no CUDA toolkit at /usr/local/cuda (only needed for GPU code generation)"
 fi
+# nvdisasm for the performance report's SASS facts: not in this CUDA toolkit,
+# but on PyPI. Optional: without it the report says so and skips them.
+nvdisasm_dir=.tools/nvdisasm
+if ! command -v nvdisasm >/dev/null && [ ! -x /usr/local/cuda/bin/nvdisasm ] &&
+   [ ! -x "$nvdisasm_dir/nvidia/cu13/bin/nvdisasm" ]; then
+  echo "setup: installing nvdisasm (PyPI nvidia-cuda-nvdisasm) into $nvdisasm_dir"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+      --target "$nvdisasm_dir" 'nvidia-cuda-nvdisasm>=13,<14' ||
+    echo "setup: note: could not install nvdisasm; the performance report will skip SASS facts"
+fi

@@ -73,21 +73,6 @@ std::string saveFailedSource(const KernelSource &Src,
                      EC ? " (" + EC.message() + ")" : std::string());
 }
 
-std::vector<std::string> includeDirs() {
-  std::string Dirs;
-  if (const char *Env = std::getenv("SSMC_CUDA_INCLUDE"); Env && *Env)
-    Dirs = Env;
-  else
-    Dirs = SSMC_CUDA_INCLUDE_DIR;
-  std::vector<std::string> Out;
-  for (size_t Begin = 0; Begin <= Dirs.size();) {
-    size_t End = std::min(Dirs.find_first_of(":;", Begin), Dirs.size());
-    if (End > Begin)
-      Out.push_back(Dirs.substr(Begin, End - Begin));
-    Begin = End + 1;
-  }
-  return Out;
-}
 
 /// NVRTC's log says which warnings fired; CI treats any as an error.
 Status warningsError(const KernelSource &Src, const NvrtcOptions &Opts,
@@ -233,7 +218,7 @@ std::vector<std::string> ssmc::rt::nvrtcCommandLine(const NvrtcOptions &Opts) {
   // beyond what the reference executor's tolerances allow.
   std::vector<std::string> Args = {"--gpu-architecture=" + Opts.arch,
                                    "-std=c++17", "-default-device"};
-  for (const std::string &Dir : includeDirs())
+  for (const std::string &Dir : cudaIncludeDirs())
     Args.push_back("-I" + Dir);
   Args.push_back("--ptxas-options=-v");
   Args.insert(Args.end(), Opts.extra.begin(), Opts.extra.end());
@@ -303,4 +288,20 @@ ssmc::rt::compileKernels(const std::vector<KernelSource> &Srcs,
   for (auto &Slot : Slots)
     Results.push_back(std::move(*Slot));
   return Results;
+}
+
+std::vector<std::string> ssmc::rt::cudaIncludeDirs() {
+  std::string Dirs;
+  if (const char *Env = std::getenv("SSMC_CUDA_INCLUDE"); Env && *Env)
+    Dirs = Env;
+  else
+    Dirs = SSMC_CUDA_INCLUDE_DIR;
+  std::vector<std::string> Out;
+  for (size_t Begin = 0; Begin <= Dirs.size();) {
+    size_t End = std::min(Dirs.find_first_of(":;", Begin), Dirs.size());
+    if (End > Begin)
+      Out.push_back(Dirs.substr(Begin, End - Begin));
+    Begin = End + 1;
+  }
+  return Out;
 }

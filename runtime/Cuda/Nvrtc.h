@@ -86,6 +86,10 @@ compileKernels(const std::vector<KernelSource> &Srcs,
 /// fails saying so.
 bool nvrtcAvailable();
 
+/// The CUDA headers' directories kernels are compiled against: the
+/// toolkit's found at build time, or $SSMC_CUDA_INCLUDE (colon-separated).
+std::vector<std::string> cudaIncludeDirs();
+
 /// The options compileKernel passes to NVRTC for \p Opts, in order: the
 /// target, the language, the toolkit's include directories (built in, or
 /// $SSMC_CUDA_INCLUDE, colon-separated), ptxas's report, then Opts.extra.

@@ -17,6 +17,7 @@ std::string usage() {
                [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
                [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
                [--f32-gemm tf32|ffma] [--summary[=json]] [--kernel-refs [--seed N]]
+               [--perf-report[=json] [--gpu h100|h200|a100] [--roofline FILE.svg]]
   ssmc run     MODEL [--set k=v]... [--weights W.safetensors] [--inputs I.safetensors]
                [--image IMG.ppm] [--output O.safetensors] [--save-activations]
                [--device cpu|cuda|auto] [--dtype f32] [--seed N] [--batch N]
@@ -147,6 +148,15 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.summary = hasInlineValue ? value : "text";
       if (o.summary != "text" && o.summary != "json")
         return rt::Status::error(fmt::format("--summary takes no value or =json, got '{}'", value));
+    } else if (arg == "--perf-report") {
+      o.perfReport = hasInlineValue ? value : "text";
+      if (o.perfReport != "text" && o.perfReport != "json")
+        return rt::Status::error(
+            fmt::format("--perf-report takes no value or =json, got '{}'", value));
+    } else if (arg == "--gpu") {
+      SSMC_VALUE(o.gpu, "a GPU to model (h100, h200, a100)");
+    } else if (arg == "--roofline") {
+      SSMC_VALUE(o.roofline, "an .svg file to write");
     } else if (arg == "--weights") {
       SSMC_VALUE(o.weights, "a .safetensors file");
     } else if (arg == "--inputs") {

@@ -27,6 +27,9 @@ struct Options {
   std::string arch;
   std::string f32Gemm = "tf32"; // compile: f32 GEMMs on TF32 tensor cores or exact "ffma"
   std::string summary; // "", "text" or "json"
+  std::string perfReport; // compile: "", "text" or "json"
+  std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
+  std::string roofline;   // compile --perf-report: write the SVG chart here
   std::string weights, inputs, output, image;
   std::string device = "cpu";
   uint64_t seed = 0;

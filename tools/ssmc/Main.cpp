@@ -11,6 +11,7 @@
 #include "GpuRun.h"
 #include "KernelRefs.h"
 #include "Passes.h"
+#include "PerfReport.h"
 #include "Session.h"
 #include "Summary.h"
 #include "SsmcOps.h"
@@ -38,6 +39,24 @@ namespace {
 int fail(const std::string &message, int code = 1) {
   std::fprintf(stderr, "ssmc: error: %s\n", message.c_str());
   return code;
+}
+
+/// Writes `text` to `path` through a temporary file renamed into place.
+rt::Status writeTextFile(const std::string &path, const std::string &text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      return rt::Status::error(fmt::format("cannot write '{}'", path));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return rt::Status::error(fmt::format("cannot write '{}'", path));
+  }
+  return rt::Status::success();
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -79,6 +98,35 @@ int compileModel(const Options &o) {
                 2);
   if (o.kernelRefs && o.outputDir.empty())
     return fail("--kernel-refs writes into the artifact: add -o DIR", 2);
+  // The performance report models a GPU, whose architecture the kernels are
+  // compiled for.
+  const perf::GpuTarget *gpu = nullptr;
+  Options compileOptions = o;
+  if (!o.perfReport.empty()) {
+    gpu = perf::findGpuTarget(o.gpu.empty() ? "h100" : o.gpu);
+    if (!gpu)
+      return fail(fmt::format("--gpu '{}' is not a GPU ssmc models: use one of {}", o.gpu,
+                              perf::gpuTargetNames()),
+                  2);
+    if (!o.summary.empty())
+      return fail("--perf-report and --summary: use one (the report has the summary's columns "
+                  "and more)",
+                  2);
+    if (!o.arch.empty() && o.arch != gpu->arch)
+      return fail(fmt::format("--arch {} does not match --gpu {} ({}): drop --arch", o.arch,
+                              gpu->name, gpu->arch),
+                  2);
+    compileOptions.arch = std::string(gpu->arch);
+    if (!o.roofline.empty()) {
+      std::filesystem::path dir = std::filesystem::absolute(o.roofline).parent_path();
+      if (!std::filesystem::is_directory(dir))
+        return fail(fmt::format("cannot write --roofline '{}': directory '{}' does not exist",
+                                o.roofline, dir.string()));
+    }
+  } else if (!o.gpu.empty() || !o.roofline.empty()) {
+    return fail(fmt::format("{} goes with --perf-report", o.gpu.empty() ? "--roofline" : "--gpu"),
+                2);
+  }
   if (!o.arch.empty())
     if (rt::Status s = checkArch(o.arch); !s.ok())
       return fail(s.message(), 2);
@@ -87,6 +135,11 @@ int compileModel(const Options &o) {
   if (!o.outputDir.empty() && !wholePipeline)
     return fail(fmt::format("-o writes a runnable artifact, which needs the whole pipeline: drop "
                             "--stop-after {} (--dump-ir writes the IR of every stage)",
+                            o.stopAfter),
+                2);
+  if (gpu && !wholePipeline)
+    return fail(fmt::format("--perf-report reports the generated kernels, which need the whole "
+                            "pipeline: drop --stop-after {}",
                             o.stopAfter),
                 2);
   if (!o.outputDir.empty())
@@ -99,21 +152,32 @@ int compileModel(const Options &o) {
   if (rt::Status s = lowerModel(*built, o); !s.ok())
     return fail(s.message());
   mlir::ModuleOp module = *built->module;
-  if (!o.arch.empty())
-    module->setAttr("ssmc.arch", mlir::StringAttr::get(module.getContext(), o.arch));
+  if (!compileOptions.arch.empty())
+    module->setAttr("ssmc.arch", mlir::StringAttr::get(module.getContext(), compileOptions.arch));
 
   const bool quietDefault = o.quiet || !o.outputDir.empty() || !o.dumpIrDir.empty() ||
-                            o.printIrAfterAll;
+                            o.printIrAfterAll || gpu;
   const bool summary = !o.summary.empty() || !quietDefault;
   // Kernels are generated and compiled (NVRTC, for the registers, spills and
   // shared memory ptxas reports) for an artifact or a summary of the lowered
   // model; nothing is written unless every kernel compiles.
   std::optional<CompiledModel> compiled;
-  if (!o.outputDir.empty() || (summary && wholePipeline)) {
-    auto c = generateAndCompile(module, o);
+  if (!o.outputDir.empty() || (summary && wholePipeline) || gpu) {
+    auto c = generateAndCompile(module, compileOptions);
     if (!c)
       return fail(c.message());
     compiled = std::move(*c);
+  }
+  // The report is made before anything is written.
+  std::optional<perf::Report> report;
+  if (gpu) {
+    auto plan = buildPlan(module, *compiled);
+    if (!plan)
+      return fail(plan.message());
+    auto r = perfReport(module, *compiled, *plan, *gpu, o);
+    if (!r)
+      return fail(r.message());
+    report = std::move(*r);
   }
   if (!o.outputDir.empty()) {
     ArtifactExtra refs;
@@ -131,8 +195,31 @@ int compileModel(const Options &o) {
                        written->bytes / 1048576.0, o.outputDir.c_str(), secondsSince(start));
         return rt::Status::success();
       };
-    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled, refs); !s.ok())
+    ArtifactExtra extra = refs;
+    if (report)
+      extra = [&](const std::filesystem::path &tmp) -> rt::Status {
+        if (refs)
+          if (rt::Status s = refs(tmp); !s.ok())
+            return s;
+        for (auto [file, text] : {std::pair<const char *, std::string>{"perf-report.json",
+                                                                      perf::reportJson(*report)},
+                                  {"roofline.svg", perf::rooflineSvg(*report, *gpu)}}) {
+          std::ofstream out(tmp / file);
+          out << text;
+          if (!out.flush())
+            return rt::Status::error(fmt::format("cannot write {}", (tmp / file).string()));
+        }
+        return rt::Status::success();
+      };
+    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled, extra); !s.ok())
       return fail(s.message());
+  }
+  if (report) {
+    if (!o.roofline.empty())
+      if (rt::Status s = writeTextFile(o.roofline, perf::rooflineSvg(*report, *gpu)); !s.ok())
+        return fail(s.message());
+    fmt::print("{}", o.perfReport == "json" ? perf::reportJson(*report)
+                                            : perf::reportText(*report, *gpu));
   }
   if (summary) {
     std::map<std::string, KernelResourceRow> resources;
@@ -187,7 +274,7 @@ struct ProgressBar {
 
 int runModel(const Options &o) {
   if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--arch", "--input-shape", "--f32-gemm",
-                                     "--kernel-refs"});
+                                     "--kernel-refs", "--perf-report", "--gpu", "--roofline"});
       !s.ok())
     return fail(s.message(), 2);
   // The device is settled before any work: no GPU with --device cuda is an

@@ -75,21 +75,16 @@ std::string summarize(ModuleOp module, bool json,
     if (auto g = dyn_cast<KernelGroupOp>(op)) {
       // One kernel: reads its inputs and weights once, writes its results once.
       grouped = true;
-      KernelRow row{g.getName().str(), "", 0, 0};
-      for (Value v : g.getInputs())
-        row.bytes += tensorBytes(v);
-      for (Value v : g.getResults())
-        row.bytes += tensorBytes(v);
+      OpCost cost = estimateGroupCost(g);
+      KernelRow row{g.getName().str(), "", cost.flops, cost.bytes};
       for (Operation &inner : g.getBody().front().without_terminator()) {
         countParams(&inner);
-        if (auto w = dyn_cast<WeightOp>(inner)) {
-          row.bytes += tensorBytes(w.getResult());
+        if (isa<WeightOp>(inner))
           continue;
-        }
-        OpCost cost = estimateCost(&inner);
-        row.flops += cost.flops;
-        unfusedBytes += cost.bytes;
-        row.ops += (row.ops.empty() ? "" : ",") + inner.getName().stripDialect().str();
+        unfusedBytes += estimateCost(&inner).bytes;
+        if (!row.ops.empty())
+          row.ops += ',';
+        row.ops += inner.getName().stripDialect().str();
       }
       fusedBytes += row.bytes;
       totalFlops += row.flops;

@@ -1,0 +1,283 @@
+//===- HostKernel.cpp - generated CUDA kernels built for the CPU ----------===//
+
+#include "HostKernel.h"
+
+#include "Cuda/KernelCache.h"
+#include "Cuda/Nvrtc.h"
+#include "Cuda/Sha256.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <regex>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#ifndef SSMC_HOST_CXX
+#define SSMC_HOST_CXX "c++"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace ssmc::perf {
+namespace {
+#include "HostShimText.inc"
+
+/// Output of a shell command (stdout and stderr), and its exit status.
+std::pair<int, std::string> runCommand(const std::string &cmd) {
+  std::string out;
+  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p)
+    return {-1, "cannot start a shell"};
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;)
+    out.append(buf, n);
+  return {pclose(p), out};
+}
+
+std::string quote(const std::string &s) {
+  std::string q = "'";
+  for (char c : s)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// The compiler's first line of --version, which goes into cache keys.
+const std::string &compilerIdentity() {
+  static const std::string id = [] {
+    auto [status, out] = runCommand(quote(hostCompiler()) + " --version");
+    return status == 0 ? out.substr(0, out.find('\n')) : std::string();
+  }();
+  return id;
+}
+
+std::string cacheDirectory() {
+  std::string root = rt::KernelCache::defaultDirectory();
+  if (root.empty())
+    root = (fs::temp_directory_path() / "ssmc-kernels").string();
+  return (fs::path(root) / "host").string();
+}
+} // namespace
+
+const char *hostShimText() { return kHostShimTemplate; }
+
+std::string hostCompiler() {
+  const char *env = std::getenv("SSMC_HOST_CXX");
+  return env && *env ? env : SSMC_HOST_CXX;
+}
+
+std::string hostBuildUnavailable() {
+  if (compilerIdentity().empty())
+    return fmt::format("no host C++ compiler '{}' (set SSMC_HOST_CXX)", hostCompiler());
+  for (const std::string &dir : rt::cudaIncludeDirs())
+    if (fs::exists(fs::path(dir) / "cuda_bf16.h"))
+      return "";
+  return "the CUDA headers (cuda_bf16.h) were not found: set SSMC_CUDA_INCLUDE";
+}
+
+std::string hostKernelSource(const std::string &source, const std::string &entry,
+                             const std::string &paramTypes, HostMode mode) {
+  std::string src = std::regex_replace(
+      source, std::regex(R"(extern __shared__ (__align__\(\d+\) )?(\w+) (\w+)\[\];)"),
+      "$2 *$3 = reinterpret_cast<$2 *>(ssmc_dynamic_smem);");
+  std::vector<std::string> args;
+  for (size_t i = 0; i < paramTypes.size(); ++i)
+    args.push_back(fmt::format("({})a[{}]",
+                               paramTypes[i] == 'w'   ? "float *"
+                               : paramTypes[i] == 'o' ? "T *"
+                                                      : "const T *",
+                               i));
+  src += fmt::format("\nextern \"C\" void ssmc_host_entry(void **a) {{ {}({}); }}\n", entry,
+                     fmt::join(args, ", "));
+  if (mode == HostMode::Trace) {
+    src += R"(
+extern char __start_ssmc_smem[] __attribute__((weak));
+extern char __stop_ssmc_smem[] __attribute__((weak));
+static std::vector<unsigned char> ssmcDynamicSmem;
+// The launch's shape and shared memory; shared ranges follow the host's
+// global ones in ssmc_trace (which the host filled first).
+extern "C" SSMC_SHIM void ssmc_trace_launch(const unsigned *grid, unsigned block, size_t smem) {
+  gridDim.x = grid[0];
+  gridDim.y = grid[1];
+  gridDim.z = grid[2];
+  blockDim.x = block;
+  ssmcDynamicSmem.assign(smem + 64, 0);
+  ssmc_dynamic_smem = ssmcDynamicSmem.data();
+  SsmcTraceState &s = ssmc_trace;
+  s.lo[s.ranges] = reinterpret_cast<uint64_t>(ssmcDynamicSmem.data());
+  s.hi[s.ranges] = s.lo[s.ranges] + smem + 64;
+  s.shared[s.ranges++] = 1;
+  if (__start_ssmc_smem && __stop_ssmc_smem > __start_ssmc_smem) {
+    s.lo[s.ranges] = reinterpret_cast<uint64_t>(__start_ssmc_smem);
+    s.hi[s.ranges] = reinterpret_cast<uint64_t>(__stop_ssmc_smem);
+    s.shared[s.ranges++] = 1;
+  }
+  s.below = ~uint64_t(0);
+  s.above = 0;
+  for (int r = 0; r < s.ranges; ++r) {
+    s.below = s.lo[r] < s.below ? s.lo[r] : s.below;
+    s.above = s.hi[r] > s.above ? s.hi[r] : s.above;
+  }
+}
+extern "C" SSMC_SHIM void ssmc_trace_thread(void **args, unsigned bx, unsigned by, unsigned bz,
+                                            unsigned tx) {
+  blockIdx.x = bx;
+  blockIdx.y = by;
+  blockIdx.z = bz;
+  threadIdx.x = tx;
+  ssmc_host_entry(args);
+}
+)";
+    return src;
+  }
+  src += R"(
+extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block, size_t smem,
+                              int sync) {
+  gridDim.x = grid[0];
+  gridDim.y = grid[1];
+  gridDim.z = grid[2];
+  blockDim.x = block;
+  std::vector<unsigned char> dynamicSmem(smem + 64);
+  ssmc_dynamic_smem = dynamicSmem.data();
+  std::vector<SsmcUint3> blocks;
+  for (unsigned bz = 0; bz < grid[2]; ++bz)
+    for (unsigned by = 0; by < grid[1]; ++by)
+      for (unsigned bx = 0; bx < grid[0]; ++bx)
+        blocks.push_back({bx, by, bz});
+  if (!sync) {
+    for (const SsmcUint3 &b : blocks)
+      for (unsigned t = 0; t < block; ++t) {
+        blockIdx = b;
+        threadIdx.x = t;
+        ssmc_host_entry(args);
+      }
+    return;
+  }
+  // One OS thread per CUDA thread for the whole launch; blocks in turn, all
+  // threads meeting at the barrier between them.
+  std::barrier<> bar(block);
+  ssmcBarrier = &bar;
+  std::vector<std::unique_ptr<SsmcWarp>> warps;
+  for (unsigned w = 0; w * 32 < block; ++w)
+    warps.push_back(std::make_unique<SsmcWarp>(block - w * 32 < 32 ? block - w * 32 : 32));
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < block; ++t)
+    threads.emplace_back([&, t] {
+      threadIdx.x = t;
+      ssmcWarp = warps[t / 32].get();
+      for (const SsmcUint3 &b : blocks) {
+        blockIdx = b;
+        ssmc_host_entry(args);
+        bar.arrive_and_wait();
+      }
+    });
+  for (std::thread &th : threads)
+    th.join();
+  ssmcBarrier = nullptr;
+}
+)";
+  return src;
+}
+
+HostKernel::~HostKernel() {
+  if (handle_)
+    dlclose(handle_);
+}
+
+void *HostKernel::symbol(const char *name) const { return dlsym(handle_, name); }
+
+rt::Expected<std::unique_ptr<HostKernel>>
+HostKernel::build(const std::string &hostSource, const std::vector<std::string> &defines,
+                  HostMode mode) {
+  if (std::string why = hostBuildUnavailable(); !why.empty())
+    return rt::Status::error(why);
+  // -O1 without vectorization: the trace must see the kernel's own access
+  // widths, not ones the host compiler merged. No TSan runtime is linked:
+  // the shim defines the hooks.
+  std::string flags = "-std=c++20 -O1 -fno-tree-vectorize -w -fPIC -pthread";
+  if (mode == HostMode::Trace)
+    flags += " -DSSMC_HOST_TRACE -fsanitize=thread --param=tsan-instrument-func-entry-exit=0";
+  std::vector<std::string> includes;
+  for (const std::string &dir : rt::cudaIncludeDirs())
+    includes.push_back("-I" + quote(dir));
+
+  rt::Sha256 key;
+  for (const std::string &field :
+       {std::string("ssmc-host-kernel-v1"), compilerIdentity(), flags,
+        fmt::format("{}", fmt::join(includes, " ")), std::string(hostShimText()), hostSource,
+        fmt::format("{}", fmt::join(defines, " "))})
+    key.updateField(field);
+  const std::string digest = key.hexDigest();
+  const fs::path dir = cacheDirectory();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return rt::Status::error(
+        fmt::format("cannot create the host kernel cache '{}': {}", dir.string(), ec.message()));
+  const fs::path so = dir / (digest + ".so");
+
+  auto kernel = std::unique_ptr<HostKernel>(new HostKernel());
+  kernel->path_ = so.string();
+  if (fs::exists(so, ec)) {
+    kernel->handle_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (kernel->handle_) {
+      kernel->fromCache_ = true;
+      return kernel;
+    }
+    fs::remove(so, ec); // unusable: rebuilt below
+  }
+
+  // Everything goes to files unique to this process; the library is renamed
+  // into place, so a concurrent build or a crash never leaves a torn one.
+  const std::string tag = fmt::format("{}.{}", digest, getpid());
+  const fs::path shim = dir / fmt::format("shim-{}.h", rt::Sha256::hex(hostShimText()).substr(0, 16));
+  const fs::path cpp = dir / (tag + ".cpp"), obj = dir / (tag + ".o"), tmp = dir / (tag + ".so");
+  auto cleanup = [&] {
+    std::error_code ignored;
+    fs::remove(cpp, ignored);
+    fs::remove(obj, ignored);
+    fs::remove(tmp, ignored);
+  };
+  if (!fs::exists(shim, ec)) {
+    const fs::path shimTmp = dir / (tag + ".h");
+    std::ofstream(shimTmp) << hostShimText();
+    fs::rename(shimTmp, shim, ec);
+  }
+  {
+    std::ofstream out(cpp);
+    out << hostSource;
+    if (!out.flush())
+      return rt::Status::error(fmt::format("cannot write '{}'", cpp.string()));
+  }
+  const std::string compile =
+      fmt::format("{} {} {} -include {} {} -c {} -o {}", quote(hostCompiler()), flags,
+                  fmt::join(includes, " "), quote(shim.string()), fmt::join(defines, " "),
+                  quote(cpp.string()), quote(obj.string()));
+  const std::string link = fmt::format("{} -shared -pthread -Wl,-z,defs {} -o {}",
+                                       quote(hostCompiler()), quote(obj.string()),
+                                       quote(tmp.string()));
+  for (const std::string &cmd : {compile, link}) {
+    auto [status, out] = runCommand(cmd);
+    if (status != 0) {
+      cleanup();
+      return rt::Status::error(
+          fmt::format("the host compiler failed on a kernel:\n{}\n{}", cmd, out.substr(0, 4000)));
+    }
+  }
+  fs::rename(tmp, so, ec);
+  cleanup();
+  if (ec)
+    return rt::Status::error(fmt::format("cannot write '{}': {}", so.string(), ec.message()));
+  kernel->handle_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!kernel->handle_)
+    return rt::Status::error(fmt::format("cannot load '{}': {}", so.string(), dlerror()));
+  return kernel;
+}
+
+} // namespace ssmc::perf

@@ -1,0 +1,69 @@
+//===- HostKernel.h - generated CUDA kernels built for the CPU --*- C++ -*-===//
+//
+// A generated kernel, with perf/HostShim.h in front, built by the host C++
+// compiler into a shared library and loaded: in run mode for the CPU tests
+// (tests/codegen/HostRunTest.cpp), in trace mode for the performance report
+// (perf/Trace.h). Libraries are cached on disk by the SHA-256 of everything
+// that goes into them, next to the NVRTC kernel cache.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_PERF_HOSTKERNEL_H
+#define SSMC_PERF_HOSTKERNEL_H
+
+#include "Support/Status.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ssmc::perf {
+
+enum class HostMode { Run, Trace };
+
+/// The shim's text (perf/HostShim.h, embedded at build time).
+const char *hostShimText();
+
+/// The kernel made host-compilable: its dynamic shared memory from the shim,
+/// and C entry points that take its parameters from an array of pointers.
+/// `paramTypes` has one letter per parameter in signature order: 'c' const
+/// T *, 'o' T *, 'w' float *. Run mode adds ssmc_host_run(args, grid, block,
+/// smem, sync); trace mode ssmc_trace_launch(grid, block, smem) and
+/// ssmc_trace_thread(args, bx, by, bz, tx).
+std::string hostKernelSource(const std::string &source, const std::string &entry,
+                             const std::string &paramTypes, HostMode mode);
+
+/// The host C++ compiler: $SSMC_HOST_CXX, else the one ssmc was built with.
+std::string hostCompiler();
+
+/// Why kernels cannot be built on this machine (no compiler, no CUDA
+/// headers), or empty when they can.
+std::string hostBuildUnavailable();
+
+/// A loaded host build of one kernel; closes the library when destroyed.
+class HostKernel {
+public:
+  ~HostKernel();
+  HostKernel(const HostKernel &) = delete;
+  HostKernel &operator=(const HostKernel &) = delete;
+
+  /// The symbol, or null.
+  void *symbol(const char *name) const;
+  const std::string &path() const { return path_; }
+  bool fromCache() const { return fromCache_; }
+
+  /// Builds (or finds in the cache) and loads `source` with `defines`
+  /// (-DNAME=VALUE). Errors carry the compiler's output.
+  static rt::Expected<std::unique_ptr<HostKernel>>
+  build(const std::string &hostSource, const std::vector<std::string> &defines, HostMode mode);
+
+private:
+  HostKernel() = default;
+  void *handle_ = nullptr;
+  std::string path_;
+  bool fromCache_ = false;
+};
+
+} // namespace ssmc::perf
+
+#endif // SSMC_PERF_HOSTKERNEL_H

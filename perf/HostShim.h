@@ -1,0 +1,331 @@
+//===- HostShim.h - run generated CUDA kernels on the CPU -----------------===//
+//
+// Prepended to a generated kernel so that the host C++ compiler builds it
+// into a shared library. Not a CUDA emulator: only what ssmc's kernels use.
+// Two modes:
+//
+// Run (the default): CUDA's qualifiers become nothing, blockIdx and
+// threadIdx are thread-local, a block's threads run as OS threads meeting at
+// a barrier for __syncthreads() (blocks one after the other, so a function's
+// static __shared__ arrays are the block's shared memory), and nvcuda::wmma
+// is a plain 16x16 tile per thread. Slow, but it executes exactly the
+// generated index arithmetic, which the CPU test checks against the
+// reference executor.
+//
+// Trace (SSMC_HOST_TRACE, built with -fsanitize=thread): the compiler calls
+// a __tsan_* hook for every load and store of the kernel; the hooks below
+// record the global and shared-memory ones (address, width, call site) into
+// a buffer the performance report reads (perf/Trace.h). A block's threads
+// run one after the other, each to its end: __syncthreads() only marks the
+// next phase, shuffles return the caller's own value, wmma records the
+// accesses a warp's fragment load or store makes (16 bytes per lane, as
+// ldmatrix does) and no arithmetic. Values are therefore meaningless; the
+// addresses are exact for kernels whose addresses and control flow do not
+// depend on loaded data, which holds for every kernel ssmc generates.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#undef __device__
+#undef __global__
+#undef __forceinline__
+#undef __launch_bounds__
+#undef __shared__
+#define __device__
+#define __global__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+
+#ifdef SSMC_HOST_TRACE
+// Shim code is not instrumented: it records what the GPU would access itself.
+#define SSMC_SHIM __attribute__((no_sanitize_thread))
+// Static shared arrays live in their own section, so their addresses are known.
+#define __shared__ static __attribute__((section("ssmc_smem")))
+#else
+#define SSMC_SHIM
+#define __shared__ static
+#endif
+
+struct SsmcUint3 {
+  unsigned x = 0, y = 0, z = 0;
+};
+#ifdef SSMC_HOST_TRACE
+SsmcUint3 threadIdx, blockIdx; // one thread runs the whole trace
+#else
+thread_local SsmcUint3 threadIdx, blockIdx;
+#endif
+SsmcUint3 blockDim, gridDim;
+static unsigned char *ssmc_dynamic_smem = nullptr;
+
+#ifdef SSMC_HOST_TRACE
+//===----------------------------------------------------------------------===//
+// Trace mode: the recorder.
+//===----------------------------------------------------------------------===//
+
+// One recorded access. `site` is the low 32 bits of the instruction's
+// address (the call site of a hook), which tells loads apart.
+struct SsmcTraceRecord {
+  uint64_t addr;
+  uint32_t site;
+  uint8_t size;  // bytes
+  uint8_t flags; // SsmcTraceFlag
+  uint16_t unused;
+};
+enum SsmcTraceFlag : uint8_t {
+  kSsmcWrite = 1,   // a store
+  kSsmcShared = 2,  // shared memory (else global)
+  kSsmcBarrier = 4, // __syncthreads(): the thread's next phase begins
+  kSsmcMma = 8,     // one warp-wide matrix multiply-add; addr holds its FLOPs
+};
+// Filled by the host (perf/Trace.cpp) before each block; ranges are the
+// global buffers [lo, hi); the shared ones are added by ssmc_trace_begin.
+struct SsmcTraceState {
+  SsmcTraceRecord *records;
+  uint64_t count, capacity;
+  int overflow;
+  int ranges;
+  uint64_t lo[40], hi[40];
+  uint8_t shared[40];
+  uint64_t below, above; // every range lies in [below, above)
+};
+extern "C" {
+__attribute__((visibility("default"))) SsmcTraceState ssmc_trace;
+}
+
+SSMC_SHIM inline void ssmcRecord(const void *p, unsigned size, unsigned flags, const void *pc) {
+  const uint64_t a = reinterpret_cast<uint64_t>(p);
+  SsmcTraceState &s = ssmc_trace;
+  if (a < s.below || a >= s.above) // the stack, mostly
+    return;
+  for (int r = 0; r < s.ranges; ++r)
+    if (a >= s.lo[r] && a < s.hi[r]) {
+      if (s.count == s.capacity) {
+        s.overflow = 1;
+        return;
+      }
+      s.records[s.count++] = {a, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(pc)),
+                              static_cast<uint8_t>(size),
+                              static_cast<uint8_t>(flags | (s.shared[r] ? kSsmcShared : 0)), 0};
+      return;
+    }
+}
+SSMC_SHIM inline void ssmcMark(unsigned flags, uint64_t value) {
+  SsmcTraceState &s = ssmc_trace;
+  if (s.count == s.capacity) {
+    s.overflow = 1;
+    return;
+  }
+  s.records[s.count++] = {value, 0, 0, static_cast<uint8_t>(flags), 0};
+}
+
+// The hooks GCC's -fsanitize=thread calls; the program links no TSan runtime.
+#define SSMC_TSAN_HOOKS(N)                                                                         \
+  extern "C" SSMC_SHIM void __tsan_read##N(void *p) {                                              \
+    ssmcRecord(p, N, 0, __builtin_return_address(0));                                              \
+  }                                                                                                \
+  extern "C" SSMC_SHIM void __tsan_write##N(void *p) {                                             \
+    ssmcRecord(p, N, kSsmcWrite, __builtin_return_address(0));                                     \
+  }                                                                                                \
+  extern "C" SSMC_SHIM void __tsan_unaligned_read##N(void *p) {                                    \
+    ssmcRecord(p, N, 0, __builtin_return_address(0));                                              \
+  }                                                                                                \
+  extern "C" SSMC_SHIM void __tsan_unaligned_write##N(void *p) {                                   \
+    ssmcRecord(p, N, kSsmcWrite, __builtin_return_address(0));                                     \
+  }
+SSMC_TSAN_HOOKS(1)
+SSMC_TSAN_HOOKS(2)
+SSMC_TSAN_HOOKS(4)
+SSMC_TSAN_HOOKS(8)
+SSMC_TSAN_HOOKS(16)
+#undef SSMC_TSAN_HOOKS
+extern "C" SSMC_SHIM void __tsan_read_range(void *p, unsigned long n) {
+  for (unsigned long o = 0; o < n; o += 16)
+    ssmcRecord(static_cast<char *>(p) + o, n - o < 16 ? n - o : 16, 0, __builtin_return_address(0));
+}
+extern "C" SSMC_SHIM void __tsan_write_range(void *p, unsigned long n) {
+  for (unsigned long o = 0; o < n; o += 16)
+    ssmcRecord(static_cast<char *>(p) + o, n - o < 16 ? n - o : 16, kSsmcWrite,
+               __builtin_return_address(0));
+}
+extern "C" SSMC_SHIM void __tsan_func_entry(void *) {}
+extern "C" SSMC_SHIM void __tsan_func_exit() {}
+extern "C" SSMC_SHIM void __tsan_init() {}
+extern "C" SSMC_SHIM void __tsan_vptr_update(void *, void *) {}
+
+SSMC_SHIM inline void __syncthreads() { ssmcMark(kSsmcBarrier, 0); }
+SSMC_SHIM inline void __syncwarp(unsigned = 0xffffffffu) {}
+SSMC_SHIM inline float __shfl_xor_sync(unsigned, float v, int) { return v; }
+// A read-only load is a load: recorded at the caller's site.
+template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
+  ssmcRecord(p, sizeof(T), 0, __builtin_return_address(0));
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+#else
+//===----------------------------------------------------------------------===//
+// Run mode: a block's threads as OS threads.
+//===----------------------------------------------------------------------===//
+
+static std::barrier<> *ssmcBarrier = nullptr;
+inline void __syncthreads() {
+  if (ssmcBarrier)
+    ssmcBarrier->arrive_and_wait();
+}
+// A warp: its threads meet at their own barrier; shuffles go through slots.
+struct SsmcWarp {
+  std::barrier<> bar;
+  float slots[32];
+  explicit SsmcWarp(int threads) : bar(threads) {}
+};
+thread_local SsmcWarp *ssmcWarp = nullptr;
+inline void __syncwarp(unsigned = 0xffffffffu) {
+  if (ssmcWarp)
+    ssmcWarp->bar.arrive_and_wait();
+}
+inline float __shfl_xor_sync(unsigned, float v, int laneMask) {
+  const unsigned lane = threadIdx.x % 32;
+  ssmcWarp->slots[lane] = v;
+  ssmcWarp->bar.arrive_and_wait();
+  const float r = ssmcWarp->slots[lane ^ unsigned(laneMask)];
+  ssmcWarp->bar.arrive_and_wait();
+  return r;
+}
+template <class T> inline T __ldg(const T *p) { return *p; }
+#endif
+
+SSMC_SHIM inline float __int_as_float(int x) {
+  float f;
+  std::memcpy(&f, &x, sizeof f);
+  return f;
+}
+
+// nvcuda::wmma. Run mode: whole tiles per thread, every thread of a warp
+// holds and computes the complete fragment, so stores write identical
+// values. Trace mode: the accesses only.
+namespace nvcuda::wmma {
+struct row_major {};
+struct col_major {};
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+namespace precision {
+struct tf32 {};
+} // namespace precision
+enum layout_t { mem_row_major, mem_col_major };
+template <class Use, int M, int N, int K, class E, class Layout = void> struct fragment {
+  static constexpr int rows = std::is_same_v<Use, matrix_b> ? K : M;
+  static constexpr int cols = std::is_same_v<Use, matrix_a> ? K : N;
+  static constexpr int num_elements = rows * cols;
+  float x[rows * cols];
+};
+SSMC_SHIM inline float ssmcToFloat(float v) { return v; }
+SSMC_SHIM inline float ssmcToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+SSMC_SHIM inline float ssmcToFloat(__half v) { return __half2float(v); }
+SSMC_SHIM inline float __float_to_tf32(float v) { return v; }
+
+#ifdef SSMC_HOST_TRACE
+// What one lane of a warp accesses when the warp loads or stores a rows x
+// cols tile of E with leading dimension ld: the tile's 16-byte row pieces,
+// one per lane in turn (ldmatrix's pattern for 16-bit types).
+template <class E>
+SSMC_SHIM inline void ssmcTileAccess(const E *p, int rows, int cols, unsigned ld, bool colMajor,
+                                     unsigned flags, const void *site) {
+  const int lane = threadIdx.x % 32;
+  const int perLine = cols * int(sizeof(E)) / 16 > 0 ? cols * int(sizeof(E)) / 16 : 1;
+  const int width = cols * int(sizeof(E)) < 16 ? cols * int(sizeof(E)) : 16;
+  for (int c = lane; c < rows * perLine; c += 32) {
+    const int line = c / perLine, piece = c % perLine;
+    const char *at = reinterpret_cast<const char *>(p + size_t(line) * ld) + piece * 16;
+    (void)colMajor; // the same bytes either way: lines of the stored layout
+    ssmcRecord(at, unsigned(width), flags, site);
+  }
+}
+template <class Use, int M, int N, int K, class E, class L>
+SSMC_SHIM inline void fill_fragment(fragment<Use, M, N, K, E, L> &, float) {}
+template <class Use, int M, int N, int K, class E, class L, class P>
+__attribute__((noinline)) SSMC_SHIM void load_matrix_sync(fragment<Use, M, N, K, E, L> &,
+                                                          const P *p, unsigned ld) {
+  using F = fragment<Use, M, N, K, E, L>;
+  constexpr bool col = std::is_same_v<L, col_major>;
+  ssmcTileAccess(p, col ? F::cols : F::rows, col ? F::rows : F::cols, ld, col, 0,
+                 __builtin_return_address(0));
+}
+template <int M, int N, int K, class E>
+__attribute__((noinline)) SSMC_SHIM void
+load_matrix_sync(fragment<accumulator, M, N, K, E, void> &, const float *p, unsigned ld,
+                 layout_t layout) {
+  const bool col = layout == mem_col_major;
+  ssmcTileAccess(p, col ? N : M, col ? M : N, ld, col, 0, __builtin_return_address(0));
+}
+template <int M, int N, int K, class EA, class LA, class EB, class LB, class EC>
+SSMC_SHIM inline void mma_sync(fragment<accumulator, M, N, K, EC, void> &,
+                               const fragment<matrix_a, M, N, K, EA, LA> &,
+                               const fragment<matrix_b, M, N, K, EB, LB> &,
+                               const fragment<accumulator, M, N, K, EC, void> &) {
+  if (threadIdx.x % 32 == 0)
+    ssmcMark(kSsmcMma, uint64_t(2) * M * N * K);
+}
+template <int M, int N, int K, class E>
+__attribute__((noinline)) SSMC_SHIM void
+store_matrix_sync(float *p, const fragment<accumulator, M, N, K, E, void> &, unsigned ld,
+                  layout_t layout) {
+  const bool col = layout == mem_col_major;
+  ssmcTileAccess(p, col ? N : M, col ? M : N, ld, col, kSsmcWrite, __builtin_return_address(0));
+}
+#else
+template <class Use, int M, int N, int K, class E, class L>
+inline void fill_fragment(fragment<Use, M, N, K, E, L> &f, float v) {
+  for (float &e : f.x)
+    e = v;
+}
+template <class Use, int M, int N, int K, class E, class L, class P>
+inline void load_matrix_sync(fragment<Use, M, N, K, E, L> &f, const P *p, unsigned ld) {
+  using F = fragment<Use, M, N, K, E, L>;
+  constexpr bool col = std::is_same_v<L, col_major>;
+  for (int r = 0; r < F::rows; ++r)
+    for (int c = 0; c < F::cols; ++c)
+      f.x[r * F::cols + c] = ssmcToFloat(col ? p[c * ld + r] : p[r * ld + c]);
+}
+template <int M, int N, int K, class E>
+inline void load_matrix_sync(fragment<accumulator, M, N, K, E, void> &f, const float *p,
+                             unsigned ld, layout_t layout) {
+  for (int r = 0; r < M; ++r)
+    for (int c = 0; c < N; ++c)
+      f.x[r * N + c] = layout == mem_row_major ? p[r * ld + c] : p[c * ld + r];
+}
+template <int M, int N, int K, class EA, class LA, class EB, class LB, class EC>
+inline void mma_sync(fragment<accumulator, M, N, K, EC, void> &d,
+                     const fragment<matrix_a, M, N, K, EA, LA> &a,
+                     const fragment<matrix_b, M, N, K, EB, LB> &b,
+                     const fragment<accumulator, M, N, K, EC, void> &c) {
+  float out[M * N];
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      float acc = c.x[i * N + j];
+      for (int k = 0; k < K; ++k)
+        acc += a.x[i * K + k] * b.x[k * N + j];
+      out[i * N + j] = acc;
+    }
+  std::memcpy(d.x, out, sizeof out);
+}
+template <int M, int N, int K, class E>
+inline void store_matrix_sync(float *p, const fragment<accumulator, M, N, K, E, void> &f,
+                              unsigned ld, layout_t layout) {
+  for (int r = 0; r < M; ++r)
+    for (int c = 0; c < N; ++c)
+      (layout == mem_row_major ? p[r * ld + c] : p[c * ld + r]) = f.x[r * N + c];
+}
+#endif
+} // namespace nvcuda::wmma

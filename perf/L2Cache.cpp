@@ -1,0 +1,127 @@
+//===- L2Cache.cpp - a sectored LRU model of a GPU's L2 -------------------===//
+
+#include "L2Cache.h"
+
+#include <bit>
+
+namespace ssmc::perf {
+namespace {
+uint64_t hashLine(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+} // namespace
+
+L2Cache::L2Cache(uint64_t bytes) : capacity_(bytes / 128 ? bytes / 128 : 1) {
+  line_.resize(capacity_);
+  valid_.resize(capacity_);
+  dirty_.resize(capacity_);
+  prev_.resize(capacity_);
+  next_.resize(capacity_);
+  table_.assign(std::bit_ceil(2 * capacity_), kNone);
+  mask_ = table_.size() - 1;
+}
+
+uint32_t L2Cache::find(uint64_t line) const {
+  for (uint64_t h = hashLine(line) & mask_;; h = (h + 1) & mask_) {
+    const uint32_t slot = table_[h];
+    if (slot == kNone || line_[slot] == line)
+      return slot;
+  }
+}
+
+bool L2Cache::contains(uint64_t line) const { return find(line) != kNone; }
+
+void L2Cache::eraseFromTable(uint64_t line) {
+  uint64_t h = hashLine(line) & mask_;
+  while (line_[table_[h]] != line)
+    h = (h + 1) & mask_;
+  // Backward shift: pull later entries of the probe run into the hole.
+  for (uint64_t j = (h + 1) & mask_; table_[j] != kNone; j = (j + 1) & mask_) {
+    const uint64_t home = hashLine(line_[table_[j]]) & mask_;
+    // Does j's entry belong at or before the hole h (cyclically)?
+    const bool movable = ((j - home) & mask_) >= ((j - h) & mask_);
+    if (movable) {
+      table_[h] = table_[j];
+      h = j;
+    }
+  }
+  table_[h] = kNone;
+}
+
+void L2Cache::unlink(uint32_t slot) {
+  (prev_[slot] == kNone ? head_ : next_[prev_[slot]]) = next_[slot];
+  (next_[slot] == kNone ? tail_ : prev_[next_[slot]]) = prev_[slot];
+}
+
+void L2Cache::linkFront(uint32_t slot) {
+  prev_[slot] = kNone;
+  next_[slot] = head_;
+  (head_ == kNone ? tail_ : prev_[head_]) = slot;
+  head_ = slot;
+}
+
+void L2Cache::linkBack(uint32_t slot) {
+  next_[slot] = kNone;
+  prev_[slot] = tail_;
+  (tail_ == kNone ? head_ : next_[tail_]) = slot;
+  tail_ = slot;
+}
+
+uint32_t L2Cache::allocate(uint64_t line) {
+  uint32_t slot;
+  if (used_ < capacity_) {
+    slot = uint32_t(used_++);
+  } else {
+    slot = tail_;
+    unlink(slot);
+    eraseFromTable(line_[slot]);
+  }
+  line_[slot] = line;
+  valid_[slot] = dirty_[slot] = 0;
+  uint64_t h = hashLine(line) & mask_;
+  while (table_[h] != kNone)
+    h = (h + 1) & mask_;
+  table_[h] = slot;
+  return slot;
+}
+
+void L2Cache::access(LineEvent e) {
+  const uint64_t line = eventLine(e);
+  const unsigned sectors = eventSectors(e);
+  uint32_t slot = find(line);
+  if (slot == kNone) {
+    slot = allocate(line);
+  } else {
+    unlink(slot);
+  }
+  linkFront(slot);
+  if (eventWrite(e)) {
+    dirtiedSectors += std::popcount(sectors & ~unsigned(dirty_[slot]));
+    dirty_[slot] |= uint8_t(sectors);
+    valid_[slot] |= uint8_t(sectors);
+  } else {
+    dramReadSectors += std::popcount(sectors & ~unsigned(valid_[slot]));
+    valid_[slot] |= uint8_t(sectors);
+  }
+}
+
+void L2Cache::pushLeastRecent(uint64_t line, unsigned valid, unsigned dirty) {
+  if (const uint32_t present = find(line); present != kNone) {
+    // An older access to a line a later one brought in: its sectors were
+    // loaded then and are still there.
+    valid_[present] |= uint8_t(valid | dirty);
+    dirty_[present] |= uint8_t(dirty);
+    return;
+  }
+  if (used_ >= capacity_)
+    return;
+  const uint32_t slot = allocate(line);
+  valid_[slot] = uint8_t(valid | dirty);
+  dirty_[slot] = uint8_t(dirty);
+  linkBack(slot);
+}
+
+} // namespace ssmc::perf

@@ -1,0 +1,87 @@
+//===- Model.cpp - a kernel's speed of light and modeled time -------------===//
+
+#include "Model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ssmc::perf {
+namespace {
+double tensorPeak(const GpuTarget &gpu, const MathMode &mode) {
+  if (mode.matmul == "tf32")
+    return gpu.tf32TFlops * 1e12;
+  if (mode.matmul == "ffma")
+    return gpu.fp32TFlops * 1e12;
+  return gpu.tensor16TFlops * 1e12;
+}
+
+std::string largest(const std::map<std::string, double> &terms) {
+  auto it = std::max_element(terms.begin(), terms.end(),
+                             [](const auto &a, const auto &b) { return a.second < b.second; });
+  return it == terms.end() ? "" : it->first;
+}
+} // namespace
+
+Bound speedOfLight(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode) {
+  Bound b;
+  b.terms["memory"] = cost.minBytes / (gpu.copyTBs * 1e12);
+  b.terms[mode.matmul == "ffma" ? "fp32" : "tensor"] = cost.matmulFlops / tensorPeak(gpu, mode);
+  b.terms["fp32"] += (cost.flops - cost.matmulFlops) / (gpu.fp32TFlops * 1e12);
+  b.terms["mufu"] = cost.transcendentals / gpu.mufuPerSecond();
+  b.by = largest(b.terms);
+  b.seconds = gpu.launchUs * 1e-6 + b.terms[b.by];
+  return b;
+}
+
+double coalescing(const KernelTraffic &t) {
+  const double sectors = t.globalLoad.sectors + t.globalStore.sectors;
+  if (sectors <= 0)
+    return 1.0;
+  return (t.globalLoad.bytesUsed + t.globalStore.bytesUsed) / (32.0 * sectors);
+}
+
+Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                  const LaunchShape &launch, const KernelTraffic &t) {
+  Modeled m;
+  m.residentBlocks = residentBlocks(gpu, launch.threads, launch.registers, launch.smemBytes);
+  const uint64_t blocks = std::max<uint64_t>(launch.blocks, 1);
+  m.smsUsed = int(std::min<uint64_t>(uint64_t(gpu.sms), blocks));
+  const double share = double(m.smsUsed) / gpu.sms; // of the per-SM resources
+  const double clock = gpu.clockGHz * 1e9;
+  m.waves = double(blocks) / (double(gpu.sms) * m.residentBlocks);
+
+  m.terms["dram"] = (t.dramReadBytes + t.dramWriteBytes) / (gpu.copyTBs * 1e12);
+  m.terms["l2"] = 32.0 * (t.globalLoad.sectors + t.globalStore.sectors) / (gpu.l2TBs * 1e12 * share);
+  m.terms["lsu"] = (t.globalLoad.lines + t.globalStore.lines + t.sharedLoad.wavefronts +
+                    t.sharedStore.wavefronts) /
+                   (m.smsUsed * clock);
+  // Little's law: each resident warp keeps a few load requests in flight.
+  const double warpsPerBlock = std::ceil(launch.threads / 32.0);
+  const double blocksPerSM =
+      std::min<double>(m.residentBlocks, std::ceil(double(blocks) / m.smsUsed));
+  const double bytesPerRequest =
+      t.globalLoad.requests > 0 ? 32.0 * t.globalLoad.sectors / t.globalLoad.requests : 0;
+  const double inFlight =
+      m.smsUsed * blocksPerSM * warpsPerBlock * kLoadsInFlightPerWarp * bytesPerRequest;
+  m.terms["latency"] = inFlight > 0 ? t.dramReadBytes * gpu.dramLatencyNs * 1e-9 / inFlight : 0;
+  // Matrix FLOPs the kernel issued as MMAs; FFMA GEMMs count with the rest.
+  double mmaRate = tensorPeak(gpu, mode);
+  if (gpu.arch == "sm_90" && mode.matmul != "ffma")
+    mmaRate *= 2.0 / 3.0; // mma.sync, not wgmma
+  m.terms["tensor"] = t.mmaFlops / (mmaRate * share);
+  const double otherFlops =
+      std::max(0.0, cost.flops - cost.matmulFlops) + (t.mmaFlops > 0 ? 0 : cost.matmulFlops);
+  m.terms["fp32"] = otherFlops / (gpu.fp32TFlops * 1e12 * share);
+  m.terms["mufu"] = cost.transcendentals / (gpu.mufuPerSecond() * share);
+
+  // The last wave's quantization: the SMs' own pipes wait for its blocks;
+  // memory is shared, so a half-empty wave still gets the whole bandwidth.
+  const double tail = m.waves >= 1 ? std::ceil(m.waves) / m.waves : 1.0;
+  for (const char *perSM : {"lsu", "tensor", "fp32", "mufu"})
+    m.terms[perSM] *= tail;
+  m.limiter = largest(m.terms);
+  m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
+  return m;
+}
+
+} // namespace ssmc::perf

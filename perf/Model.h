@@ -1,0 +1,87 @@
+//===- Model.h - a kernel's speed of light and modeled time -----*- C++ -*-===//
+//
+// The bound: the largest of the kernel's FLOPs at the peak of the unit that
+// does them (matrix FLOPs on tensor cores, the rest on the FP32 pipes),
+// its minimum bytes at the copy rate and its special functions at the MUFU
+// rate, plus one launch in a CUDA graph.
+//
+// The modeled time: the largest of the times the counted work needs on
+// each resource, with the SMs the grid can keep busy, plus the launch:
+//   dram     counted DRAM bytes (the L2 model) at the copy rate
+//   l2       32-byte sectors of every global request at the L2 bandwidth
+//   lsu      L1 wavefronts (128-byte lines per global request, bank-conflict
+//            wavefronts per shared request), one per clock per SM
+//   latency  DRAM bytes read over the bytes the resident warps keep in
+//            flight (2 requests each, of the counted size) per round trip
+//   tensor   counted MMA FLOPs at the tensor rate (mma.sync reaches 2/3 of
+//            Hopper's dense rate, which needs wgmma)
+//   fp32     the other FLOPs (the IR's count) at the FFMA rate
+//   mufu     special functions at the MUFU rate
+// the per-SM terms (lsu, tensor, fp32, mufu) multiplied by the last wave's
+// quantization (ceil(waves) / waves) when the grid has a wave or more. It is
+// a model: always labelled modeled.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_PERF_MODEL_H
+#define SSMC_PERF_MODEL_H
+
+#include "GpuTarget.h"
+#include "Sampler.h"
+
+#include <map>
+#include <string>
+
+namespace ssmc::perf {
+
+/// What the IR says a kernel must do.
+struct KernelCost {
+  double flops = 0;
+  double matmulFlops = 0;     ///< of them, in linears and convolutions
+  double minBytes = 0;        ///< inputs, weights and results once, storage type
+  double transcendentals = 0; ///< exp, log, erf, tanh, sqrt per element
+};
+
+/// How the matrix FLOPs run: "tensor16" (bf16/f16), "tf32", "ffma".
+struct MathMode {
+  std::string matmul = "tensor16";
+};
+
+struct Bound {
+  double seconds = 0;
+  std::string by; ///< "memory", "tensor", "fp32", "mufu"
+  std::map<std::string, double> terms;
+};
+
+Bound speedOfLight(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode);
+
+/// The launch shape and resources the model needs.
+struct LaunchShape {
+  uint64_t blocks = 1;
+  int threads = 32;
+  int registers = 0;     ///< per thread (ptxas); 0 when unknown
+  int64_t smemBytes = 0; ///< static + dynamic, per block
+};
+
+struct Modeled {
+  double seconds = 0;
+  std::string limiter; ///< the largest term
+  std::map<std::string, double> terms; ///< seconds each
+  int residentBlocks = 1; ///< per SM
+  int smsUsed = 0;
+  double waves = 0;
+};
+
+/// Requests in flight per warp that the latency term assumes.
+constexpr double kLoadsInFlightPerWarp = 2;
+
+Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                  const LaunchShape &launch, const KernelTraffic &traffic);
+
+/// Coalescing of the global requests: distinct bytes used over the bytes of
+/// the sectors touched (1 when every sector is used whole); 1 with none.
+double coalescing(const KernelTraffic &t);
+
+} // namespace ssmc::perf
+
+#endif // SSMC_PERF_MODEL_H

@@ -1,0 +1,145 @@
+//===- PlanTrace.cpp - trace the kernels of an artifact's plan ------------===//
+
+#include "PlanTrace.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/mman.h>
+
+namespace ssmc::perf {
+
+HostBuffer::HostBuffer(size_t bytes) : bytes_(bytes) {
+  // One spare page: kernels may read a vector's worth past a tensor's end.
+  const size_t mapped = bytes + 4096;
+  void *p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  data_ = p == MAP_FAILED ? nullptr : static_cast<unsigned char *>(p);
+}
+
+HostBuffer::~HostBuffer() {
+  if (data_)
+    munmap(data_, bytes_ + 4096);
+}
+
+rt::Expected<std::unique_ptr<PlanMemory>> PlanMemory::allocate(const rt::Plan &plan) {
+  auto memory = std::unique_ptr<PlanMemory>(new PlanMemory());
+  auto make = [](int64_t bytes, const std::string &what)
+      -> rt::Expected<std::unique_ptr<HostBuffer>> {
+    auto b = std::make_unique<HostBuffer>(size_t(std::max<int64_t>(bytes, 16)));
+    if (!b->data())
+      return rt::Status::error(
+          fmt::format("cannot map {} bytes of host memory for {}: {}", bytes, what,
+                      std::strerror(errno)));
+    return b;
+  };
+  auto arena = make(plan.arenaBytes, "the arena");
+  if (!arena)
+    return arena.status();
+  memory->arena_ = std::move(*arena);
+  int64_t workspace = 0;
+  for (const rt::PlanKernel &k : plan.kernels)
+    workspace = std::max(workspace, k.workspaceBytes);
+  auto ws = make(workspace, "the workspace");
+  if (!ws)
+    return ws.status();
+  memory->workspace_ = std::move(*ws);
+  for (const rt::PlanTensor &t : plan.inputs) {
+    auto b = make(t.bytes(), "input '" + t.name + "'");
+    if (!b)
+      return b.status();
+    memory->inputs_[t.name] = std::move(*b);
+  }
+  for (const rt::PlanTensor &t : plan.weights) {
+    auto b = make(t.bytes(), "weight '" + t.name + "'");
+    if (!b)
+      return b.status();
+    memory->weights_[t.name] = std::move(*b);
+  }
+  return memory;
+}
+
+rt::Status PlanMemory::bind(const rt::PlanKernel &kernel, std::vector<void *> &args,
+                            std::vector<std::pair<const void *, const void *>> &ranges) const {
+  args.clear();
+  ranges.clear();
+  auto range = [&](const HostBuffer &b) {
+    std::pair<const void *, const void *> r{b.data(), b.data() + b.size()};
+    if (std::find(ranges.begin(), ranges.end(), r) == ranges.end())
+      ranges.push_back(r);
+  };
+  for (const rt::PlanParam &p : kernel.params) {
+    switch (p.kind) {
+    case rt::PlanParam::Kind::Input:
+    case rt::PlanParam::Kind::Output:
+      if (p.value.kind == rt::ValueRef::Kind::ModelInput) {
+        auto it = inputs_.find(p.value.modelInput);
+        if (it == inputs_.end())
+          return rt::Status::error(fmt::format("kernel {}: no model input '{}'", kernel.name,
+                                               p.value.modelInput));
+        args.push_back(it->second->data());
+        range(*it->second);
+      } else {
+        args.push_back(arena_->data() + p.value.arenaOffset);
+        range(*arena_);
+      }
+      break;
+    case rt::PlanParam::Kind::Weight: {
+      auto it = weights_.find(p.weight);
+      if (it == weights_.end())
+        return rt::Status::error(fmt::format("kernel {}: no weight '{}'", kernel.name, p.weight));
+      args.push_back(it->second->data());
+      range(*it->second);
+      break;
+    }
+    case rt::PlanParam::Kind::Workspace:
+      args.push_back(workspace_->data());
+      range(*workspace_);
+      break;
+    }
+  }
+  return rt::Status::success();
+}
+
+std::string paramTypes(const rt::PlanKernel &kernel) {
+  std::string types;
+  for (const rt::PlanParam &q : kernel.params)
+    types += q.kind == rt::PlanParam::Kind::Workspace ? 'w'
+             : q.kind == rt::PlanParam::Kind::Output  ? 'o'
+                                                      : 'c';
+  return types;
+}
+
+rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const PlanMemory &memory,
+                                            const SampleOptions &options, int config) {
+  const size_t c = size_t(config < 0 ? kernel.defaultConfig : config);
+  if (c >= kernel.configs.size())
+    return rt::Status::error(fmt::format("kernel {} has no configuration {}", kernel.name, c));
+  const rt::PlanConfig &cfg = kernel.configs[c];
+  std::vector<std::string> defines;
+  if (int64_t(c) != kernel.defaultConfig)
+    defines = rt::configDefines(cfg);
+  auto lib = HostKernel::build(
+      hostKernelSource(kernel.source, kernel.entry, paramTypes(kernel), HostMode::Trace), defines,
+      HostMode::Trace);
+  if (!lib)
+    return rt::Status::error(fmt::format("kernel {}: {}", kernel.name, lib.message()));
+  std::vector<void *> args;
+  std::vector<std::pair<const void *, const void *>> ranges;
+  if (rt::Status s = memory.bind(kernel, args, ranges); !s.ok())
+    return s;
+  if (cfg.block[1] != 1 || cfg.block[2] != 1)
+    return rt::Status::error(
+        fmt::format("kernel {}: the tracer runs one-dimensional blocks only", kernel.name));
+  Tracer tracer(**lib, args, ranges,
+                {unsigned(cfg.grid[0]), unsigned(cfg.grid[1]), unsigned(cfg.grid[2])},
+                unsigned(cfg.block[0]), size_t(cfg.smemBytes));
+  auto traffic = sampleKernel(tracer, options);
+  if (!traffic)
+    return rt::Status::error(fmt::format("kernel {}: {}", kernel.name, traffic.message()));
+  return traffic;
+}
+
+} // namespace ssmc::perf

@@ -1,0 +1,62 @@
+//===- PlanTrace.h - trace the kernels of an artifact's plan ----*- C++ -*-===//
+//
+// Binds a plan's kernels to host memory laid out as the GPU runtime lays it
+// out (one arena at the plan's offsets, so in-place results alias their
+// inputs; model inputs, weights and the workspace in buffers of their own),
+// builds each kernel in trace mode and samples it (perf/Sampler.h).
+// Memory is mapped lazily: untouched pages cost nothing, so a batch-128
+// arena of gigabytes is fine.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_PERF_PLANTRACE_H
+#define SSMC_PERF_PLANTRACE_H
+
+#include "Sampler.h"
+
+#include "Exec/Plan.h"
+
+#include <map>
+#include <memory>
+
+namespace ssmc::perf {
+
+/// Zero-filled, page-aligned memory, mapped on first touch.
+class HostBuffer {
+public:
+  explicit HostBuffer(size_t bytes);
+  ~HostBuffer();
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  unsigned char *data() const { return data_; }
+  size_t size() const { return bytes_; }
+
+private:
+  unsigned char *data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+/// Every buffer a plan's kernels point into.
+class PlanMemory {
+public:
+  static rt::Expected<std::unique_ptr<PlanMemory>> allocate(const rt::Plan &plan);
+  /// The kernel's arguments in signature order, and the device ranges.
+  rt::Status bind(const rt::PlanKernel &kernel, std::vector<void *> &args,
+                  std::vector<std::pair<const void *, const void *>> &ranges) const;
+
+private:
+  std::unique_ptr<HostBuffer> arena_, workspace_;
+  std::map<std::string, std::unique_ptr<HostBuffer>> inputs_, weights_;
+};
+
+/// 'c', 'o' or 'w' per parameter (perf/HostKernel.h's paramTypes).
+std::string paramTypes(const rt::PlanKernel &kernel);
+
+/// Traces one kernel of the plan in configuration `config` (its
+/// defaultConfig when negative).
+rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const PlanMemory &memory,
+                                            const SampleOptions &options, int config = -1);
+
+} // namespace ssmc::perf
+
+#endif // SSMC_PERF_PLANTRACE_H

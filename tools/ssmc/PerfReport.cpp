@@ -1,0 +1,75 @@
+//===- PerfReport.cpp - `ssmc compile --perf-report` ----------------------===//
+
+#include "PerfReport.h"
+#include "Cost.h"
+#include "SsmcOps.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <map>
+#include <unistd.h>
+
+namespace ssmc::cli {
+
+std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module, const CompiledModel &compiled) {
+  std::vector<perf::KernelCost> costs;
+  mlir::func::FuncOp entry = getEntryFunction(module);
+  for (auto g : entry.getBody().front().getOps<KernelGroupOp>()) {
+    OpCost c = estimateGroupCost(g);
+    costs.push_back({double(c.flops), double(c.matmulFlops), double(c.bytes),
+                     double(c.transcendentals)});
+  }
+  // Copy kernels (a model output that is a model input): read and write it.
+  for (size_t k = costs.size(); k < compiled.plans.size(); ++k)
+    costs.push_back({0, 0, 2.0 * double(compiled.plans[k].params.back().bytes), 0});
+  return costs;
+}
+
+rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel &compiled,
+                                      const rt::Plan &plan, const perf::GpuTarget &gpu,
+                                      const Options &o) {
+  std::vector<perf::KernelCost> costs = kernelCosts(module, compiled);
+  if (costs.size() != plan.kernels.size())
+    return rt::Status::error("the plan's kernels and the module's kernel groups disagree");
+  std::vector<perf::KernelInput> inputs(plan.kernels.size());
+  std::map<std::string, int> firstWithCode;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    perf::KernelInput &in = inputs[i];
+    in.cost = costs[i];
+    const rt::CompiledKernel &ck = compiled.compiled[i];
+    in.registers = std::max(0, ck.resources.registers);
+    in.staticSmem = ck.resources.smemBytes;
+    in.cubin = ck.cubin;
+    in.codeKey = codegen::canonicalSource(compiled.plans[i].source);
+    auto [it, fresh] = firstWithCode.try_emplace(in.codeKey, int(i));
+    if (!fresh)
+      in.sameCodeAs = it->second;
+  }
+  perf::ReportOptions options;
+  options.gpu = &gpu;
+  options.model = compiled.model;
+  options.dtype = compiled.dtype;
+  options.batch = o.batch.value_or(1);
+  options.math.matmul = compiled.dtype != "f32" ? "tensor16" : o.f32Gemm == "ffma" ? "ffma" : "tf32";
+  const bool tty = isatty(2) && !o.quiet;
+  options.progress = [&](size_t done, size_t total, const std::string &name) {
+    if (!tty)
+      return;
+    if (done == total)
+      std::fprintf(stderr, "\r%100s\r", "");
+    else
+      std::fprintf(stderr, "\r  counting each kernel's memory traffic on the CPU: %zu/%zu %-40.40s",
+                   done, total, name.c_str());
+    std::fflush(stderr);
+  };
+  auto report = perf::buildReport(plan, inputs, options);
+  if (report && !o.quiet)
+    std::fprintf(stderr,
+                 "ssmc: performance report: %zu kernels (%zu distinct traced on the CPU) in %.1f "
+                 "s\n",
+                 report->kernels.size(), report->kernelsTraced, report->traceSeconds);
+  return report;
+}
+
+} // namespace ssmc::cli
