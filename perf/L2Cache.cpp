@@ -124,4 +124,63 @@ void L2Cache::pushLeastRecent(uint64_t line, unsigned valid, unsigned dirty) {
   linkBack(slot);
 }
 
+WindowL2::WindowL2(uint64_t bytes, double concurrency, size_t expectedAccesses)
+    : capacity_(double(bytes / 128)), concurrency_(std::max(1.0, concurrency)),
+      tree_(expectedAccesses + 2, 0) {
+  lines_.reserve(expectedAccesses);
+}
+
+void WindowL2::mark(uint32_t t, int delta) {
+  for (size_t i = t + 1; i < tree_.size(); i += i & (~i + 1))
+    tree_[i] += delta;
+}
+
+uint64_t WindowL2::prefix(uint32_t t) const {
+  int64_t sum = 0;
+  for (size_t i = std::min<size_t>(t, tree_.size() - 1); i > 0; i -= i & (~i + 1))
+    sum += tree_[i];
+  return uint64_t(sum);
+}
+
+uint64_t WindowL2::count(uint32_t from, uint32_t to) const {
+  return to > from ? prefix(to) - prefix(from) : 0;
+}
+
+void WindowL2::beginWindow() {
+  windowStart_ = now_;
+  inWindow_ = true;
+}
+
+void WindowL2::access(LineEvent e) {
+  if (now_ + 2 >= tree_.size()) {
+    // Grow the Fenwick tree: rebuild it from the lines' last accesses.
+    tree_.assign(2 * tree_.size(), 0);
+    for (const auto &[line, state] : lines_)
+      for (size_t i = state.last + 1; i < tree_.size(); i += i & (~i + 1))
+        ++tree_[i];
+  }
+  const unsigned sectors = eventSectors(e);
+  auto [it, fresh] = lines_.try_emplace(eventLine(e), LineState{now_, 0, 0});
+  LineState &line = it->second;
+  if (!fresh) {
+    const uint32_t since = line.last + 1;
+    const double all = double(count(since, now_));
+    const double inWindow = inWindow_ ? double(count(std::max(since, windowStart_), now_)) : 0;
+    if ((all - inWindow) + inWindow * concurrency_ >= capacity_)
+      line.valid = line.dirty = 0; // evicted since: its dirty sectors went back then
+    mark(line.last, -1);
+  }
+  if (eventWrite(e)) {
+    dirtiedSectors += std::popcount(sectors & ~unsigned(line.dirty));
+    line.dirty |= uint8_t(sectors);
+    line.valid |= uint8_t(sectors);
+  } else {
+    dramReadSectors += std::popcount(sectors & ~unsigned(line.valid));
+    line.valid |= uint8_t(sectors);
+  }
+  line.last = now_;
+  mark(now_, +1);
+  ++now_;
+}
+
 } // namespace ssmc::perf

@@ -16,6 +16,7 @@
 #include "Trace.h"
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 namespace ssmc::perf {
@@ -55,6 +56,39 @@ private:
   // Open addressing, linear probing, backward-shift deletion.
   std::vector<uint32_t> table_;
   uint64_t mask_;
+};
+
+/// The same L2 for a window of blocks standing for a whole wave running
+/// together. Each access's reuse distance (distinct lines since the line's
+/// last use) decides hit or miss, as in any LRU cache of that capacity; the
+/// part of the distance spent inside the window is multiplied by
+/// `concurrency`, since the blocks of the wave that are not simulated would
+/// have touched lines of their own in that time too (perf/Sampler.cpp
+/// estimates the factor). Accesses before beginWindow() (the warm-up,
+/// blocks in issue order) count as they are.
+class WindowL2 {
+public:
+  WindowL2(uint64_t bytes, double concurrency, size_t expectedAccesses);
+  void access(LineEvent e);
+  void beginWindow();
+
+  uint64_t dramReadSectors = 0;
+  uint64_t dirtiedSectors = 0;
+
+private:
+  struct LineState {
+    uint32_t last; // timestamp of the last access
+    uint8_t valid, dirty;
+  };
+  void mark(uint32_t t, int delta);
+  uint64_t count(uint32_t from, uint32_t to) const; // marks in [from, to)
+  uint64_t prefix(uint32_t t) const;                // marks in [0, t)
+
+  double capacity_, concurrency_;
+  uint32_t now_ = 0, windowStart_ = 0;
+  bool inWindow_ = false;
+  std::vector<int32_t> tree_; // Fenwick tree: one mark per line, at its last access
+  std::unordered_map<uint64_t, LineState> lines_;
 };
 
 } // namespace ssmc::perf

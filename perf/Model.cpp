@@ -22,6 +22,22 @@ std::string largest(const std::map<std::string, double> &terms) {
 }
 } // namespace
 
+double loadsInFlight(const SassFacts &sass) {
+  auto loads = [](const std::map<std::string, int> &ops) {
+    int n = 0;
+    for (const char *op : {"LDG", "LDGSTS"})
+      if (auto it = ops.find(op); it != ops.end())
+        n += it->second;
+    return n;
+  };
+  int most = 0;
+  for (const SassLoop &loop : sass.innermostLoops)
+    most = std::max(most, loads(loop.opcodes));
+  if (sass.innermostLoops.empty())
+    most = loads(sass.opcodes);
+  return std::clamp(double(most), 1.0, 16.0);
+}
+
 Bound speedOfLight(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode) {
   Bound b;
   b.terms["memory"] = cost.minBytes / (gpu.copyTBs * 1e12);
@@ -62,7 +78,7 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
   const double bytesPerRequest =
       t.globalLoad.requests > 0 ? 32.0 * t.globalLoad.sectors / t.globalLoad.requests : 0;
   const double inFlight =
-      m.smsUsed * blocksPerSM * warpsPerBlock * kLoadsInFlightPerWarp * bytesPerRequest;
+      m.smsUsed * blocksPerSM * warpsPerBlock * launch.loadsInFlight * bytesPerRequest;
   m.terms["latency"] = inFlight > 0 ? t.dramReadBytes * gpu.dramLatencyNs * 1e-9 / inFlight : 0;
   // Matrix FLOPs the kernel issued as MMAs; FFMA GEMMs count with the rest.
   double mmaRate = tensorPeak(gpu, mode);

@@ -12,7 +12,8 @@
 //   lsu      L1 wavefronts (128-byte lines per global request, bank-conflict
 //            wavefronts per shared request), one per clock per SM
 //   latency  DRAM bytes read over the bytes the resident warps keep in
-//            flight (2 requests each, of the counted size) per round trip
+//            flight per round trip (loadsInFlight() requests each, of the
+//            counted average size)
 //   tensor   counted MMA FLOPs at the tensor rate (mma.sync reaches 2/3 of
 //            Hopper's dense rate, which needs wgmma)
 //   fp32     the other FLOPs (the IR's count) at the FFMA rate
@@ -28,6 +29,7 @@
 
 #include "GpuTarget.h"
 #include "Sampler.h"
+#include "Sass.h"
 
 #include <map>
 #include <string>
@@ -55,12 +57,24 @@ struct Bound {
 
 Bound speedOfLight(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode);
 
+/// Global load requests a warp keeps in flight when the SASS is unknown.
+constexpr double kDefaultLoadsInFlight = 2;
+
+/// Loads a warp issues before it waits for the first: the global loads
+/// (LDG, LDGSTS) of the innermost loop that has the most, else of the whole
+/// kernel when it has no loop; between 1 and 16. The compiler hoists a loop
+/// body's independent loads ahead of their uses, so these are in flight
+/// together.
+double loadsInFlight(const SassFacts &sass);
+
 /// The launch shape and resources the model needs.
 struct LaunchShape {
   uint64_t blocks = 1;
   int threads = 32;
   int registers = 0;     ///< per thread (ptxas); 0 when unknown
   int64_t smemBytes = 0; ///< static + dynamic, per block
+  /// Global load requests a warp keeps in flight (loadsInFlight()).
+  double loadsInFlight = kDefaultLoadsInFlight;
 };
 
 struct Modeled {
@@ -72,8 +86,6 @@ struct Modeled {
   double waves = 0;
 };
 
-/// Requests in flight per warp that the latency term assumes.
-constexpr double kLoadsInFlightPerWarp = 2;
 
 Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
                   const LaunchShape &launch, const KernelTraffic &traffic);

@@ -139,6 +139,30 @@ rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const 
   auto traffic = sampleKernel(tracer, options);
   if (!traffic)
     return rt::Status::error(fmt::format("kernel {}: {}", kernel.name, traffic.message()));
+  // When everything the kernel points at fits in the L2, nothing is evicted:
+  // each sector comes from DRAM once at most and goes back once at most. A
+  // sampled estimate whose warm-up could not reach back far enough to see a
+  // reuse is capped by that.
+  std::vector<std::pair<const void *, int64_t>> extents;
+  double footprint = 0, readable = 0, writable = 0;
+  for (size_t i = 0; i < kernel.params.size(); ++i) {
+    const rt::PlanParam &p = kernel.params[i];
+    const std::pair<const void *, int64_t> extent{args[i], p.bytes};
+    if (std::find(extents.begin(), extents.end(), extent) != extents.end())
+      continue;
+    extents.push_back(extent);
+    footprint += double(p.bytes);
+    if (p.kind != rt::PlanParam::Kind::Output)
+      readable += double(p.bytes);
+    if (p.kind == rt::PlanParam::Kind::Output || p.kind == rt::PlanParam::Kind::Workspace)
+      writable += double(p.bytes);
+  }
+  if (footprint <= double(options.l2Bytes)) {
+    traffic->fitsInL2 = true;
+    traffic->dramReadBytes = std::min(traffic->dramReadBytes, readable);
+    traffic->dramWriteBytes = std::min(traffic->dramWriteBytes, writable);
+    traffic->distinctBytes = std::min(traffic->distinctBytes, footprint);
+  }
   return traffic;
 }
 

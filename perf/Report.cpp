@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -52,6 +55,15 @@ std::string human(double v, const char *unit, int digits = 3) {
     ++i;
   }
   return fmt::format("{:.{}g} {}{}", v, digits, prefixes[i], unit);
+}
+
+/// "12.3 us", "4.56 ms", "1.23 s".
+std::string duration(double seconds) {
+  if (seconds < 1e-3)
+    return fmt::format("{:.3g} us", seconds * 1e6);
+  if (seconds < 1)
+    return fmt::format("{:.3g} ms", seconds * 1e3);
+  return fmt::format("{:.3g} s", seconds);
 }
 
 double dramBytes(const KernelTraffic &t) { return t.dramReadBytes + t.dramWriteBytes; }
@@ -139,6 +151,34 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
       return m.status();
     memory = std::move(*m);
   }
+  // Host builds first, on every core (the cache keeps them for the trace).
+  if (noTrace.empty()) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> builds;
+    std::map<std::string, bool> queued;
+    for (const rt::PlanKernel &k : plan.kernels) {
+      std::string src = hostKernelSource(k.source, k.entry, paramTypes(k), HostMode::Trace);
+      if (queued.emplace(src, true).second)
+        builds.emplace_back(std::move(src), std::vector<std::string>{});
+    }
+    std::atomic<size_t> next{0};
+    std::mutex failedMutex;
+    std::string failed;
+    auto worker = [&] {
+      for (size_t i; (i = next++) < builds.size();)
+        if (auto lib = HostKernel::build(builds[i].first, builds[i].second, HostMode::Trace);
+            !lib) {
+          std::lock_guard<std::mutex> lock(failedMutex);
+          failed = lib.message();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t)
+      pool.emplace_back(worker);
+    for (std::thread &t : pool)
+      t.join();
+    if (!failed.empty())
+      return rt::Status::error(failed);
+  }
   std::map<std::string, size_t> tracedAs; // trace key -> kernel index
   std::map<std::string, size_t> sassOf;   // code key -> kernel index
   bool allTraced = noTrace.empty();
@@ -175,6 +215,8 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
       }
     }
 
+    if (r.sass)
+      r.launch.loadsInFlight = loadsInFlight(*r.sass);
     if (noTrace.empty()) {
       const std::string key = traceKey(k, in);
       if (auto it = tracedAs.find(key); it != tracedAs.end()) {
@@ -254,7 +296,8 @@ std::string reportJson(const Report &report) {
     k["launch"] = {{"blocks", r.launch.blocks},
                    {"threads", r.launch.threads},
                    {"registers", r.launch.registers},
-                   {"smem_bytes", r.launch.smemBytes}};
+                   {"smem_bytes", r.launch.smemBytes},
+                   {"loads_in_flight_per_warp", r.launch.loadsInFlight}};
     if (r.traffic) {
       const KernelTraffic &t = *r.traffic;
       k["traffic"] = {{"dram_read_bytes", t.dramReadBytes},
@@ -269,7 +312,10 @@ std::string reportJson(const Report &report) {
                       {"sampled", t.sampled},
                       {"blocks_measured", t.blocksMeasured},
                       {"blocks_run", t.blocksRun},
+                      {"accesses_recorded", t.recordsRun},
+                      {"trace_seconds", r.sameAsEarlier ? 0.0 : t.seconds},
                       {"warmup_truncated", t.warmupTruncated},
+                      {"fits_in_l2", t.fitsInL2},
                       {"same_as_earlier_kernel", r.sameAsEarlier}};
     }
     if (r.sass) {
@@ -297,19 +343,19 @@ std::string reportText(const Report &report, const GpuTarget &gpu) {
       "performance report: {} (batch {}, {}) on {} -- {} kernels; times are modeled, not "
       "measured\n",
       report.model, report.batch, report.dtype, gpu.description, report.kernels.size());
-  out += fmt::format("  {:<34} {:>8} {:>6} {:>9} {:>6} {:>5} {:>5} {:>4} {:>9} {:>8} {:>6}  {}\n",
+  out += fmt::format("  {:<34} {:>9} {:>6} {:>9} {:>6} {:>5} {:>5} {:>4} {:>9} {:>8} {:>6}  {}\n",
                      "kernel", "bound", "by", "DRAM", "x min", "coal", "bank", "occ", "modeled",
                      "limiter", "ratio", "SASS");
   for (const KernelReport &r : report.kernels) {
     const std::string name = r.name.size() > 34 ? r.name.substr(0, 31) + "..." : r.name;
-    out += fmt::format("  {:<34} {:>8} {:>6}", name, human(r.bound.seconds, "s"), r.bound.by);
+    out += fmt::format("  {:<34} {:>9} {:>6}", name, duration(r.bound.seconds), r.bound.by);
     if (r.traffic && r.modeled) {
       const KernelTraffic &t = *r.traffic;
       out += fmt::format(" {:>9} {:>6.2f} {:>5.2f} {:>5.2f} {:>4} {:>9} {:>8} {:>6.2f}",
                          human(dramBytes(t), "B"),
                          r.cost.minBytes > 0 ? dramBytes(t) / r.cost.minBytes : 0.0, coalescing(t),
                          bankConflictFactor(t), r.modeled->residentBlocks,
-                         human(r.modeled->seconds, "s"), r.modeled->limiter,
+                         duration(r.modeled->seconds), r.modeled->limiter,
                          r.modeled->seconds / r.bound.seconds);
     } else {
       out += fmt::format(" {:>9} {:>6} {:>5} {:>5} {:>4} {:>9} {:>8} {:>6}", "-", "-", "-", "-",
@@ -317,27 +363,36 @@ std::string reportText(const Report &report, const GpuTarget &gpu) {
     }
     out += "  " + (r.sass ? sassSummary(*r.sass) : std::string("-")) + "\n";
   }
-  out += fmt::format("speed of light {} (sum of bounds)", human(report.speedOfLightUs * 1e-6, "s"));
+  out += fmt::format("speed of light {} (sum of bounds)", duration(report.speedOfLightUs * 1e-6));
   if (report.modeledUs)
-    out += fmt::format(", modeled {}, ratio {:.2f}", human(*report.modeledUs * 1e-6, "s"),
+    out += fmt::format(", modeled {}, ratio {:.2f}", duration(*report.modeledUs * 1e-6),
                        *report.modeledUs / report.speedOfLightUs);
   out += "\n";
   if (report.modeledUs) {
-    // Where the time over the bound goes.
-    std::vector<const KernelReport *> worst;
-    for (const KernelReport &r : report.kernels)
-      worst.push_back(&r);
-    std::sort(worst.begin(), worst.end(), [](auto *a, auto *b) {
-      return a->modeled->seconds - a->bound.seconds > b->modeled->seconds - b->bound.seconds;
-    });
+    // Where the time over the bound goes, by kernel (the same fused ops in
+    // every layer count together).
+    std::map<std::string, std::pair<double, int>> gaps; // name without gNN_ -> (us, count)
+    std::map<std::string, std::string> limiters;
+    for (const KernelReport &r : report.kernels) {
+      const size_t cut = r.name.find('_');
+      const std::string what = cut == std::string::npos ? r.name : r.name.substr(cut + 1);
+      auto &[us, n] = gaps[what];
+      us += 1e6 * (r.modeled->seconds - r.bound.seconds);
+      ++n;
+      limiters[what] = r.modeled->limiter;
+    }
+    std::vector<std::pair<std::string, std::pair<double, int>>> worst(gaps.begin(), gaps.end());
+    std::sort(worst.begin(), worst.end(),
+              [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
     const double gap = *report.modeledUs - report.speedOfLightUs;
     out += "largest gaps (modeled - bound):";
     const size_t shown = std::min<size_t>(5, worst.size());
     for (size_t i = 0; i < shown; ++i) {
-      const double diffUs = 1e6 * (worst[i]->modeled->seconds - worst[i]->bound.seconds);
-      out += fmt::format(" {} {} ({:.0f}% of the gap, {}-bound){}", worst[i]->name,
-                         human(diffUs * 1e-6, "s"), gap > 0 ? 100 * diffUs / gap : 0.0,
-                         worst[i]->modeled->limiter, i + 1 < shown ? ";" : "");
+      const auto &[what, total] = worst[i];
+      out += fmt::format(" {}{} {} ({:.0f}%, {}-bound){}", what,
+                         total.second > 1 ? fmt::format(" x{}", total.second) : "",
+                         duration(total.first * 1e-6), gap > 0 ? 100 * total.first / gap : 0.0,
+                         limiters[what], i + 1 < shown ? ";" : "");
     }
     out += "\n";
   }
@@ -413,8 +468,8 @@ std::string rooflineSvg(const Report &report, const GpuTarget &gpu) {
                        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"><title>{}: modeled {} "
                        "({}-bound), bound {} ({}), ratio {:.1f}</title></circle>\n",
                        bx, by, mx, my, color, mx, my, color, r.name,
-                       human(r.modeled->seconds, "s"), r.modeled->limiter,
-                       human(r.bound.seconds, "s"), r.bound.by,
+                       duration(r.modeled->seconds), r.modeled->limiter,
+                       duration(r.bound.seconds), r.bound.by,
                        r.modeled->seconds / r.bound.seconds);
   }
   // Legend.

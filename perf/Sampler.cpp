@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ssmc::perf {
 namespace {
@@ -77,6 +79,13 @@ private:
   std::vector<BlockTrace> traces_;
 };
 
+/// The i-th of a sequence of blocks spread evenly over the grid without a
+/// stride (a stride could alias with rows or tiles): the golden ratio's
+/// multiples modulo 1.
+uint64_t goldenPosition(uint64_t i, uint64_t blocks) {
+  return uint64_t(std::fmod(0.5 + double(i) * 0.6180339887498949, 1.0) * double(blocks));
+}
+
 /// Sectors first seen: `seen` holds each line's sectors so far.
 double newSectors(const std::vector<LineEvent> &stream,
                   std::unordered_map<uint64_t, uint8_t> &seen) {
@@ -89,26 +98,25 @@ double newSectors(const std::vector<LineEvent> &stream,
   return fresh;
 }
 
-/// The DRAM reads and write-backs of `stream` from the L2 state `warm`.
-std::pair<uint64_t, uint64_t> replay(const L2Cache &warm, const std::vector<LineEvent> &stream) {
-  L2Cache l2 = warm;
-  for (LineEvent e : stream)
-    l2.access(e);
-  return {l2.dramReadSectors - warm.dramReadSectors, l2.dirtiedSectors - warm.dirtiedSectors};
-}
 } // namespace
 
 rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &options) {
+  const auto began = std::chrono::steady_clock::now();
   KernelTraffic out;
   const uint64_t blocks = out.blocks = tracer.numBlocks();
   const uint64_t wave = out.waveBlocks = std::max<uint64_t>(1, options.waveBlocks);
   BlockTrace total;
 
-  // A pilot block in the middle of the grid sizes the work.
+  // Pilot blocks spread over the grid size the work (blocks can differ a
+  // lot: a depthwise conv's blocks on identity channels do no taps).
   BlockTrace pilot;
-  if (rt::Status s = tracer.runBlock(blocks / 2, pilot, Tracer::Detail::Lines); !s.ok())
-    return s;
-  const double perBlock = std::max<double>(1, double(tracer.lastRecords()));
+  const uint64_t pilots = std::min<uint64_t>(blocks, 16);
+  const uint64_t before = tracer.totalRecords();
+  for (uint64_t i = 0; i < pilots; ++i)
+    if (rt::Status s = tracer.runBlock(goldenPosition(i, blocks), pilot, Tracer::Detail::Lines);
+        !s.ok())
+      return s;
+  const double perBlock = std::max(1.0, double(tracer.totalRecords() - before) / double(pilots));
 
   if (double(blocks) * perBlock <= double(options.fullRecords)) {
     BlockRunner runner(tracer, options, uint64_t(double(blocks) * perBlock));
@@ -129,48 +137,88 @@ rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &op
     out.blocksRun = out.blocksMeasured = runner.blocksRun;
   } else {
     out.sampled = true;
-    const unsigned windows = std::max(2u, options.windows);
-    const uint64_t longest = std::min(wave, blocks / windows);
-    const uint64_t length = std::clamp<uint64_t>(
-        uint64_t(double(options.windowRecords) / (windows * perBlock)), 1, longest);
-    // The first window starts cold. In a grid of several rows it spans the
-    // first row where it can, since later rows often reuse what the first
-    // one loaded (a GEMM's A tiles, one row per N tile).
-    const uint64_t rowBlocks = tracer.gridX();
-    uint64_t firstLength = length;
-    if (rowBlocks < blocks)
-      firstLength = std::clamp<uint64_t>(
-          rowBlocks, length,
-          std::max(length, std::min<uint64_t>(longest, uint64_t(double(options.windowRecords) /
-                                                                 (2 * perBlock)))));
-    const double firstShare = double(blocks) / windows;
-    const double share = (double(blocks) - firstShare) / (windows - 1);
-    const uint64_t warmupBudget = options.warmupRecords / windows;
-    BlockRunner runner(tracer, options, options.windowRecords + options.warmupRecords / 2);
-    std::vector<LineEvent> stream;
-    BlockTrace lines;
-    std::array<double, 3> cold{}, warm{}; // reads, write-backs, new sectors (per block: warm)
-    for (unsigned w = 0; w < windows; ++w) {
-      const uint64_t len = w == 0 ? firstLength : length;
-      const uint64_t start = w == 0 ? 0 : firstLength + (blocks - len - firstLength) * w / (windows - 1);
-      stream.clear();
-      BlockTrace stats;
-      if (rt::Status s = runner.together(start, start + len, stats, stream); !s.ok())
+    BlockRunner runner(tracer, options,
+                       options.statsRecords + options.windowRecords + options.warmupRecords / 2);
+
+    // Request statistics: blocks spread over the grid (goldenPosition),
+    // each standing for an equal share.
+    std::vector<uint64_t> picks;
+    const uint64_t wanted = std::clamp<uint64_t>(
+        uint64_t(double(options.statsRecords) / perBlock), std::min<uint64_t>(blocks, 16), blocks);
+    for (uint64_t i = 0; i < wanted; ++i)
+      picks.push_back(goldenPosition(i, blocks));
+    std::sort(picks.begin(), picks.end());
+    picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+    BlockTrace one;
+    for (uint64_t b : picks) {
+      if (rt::Status s = runner.run(b, one, Tracer::Detail::Full); !s.ok())
         return s;
-      addStats(total, stats, (w == 0 ? firstShare : share) / double(len));
+      addStats(total, one, double(blocks) / double(picks.size()));
+    }
+
+    // DRAM traffic: windows of consecutive blocks. Strata: a grid of
+    // several rows (blockIdx.y or z) has its first row apart, since its
+    // blocks often do more (the GEMM's results that read no linear) or
+    // load first what later rows reuse; a one-row grid is one stratum. The
+    // cold window at block 0 measures the one-time misses (weights, the
+    // first tiles) as its excess over its stratum's warm rate.
+    const unsigned windows = std::max(3u, options.windows);
+    const uint64_t rowBlocks = tracer.gridX();
+    const bool rows = rowBlocks < blocks;
+    const uint64_t length = std::clamp<uint64_t>(
+        uint64_t(double(options.windowRecords) / (windows * perBlock)), 1,
+        std::min(wave, blocks / windows));
+    struct Window {
+      uint64_t start, length;
+      int stratum; // 0: the first row, 1: the rest (or the whole one-row grid)
+    };
+    std::vector<Window> plan = {{0, length, rows ? 0 : 1}};
+    unsigned rest = windows - 1;
+    if (rows && rowBlocks >= 3 * length) {
+      plan.push_back({rowBlocks / 2 - length / 2, length, 0});
+      --rest;
+    }
+    const uint64_t from = rows ? rowBlocks : length;
+    if (blocks - from < length * rest)
+      rest = unsigned(std::max<uint64_t>(1, (blocks - from) / length));
+    for (unsigned w = 0; w < rest; ++w)
+      plan.push_back({from + (blocks - from - length) * (2 * w + 1) / (2 * rest), length, 1});
+
+    const uint64_t warmupBudget = options.warmupRecords / plan.size();
+    std::vector<LineEvent> stream;
+    BlockTrace lines, ignored;
+    std::array<std::array<double, 3>, 2> sum{};  // per stratum: reads, write-backs, new sectors
+    std::array<double, 2> measured{};            // blocks per stratum
+    std::array<double, 3> cold{};
+    // The cold window counts as its stratum's sample only when the stratum
+    // has no warm window of its own (a first row too short for one).
+    const bool coldIsSample = rows && !(plan.size() > 1 && plan[1].stratum == 0);
+    for (size_t w = 0; w < plan.size(); ++w) {
+      const auto [start, len, stratum] = plan[w];
+      stream.clear();
+      ignored = BlockTrace();
+      if (rt::Status s = runner.together(start, start + len, ignored, stream); !s.ok())
+        return s;
       out.blocksMeasured += len;
 
-      // Warm-up: blocks before the window, latest first; a block's lines go
-      // in behind every line of a later block.
-      L2Cache l2(options.l2Bytes);
-      auto [reads, writes] = replay(l2, stream);
-      std::unordered_map<uint64_t, uint8_t> seen;
+      // Warm-up: the blocks before the window, latest first, until they
+      // hold as many distinct lines as the L2 (older uses cannot hit), the
+      // grid's start, the budget, or (after `enough` blocks) a doubling that
+      // brings no line the window uses. Then the warm-up in issue order and
+      // the window through the L2.
+      std::unordered_set<uint64_t> windowLines;
+      for (LineEvent e : stream)
+        windowLines.insert(eventLine(e));
+      std::unordered_map<uint64_t, uint8_t> seen; // warm-up lines and their sectors
+      std::vector<std::vector<LineEvent>> warmup; // latest block first
       const uint64_t recordsBefore = tracer.totalRecords();
-      const uint64_t enough = std::min(wave, 4 * len); // before "settled" may stop it
+      const uint64_t enough = std::min(wave, 4 * len);
+      const uint64_t capacity = options.l2Bytes / 128;
       uint64_t next = start; // the earliest block run so far
-      bool truncated = false;
-      for (uint64_t chunk = std::min(start, len); chunk > 0 && l2.size() < l2.capacityLines();
+      for (uint64_t chunk = std::min(start, len); chunk > 0 && seen.size() < capacity;
            chunk = std::min(next, start - next)) {
+        uint64_t reused = 0;
+        bool truncated = false;
         for (uint64_t b = next; b-- > next - chunk;) {
           if (tracer.totalRecords() - recordsBefore >= warmupBudget) {
             truncated = out.warmupTruncated = true;
@@ -180,40 +228,64 @@ rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &op
           if (rt::Status s = runner.run(b, lines, Tracer::Detail::Lines); !s.ok())
             return s;
           for (LineEvent e : lines.events) {
-            const bool write = eventWrite(e);
-            l2.pushLeastRecent(eventLine(e), write ? 0 : eventSectors(e),
-                               write ? eventSectors(e) : 0);
-            seen[eventLine(e)] |= uint8_t(eventSectors(e));
+            auto [it, fresh] = seen.try_emplace(eventLine(e), 0);
+            it->second |= uint8_t(eventSectors(e));
+            reused += fresh && windowLines.count(eventLine(e));
           }
+          warmup.push_back(lines.events);
         }
         next -= chunk;
-        auto [r, wr] = replay(l2, stream);
-        const bool settled = std::fabs(double(r) - double(reads)) <= 0.005 * double(reads) + 8;
-        reads = r;
-        writes = wr;
-        if (truncated || (settled && start - next >= enough))
+        if (truncated || (reused == 0 && start - next >= enough))
           break;
       }
-      const double fresh = newSectors(stream, seen);
+      size_t accesses = stream.size();
+      for (const auto &events : warmup)
+        accesses += events.size();
+      // The rest of the wave stretches distances inside the window by the
+      // lines it touches meanwhile: the window's lines times (wave - len) /
+      // len, counting only the share no earlier block touched (weights and
+      // neighbours' tiles are not new lines).
+      size_t fresh = 0;
+      for (uint64_t line : windowLines)
+        fresh += !seen.count(line);
+      const double share = windowLines.empty() ? 0 : double(fresh) / double(windowLines.size());
+      const double others = double(std::min(wave, blocks) - std::min(wave, len));
+      WindowL2 l2(options.l2Bytes, 1.0 + others / double(len) * share, accesses);
+      for (auto it = warmup.rbegin(); it != warmup.rend(); ++it)
+        for (LineEvent e : *it)
+          l2.access(e);
+      l2.beginWindow();
+      const uint64_t readsBefore = l2.dramReadSectors, writesBefore = l2.dirtiedSectors;
+      for (LineEvent e : stream)
+        l2.access(e);
+      const uint64_t reads = l2.dramReadSectors - readsBefore;
+      const uint64_t writes = l2.dirtiedSectors - writesBefore;
+      const std::array<double, 3> got = {double(reads), double(writes), newSectors(stream, seen)};
       if (w == 0) {
-        cold = {double(reads), double(writes), fresh};
-        continue;
+        cold = got;
+        if (!coldIsSample)
+          continue;
       }
-      warm[0] += double(reads) / double(len);
-      warm[1] += double(writes) / double(len);
-      warm[2] += fresh / double(len);
+      for (int i = 0; i < 3; ++i)
+        sum[stratum][i] += got[i];
+      measured[stratum] += double(len);
     }
-    // The cold window's misses happen once per grid; the rest of its share
-    // and every other share go as the warm windows do, block for block.
-    double sum[3];
+    const std::array<double, 2> size = {rows ? double(rowBlocks) : 0.0,
+                                        double(blocks) - (rows ? double(rowBlocks) : 0.0)};
+    double result[3];
     for (int i = 0; i < 3; ++i) {
-      const double perBlockWarm = warm[i] / (windows - 1);
-      sum[i] = 32.0 * (cold[i] + (firstShare - double(firstLength)) * perBlockWarm +
-                       share * warm[i]);
+      const double rate0 = measured[0] > 0 ? sum[0][i] / measured[0] : 0;
+      const double rate1 = measured[1] > 0 ? sum[1][i] / measured[1] : rate0;
+      const double coldRate = plan[0].stratum == 0 ? rate0 : rate1;
+      // The cold window's excess over its stratum's warm rate happens once
+      // (already in when the cold window is the stratum's sample).
+      const double once =
+          coldIsSample ? 0 : std::max(0.0, cold[i] - double(plan[0].length) * coldRate);
+      result[i] = 32.0 * (once + size[0] * rate0 + size[1] * rate1);
     }
-    out.dramReadBytes = sum[0];
-    out.dramWriteBytes = sum[1];
-    out.distinctBytes = sum[2];
+    out.dramReadBytes = result[0];
+    out.dramWriteBytes = result[1];
+    out.distinctBytes = result[2];
     out.blocksRun = runner.blocksRun;
   }
   out.globalLoad = total.globalLoad;
@@ -223,6 +295,7 @@ rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &op
   out.mmaFlops = total.mmaFlops;
   out.sites = tracer.numSites();
   out.recordsRun = tracer.totalRecords();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   return out;
 }
 

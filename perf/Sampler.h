@@ -34,8 +34,9 @@ struct SampleOptions {
   uint64_t waveBlocks = 1; ///< blocks in flight at once: SMs x resident blocks per SM
   uint64_t l2Bytes = 50ull << 20;
   uint64_t fullRecords = 40'000'000;
-  uint64_t windowRecords = 24'000'000;
-  uint64_t warmupRecords = 60'000'000;
+  uint64_t statsRecords = 12'000'000;
+  uint64_t windowRecords = 16'000'000;
+  uint64_t warmupRecords = 48'000'000;
   unsigned windows = 6;
   /// Called after each block run with (accesses recorded so far, an estimate
   /// of the total).
@@ -54,7 +55,9 @@ struct KernelTraffic {
   uint64_t recordsRun = 0;   ///< accesses recorded
   bool sampled = false;
   bool warmupTruncated = false;
+  bool fitsInL2 = false; ///< every buffer together fits: DRAM capped at one pass (PlanTrace)
   size_t sites = 0; ///< distinct load and store instructions seen
+  double seconds = 0; ///< the tracing's own CPU time
 };
 
 rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &options);

@@ -50,7 +50,10 @@ rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel
   options.gpu = &gpu;
   options.model = compiled.model;
   options.dtype = compiled.dtype;
-  options.batch = o.batch.value_or(1);
+  // The batch: what --batch set, else the first input's leading dimension.
+  options.batch = o.batch.value_or(plan.inputs.empty() || plan.inputs[0].shape.empty()
+                                       ? 1
+                                       : plan.inputs[0].shape[0]);
   options.math.matmul = compiled.dtype != "f32" ? "tensor16" : o.f32Gemm == "ffma" ? "ffma" : "tf32";
   const bool tty = isatty(2) && !o.quiet;
   options.progress = [&](size_t done, size_t total, const std::string &name) {
