@@ -146,6 +146,16 @@ uint64_t WindowL2::count(uint32_t from, uint32_t to) const {
   return to > from ? prefix(to) - prefix(from) : 0;
 }
 
+void WindowL2::accessDistant(LineEvent e, double distance) {
+  auto [it, fresh] = lines_.try_emplace(eventLine(e), LineState{kDistant, 0, 0, float(distance)});
+  if (it->second.last != kDistant)
+    return; // a nearer use is known
+  const uint8_t sectors = uint8_t(eventSectors(e));
+  it->second.valid |= sectors;
+  if (eventWrite(e))
+    it->second.dirty |= sectors;
+}
+
 void WindowL2::beginWindow() {
   windowStart_ = now_;
   inWindow_ = true;
@@ -156,19 +166,21 @@ void WindowL2::access(LineEvent e) {
     // Grow the Fenwick tree: rebuild it from the lines' last accesses.
     tree_.assign(2 * tree_.size(), 0);
     for (const auto &[line, state] : lines_)
-      for (size_t i = state.last + 1; i < tree_.size(); i += i & (~i + 1))
-        ++tree_[i];
+      if (state.last != kDistant)
+        for (size_t i = state.last + 1; i < tree_.size(); i += i & (~i + 1))
+          ++tree_[i];
   }
   const unsigned sectors = eventSectors(e);
-  auto [it, fresh] = lines_.try_emplace(eventLine(e), LineState{now_, 0, 0});
+  auto [it, fresh] = lines_.try_emplace(eventLine(e), LineState{now_, 0, 0, 0});
   LineState &line = it->second;
   if (!fresh) {
-    const uint32_t since = line.last + 1;
-    const double all = double(count(since, now_));
+    const uint32_t since = line.last == kDistant ? 0 : line.last + 1;
+    const double all = double(count(since, now_)) + (line.last == kDistant ? line.distance : 0);
     const double inWindow = inWindow_ ? double(count(std::max(since, windowStart_), now_)) : 0;
     if ((all - inWindow) + inWindow * concurrency_ >= capacity_)
       line.valid = line.dirty = 0; // evicted since: its dirty sectors went back then
-    mark(line.last, -1);
+    if (line.last != kDistant)
+      mark(line.last, -1);
   }
   if (eventWrite(e)) {
     dirtiedSectors += std::popcount(sectors & ~unsigned(line.dirty));

@@ -71,14 +71,19 @@ public:
   WindowL2(uint64_t bytes, double concurrency, size_t expectedAccesses);
   void access(LineEvent e);
   void beginWindow();
+  /// A use long before the warm-up: `distance` distinct lines older than
+  /// everything accessed so far. A line already known keeps its nearer use.
+  void accessDistant(LineEvent e, double distance);
 
   uint64_t dramReadSectors = 0;
   uint64_t dirtiedSectors = 0;
 
 private:
+  static constexpr uint32_t kDistant = ~uint32_t(0);
   struct LineState {
-    uint32_t last; // timestamp of the last access
+    uint32_t last; // timestamp of the last access, or kDistant
     uint8_t valid, dirty;
+    float distance; // kDistant: lines between it and the first access
   };
   void mark(uint32_t t, int delta);
   uint64_t count(uint32_t from, uint32_t to) const; // marks in [from, to)

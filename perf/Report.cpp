@@ -372,29 +372,41 @@ std::string reportText(const Report &report, const GpuTarget &gpu) {
     // Where the time over the bound goes, by kernel (the same fused ops in
     // every layer count together).
     std::map<std::string, std::pair<double, int>> gaps; // name without gNN_ -> (us, count)
-    std::map<std::string, std::string> limiters;
+    // The limiter named is the one behind most of the group's gap.
+    std::map<std::string, std::map<std::string, double>> limiterGaps;
     for (const KernelReport &r : report.kernels) {
       const size_t cut = r.name.find('_');
       const std::string what = cut == std::string::npos ? r.name : r.name.substr(cut + 1);
       auto &[us, n] = gaps[what];
-      us += 1e6 * (r.modeled->seconds - r.bound.seconds);
+      const double kernelGap = 1e6 * (r.modeled->seconds - r.bound.seconds);
+      us += kernelGap;
       ++n;
-      limiters[what] = r.modeled->limiter;
+      limiterGaps[what][r.modeled->limiter] += kernelGap;
     }
     std::vector<std::pair<std::string, std::pair<double, int>>> worst(gaps.begin(), gaps.end());
     std::sort(worst.begin(), worst.end(),
               [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
     const double gap = *report.modeledUs - report.speedOfLightUs;
-    out += "largest gaps (modeled - bound):";
-    const size_t shown = std::min<size_t>(5, worst.size());
-    for (size_t i = 0; i < shown; ++i) {
-      const auto &[what, total] = worst[i];
-      out += fmt::format(" {}{} {} ({:.0f}%, {}-bound){}", what,
-                         total.second > 1 ? fmt::format(" x{}", total.second) : "",
-                         duration(total.first * 1e-6), gap > 0 ? 100 * total.first / gap : 0.0,
-                         limiters[what], i + 1 < shown ? ";" : "");
+    // Groups with under 0.5% of the gap are not worth a mention.
+    std::erase_if(worst, [&](const auto &w) { return w.second.first <= 0.005 * gap; });
+    if (worst.size() > 5)
+      worst.resize(5);
+    if (!worst.empty()) {
+      out += "largest gaps (modeled - bound):";
+      for (size_t i = 0; i < worst.size(); ++i) {
+        const auto &[what, total] = worst[i];
+        const auto &byLimiter = limiterGaps[what];
+        const std::string limiter =
+            std::max_element(byLimiter.begin(), byLimiter.end(), [](const auto &a, const auto &b) {
+              return a.second < b.second;
+            })->first;
+        out += fmt::format(" {}{} {} ({:.0f}%, {}-bound){}", what,
+                           total.second > 1 ? fmt::format(" x{}", total.second) : "",
+                           duration(total.first * 1e-6), 100 * total.first / gap, limiter,
+                           i + 1 < worst.size() ? ";" : "");
+      }
+      out += "\n";
     }
-    out += "\n";
   }
   for (const std::string &n : report.notes)
     out += "note: " + n + "\n";

@@ -6,17 +6,18 @@
 //
 // A grid whose trace fits `fullRecords` accesses runs entirely, wave after
 // wave, through a cold L2: its counts are exact for the model. A larger grid
-// is sampled in `windows` windows of consecutive blocks spread evenly from
-// the first block to the last, as long as a wave or shorter so that together
-// they record about `windowRecords` accesses; each window stands for its
-// share of the grid. Before a window, the blocks preceding it are run
-// (addresses only) and put into the L2 most recent first: an LRU cache
-// holds exactly the most recently used lines, so once they fill it, its
-// state is the one a run of the whole grid would reach. The warm-up grows
-// (a wave, then doubling) until the window's DRAM traffic stops changing,
-// the L2 is full, the grid's start is reached, or its share of
-// `warmupRecords` is spent (then reuse from further back is counted as DRAM
-// traffic, and the result says the warm-up was truncated).
+// is sampled (docs/performance.md has the method and its measured error):
+// - request statistics from about `statsRecords` accesses of blocks drawn
+//   from each edge class (first / interior / last in every grid dimension,
+//   since tail tiles and first rows differ), each standing for its class;
+// - DRAM bytes from `windows` windows of blocks that run together (a cold
+//   one at block 0, the rest spread over the grid; a rectangle of the same
+//   columns in several rows where a wave spans rows), each replayed after a
+//   warm-up of the blocks issued before it (latest first, until they fill
+//   the L2, reach the grid's start, bring nothing the window uses, or spend
+//   their share of `warmupRecords`) through a reuse-distance LRU model whose
+//   distances inside the window are stretched by the rest of the wave
+//   (WindowL2). The first row of a multi-row grid is a stratum of its own.
 // tests/perf checks sampled against full runs.
 //
 //===----------------------------------------------------------------------===//

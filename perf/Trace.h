@@ -82,6 +82,8 @@ public:
 
   uint64_t numBlocks() const { return uint64_t(grid_[0]) * grid_[1] * grid_[2]; }
   uint64_t gridX() const { return grid_[0]; }
+  uint64_t gridY() const { return grid_[1]; }
+  const std::array<unsigned, 3> &grid() const { return grid_; }
   /// Distinct call sites seen so far.
   size_t numSites() const { return siteIndex_.size(); }
   /// Accesses the last block run recorded.

@@ -14,6 +14,10 @@
 #                                       compiled ones without configs.json)
 #   BUNDLE/cases/NAME/*.safetensors     its weights, inputs, expected outputs
 #   BUNDLE/cases/NAME/case.env          which file is which, tolerances
+#   BUNDLE/bench/NAME/artifact/         a benchmark: an artifact without files
+#                                       (ssmc-rt bench --random) and its
+#                                       perf-report.json (the modeled times)
+#   BUNDLE/perf-compare.py              measured beside modeled
 #   BUNDLE/MANIFEST                     commit, sizes, cases
 #
 # On the GPU machine: BUNDLE/gpu-check BUNDLE (or, inside a checkout,
@@ -22,6 +26,7 @@
 # usage: scripts/pack-gpu-bundle.sh [-o DIR] [--force] [--worktree | --no-source]
 #          [--case NAME ARTIFACT WEIGHTS INPUTS EXPECTED]...
 #          [--golden CASE]... [--model NAME 'MODEL [--set K=V]... [ssmc flags]']...
+#          [--bench NAME 'MODEL [ssmc flags]']... [--gpu h100|h200|a100]
 #          [--dtype f32|bf16|f16] [--arch sm_XX] [--ssmc PATH]
 #          [--kernel-refs | --no-kernel-refs] [--rtol R] [--atol A]
 #          [--kernel-rtol R] [--kernel-atol A] [--limit-mib N]
@@ -37,6 +42,13 @@
 #               against its own references (ARTIFACT/refs: random weights and
 #               inputs, the reference executor's outputs), end to end and per
 #               kernel; named NAME, or NAME.<dtype> for bf16/f16
+#   --bench     compiles `ssmc compile MODEL ... --perf-report=json -o` for
+#               --dtype/--arch/--gpu: an artifact of a size whose weights
+#               are too large to carry (mambaout_tiny at batch 128), timed
+#               by gpu-check with `ssmc-rt bench --random --per-kernel` and
+#               compared with its modeled times (perf-compare.py); named
+#               NAME, or NAME.<dtype> for bf16/f16
+#   --gpu       the GPU the --bench reports model (default h100)
 #   --kernel-refs, --no-kernel-refs  whether the --golden cases that follow
 #               are compiled with --kernel-refs (default: yes), so that
 #               gpu-check runs `ssmc-rt check-kernels` on them; the
@@ -55,6 +67,7 @@ SOURCE="head"
 LIMIT_MIB=64
 DTYPE=f32
 ARCH=sm_90
+GPU=h100
 SSMC="$REPO/build/bin/ssmc"
 RTOL=""
 ATOL=""
@@ -76,6 +89,7 @@ while [ $# -gt 0 ]; do
     --limit-mib) [ $# -ge 2 ] || die "$1 needs a number"; LIMIT_MIB=$2; shift 2 ;;
     --dtype) [ $# -ge 2 ] || die "$1 needs f32, bf16 or f16"; DTYPE=$2; shift 2 ;;
     --arch) [ $# -ge 2 ] || die "$1 needs sm_XX"; ARCH=$2; shift 2 ;;
+    --gpu) [ $# -ge 2 ] || die "$1 needs h100, h200 or a100"; GPU=$2; shift 2 ;;
     --ssmc) [ $# -ge 2 ] || die "$1 needs a path"; SSMC=$2; shift 2 ;;
     --rtol) [ $# -ge 2 ] || die "$1 needs a number"; RTOL=$2; shift 2 ;;
     --atol) [ $# -ge 2 ] || die "$1 needs a number"; ATOL=$2; shift 2 ;;
@@ -94,6 +108,10 @@ while [ $# -gt 0 ]; do
       [ $# -ge 3 ] || die "--model needs NAME and 'MODEL [--set K=V]...'"
       case "$3" in *'|'*) die "--model $2: '|' cannot appear in the ssmc arguments" ;; esac
       CASES+=("model|$2|$DTYPE|$ARCH|$3||$RTOL|$ATOL|$KRTOL|$KATOL|1"); shift 3 ;;
+    --bench)
+      [ $# -ge 3 ] || die "--bench needs NAME and 'MODEL [ssmc flags]'"
+      case "$3" in *'|'*) die "--bench $2: '|' cannot appear in the ssmc arguments" ;; esac
+      CASES+=("bench|$2|$DTYPE|$ARCH|$3|$GPU|||||0"); shift 3 ;;
     *) echo "pack-gpu-bundle: unknown argument '$1'" >&2; usage 2 ;;
   esac
 done
@@ -149,7 +167,8 @@ case "$SOURCE" in
   none) ;;
 esac
 cp "$REPO/scripts/gpu-check" "$OUT_DIR/gpu-check"
-chmod +x "$OUT_DIR/gpu-check"
+cp "$REPO/scripts/perf-compare.py" "$OUT_DIR/perf-compare.py"
+chmod +x "$OUT_DIR/gpu-check" "$OUT_DIR/perf-compare.py"
 
 # Cases.
 SSMC_RT="$REPO/build-rt/bin/ssmc-rt"
@@ -175,15 +194,34 @@ copy_file() {
   echo "$base"
 }
 NAMES=()
+BENCHES=()
 for entry in "${CASES[@]+"${CASES[@]}"}"; do
   IFS='|' read -r kind name a b c d rtol atol krtol katol refs <<<"$entry"
   golden=$name
   if [ "$kind" != case ] && [ "$a" != f32 ]; then name="$name.$a"; fi
   [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || die "case name '$name' must be letters, digits, _ . -"
   dir="$OUT_DIR/cases/$name"
+  [ "$kind" = bench ] && dir="$OUT_DIR/bench/$name"
   [ ! -e "$dir" ] || die "two cases are named '$name'"
   mkdir -p "$dir"
-  if [ "$kind" = golden ]; then
+  if [ "$kind" = bench ]; then
+    [ -x "$SSMC" ] || die "--bench needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
+    read -r -a cmd <<<"$c"
+    echo "pack-gpu-bundle: $name: ssmc compile $c --perf-report (a few minutes at batch 128)"
+    "$SSMC" compile "${cmd[@]}" --dtype "$a" --arch "$b" --gpu "$d" --perf-report=json -q \
+      -o "$dir/artifact" >/dev/null 2>"$dir/compile.log" ||
+      { cat "$dir/compile.log" >&2; die "ssmc compile failed for benchmark '$name' ($c)"; }
+    [ -f "$dir/artifact/perf-report.json" ] ||
+      die "ssmc compile did not write $dir/artifact/perf-report.json"
+    # The runtime reads plan.json and kernels/ only.
+    rm -f "$dir/compile.log" "$dir/artifact/configs.json" "$dir/artifact/roofline.svg" \
+      "$dir/artifact/model.mlir"
+    if [ -x "$SSMC_RT" ]; then
+      "$SSMC_RT" validate "$dir/artifact" >/dev/null || die "benchmark '$name': the artifact is invalid (above)"
+    fi
+    BENCHES+=("$name")
+    continue
+  elif [ "$kind" = golden ]; then
     file=$(golden_file "$golden") || die "golden case '$golden' not found in \$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data"
     [ -x "$SSMC" ] || die "--golden needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
     # The compile command from the file's metadata: kind, config, input shapes.
@@ -289,6 +327,7 @@ LIMIT=$((LIMIT_MIB * 1024 * 1024))
   echo "fmt: $(sed -n 's/#define FMT_VERSION \([0-9]*\)/\1/p' /usr/include/fmt/core.h)"
   echo "googletest: $(sed -n 's/.*GOOGLETEST_VERSION \([0-9.]*\).*/\1/p' "$GT/CMakeLists.txt")"
   echo "cases: ${NAMES[*]+"${NAMES[*]}"}"
+  echo "benchmarks: ${BENCHES[*]+"${BENCHES[*]}"}"
   refs=()
   for n in "${NAMES[@]+"${NAMES[@]}"}"; do [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs+=("$n"); done
   echo "with kernel references: ${refs[*]+"${refs[*]}"}"
@@ -296,11 +335,14 @@ LIMIT=$((LIMIT_MIB * 1024 * 1024))
 } >"$OUT_DIR/MANIFEST"
 trap - ERR
 echo "pack-gpu-bundle: $OUT_DIR"
-(cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases 2>/dev/null | sed 's/^/  /')
+(cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases bench 2>/dev/null | sed "s/^/  /" || true)
 for n in "${NAMES[@]+"${NAMES[@]}"}"; do
   refs=none
   [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs=$(du -sh "$OUT_DIR/cases/$n/artifact/refs" | cut -f1)
   echo "    $n: $(du -sh "$OUT_DIR/cases/$n" | cut -f1) (kernel references: $refs)"
+done
+for n in "${BENCHES[@]+"${BENCHES[@]}"}"; do
+  echo "    benchmark $n: $(du -sh "$OUT_DIR/bench/$n" | cut -f1)"
 done
 echo "  total $((BYTES / 1024)) KiB of $LIMIT_MIB MiB"
 if [ "$BYTES" -gt "$LIMIT" ]; then

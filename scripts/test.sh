@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ssmc and runs every test: unit (GoogleTest), lit/FileCheck, golden
-# (the CLI against the reference tensors). GPU tests skip without a GPU.
+# (the CLI against the reference tensors), perf (the performance report's
+# calibration and ratchets). GPU tests skip without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh

@@ -1,7 +1,7 @@
 //===- HostRunTest.cpp - generated kernels against the reference executor -===//
 //
 // Without a GPU, the generated CUDA is still executed: each kernel is built
-// by the host C++ compiler with HostShim.h (CUDA qualifiers erased, a
+// by the host C++ compiler with perf/HostShim.h (CUDA qualifiers erased, a
 // block's threads as OS threads meeting at a barrier) and run on random
 // inputs, and every result is compared with the reference executor running
 // the same kernel group alone on the same inputs (rounded to the storage
@@ -17,6 +17,7 @@
 #include "Exec/Plan.h"
 #include "Interpreter/Interpreter.h"
 #include "Passes.h"
+#include "PlanTrace.h"
 #include "Registry.h"
 #include "SsmcOps.h"
 
@@ -51,9 +52,6 @@
 #endif
 #ifndef SSMC_BINARY
 #define SSMC_BINARY "ssmc"
-#endif
-#ifndef SSMC_HOST_SHIM
-#define SSMC_HOST_SHIM "HostShim.h"
 #endif
 
 using namespace ssmc;
@@ -228,77 +226,13 @@ struct Library {
   void *handle = nullptr;
 };
 
-/// The kernel made host-compilable: dynamic shared memory from the shim, and
-/// an entry taking its pointers from an array.
-/// Parameter types in signature order: 'c' const T *, 'o' T *, 'w' float *.
-std::string hostSource(const std::string &source, const std::string &entry,
-                       const std::string &types) {
-  std::string src = std::regex_replace(
-      source, std::regex(R"(extern __shared__ (__align__\(\d+\) )?(\w+) (\w+)\[\];)"),
-      "$2 *$3 = reinterpret_cast<$2 *>(ssmc_dynamic_smem);");
-  std::vector<std::string> args;
-  for (size_t i = 0; i < types.size(); ++i)
-    args.push_back(fmt::format("({})a[{}]", types[i] == 'w' ? "float *" : types[i] == 'o' ? "T *"
-                                                                                         : "const T *",
-                               i));
-  src += fmt::format(R"(
-extern "C" void ssmc_host_entry(void **a) {{ {}({}); }}
-extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block, size_t smem,
-                              int sync) {{
-  gridDim.x = grid[0];
-  gridDim.y = grid[1];
-  gridDim.z = grid[2];
-  blockDim.x = block;
-  std::vector<unsigned char> dynamicSmem(smem + 64);
-  ssmc_dynamic_smem = dynamicSmem.data();
-  std::vector<SsmcUint3> blocks;
-  for (unsigned bz = 0; bz < grid[2]; ++bz)
-    for (unsigned by = 0; by < grid[1]; ++by)
-      for (unsigned bx = 0; bx < grid[0]; ++bx)
-        blocks.push_back({{bx, by, bz}});
-  if (!sync) {{
-    for (const SsmcUint3 &b : blocks)
-      for (unsigned t = 0; t < block; ++t) {{
-        blockIdx = b;
-        threadIdx.x = t;
-        ssmc_host_entry(args);
-      }}
-    return;
-  }}
-  // One OS thread per CUDA thread for the whole launch; blocks in turn, all
-  // threads meeting at the barrier between them.
-  std::barrier<> bar(block);
-  ssmcBarrier = &bar;
-  std::vector<std::unique_ptr<SsmcWarp>> warps;
-  for (unsigned w = 0; w * 32 < block; ++w)
-    warps.push_back(std::make_unique<SsmcWarp>(block - w * 32 < 32 ? block - w * 32 : 32));
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < block; ++t)
-    threads.emplace_back([&, t] {{
-      threadIdx.x = t;
-      ssmcWarp = warps[t / 32].get();
-      for (const SsmcUint3 &b : blocks) {{
-        blockIdx = b;
-        ssmc_host_entry(args);
-        bar.arrive_and_wait();
-      }}
-    }});
-  for (std::thread &th : threads)
-    th.join();
-  ssmcBarrier = nullptr;
-}}
-)",
-                     entry, fmt::join(args, ", "));
-  return src;
-}
-
 std::string hostSource(const codegen::KernelPlan &p) {
   std::string types;
   for (const codegen::KernelParam &q : p.params)
     types += q.kind == codegen::KernelParam::Kind::Workspace ? 'w'
              : q.kind == codegen::KernelParam::Kind::Output  ? 'o'
                                                              : 'c';
-  return hostSource(p.source.source, p.source.entry, types);
+  return perf::hostKernelSource(p.source.source, p.source.entry, types, perf::HostMode::Run);
 }
 
 using RunFn = void (*)(void **, const unsigned *, unsigned, size_t, int);
@@ -554,8 +488,8 @@ int main(int argc, char **argv) {
   // 2. Build each distinct (kernel, configuration) once with the host compiler.
   // The shim precompiled once: each kernel then builds in a fraction of the time.
   const std::string flags = "-std=c++20 -O1 -w -fPIC -pthread";
-  fs::copy_file(SSMC_HOST_SHIM, dir / "HostShim.h", fs::copy_options::overwrite_existing);
   const std::string shim = (dir / "HostShim.h").string();
+  std::ofstream(shim) << perf::hostShimText();
   if (std::system(fmt::format("{} {} -I{} -x c++-header {} -o {}.gch", SSMC_HOST_CXX, flags,
                               SSMC_CUDA_INCLUDE, shim, shim)
                       .c_str()) != 0)
@@ -598,13 +532,9 @@ int main(int argc, char **argv) {
       auto [it, inserted] = libraries.try_emplace(modelKernelKey(k));
       if (!inserted)
         continue;
-      std::string types;
-      for (const rt::PlanParam &q : k.params)
-        types += q.kind == rt::PlanParam::Kind::Workspace ? 'w'
-                 : q.kind == rt::PlanParam::Kind::Output  ? 'o'
-                                                          : 'c';
       it->second.key = it->first;
-      it->second.source = hostSource(k.source, k.entry, types);
+      it->second.source =
+          perf::hostKernelSource(k.source, k.entry, perf::paramTypes(k), perf::HostMode::Run);
       it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), k.entry);
     }
   const auto buildStart = std::chrono::steady_clock::now();

@@ -45,6 +45,8 @@ struct Calibration {
   double modeledUs;
   std::string limiter;
 };
+// Names the case in ctest's listing instead of dumping its bytes.
+void PrintTo(const Calibration &c, std::ostream *os) { *os << c.name; }
 
 constexpr double kMiB = 1024.0 * 1024.0;
 

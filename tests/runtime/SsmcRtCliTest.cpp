@@ -93,6 +93,10 @@ TEST(SsmcRtUsage, ErrorsExitTwoWithOneMessage) {
       {"bench art --inputs i --iters 0", "--iters takes an integer of at "
                                          "least 1, not '0'"},
       {"bench art --inputs i --warmup x", "--warmup takes an integer"},
+      {"bench art --random --inputs i", "--random draws the weights and "
+                                        "inputs: it takes no --weights or "
+                                        "--inputs"},
+      {"run art --random", "unknown option '--random' for 'run'"},
       {"check art --inputs i --expected e --rtol -1", "--rtol takes a "
                                                       "non-negative number"},
       {"run art --device cpu", "ssmc-rt runs artifacts on a GPU only; `ssmc "
@@ -269,6 +273,15 @@ TEST_F(SsmcRt, BenchPrintsMedianAndMinimum) {
   EXPECT_HAS(R.out, "CUDA graph:     median");
   EXPECT_HAS(R.out, "per kernel (median ms");
   EXPECT_HAS(R.out, "g01_add1");
+}
+
+TEST_F(SsmcRt, BenchDrawsItsOwnDataWithRandom) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "built without the CUDA toolkit";
+  Result R = ssmcRt("bench " + Art + " --random --iters 2 --warmup 0 --no-cache",
+                    Env);
+  EXPECT_EQ(R.code, 0) << R.out;
+  EXPECT_HAS(R.out, "2 iterations after 0 warm-up");
 }
 
 TEST_F(SsmcRt, FailedRunLeavesNoOutputFile) {

@@ -42,9 +42,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace ssmc::rt;
 namespace fs = std::filesystem;
@@ -60,7 +63,9 @@ commands:
   info                      the CUDA driver, NVRTC and every GPU
   validate ARTIFACT         check an artifact's plan and kernel files (no GPU)
   run ARTIFACT              run once: --weights W --inputs I --output O [--graph]
-  bench ARTIFACT            time forwards: --weights W --inputs I
+  bench ARTIFACT            time forwards: --weights W --inputs I, or --random
+                            (weights and inputs drawn from a fixed seed: the
+                            time does not depend on the values)
                             [--iters N (100)] [--warmup N (10)] [--per-kernel]
   check ARTIFACT            run and compare: --weights W --inputs I --expected E
                             [--rtol R] [--atol A] [--output O]
@@ -96,7 +101,7 @@ struct Options {
   std::string artifact;
   std::string weights, inputs, output, expected, cacheDir;
   bool graph = false, noCache = false, sync = false, quiet = false,
-       allowArch = false, perKernel = false;
+       allowArch = false, perKernel = false, random = false;
   int device = 0;
   int iters = 100, warmup = 10;
   std::optional<double> rtol, atol;
@@ -122,7 +127,7 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       {"info", {}},
       {"validate", {}},
       {"run", With(Common, {"--output", "--graph"})},
-      {"bench", With(Common, {"--iters", "--warmup", "--per-kernel"})},
+      {"bench", With(Common, {"--iters", "--warmup", "--per-kernel", "--random"})},
       // check runs both plain launches and a graph replay.
       {"check", With(Common, {"--expected", "--rtol", "--atol", "--output"})},
       // check-kernels takes its weights and inputs from ARTIFACT/refs and
@@ -200,7 +205,7 @@ Options parseArgs(int Argc, char **Argv) {
                             O.command, fmt::join(Allowed, ", "))};
     static const std::set<std::string> Flags = {
         "--graph", "--no-cache",           "--sync",
-        "--quiet", "--allow-arch-mismatch", "--per-kernel"};
+        "--quiet", "--allow-arch-mismatch", "--per-kernel", "--random"};
     if (Flags.count(Arg)) {
       if (Arg.size() != std::string_view(Argv[A]).size())
         throw UsageError{fmt::format("{} takes no value", Arg)};
@@ -214,6 +219,8 @@ Options parseArgs(int Argc, char **Argv) {
         O.quiet = true;
       else if (Arg == "--per-kernel")
         O.perKernel = true;
+      else if (Arg == "--random")
+        O.random = true;
       else
         O.allowArch = true;
       continue;
@@ -268,7 +275,10 @@ Options parseArgs(int Argc, char **Argv) {
   // outputs: check and bench use them when no file is named.
   const fs::path Refs = fs::path(O.artifact) / "refs";
   std::error_code EC;
-  if ((O.command == "check" || O.command == "bench") && O.weights.empty() &&
+  if (O.random && (!O.weights.empty() || !O.inputs.empty()))
+    throw UsageError{"--random draws the weights and inputs: it takes no "
+                     "--weights or --inputs"};
+  if ((O.command == "check" || O.command == "bench") && !O.random && O.weights.empty() &&
       O.inputs.empty() && O.expected.empty() &&
       fs::is_regular_file(Refs / "inputs.safetensors", EC)) {
     if (fs::is_regular_file(Refs / "weights.safetensors", EC))
@@ -285,7 +295,8 @@ Options parseArgs(int Argc, char **Argv) {
                              : " (or an artifact compiled with --kernel-refs, "
                                "which carries its own)")};
   };
-  if (O.command == "run" || O.command == "bench" || O.command == "check")
+  if (O.command == "run" || O.command == "check" ||
+      (O.command == "bench" && !O.random))
     Require("--inputs", O.inputs);
   if (O.command == "run")
     Require("--output", O.output);
@@ -376,6 +387,45 @@ struct Session {
   std::optional<GpuModel> Model;
 };
 
+/// bench --random: weights and inputs from a fixed seed, for timing a model
+/// whose files are not at hand (a whole model's weights are larger than
+/// what a GPU machine here can be given). The weights go through a
+/// safetensors file in the temporary directory, removed once mapped.
+std::optional<int> randomData(Session &S) {
+  std::mt19937 Rng(0);
+  auto Draw = [&](int64_t N, float Scale) {
+    std::uniform_real_distribution<float> U(-Scale, Scale);
+    std::vector<float> V(size_t(std::max<int64_t>(N, 0)));
+    for (float &X : V)
+      X = U(Rng);
+    return V;
+  };
+  for (const PlanTensor &T : S.P.inputs)
+    S.InputTensors[T.name] = HostTensor{T.shape, Draw(T.numElements(), 1.0f)};
+  if (S.P.weights.empty())
+    return std::nullopt;
+  std::vector<std::vector<float>> Data;
+  std::vector<TensorToWrite> Tensors;
+  for (const PlanTensor &T : S.P.weights)
+    Data.push_back(Draw(T.numElements(), 0.1f));
+  for (size_t I = 0; I < S.P.weights.size(); ++I) {
+    const PlanTensor &T = S.P.weights[I];
+    Tensors.push_back({T.name, DType::F32, T.shape, Data[I].data(),
+                       Data[I].size() * sizeof(float)});
+  }
+  const fs::path Path = fs::temp_directory_path() /
+                        fmt::format("ssmc-rt-random-{}.safetensors", getpid());
+  if (Status St = writeSafetensors(Path.string(), Tensors); !St)
+    return fail(fmt::format("--random: {}", St.message()));
+  auto W = SafetensorsFile::open(Path.string());
+  std::error_code EC;
+  fs::remove(Path, EC); // the mapping keeps the data
+  if (!W)
+    return fail(fmt::format("--random: {}", W.message()));
+  S.Weights = *W;
+  return std::nullopt;
+}
+
 /// The local part: reads and checks the artifact and the files, so that a
 /// user's mistake is reported the same way on every machine.
 std::optional<int> prepare(const Options &O, Session &S) {
@@ -383,6 +433,8 @@ std::optional<int> prepare(const Options &O, Session &S) {
   if (!P)
     return fail(P.message());
   S.P = std::move(*P);
+  if (O.random)
+    return randomData(S);
   if (O.weights.empty() && !S.P.weights.empty())
     return fail(fmt::format("'{}' has {} weights: pass them with --weights "
                             "W.safetensors",

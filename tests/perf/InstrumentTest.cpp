@@ -1,0 +1,215 @@
+//===- InstrumentTest.cpp - the performance instrument's parts ------------===//
+//
+// The L2 models, the SASS reader, occupancy, and the tracer on tiny
+// hand-written kernels whose requests are known exactly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTarget.h"
+#include "L2Cache.h"
+#include "PlanTrace.h"
+#include "Sass.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+using namespace ssmc;
+using namespace ssmc::perf;
+
+namespace {
+
+LineEvent read(uint64_t line, unsigned sectors = 15) { return lineEvent(line, sectors, false); }
+LineEvent write(uint64_t line, unsigned sectors = 15) { return lineEvent(line, sectors, true); }
+
+TEST(L2Cache, ReadsMissOncePerSectorAndEvictLeastRecentlyUsed) {
+  L2Cache l2(2 * 128); // two lines
+  l2.access(read(1, 0b0011));
+  l2.access(read(1, 0b0111)); // one more sector
+  EXPECT_EQ(l2.dramReadSectors, 3u);
+  l2.access(read(2));
+  l2.access(read(1, 0b0001)); // 1 is now the most recent
+  l2.access(read(3));         // evicts 2
+  const uint64_t before = l2.dramReadSectors;
+  l2.access(read(1, 0b0111)); // still there
+  EXPECT_EQ(l2.dramReadSectors, before);
+  l2.access(read(2, 0b0001)); // was evicted
+  EXPECT_EQ(l2.dramReadSectors, before + 1);
+}
+
+TEST(L2Cache, WritesAllocateWithoutReadingAndCountOneWriteBackPerDirtySector) {
+  L2Cache l2(4 * 128);
+  l2.access(write(7, 0b0011));
+  l2.access(write(7, 0b0011)); // already dirty
+  l2.access(read(7, 0b0001));  // written, so present
+  EXPECT_EQ(l2.dramReadSectors, 0u);
+  EXPECT_EQ(l2.dirtiedSectors, 2u);
+}
+
+TEST(L2Cache, WarmUpLinesMergeTheirSectors) {
+  L2Cache l2(4 * 128);
+  l2.pushLeastRecent(5, 0b0001, 0);
+  l2.pushLeastRecent(5, 0b0010, 0); // an older use of the same line
+  l2.access(read(5, 0b0011));
+  EXPECT_EQ(l2.dramReadSectors, 0u);
+}
+
+TEST(WindowL2, ReuseInsideTheWindowStretchesWithConcurrency) {
+  // A line reused after 3 others: a hit in a 4-line cache, unless the rest
+  // of the wave (concurrency 2) doubles the distance.
+  for (double concurrency : {1.0, 2.0}) {
+    WindowL2 l2(4 * 128, concurrency, 16);
+    l2.beginWindow();
+    for (uint64_t line : {1, 2, 3, 4, 1})
+      l2.access(read(line));
+    EXPECT_EQ(l2.dramReadSectors, concurrency == 1.0 ? 16u : 20u) << concurrency;
+  }
+}
+
+TEST(WindowL2, ReuseFromTheWarmUpCountsAsIssued) {
+  WindowL2 l2(4 * 128, 8.0, 16);
+  l2.access(read(1)); // warm-up
+  l2.access(read(2));
+  l2.beginWindow();
+  l2.access(read(1)); // distance 1, none of it inside the window
+  EXPECT_EQ(l2.dramReadSectors, 8u);
+}
+
+TEST(Sass, ReadsOpcodesWidthsDivisionsAndInnermostLoops) {
+  const std::string listing = R"(
+//--------------------- .text.other               --------------------------
+other:
+        /*0000*/                   LDG.E R1, desc[UR4][R2.64] ;
+//--------------------- .text.k                   --------------------------
+k:
+.text.k:
+        /*0000*/                   I2F.RP R7, R0 ;
+        /*0010*/                   MUFU.RCP R7, R7 ;
+.L_x_0:
+        /*0020*/                   LDG.E.U16 R11, desc[UR6][R10.64] ;
+        /*0030*/                   IMAD.HI.U32 R12, R7, R10, RZ ;
+.L_x_1:
+        /*0040*/                   LDG.E.128 R4, desc[UR6][R8.64] ;
+        /*0050*/                   HMMA.16816.F32.BF16 R4, R8, R12, R4 ;
+        /*0060*/              @!P1 BRA `(.L_x_1) ;
+        /*0070*/                   STG.E.U16 desc[UR6][R12.64], R11 ;
+        /*0080*/              @!P1 BRA `(.L_x_0) ;
+        /*0090*/                   EXIT ;
+.L_x_2:
+        /*00a0*/                   BRA `(.L_x_2);
+        /*00b0*/                   NOP;
+)";
+  SassFacts f = parseSass(listing, "k");
+  EXPECT_EQ(f.instructions, 11);
+  EXPECT_EQ(f.opcodes["LDG"], 2);
+  EXPECT_EQ(f.opcodes["HMMA"], 1);
+  EXPECT_EQ(f.accessWidths["LDG.16"], 1);
+  EXPECT_EQ(f.accessWidths["LDG.128"], 1);
+  EXPECT_EQ(f.accessWidths["STG.16"], 1);
+  EXPECT_EQ(f.runtimeDivisions, 1);
+  EXPECT_EQ(f.mulHigh, 1);
+  ASSERT_EQ(f.innermostLoops.size(), 1u); // the outer loop holds the inner one
+  EXPECT_EQ(f.innermostLoops[0].instructions, 3);
+  EXPECT_EQ(f.innermostLoops[0].opcodes["LDG"], 1);
+}
+
+TEST(Occupancy, TheTightestLimitWins) {
+  const GpuTarget &h100 = *findGpuTarget("h100");
+  EXPECT_EQ(residentBlocks(h100, 256, 32, 0), 8);          // threads
+  EXPECT_EQ(residentBlocks(h100, 128, 128, 0), 4);         // registers: 16 KiB per block
+  EXPECT_EQ(residentBlocks(h100, 128, 32, 100 * 1024), 2); // shared memory
+  EXPECT_EQ(residentBlocks(h100, 32, 16, 0), 32);          // blocks per SM
+  EXPECT_EQ(findGpuTarget("v100"), nullptr);
+  EXPECT_EQ(gpuTargetNames(), "h100, h200, a100");
+}
+
+/// A one-kernel plan over float buffers, traced whole.
+KernelTraffic traceSource(const std::string &body, int64_t inBytes, int64_t outBytes,
+                          std::array<int64_t, 3> grid, int64_t block) {
+  rt::Plan plan;
+  plan.model = "unit";
+  rt::PlanKernel k;
+  k.name = k.entry = "unit";
+  k.source = "typedef float T;\nextern \"C\" __global__ void unit(const T *__restrict__ in, "
+             "T *__restrict__ out) {\n" +
+             body + "\n}\n";
+  k.configs.push_back({{}, grid, {block, 1, 1}, 0});
+  plan.inputs.push_back({"in", {inBytes / 4}, rt::DType::F32});
+  rt::PlanParam in;
+  in.kind = rt::PlanParam::Kind::Input;
+  in.index = 0;
+  in.name = "in";
+  in.bytes = inBytes;
+  in.value = rt::ValueRef::input("in");
+  rt::PlanParam out;
+  out.kind = rt::PlanParam::Kind::Output;
+  out.index = 0;
+  out.name = "out";
+  out.bytes = outBytes;
+  out.value = rt::ValueRef::arena(0);
+  k.params = {in, out};
+  plan.arenaBytes = outBytes;
+  auto memory = PlanMemory::allocate(plan);
+  EXPECT_TRUE(memory) << memory.message();
+  SampleOptions options;
+  options.waveBlocks = 4;
+  auto t = tracePlanKernel(k, **memory, options);
+  EXPECT_TRUE(t) << t.message();
+  return t ? *t : KernelTraffic();
+}
+
+class Tracer : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (std::string why = hostBuildUnavailable(); !why.empty())
+      GTEST_SKIP() << why;
+  }
+};
+
+TEST_F(Tracer, ACoalescedWarpReadTouchesFourSectors) {
+  KernelTraffic t = traceSource("out[threadIdx.x] = in[threadIdx.x];", 128 * 4, 128 * 4, {1, 1, 1},
+                                128);
+  EXPECT_EQ(t.globalLoad.requests, 4);
+  EXPECT_EQ(t.globalLoad.sectors, 16);
+  EXPECT_EQ(t.globalLoad.lines, 4);
+  EXPECT_EQ(t.globalLoad.bytesUsed, 512);
+  EXPECT_EQ(t.globalLoad.byWidth[2], 4); // 4-byte accesses
+  EXPECT_EQ(t.globalStore.requests, 4);
+  EXPECT_EQ(t.dramReadBytes, 512);
+  EXPECT_EQ(t.dramWriteBytes, 512);
+  EXPECT_FALSE(t.sampled);
+}
+
+TEST_F(Tracer, AStridedReadTouchesASectorPerLaneAndABroadcastOne) {
+  KernelTraffic t = traceSource("out[threadIdx.x] = in[threadIdx.x * 32] + in[5];", 32 * 32 * 4,
+                                32 * 4, {1, 1, 1}, 32);
+  EXPECT_EQ(t.globalLoad.requests, 2);
+  EXPECT_EQ(t.globalLoad.sectors, 33); // 32 for the strided read, 1 for in[5]
+  EXPECT_EQ(t.globalLoad.bytesUsed, 32 * 4 + 4);
+}
+
+TEST_F(Tracer, SharedMemoryBankConflictsAreCounted) {
+  // tile[tx][0] with rows of 32 floats: every lane in bank 0 (32-way);
+  // rows of 33: every lane in its own bank.
+  for (int pad : {0, 1}) {
+    KernelTraffic t = traceSource(fmt::format(R"(
+  __shared__ float tile[32][32 + {}];
+  tile[threadIdx.x][0] = in[threadIdx.x];
+  __syncthreads();
+  out[threadIdx.x] = tile[threadIdx.x][0];)",
+                                              pad),
+                                  32 * 4, 32 * 4, {1, 1, 1}, 32);
+    EXPECT_EQ(t.sharedStore.requests, 1) << pad;
+    EXPECT_EQ(t.sharedLoad.wavefronts, pad ? 1 : 32) << pad;
+    EXPECT_EQ(t.sharedLoad.idealWavefronts, 1) << pad;
+  }
+}
+
+TEST_F(Tracer, BlocksRunInHardwareOrderAndReuseStaysInTheL2) {
+  // Every block reads the same 4 KiB: once from DRAM, then from the L2.
+  KernelTraffic t = traceSource("out[blockIdx.x * 32 + threadIdx.x % 32] = in[threadIdx.x];",
+                                1024 * 4, 8 * 32 * 4, {8, 1, 1}, 1024);
+  EXPECT_EQ(t.globalLoad.requests, 8 * 32);
+  EXPECT_EQ(t.dramReadBytes, 4096);
+}
+
+} // namespace
