@@ -182,12 +182,13 @@ void WindowL2::access(LineEvent e) {
     if (line.last != kDistant)
       mark(line.last, -1);
   }
+  const bool counted = eventCounted(e);
   if (eventWrite(e)) {
-    dirtiedSectors += std::popcount(sectors & ~unsigned(line.dirty));
+    dirtiedSectors += counted * std::popcount(sectors & ~unsigned(line.dirty));
     line.dirty |= uint8_t(sectors);
     line.valid |= uint8_t(sectors);
   } else {
-    dramReadSectors += std::popcount(sectors & ~unsigned(line.valid));
+    dramReadSectors += counted * std::popcount(sectors & ~unsigned(line.valid));
     line.valid |= uint8_t(sectors);
   }
   line.last = now_;

@@ -65,7 +65,8 @@ private:
 /// `concurrency`, since the blocks of the wave that are not simulated would
 /// have touched lines of their own in that time too (perf/Sampler.cpp
 /// estimates the factor). Accesses before beginWindow() (the warm-up,
-/// blocks in issue order) count as they are.
+/// blocks in issue order) count as they are. An uncountedEvent() changes
+/// the state but not the counters.
 class WindowL2 {
 public:
   WindowL2(uint64_t bytes, double concurrency, size_t expectedAccesses);

@@ -10,14 +10,19 @@
 // - request statistics from about `statsRecords` accesses of blocks drawn
 //   from each edge class (first / interior / last in every grid dimension,
 //   since tail tiles and first rows differ), each standing for its class;
-// - DRAM bytes from `windows` windows of blocks that run together (a cold
-//   one at block 0, the rest spread over the grid; a rectangle of the same
-//   columns in several rows where a wave spans rows), each replayed after a
-//   warm-up of the blocks issued before it (latest first, until they fill
+// - DRAM bytes from `windows` windows of blocks that run together, per
+//   stratum (the first row, the first column of later rows where a wave
+//   spans rows, the rest): a cold one at block 0, the rest spread over the
+//   grid, each a rectangle of the same columns in the rows of one wave
+//   where a wave spans rows. The window's predecessors one row or plane
+//   back (a GEMM's A tile for the next N tile) run with it, uncounted, when
+//   they are in its wave, and enter the L2 at their estimated reuse
+//   distance when they are in an earlier one. Each window is replayed after
+//   a warm-up of the blocks issued before it (latest first, until they fill
 //   the L2, reach the grid's start, bring nothing the window uses, or spend
 //   their share of `warmupRecords`) through a reuse-distance LRU model whose
 //   distances inside the window are stretched by the rest of the wave
-//   (WindowL2). The first row of a multi-row grid is a stratum of its own.
+//   (WindowL2).
 // tests/perf checks sampled against full runs.
 //
 //===----------------------------------------------------------------------===//

@@ -57,6 +57,10 @@ inline LineEvent lineEvent(uint64_t line, unsigned sectors, bool write) {
 inline uint64_t eventLine(LineEvent e) { return e >> 8; }
 inline unsigned eventSectors(LineEvent e) { return unsigned(e & 15); }
 inline bool eventWrite(LineEvent e) { return (e >> 4) & 1; }
+/// An access by a block that runs beside a sampled window but is not part of
+/// it: it moves the L2's state without counting (perf/Sampler.cpp).
+inline LineEvent uncountedEvent(LineEvent e) { return e | 32; }
+inline bool eventCounted(LineEvent e) { return !((e >> 5) & 1); }
 
 struct BlockTrace {
   RequestStats globalLoad, globalStore, sharedLoad, sharedStore;
