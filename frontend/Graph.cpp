@@ -116,6 +116,15 @@ void Graph::activation(const std::string &name, Tensor value, Where where) {
     output(name, value, where);
 }
 
+Tensor Graph::constantParam(const std::string &name, const Shape &shape, double value,
+                            Where where) {
+  const size_t before = params_.size();
+  Tensor t = param(name, shape, Init::Constant, where);
+  if (params_.size() > before)
+    params_.back().value = value;
+  return t;
+}
+
 Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Where where) {
   if (failed())
     return Tensor();

@@ -74,12 +74,14 @@ enum class Init {
   Normal002,    // N(0, 0.02²), embeddings and tokens
   ALog,         // log(1..N) along the last dimension (S4D-real)
   DtBias,       // softplus⁻¹ of dt = 0.01
+  Constant,     // ParamInfo::value everywhere (LayerScale's init value)
 };
 
 struct ParamInfo {
   std::string name;
   Shape shape;
   Init init;
+  double value = 0; ///< Init::Constant's value
 };
 
 class Graph {
@@ -104,6 +106,9 @@ public:
   /// A parameter; the same name twice must have the same shape.
   Tensor param(const std::string &name, const Shape &shape, Init init,
                Where where = Where::current());
+  /// A parameter whose random-weight value is `value` everywhere.
+  Tensor constantParam(const std::string &name, const Shape &shape, double value,
+                       Where where = Where::current());
 
   /// Records the first error at `where`; always returns an invalid tensor.
   Tensor fail(const std::string &message, Where where);

@@ -205,6 +205,16 @@ Tensor rmsNorm(Scope s, Tensor x, double eps, Where where) {
   return Tensor(&g, op.getResult());
 }
 
+Tensor layerScale(Scope s, Tensor x, double initValue, Where where) {
+  Graph &g = s.graph();
+  if (!g.usable({&x}))
+    return Tensor();
+  if (x.rank() == 0)
+    return g.fail(fmt::format("layer_scale '{}': input is a scalar", s.prefix()), where);
+  Tensor gamma = g.constantParam(s.name("gamma"), {x.dim(-1)}, initValue, where);
+  return mul(x, gamma, where);
+}
+
 Tensor gelu(Tensor x, Where where) { return unaryOp<GeluOp>(x, where); }
 Tensor silu(Tensor x, Where where) { return unaryOp<SiluOp>(x, where); }
 Tensor softplus(Tensor x, Where where) { return unaryOp<SoftplusOp>(x, where); }

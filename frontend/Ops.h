@@ -41,6 +41,9 @@ Tensor causalConv1d(Scope s, Tensor x, int64_t kernel, bool bias = true, bool re
                     Where where = Where::current());
 Tensor layerNorm(Scope s, Tensor x, double eps, Where where = Where::current());
 Tensor rmsNorm(Scope s, Tensor x, double eps, Where where = Where::current());
+/// timm's LayerScale: x · gamma along the last dimension, gamma (`s.gamma`)
+/// initialised to `initValue`.
+Tensor layerScale(Scope s, Tensor x, double initValue, Where where = Where::current());
 
 // Ops on given tensors (weights passed explicitly).
 Tensor linear(Tensor x, Tensor weight, std::optional<Tensor> bias, Where where = Where::current());

@@ -544,7 +544,10 @@ void addMambaModels(std::vector<Family> &families, std::vector<Variant> &variant
       .inputs = [](const Config &c, int64_t batch) -> std::vector<InputDecl> {
         std::vector<InputDecl> in{{"input", {batch, kDefaultSeqLen, c.getInt("d_model")}, {0, 1}}};
         if (c.getBool("has_residual"))
-          in.push_back({"residual", {batch, kDefaultSeqLen, c.getInt("d_model")}, {0, 1}});
+          in.push_back({"residual",
+                        {batch, kDefaultSeqLen, c.getInt("d_model")},
+                        {0, 1},
+                        std::pair<std::string, std::string>("has_residual", "false")});
         return in;
       },
       .validate =
@@ -611,6 +614,8 @@ void addMambaModels(std::vector<Family> &families, std::vector<Variant> &variant
           },
       .officialName = {},
       .numClasses = [](const Config &c) { return c.getInt("num_classes"); },
+      // Vim's evaluation (DeiT's): resize to 224 / 0.875, centre-crop 224.
+      .evalCropPct = 0.875,
   });
 
   auto variant = [&](std::string name, std::string dim, std::string what) {

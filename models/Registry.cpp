@@ -72,6 +72,8 @@ const char *typeWords(KeyType t) {
     return "an integer";
   case KeyType::Float:
     return "a number";
+  case KeyType::FloatOrNull:
+    return "a number or null";
   case KeyType::Bool:
     return "true or false";
   case KeyType::IntList:
@@ -90,7 +92,7 @@ const char *typeWords(KeyType t) {
 std::optional<std::string> normalize(const ConfigKey &key, const std::string &value) {
   if (isNullText(value))
     return key.type == KeyType::Opaque || key.type == KeyType::String ||
-                   key.type == KeyType::IntOrAuto
+                   key.type == KeyType::IntOrAuto || key.type == KeyType::FloatOrNull
                ? std::optional<std::string>("null")
                : std::nullopt;
   switch (key.type) {
@@ -102,6 +104,7 @@ std::optional<std::string> normalize(const ConfigKey &key, const std::string &va
       return std::to_string(static_cast<int64_t>(*f));
     return std::nullopt;
   case KeyType::Float:
+  case KeyType::FloatOrNull:
     return parseFloat(value) ? std::optional<std::string>(value) : std::nullopt;
   case KeyType::Bool:
     if (auto b = parseBool(value))
@@ -184,6 +187,10 @@ rt::Expected<ResolvedModel> resolve(const std::string &name,
                                          name, fmt::join(known, ", ")));
   }
   const Family &family = *model.family;
+  model.evalCropPct = family.evalCropPct;
+  for (const Variant &v : variants())
+    if (v.name == name && v.evalCropPct > 0)
+      model.evalCropPct = v.evalCropPct;
   for (const ConfigKey &k : family.keys)
     model.config.set(k.name, k.defaultValue);
   all.insert(all.end(), sets.begin(), sets.end());

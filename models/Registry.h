@@ -21,7 +21,7 @@
 
 namespace ssmc::models {
 
-enum class KeyType { Int, Float, Bool, IntList, String, IntOrAuto, Opaque };
+enum class KeyType { Int, Float, FloatOrNull, Bool, IntList, String, IntOrAuto, Opaque };
 
 struct ConfigKey {
   std::string name;
@@ -56,6 +56,9 @@ struct InputDecl {
   /// Dimensions a given input may change (batch, image size, length); the
   /// others are fixed by the configuration.
   std::vector<int64_t> freeDims = {0};
+  /// An optional input: without it the model is what this --set (key,
+  /// value) makes it (vim_block without `residual` is a first block).
+  std::optional<std::pair<std::string, std::string>> whenAbsent = std::nullopt;
 };
 
 struct Family {
@@ -73,9 +76,15 @@ struct Family {
   /// for checkpoints that hold `foreignMarker`: in such a file every key is
   /// translated once (the two schemes reuse some names for other tensors).
   std::function<std::optional<std::string>(const std::string &)> officialName;
-  std::string foreignMarker;
+  std::string foreignMarker = {};
+  /// The inverse of officialName, so that errors about a foreign file name
+  /// its tensors as the file would.
+  std::function<std::string(const std::string &)> foreignName = {};
   /// The classification output has this many logits (0: not a classifier).
   std::function<int64_t(const Config &)> numClasses;
+  /// `--image`'s eval transform: resize the short side to size / cropPct
+  /// (bicubic), centre-crop `size` (timm's crop_pct).
+  double evalCropPct = 1.0;
 };
 
 struct Variant {
@@ -83,12 +92,14 @@ struct Variant {
   std::string family;
   std::vector<std::pair<std::string, std::string>> settings;
   std::string summary;
+  double evalCropPct = 0; ///< 0: the family's
 };
 
 struct ResolvedModel {
   const Family *family = nullptr;
   std::string name; // variant or family name
   Config config;
+  double evalCropPct = 1.0; ///< the variant's, else the family's
 };
 
 const std::vector<Family> &families();

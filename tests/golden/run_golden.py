@@ -30,8 +30,8 @@ def golden_dirs():
     yield os.path.join(HERE, "data")
 
 
-def find_case(case):
-    for d in golden_dirs():
+def find_case(case, first_dir=None):
+    for d in ([first_dir] if first_dir else []) + list(golden_dirs()):
         path = os.path.join(d, case + ".safetensors")
         if os.path.exists(path):
             return path
@@ -90,19 +90,24 @@ def timm_name(official):
     return official
 
 
-def write_timm_copy(path, header, meta, out):
-    """The file's weights under timm's names, inside an outer `model.` prefix."""
+def weight_names(header, meta):
+    """The case file's tensors that are weights: not inputs, outputs or act.*."""
+    data = set(meta["inputs"].split(",")) | set(meta["outputs"].split(","))
+    return [n for n in header if n not in data and not n.startswith("act.")]
+
+
+def write_weights_copy(path, header, meta, out, rename=lambda name: name):
+    """The file's weights alone (ssmc refuses tensors a model does not use),
+    each under rename(name)."""
     with open(path, "rb") as f:
         blob = f.read()
     (n,) = struct.unpack("<Q", blob[:8])
     base = 8 + n
-    inputs = set(meta["inputs"].split(",")) | set(meta["outputs"].split(","))
     new_header, data = {}, b""
-    for name, info in header.items():
-        if name in inputs or name.startswith("act."):
-            continue
+    for name in weight_names(header, meta):
+        info = header[name]
         begin, end = info["data_offsets"]
-        new_header["model." + timm_name(name)] = {
+        new_header[rename(name)] = {
             "dtype": info["dtype"], "shape": info["shape"],
             "data_offsets": [len(data), len(data) + end - begin]}
         data += blob[base + begin: base + end]
@@ -124,11 +129,12 @@ def main():
     ap.add_argument("--case", required=True)
     ap.add_argument("--loose", action="store_true", help="use `tolerance`, not `tolerance_strict`")
     ap.add_argument("--stop-after", help="run the IR after this pipeline stage")
+    ap.add_argument("--dir", help="look for the case here first (tests/timm/data)")
     ap.add_argument("--timm-names", action="store_true",
                     help="pass the weights under timm's MambaOut names (and a model. prefix)")
     args = ap.parse_args()
 
-    path = find_case(args.case)
+    path = find_case(args.case, args.dir)
     if path is None:
         print(f"SKIP golden.{args.case}: {args.case}.safetensors not found in "
               f"$SSMC_GOLDEN_DIR, ../shared/golden or tests/golden/data")
@@ -141,23 +147,25 @@ def main():
     acts = [k for k in header if k.startswith("act.")]
     tol = float(meta["tolerance" if args.loose else "tolerance_strict"])
 
-    cmd = [args.ssmc, "run", kind, "--device", "cpu", "--quiet",
-           "--weights", path, "--inputs", path]
+    # A case may name a registered ssmc variant (`ssmc_model`); its `config` then holds
+    # only what the case changes.
+    cmd = [args.ssmc, "run", meta.get("ssmc_model", kind), "--device", "cpu", "--quiet",
+           "--inputs", path]
     for key, value in config.items():
         cmd += ["--set", f"{key}={set_value(value)}"]
-    # A first Vim block has no residual input: the file simply lacks it.
-    if kind == "vim_block":
-        cmd += ["--set", f"has_residual={'true' if 'residual' in inputs else 'false'}"]
+    # A first Vim block has no residual input: the file simply lacks it, and
+    # ssmc configures the block as the reference does without one.
     if acts:
         cmd.append("--save-activations")
     if args.stop_after:
         cmd += ["--stop-after", args.stop_after]
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.timm_names:
-            weights = os.path.join(tmp, "timm.safetensors")
-            write_timm_copy(path, header, meta, weights)
-            cmd[cmd.index("--weights") + 1] = weights
+        if weight_names(header, meta):
+            weights = os.path.join(tmp, "weights.safetensors")
+            rename = (lambda n: "model." + timm_name(n)) if args.timm_names else (lambda n: n)
+            write_weights_copy(path, header, meta, weights, rename)
+            cmd += ["--weights", weights]
         out_path = os.path.join(tmp, "out.safetensors")
         cmd += ["--output", out_path]
         print("$ " + " ".join(cmd))

@@ -90,6 +90,20 @@ TEST(Dsl, SameParameterTwiceMustKeepItsShape) {
   EXPECT_TRUE(contains(g.error(), "'w' is used as [2, 3] and as [3, 3]")) << g.error();
 }
 
+TEST(Dsl, LayerScaleIsAConstantInitialisedGammaAlongTheLastDimension) {
+  mlir::MLIRContext ctx;
+  Graph g(ctx, "test");
+  Tensor x = g.input("input", {2, 5, 8});
+  Tensor y = layerScale(g.root()["blocks"][0]["ls"], x, 1e-6);
+  EXPECT_TRUE(y.valid()) << g.error();
+  EXPECT_EQ(y.shape(), (shape::Shape{2, 5, 8}));
+  ASSERT_EQ(g.params().size(), 1u);
+  EXPECT_EQ(g.params()[0].name, "blocks.0.ls.gamma");
+  EXPECT_EQ(g.params()[0].shape, (shape::Shape{8}));
+  EXPECT_EQ(g.params()[0].init, Init::Constant);
+  EXPECT_DOUBLE_EQ(g.params()[0].value, 1e-6);
+}
+
 TEST(Dsl, FinishedModuleVerifiesAndNamesItsValues) {
   mlir::MLIRContext ctx;
   Graph g(ctx, "test");

@@ -10,23 +10,44 @@
 
 namespace ssmc::cli {
 
-std::string usage() {
-  return R"(usage:
-  ssmc list                                   registered models and families
-  ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
+namespace {
+const char *const kModelNote =
+    R"(MODEL is a registered variant (mambaout_femto, ...) or a family configured with
+--set (gated_cnn_block, mambaout, ...); `ssmc list` shows them and their keys.
+)";
+
+const char *const kCompileUsage =
+    R"(  ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
                [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
                [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
                [--f32-gemm tf32|ffma] [--summary[=json]] [--kernel-refs [--seed N]]
                [--perf-report[=json] [--gpu h100|h200|a100] [--roofline FILE.svg]]
-  ssmc run     MODEL [--set k=v]... [--weights W.safetensors] [--inputs I.safetensors]
-               [--image IMG.ppm] [--output O.safetensors] [--save-activations]
-               [--device cpu|cuda|auto] [--dtype f32] [--seed N] [--batch N]
                [--stop-after STAGE] [--quiet]
-  ssmc tune    MODEL|ARTIFACT [--budget SECONDS] [--db PATH]
-  ssmc bench   MODEL|ARTIFACT [--batch N] [--iters N]
-MODEL is a registered variant (mambaout_femto, ...) or a family configured with
---set (gated_cnn_block, mambaout, ...); `ssmc list` shows them and their keys.
 )";
+
+const char *const kRunUsage =
+    R"(  ssmc run     MODEL [--set k=v]... [--weights W.safetensors [--allow-unused-weights]]
+               [--inputs I.safetensors | --image IMG.jpg|png|ppm [--image-size N]]
+               [--output O.safetensors] [--save-inputs I.safetensors]
+               [--save-activations] [--device cpu|cuda|auto] [--dtype f32|bf16|f16]
+               [--seed N] [--batch N] [--stop-after STAGE] [--quiet]
+)";
+} // namespace
+
+std::string usage(const std::string &command) {
+  if (command == "compile")
+    return fmt::format("usage:\n{}{}", kCompileUsage, kModelNote);
+  if (command == "run")
+    return fmt::format("usage:\n{}{}", kRunUsage, kModelNote);
+  if (command == "list")
+    return "usage:\n  ssmc list                                   registered models and families\n";
+  return fmt::format("usage:\n"
+                     "  ssmc list                                   registered models and families\n"
+                     "{}{}"
+                     "  ssmc help | --help | CMD --help             this text, or one command's\n"
+                     "{}"
+                     "To time an artifact on a GPU: ssmc-rt bench DIR --per-kernel.\n",
+                     kCompileUsage, kRunUsage, kModelNote);
 }
 
 namespace {
@@ -59,10 +80,16 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
   if (args.empty())
     return rt::Status::error("no command given\n" + usage());
   o.command = args[0];
+  if (o.command == "help" || o.command == "--help" || o.command == "-h") {
+    o.command = "help";
+    o.help = true;
+    return o;
+  }
+  // tune and bench are parsed so that main can say what to use instead.
   static const std::vector<std::string> commands{"list", "compile", "run", "tune", "bench"};
   if (std::find(commands.begin(), commands.end(), o.command) == commands.end())
-    return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run, "
-                                         "tune, bench",
+    return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run "
+                                         "(see `ssmc --help`)",
                                          o.command));
   for (size_t i = 1; i < args.size(); ++i) {
     std::string arg = args[i], value;
@@ -117,10 +144,14 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     } else if (arg == "--input-shape") {
       std::string v;
       SSMC_VALUE(v, "[NAME=]D,D,...");
-      std::string name = "input";
+      std::string name; // unnamed: the model's input(s), resolved in buildModel
       if (size_t eq = v.find('='); eq != std::string::npos) {
         name = v.substr(0, eq);
         v = v.substr(eq + 1);
+        if (name.empty())
+          return rt::Status::error(fmt::format("--input-shape needs NAME=D,D,... or D,D,..., got "
+                                               "'={}'",
+                                               v));
       }
       auto dims = toDims(v);
       if (!dims)
@@ -162,7 +193,17 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     } else if (arg == "--inputs") {
       SSMC_VALUE(o.inputs, "a .safetensors file");
     } else if (arg == "--image") {
-      SSMC_VALUE(o.image, "a binary PPM (P6) image");
+      SSMC_VALUE(o.image, "a JPEG, PNG or binary PPM image");
+    } else if (arg == "--image-size") {
+      std::string v;
+      SSMC_VALUE(v, "a positive integer");
+      auto n = toInt(v);
+      if (!n || *n < 1 || *n > 4096)
+        return rt::Status::error(
+            fmt::format("--image-size needs a side in pixels from 1 to 4096, got '{}'", v));
+      o.imageSize = *n;
+    } else if (arg == "--save-inputs") {
+      SSMC_VALUE(o.saveInputs, "a .safetensors file to write");
     } else if (arg == "--output") {
       SSMC_VALUE(o.output, "a .safetensors file to write");
     } else if (arg == "--device") {
@@ -185,12 +226,15 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       SSMC_VALUE(o.stopAfter, "a pipeline stage name");
     } else if (arg == "--quiet" || arg == "-q") {
       o.quiet = true;
+    } else if (arg == "--allow-unused-weights") {
+      o.allowUnusedWeights = true;
     } else if (arg == "--help" || arg == "-h") {
-      return rt::Status::error(usage());
+      o.help = true;
+      return o; // whatever else is on the line
     } else if (arg.rfind("-", 0) == 0) {
-      return rt::Status::error(fmt::format("unknown option '{}' for `ssmc {}` (see `ssmc "
+      return rt::Status::error(fmt::format("unknown option '{}' for `ssmc {}` (see `ssmc {} "
                                            "--help`)",
-                                           arg, o.command));
+                                           arg, o.command, o.command));
     } else if (o.model.empty()) {
       o.model = arg;
     } else {

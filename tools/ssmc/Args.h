@@ -19,7 +19,8 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> sets;
   std::string dtype = "f32";
   std::optional<int64_t> batch;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes; // --input-shape
+  /// --input-shape; an unnamed shape has the name "".
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;
   std::string outputDir;                                                 // compile -o
   std::string dumpIrDir;
   bool printIrAfterAll = false;
@@ -31,11 +32,15 @@ struct Options {
   std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
   std::string roofline;   // compile --perf-report: write the SVG chart here
   std::string weights, inputs, output, image;
+  std::optional<int64_t> imageSize; // run --image-size: the crop's side (default: the model's)
+  std::string saveInputs;           // run --save-inputs: the inputs as bound, reusable with --inputs
   std::string device = "cpu";
   uint64_t seed = 0;
   bool saveActivations = false;
   bool kernelRefs = false; // compile: reference data per kernel into DIR/refs
   bool quiet = false;
+  bool allowUnusedWeights = false; // run: tensors of --weights the model does not use
+  bool help = false;               // --help, -h, `ssmc help`: print usage, exit 0
   std::string stopAfter;
   std::vector<std::string> given; // flags the user gave, for "not used by" checks
 };
@@ -43,7 +48,8 @@ struct Options {
 /// Parses argv after the program name. Errors name the flag and the fix.
 rt::Expected<Options> parseArgs(int argc, char **argv);
 
-std::string usage();
+/// The usage of `command` ("" or "help": every command).
+std::string usage(const std::string &command = "");
 
 } // namespace ssmc::cli
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+#include <set>
 
 namespace ssmc::cli {
 
@@ -40,7 +41,40 @@ uint64_t hashName(const std::string &s) {
 }
 } // namespace
 
+namespace {
+/// "a, b, c (and 4 more)": the first few of a list.
+std::string firstFew(const std::vector<std::string> &items, size_t shown = 4,
+                     const char *separator = "; ") {
+  shown = std::min(shown, items.size());
+  std::string text = fmt::format("{}", fmt::join(items.begin(), items.begin() + shown, separator));
+  if (items.size() > shown)
+    text += fmt::format(" (and {} more)", items.size() - shown);
+  return text;
+}
+} // namespace
+
+rt::Status checkSafetensorsMagic(const std::string &path, const char *flag) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char magic[9] = {};
+  if (!in || !in.read(reinterpret_cast<char *>(magic), 9))
+    return rt::Status::success(); // the safetensors reader names what is wrong
+  // A safetensors header (8 bytes of length, then JSON) opens with '{'; its
+  // length may well begin with a pickle's bytes (0x280 = 80 02 ...).
+  if (magic[8] == '{')
+    return rt::Status::success();
+  const bool zip = magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+  const bool pickle = magic[0] == 0x80 && magic[1] >= 2 && magic[1] <= 5;
+  if (!zip && !pickle)
+    return rt::Status::success();
+  return rt::Status::error(
+      fmt::format("{} '{}' is a PyTorch checkpoint ({}), not safetensors: convert it with "
+                  "`python3 scripts/convert-checkpoint.py {} OUT.safetensors`",
+                  flag, path, zip ? "zip" : "pickle", path));
+}
+
 rt::Expected<TensorMap> readTensors(const std::string &path) {
+  if (rt::Status s = checkSafetensorsMagic(path, "--inputs"); !s.ok())
+    return s;
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();
@@ -54,61 +88,91 @@ rt::Expected<TensorMap> readTensors(const std::string &path) {
   return out;
 }
 
-rt::Expected<TensorMap> bindWeights(const std::string &path, const models::Family &family,
-                                    const std::vector<dsl::ParamInfo> &params) {
+rt::Expected<BoundWeights> bindWeights(const std::string &path, const models::Family &family,
+                                       const std::vector<dsl::ParamInfo> &params,
+                                       bool allowUnused) {
+  if (rt::Status s = checkSafetensorsMagic(path, "--weights"); !s.ok())
+    return s;
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();
-  // Official name -> the file's tensor. Unwrap `model.`; in a file of the
-  // foreign (timm) scheme translate every key once, never mixing the schemes.
-  std::map<std::string, const rt::TensorView *> byName;
-  bool allWrapped = !(*file)->tensors().empty();
-  for (const rt::TensorView &v : (*file)->tensors())
-    allWrapped = allWrapped && v.name.rfind("model.", 0) == 0;
-  auto unwrapped = [&](const rt::TensorView &v) { return allWrapped ? v.name.substr(6) : v.name; };
+  const std::vector<rt::TensorView> &tensors = (*file)->tensors();
+  // Official name -> the file's tensor. Unwrap `model.` or `module.` (a
+  // wrapper's or DataParallel's prefix) when every key has it; in a file of
+  // the foreign (timm) scheme translate every key once, never mixing the
+  // schemes.
+  std::string prefix;
+  for (const char *candidate : {"model.", "module."}) {
+    bool all = !tensors.empty();
+    for (const rt::TensorView &v : tensors)
+      all = all && v.name.rfind(candidate, 0) == 0;
+    if (all)
+      prefix = candidate;
+  }
+  auto unwrapped = [&](const rt::TensorView &v) { return v.name.substr(prefix.size()); };
   bool foreign = false;
   if (family.officialName && !family.foreignMarker.empty())
-    for (const rt::TensorView &v : (*file)->tensors())
+    for (const rt::TensorView &v : tensors)
       foreign = foreign || unwrapped(v) == family.foreignMarker;
-  for (const rt::TensorView &v : (*file)->tensors()) {
+  std::map<std::string, const rt::TensorView *> byName;
+  for (const rt::TensorView &v : tensors) {
     std::string name = unwrapped(v);
     if (foreign)
       name = family.officialName(name).value_or(name);
     byName.emplace(name, &v);
   }
 
-  TensorMap weights;
-  // Mis-shaped weights say more than missing ones (usually a --set mistake): list them first.
+  BoundWeights bound;
+  // Mis-shaped weights say more than missing ones (usually a --set
+  // mistake): list them first, then the missing, then the unused.
   std::vector<std::string> misShaped, missing;
+  std::set<std::string> used;
   for (const dsl::ParamInfo &p : params) {
     auto it = byName.find(p.name);
     if (it == byName.end()) {
-      missing.push_back(fmt::format("'{}' {} is missing", p.name, shape::str(p.shape)));
+      // Named as the file would name it.
+      const std::string asInFile =
+          prefix + (foreign && family.foreignName ? family.foreignName(p.name) : p.name);
+      missing.push_back(fmt::format("'{}' {} is missing", asInFile, shape::str(p.shape)));
       continue;
     }
+    used.insert(it->first);
     shape::Shape got(it->second->shape.begin(), it->second->shape.end());
     if (got != p.shape) {
-      misShaped.push_back(fmt::format("'{}' is {}, expected {}", p.name, shape::str(got),
-                                      shape::str(p.shape)));
+      misShaped.push_back(fmt::format("'{}' is {}, expected {}", it->second->name,
+                                      shape::str(got), shape::str(p.shape)));
       continue;
     }
     auto t = toHost(*it->second, *file);
     if (!t)
       return t.status();
-    weights[p.name] = std::move(*t);
+    bound.weights[p.name] = std::move(*t);
   }
+  std::vector<std::string> unused;
+  for (const auto &[name, view] : byName)
+    if (!used.count(name))
+      unused.push_back(view->name);
+  std::vector<std::string> quoted;
+  for (const std::string &n : unused)
+    quoted.push_back("'" + n + "'");
   std::vector<std::string> problems = misShaped;
   problems.insert(problems.end(), missing.begin(), missing.end());
-  if (!problems.empty()) {
-    size_t shown = std::min<size_t>(problems.size(), 4);
-    std::string more = problems.size() > shown
-                           ? fmt::format(" (and {} more)", problems.size() - shown)
-                           : std::string();
+  if (!problems.empty())
     return rt::Status::error(fmt::format(
-        "weights '{}' do not fit the model: {}{}; check the model name and its --set values",
-        path, fmt::join(problems.begin(), problems.begin() + shown, "; "), more));
+        "weights '{}' do not fit the model: {}{}; check the model name and its --set values", path,
+        firstFew(problems),
+        unused.empty() ? std::string()
+                       : fmt::format("; unused: {}", firstFew(quoted, 5, ", "))));
+  if (!unused.empty()) {
+    const std::string list = fmt::format("{} tensor{} the model does not use: {}", unused.size(),
+                                         unused.size() == 1 ? "" : "s", firstFew(quoted, 5, ", "));
+    if (!allowUnused)
+      return rt::Status::error(fmt::format("weights '{}' have {}; check the model name and its "
+                                           "--set values, or pass --allow-unused-weights",
+                                           path, list));
+    bound.unused = fmt::format("'{}' has {}", path, list);
   }
-  return weights;
+  return bound;
 }
 
 TensorMap randomWeights(const std::vector<dsl::ParamInfo> &params, uint64_t seed) {
@@ -125,6 +189,9 @@ TensorMap randomWeights(const std::vector<dsl::ParamInfo> &params, uint64_t seed
       break;
     case dsl::Init::Ones:
       std::fill(t.data, t.data + n, 1.0f);
+      break;
+    case dsl::Init::Constant:
+      std::fill(t.data, t.data + n, static_cast<float>(p.value));
       break;
     case dsl::Init::FanInUniform: {
       const float bound = 1.0f / std::sqrt(static_cast<float>(fanIn));
@@ -167,67 +234,6 @@ TensorMap randomInputs(const std::vector<models::InputDecl> &inputs, uint64_t se
     out[d.name] = std::move(t);
   }
   return out;
-}
-
-namespace {
-/// Reads the next header token of a PPM, skipping whitespace and comments.
-bool nextToken(std::istream &in, std::string &token) {
-  token.clear();
-  char c;
-  while (in.get(c)) {
-    if (c == '#') {
-      std::string line;
-      std::getline(in, line);
-    } else if (!std::isspace(static_cast<unsigned char>(c))) {
-      token.push_back(c);
-      break;
-    }
-  }
-  while (in.get(c) && !std::isspace(static_cast<unsigned char>(c)))
-    token.push_back(c);
-  return !token.empty();
-}
-} // namespace
-
-rt::Expected<HostTensor> readImage(const std::string &path, int64_t height, int64_t width) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return rt::Status::error(fmt::format("cannot open image '{}'", path));
-  std::string magic, ws, hs, ms;
-  if (!nextToken(in, magic) || magic != "P6" || !nextToken(in, ws) || !nextToken(in, hs) ||
-      !nextToken(in, ms))
-    return rt::Status::error(fmt::format("image '{}' is not a binary PPM (P6); convert it, e.g. "
-                                         "`convert photo.jpg image.ppm`",
-                                         path));
-  const int64_t w = std::atoll(ws.c_str()), h = std::atoll(hs.c_str()),
-                maxValue = std::atoll(ms.c_str());
-  if (w < 1 || h < 1 || w > 16384 || h > 16384 || maxValue != 255)
-    return rt::Status::error(fmt::format("image '{}' has an unsupported size {}x{} or maximum "
-                                         "value {} (8-bit PPM only)",
-                                         path, ws, hs, ms));
-  std::vector<unsigned char> pixels(w * h * 3);
-  if (!in.read(reinterpret_cast<char *>(pixels.data()), pixels.size()))
-    return rt::Status::error(fmt::format("image '{}' is truncated: {}x{} pixels need {} bytes",
-                                         path, w, h, pixels.size()));
-  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
-  static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
-  HostTensor t = HostTensor::allocate({1, 3, height, width});
-  for (int64_t y = 0; y < height; ++y)
-    for (int64_t x = 0; x < width; ++x) {
-      // Bilinear sample at the pixel centre (align_corners = false).
-      float sy = std::clamp((y + 0.5f) * h / height - 0.5f, 0.0f, float(h - 1));
-      float sx = std::clamp((x + 0.5f) * w / width - 0.5f, 0.0f, float(w - 1));
-      int64_t y0 = int64_t(sy), x0 = int64_t(sx);
-      int64_t y1 = std::min(y0 + 1, h - 1), x1 = std::min(x0 + 1, w - 1);
-      float fy = sy - y0, fx = sx - x0;
-      for (int c = 0; c < 3; ++c) {
-        auto px = [&](int64_t yy, int64_t xx) { return pixels[(yy * w + xx) * 3 + c] / 255.0f; };
-        float v = (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x1)) +
-                  fy * ((1 - fx) * px(y1, x0) + fx * px(y1, x1));
-        t.data[(c * height + y) * width + x] = (v - kMean[c]) / kStd[c];
-      }
-    }
-  return t;
 }
 
 } // namespace ssmc::cli

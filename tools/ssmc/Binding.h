@@ -15,21 +15,29 @@ namespace ssmc::cli {
 /// in the memory-mapped file).
 rt::Expected<interp::TensorMap> readTensors(const std::string &path);
 
+/// Tensors from a file that are safetensors; a PyTorch checkpoint (zip or
+/// pickle) is named as such, with the converter to use.
+rt::Status checkSafetensorsMagic(const std::string &path, const char *flag);
+
+struct BoundWeights {
+  interp::TensorMap weights;
+  std::string unused; ///< tensors allowed unused, listed ("" when none)
+};
+
 /// The model's parameters from a checkpoint (official or timm names; an
-/// outer `model.` prefix is unwrapped), each checked against its declared
-/// shape; all missing or mis-shaped ones are listed in one error.
-rt::Expected<interp::TensorMap> bindWeights(const std::string &path, const models::Family &family,
-                                            const std::vector<dsl::ParamInfo> &params);
+/// outer `model.` or `module.` prefix is unwrapped), each checked against
+/// its declared shape; as PyTorch's strict loading, a tensor the model does
+/// not use is an error unless `allowUnused`. All problems are listed in one
+/// error, with the names as the file has them where it has them.
+rt::Expected<BoundWeights> bindWeights(const std::string &path, const models::Family &family,
+                                       const std::vector<dsl::ParamInfo> &params,
+                                       bool allowUnused = false);
 
 /// Random parameters drawn from `seed`, each by its declared initialiser.
 interp::TensorMap randomWeights(const std::vector<dsl::ParamInfo> &params, uint64_t seed);
 
 /// N(0, 1) inputs drawn from `seed`.
 interp::TensorMap randomInputs(const std::vector<models::InputDecl> &inputs, uint64_t seed);
-
-/// A binary PPM (P6) image, resized to `height`×`width` (bilinear) and
-/// normalised with the ImageNet mean and std, as a [1, 3, H, W] tensor.
-rt::Expected<interp::HostTensor> readImage(const std::string &path, int64_t height, int64_t width);
 
 } // namespace ssmc::cli
 

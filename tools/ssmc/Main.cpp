@@ -9,6 +9,7 @@
 #include "Artifact.h"
 #include "Binding.h"
 #include "GpuRun.h"
+#include "Image.h"
 #include "KernelRefs.h"
 #include "Passes.h"
 #include "PerfReport.h"
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -74,21 +76,22 @@ rt::Status rejectFlags(const Options &o, std::initializer_list<const char *> fla
 int listModels() {
   fmt::print("Registered models:\n");
   for (const models::Variant &v : models::variants())
-    fmt::print("  {:<16} {} ({})\n", v.name, v.summary, v.family);
+    fmt::print("  {:<24} {} ({})\n", v.name, v.summary, v.family);
   fmt::print("\nFamilies (configure with --set KEY=VALUE):\n");
   for (const models::Family &f : models::families()) {
-    fmt::print("  {:<16} {}\n", f.name, f.summary);
+    fmt::print("  {:<24} {}\n", f.name, f.summary);
     std::vector<std::string> keys;
     for (const models::ConfigKey &k : f.keys)
       keys.push_back(fmt::format("{}={}", k.name, k.defaultValue));
-    fmt::print("  {:<16}   keys: {}\n", "", fmt::join(keys, " "));
+    fmt::print("  {:<24}   keys: {}\n", "", fmt::join(keys, " "));
   }
   return 0;
 }
 
 int compileModel(const Options &o) {
   if (rt::Status s = rejectFlags(o, {"--weights", "--inputs", "--output", "--image", "--device",
-                                     "--save-activations"});
+                                     "--save-activations", "--allow-unused-weights",
+                                     "--image-size", "--save-inputs"});
       !s.ok())
     return fail(s.message(), 2);
   const bool seedGiven = std::find(o.given.begin(), o.given.end(), "--seed") != o.given.end();
@@ -234,6 +237,21 @@ int compileModel(const Options &o) {
   return 0;
 }
 
+/// A warning for each tensor holding NaN or Inf, naming it and the count.
+void warnNonFinite(const char *what, const interp::TensorMap &tensors) {
+  for (const auto &[name, t] : tensors) {
+    int64_t nan = 0, inf = 0;
+    for (int64_t i = 0, n = t.numElements(); i < n; ++i) {
+      nan += std::isnan(t.data[i]);
+      inf += std::isinf(t.data[i]);
+    }
+    if (nan || inf)
+      std::fprintf(stderr, "ssmc: warning: %s '%s' has %lld NaN and %lld Inf of %lld values\n",
+                   what, name.c_str(), static_cast<long long>(nan), static_cast<long long>(inf),
+                   static_cast<long long>(t.numElements()));
+  }
+}
+
 /// Prints the top-5 classes of each row of a [B, classes] tensor.
 void printTopK(const interp::HostTensor &logits, int64_t k) {
   const int64_t rows = logits.shape[0], classes = logits.shape[1];
@@ -301,12 +319,25 @@ int runModel(const Options &o) {
     return fail(fmt::format("--dtype {}: the CPU reference executor computes in f32 only; use "
                             "--dtype f32 (or --device cuda)",
                             o.dtype));
-  if (!o.output.empty()) {
-    // Fail before the work, not after it.
-    std::filesystem::path dir = std::filesystem::absolute(o.output).parent_path();
+  if (!o.image.empty() && !o.inputs.empty())
+    return fail("--image and --inputs both give the model's input: use one", 2);
+  if (o.allowUnusedWeights && o.weights.empty())
+    return fail("--allow-unused-weights goes with --weights", 2);
+  if (o.imageSize && o.image.empty())
+    return fail("--image-size goes with --image", 2);
+  // Files to write fail before the work, not after it.
+  for (auto [flag, path] : {std::pair<const char *, const std::string &>{"--output", o.output},
+                            {"--save-inputs", o.saveInputs}}) {
+    if (path.empty())
+      continue;
+    std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+    if (std::filesystem::is_directory(path))
+      return fail(fmt::format("cannot write {} '{}': it is a directory; name a file in it, e.g. "
+                              "'{}'",
+                              flag, path, (std::filesystem::path(path) / "out.safetensors").string()));
     if (!std::filesystem::is_directory(dir))
-      return fail(fmt::format("cannot write --output '{}': directory '{}' does not exist",
-                              o.output, dir.string()));
+      return fail(fmt::format("cannot write {} '{}': directory '{}' does not exist", flag, path,
+                              dir.string()));
   }
   const auto start = std::chrono::steady_clock::now();
 
@@ -318,27 +349,37 @@ int runModel(const Options &o) {
       return fail(t.message());
     given = std::move(*t);
   }
+  auto resolved = models::resolve(o.model, o.sets);
+  if (!resolved)
+    return fail(resolved.message());
+  const std::vector<models::InputDecl> decls = resolved->family->inputs(resolved->config, 1);
+  // An optional input the --inputs file leaves out configures the model as
+  // the reference does without it (vim_block without `residual`: a first block).
+  Options runOptions = o;
   std::map<std::string, shape::Shape> shapes;
-  for (const auto &[name, t] : given)
-    shapes[name] = t.shape;
+  for (const models::InputDecl &d : decls) {
+    if (auto it = given.find(d.name); it != given.end())
+      shapes[d.name] = it->second.shape;
+    else if (!o.inputs.empty() && d.whenAbsent &&
+             std::none_of(o.sets.begin(), o.sets.end(),
+                          [&](const auto &kv) { return kv.first == d.whenAbsent->first; }))
+      runOptions.sets.push_back(*d.whenAbsent);
+  }
   if (!o.image.empty()) {
-    // Resolved twice (here and in buildModel) to learn the image size.
-    auto resolved = models::resolve(o.model, o.sets);
-    if (!resolved)
-      return fail(resolved.message());
-    auto decls = resolved->family->inputs(resolved->config, 1);
     if (decls.size() != 1 || decls[0].shape.size() != 4 || decls[0].shape[1] != 3)
       return fail(fmt::format("--image needs a model with one RGB image input; {} takes other "
                               "inputs (use --inputs)",
                               o.model));
-    auto image = readImage(o.image, decls[0].shape[2], decls[0].shape[3]);
+    auto image = decodeImage(o.image);
     if (!image)
       return fail(image.message());
-    given[decls[0].name] = *image;
-    shapes[decls[0].name] = image->shape;
+    interp::HostTensor pixels =
+        evalTransform(*image, o.imageSize.value_or(decls[0].shape[2]), resolved->evalCropPct);
+    shapes[decls[0].name] = pixels.shape;
+    given[decls[0].name] = std::move(pixels);
   }
 
-  auto built = buildModel(o, shapes);
+  auto built = buildModel(runOptions, shapes);
   if (!built)
     return fail(built.message());
   for (const models::InputDecl &d : built->inputs)
@@ -349,23 +390,31 @@ int runModel(const Options &o) {
       return fail(fmt::format("inputs '{}' has no tensor '{}' (it has: {})", o.inputs, d.name,
                               names.empty() ? "nothing" : fmt::format("{}", fmt::join(names, ", "))));
     }
-  if (rt::Status s = lowerModel(*built, o); !s.ok())
+  if (rt::Status s = lowerModel(*built, runOptions); !s.ok())
     return fail(s.message());
   const double buildSeconds = secondsSince(start);
 
   interp::TensorMap weights;
   if (!o.weights.empty()) {
-    auto w = bindWeights(o.weights, *built->model.family, built->params);
+    auto w = bindWeights(o.weights, *built->model.family, built->params, o.allowUnusedWeights);
     if (!w)
       return fail(w.message());
-    weights = std::move(*w);
+    weights = std::move(w->weights);
+    if (!w->unused.empty())
+      std::fprintf(stderr, "ssmc: warning: --allow-unused-weights: %s\n", w->unused.c_str());
   } else {
     weights = randomWeights(built->params, o.seed);
+    if (!o.quiet)
+      std::fprintf(stderr, "ssmc: note: no --weights: random weights (seed %llu), so the outputs "
+                           "mean nothing; give --weights W.safetensors\n",
+                   static_cast<unsigned long long>(o.seed));
   }
   interp::TensorMap inputs = randomInputs(built->inputs, o.seed);
   for (const models::InputDecl &d : built->inputs)
     if (given.count(d.name))
       inputs[d.name] = given[d.name];
+  warnNonFinite("weight", weights);
+  warnNonFinite("input", inputs);
 
   if (!o.quiet) {
     std::string summary = summarize(*built->module, false);
@@ -387,20 +436,26 @@ int runModel(const Options &o) {
   }
   if (!outputs)
     return fail(outputs.message());
+  warnNonFinite("output", *outputs);
 
-  if (!o.output.empty()) {
+  nlohmann::ordered_json config(built->model.config.values());
+  const std::map<std::string, std::string> meta{{"model", built->model.name},
+                                                {"config", config.dump()},
+                                                {"producer", "ssmc run --device " + device},
+                                                {"seed", std::to_string(o.seed)}};
+  auto write = [&](const std::string &path, const interp::TensorMap &map) {
     std::vector<rt::TensorToWrite> tensors;
-    for (const auto &[name, t] : *outputs)
+    for (const auto &[name, t] : map)
       tensors.push_back({name, rt::DType::F32, t.shape, t.data,
                          static_cast<size_t>(t.numElements()) * sizeof(float)});
-    nlohmann::ordered_json config(built->model.config.values());
-    std::map<std::string, std::string> meta{{"model", built->model.name},
-                                            {"config", config.dump()},
-                                            {"producer", "ssmc run --device " + device},
-                                            {"seed", std::to_string(o.seed)}};
-    if (rt::Status s = rt::writeSafetensors(o.output, tensors, meta); !s.ok())
+    return rt::writeSafetensors(path, tensors, meta);
+  };
+  if (!o.saveInputs.empty())
+    if (rt::Status s = write(o.saveInputs, inputs); !s.ok())
       return fail(s.message());
-  }
+  if (!o.output.empty())
+    if (rt::Status s = write(o.output, *outputs); !s.ok())
+      return fail(s.message());
 
   int64_t classes = built->model.family->numClasses(built->model.config);
   auto logits = outputs->find("output");
@@ -425,6 +480,10 @@ int main(int argc, char **argv) {
   if (!options)
     return fail(options.message(), 2);
   const Options &o = *options;
+  if (o.help) {
+    fmt::print("{}", usage(o.command));
+    return 0;
+  }
   if (o.command == "list")
     return listModels();
   if (o.command == "compile")

@@ -86,9 +86,36 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
   auto atTwo = family.inputs(built.model.config, 2), atOne = family.inputs(built.model.config, 1);
   for (size_t i = 0; i < atOne.size() && i < atTwo.size(); ++i)
     batchDims[atOne[i].name] = !atOne[i].shape.empty() && atOne[i].shape[0] != atTwo[i].shape[0];
+  // A named shape must name an input; an unnamed one is the only input's,
+  // or every input's when they must share a shape (vim_block's input and
+  // residual).
+  std::map<std::string, shape::Shape> shapes;
+  std::vector<std::string> inputNames;
+  for (const models::InputDecl &d : built.inputs)
+    inputNames.push_back(d.name);
+  for (const auto &[name, dims] : givenShapes) {
+    if (!name.empty()) {
+      if (std::find(inputNames.begin(), inputNames.end(), name) == inputNames.end())
+        return rt::Status::error(fmt::format("--input-shape names '{}', which is not an input of "
+                                             "{} (its inputs: {})",
+                                             name, built.model.name, fmt::join(inputNames, ", ")));
+      shapes[name] = dims;
+      continue;
+    }
+    bool shared = true;
+    for (const models::InputDecl &d : built.inputs)
+      shared = shared && d.shape == built.inputs[0].shape && d.freeDims == built.inputs[0].freeDims;
+    if (!shared)
+      return rt::Status::error(fmt::format("{} has several inputs ({}) of different shapes: name "
+                                           "the one --input-shape sets, e.g. --input-shape {}={}",
+                                           built.model.name, fmt::join(inputNames, ", "),
+                                           inputNames[0], fmt::join(dims, ",")));
+    for (const std::string &n : inputNames)
+      shapes.try_emplace(n, dims); // a named shape wins
+  }
   for (models::InputDecl &decl : built.inputs) {
-    auto it = givenShapes.find(decl.name);
-    if (it == givenShapes.end())
+    auto it = shapes.find(decl.name);
+    if (it == shapes.end())
       continue;
     const shape::Shape &given = it->second;
     bool fits = given.size() == decl.shape.size();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a small safetensors file for CLI tests.
 
-usage: make_tensors.py OUT NAME=D,D,... [NAME=D,...]   (float32, value 0.5)
+usage: make_tensors.py OUT NAME=D,D,...[:VALUE] ...   (float32, VALUE or 0.5; nan, inf too)
        make_tensors.py OUT --corrupt                   (a header that lies)
 """
 import json
@@ -18,12 +18,14 @@ if specs == ["--corrupt"]:
 header, data = {}, b""
 for spec in specs:
     name, dims = spec.split("=")
+    dims, _, value = dims.partition(":")
+    value = float(value) if value else 0.5
     shape = [int(d) for d in dims.split(",")]
     count = 1
     for d in shape:
         count *= d
     header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + 4 * count]}
-    data += struct.pack("<%df" % count, *([0.5] * count))
+    data += struct.pack("<%df" % count, *([value] * count))
 blob = json.dumps(header).encode()
 blob += b" " * (-len(blob) % 8)
 with open(out, "wb") as f:
