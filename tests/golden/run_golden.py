@@ -130,6 +130,9 @@ def main():
     ap.add_argument("--loose", action="store_true", help="use `tolerance`, not `tolerance_strict`")
     ap.add_argument("--stop-after", help="run the IR after this pipeline stage")
     ap.add_argument("--dir", help="look for the case here first (tests/timm/data)")
+    ap.add_argument("--via-module", metavar="STAGE",
+                    help="dump the model's IR (`ssmc compile --dump-ir` at the case's input "
+                         "shapes) and run the dump of STAGE as `ssmc run FILE.mlir`; outputs only")
     ap.add_argument("--timm-names", action="store_true",
                     help="pass the weights under timm's MambaOut names (and a model. prefix)")
     args = ap.parse_args()
@@ -161,6 +164,26 @@ def main():
         cmd += ["--stop-after", args.stop_after]
 
     with tempfile.TemporaryDirectory() as tmp:
+        if args.via_module:
+            dump = os.path.join(tmp, "ir")
+            compile_cmd = [args.ssmc, "compile", meta.get("ssmc_model", kind), "--quiet",
+                           "--dump-ir", dump] + cmd[cmd.index("--inputs") + 2:]
+            compile_cmd = [a for a in compile_cmd if a != "--save-activations"]
+            for name in inputs:
+                dims = ",".join(str(d) for d in header[name]["shape"])
+                compile_cmd += ["--input-shape", f"{name}={dims}"]
+            print("$ " + " ".join(compile_cmd))
+            proc = subprocess.run(compile_cmd, capture_output=True, text=True)
+            files = [f for f in sorted(os.listdir(dump)) if f.endswith(f"-{args.via_module}.mlir")] \
+                if proc.returncode == 0 else []
+            if not files:
+                print(proc.stdout + proc.stderr)
+                print(f"FAIL golden.{args.case}: no dump of stage {args.via_module}")
+                return 1
+            # The module carries the configuration and the shapes: no --set, no activations.
+            cmd = [args.ssmc, "run", os.path.join(dump, files[0]), "--device", "cpu", "--quiet",
+                   "--inputs", path]
+            acts = []
         if weight_names(header, meta):
             weights = os.path.join(tmp, "weights.safetensors")
             rename = (lambda n: "model." + timm_name(n)) if args.timm_names else (lambda n: n)

@@ -12,8 +12,9 @@ namespace ssmc::cli {
 
 namespace {
 const char *const kModelNote =
-    R"(MODEL is a registered variant (mambaout_femto, ...) or a family configured with
---set (gated_cnn_block, mambaout, ...); `ssmc list` shows them and their keys.
+    R"(MODEL is a registered variant (mambaout_femto, ...), a family configured with
+--set (gated_cnn_block, mambaout, ...) or a FILE.mlir in the ssmc dialect (a
+--dump-ir file, edited or not); `ssmc list` shows the models and their keys.
 )";
 
 const char *const kCompileUsage =

@@ -11,6 +11,7 @@
 #include "GpuRun.h"
 #include "Image.h"
 #include "KernelRefs.h"
+#include "ModuleFile.h"
 #include "Passes.h"
 #include "PerfReport.h"
 #include "Session.h"
@@ -349,10 +350,21 @@ int runModel(const Options &o) {
       return fail(t.message());
     given = std::move(*t);
   }
-  auto resolved = models::resolve(o.model, o.sets);
+  // A module's inputs and shapes are its own (ModuleFile.h); a registered
+  // model's come from its configuration.
+  const bool moduleFile = isModuleFile(o.model);
+  if (moduleFile && !o.image.empty())
+    return fail(fmt::format("--image needs a registered model (for its eval transform); give "
+                            "module '{}' its input with --inputs",
+                            o.model),
+                2);
+  auto resolved = moduleFile ? rt::Expected<models::ResolvedModel>(models::ResolvedModel{})
+                             : models::resolve(o.model, o.sets);
   if (!resolved)
     return fail(resolved.message());
-  const std::vector<models::InputDecl> decls = resolved->family->inputs(resolved->config, 1);
+  const std::vector<models::InputDecl> decls =
+      moduleFile ? std::vector<models::InputDecl>{}
+                 : resolved->family->inputs(resolved->config, 1);
   // An optional input the --inputs file leaves out configures the model as
   // the reference does without it (vim_block without `residual`: a first block).
   Options runOptions = o;
@@ -365,6 +377,9 @@ int runModel(const Options &o) {
                           [&](const auto &kv) { return kv.first == d.whenAbsent->first; }))
       runOptions.sets.push_back(*d.whenAbsent);
   }
+  if (moduleFile) // the module checks the shapes of the inputs it has
+    for (const auto &[name, t] : given)
+      shapes[name] = t.shape;
   if (!o.image.empty()) {
     if (decls.size() != 1 || decls[0].shape.size() != 4 || decls[0].shape[1] != 3)
       return fail(fmt::format("--image needs a model with one RGB image input; {} takes other "

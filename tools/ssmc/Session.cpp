@@ -1,6 +1,7 @@
 //===- Session.cpp - one model, built and lowered, for `ssmc` commands ----===//
 
 #include "Session.h"
+#include "ModuleFile.h"
 #include "Passes.h"
 #include "SsmcOps.h"
 
@@ -73,6 +74,8 @@ std::vector<std::string> stageNames() {
 
 rt::Expected<BuiltModel> buildModel(const Options &options,
                                     const std::map<std::string, shape::Shape> &givenShapes) {
+  if (isModuleFile(options.model))
+    return loadModuleFile(options, givenShapes);
   auto resolved = models::resolve(options.model, options.sets);
   if (!resolved)
     return resolved.status();

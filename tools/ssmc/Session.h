@@ -26,7 +26,8 @@ struct BuiltModel {
 };
 
 /// Resolves the model and its --set values, fixes the input shapes (given
-/// ones must fit the configuration) and builds the module with the DSL.
+/// ones must fit the configuration) and builds the module with the DSL; a
+/// MODEL ending in .mlir is read as a module instead (ModuleFile.h).
 rt::Expected<BuiltModel> buildModel(const Options &options,
                                     const std::map<std::string, shape::Shape> &givenShapes);
 
