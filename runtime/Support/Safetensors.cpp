@@ -487,6 +487,18 @@ SafetensorsFile::open(const std::string &Path) try {
   UniqueMap Mapping(Addr, FileSize);
   const auto *Bytes = static_cast<const unsigned char *>(Addr);
 
+  // A PyTorch checkpoint (a zip, or a pickle from before zip) is a common
+  // mistake; a safetensors header opens with '{' after its length, whose
+  // bytes may well look like a pickle's (0x280 = 80 02 ...).
+  const bool Zip = Bytes[0] == 'P' && Bytes[1] == 'K' && Bytes[2] == 3 &&
+                   Bytes[3] == 4;
+  const bool Pickle = Bytes[0] == 0x80 && Bytes[1] >= 2 && Bytes[1] <= 5;
+  if ((Zip || Pickle) && (FileSize < 9 || Bytes[8] != '{'))
+    return Status::error(fmt::format(
+        "'{}' is a PyTorch checkpoint ({}), not safetensors: convert it with "
+        "`python3 scripts/convert-checkpoint.py {} OUT.safetensors`",
+        Path, Zip ? "zip" : "pickle", Path));
+
   uint64_t HeaderLen = readLE64(Bytes);
   if (HeaderLen == 0)
     return corrupt(Path, "header length is 0");

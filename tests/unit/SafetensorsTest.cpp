@@ -323,6 +323,19 @@ TEST_F(Safetensors, RejectsFileShorterThan8Bytes) {
   EXPECT_TRUE(contains(Msg, "shorter than 8 bytes"));
 }
 
+TEST_F(Safetensors, NamesAPyTorchCheckpointAndTheConverter) {
+  std::string Zip = path("model.pth");
+  std::ofstream(Zip, std::ios::binary) << "PK\x03\x04" "archive/data.pkl....";
+  std::string Msg = openError(Zip);
+  EXPECT_TRUE(contains(Msg, "'" + Zip + "' is a PyTorch checkpoint (zip)")) << Msg;
+  EXPECT_TRUE(contains(Msg, "scripts/convert-checkpoint.py")) << Msg;
+  std::string Pickle = path("old.pt");
+  std::ofstream(Pickle, std::ios::binary) << "\x80\x02\x8a\x0a.........";
+  EXPECT_TRUE(contains(openError(Pickle), "PyTorch checkpoint (pickle)"));
+  // A header of 0x280 bytes starts with the same two bytes as a pickle.
+  EXPECT_TRUE(SafetensorsFile::open(writeRaw("{" + std::string(638, ' ') + "}")).ok());
+}
+
 TEST_F(Safetensors, RejectsZeroHeaderLength) {
   EXPECT_TRUE(contains(openError(writeRaw("", "data")), "header length is 0"));
 }

@@ -39,9 +39,7 @@ uint64_t hashName(const std::string &s) {
     h = (h ^ c) * 1099511628211ull;
   return h;
 }
-} // namespace
 
-namespace {
 /// "a, b, c (and 4 more)": the first few of a list.
 std::string firstFew(const std::vector<std::string> &items, size_t shown = 4,
                      const char *separator = "; ") {
@@ -53,28 +51,7 @@ std::string firstFew(const std::vector<std::string> &items, size_t shown = 4,
 }
 } // namespace
 
-rt::Status checkSafetensorsMagic(const std::string &path, const char *flag) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char magic[9] = {};
-  if (!in || !in.read(reinterpret_cast<char *>(magic), 9))
-    return rt::Status::success(); // the safetensors reader names what is wrong
-  // A safetensors header (8 bytes of length, then JSON) opens with '{'; its
-  // length may well begin with a pickle's bytes (0x280 = 80 02 ...).
-  if (magic[8] == '{')
-    return rt::Status::success();
-  const bool zip = magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
-  const bool pickle = magic[0] == 0x80 && magic[1] >= 2 && magic[1] <= 5;
-  if (!zip && !pickle)
-    return rt::Status::success();
-  return rt::Status::error(
-      fmt::format("{} '{}' is a PyTorch checkpoint ({}), not safetensors: convert it with "
-                  "`python3 scripts/convert-checkpoint.py {} OUT.safetensors`",
-                  flag, path, zip ? "zip" : "pickle", path));
-}
-
 rt::Expected<TensorMap> readTensors(const std::string &path) {
-  if (rt::Status s = checkSafetensorsMagic(path, "--inputs"); !s.ok())
-    return s;
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();
@@ -91,8 +68,6 @@ rt::Expected<TensorMap> readTensors(const std::string &path) {
 rt::Expected<BoundWeights> bindWeights(const std::string &path, const models::Family &family,
                                        const std::vector<dsl::ParamInfo> &params,
                                        bool allowUnused) {
-  if (rt::Status s = checkSafetensorsMagic(path, "--weights"); !s.ok())
-    return s;
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();

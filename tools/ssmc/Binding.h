@@ -15,10 +15,6 @@ namespace ssmc::cli {
 /// in the memory-mapped file).
 rt::Expected<interp::TensorMap> readTensors(const std::string &path);
 
-/// Tensors from a file that are safetensors; a PyTorch checkpoint (zip or
-/// pickle) is named as such, with the converter to use.
-rt::Status checkSafetensorsMagic(const std::string &path, const char *flag);
-
 struct BoundWeights {
   interp::TensorMap weights;
   std::string unused; ///< tensors allowed unused, listed ("" when none)

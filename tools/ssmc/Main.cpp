@@ -358,13 +358,15 @@ int runModel(const Options &o) {
                             "module '{}' its input with --inputs",
                             o.model),
                 2);
-  auto resolved = moduleFile ? rt::Expected<models::ResolvedModel>(models::ResolvedModel{})
-                             : models::resolve(o.model, o.sets);
-  if (!resolved)
-    return fail(resolved.message());
-  const std::vector<models::InputDecl> decls =
-      moduleFile ? std::vector<models::InputDecl>{}
-                 : resolved->family->inputs(resolved->config, 1);
+  std::vector<models::InputDecl> decls;
+  double cropPct = 1.0; // the model's eval crop_pct, for --image
+  if (!moduleFile) {
+    auto resolved = models::resolve(o.model, o.sets);
+    if (!resolved)
+      return fail(resolved.message());
+    decls = resolved->family->inputs(resolved->config, 1);
+    cropPct = resolved->evalCropPct;
+  }
   // An optional input the --inputs file leaves out configures the model as
   // the reference does without it (vim_block without `residual`: a first block).
   Options runOptions = o;
@@ -389,7 +391,7 @@ int runModel(const Options &o) {
     if (!image)
       return fail(image.message());
     interp::HostTensor pixels =
-        evalTransform(*image, o.imageSize.value_or(decls[0].shape[2]), resolved->evalCropPct);
+        evalTransform(*image, o.imageSize.value_or(decls[0].shape[2]), cropPct);
     shapes[decls[0].name] = pixels.shape;
     given[decls[0].name] = std::move(pixels);
   }

@@ -40,10 +40,9 @@ const models::Family &moduleFamily() {
 /// Random weights for a parameter known only by name and shape: norms'
 /// scales 1, biases 0, matrices and kernels U(±1/√fan_in).
 dsl::Init guessInit(const std::string &name, const shape::Shape &shape) {
-  const bool bias = name.size() >= 4 && name.ends_with("bias");
   if (shape.size() >= 2)
     return dsl::Init::FanInUniform;
-  return bias ? dsl::Init::Zeros : dsl::Init::Ones;
+  return name.ends_with("bias") ? dsl::Init::Zeros : dsl::Init::Ones;
 }
 } // namespace
 
