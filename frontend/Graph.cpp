@@ -3,6 +3,10 @@
 #include "Graph.h"
 #include "SsmcOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
 
 #include <fmt/format.h>
@@ -22,10 +26,14 @@ std::string describe(Where where) {
   return fmt::format("{}:{}", file, where.line());
 }
 
+Tensor::Tensor(Graph *graph, Value value) : graph_(graph), value_(value.getAsOpaquePointer()) {}
+
+Value Tensor::value() const { return Value::getFromOpaquePointer(value_); }
+
 Shape Tensor::shape() const {
   if (!valid())
     return {};
-  auto t = cast<RankedTensorType>(value_.getType());
+  auto t = cast<RankedTensorType>(value().getType());
   return Shape(t.getShape().begin(), t.getShape().end());
 }
 
@@ -43,26 +51,39 @@ std::string Scope::name(std::string_view leaf) const {
   return prefix_.empty() ? std::string(leaf) : fmt::format("{}.{}", prefix_, leaf);
 }
 
-Graph::Graph(MLIRContext &context, std::string modelName) : context_(context), builder_(&context) {
+struct Graph::State {
+  explicit State(MLIRContext &context) : context(context), builder(&context) {}
+  MLIRContext &context;
+  OpBuilder builder;
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp func; // owned by module
+  std::vector<std::pair<std::string, Value>> outputs;
+  std::map<std::string, Value> paramValues;
+};
+
+Graph::Graph(MLIRContext &context, std::string modelName)
+    : state_(std::make_unique<State>(context)) {
   context.loadDialect<SsmcDialect, func::FuncDialect>();
-  module_ = ModuleOp::create(builder_.getUnknownLoc());
-  (*module_)->setAttr("ssmc.model", builder_.getStringAttr(modelName));
-  builder_.setInsertionPointToEnd(module_->getBody());
-  func_ = builder_.create<func::FuncOp>(builder_.getUnknownLoc(), "main",
-                                        builder_.getFunctionType({}, {}));
-  builder_.setInsertionPointToEnd(func_.addEntryBlock());
+  OpBuilder &b = state_->builder;
+  state_->module = ModuleOp::create(b.getUnknownLoc());
+  (*state_->module)->setAttr("ssmc.model", b.getStringAttr(modelName));
+  b.setInsertionPointToEnd(state_->module->getBody());
+  state_->func = b.create<func::FuncOp>(b.getUnknownLoc(), "main", b.getFunctionType({}, {}));
+  b.setInsertionPointToEnd(state_->func.addEntryBlock());
 }
 
 Graph::~Graph() = default;
 
+OpBuilder &Graph::builder() { return state_->builder; }
+
 Location Graph::loc(Where where) {
   std::string file = describe(where);
   file = file.substr(0, file.rfind(':'));
-  return FileLineColLoc::get(&context_, file, where.line(), where.column());
+  return FileLineColLoc::get(&state_->context, file, where.line(), where.column());
 }
 
 RankedTensorType Graph::tensorType(const Shape &shape) {
-  return RankedTensorType::get(shape, builder_.getF32Type());
+  return RankedTensorType::get(shape, state_->builder.getF32Type());
 }
 
 bool Graph::usable(std::initializer_list<const Tensor *> tensors) const {
@@ -96,19 +117,19 @@ Tensor Graph::input(const std::string &name, const Shape &shape, Where where) {
     if (n == name)
       return fail(fmt::format("input '{}' is declared twice", name), where);
   inputNames_.push_back(name);
-  BlockArgument arg = func_.getBody().front().addArgument(tensorType(shape), loc(where));
+  BlockArgument arg = state_->func.getBody().front().addArgument(tensorType(shape), loc(where));
   return Tensor(this, arg);
 }
 
 void Graph::output(const std::string &name, Tensor value, Where where) {
   if (!usable({&value}))
     return;
-  for (auto &[n, v] : outputs_)
+  for (auto &[n, v] : state_->outputs)
     if (n == name) {
       fail(fmt::format("output '{}' is declared twice", name), where);
       return;
     }
-  outputs_.emplace_back(name, value.value());
+  state_->outputs.emplace_back(name, value.value());
 }
 
 void Graph::activation(const std::string &name, Tensor value, Where where) {
@@ -134,7 +155,7 @@ Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Wher
                               "configuration",
                               name, shape::str(shape)),
                   where);
-  if (auto it = paramValues_.find(name); it != paramValues_.end()) {
+  if (auto it = state_->paramValues.find(name); it != state_->paramValues.end()) {
     Tensor existing(this, it->second);
     if (existing.shape() != shape)
       return fail(fmt::format("parameter '{}' is used as {} and as {}", name,
@@ -143,10 +164,11 @@ Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Wher
     return existing;
   }
   // Parameters live at the top of the function so that every use sees them.
-  OpBuilder::InsertionGuard guard(builder_);
-  builder_.setInsertionPointToStart(&func_.getBody().front());
-  auto op = builder_.create<WeightOp>(loc(where), tensorType(shape), builder_.getStringAttr(name));
-  paramValues_[name] = op.getResult();
+  OpBuilder &b = state_->builder;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&state_->func.getBody().front());
+  auto op = b.create<WeightOp>(loc(where), tensorType(shape), b.getStringAttr(name));
+  state_->paramValues[name] = op.getResult();
   params_.push_back({name, shape, init});
   return Tensor(this, op.getResult());
 }
@@ -154,29 +176,31 @@ Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Wher
 OwningOpRef<ModuleOp> Graph::finish() {
   if (failed())
     return nullptr;
-  if (outputs_.empty()) {
+  State &st = *state_;
+  if (st.outputs.empty()) {
     failAt("", "the model declares no output");
     return nullptr;
   }
-  Block &body = func_.getBody().front();
+  Block &body = st.func.getBody().front();
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
-  for (auto &[name, v] : outputs_) {
+  for (auto &[name, v] : st.outputs) {
     results.push_back(v);
     resultTypes.push_back(v.getType());
   }
-  builder_.setInsertionPointToEnd(&body);
-  builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
-  func_.setFunctionType(builder_.getFunctionType(body.getArgumentTypes(), resultTypes));
+  OpBuilder &b = st.builder;
+  b.setInsertionPointToEnd(&body);
+  b.create<func::ReturnOp>(b.getUnknownLoc(), results);
+  st.func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), resultTypes));
   for (auto [i, name] : llvm::enumerate(inputNames_))
-    func_.setArgAttr(i, kNameAttr, builder_.getStringAttr(name));
-  for (auto [i, out] : llvm::enumerate(outputs_))
-    func_.setResultAttr(i, kNameAttr, builder_.getStringAttr(out.first));
-  if (mlir::failed(mlir::verify(*module_))) {
+    st.func.setArgAttr(i, kNameAttr, b.getStringAttr(name));
+  for (auto [i, out] : llvm::enumerate(st.outputs))
+    st.func.setResultAttr(i, kNameAttr, b.getStringAttr(out.first));
+  if (mlir::failed(mlir::verify(*st.module))) {
     failAt("", "the built module does not verify (a DSL builder bug; see the diagnostics above)");
     return nullptr;
   }
-  return std::move(module_);
+  return std::move(st.module);
 }
 
 } // namespace ssmc::dsl

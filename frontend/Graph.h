@@ -7,6 +7,10 @@
 // line that made it, later builders become no-ops, and Graph::finish()
 // reports it. Nothing throws.
 //
+// No MLIR header is included: model plugins (models/Plugin.h) build against
+// this header alone. The builders' MLIR side (value(), builder(), ...) is
+// declared here and defined in Graph.cpp.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef SSMC_FRONTEND_GRAPH_H
@@ -14,15 +18,21 @@
 
 #include "ShapeRules.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/OwningOpRef.h"
-
 #include <map>
+#include <memory>
 #include <source_location>
 #include <string>
 #include <vector>
+
+namespace mlir {
+class Location;
+class MLIRContext;
+class ModuleOp;
+class OpBuilder;
+class RankedTensorType;
+class Value;
+template <typename OpTy> class OwningOpRef;
+} // namespace mlir
 
 namespace ssmc::dsl {
 
@@ -35,11 +45,11 @@ class Graph;
 class Tensor {
 public:
   Tensor() = default;
-  Tensor(Graph *graph, mlir::Value value) : graph_(graph), value_(value) {}
+  Tensor(Graph *graph, mlir::Value value);
 
   bool valid() const { return graph_ && value_; }
   Graph *graph() const { return graph_; }
-  mlir::Value value() const { return value_; }
+  mlir::Value value() const;
   Shape shape() const;
   int64_t rank() const { return static_cast<int64_t>(shape().size()); }
   /// Size of dimension i; negative i counts from the back.
@@ -47,7 +57,7 @@ public:
 
 private:
   Graph *graph_ = nullptr;
-  mlir::Value value_;
+  void *value_ = nullptr; ///< the mlir::Value's opaque pointer
 };
 
 /// A dotted name prefix for parameters.
@@ -122,20 +132,16 @@ public:
   const std::vector<ParamInfo> &params() const { return params_; }
 
   // Used by the op builders.
-  mlir::OpBuilder &builder() { return builder_; }
+  mlir::OpBuilder &builder();
   mlir::Location loc(Where where);
   mlir::RankedTensorType tensorType(const Shape &shape);
   /// True when every tensor is valid and the graph has not failed.
   bool usable(std::initializer_list<const Tensor *> tensors) const;
 
 private:
-  mlir::MLIRContext &context_;
-  mlir::OpBuilder builder_;
-  mlir::OwningOpRef<mlir::ModuleOp> module_;
-  mlir::func::FuncOp func_; // owned by module_
+  struct State; // the module being built (Graph.cpp)
+  std::unique_ptr<State> state_;
   std::vector<std::string> inputNames_;
-  std::vector<std::pair<std::string, mlir::Value>> outputs_;
-  std::map<std::string, mlir::Value> paramValues_;
   std::vector<ParamInfo> params_;
   bool captureActivations_ = false;
   std::string error_;

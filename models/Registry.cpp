@@ -134,9 +134,16 @@ struct Tables {
   }
 };
 
-const Tables &tables() {
-  static const Tables t;
+Tables &tables() {
+  static Tables t;
   return t;
+}
+
+bool isModelName(const std::string &name) {
+  return std::any_of(tables().families.begin(), tables().families.end(),
+                     [&](const Family &f) { return f.name == name; }) ||
+         std::any_of(tables().variants.begin(), tables().variants.end(),
+                     [&](const Variant &v) { return v.name == name; });
 }
 } // namespace
 
@@ -154,6 +161,48 @@ bool Config::isNull(const std::string &key) const {
 
 const std::vector<Family> &families() { return tables().families; }
 const std::vector<Variant> &variants() { return tables().variants; }
+
+rt::Status addModels(const RegisterModelsFn &add, const std::string &origin) {
+  std::vector<Family> newFamilies;
+  std::vector<Variant> newVariants;
+  add(newFamilies, newVariants);
+  if (newFamilies.empty() && newVariants.empty())
+    return rt::Status::error(fmt::format("{} registers no model", origin));
+  std::vector<std::string> names;
+  auto checkName = [&](const std::string &name, const char *what) -> rt::Status {
+    if (name.empty())
+      return rt::Status::error(fmt::format("{} registers a {} without a name", origin, what));
+    if (isModelName(name) || std::find(names.begin(), names.end(), name) != names.end())
+      return rt::Status::error(fmt::format("{} registers {} '{}', but a model of that name is "
+                                           "already registered: rename it",
+                                           origin, what, name));
+    names.push_back(name);
+    return rt::Status::success();
+  };
+  for (const Family &f : newFamilies) {
+    if (rt::Status s = checkName(f.name, "family"); !s.ok())
+      return s;
+    if (!f.inputs || !f.build)
+      return rt::Status::error(fmt::format("{}: family '{}' needs `inputs` and `build`", origin,
+                                           f.name));
+  }
+  for (const Variant &v : newVariants) {
+    if (rt::Status s = checkName(v.name, "variant"); !s.ok())
+      return s;
+    if (!findFamily(v.family) &&
+        std::none_of(newFamilies.begin(), newFamilies.end(),
+                     [&](const Family &f) { return f.name == v.family; }))
+      return rt::Status::error(fmt::format("{}: variant '{}' names family '{}', which is not "
+                                           "registered",
+                                           origin, v.name, v.family));
+  }
+  Tables &t = tables();
+  t.families.insert(t.families.end(), std::make_move_iterator(newFamilies.begin()),
+                    std::make_move_iterator(newFamilies.end()));
+  t.variants.insert(t.variants.end(), std::make_move_iterator(newVariants.begin()),
+                    std::make_move_iterator(newVariants.end()));
+  return rt::Status::success();
+}
 
 const Family *findFamily(std::string_view name) {
   for (const Family &f : families())

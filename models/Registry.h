@@ -63,25 +63,26 @@ struct InputDecl {
 
 struct Family {
   std::string name;
-  std::string summary;
-  std::vector<ConfigKey> keys;
+  std::string summary = {};
+  std::vector<ConfigKey> keys = {};
   /// Inputs and their default shapes at batch size `batch`.
-  std::function<std::vector<InputDecl>(const Config &, int64_t batch)> inputs;
+  std::function<std::vector<InputDecl>(const Config &, int64_t batch)> inputs = {};
   /// Checks values beyond their types; returns an error or "".
-  std::function<std::string(const Config &)> validate;
+  std::function<std::string(const Config &)> validate = {};
   /// Builds the graph from the input tensors (by name).
   std::function<void(dsl::Graph &, const Config &, const std::map<std::string, dsl::Tensor> &)>
-      build;
+      build = {};
   /// Maps a checkpoint's foreign parameter name (timm's) to the official one,
   /// for checkpoints that hold `foreignMarker`: in such a file every key is
   /// translated once (the two schemes reuse some names for other tensors).
-  std::function<std::optional<std::string>(const std::string &)> officialName;
+  std::function<std::optional<std::string>(const std::string &)> officialName = {};
   std::string foreignMarker = {};
   /// The inverse of officialName, so that errors about a foreign file name
   /// its tensors as the file would.
   std::function<std::string(const std::string &)> foreignName = {};
-  /// The classification output has this many logits (0: not a classifier).
-  std::function<int64_t(const Config &)> numClasses;
+  /// The classification output has this many logits (0 or unset: not a
+  /// classifier).
+  std::function<int64_t(const Config &)> numClasses = {};
   /// `--image`'s eval transform: resize the short side to size / cropPct
   /// (bicubic), centre-crop `size` (timm's crop_pct).
   double evalCropPct = 1.0;
@@ -110,6 +111,13 @@ const Family *findFamily(std::string_view name);
 /// unknown model, the unknown key (listing the valid ones) or the bad value.
 rt::Expected<ResolvedModel> resolve(const std::string &name,
                                     const std::vector<std::pair<std::string, std::string>> &sets);
+
+/// Adds the families and variants `add` registers (a plugin's, Plugin.h),
+/// after checking that their names are new and every variant's family
+/// exists; `origin` names the source in errors. Call it before resolving any
+/// model: a ResolvedModel points into the table.
+using RegisterModelsFn = std::function<void(std::vector<Family> &, std::vector<Variant> &)>;
+rt::Status addModels(const RegisterModelsFn &add, const std::string &origin);
 
 // Registration hooks, one per model file.
 void addMambaOutModels(std::vector<Family> &families, std::vector<Variant> &variants);

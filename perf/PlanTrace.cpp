@@ -61,6 +61,16 @@ rt::Expected<std::unique_ptr<PlanMemory>> PlanMemory::allocate(const rt::Plan &p
   return memory;
 }
 
+unsigned char *PlanMemory::input(const std::string &name) const {
+  auto it = inputs_.find(name);
+  return it == inputs_.end() ? nullptr : it->second->data();
+}
+
+unsigned char *PlanMemory::weight(const std::string &name) const {
+  auto it = weights_.find(name);
+  return it == weights_.end() ? nullptr : it->second->data();
+}
+
 rt::Status PlanMemory::bind(const rt::PlanKernel &kernel, std::vector<void *> &args,
                             std::vector<std::pair<const void *, const void *>> &ranges) const {
   args.clear();

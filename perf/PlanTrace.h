@@ -44,6 +44,12 @@ public:
   rt::Status bind(const rt::PlanKernel &kernel, std::vector<void *> &args,
                   std::vector<std::pair<const void *, const void *>> &ranges) const;
 
+  /// The buffers, to fill inputs and weights and to read results; null for
+  /// a name the plan does not have.
+  unsigned char *input(const std::string &name) const;
+  unsigned char *weight(const std::string &name) const;
+  unsigned char *arena() const { return arena_->data(); }
+
 private:
   std::unique_ptr<HostBuffer> arena_, workspace_;
   std::map<std::string, std::unique_ptr<HostBuffer>> inputs_, weights_;

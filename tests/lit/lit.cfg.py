@@ -15,6 +15,7 @@ config.test_exec_root = getattr(config, "ssmc_obj_root", config.test_source_root
 path = [getattr(config, "ssmc_tools_dir", ""), getattr(config, "llvm_tools_dir", "/usr/lib/llvm-19/bin")]
 config.environment["PATH"] = os.pathsep.join(p for p in path if p) + os.pathsep + os.environ.get("PATH", "")
 config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(("%plugins", getattr(config, "plugin_dir", "")))
 
 golden = os.environ.get("SSMC_GOLDEN_DIR") or getattr(config, "golden_dir", "")
 if golden and os.path.isdir(golden):

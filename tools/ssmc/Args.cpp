@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 
 namespace ssmc::cli {
@@ -15,6 +17,8 @@ const char *const kModelNote =
     R"(MODEL is a registered variant (mambaout_femto, ...), a family configured with
 --set (gated_cnn_block, mambaout, ...) or a FILE.mlir in the ssmc dialect (a
 --dump-ir file, edited or not); `ssmc list` shows the models and their keys.
+--plugin LIB.so (repeatable; also SSMC_PLUGINS=a.so:b.so) adds the models of
+a plugin built against this ssmc (docs/dsl.md).
 )";
 
 const char *const kCompileUsage =
@@ -23,7 +27,7 @@ const char *const kCompileUsage =
                [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
                [--f32-gemm tf32|ffma] [--summary[=json]] [--kernel-refs [--seed N]]
                [--perf-report[=json] [--gpu h100|h200|a100] [--roofline FILE.svg]]
-               [--stop-after STAGE] [--quiet]
+               [--stop-after STAGE] [--plugin LIB.so]... [--quiet]
 )";
 
 const char *const kRunUsage =
@@ -31,7 +35,16 @@ const char *const kRunUsage =
                [--inputs I.safetensors | --image IMG.jpg|png|ppm [--image-size N]]
                [--output O.safetensors] [--save-inputs I.safetensors]
                [--save-activations] [--device cpu|cuda|auto] [--dtype f32|bf16|f16]
-               [--seed N] [--batch N] [--stop-after STAGE] [--quiet]
+               [--seed N] [--batch N] [--stop-after STAGE] [--plugin LIB.so]...
+               [--quiet]
+)";
+const char *const kCheckUsage =
+    R"(  ssmc check   MODEL [--set k=v]... [--dtype f32|bf16|f16] [--f32-gemm tf32|ffma]
+               [--batch N] [--input-shape [NAME=]D,D,...] [--weights W.safetensors]
+               [--inputs I.safetensors] [--seed N] [--tolerance X] [--plugin LIB.so]...
+               [--quiet]
+               the generated kernels built for the CPU and run against the reference
+               executor, each kernel alone and all in order; exit 1 on a mismatch
 )";
 } // namespace
 
@@ -40,15 +53,17 @@ std::string usage(const std::string &command) {
     return fmt::format("usage:\n{}{}", kCompileUsage, kModelNote);
   if (command == "run")
     return fmt::format("usage:\n{}{}", kRunUsage, kModelNote);
+  if (command == "check")
+    return fmt::format("usage:\n{}{}", kCheckUsage, kModelNote);
   if (command == "list")
-    return "usage:\n  ssmc list                                   registered models and families\n";
+    return "usage:\n  ssmc list [--plugin LIB.so]...              registered models and families\n";
   return fmt::format("usage:\n"
-                     "  ssmc list                                   registered models and families\n"
-                     "{}{}"
+                     "  ssmc list [--plugin LIB.so]...              registered models and families\n"
+                     "{}{}{}"
                      "  ssmc help | --help | CMD --help             this text, or one command's\n"
                      "{}"
                      "To time an artifact on a GPU: ssmc-rt bench DIR --per-kernel.\n",
-                     kCompileUsage, kRunUsage, kModelNote);
+                     kCompileUsage, kRunUsage, kCheckUsage, kModelNote);
 }
 
 namespace {
@@ -87,10 +102,11 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     return o;
   }
   // tune and bench are parsed so that main can say what to use instead.
-  static const std::vector<std::string> commands{"list", "compile", "run", "tune", "bench"};
+  static const std::vector<std::string> commands{"list", "compile", "run", "check", "tune",
+                                                 "bench"};
   if (std::find(commands.begin(), commands.end(), o.command) == commands.end())
-    return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run "
-                                         "(see `ssmc --help`)",
+    return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run, "
+                                         "check (see `ssmc --help`)",
                                          o.command));
   for (size_t i = 1; i < args.size(); ++i) {
     std::string arg = args[i], value;
@@ -225,6 +241,19 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.saveActivations = true;
     } else if (arg == "--stop-after") {
       SSMC_VALUE(o.stopAfter, "a pipeline stage name");
+    } else if (arg == "--tolerance") {
+      std::string v;
+      SSMC_VALUE(v, "a relative difference like 1e-4");
+      char *end = nullptr;
+      const double t = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(t > 0) || !std::isfinite(t))
+        return rt::Status::error(
+            fmt::format("--tolerance needs a positive number like 1e-4, got '{}'", v));
+      o.tolerance = t;
+    } else if (arg == "--plugin") {
+      std::string path;
+      SSMC_VALUE(path, "a plugin library (libNAME.so)");
+      o.plugins.push_back(path);
     } else if (arg == "--quiet" || arg == "-q") {
       o.quiet = true;
     } else if (arg == "--allow-unused-weights") {

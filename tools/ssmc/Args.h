@@ -42,6 +42,8 @@ struct Options {
   bool allowUnusedWeights = false; // run: tensors of --weights the model does not use
   bool help = false;               // --help, -h, `ssmc help`: print usage, exit 0
   std::string stopAfter;
+  std::optional<double> tolerance; // check: max relative difference allowed
+  std::vector<std::string> plugins; // --plugin LIB.so, repeatable (and $SSMC_PLUGINS)
   std::vector<std::string> given; // flags the user gave, for "not used by" checks
 };
 

@@ -304,4 +304,25 @@ interp::HostTensor evalTransform(const RgbImage &image, int64_t size, double cro
   return t;
 }
 
+namespace {
+#include "ImageNetLabels.inc"
+} // namespace
+
+std::string imagenetClassName(int64_t index) {
+  // Lines of "SYNSET NAME", in class order.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    std::string_view text = kImageNetLabels;
+    while (!text.empty()) {
+      const size_t end = std::min(text.find('\n'), text.size());
+      std::string_view line = text.substr(0, end);
+      const size_t space = line.find(' ');
+      out.emplace_back(space == std::string_view::npos ? "" : line.substr(space + 1));
+      text.remove_prefix(std::min(end + 1, text.size()));
+    }
+    return out;
+  }();
+  return index >= 0 && index < static_cast<int64_t>(names.size()) ? names[index] : "";
+}
+
 } // namespace ssmc::cli

@@ -36,6 +36,10 @@ RgbImage resizeBicubic(const RgbImage &image, int64_t width, int64_t height);
 /// timm's eval transform to a normalised [1, 3, size, size] tensor.
 interp::HostTensor evalTransform(const RgbImage &image, int64_t size, double cropPct);
 
+/// The name of ImageNet-1k class `index` (WordNet's first lemma of its
+/// synset, "golden retriever"), or "" outside 0..999.
+std::string imagenetClassName(int64_t index);
+
 } // namespace ssmc::cli
 
 #endif // SSMC_TOOLS_IMAGE_H

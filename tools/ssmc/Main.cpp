@@ -8,12 +8,14 @@
 #include "Args.h"
 #include "Artifact.h"
 #include "Binding.h"
+#include "Check.h"
 #include "GpuRun.h"
 #include "Image.h"
 #include "KernelRefs.h"
 #include "ModuleFile.h"
 #include "Passes.h"
 #include "PerfReport.h"
+#include "Plugins.h"
 #include "Session.h"
 #include "Summary.h"
 #include "SsmcOps.h"
@@ -264,8 +266,12 @@ void printTopK(const interp::HostTensor &logits, int64_t k) {
     std::partial_sort(idx.begin(), idx.begin() + top, idx.end(),
                       [&](int64_t a, int64_t b) { return row[a] > row[b]; });
     fmt::print("top-{} logits{}:", top, rows > 1 ? fmt::format(" (image {})", r) : "");
-    for (int64_t i = 0; i < top; ++i)
-      fmt::print("  class {} = {:.4f}", idx[i], row[idx[i]]);
+    for (int64_t i = 0; i < top; ++i) {
+      // A 1000-class head is taken to be ImageNet-1k's, in its class order.
+      const std::string name = classes == 1000 ? imagenetClassName(idx[i]) : "";
+      fmt::print("  class {}{} = {:.4f}", idx[i], name.empty() ? "" : " (" + name + ")",
+                 row[idx[i]]);
+    }
     fmt::print("\n");
   }
 }
@@ -474,7 +480,8 @@ int runModel(const Options &o) {
     if (rt::Status s = write(o.output, *outputs); !s.ok())
       return fail(s.message());
 
-  int64_t classes = built->model.family->numClasses(built->model.config);
+  const models::Family &family = *built->model.family;
+  const int64_t classes = family.numClasses ? family.numClasses(built->model.config) : 0;
   auto logits = outputs->find("output");
   if (!o.quiet && classes > 0 && logits != outputs->end() && logits->second.shape.size() == 2)
     printTopK(logits->second, 5);
@@ -501,12 +508,23 @@ int main(int argc, char **argv) {
     fmt::print("{}", usage(o.command));
     return 0;
   }
+  if (rt::Status s = loadPlugins(pluginPaths(o.plugins)); !s.ok())
+    return fail(s.message());
   if (o.command == "list")
     return listModels();
   if (o.command == "compile")
     return compileModel(o);
   if (o.command == "run")
     return runModel(o);
+  if (o.command == "check") {
+    if (rt::Status s = rejectFlags(o, {"-o", "--output-dir", "--output", "--image", "--image-size",
+                                       "--save-inputs", "--save-activations", "--device",
+                                       "--kernel-refs", "--perf-report", "--gpu", "--roofline",
+                                       "--summary"});
+        !s.ok())
+      return fail(s.message(), 2);
+    return checkModel(o, [](const std::string &m, int code) { return fail(m, code); });
+  }
   // tune and bench are not written yet; ssmc-rt times an artifact.
   return fail(fmt::format("`ssmc {}` is not implemented yet: compile an artifact with `ssmc "
                           "compile {} -o DIR` and time it with `ssmc-rt bench DIR "
