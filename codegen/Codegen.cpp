@@ -68,7 +68,7 @@ rt::Expected<DType> resolveDType(Operation *op, const CodegenOptions &options) {
   std::string name = options.dtype;
   if (name.empty()) {
     auto module = isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
-    auto attr = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
+    auto attr = module ? module->getAttrOfType<StringAttr>(ssmc::kDtypeAttr) : StringAttr();
     name = attr ? attr.getValue().str() : "f32";
   }
   auto t = parseDType(name);

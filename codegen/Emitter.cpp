@@ -230,12 +230,12 @@ rt::Status GroupEmitter::init() {
 
   // In-place results (memory planning): an output may share its buffer with
   // an input, so neither may be declared __restrict__.
-  if (auto offsets = group_->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets")) {
+  if (auto offsets = group_->getAttrOfType<DenseI64ArrayAttr>(ssmc::kArenaOffsetsAttr)) {
     std::set<int64_t> inputOffsets;
     for (Value in : group_.getInputs())
       if (auto res = dyn_cast<OpResult>(in))
         if (auto defOffsets =
-                res.getOwner()->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets"))
+                res.getOwner()->getAttrOfType<DenseI64ArrayAttr>(ssmc::kArenaOffsetsAttr))
           if (res.getResultNumber() < defOffsets.size())
             inputOffsets.insert(defOffsets[res.getResultNumber()]);
     for (int64_t o : offsets.asArrayRef())
@@ -290,7 +290,7 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
   h += fmt::format("// ssmc kernel {} ({})\n", groupName_, kind);
   auto module = group_->getParentOfType<ModuleOp>();
   if (module)
-    if (auto model = module->getAttrOfType<StringAttr>("ssmc.model"))
+    if (auto model = module->getAttrOfType<StringAttr>(ssmc::kModelAttr))
       h += fmt::format("// model: {}\n", model.getValue().str());
   h += fmt::format("// storage: {} (T), arithmetic and accumulation: fp32\n", dtypeName(dtype_));
   for (const std::string &n : notes)

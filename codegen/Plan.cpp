@@ -39,12 +39,12 @@ rt::Expected<MemoryPlan> planMemory(func::FuncOp entry, DType dtype) {
     plan.buffers.push_back(b);
   }
   Block &body = entry.getBody().front();
-  auto arenaAttr = entry->getAttrOfType<IntegerAttr>("ssmc.arena_bytes");
+  auto arenaAttr = entry->getAttrOfType<IntegerAttr>(ssmc::kArenaBytesAttr);
   if (!arenaAttr)
     return rt::Status::error("the module has no memory plan (ssmc.arena_bytes): run the whole "
                              "pipeline, through ssmc-plan-memory, before generating an artifact");
   for (auto g : body.getOps<KernelGroupOp>()) {
-    auto offsets = g->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets");
+    auto offsets = g->getAttrOfType<DenseI64ArrayAttr>(ssmc::kArenaOffsetsAttr);
     if (!offsets || offsets.size() != static_cast<int64_t>(g.getNumResults()))
       return rt::Status::error(fmt::format("kernel group '{}' has no arena offset per result: run "
                                            "ssmc-plan-memory first",

@@ -66,7 +66,7 @@ Graph::Graph(MLIRContext &context, std::string modelName)
   context.loadDialect<SsmcDialect, func::FuncDialect>();
   OpBuilder &b = state_->builder;
   state_->module = ModuleOp::create(b.getUnknownLoc());
-  (*state_->module)->setAttr("ssmc.model", b.getStringAttr(modelName));
+  (*state_->module)->setAttr(ssmc::kModelAttr, b.getStringAttr(modelName));
   b.setInsertionPointToEnd(state_->module->getBody());
   state_->func = b.create<func::FuncOp>(b.getUnknownLoc(), "main", b.getFunctionType({}, {}));
   b.setInsertionPointToEnd(state_->func.addEntryBlock());

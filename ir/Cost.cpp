@@ -13,7 +13,7 @@ int64_t elements(Value v) { return cast<RankedTensorType>(v.getType()).getNumEle
 } // namespace
 
 int64_t storageElementBytes(ModuleOp module, Type elementType) {
-  auto dtype = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
+  auto dtype = module ? module->getAttrOfType<StringAttr>(ssmc::kDtypeAttr) : StringAttr();
   if (dtype && (dtype.getValue() == "bf16" || dtype.getValue() == "f16") && isa<FloatType>(elementType))
     return 2;
   return (elementType.getIntOrFloatBitWidth() + 7) / 8;

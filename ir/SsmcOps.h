@@ -22,6 +22,15 @@ namespace ssmc {
 /// Attribute names on func arguments/results that carry the graph's
 /// input and output names ("input", "u", "output", "act.stages.0", ...).
 inline constexpr llvm::StringLiteral kNameAttr = "ssmc.name";
+/// On the module: the model's name, the storage type codegen uses
+/// (f32|bf16|f16) and the target architecture (sm_90).
+inline constexpr llvm::StringLiteral kModelAttr = "ssmc.model";
+inline constexpr llvm::StringLiteral kDtypeAttr = "ssmc.dtype";
+inline constexpr llvm::StringLiteral kArchAttr = "ssmc.arch";
+/// Set by ssmc-plan-memory: the activation arena's size on the entry
+/// function, each kernel group's result offsets in it.
+inline constexpr llvm::StringLiteral kArenaBytesAttr = "ssmc.arena_bytes";
+inline constexpr llvm::StringLiteral kArenaOffsetsAttr = "ssmc.arena_offsets";
 
 /// The entry function of a model module: `@main`, or the only function.
 mlir::func::FuncOp getEntryFunction(mlir::ModuleOp module);

@@ -173,9 +173,9 @@ struct PlanMemoryPass : ssmc::impl::PlanMemoryBase<PlanMemoryPass> {
       SmallVector<int64_t> offsets;
       for (OpResult r : op.getResults())
         offsets.push_back(buffers[bufferOf[r]].offset);
-      op.setAttr("ssmc.arena_offsets", builder.getDenseI64ArrayAttr(offsets));
+      op.setAttr(ssmc::kArenaOffsetsAttr, builder.getDenseI64ArrayAttr(offsets));
     }
-    f->setAttr("ssmc.arena_bytes", builder.getI64IntegerAttr(arenaBytes));
+    f->setAttr(ssmc::kArenaBytesAttr, builder.getI64IntegerAttr(arenaBytes));
   }
 };
 

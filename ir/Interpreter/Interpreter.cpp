@@ -90,11 +90,11 @@ private:
   /// plan puts them, in one arena: a plan that overlaps two live values then
   /// corrupts the output, so every golden test also checks the plan.
   rt::Status allocateArena(func::FuncOp f) {
-    auto bytes = f->getAttrOfType<IntegerAttr>("ssmc.arena_bytes");
+    auto bytes = f->getAttrOfType<IntegerAttr>(ssmc::kArenaBytesAttr);
     if (!bytes)
       return rt::Status::success();
     auto module = f->getParentOfType<ModuleOp>();
-    auto dtype = module ? module->getAttrOfType<StringAttr>("ssmc.dtype") : StringAttr();
+    auto dtype = module ? module->getAttrOfType<StringAttr>(ssmc::kDtypeAttr) : StringAttr();
     arenaElementBytes_ =
         dtype && (dtype.getValue() == "bf16" || dtype.getValue() == "f16") ? 2 : 4;
     if (bytes.getInt() < 0 || bytes.getInt() % arenaElementBytes_)
@@ -107,7 +107,7 @@ private:
 
   /// Moves the results of a top-level op to their planned arena offsets.
   void placeInArena(Operation *op) {
-    auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets");
+    auto offsets = op->getAttrOfType<DenseI64ArrayAttr>(ssmc::kArenaOffsetsAttr);
     if (!arena_.data || !offsets)
       return;
     for (auto [r, offset] : llvm::zip(op->getResults(), offsets.asArrayRef())) {

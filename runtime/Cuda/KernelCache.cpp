@@ -7,6 +7,7 @@
 
 #include "Cuda/KernelCache.h"
 #include "Cuda/Sha256.h"
+#include "Support/AtomicFile.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -154,37 +155,6 @@ std::string serialize(const std::string &Key, const CompiledKernel &K) {
          Payload;
 }
 
-/// Writes \p Bytes to \p Path through a unique temporary file in the same
-/// directory and a rename, so readers see the old entry or the new one.
-Status writeAtomically(const std::string &Path, const std::string &TempPrefix,
-                       const std::string &Bytes) {
-  std::string Temp = TempPrefix + "XXXXXX";
-  int Fd = ::mkstemp(Temp.data());
-  if (Fd < 0)
-    return Status::error(fmt::format(
-        "cannot create a file in its directory: {}", errnoMessage(errno)));
-  Status S = Status::success();
-  ::fchmod(Fd, 0644);
-  for (size_t Done = 0; S.ok() && Done < Bytes.size();) {
-    ssize_t N = ::write(Fd, Bytes.data() + Done, Bytes.size() - Done);
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N < 0)
-      S = Status::error(fmt::format("cannot write: {}", errnoMessage(errno)));
-    else
-      Done += size_t(N);
-  }
-  // No fsync: after a power loss a torn entry fails its checksum and is
-  // rebuilt, which is cheaper than syncing every entry.
-  if (::close(Fd) != 0 && S.ok())
-    S = Status::error(fmt::format("cannot write: {}", errnoMessage(errno)));
-  if (S.ok() && ::rename(Temp.c_str(), Path.c_str()) != 0)
-    S = Status::error(fmt::format("cannot rename: {}", errnoMessage(errno)));
-  if (!S.ok())
-    ::unlink(Temp.c_str());
-  return S;
-}
-
 } // namespace
 
 std::string KernelCache::defaultDirectory() {
@@ -277,7 +247,7 @@ void KernelCache::store(const std::string &Key, const CompiledKernel &K) {
   std::string Path = entryPath(Key);
   Status S = Status::success();
   try {
-    S = writeAtomically(Path, Dir + "/." + Key + ".tmp-", serialize(Key, K));
+    S = writeFileAtomically(Path, serialize(Key, K));
   } catch (const std::exception &E) {
     S = Status::error(E.what());
   }
@@ -297,8 +267,7 @@ void KernelCache::removeStaleTempFiles() {
   for (fs::directory_iterator It(Dir, EC), End; !EC && It != End;
        It.increment(EC)) {
     std::string Name = It->path().filename().string();
-    if (Name.empty() || Name[0] != '.' ||
-        Name.find(".tmp-") == std::string::npos)
+    if (!isAtomicFileTemporary(Name))
       continue;
     std::error_code TimeEC;
     auto Time = fs::last_write_time(It->path(), TimeEC);

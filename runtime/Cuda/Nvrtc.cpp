@@ -7,6 +7,7 @@
 
 #include "Cuda/Nvrtc.h"
 #include "Cuda/KernelCache.h"
+#include "Support/AtomicFile.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -62,13 +63,8 @@ std::string saveFailedSource(const KernelSource &Src,
   if (!EC)
     fs::create_directories(Dir, EC);
   fs::path Path = Dir / (fileNameFor(displayName(Src)) + ".cu");
-  if (!EC) {
-    std::ofstream Out(Path, std::ios::binary | std::ios::trunc);
-    Out << Src.source;
-    Out.close();
-    if (Out)
-      return "source saved to " + Path.string();
-  }
+  if (!EC && writeFileAtomically(Path.string(), Src.source).ok())
+    return "source saved to " + Path.string();
   return fmt::format("source could not be saved to {}{}", Path.string(),
                      EC ? " (" + EC.message() + ")" : std::string());
 }

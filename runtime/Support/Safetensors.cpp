@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Support/Safetensors.h"
+#include "Support/AtomicFile.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -287,22 +288,6 @@ float bfloat16ToFloat(uint16_t B) {
   return std::bit_cast<float>(uint32_t(B) << 16);
 }
 
-/// Writes all of [Data, Data + Size), retrying short writes and EINTR.
-bool writeAll(int Fd, const void *Data, size_t Size) {
-  const char *P = static_cast<const char *>(Data);
-  while (Size > 0) {
-    ssize_t N = ::write(Fd, P, Size);
-    if (N < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    P += N;
-    Size -= size_t(N);
-  }
-  return true;
-}
-
 /// Checks the tensors and builds the padded JSON header.
 Expected<std::string>
 buildHeader(const std::string &Path, const std::vector<TensorToWrite> &Tensors,
@@ -358,45 +343,20 @@ Status writeImpl(const std::string &Path,
   if (!Header)
     return Header.status();
 
-  std::string TmpPath = fmt::format("{}.tmp.{}", Path, ::getpid());
-  size_t Slash = Path.find_last_of('/');
-  std::string Dir =
-      Slash == std::string::npos ? "." : Path.substr(0, Slash + 1);
-  auto SysFail = [&](const char *What) {
-    int Err = errno;
-    ::unlink(TmpPath.c_str());
-    return Status::error(
-        fmt::format("cannot write safetensors '{}': {} '{}': {}", Path, What,
-                    TmpPath, std::strerror(Err)));
-  };
-
-  UniqueFd Fd(
-      ::open(TmpPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (Fd.get() < 0)
-    return Status::error(fmt::format("cannot write safetensors '{}': cannot "
-                                     "create '{}': {}",
-                                     Path, TmpPath, std::strerror(errno)));
+  auto File = AtomicFile::create(Path);
+  if (!File)
+    return File.status();
   unsigned char Prefix[8];
   for (int I = 0; I < 8; ++I)
     Prefix[I] = static_cast<unsigned char>(uint64_t(Header->size()) >> (8 * I));
-  if (!writeAll(Fd.get(), Prefix, sizeof Prefix) ||
-      !writeAll(Fd.get(), Header->data(), Header->size()))
-    return SysFail("write to");
+  if (Status S = File->write(Prefix, sizeof Prefix); !S)
+    return S;
+  if (Status S = File->write(*Header); !S)
+    return S;
   for (const TensorToWrite &T : Tensors)
-    if (!writeAll(Fd.get(), T.data, T.numBytes))
-      return SysFail("write to");
-  if (::fsync(Fd.get()) != 0)
-    return SysFail("fsync");
-  if (Fd.close() != 0)
-    return SysFail("close");
-  if (::rename(TmpPath.c_str(), Path.c_str()) != 0)
-    return SysFail("rename");
-
-  // Make the rename itself durable (best effort).
-  UniqueFd DirFd(::open(Dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (DirFd.get() >= 0)
-    ::fsync(DirFd.get());
-  return Status::success();
+    if (Status S = File->write(T.data, T.numBytes); !S)
+      return S;
+  return File->commit();
 }
 
 } // namespace

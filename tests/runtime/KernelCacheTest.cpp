@@ -200,7 +200,7 @@ TEST(KernelCache, ConcurrentWritersLeaveAValidEntry) {
     ASSERT_TRUE(Hit.has_value()) << joined(C.warnings());
     EXPECT_EQ(Hit->cubin, (*RA)->cubin);
   }
-  EXPECT_EQ(countFiles(Dir.path(), ".tmp-"), 0);
+  EXPECT_EQ(countFiles(Dir.path(), ".tmp."), 0);
   EXPECT_EQ(countFiles(Dir.path(), ".entry"), 3);
 }
 
@@ -304,7 +304,7 @@ TEST(KernelCache, DefaultDirectoryFromEnvironment) {
 
 TEST(KernelCache, StaleTemporaryFilesAreRemoved) {
   TempDir Dir;
-  std::string Stale = Dir / ".abc.tmp-123456", Fresh = Dir / ".def.tmp-654321";
+  std::string Stale = Dir / "abc.entry.tmp.a1b2c3", Fresh = Dir / "def.entry.tmp.d4e5f6";
   writeText(Stale, "half an entry");
   writeText(Fresh, "being written");
   fs::last_write_time(Stale,

@@ -533,7 +533,9 @@ TEST_F(Safetensors, WriterReportsMissingDirectory) {
   Status S = writeSafetensors(path("no/such/dir.safetensors"),
                               {{"b", DType::U8, {1}, &B, 1}});
   ASSERT_FALSE(S.ok());
-  EXPECT_TRUE(contains(S.message(), "cannot write safetensors"));
+  EXPECT_TRUE(contains(S.message(), "cannot write '" + path("no/such/dir.safetensors") + "'"))
+      << S.message();
+  EXPECT_TRUE(contains(S.message(), "No such file or directory")) << S.message();
 }
 
 TEST_F(Safetensors, WriterReplacesExistingFileAtomically) {

@@ -5,6 +5,7 @@
 #include "SsmcOps.h"
 
 #include "Cuda/KernelCache.h"
+#include "Support/AtomicFile.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -61,7 +62,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
     return plans.status();
   out.plans = std::move(*plans);
 
-  auto model = module->getAttrOfType<mlir::StringAttr>("ssmc.model");
+  auto model = module->getAttrOfType<mlir::StringAttr>(ssmc::kModelAttr);
   out.model = model ? model.getValue().str() : o.model;
   out.dtype = o.dtype;
   out.arch = options.arch;
@@ -275,12 +276,7 @@ rt::Expected<fs::path> siblingTempDir(const fs::path &path, const char *tag) {
 }
 
 rt::Status writeFile(const fs::path &path, const std::string &text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.flush();
-  if (!out)
-    return rt::Status::error(fmt::format("cannot write '{}'", path.string()));
-  return rt::Status::success();
+  return rt::writeFileAtomically(path.string(), text);
 }
 } // namespace
 

@@ -21,6 +21,7 @@
 #include "SsmcOps.h"
 
 #include "Interpreter/ThreadPool.h"
+#include "Support/AtomicFile.h"
 #include "Support/Safetensors.h"
 
 #include <fmt/format.h>
@@ -44,24 +45,6 @@ namespace {
 int fail(const std::string &message, int code = 1) {
   std::fprintf(stderr, "ssmc: error: %s\n", message.c_str());
   return code;
-}
-
-/// Writes `text` to `path` through a temporary file renamed into place.
-rt::Status writeTextFile(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      return rt::Status::error(fmt::format("cannot write '{}'", path));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return rt::Status::error(fmt::format("cannot write '{}'", path));
-  }
-  return rt::Status::success();
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -159,7 +142,7 @@ int compileModel(const Options &o) {
     return fail(s.message());
   mlir::ModuleOp module = *built->module;
   if (!compileOptions.arch.empty())
-    module->setAttr("ssmc.arch", mlir::StringAttr::get(module.getContext(), compileOptions.arch));
+    module->setAttr(ssmc::kArchAttr, mlir::StringAttr::get(module.getContext(), compileOptions.arch));
 
   const bool quietDefault = o.quiet || !o.outputDir.empty() || !o.dumpIrDir.empty() ||
                             o.printIrAfterAll || gpu;
@@ -209,12 +192,9 @@ int compileModel(const Options &o) {
             return s;
         for (auto [file, text] : {std::pair<const char *, std::string>{"perf-report.json",
                                                                       perf::reportJson(*report)},
-                                  {"roofline.svg", perf::rooflineSvg(*report, *gpu)}}) {
-          std::ofstream out(tmp / file);
-          out << text;
-          if (!out.flush())
-            return rt::Status::error(fmt::format("cannot write {}", (tmp / file).string()));
-        }
+                                  {"roofline.svg", perf::rooflineSvg(*report, *gpu)}})
+          if (rt::Status s = rt::writeFileAtomically((tmp / file).string(), text); !s.ok())
+            return s;
         return rt::Status::success();
       };
     if (rt::Status s = writeArtifact(o.outputDir, module, *compiled, extra); !s.ok())
@@ -222,7 +202,7 @@ int compileModel(const Options &o) {
   }
   if (report) {
     if (!o.roofline.empty())
-      if (rt::Status s = writeTextFile(o.roofline, perf::rooflineSvg(*report, *gpu)); !s.ok())
+      if (rt::Status s = rt::writeFileAtomically(o.roofline, perf::rooflineSvg(*report, *gpu)); !s.ok())
         return fail(s.message());
     fmt::print("{}", o.perfReport == "json" ? perf::reportJson(*report)
                                             : perf::reportText(*report, *gpu));

@@ -88,7 +88,7 @@ rt::Expected<BuiltModel> loadModuleFile(const Options &options,
                                          path));
 
   for (unsigned i = 0; i < main.getNumArguments(); ++i) {
-    auto name = main.getArgAttrOfType<StringAttr>(i, "ssmc.name");
+    auto name = main.getArgAttrOfType<StringAttr>(i, ssmc::kNameAttr);
     auto type = dyn_cast<RankedTensorType>(main.getArgument(i).getType());
     if (!name || !type)
       return rt::Status::error(fmt::format("module '{}': argument {} of @main needs a ranked "
@@ -113,15 +113,15 @@ rt::Expected<BuiltModel> loadModuleFile(const Options &options,
   });
 
   built.model.family = &moduleFamily();
-  auto modelName = (*built.module)->getAttrOfType<StringAttr>("ssmc.model");
+  auto modelName = (*built.module)->getAttrOfType<StringAttr>(ssmc::kModelAttr);
   built.model.name = modelName ? modelName.str() : std::filesystem::path(path).stem().string();
   for (unsigned i = 0; i < main.getNumResults(); ++i)
-    if (auto name = main.getResultAttrOfType<StringAttr>(i, "ssmc.name");
+    if (auto name = main.getResultAttrOfType<StringAttr>(i, ssmc::kNameAttr);
         name && name.getValue() == "output")
       if (auto type = dyn_cast<RankedTensorType>(main.getResultTypes()[i]); type && type.getRank() == 2)
         built.model.config.set("num_classes", std::to_string(type.getShape()[1]));
   if (options.dtype != "f32")
-    (*built.module)->setAttr("ssmc.dtype", StringAttr::get(built.context.get(), options.dtype));
+    (*built.module)->setAttr(ssmc::kDtypeAttr, StringAttr::get(built.context.get(), options.dtype));
   return built;
 }
 

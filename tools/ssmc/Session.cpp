@@ -5,6 +5,8 @@
 #include "Passes.h"
 #include "SsmcOps.h"
 
+#include "Support/AtomicFile.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
@@ -42,28 +44,6 @@ std::string printModule(ModuleOp module, bool generic) {
 }
 
 } // namespace
-
-rt::Status writeFileAtomically(const std::filesystem::path &path, const std::string &text) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  bool written = false;
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    written = static_cast<bool>(out);
-  }
-  std::error_code ec;
-  if (written)
-    std::filesystem::rename(tmp, path, ec);
-  if (!written || ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return rt::Status::error(fmt::format("cannot write '{}'{}", path.string(),
-                                         ec ? ": " + ec.message() : std::string()));
-  }
-  return rt::Status::success();
-}
 
 std::vector<std::string> stageNames() {
   std::vector<std::string> names{"frontend"};
@@ -151,7 +131,7 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
     return rt::Status::error(fmt::format("cannot build {}: {}", built.model.name, graph.error()));
   built.params = graph.params();
   if (options.dtype != "f32")
-    (*built.module)->setAttr("ssmc.dtype", StringAttr::get(built.context.get(), options.dtype));
+    (*built.module)->setAttr(ssmc::kDtypeAttr, StringAttr::get(built.context.get(), options.dtype));
   return built;
 }
 
@@ -181,7 +161,8 @@ rt::Status lowerModel(BuiltModel &built, const Options &options) {
     if (options.printIrAfterAll)
       llvm::errs() << "// -----// IR after " << name << " //----- //\n" << text << "\n";
     if (!options.dumpIrDir.empty())
-      return writeFileAtomically(dumpDir / fmt::format("{:02}-{}.mlir", index, name), text);
+      return rt::writeFileAtomically((dumpDir / fmt::format("{:02}-{}.mlir", index, name)).string(),
+                                    text);
     return rt::Status::success();
   };
   if (rt::Status s = emit(0, "frontend"); !s.ok())

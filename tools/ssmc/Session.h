@@ -35,10 +35,6 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
 /// set; dumps and prints the IR after each stage as the options ask.
 rt::Status lowerModel(BuiltModel &built, const Options &options);
 
-/// Writes `text` to `path` through a temporary file and a rename, so a
-/// failure never leaves half a file.
-rt::Status writeFileAtomically(const std::filesystem::path &path, const std::string &text);
-
 /// The stage names, "frontend" first, for messages.
 std::vector<std::string> stageNames();
 

@@ -103,10 +103,10 @@ std::string summarize(ModuleOp module, bool json,
   }
   // The planned arena (ssmc-plan-memory) when there is one, else the peak of
   // live activations, which is what a perfect plan would reach.
-  auto planned = f->getAttrOfType<IntegerAttr>("ssmc.arena_bytes");
+  auto planned = f->getAttrOfType<IntegerAttr>(ssmc::kArenaBytesAttr);
   const int64_t livePeak = arenaPeak(f);
   const int64_t arena = planned ? planned.getInt() : livePeak;
-  auto model = module->getAttrOfType<StringAttr>("ssmc.model");
+  auto model = module->getAttrOfType<StringAttr>(ssmc::kModelAttr);
   std::string modelName = model ? model.getValue().str() : "model";
 
   if (json) {

@@ -1,0 +1,45 @@
+//===- Options.h - ssmc-rt's command line ---------------------------------===//
+
+#ifndef SSMC_TOOLS_SSMCRT_OPTIONS_H
+#define SSMC_TOOLS_SSMCRT_OPTIONS_H
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ssmc::rtcli {
+
+inline constexpr int ExitError = 1;
+inline constexpr int ExitUsage = 2;
+
+struct UsageError {
+  std::string message;
+};
+
+struct Options {
+  std::string command;
+  std::string artifact;
+  std::string weights, inputs, output, expected, cacheDir;
+  bool graph = false, noCache = false, sync = false, quiet = false,
+       allowArch = false, perKernel = false, random = false;
+  int device = 0;
+  int iters = 100, warmup = 10;
+  std::optional<double> rtol, atol;
+  std::map<std::string, int64_t> configs;
+  std::vector<std::string> only; ///< check-kernels: these kernels only
+};
+
+inline constexpr const char *KernelRefsHint =
+    "compile it with `ssmc compile MODEL -o DIR --kernel-refs`";
+
+/// The usage text (`ssmc-rt --help`).
+const char *usageText();
+
+/// argv to Options; throws UsageError naming the flag and the fix.
+Options parseArgs(int Argc, char **Argv);
+
+} // namespace ssmc::rtcli
+
+#endif // SSMC_TOOLS_SSMCRT_OPTIONS_H
