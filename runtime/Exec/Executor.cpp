@@ -70,6 +70,20 @@ struct GpuModel::Impl {
   std::map<std::string, DeviceBuffer> InputBufs;
   std::optional<CudaGraph> Graph;
 
+  // GpuModel::load's steps, in order.
+  Status openDevice(const GpuModelOptions &O, std::string &Arch);
+  Expected<std::vector<int64_t>> chooseConfigs(const GpuModelOptions &O) const;
+  Expected<std::vector<const TensorView *>>
+  findWeights(const SafetensorsFile *Weights) const;
+  Expected<std::vector<Kernel>>
+  loadModules(const GpuModelOptions &O,
+              const std::vector<CompiledKernel> &Compiled,
+              const std::vector<int64_t> &Configs);
+  Expected<std::map<std::string, size_t>>
+  allocate(const std::vector<const TensorView *> &Views);
+  void bind(std::vector<Kernel> &Fns, const std::vector<int64_t> &Configs,
+            const std::map<std::string, size_t> &WeightOffset);
+
   const PlanKernel &planKernel(const Launch &L) const {
     return P.kernels[L.planIndex];
   }
@@ -196,17 +210,11 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
   return load(P, ArtifactDir, &Weights, O);
 }
 
-Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
-                                  const SafetensorsFile *Weights,
-                                  const GpuModelOptions &O) {
-  auto Impl_ = std::make_unique<Impl>();
-  Impl &M = *Impl_;
-  M.P = P;
-  M.Dir = ArtifactDir;
-  M.SyncEach = O.syncEachKernel;
-  if (Status St = validatePlan(M.P, ArtifactDir + "/plan.json"); !St)
-    return St;
-
+/// The device, and the arch to compile for (the plan's, unless allowed to
+/// differ).
+Status GpuModel::Impl::openDevice(const GpuModelOptions &O, std::string &Arch) {
+  Impl &M = *this;
+  const std::string &ArtifactDir = Dir;
   // The device and its arch.
   if (O.driver) {
     M.D = O.driver;
@@ -220,7 +228,7 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
   if (!Info)
     return Info.status();
   M.Info = *Info;
-  std::string Arch = M.P.arch;
+  Arch = M.P.arch;
   if (baseArch(M.P.arch) != M.Info.arch()) {
     if (!O.allowArchMismatch)
       return Status::error(fmt::format(
@@ -232,6 +240,14 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
     Arch = M.Info.arch();
   }
 
+  return Status::success();
+}
+
+/// Each kernel's configuration (the default unless O.configs chooses one),
+/// checked against the device's shared memory.
+Expected<std::vector<int64_t>> GpuModel::Impl::chooseConfigs(const GpuModelOptions &O) const {
+  const Impl &M = *this;
+  const std::string &ArtifactDir = Dir;
   // The configuration of each kernel.
   std::vector<int64_t> Configs;
   for (const auto &[Name, Index] : O.configs) {
@@ -264,6 +280,14 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
           PK.name));
   }
 
+  return Configs;
+}
+
+/// Every weight of the plan in the file, by name and shape, all checked
+/// before anything is compiled.
+Expected<std::vector<const TensorView *>>
+GpuModel::Impl::findWeights(const SafetensorsFile *Weights) const {
+  const Impl &M = *this;
   // The weights, all checked before anything is compiled.
   std::vector<std::string> Problems;
   std::vector<const TensorView *> Views;
@@ -294,15 +318,14 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
         Weights->path(), Problems.size(), M.P.weights.size(), M.P.model,
         fmt::join(Problems, "; ")));
 
-  // Compile.
-  auto Start = std::chrono::steady_clock::now();
-  auto Compiled = compileAll(M.P, Configs, Arch, O);
-  if (!Compiled)
-    return Compiled.status();
-  M.CompileSeconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - Start)
-                         .count();
+  return Views;
+}
 
+/// The context, the stream and a module per kernel; the kernels' functions.
+Expected<std::vector<Kernel>>
+GpuModel::Impl::loadModules(const GpuModelOptions &O, const std::vector<CompiledKernel> &Compiled,
+                            const std::vector<int64_t> &Configs) {
+  Impl &M = *this;
   // The context, the stream, the modules.
   auto Ctx = DeviceContext::retain(*M.D, O.device);
   if (!Ctx)
@@ -315,7 +338,7 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
   std::vector<Kernel> Fns;
   for (size_t K = 0; K < M.P.kernels.size(); ++K) {
     const PlanKernel &PK = M.P.kernels[K];
-    const CompiledKernel &CK = (*Compiled)[K];
+    const CompiledKernel &CK = Compiled[K];
     auto Mod = Module::load(*M.D, CK.cubin);
     if (!Mod)
       return Status::error(
@@ -342,6 +365,14 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
     M.Infos.push_back({PK.name, Configs[K], CK.resources, CK.fromCache});
   }
 
+  return Fns;
+}
+
+/// Device memory, zeroed, and the weights uploaded; each weight's offset
+/// in the weight buffer.
+Expected<std::map<std::string, size_t>>
+GpuModel::Impl::allocate(const std::vector<const TensorView *> &Views) {
+  Impl &M = *this;
   // Memory: the arena, one buffer per input, the weights, one workspace
   // (kernels run one after another, so they share it).
   auto Alloc = [&](size_t Bytes, const std::string &What)
@@ -406,6 +437,13 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
   if (Status St = M.S->synchronize(); !St)
     return Status::error("uploading the weights: " + St.message());
 
+  return WeightOffset;
+}
+
+/// Every kernel's launch with its arguments, fixed for the model's lifetime.
+void GpuModel::Impl::bind(std::vector<Kernel> &Fns, const std::vector<int64_t> &Configs,
+                          const std::map<std::string, size_t> &WeightOffset) {
+  Impl &M = *this;
   // The argument of every parameter, fixed for the model's lifetime.
   for (size_t K = 0; K < M.P.kernels.size(); ++K) {
     const PlanKernel &PK = M.P.kernels[K];
@@ -441,6 +479,41 @@ Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
       L.argPtrs.push_back(&A);
     M.Launches.push_back(std::move(L));
   }
+}
+
+Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
+                                  const SafetensorsFile *Weights,
+                                  const GpuModelOptions &O) {
+  auto Impl_ = std::make_unique<Impl>();
+  Impl &M = *Impl_;
+  M.P = P;
+  M.Dir = ArtifactDir;
+  M.SyncEach = O.syncEachKernel;
+  if (Status St = validatePlan(M.P, ArtifactDir + "/plan.json"); !St)
+    return St;
+  std::string Arch;
+  if (Status St = M.openDevice(O, Arch); !St)
+    return St;
+  auto Configs = M.chooseConfigs(O);
+  if (!Configs)
+    return Configs.status();
+  auto Views = M.findWeights(Weights);
+  if (!Views)
+    return Views.status();
+  auto Start = std::chrono::steady_clock::now();
+  auto Compiled = compileAll(M.P, *Configs, Arch, O);
+  if (!Compiled)
+    return Compiled.status();
+  M.CompileSeconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - Start)
+                         .count();
+  auto Fns = M.loadModules(O, *Compiled, *Configs);
+  if (!Fns)
+    return Fns.status();
+  auto WeightOffset = M.allocate(*Views);
+  if (!WeightOffset)
+    return WeightOffset.status();
+  M.bind(*Fns, *Configs, *WeightOffset);
   return GpuModel(std::move(Impl_));
 }
 
