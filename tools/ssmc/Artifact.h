@@ -4,7 +4,7 @@
 #define SSMC_TOOLS_ARTIFACT_H
 
 #include "Args.h"
-#include "Plan.h"
+#include "MemoryPlan.h"
 
 #include "Exec/Plan.h"
 

@@ -1,6 +1,6 @@
-//===- Plan.cpp - the execution plan of an artifact -----------------------===//
+//===- MemoryPlan.cpp - the activation buffers of a lowered model ---------===//
 
-#include "Plan.h"
+#include "MemoryPlan.h"
 #include "SsmcOps.h"
 
 #include "llvm/ADT/DenseMap.h"

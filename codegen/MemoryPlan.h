@@ -1,4 +1,4 @@
-//===- Plan.h - buffers and configurations of an artifact -------*- C++ -*-===//
+//===- MemoryPlan.h - the activation buffers of a lowered model -*- C++ -*-===//
 //
 // What `ssmc compile -o DIR` needs beyond the kernels: every activation
 // buffer with its arena offset (the pipeline's memory plan),
@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SSMC_CODEGEN_PLAN_H
-#define SSMC_CODEGEN_PLAN_H
+#ifndef SSMC_CODEGEN_MEMORYPLAN_H
+#define SSMC_CODEGEN_MEMORYPLAN_H
 
 #include "Codegen.h"
 
@@ -44,4 +44,4 @@ std::string configsJson(const std::vector<KernelPlan> &kernels, const std::strin
 
 } // namespace ssmc::codegen
 
-#endif // SSMC_CODEGEN_PLAN_H
+#endif // SSMC_CODEGEN_MEMORYPLAN_H
