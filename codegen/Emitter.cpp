@@ -745,4 +745,33 @@ GroupEmitter::groupStruct(const llvm::DenseMap<Value, std::string> &custom,
   return s;
 }
 
+std::string GroupEmitter::plainResultLoops(ValueRange values, llvm::ArrayRef<unsigned> results,
+                                           const std::string &group,
+                                           const std::string &indent) const {
+  std::vector<std::vector<unsigned>> loops;
+  for (unsigned r : results) {
+    auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
+      return shape(values[l.front()]) == shape(values[r]);
+    });
+    if (same != loops.end())
+      same->push_back(r);
+    else
+      loops.push_back({r});
+  }
+  std::string code;
+  for (const std::vector<unsigned> &loop : loops) {
+    Value v = values[loop.front()];
+    const std::vector<std::string> index = indexNames("i", shape(v).size());
+    code += fmt::format("{}for (idx_t e = first; e < {}; e += stride) {{ // result{} #{}\n", indent,
+                        numElements(v), loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"));
+    code += delinearize(v, "e", "i", indent + "  ");
+    for (unsigned r : loop)
+      code += fmt::format("{}  const float r{} = {}{};\n", indent, r, group, call(values[r], index));
+    for (unsigned r : loop)
+      code += fmt::format("{}  {}[e] = st(r{});\n", indent, outputParam(r), r);
+    code += indent + "}\n";
+  }
+  return code;
+}
+
 } // namespace ssmc::codegen

@@ -107,6 +107,16 @@ public:
   bool mayAlias() const { return mayAlias_; }
   std::string outputParam(unsigned i) const { return "out" + std::to_string(i); }
 
+  /// Grid-stride loops over the group results `results` (the yield's
+  /// operands `values`) that read no anchor (norm, scan, linear): results
+  /// of one shape share a loop, and every result of an element is computed
+  /// before any is stored, so a result written in place over an input
+  /// (memory planning) never clobbers an element another result still
+  /// reads. `first` and `stride` must be in scope; `group` prefixes the
+  /// index functions ("g." outside the Group struct, "" inside).
+  std::string plainResultLoops(mlir::ValueRange values, llvm::ArrayRef<unsigned> results,
+                               const std::string &group, const std::string &indent) const;
+
   /// The ops the group fuses (weights left out), as MLIR names.
   std::vector<std::string> fusedOps() const;
 

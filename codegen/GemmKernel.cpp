@@ -339,34 +339,8 @@ rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &o
                                 : "  // Results that read no linear.\n"
                                   "  __device__ __forceinline__ void extra(idx_t first, idx_t "
                                   "stride) {\n";
-  {
-    std::vector<std::vector<unsigned>> loops;
-    for (unsigned y : info.extraYields) {
-      auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
-        return GroupEmitter::shape(yield.getValues()[l.front()]) ==
-               GroupEmitter::shape(yield.getValues()[y]);
-      });
-      if (same != loops.end())
-        same->push_back(y);
-      else
-        loops.push_back({y});
-    }
-    for (const std::vector<unsigned> &loop : loops) {
-      Value v = yield.getValues()[loop.front()];
-      const size_t r = GroupEmitter::shape(v).size();
-      m += fmt::format("    for (idx_t e = first; e < {}; e += stride) {{\n",
-                       GroupEmitter::numElements(v));
-      m += e.delinearize(v, "e", "i", "      ");
-      for (unsigned y : loop)
-        m += fmt::format("      const float r{} = {};\n", y,
-                         e.call(yield.getValues()[y], GroupEmitter::indexNames("i", r)));
-      for (unsigned y : loop)
-        m += fmt::format("      {}[e] = st(r{}); // result #{}\n", e.outputParam(y), y, y);
-      m += "    }\n";
-    }
-    if (!info.extraYields.empty())
-      m += "  }\n";
-  }
+  if (!info.extraYields.empty())
+    m += e.plainResultLoops(yield.getValues(), info.extraYields, "", "    ") + "  }\n";
 
   auto fns = e.groupStruct(custom, m);
   if (!fns)

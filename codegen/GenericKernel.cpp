@@ -11,6 +11,8 @@
 #include "Kernels.h"
 
 #include <fmt/format.h>
+
+#include <numeric>
 #include <fmt/ranges.h>
 
 using namespace mlir;
@@ -51,39 +53,10 @@ rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions
   code += "  " + e.groupInit() + "\n";
   code += "  const idx_t first = (idx_t)blockIdx.x * SSMC_BLOCK + (idx_t)threadIdx.x;\n";
   code += "  const idx_t stride = (idx_t)gridDim.x * SSMC_BLOCK;\n";
-  // Results of one shape share a loop: all are computed before any is
-  // stored, so a result written in place over an input (memory planning)
-  // never clobbers an element another result still reads.
-  std::vector<std::vector<unsigned>> loops;
-  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
-    auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
-      return GroupEmitter::shape(yield.getValues()[l.front()]) == GroupEmitter::shape(v);
-    });
-    if (same != loops.end())
-      same->push_back(i);
-    else
-      loops.push_back({unsigned(i)});
-  }
-  for (const std::vector<unsigned> &loop : loops) {
-    Value v = yield.getValues()[loop.front()];
-    const size_t rank = GroupEmitter::shape(v).size();
-    code += fmt::format("  // result{} #{}: {} elements\n", loop.size() > 1 ? "s" : "",
-                        fmt::join(loop, ", #"), GroupEmitter::numElements(v));
-    code += fmt::format("  for (idx_t e = first; e < {}; e += stride) {{\n",
-                        GroupEmitter::numElements(v));
-    code += e.delinearize(v, "e", "i", "    ");
-    if (loop.size() == 1) {
-      code += fmt::format("    {}[e] = st(g.{});\n  }}\n", e.outputParam(loop[0]),
-                          e.call(v, GroupEmitter::indexNames("i", rank)));
-      continue;
-    }
-    for (unsigned r : loop)
-      code += fmt::format("    const float r{} = g.{};\n", r,
-                          e.call(yield.getValues()[r], GroupEmitter::indexNames("i", rank)));
-    for (unsigned r : loop)
-      code += fmt::format("    {}[e] = st(r{});\n", e.outputParam(r), r);
-    code += "  }\n";
-  }
+  // Every result reads no anchor: one loop per shape, in-place safe.
+  std::vector<unsigned> all(yield.getValues().size());
+  std::iota(all.begin(), all.end(), 0u);
+  code += e.plainResultLoops(yield.getValues(), all, "g.", "  ");
   code += "}\n";
   src += e.shapeConstants(code) + "\n" + code;
 

@@ -188,15 +188,7 @@ __device__ __forceinline__ float ssmc_block_sum(float v, float *red) {
     code += "  // Results that read no norm: one thread per element.\n";
     code += "  const idx_t first = (idx_t)blockIdx.x * SSMC_ROW_THREADS + tid;\n";
     code += "  const idx_t stride = (idx_t)gridDim.x * SSMC_ROW_THREADS;\n";
-    for (unsigned r : info.plain) {
-      Value v = yield.getValues()[r];
-      code += fmt::format("  for (idx_t e = first; e < {}; e += stride) {{\n",
-                          GroupEmitter::numElements(v));
-      code += e.delinearize(v, "e", "p", "    ");
-      code += fmt::format("    {}[e] = st(g.{}); // result #{}\n  }}\n", e.outputParam(r),
-                          e.call(v, GroupEmitter::indexNames("p", GroupEmitter::shape(v).size())),
-                          r);
-    }
+    code += e.plainResultLoops(yield.getValues(), info.plain, "g.", "  ");
   }
   code += "}\n";
   src += e.shapeConstants(code) + code;

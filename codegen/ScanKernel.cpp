@@ -322,14 +322,7 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
     code += "\n  // Results that read no scan: one thread per element.\n";
     code += "  const idx_t first = (idx_t)blockIdx.x * SSMC_SCAN_CHANNELS + (idx_t)threadIdx.x;\n";
     code += "  const idx_t stride = (idx_t)gridDim.x * SSMC_SCAN_CHANNELS;\n";
-    for (unsigned r : plainYields) {
-      Value v = yield.getValues()[r];
-      code += fmt::format("  for (idx_t e = first; e < {}; e += stride) {{\n",
-                         GroupEmitter::numElements(v));
-      code += e.delinearize(v, "e", "i", "    ");
-      code += fmt::format("    {}[e] = st(g.{});\n  }}\n", e.outputParam(r),
-                         e.call(v, GroupEmitter::indexNames("i", GroupEmitter::shape(v).size())));
-    }
+    code += e.plainResultLoops(yield.getValues(), plainYields, "g.", "  ");
   }
   code += "}\n";
   std::vector<std::string> sizes;
