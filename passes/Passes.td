@@ -86,13 +86,14 @@ def MergeSiblingGroups : Pass<"ssmc-merge-sibling-groups", "mlir::func::FuncOp">
 def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
   let summary = "Choose the selective scan's tiling and check it fits";
   let description = [{
-    Gives every `ssmc.selective_scan` a `tiling` attribute: `chunk` time steps
-    staged in shared memory (double-buffered u, delta, z for `channels`
-    channels of a thread block, and B and C shared by them), `items_per_thread`
-    steps per thread, and `state_in_registers` (h stays in registers across
+    Gives every `ssmc.selective_scan` a `tiling` attribute, what the scan
+    kernel does with it: `channels` channels per thread block (one thread
+    each), `chunk` time steps whose B and C are staged in shared memory as
+    fp32 and shared by the block's channels (`smem_bytes` = 2 · d_state ·
+    chunk · 4), and `state_in_registers` (h stays in registers across
     chunks: no carry goes through memory). The shared memory per block must
-    fit the target (227 KiB on sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89); an impossible
-    request is an error that names both numbers.
+    fit the target (227 KiB on sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89);
+    an impossible request is an error that names both numbers.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"64", "time steps per staged chunk">,

@@ -37,26 +37,20 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
       auto u = cast<RankedTensorType>(scan.getU().getType());
       auto a = cast<RankedTensorType>(scan.getA().getType());
       const int64_t d = u.getShape()[1], l = u.getShape()[2], n = a.getShape()[1];
-      const int64_t bytes = (u.getElementTypeBitWidth() + 7) / 8;
       const int64_t steps = std::min<int64_t>(chunk, l);
       const int64_t perBlock = std::min<int64_t>(channels, d);
-      // Double-buffered: u, delta (and z) per channel, B and C per state.
-      const int64_t perChannel = scan.getZ() ? 3 : 2;
-      const int64_t smem = 2 * steps * (perChannel * perBlock + 2 * n) * bytes;
+      // What the scan kernel stages: B and C of a chunk, fp32, per state.
+      const int64_t smem = 2 * n * steps * int64_t(sizeof(float));
       if (smem > *limit) {
-        scan.emitError() << "tiling chunk " << steps << " x channels " << perBlock << " needs "
-                         << smem << " bytes of shared memory per block, more than the "
-                         << *limit << " bytes of " << arch << ": use a smaller chunk or fewer channels";
+        scan.emitError() << "tiling chunk " << steps << " (d_state " << n << ") needs " << smem
+                         << " bytes of shared memory per block for B and C, more than the "
+                         << *limit << " bytes of " << arch << ": use a smaller chunk";
         return WalkResult::interrupt();
       }
       Builder b(scan);
-      // One warp walks a chunk: each thread owns chunk/32 consecutive steps.
-      const int64_t itemsPerThread = std::max<int64_t>(1, (steps + 31) / 32);
       scan->setAttr("tiling", b.getDictionaryAttr({
                                   b.getNamedAttr("chunk", b.getI64IntegerAttr(steps)),
                                   b.getNamedAttr("channels", b.getI64IntegerAttr(perBlock)),
-                                  b.getNamedAttr("items_per_thread",
-                                                 b.getI64IntegerAttr(itemsPerThread)),
                                   b.getNamedAttr("smem_bytes", b.getI64IntegerAttr(smem)),
                                   b.getNamedAttr("state_in_registers", b.getUnitAttr()),
                               }));

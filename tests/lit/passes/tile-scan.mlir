@@ -2,19 +2,20 @@
 // RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80" | FileCheck %s --check-prefix=SMALL
 // RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256" 2>&1 | FileCheck %s --check-prefix=TOOBIG
 // RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
-// One chunk of 300 steps fits sm_80's 163 KiB but not sm_86's 99 KiB.
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=300 arch=sm_80" | FileCheck %s --check-prefix=FITS80
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=300 arch=sm_86" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
-// FITS80: smem_bytes = 134400
-// TOOBIG86: error: tiling chunk 300 x channels 8 needs 134400 bytes of shared memory per block, more than the 101376 bytes of sm_86
+// The kernel stages B and C of a chunk as fp32: 2 * 16 * chunk * 4 bytes. One
+// chunk of 1000 steps fits sm_80's 163 KiB but not sm_86's 99 KiB.
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_80" | FileCheck %s --check-prefix=FITS80
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_86" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
+// FITS80: smem_bytes = 128000
+// TOOBIG86: error: tiling chunk 1000 (d_state 16) needs 128000 bytes of shared memory per block for B and C, more than the 101376 bytes of sm_86: use a smaller chunk
 
 // Chunks are clamped to the sequence and channels to the scan's width; the
 // state stays in registers.
 // CHECK-LABEL: func.func @scan
 // CHECK: ssmc.selective_scan
-// CHECK-SAME: tiling = {channels = 8 : i64, chunk = 64 : i64, items_per_thread = 2 : i64, smem_bytes = 28672 : i64, state_in_registers}
-// SMALL: tiling = {channels = 4 : i64, chunk = 16 : i64, items_per_thread = 1 : i64, smem_bytes = 5632 : i64, state_in_registers}
-// TOOBIG: error: tiling chunk 2048 x channels 8 needs 917504 bytes of shared memory per block, more than the 232448 bytes of sm_90: use a smaller chunk or fewer channels
+// CHECK-SAME: tiling = {channels = 8 : i64, chunk = 64 : i64, smem_bytes = 8192 : i64, state_in_registers}
+// SMALL: tiling = {channels = 4 : i64, chunk = 16 : i64, smem_bytes = 2048 : i64, state_in_registers}
+// TOOBIG: error: tiling chunk 2048 (d_state 16) needs 262144 bytes of shared memory per block for B and C, more than the 232448 bytes of sm_90: use a smaller chunk
 // ARCH: error: ssmc-tile-scan: unknown architecture 'sm_70' (known: sm_80, sm_86, sm_89, sm_90)
 func.func @scan(%u: tensor<1x8x3000xf32>, %A: tensor<8x16xf32>, %B: tensor<1x16x3000xf32>) -> tensor<1x8x3000xf32> {
   %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B z %u delta_softplus : (tensor<1x8x3000xf32>, tensor<1x8x3000xf32>, tensor<8x16xf32>, tensor<1x16x3000xf32>, tensor<1x16x3000xf32>, tensor<1x8x3000xf32>) -> (tensor<1x8x3000xf32>, tensor<1x8x16xf32>)
