@@ -48,7 +48,7 @@ rt::Status checkArch(const std::string &arch) {
                                        arch, fmt::join(archs, ", ")));
 }
 
-rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &o) {
+rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &o) {
   CompiledModel out;
   codegen::CodegenOptions options;
   options.dtype = o.dtype;
@@ -68,6 +68,14 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
   out.arch = options.arch;
   out.archDefaulted = o.arch.empty();
   out.f32Gemm = o.f32Gemm;
+  return out;
+}
+
+rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &o) {
+  auto generated = generateModel(module, o);
+  if (!generated)
+    return generated.status();
+  CompiledModel &out = *generated;
   if (!rt::nvrtcAvailable())
     return rt::Status::error("compiling kernels needs NVRTC, but this ssmc was built without the "
                              "CUDA toolkit (reconfigure with /usr/local/cuda present)");
@@ -85,7 +93,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
     sourceOf.push_back(it->second);
   }
   rt::NvrtcOptions nvrtc;
-  nvrtc.arch = options.arch;
+  nvrtc.arch = out.arch;
   rt::KernelCache cache;
   const bool tty = isatty(2) && !o.quiet;
   const auto start = std::chrono::steady_clock::now();
@@ -122,7 +130,7 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                  cached,
                  out.archDefaulted ? "; no --arch given: the GPU present, else sm_90" : "");
-  return out;
+  return generated;
 }
 
 namespace {

@@ -33,6 +33,10 @@ struct CompiledModel {
   std::vector<rt::CompiledKernel> compiled;
 };
 
+/// Generates every kernel of the lowered module (no compilation: `compiled`
+/// stays empty), enough for buildPlan.
+rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &options);
+
 /// Generates every kernel of the lowered module and compiles each through
 /// NVRTC for the target (a progress line on stderr unless quiet). Fails on
 /// the first kernel NVRTC rejects, naming it with its log.
