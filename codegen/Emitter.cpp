@@ -56,7 +56,7 @@ unitDimReshape(const std::vector<int64_t> &from, const std::vector<int64_t> &to)
   return axes;
 }
 
-GroupEmitter::GroupEmitter(KernelGroupOp group, DType dtype, AsmState &state)
+GroupEmitter::GroupEmitter(KernelGroupOp group, rt::DType dtype, AsmState &state)
     : group_(group), dtype_(dtype), state_(state) {}
 
 std::vector<int64_t> GroupEmitter::shape(Value v) {
@@ -177,13 +177,13 @@ rt::Status GroupEmitter::init() {
     assign(arg, fmt::format("a{}", arg.getArgNumber()));
     if (rt::Status s = checkType(arg, group_); !s.ok())
       return s;
-    KernelParam p;
-    p.kind = KernelParam::Kind::Input;
+    rt::PlanParam p;
+    p.kind = rt::PlanParam::Kind::Input;
     p.index = arg.getArgNumber();
     p.name = inputParam(arg.getArgNumber());
     p.shape = shape(arg);
-    p.dtype = dtypeName(dtype_);
-    p.bytes = numElements(arg) * dtypeBytes(dtype_);
+    p.dtype = dtype_;
+    p.bytes = numElements(arg) * int64_t(rt::dtypeSize(dtype_));
     params_.push_back(p);
     pointerOf_[arg] = p.name;
   }
@@ -199,13 +199,13 @@ rt::Status GroupEmitter::init() {
       std::string wname = w.getName().str();
       auto it = weightParam.find(wname);
       if (it == weightParam.end()) {
-        KernelParam p;
-        p.kind = KernelParam::Kind::Weight;
+        rt::PlanParam p;
+        p.kind = rt::PlanParam::Kind::Weight;
         p.weight = wname;
         p.name = fmt::format("w{}", weightParam.size());
         p.shape = shape(w);
-        p.dtype = dtypeName(dtype_);
-        p.bytes = numElements(w) * dtypeBytes(dtype_);
+        p.dtype = dtype_;
+        p.bytes = numElements(w) * int64_t(rt::dtypeSize(dtype_));
         params_.push_back(p);
         it = weightParam.emplace(wname, p.name).first;
       }
@@ -215,13 +215,13 @@ rt::Status GroupEmitter::init() {
   }
   auto yield = cast<YieldOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
-    KernelParam p;
-    p.kind = KernelParam::Kind::Output;
+    rt::PlanParam p;
+    p.kind = rt::PlanParam::Kind::Output;
     p.index = i;
     p.name = outputParam(i);
     p.shape = shape(v);
-    p.dtype = dtypeName(dtype_);
-    p.bytes = numElements(v) * dtypeBytes(dtype_);
+    p.dtype = dtype_;
+    p.bytes = numElements(v) * int64_t(rt::dtypeSize(dtype_));
     params_.push_back(p);
   }
   // 32-bit index arithmetic unless some tensor (or a grid-stride step past
@@ -246,13 +246,28 @@ rt::Status GroupEmitter::init() {
 }
 
 void GroupEmitter::addWorkspace(int64_t bytes) {
-  KernelParam p;
-  p.kind = KernelParam::Kind::Workspace;
+  rt::PlanParam p;
+  p.kind = rt::PlanParam::Kind::Workspace;
   p.name = "ws";
   p.shape = {bytes};
-  p.dtype = "f32";
+  p.dtype = rt::DType::F32;
   p.bytes = bytes;
   params_.push_back(p);
+}
+
+rt::PlanKernel GroupEmitter::kernel(std::string kind, std::string source,
+                                    std::vector<std::string> tunables) const {
+  rt::PlanKernel k;
+  k.name = groupName_;
+  k.entry = entry_;
+  k.kind = std::move(kind);
+  k.sourceFile = fmt::format("kernels/{}.cu", groupName_);
+  k.source = std::move(source);
+  k.ops = fusedOps();
+  k.tunables = std::move(tunables);
+  k.defaultConfig = 0; // every emitter lists its default configuration first
+  k.params = params_;
+  return k;
 }
 
 std::vector<std::string> GroupEmitter::fusedOps() const {
@@ -292,7 +307,8 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
   if (module)
     if (auto model = module->getAttrOfType<StringAttr>(ssmc::kModelAttr))
       h += fmt::format("// model: {}\n", model.getValue().str());
-  h += fmt::format("// storage: {} (T), arithmetic and accumulation: fp32\n", dtypeName(dtype_));
+  h += fmt::format("// storage: {} (T), arithmetic and accumulation: fp32\n",
+                   rt::planDTypeName(dtype_));
   for (const std::string &n : notes)
     h += "// " + n + "\n";
   h += "//\n// Fused ops (MLIR, with locations):\n";
@@ -305,24 +321,26 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
     h += fmt::format("//   {}\n//       at {}\n", opText(&op), los.str());
   }
   h += "//\n// Parameters:\n";
-  for (const KernelParam &p : params_) {
+  for (const rt::PlanParam &p : params_) {
     std::string what;
     switch (p.kind) {
-    case KernelParam::Kind::Input:
+    case rt::PlanParam::Kind::Input:
       what = fmt::format("group input #{}", p.index);
       break;
-    case KernelParam::Kind::Weight:
+    case rt::PlanParam::Kind::Weight:
       what = fmt::format("weight \"{}\"", p.weight);
       break;
-    case KernelParam::Kind::Output:
+    case rt::PlanParam::Kind::Output:
       what = fmt::format("group result #{}", p.index);
       break;
-    case KernelParam::Kind::Workspace:
+    case rt::PlanParam::Kind::Workspace:
       what = "scratch workspace, fp32";
       break;
     }
     h += fmt::format("//   {:<24} {} [{}]{}\n", p.name, what, fmt::join(p.shape, ", "),
-                     p.kind == KernelParam::Kind::Workspace ? " bytes" : " " + p.dtype);
+                     p.kind == rt::PlanParam::Kind::Workspace
+                         ? std::string(" bytes")
+                         : " " + std::string(rt::planDTypeName(p.dtype)));
   }
   if (!tunables.empty()) {
     h += "//\n// Tunables (defaults below; another configuration: -DSSMC_<NAME>=<value>):\n";
@@ -335,18 +353,18 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
 std::string GroupEmitter::prelude() const {
   std::string s;
   switch (dtype_) {
-  case DType::F32:
+  default: // rt::DType::F32
     s += "typedef float T;\n"
          "__device__ __forceinline__ float ld(T x) { return x; }\n"
          "__device__ __forceinline__ T st(float x) { return x; }\n";
     break;
-  case DType::BF16:
+  case rt::DType::BF16:
     s += "#include <cuda_bf16.h>\n"
          "typedef __nv_bfloat16 T;\n"
          "__device__ __forceinline__ float ld(T x) { return __bfloat162float(x); }\n"
          "__device__ __forceinline__ T st(float x) { return __float2bfloat16(x); }\n";
     break;
-  case DType::F16:
+  case rt::DType::F16:
     s += "#include <cuda_fp16.h>\n"
          "typedef __half T;\n"
          "__device__ __forceinline__ float ld(T x) { return __half2float(x); }\n"
@@ -398,18 +416,18 @@ std::string GroupEmitter::shapeConstants(const std::string &code) const {
 std::string GroupEmitter::kernelParams() const {
   std::vector<std::string> ps;
   const char *restrict = mayAlias_ ? "" : "__restrict__ ";
-  for (const KernelParam &p : params_) {
+  for (const rt::PlanParam &p : params_) {
     switch (p.kind) {
-    case KernelParam::Kind::Input:
+    case rt::PlanParam::Kind::Input:
       ps.push_back(fmt::format("const T *{}{}", restrict, p.name));
       break;
-    case KernelParam::Kind::Weight:
+    case rt::PlanParam::Kind::Weight:
       ps.push_back(fmt::format("const T *__restrict__ {}", p.name));
       break;
-    case KernelParam::Kind::Output:
+    case rt::PlanParam::Kind::Output:
       ps.push_back(fmt::format("T *{}{}", restrict, p.name));
       break;
-    case KernelParam::Kind::Workspace:
+    case rt::PlanParam::Kind::Workspace:
       ps.push_back(fmt::format("float *__restrict__ {}", p.name));
       break;
     }
@@ -419,8 +437,8 @@ std::string GroupEmitter::kernelParams() const {
 
 std::string GroupEmitter::groupInit(const std::string &extra) const {
   std::vector<std::string> names;
-  for (const KernelParam &p : params_)
-    if (p.kind == KernelParam::Kind::Input || p.kind == KernelParam::Kind::Weight)
+  for (const rt::PlanParam &p : params_)
+    if (p.kind == rt::PlanParam::Kind::Input || p.kind == rt::PlanParam::Kind::Weight)
       names.push_back(p.name);
   if (!extra.empty())
     names.push_back(extra);
@@ -697,10 +715,10 @@ GroupEmitter::groupStruct(const llvm::DenseMap<Value, std::string> &custom,
                           const std::string &extraMembers) const {
   std::string s = "struct Group {\n";
   const char *restrict = mayAlias_ ? "" : "__restrict__ ";
-  for (const KernelParam &p : params_)
-    if (p.kind == KernelParam::Kind::Input)
+  for (const rt::PlanParam &p : params_)
+    if (p.kind == rt::PlanParam::Kind::Input)
       s += fmt::format("  const T *{}{};\n", restrict, p.name);
-    else if (p.kind == KernelParam::Kind::Weight)
+    else if (p.kind == rt::PlanParam::Kind::Weight)
       s += fmt::format("  const T *__restrict__ {};\n", p.name);
   s += extraMembers;
   Block &body = group_.getBody().front();

@@ -43,14 +43,14 @@ unitDimReshape(const std::vector<int64_t> &from, const std::vector<int64_t> &to)
 
 class GroupEmitter {
 public:
-  GroupEmitter(KernelGroupOp group, DType dtype, mlir::AsmState &state);
+  GroupEmitter(KernelGroupOp group, rt::DType dtype, mlir::AsmState &state);
 
   /// Names every value, collects the parameters (inputs, weights, outputs),
   /// checks static shapes. Call first.
   rt::Status init();
 
   KernelGroupOp group() const { return group_; }
-  DType dtype() const { return dtype_; }
+  rt::DType dtype() const { return dtype_; }
   const std::string &groupName() const { return groupName_; }
   /// The kernel's extern "C" symbol (the group's name as an identifier).
   const std::string &entry() const { return entry_; }
@@ -97,8 +97,8 @@ public:
   /// The kernel's parameter list in `params()` order.
   std::string kernelParams() const;
 
-  std::vector<KernelParam> &params() { return params_; }
-  const std::vector<KernelParam> &params() const { return params_; }
+  std::vector<rt::PlanParam> &params() { return params_; }
+  const std::vector<rt::PlanParam> &params() const { return params_; }
   /// Adds a float workspace parameter `ws` of `bytes` bytes.
   void addWorkspace(int64_t bytes);
 
@@ -117,6 +117,12 @@ public:
   std::string plainResultLoops(mlir::ValueRange values, llvm::ArrayRef<unsigned> results,
                                const std::string &group, const std::string &indent) const;
 
+  /// The runtime's record of the kernel, without configurations: name,
+  /// entry, kind, source (as kernels/<name>.cu), the ops it fuses, its
+  /// parameters (bound to memory by buildPlan) and tunables.
+  rt::PlanKernel kernel(std::string kind, std::string source,
+                        std::vector<std::string> tunables) const;
+
   /// The ops the group fuses (weights left out), as MLIR names.
   std::vector<std::string> fusedOps() const;
 
@@ -131,12 +137,12 @@ private:
   std::string opText(mlir::Operation *op) const;
 
   mutable KernelGroupOp group_;
-  DType dtype_;
+  rt::DType dtype_;
   mlir::AsmState &state_;
   std::string groupName_, entry_;
   llvm::DenseMap<mlir::Value, std::string> names_;
   llvm::DenseMap<mlir::Value, std::string> pointerOf_; ///< args and weights
-  std::vector<KernelParam> params_;
+  std::vector<rt::PlanParam> params_;
   bool wide_ = false; ///< 64-bit indices
   bool mayAlias_ = false;
 };

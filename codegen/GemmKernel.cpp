@@ -184,7 +184,7 @@ bool isGemmGroup(GroupEmitter &e, std::string *whyNot) {
   return analyze(e, whyNot).has_value();
 }
 
-rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options) {
+rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options) {
   std::string why;
   auto analysis = analyze(e, &why);
   if (!analysis)
@@ -193,7 +193,7 @@ rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &o
   GemmInfo &info = *analysis;
   KernelGroupOp group = e.group();
   auto yield = cast<YieldOp>(group.getBody().front().getTerminator());
-  const Mode mode = e.dtype() != DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
+  const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
   const int64_t stats = 2 * int64_t(info.norms.size());
 
   // Index functions the GEMM supplies: linears read the C tile, norms their
@@ -228,8 +228,8 @@ rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &o
   const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
   std::string m;
   std::vector<std::string> outs;
-  for (const KernelParam &p : e.params())
-    if (p.kind == KernelParam::Kind::Output) {
+  for (const rt::PlanParam &p : e.params())
+    if (p.kind == rt::PlanParam::Kind::Output) {
       m += fmt::format("  T *{}{};\n", restrict, p.name);
       outs.push_back(p.name);
     }
@@ -403,7 +403,8 @@ rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &o
        {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
        {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
        {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}});
-  src += "\n" + e.prelude();
+  src += '\n';
+  src += e.prelude();
   src += fmt::format("\n#define SSMC_GEMM_MODE {} // 0 FFMA, 1 wmma 16-bit, 2 wmma TF32\n",
                      int(mode));
   src += fmt::format("#ifndef SSMC_BM\n#define SSMC_BM {}\n#endif\n"
@@ -424,14 +425,9 @@ rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &o
   code += "  ssmc_gemm::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 
-  KernelPlan plan;
-  plan.kind = "gemm";
-  plan.source = {e.groupName(), e.entry(), src};
-  plan.params = e.params();
-  plan.tunables = {"BK", "BM", "BN", "WARPS_M", "WARPS_N"};
-  plan.ops = e.fusedOps();
+  rt::PlanKernel plan = e.kernel("gemm", std::move(src), {"BK", "BM", "BN", "WARPS_M", "WARPS_N"});
   for (const Tile &t : tiles) {
-    LaunchConfig c;
+    rt::PlanConfig c;
     c.tunables = {{"BM", t.bm}, {"BN", t.bn}, {"BK", t.bk}, {"WARPS_M", t.wm}, {"WARPS_N", t.wn}};
     c.block = {32 * t.wm * t.wn, 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn,

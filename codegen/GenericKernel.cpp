@@ -19,15 +19,15 @@ using namespace mlir;
 
 namespace ssmc::codegen {
 
-LaunchConfig gridStrideConfig(int64_t elements, int64_t block) {
-  LaunchConfig c;
+rt::PlanConfig gridStrideConfig(int64_t elements, int64_t block) {
+  rt::PlanConfig c;
   c.tunables["BLOCK"] = block;
   c.block = {block, 1, 1};
   c.grid = {std::max<int64_t>(1, (elements + block - 1) / block), 1, 1};
   return c;
 }
 
-rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions &options) {
+rt::Expected<rt::PlanKernel> emitGenericKernel(GroupEmitter &e, const CodegenOptions &options) {
   KernelGroupOp group = e.group();
   auto yield = cast<YieldOp>(group.getBody().front().getTerminator());
   for (Operation &op : group.getBody().front().without_terminator())
@@ -46,7 +46,9 @@ rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions
       "generic: one thread per element of each result, grid-stride loops",
       {"Each value is an index function of its inputs; views are index arithmetic."},
       {{"BLOCK", "threads per block (128, 256, 512; default 256)"}});
-  src += "\n" + e.prelude() + "\n#ifndef SSMC_BLOCK\n#define SSMC_BLOCK 256\n#endif\n\n";
+  src += '\n';
+  src += e.prelude();
+  src += "\n#ifndef SSMC_BLOCK\n#define SSMC_BLOCK 256\n#endif\n\n";
   std::string code = *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(SSMC_BLOCK) {}(\n    {}) {{\n",
                      e.entry(), e.kernelParams());
@@ -60,12 +62,7 @@ rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions
   code += "}\n";
   src += e.shapeConstants(code) + "\n" + code;
 
-  KernelPlan plan;
-  plan.kind = "generic";
-  plan.source = {e.groupName(), e.entry(), src};
-  plan.params = e.params();
-  plan.tunables = {"BLOCK"};
-  plan.ops = e.fusedOps();
+  rt::PlanKernel plan = e.kernel("generic", std::move(src), {"BLOCK"});
   for (int64_t block : {256, 128, 512})
     plan.configs.push_back(gridStrideConfig(most, block));
   (void)options;

@@ -1,6 +1,6 @@
 //===- Kernels.h - the kernel emitters --------------------------*- C++ -*-===//
 //
-// One function per kernel shape, each filling a KernelPlan from an
+// One function per kernel shape, each writing the runtime's rt::PlanKernel from an
 // initialised GroupEmitter.
 //
 //===----------------------------------------------------------------------===//
@@ -14,12 +14,12 @@ namespace ssmc::codegen {
 
 /// One thread per element of each yielded value, grid-stride loops; handles
 /// any group without a selective scan.
-rt::Expected<KernelPlan> emitGenericKernel(GroupEmitter &e, const CodegenOptions &options);
+rt::Expected<rt::PlanKernel> emitGenericKernel(GroupEmitter &e, const CodegenOptions &options);
 
 /// Groups holding selective scans: one thread per (batch, channel), the
 /// state in registers, B and C staged in shared memory per chunk, the
 /// epilogue evaluated by the thread that owns the (batch, channel).
-rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &options);
+rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOptions &options);
 
 /// Whether the group is a GEMM the tensor-core template takes (one linear,
 /// or independent linears of one shape, with row-wise prologues and
@@ -27,15 +27,15 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
 bool isGemmGroup(GroupEmitter &e, std::string *whyNot = nullptr);
 
 /// The wmma GEMM; only for groups isGemmGroup accepts.
-rt::Expected<KernelPlan> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options);
+rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options);
 
 /// Whether the group is one norm whose results read it through axis maps
 /// (one block per row of the norm).
 bool isRowGroup(GroupEmitter &e);
-rt::Expected<KernelPlan> emitRowKernel(GroupEmitter &e, const CodegenOptions &options);
+rt::Expected<rt::PlanKernel> emitRowKernel(GroupEmitter &e, const CodegenOptions &options);
 
 /// Grid-stride launch dims for `elements` threads' worth of work.
-LaunchConfig gridStrideConfig(int64_t elements, int64_t block);
+rt::PlanConfig gridStrideConfig(int64_t elements, int64_t block);
 
 } // namespace ssmc::codegen
 

@@ -81,7 +81,7 @@ std::optional<RowInfo> analyzeRows(GroupEmitter &e) {
 
 bool isRowGroup(GroupEmitter &e) { return analyzeRows(e).has_value(); }
 
-rt::Expected<KernelPlan> emitRowKernel(GroupEmitter &e, const CodegenOptions &options) {
+rt::Expected<rt::PlanKernel> emitRowKernel(GroupEmitter &e, const CodegenOptions &options) {
   auto analysis = analyzeRows(e);
   if (!analysis)
     return rt::Status::error(fmt::format("kernel group '{}' is not a row kernel", e.groupName()));
@@ -121,7 +121,8 @@ rt::Expected<KernelPlan> emitRowKernel(GroupEmitter &e, const CodegenOptions &op
                    "result element that row maps to.",
                    layerNorm ? "LayerNorm" : "RMSNorm", e.name(x), rows, cols)},
       {{"ROW_THREADS", fmt::format("threads per block (32 to 256; default {})", defThreads)}});
-  src += "\n" + e.prelude();
+  src += '\n';
+  src += e.prelude();
   src += fmt::format("\n#ifndef SSMC_ROW_THREADS\n#define SSMC_ROW_THREADS {}\n#endif\n\n",
                      defThreads);
   std::string code = fmt::format("constexpr idx_t kRows = {}, kCols = {};\n\n", rows, cols);
@@ -193,19 +194,14 @@ __device__ __forceinline__ float ssmc_block_sum(float v, float *red) {
   code += "}\n";
   src += e.shapeConstants(code) + code;
 
-  KernelPlan plan;
-  plan.kind = "rows";
-  plan.source = {e.groupName(), e.entry(), src};
-  plan.params = e.params();
-  plan.tunables = {"ROW_THREADS"};
-  plan.ops = e.fusedOps();
+  rt::PlanKernel plan = e.kernel("rows", std::move(src), {"ROW_THREADS"});
   const int64_t limit = sharedMemoryLimit(options.arch);
   std::vector<int64_t> threads = {defThreads};
   for (int64_t t : {32, 64, 128, 256})
     if (t != defThreads)
       threads.push_back(t);
   for (int64_t t : threads) {
-    LaunchConfig cfg;
+    rt::PlanConfig cfg;
     cfg.tunables["ROW_THREADS"] = t;
     cfg.block = {t, 1, 1};
     cfg.grid = {std::min<int64_t>(rows, int64_t(1) << 30), 1, 1};

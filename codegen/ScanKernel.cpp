@@ -60,7 +60,7 @@ int64_t tilingValue(SelectiveScanOp op, StringRef key, int64_t fallback) {
 
 } // namespace
 
-rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &options) {
+rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOptions &options) {
   KernelGroupOp group = e.group();
   Block &body = group.getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
@@ -220,7 +220,8 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
       "scan", notes,
       {{"SCAN_CHANNELS", fmt::format("channels (threads) per block (default {})", defChannels)},
        {"SCAN_CHUNK", fmt::format("time steps staged per chunk (default {})", defChunk)}});
-  src += "\n" + e.prelude();
+  src += '\n';
+  src += e.prelude();
   src += fmt::format("\n#ifndef SSMC_SCAN_CHANNELS\n#define SSMC_SCAN_CHANNELS {}\n#endif\n"
                      "#ifndef SSMC_SCAN_CHUNK\n#define SSMC_SCAN_CHUNK {}\n#endif\n\n",
                      defChannels, defChunk);
@@ -337,17 +338,12 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
                        fmt::join(sizes, ", "));
   src += fmt::format("constexpr int kMaxStates = {};\n\n", maxStates) + code;
 
-  KernelPlan plan;
-  plan.kind = "scan";
-  plan.source = {e.groupName(), e.entry(), src};
-  plan.params = e.params();
-  plan.tunables = {"SCAN_CHANNELS", "SCAN_CHUNK"};
-  plan.ops = e.fusedOps();
+  rt::PlanKernel plan = e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK"});
   plan.workspaceBytes = scratchFloats * 4;
 
   const int64_t limit = sharedMemoryLimit(options.arch);
   auto config = [&](int64_t ch, int64_t chunk) {
-    LaunchConfig c;
+    rt::PlanConfig c;
     c.tunables["SCAN_CHANNELS"] = ch;
     c.tunables["SCAN_CHUNK"] = chunk;
     c.block = {ch, 1, 1};
@@ -359,7 +355,7 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
   auto add = [&](int64_t ch, int64_t chunk) {
     if (ch < 1 || ch > 1024 || chunk < 1 || !seen.insert({ch, chunk}).second)
       return;
-    LaunchConfig c = config(ch, chunk);
+    rt::PlanConfig c = config(ch, chunk);
     if (c.smemBytes <= limit)
       plan.configs.push_back(c);
   };
@@ -378,9 +374,9 @@ rt::Expected<KernelPlan> emitScanKernel(GroupEmitter &e, const CodegenOptions &o
   if (chunkDefault != defChunk) {
     // The source's default must be the first configuration.
     std::string from = fmt::format("#define SSMC_SCAN_CHUNK {}\n", defChunk);
-    size_t at = plan.source.source.find(from);
+    size_t at = plan.source.find(from);
     if (at != std::string::npos)
-      plan.source.source.replace(at, from.size(),
+      plan.source.replace(at, from.size(),
                                  fmt::format("#define SSMC_SCAN_CHUNK {}\n", chunkDefault));
   }
   return plan;

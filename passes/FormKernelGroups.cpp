@@ -277,6 +277,29 @@ struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsP
       plans.push_back({ops});
     if (failed(buildKernelGroups(block, plans, planner.rematerialized())))
       return signalPassFailure();
+    copyReturnedArguments(block);
+  }
+
+  /// A model output that is a model input (Vim's residual when there is no
+  /// residual yet) gets a kernel group that copies it: every output is then
+  /// written by a kernel into the arena, where the memory plan places it.
+  static void copyReturnedArguments(Block &block) {
+    Operation *terminator = block.getTerminator();
+    unsigned index = llvm::range_size(block.getOps<KernelGroupOp>());
+    OpBuilder builder(terminator);
+    for (OpOperand &operand : terminator->getOpOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand.get());
+      if (!arg)
+        continue;
+      auto group = builder.create<KernelGroupOp>(terminator->getLoc(), TypeRange{arg.getType()},
+                                                 builder.getStringAttr(""), ValueRange{arg});
+      Block *body = new Block();
+      group.getBody().push_back(body);
+      OpBuilder::atBlockEnd(body).create<YieldOp>(
+          terminator->getLoc(), ValueRange{body->addArgument(arg.getType(), arg.getLoc())});
+      group.setName(kernelGroupName(index++, *body));
+      operand.set(group.getResult(0));
+    }
   }
 };
 } // namespace

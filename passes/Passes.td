@@ -68,6 +68,8 @@ def FormKernelGroups : Pass<"ssmc-form-kernel-groups", "mlir::func::FuncOp"> {
     - views feeding several groups are recomputed in each (index arithmetic),
       never materialised.
     Everything else becomes a group of its own, so every op ends in a group.
+    A model output that is a model input gets a group that copies it
+    (`gNN_copy`), so every output is written by a kernel into the arena.
   }];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -155,7 +156,9 @@ Expected<Driver *> Driver::load() {
   static std::once_flag Once;
   static std::optional<Status> Failure;
   std::call_once(Once, [] {
-    if (Status S = Instance.init("libcuda.so.1"); !S)
+    // $SSMC_CUDA_DRIVER: another driver library (the tests' fake driver).
+    const char *Lib = std::getenv("SSMC_CUDA_DRIVER");
+    if (Status S = Instance.init(Lib && *Lib ? Lib : "libcuda.so.1"); !S)
       Failure.emplace(std::move(S));
   });
   if (Failure)

@@ -111,8 +111,9 @@ class Driver {
   struct PassKey {};
 
 public:
-  /// The process's driver: libcuda.so.1 opened and initialised once (later
-  /// calls return the same result). Fails with a message that says what is
+  /// The process's driver: libcuda.so.1 (or $SSMC_CUDA_DRIVER, a library
+  /// with the same entry points: the tests' fake driver) opened and
+  /// initialised once (later calls return the same result). Fails with a message that says what is
   /// missing and suggests --device cpu when there is no driver or no GPU.
   static Expected<Driver *> load();
   /// Opens \p Library afresh (tests use a missing name). The library is

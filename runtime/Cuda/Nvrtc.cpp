@@ -200,6 +200,27 @@ Expected<CompiledKernel> compileImpl(const KernelSource &Src,
 
 bool ssmc::rt::nvrtcAvailable() { return SSMC_HAVE_NVRTC; }
 
+std::string ssmc::rt::canonicalSource(const KernelSource &Kernel) {
+  std::string Out;
+  size_t Pos = 0;
+  while (Pos < Kernel.source.size()) {
+    size_t End = Kernel.source.find('\n', Pos);
+    if (End == std::string::npos)
+      End = Kernel.source.size();
+    std::string Line = Kernel.source.substr(Pos, End - Pos);
+    if (size_t Comment = Line.find("//"); Comment != std::string::npos)
+      Line.erase(Comment);
+    if (Line.find_first_not_of(' ') != std::string::npos)
+      Out += Line + "\n";
+    Pos = End + 1;
+  }
+  if (!Kernel.entry.empty())
+    for (size_t At = Out.find(Kernel.entry); At != std::string::npos;
+         At = Out.find(Kernel.entry, At))
+      Out.replace(At, Kernel.entry.size(), "KERNEL");
+  return Out;
+}
+
 std::string ssmc::rt::nvrtcVersion() {
 #if SSMC_HAVE_NVRTC
   int Major = 0, Minor = 0;

@@ -52,6 +52,11 @@ struct CompiledKernel {
   bool fromCache = false;
 };
 
+/// The source without comments and blank lines and with the entry renamed:
+/// kernels with the same canonical source (the same block in another layer)
+/// compile to the same code, so they need compiling (and checking) once.
+std::string canonicalSource(const KernelSource &Kernel);
+
 /// NVRTC's version, "13.0".
 std::string nvrtcVersion();
 

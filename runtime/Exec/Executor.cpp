@@ -3,6 +3,7 @@
 #include "Exec/Executor.h"
 
 #include "Cuda/KernelCache.h"
+#include "Exec/CompilePlan.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -74,10 +75,9 @@ struct GpuModel::Impl {
   Status openDevice(const GpuModelOptions &O, std::string &Arch);
   Expected<std::vector<int64_t>> chooseConfigs(const GpuModelOptions &O) const;
   Expected<std::vector<const TensorView *>>
-  findWeights(const SafetensorsFile *Weights) const;
+  findWeights(const WeightSource *Weights) const;
   Expected<std::vector<Kernel>>
-  loadModules(const GpuModelOptions &O,
-              const std::vector<CompiledKernel> &Compiled,
+  loadModules(const GpuModelOptions &O, const PlanCompilation &Compiled,
               const std::vector<int64_t> &Configs);
   Expected<std::map<std::string, size_t>>
   allocate(const std::vector<const TensorView *> &Views);
@@ -142,72 +142,68 @@ double GpuModel::compileSeconds() const { return I->CompileSeconds; }
 
 namespace {
 
-/// Compiles every kernel on a few threads, printing progress on stderr.
-Expected<std::vector<CompiledKernel>>
-compileAll(const Plan &P, const std::vector<int64_t> &Configs,
-           const std::string &Arch, const GpuModelOptions &O) {
+/// Compiles every distinct kernel on a few threads, printing progress on
+/// stderr.
+Expected<PlanCompilation> compileAll(const Plan &P,
+                                     const std::vector<int64_t> &Configs,
+                                     const std::string &Arch,
+                                     const GpuModelOptions &O) {
   const size_t N = P.kernels.size();
-  std::vector<KernelSource> Srcs;
-  std::vector<NvrtcOptions> Opts;
-  for (size_t K = 0; K < N; ++K) {
-    const PlanKernel &PK = P.kernels[K];
-    Srcs.push_back({PK.name, PK.entry, PK.source});
-    NvrtcOptions NO;
-    NO.arch = Arch;
-    NO.extra = P.nvrtcOptions;
-    for (std::string &Def : configDefines(PK.configs[size_t(Configs[K])]))
-      NO.extra.push_back(std::move(Def));
-    Opts.push_back(std::move(NO));
-  }
-
   const bool Tty = O.progress && ::isatty(2);
-  std::vector<Expected<CompiledKernel>> Results = compileKernels(
-      Srcs, Opts, O.cache, O.compileThreads, /*WarningsAsErrors=*/false,
-      [&](size_t Done, size_t Total) {
-        if (Tty) {
-          std::fprintf(stderr, "\rssmc: compiling %zu kernels for %s: %zu/%zu",
-                       Total, Arch.c_str(), Done, Total);
-          std::fflush(stderr);
-        }
-      });
-  size_t Cached = 0;
-  for (const auto &R : Results)
-    Cached += R.ok() && R->fromCache;
-  if (O.progress && N > 0)
-    std::fprintf(stderr, "%sssmc: compiled %zu kernels for %s (%zu from the "
-                 "cache)\n",
-                 Tty ? "\r" : "", N, Arch.c_str(), Cached);
+  auto Result = compilePlan(P, Configs, Arch, O.cache, O.compileThreads,
+                            [&](size_t Done, size_t Total) {
+                              if (Tty) {
+                                std::fprintf(stderr,
+                                             "\rssmc: compiling %zu kernels "
+                                             "for %s: %zu/%zu",
+                                             Total, Arch.c_str(), Done, Total);
+                                std::fflush(stderr);
+                              }
+                            });
+  if (O.progress && N > 0 && Result.ok())
+    std::fprintf(stderr,
+                 "%sssmc: compiled %zu kernels (%zu distinct) for %s (%zu "
+                 "from the cache)\n",
+                 Tty ? "\r" : "", N, Result->distinct.size(), Arch.c_str(),
+                 Result->fromCache);
   if (O.cache)
     for (const std::string &W : O.cache->takeWarnings())
       std::fprintf(stderr, "ssmc: warning: %s\n", W.c_str());
-
-  std::vector<CompiledKernel> Out;
-  std::optional<Status> First;
-  size_t Failed = 0;
-  for (auto &R : Results) {
-    if (!R.ok()) {
-      if (!First)
-        First = R.status();
-      ++Failed;
-      continue;
-    }
-    Out.push_back(std::move(*R));
-  }
-  if (First)
-    return Failed == 1
-               ? *First
-               : Status::error(fmt::format("{}\n({} more kernels failed to "
-                                           "compile)",
-                                           First->message(), Failed - 1));
-  return Out;
+  return Result;
 }
 
 } // namespace
+
+WeightSource WeightSource::of(const SafetensorsFile &File) {
+  return {File.path(),
+          [&File](std::string_view Name) { return File.find(Name); }};
+}
+
+WeightSource WeightSource::of(std::string Origin,
+                              const std::vector<TensorView> &Views) {
+  auto Index = std::make_shared<std::map<std::string, size_t, std::less<>>>();
+  for (size_t I = 0; I < Views.size(); ++I)
+    Index->emplace(Views[I].name, I);
+  return {std::move(Origin),
+          [Index, &Views](std::string_view Name) -> const TensorView * {
+            auto It = Index->find(Name);
+            return It == Index->end() ? nullptr : &Views[It->second];
+          }};
+}
 
 Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
                                   const SafetensorsFile &Weights,
                                   const GpuModelOptions &O) {
   return load(P, ArtifactDir, &Weights, O);
+}
+
+Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
+                                  const SafetensorsFile *Weights,
+                                  const GpuModelOptions &O) {
+  if (!Weights)
+    return load(P, std::string_view(ArtifactDir), nullptr, O);
+  WeightSource Source = WeightSource::of(*Weights);
+  return load(P, std::string_view(ArtifactDir), &Source, O);
 }
 
 /// The device, and the arch to compile for (the plan's, unless allowed to
@@ -286,7 +282,7 @@ Expected<std::vector<int64_t>> GpuModel::Impl::chooseConfigs(const GpuModelOptio
 /// Every weight of the plan in the file, by name and shape, all checked
 /// before anything is compiled.
 Expected<std::vector<const TensorView *>>
-GpuModel::Impl::findWeights(const SafetensorsFile *Weights) const {
+GpuModel::Impl::findWeights(const WeightSource *Weights) const {
   const Impl &M = *this;
   // The weights, all checked before anything is compiled.
   std::vector<std::string> Problems;
@@ -315,7 +311,7 @@ GpuModel::Impl::findWeights(const SafetensorsFile *Weights) const {
         "{}: {} of the {} weights of '{}' are missing or mis-shaped: {}; "
         "check that the file holds this model's weights and that the "
         "artifact was compiled with the same --set options",
-        Weights->path(), Problems.size(), M.P.weights.size(), M.P.model,
+        Weights->origin, Problems.size(), M.P.weights.size(), M.P.model,
         fmt::join(Problems, "; ")));
 
   return Views;
@@ -323,10 +319,10 @@ GpuModel::Impl::findWeights(const SafetensorsFile *Weights) const {
 
 /// The context, the stream and a module per kernel; the kernels' functions.
 Expected<std::vector<Kernel>>
-GpuModel::Impl::loadModules(const GpuModelOptions &O, const std::vector<CompiledKernel> &Compiled,
+GpuModel::Impl::loadModules(const GpuModelOptions &O, const PlanCompilation &Compiled,
                             const std::vector<int64_t> &Configs) {
   Impl &M = *this;
-  // The context, the stream, the modules.
+  // The context, the stream, one module per distinct kernel.
   auto Ctx = DeviceContext::retain(*M.D, O.device);
   if (!Ctx)
     return Ctx.status();
@@ -335,21 +331,24 @@ GpuModel::Impl::loadModules(const GpuModelOptions &O, const std::vector<Compiled
   if (!S)
     return S.status();
   M.S.emplace(std::move(*S));
-  std::vector<Kernel> Fns;
-  for (size_t K = 0; K < M.P.kernels.size(); ++K) {
-    const PlanKernel &PK = M.P.kernels[K];
-    const CompiledKernel &CK = Compiled[K];
+  for (const CompiledKernel &CK : Compiled.distinct) {
     auto Mod = Module::load(*M.D, CK.cubin);
     if (!Mod)
       return Status::error(
-          fmt::format("loading kernel '{}': {}", PK.name, Mod.message()));
+          fmt::format("loading kernel '{}': {}", CK.name, Mod.message()));
     M.Modules.push_back(std::move(*Mod));
-    auto Fn = M.Modules.back().kernel(PK.entry);
+  }
+  std::vector<Kernel> Fns;
+  for (size_t K = 0; K < M.P.kernels.size(); ++K) {
+    const PlanKernel &PK = M.P.kernels[K];
+    const size_t Distinct = Compiled.distinctOf[K];
+    const CompiledKernel &CK = Compiled.distinct[Distinct];
+    auto Fn = M.Modules[Distinct].kernel(CK.entry);
     if (!Fn)
       return Status::error(fmt::format(
           "kernel '{}': its source has no entry '{}' ({}); recompile the "
           "artifact",
-          PK.name, PK.entry, Fn.message()));
+          PK.name, CK.entry, Fn.message()));
     const PlanConfig &Cfg = PK.configs[size_t(Configs[K])];
     if (Cfg.smemBytes + CK.resources.smemBytes > M.Info.maxSmemPerBlockOptin)
       return Status::error(fmt::format(
@@ -362,7 +361,8 @@ GpuModel::Impl::loadModules(const GpuModelOptions &O, const std::vector<Compiled
         return Status::error(
             fmt::format("kernel '{}': {}", PK.name, St.message()));
     Fns.push_back(std::move(*Fn));
-    M.Infos.push_back({PK.name, Configs[K], CK.resources, CK.fromCache});
+    M.Infos.push_back({PK.name, Configs[K], CK.resources, CK.fromCache,
+                       CK.name});
   }
 
   return Fns;
@@ -481,16 +481,14 @@ void GpuModel::Impl::bind(std::vector<Kernel> &Fns, const std::vector<int64_t> &
   }
 }
 
-Expected<GpuModel> GpuModel::load(const Plan &P, const std::string &ArtifactDir,
-                                  const SafetensorsFile *Weights,
+Expected<GpuModel> GpuModel::load(const Plan &P, std::string_view PlanOrigin,
+                                  const WeightSource *Weights,
                                   const GpuModelOptions &O) {
   auto Impl_ = std::make_unique<Impl>();
   Impl &M = *Impl_;
   M.P = P;
-  M.Dir = ArtifactDir;
+  M.Dir = std::string(PlanOrigin);
   M.SyncEach = O.syncEachKernel;
-  if (Status St = validatePlan(M.P, ArtifactDir + "/plan.json"); !St)
-    return St;
   std::string Arch;
   if (Status St = M.openDevice(O, Arch); !St)
     return St;

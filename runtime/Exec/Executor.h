@@ -1,8 +1,9 @@
 //===- Exec/Executor.h - Running an artifact on a GPU -----------*- C++ -*-===//
 //
-// GpuModel::load turns a loaded artifact into a runnable model: it checks
-// the device against the plan's arch, compiles every kernel through NVRTC
-// (in parallel, through the on-disk cache) with its chosen configuration's
+// GpuModel::load turns a plan (a loaded artifact's, or the compiler's in
+// memory) into a runnable model: it checks the device against the plan's
+// arch, compiles every distinct kernel through NVRTC (compilePlan: in
+// parallel, through the on-disk cache) with its chosen configuration's
 // defines, loads the modules, uploads the weights once (converted to the
 // plan's storage types), and allocates the activation arena, the input
 // buffers and one workspace. run() then launches every kernel in plan order
@@ -21,6 +22,7 @@
 #include "Support/Safetensors.h"
 #include "Support/Status.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -59,20 +61,47 @@ struct LoadedKernelInfo {
   int64_t config = 0; ///< index into the plan's configs
   KernelResources resources;
   bool fromCache = false;
+  /// The kernel whose code it runs: itself, or an earlier kernel with the
+  /// same source (up to comments and names) and configuration.
+  std::string compiledAs;
+};
+
+/// The tensors GpuModel::load uploads as weights: a safetensors file's, or
+/// tensors in memory (`ssmc run --device cuda`, which writes no file). A
+/// weight is looked up by name, then with an outer "model." prefix.
+struct WeightSource {
+  /// Named in messages: the file's path, or what the tensors are.
+  std::string origin;
+  /// nullptr when there is no tensor of that name; the views must stay
+  /// valid until load returns (the weights are uploaded by then).
+  std::function<const TensorView *(std::string_view)> find;
+
+  static WeightSource of(const SafetensorsFile &File);
+  /// \p Views, which must outlive the source.
+  static WeightSource of(std::string Origin,
+                         const std::vector<TensorView> &Views);
 };
 
 class GpuModel {
 public:
-  /// Loads \p P (from loadArtifact(\p ArtifactDir)) onto a device with the
-  /// weights of \p Weights. Weights are looked up by name (then with an
-  /// outer "model." prefix); extra tensors are ignored; missing or
-  /// mis-shaped ones are one error listing them all.
-  static Expected<GpuModel> load(const Plan &P, const std::string &ArtifactDir,
-                                 const SafetensorsFile &Weights,
+  /// Loads \p P onto a device with the weights of \p Weights (null for a
+  /// model without weights): checks the device against the plan's arch and
+  /// every weight by name and shape (missing or mis-shaped ones are one
+  /// error listing them all; extra tensors are ignored), compiles the
+  /// kernels (compilePlan), uploads the weights and allocates the arena.
+  /// \p P is a valid plan: loadArtifact's or parsePlan's (which validate
+  /// what they read) or codegen's buildPlan (valid by construction; its
+  /// tests validate it). \p PlanOrigin names it in messages (the artifact
+  /// directory).
+  static Expected<GpuModel> load(const Plan &P, std::string_view PlanOrigin,
+                                 const WeightSource *Weights,
                                  const GpuModelOptions &Options = {});
-  /// The same; \p Weights may be null for a model without weights.
+  /// The same with the weights of a safetensors file (may be null).
   static Expected<GpuModel> load(const Plan &P, const std::string &ArtifactDir,
                                  const SafetensorsFile *Weights,
+                                 const GpuModelOptions &Options = {});
+  static Expected<GpuModel> load(const Plan &P, const std::string &ArtifactDir,
+                                 const SafetensorsFile &Weights,
                                  const GpuModelOptions &Options = {});
 
   GpuModel(GpuModel &&) noexcept;

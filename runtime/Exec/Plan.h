@@ -2,12 +2,13 @@
 //
 // An artifact is a directory: plan.json (this schema, "format": "ssmc-plan",
 // "version": 1) and kernels/<name>.cu, one CUDA C++ translation unit per
-// kernel group. The plan mirrors codegen's KernelPlan per kernel, plus what
-// the model needs around them: its inputs, outputs, weights and the one
-// activation arena. docs/artifact.md documents every key.
+// kernel group. The plan holds the kernels, as codegen writes them, plus
+// what the model needs around them: its inputs, outputs, weights and the
+// one activation arena. docs/artifact.md documents every key.
 //
-// Both sides use this header: the compiler writes artifacts with writePlan,
-// the runtime reads them with loadArtifact. Neither throws; every problem is
+// Both sides use this header: codegen builds a Plan (codegen::buildPlan),
+// which the compiler writes with writePlan or hands to GpuModel in memory;
+// the runtime reads artifacts with loadArtifact. Neither throws; every problem is
 // a Status naming the file, the kernel and the key, and how to fix it.
 //
 //===----------------------------------------------------------------------===//
@@ -68,7 +69,7 @@ struct ValueRef {
   static ValueRef arena(int64_t Offset) { return {Kind::Arena, {}, Offset}; }
 };
 
-/// One kernel parameter (a device pointer), as codegen's KernelParam.
+/// One kernel parameter (a device pointer).
 struct PlanParam {
   enum class Kind { Input, Weight, Output, Workspace };
   Kind kind = Kind::Input;
@@ -138,11 +139,12 @@ std::string planToJson(const Plan &P);
 /// Parses plan.json text and validates it (not the kernel files).
 Expected<Plan> parsePlan(std::string_view Json, std::string_view What = "plan.json");
 
-/// Validates \p P, then writes \p Dir (created if needed) as an artifact:
-/// kernels/<file> for each kernel with a source, then plan.json. Each file is
-/// written to a temporary file and renamed into place; an old plan.json is
-/// removed first, so an interrupted write leaves no plan.json at all rather
-/// than a plan that disagrees with its kernels.
+/// Writes \p Dir (created if needed) as an artifact: kernels/<file> for each
+/// kernel with a source, then plan.json. Each file is written to a temporary
+/// file and renamed into place; an old plan.json is removed first, so an
+/// interrupted write leaves no plan.json at all rather than a plan that
+/// disagrees with its kernels. \p P is not validated here: a plan is
+/// validated once, where it is read (parsePlan).
 Status writePlan(const std::string &Dir, const Plan &P);
 
 /// Reads \p Dir/plan.json, validates it and reads every kernel's source.

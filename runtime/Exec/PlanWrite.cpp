@@ -164,9 +164,6 @@ std::string ssmc::rt::planToJson(const Plan &P) {
 
 Status ssmc::rt::writePlan(const std::string &Dir, const Plan &P) {
   fs::path Root(Dir);
-  if (Status S = validatePlan(P, (Root / kPlanFile).string()); !S)
-    return Status::error("refusing to write an invalid artifact: " +
-                         S.message());
   std::error_code EC;
   fs::create_directories(Root, EC);
   if (EC || !fs::is_directory(Root))

@@ -197,7 +197,7 @@ module {
 })",
                                                           &ctx);
     auto plans = module ? codegen::generateKernels(getEntryFunction(*module), {})
-                        : rt::Expected<std::vector<codegen::KernelPlan>>(
+                        : rt::Expected<std::vector<rt::PlanKernel>>(
                               rt::Status::error("does not parse"));
     if (plans || plans.message().find("'ssmc.gelu' is not in one") == std::string::npos) {
       fmt::print(stderr, "FAIL error case 'ungrouped op': {}\n",
@@ -276,9 +276,9 @@ int main(int argc, char **argv) {
         failed = true;
         continue;
       }
-      for (const codegen::KernelPlan &p : *plans) {
+      for (const rt::PlanKernel &p : *plans) {
         ++kernels;
-        std::string key = codegen::canonicalSource(p.source);
+        std::string key = rt::canonicalSource({p.name, p.entry, p.source});
         if (unique.emplace(key, p.source).second)
           firstOf[key] = fmt::format("{} / {}", c.name, variant);
       }

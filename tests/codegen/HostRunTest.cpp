@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Codegen.h"
+#include "Cuda/Nvrtc.h"
 #include "Exec/Plan.h"
 #include "Interpreter/Interpreter.h"
 #include "Passes.h"
@@ -210,7 +211,7 @@ std::vector<float> fromStorage(const std::string &dtype, const unsigned char *p,
 struct Check {
   std::string label;
   std::string dtype;
-  codegen::KernelPlan plan;
+  rt::PlanKernel plan;
   std::vector<std::vector<float>> inputs;     // by group input #
   std::map<std::string, std::vector<float>> weights;
   std::vector<std::vector<float>> expected;   // by result #
@@ -226,13 +227,13 @@ struct Library {
   void *handle = nullptr;
 };
 
-std::string hostSource(const codegen::KernelPlan &p) {
+std::string hostSource(const rt::PlanKernel &p) {
   std::string types;
-  for (const codegen::KernelParam &q : p.params)
-    types += q.kind == codegen::KernelParam::Kind::Workspace ? 'w'
-             : q.kind == codegen::KernelParam::Kind::Output  ? 'o'
+  for (const rt::PlanParam &q : p.params)
+    types += q.kind == rt::PlanParam::Kind::Workspace ? 'w'
+             : q.kind == rt::PlanParam::Kind::Output  ? 'o'
                                                              : 'c';
-  return perf::hostKernelSource(p.source.source, p.source.entry, types, perf::HostMode::Run);
+  return perf::hostKernelSource(p.source, p.entry, types, perf::HostMode::Run);
 }
 
 using RunFn = void (*)(void **, const unsigned *, unsigned, size_t, int);
@@ -495,16 +496,16 @@ int main(int argc, char **argv) {
                       .c_str()) != 0)
     fmt::print("note: precompiling the shim failed; building without\n");
   std::map<std::string, Library> libraries;
-  std::vector<std::vector<std::pair<std::string, const codegen::LaunchConfig *>>> runsOf(
+  std::vector<std::vector<std::pair<std::string, const rt::PlanConfig *>>> runsOf(
       checks.size());
   for (size_t i = 0; i < checks.size(); ++i) {
-    const codegen::KernelPlan &p = checks[i].plan;
-    std::vector<const codegen::LaunchConfig *> configs = {&p.configs.front()};
+    const rt::PlanKernel &p = checks[i].plan;
+    std::vector<const rt::PlanConfig *> configs = {&p.configs.front()};
     if (p.configs.size() > 1)
       configs.push_back(&p.configs.back());
     // Scans also with their smallest block (a partial warp of channels).
-    const codegen::LaunchConfig *smallest = &p.configs.front();
-    for (const codegen::LaunchConfig &c : p.configs)
+    const rt::PlanConfig *smallest = &p.configs.front();
+    for (const rt::PlanConfig &c : p.configs)
       if (c.block[0] < smallest->block[0])
         smallest = &c;
     if (p.kind == "scan" && smallest != configs.front() && smallest != configs.back())
@@ -512,20 +513,20 @@ int main(int argc, char **argv) {
     for (size_t c = 0; c < configs.size(); ++c) {
       std::vector<std::string> defines = configs[c] == &p.configs.front()
                                              ? std::vector<std::string>{}
-                                                : codegen::configDefines(*configs[c]);
-      std::string key = codegen::canonicalSource(p.source) + fmt::format("{}", fmt::join(defines, " "));
+                                                : rt::configDefines(*configs[c]);
+      std::string key = rt::canonicalSource({p.name, p.entry, p.source}) + fmt::format("{}", fmt::join(defines, " "));
       auto [it, inserted] = libraries.try_emplace(key);
       if (inserted) {
         it->second.key = key;
         it->second.source = hostSource(p);
         it->second.defines = defines;
-        it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), p.source.entry);
+        it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), p.entry);
       }
       runsOf[i].push_back({key, configs[c]});
     }
   }
   auto modelKernelKey = [](const rt::PlanKernel &k) {
-    return codegen::canonicalSource({k.name, k.entry, k.source});
+    return rt::canonicalSource({k.name, k.entry, k.source});
   };
   for (const ModelRun &m : models)
     for (const rt::PlanKernel &k : m.plan.kernels) {
@@ -577,7 +578,7 @@ int main(int argc, char **argv) {
       ++runs;
       Library &lib = libraries[key];
       std::string what = fmt::format("{} [{}]", c.label,
-                                     fmt::join(codegen::configDefines(*config), " "));
+                                     fmt::join(rt::configDefines(*config), " "));
       if (!lib.error.empty()) {
         fmt::print(stderr, "FAIL {}: host compile:\n{}\n", what, lib.error.substr(0, 3000));
         failedAny = true;
@@ -596,20 +597,20 @@ int main(int argc, char **argv) {
       }
       std::vector<std::vector<unsigned char>> buffers;
       std::vector<void *> args;
-      for (const codegen::KernelParam &q : c.plan.params) {
+      for (const rt::PlanParam &q : c.plan.params) {
         switch (q.kind) {
-        case codegen::KernelParam::Kind::Input:
+        case rt::PlanParam::Kind::Input:
           buffers.push_back(toStorage(c.dtype, c.inputs[q.index]));
           break;
-        case codegen::KernelParam::Kind::Weight:
+        case rt::PlanParam::Kind::Weight:
           buffers.push_back(toStorage(c.dtype, c.weights.at(q.weight)));
           break;
-        case codegen::KernelParam::Kind::Output:
+        case rt::PlanParam::Kind::Output:
           // NaN-filled: an element never written shows up.
           buffers.push_back(toStorage(
               c.dtype, std::vector<float>(q.bytes / (c.dtype == "f32" ? 4 : 2), NAN)));
           break;
-        case codegen::KernelParam::Kind::Workspace:
+        case rt::PlanParam::Kind::Workspace:
           buffers.push_back(std::vector<unsigned char>(q.bytes + 16, 0xff));
           break;
         }
@@ -619,26 +620,26 @@ int main(int argc, char **argv) {
       std::map<size_t, size_t> bufferOfParam; // where each output is read back
       for (size_t p = 0; p < c.plan.params.size(); ++p) {
         bufferOfParam[p] = p;
-        const codegen::KernelParam &q = c.plan.params[p];
+        const rt::PlanParam &q = c.plan.params[p];
         auto alias = c.inPlace.find(q.index);
-        if (q.kind != codegen::KernelParam::Kind::Output || alias == c.inPlace.end())
+        if (q.kind != rt::PlanParam::Kind::Output || alias == c.inPlace.end())
           continue;
         for (size_t p2 = 0; p2 < c.plan.params.size(); ++p2)
-          if (c.plan.params[p2].kind == codegen::KernelParam::Kind::Input &&
+          if (c.plan.params[p2].kind == rt::PlanParam::Kind::Input &&
               c.plan.params[p2].index == int64_t(alias->second)) {
             args[p] = args[p2];
             bufferOfParam[p] = p2;
             ++inPlaceRuns;
           }
       }
-      const bool sync = c.plan.source.source.find("__syncthreads") != std::string::npos;
+      const bool sync = c.plan.source.find("__syncthreads") != std::string::npos;
       const unsigned grid[3] = {unsigned(config->grid[0]), unsigned(config->grid[1]),
                                 unsigned(config->grid[2])};
       run(args.data(), grid, unsigned(config->block[0]), size_t(config->smemBytes), sync ? 1 : 0);
       bool ok = true;
       for (size_t p = 0; p < c.plan.params.size(); ++p) {
-        const codegen::KernelParam &q = c.plan.params[p];
-        if (q.kind != codegen::KernelParam::Kind::Output)
+        const rt::PlanParam &q = c.plan.params[p];
+        if (q.kind != rt::PlanParam::Kind::Output)
           continue;
         const std::vector<float> &want = c.expected[q.index];
         std::vector<float> got =

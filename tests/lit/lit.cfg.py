@@ -17,6 +17,14 @@ config.environment["PATH"] = os.pathsep.join(p for p in path if p) + os.pathsep 
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%plugins", getattr(config, "plugin_dir", "")))
 
+# The tests' stand-in for libcuda.so.1 (tests/runtime/FakeCuda.cpp).
+fake_cuda = getattr(config, "fake_cuda_lib", "")
+if fake_cuda and os.path.exists(fake_cuda):
+    config.available_features.add("fake-cuda")
+    config.substitutions.append(("%fakecuda", fake_cuda))
+if getattr(config, "have_nvrtc", "") in ("1", "ON", "TRUE"):
+    config.available_features.add("nvrtc")
+
 golden = os.environ.get("SSMC_GOLDEN_DIR") or getattr(config, "golden_dir", "")
 if golden and os.path.isdir(golden):
     config.available_features.add("golden")

@@ -207,7 +207,7 @@ TEST_F(SsmcRt, RunWritesEveryOutputAsF32) {
                       Env);
     ASSERT_EQ(R.code, 0) << R.out;
     EXPECT_HAS(R.out, "z [500] -> " + Out);
-    EXPECT_HAS(R.out, "compiled 2 kernels for sm_90");
+    EXPECT_HAS(R.out, "compiled 2 kernels (2 distinct) for sm_90");
     auto F = SafetensorsFile::open(Out);
     ASSERT_TRUE(F.ok()) << F.message();
     const TensorView *Z = (*F)->find("z");

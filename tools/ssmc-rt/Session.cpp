@@ -35,17 +35,7 @@ namespace fs = std::filesystem;
 namespace ssmc::rtcli {
 
 Expected<const Driver *> loadDriver() {
-  static std::unique_ptr<Driver> Opened;
-  if (const char *Lib = std::getenv("SSMC_CUDA_DRIVER"); Lib && *Lib) {
-    if (!Opened) {
-      auto D = Driver::open(Lib);
-      if (!D)
-        return D.status();
-      Opened = std::move(*D);
-    }
-    return static_cast<const Driver *>(Opened.get());
-  }
-  auto D = Driver::load();
+  auto D = Driver::load(); // honours $SSMC_CUDA_DRIVER
   if (!D)
     return D.status();
   return static_cast<const Driver *>(*D);

@@ -1,9 +1,8 @@
 //===- ssmc-translate.cpp - the generated CUDA of a lowered module --------===//
 //
 // mlir-translate for ssmc: `--emit-cuda` prints the kernel codegen makes for
-// each kernel group of a module that went through the whole pipeline (and a
-// copy kernel for each model output that is a model input), in launch
-// order, each headed by a `// ----- kernel NAME (KIND)` line and its default
+// each kernel group of a module that went through the whole pipeline, in
+// launch order, each headed by a `// ----- kernel NAME (KIND)` line and its default
 // launch configuration, so lit tests can FileCheck what every emitter writes.
 // The storage type is the module's `ssmc.dtype` (f32 without one).
 //
@@ -29,13 +28,13 @@ static mlir::LogicalResult emitCuda(mlir::ModuleOp module, llvm::raw_ostream &os
   auto plans = ssmc::codegen::generateKernels(entry, {});
   if (!plans)
     return module.emitError(plans.message());
-  for (const ssmc::codegen::KernelPlan &p : *plans) {
-    const ssmc::codegen::LaunchConfig &c = p.configs.front();
+  for (const ssmc::rt::PlanKernel &p : *plans) {
+    const ssmc::rt::PlanConfig &c = p.configs[size_t(p.defaultConfig)];
     os << fmt::format("// ----- kernel {} ({})\n// launch: grid [{}], block [{}], {} B dynamic "
                       "shared memory, {} configurations\n",
-                      p.source.name, p.kind, fmt::join(c.grid, ", "), fmt::join(c.block, ", "),
+                      p.name, p.kind, fmt::join(c.grid, ", "), fmt::join(c.block, ", "),
                       c.smemBytes, p.configs.size())
-       << p.source.source << "\n";
+       << p.source << "\n";
   }
   return mlir::success();
 }

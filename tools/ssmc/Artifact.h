@@ -4,8 +4,9 @@
 #define SSMC_TOOLS_ARTIFACT_H
 
 #include "Args.h"
-#include "MemoryPlan.h"
+#include "Codegen.h"
 
+#include "Cuda/Nvrtc.h"
 #include "Exec/Plan.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -23,27 +24,31 @@ const std::vector<std::string> &supportedArchs();
 rt::Status checkArch(const std::string &arch);
 
 struct CompiledModel {
-  std::string model, dtype, arch;
-  bool archDefaulted = false; ///< no --arch: the GPU present's, else sm_90
+  /// Codegen's plan (codegen::buildPlan) with the CLI's metadata: what
+  /// `compile -o` writes and `run --device cuda` hands to GpuModel.
+  rt::Plan plan;
+  bool archDefaulted = false;   ///< no --arch: the GPU present's, else sm_90
   std::string f32Gemm = "tf32"; ///< f32 GEMMs: "tf32" or "ffma" (--f32-gemm)
-  std::string nvrtcVersion;
-  std::vector<codegen::KernelPlan> plans;
-  /// Same order, default configuration. Kernels equal up to comments and
-  /// name are compiled once: the others carry its resources, no cubin.
+  /// Per plan kernel, its default configuration as compiled (resources;
+  /// rt::compilePlan's distinct kernels, one per kernel). Empty until
+  /// compileModel.
   std::vector<rt::CompiledKernel> compiled;
+
+  std::string dtype() const { return std::string(rt::planDTypeName(plan.dtype)); }
 };
 
-/// Generates every kernel of the lowered module (no compilation: `compiled`
-/// stays empty), enough for buildPlan.
+/// Generates every kernel of the lowered module and the plan (no
+/// compilation: `compiled` stays empty).
 rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &options);
 
-/// Generates every kernel of the lowered module and compiles each through
-/// NVRTC for the target (a progress line on stderr unless quiet). Fails on
-/// the first kernel NVRTC rejects, naming it with its log.
-rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &options);
+/// Compiles the plan's kernels in their default configurations through
+/// NVRTC (rt::compilePlan, the on-disk cache: the entries a later load of
+/// the artifact hits), a progress line on stderr unless quiet. Fails naming
+/// the kernels NVRTC rejects, with the log.
+rt::Status compileModel(CompiledModel &model, const Options &options);
 
-/// The artifact's plan (runtime/Exec/Plan.h's schema) for the lowered module.
-rt::Expected<rt::Plan> buildPlan(mlir::ModuleOp module, const CompiledModel &compiled);
+/// generateModel, then compileModel.
+rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Options &options);
 
 /// Fails early (before any work) when `dir` cannot become an artifact: it
 /// exists and is neither empty nor an earlier artifact, or cannot be written.
@@ -57,8 +62,8 @@ using ArtifactExtra = std::function<rt::Status(const std::filesystem::path &tmpD
 /// into place): plan.json, configs.json, model.mlir and kernels/<name>.cu,
 /// then whatever `extra` writes (the kernel references). An existing
 /// directory is replaced only if it is an earlier artifact (or empty).
-rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module,
-                         const CompiledModel &compiled, const ArtifactExtra &extra = nullptr);
+rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module, const rt::Plan &plan,
+                         const ArtifactExtra &extra = nullptr);
 
 } // namespace ssmc::cli
 

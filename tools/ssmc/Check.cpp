@@ -7,7 +7,7 @@
 //   1. each kernel alone on the reference's inputs to its group, against the
 //      group's results (which kernel is wrong, if one is);
 //   2. the whole plan in launch order on one arena, as the GPU runtime runs
-//      it (in-place results, workspace, copy kernels), against the model's
+//      it (in-place results, workspace), against the model's
 //      outputs.
 // No GPU is needed; the host builds are cached next to the NVRTC cache.
 //
@@ -91,7 +91,7 @@ rt::Status buildKernels(const rt::Plan &plan, std::vector<HostLibrary *> &ofKern
   std::vector<std::pair<const rt::PlanKernel *, HostLibrary *>> todo;
   for (const rt::PlanKernel &k : plan.kernels) {
     auto [it, inserted] =
-        libraries.try_emplace(codegen::canonicalSource({k.name, k.entry, k.source}));
+        libraries.try_emplace(rt::canonicalSource({k.name, k.entry, k.source}));
     if (inserted)
       todo.push_back({&k, &it->second});
     ofKernel.push_back(&it->second);
@@ -192,9 +192,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   auto generated = generateModel(module, o);
   if (!generated)
     return fail(generated.message(), 1);
-  auto plan = buildPlan(module, *generated);
-  if (!plan)
-    return fail(plan.message(), 1);
+  const rt::Plan *plan = &generated->plan;
 
   // Weights and inputs, rounded to the storage type: kernels and reference
   // then start from the same values.

@@ -1,8 +1,8 @@
 //===- GpuRun.cpp - `ssmc run --device cuda|auto` --------------------------===//
 //
-// The compiler and the runtime meet here: the lowered module becomes an
-// artifact in a temporary directory (exactly what `ssmc compile -o` writes),
-// which the runtime's GpuModel loads and runs. The GPU is looked up first, so
+// The compiler and the runtime meet here: codegen's plan of the lowered
+// module (what `ssmc compile -o` writes) and the weights go to the
+// runtime's GpuModel in memory, which compiles, loads and runs them. The GPU is looked up first, so
 // a machine without one fails (or, with `--device auto`, falls back) before
 // any kernel is generated.
 //
@@ -15,16 +15,10 @@
 #include "Cuda/KernelCache.h"
 #include "Exec/Executor.h"
 #include "Exec/Plan.h"
-#include "Support/Safetensors.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <unistd.h>
-
-namespace fs = std::filesystem;
 
 namespace ssmc::cli {
 namespace {
@@ -32,37 +26,6 @@ namespace {
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-/// A directory removed with everything in it when this goes out of scope.
-class TemporaryDirectory {
-public:
-  static rt::Expected<TemporaryDirectory> create() {
-    std::error_code ec;
-    fs::path base = fs::temp_directory_path(ec);
-    if (ec)
-      return rt::Status::error(fmt::format("no temporary directory: {}", ec.message()));
-    std::string pattern = (base / "ssmc-run-XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      return rt::Status::error(fmt::format("cannot create a temporary directory under {}: {}",
-                                           base.string(), std::strerror(errno)));
-    return TemporaryDirectory(pattern);
-  }
-  TemporaryDirectory(TemporaryDirectory &&other) noexcept : path_(std::move(other.path_)) {
-    other.path_.clear();
-  }
-  TemporaryDirectory(const TemporaryDirectory &) = delete;
-  ~TemporaryDirectory() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  const fs::path &path() const { return path_; }
-
-private:
-  explicit TemporaryDirectory(fs::path p) : path_(std::move(p)) {}
-  fs::path path_;
-};
 
 /// The driver and the first GPU, or why there is none.
 struct Gpu {
@@ -119,39 +82,27 @@ rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &bui
                                          "for: {} (use --device cpu)",
                                          times.device, times.arch, s.message()));
 
+  // The compiler's plan and the weights go to the runtime in memory: no
+  // file is written; NVRTC runs once per distinct kernel (through the same
+  // cache entries `ssmc compile -o` and a later ssmc-rt load use).
   Options target = options;
   target.arch = times.arch;
-  auto compiled = generateAndCompile(*built.module, target);
-  if (!compiled)
-    return compiled.status();
-  auto dir = TemporaryDirectory::create();
-  if (!dir)
-    return dir.status();
-  const fs::path artifact = dir->path() / "artifact";
-  if (rt::Status s = writeArtifact(artifact.string(), *built.module, *compiled); !s.ok())
-    return s;
-  auto plan = rt::loadArtifact(artifact.string());
-  if (!plan)
-    return plan.status();
-
-  // The runtime reads weights from safetensors, by their official names.
-  std::vector<rt::TensorToWrite> tensors;
+  auto generated = generateModel(*built.module, target);
+  if (!generated)
+    return generated.status();
+  std::vector<rt::TensorView> views;
   for (const auto &[name, t] : weights)
-    tensors.push_back({name, rt::DType::F32, t.shape, t.data,
-                       static_cast<size_t>(t.numElements()) * sizeof(float)});
-  const fs::path weightsPath = dir->path() / "weights.safetensors";
-  if (rt::Status s = rt::writeSafetensors(weightsPath.string(), tensors); !s.ok())
-    return s;
-  auto weightsFile = rt::SafetensorsFile::open(weightsPath.string());
-  if (!weightsFile)
-    return weightsFile.status();
+    views.push_back({name, rt::DType::F32, t.shape, reinterpret_cast<const std::byte *>(t.data),
+                     static_cast<size_t>(t.numElements()) * sizeof(float)});
+  const rt::WeightSource weightSource =
+      rt::WeightSource::of(fmt::format("the weights of '{}'", generated->plan.model), views);
 
   rt::KernelCache cache;
   rt::GpuModelOptions gpuOptions;
   gpuOptions.cache = &cache;
   gpuOptions.driver = gpu->driver;
   gpuOptions.progress = !options.quiet;
-  auto model = rt::GpuModel::load(*plan, artifact.string(), **weightsFile, gpuOptions);
+  auto model = rt::GpuModel::load(generated->plan, "the compiled model", &weightSource, gpuOptions);
   if (!model)
     return model.status();
   times.compileSeconds = secondsSince(start);

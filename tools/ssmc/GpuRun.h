@@ -34,7 +34,7 @@ struct GpuRunTimes {
 
 /// Generates and compiles every kernel of the lowered model for the GPU
 /// present, runs it once with `weights` and `inputs`, and returns the outputs
-/// as f32. A temporary artifact is written and removed again.
+/// as f32. Nothing is written: the plan and the weights stay in memory.
 rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &built,
                                          const interp::TensorMap &weights,
                                          const interp::TensorMap &inputs, GpuRunTimes &times);

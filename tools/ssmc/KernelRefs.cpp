@@ -39,9 +39,8 @@ uint64_t bytesOf(const std::vector<rt::TensorToWrite> &tensors) {
 rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::ModuleOp module,
                                                 const BuiltModel &built,
                                                 const CompiledModel &compiled, uint64_t seed) {
-  auto dtype = rt::parsePlanDType(compiled.dtype);
-  if (!dtype)
-    return rt::Status::error(fmt::format("unknown dtype '{}'", compiled.dtype));
+  const rt::Plan *plan = &compiled.plan;
+  const rt::DType *dtype = &plan->dtype;
   mlir::func::FuncOp entry = getEntryFunction(module);
   if (!entry)
     return rt::Status::error("the module has no entry function");
@@ -50,16 +49,11 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
   if (ec)
     return rt::Status::error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
 
-  // The kernel of each group: the plan's kernels are the groups, in order,
-  // then kernels that are no group (a copy of a model input that is also an
-  // output), whose data the model's inputs and outputs give.
-  auto plan = buildPlan(module, compiled);
-  if (!plan)
-    return plan.status();
+  // The kernel of each group: the plan's kernels are the groups, in order.
   std::map<mlir::Operation *, size_t> kernelOf;
   for (auto g : entry.getBody().front().getOps<KernelGroupOp>())
     kernelOf.emplace(g.getOperation(), kernelOf.size());
-  if (kernelOf.size() > plan->kernels.size())
+  if (kernelOf.size() != plan->kernels.size())
     return rt::Status::error(fmt::format("the module has {} kernel groups but the plan has {} kernels",
                                          kernelOf.size(), plan->kernels.size()));
 
@@ -75,9 +69,9 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
 
   nlohmann::ordered_json config(built.model.config.values());
   const std::map<std::string, std::string> meta{
-      {"model", compiled.model},
+      {"model", plan->model},
       {"config", config.dump()},
-      {"dtype", compiled.dtype},
+      {"dtype", compiled.dtype()},
       {"seed", std::to_string(seed)},
       {"producer", "ssmc compile --kernel-refs"}};
   KernelRefsSummary summary;
@@ -133,38 +127,6 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
   if (rt::Status s = write("outputs.safetensors", asTensors(*outputs)); !s.ok())
     return s;
 
-  // Kernels that are no group read model inputs and write model outputs.
-  for (size_t k = kernelOf.size(); k < plan->kernels.size(); ++k) {
-    const rt::PlanKernel &pk = plan->kernels[k];
-    std::vector<rt::TensorToWrite> tensors;
-    for (const rt::PlanParam &p : pk.params) {
-      const interp::HostTensor *t = nullptr;
-      if (p.kind == rt::PlanParam::Kind::Input && p.value.kind == rt::ValueRef::Kind::ModelInput) {
-        auto in = inputs.find(p.value.modelInput);
-        t = in == inputs.end() ? nullptr : &in->second;
-      } else if (p.kind == rt::PlanParam::Kind::Output) {
-        for (const rt::PlanOutput &o : plan->outputs)
-          if (o.arenaOffset == p.value.arenaOffset && o.shape == p.shape && outputs->count(o.name))
-            t = &outputs->at(o.name);
-      } else {
-        continue; // weights and workspace
-      }
-      if (!t)
-        return rt::Status::error(fmt::format("kernel '{}' is no kernel group and its parameter '{}' "
-                                             "is neither a model input nor a model output: no "
-                                             "reference can be written for it",
-                                             pk.name, p.name));
-      tensors.push_back({fmt::format("{}{}", p.kind == rt::PlanParam::Kind::Input ? "in" : "out",
-                                     p.index),
-                         rt::DType::F32, t->shape, t->data,
-                         static_cast<size_t>(t->numElements()) * sizeof(float)});
-    }
-    if (rt::Status s = write(pk.name + ".safetensors", tensors,
-                             {{"kernel", pk.name}, {"kernel_index", std::to_string(k)}});
-        !s.ok())
-      return s;
-    ++summary.kernels;
-  }
   return summary;
 }
 

@@ -160,10 +160,7 @@ int compileModel(const Options &o) {
   // The report is made before anything is written.
   std::optional<perf::Report> report;
   if (gpu) {
-    auto plan = buildPlan(module, *compiled);
-    if (!plan)
-      return fail(plan.message());
-    auto r = perfReport(module, *compiled, *plan, *gpu, o);
+    auto r = perfReport(module, *compiled, *gpu, o);
     if (!r)
       return fail(r.message());
     report = std::move(*r);
@@ -197,7 +194,7 @@ int compileModel(const Options &o) {
             return s;
         return rt::Status::success();
       };
-    if (rt::Status s = writeArtifact(o.outputDir, module, *compiled, extra); !s.ok())
+    if (rt::Status s = writeArtifact(o.outputDir, module, compiled->plan, extra); !s.ok())
       return fail(s.message());
   }
   if (report) {
@@ -210,10 +207,11 @@ int compileModel(const Options &o) {
   if (summary) {
     std::map<std::string, KernelResourceRow> resources;
     if (compiled)
-      for (size_t i = 0; i < compiled->plans.size(); ++i) {
+      for (size_t i = 0; i < compiled->plan.kernels.size(); ++i) {
+        const rt::PlanKernel &k = compiled->plan.kernels[i];
         const rt::KernelResources &r = compiled->compiled[i].resources;
-        resources[compiled->plans[i].source.name] = {
-            r.registers, r.spillBytes, r.smemBytes + compiled->plans[i].configs.front().smemBytes};
+        resources[k.name] = {r.registers, r.spillBytes,
+                             r.smemBytes + k.configs[size_t(k.defaultConfig)].smemBytes};
       }
     fmt::print("{}", summarize(module, o.summary == "json", compiled ? &resources : nullptr));
   }

@@ -12,7 +12,7 @@
 
 namespace ssmc::cli {
 
-std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module, const CompiledModel &compiled) {
+std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module) {
   std::vector<perf::KernelCost> costs;
   mlir::func::FuncOp entry = getEntryFunction(module);
   for (auto g : entry.getBody().front().getOps<KernelGroupOp>()) {
@@ -20,16 +20,13 @@ std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module, const CompiledM
     costs.push_back({double(c.flops), double(c.matmulFlops), double(c.bytes),
                      double(c.transcendentals)});
   }
-  // Copy kernels (a model output that is a model input): read and write it.
-  for (size_t k = costs.size(); k < compiled.plans.size(); ++k)
-    costs.push_back({0, 0, 2.0 * double(compiled.plans[k].params.back().bytes), 0});
   return costs;
 }
 
 rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel &compiled,
-                                      const rt::Plan &plan, const perf::GpuTarget &gpu,
-                                      const Options &o) {
-  std::vector<perf::KernelCost> costs = kernelCosts(module, compiled);
+                                      const perf::GpuTarget &gpu, const Options &o) {
+  const rt::Plan &plan = compiled.plan;
+  std::vector<perf::KernelCost> costs = kernelCosts(module);
   if (costs.size() != plan.kernels.size())
     return rt::Status::error("the plan's kernels and the module's kernel groups disagree");
   std::vector<perf::KernelInput> inputs(plan.kernels.size());
@@ -41,20 +38,21 @@ rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel
     in.registers = std::max(0, ck.resources.registers);
     in.staticSmem = ck.resources.smemBytes;
     in.cubin = ck.cubin;
-    in.codeKey = codegen::canonicalSource(compiled.plans[i].source);
+    const rt::PlanKernel &k = plan.kernels[i];
+    in.codeKey = rt::canonicalSource({k.name, k.entry, k.source});
     auto [it, fresh] = firstWithCode.try_emplace(in.codeKey, int(i));
     if (!fresh)
       in.sameCodeAs = it->second;
   }
   perf::ReportOptions options;
   options.gpu = &gpu;
-  options.model = compiled.model;
-  options.dtype = compiled.dtype;
+  options.model = plan.model;
+  options.dtype = compiled.dtype();
   // The batch: what --batch set, else the first input's leading dimension.
   options.batch = o.batch.value_or(plan.inputs.empty() || plan.inputs[0].shape.empty()
                                        ? 1
                                        : plan.inputs[0].shape[0]);
-  options.math.matmul = compiled.dtype != "f32" ? "tensor16" : o.f32Gemm == "ffma" ? "ffma" : "tf32";
+  options.math.matmul = plan.dtype != rt::DType::F32 ? "tensor16" : o.f32Gemm == "ffma" ? "ffma" : "tf32";
   const bool tty = isatty(2) && !o.quiet;
   options.progress = [&](size_t done, size_t total, const std::string &name) {
     if (!tty)

@@ -9,15 +9,14 @@
 
 namespace ssmc::cli {
 
-/// What the IR says each of the plan's kernels must do (kernel groups in
-/// order, then the copy kernels), in storage bytes.
-std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module, const CompiledModel &compiled);
+/// What the IR says each of the plan's kernels (the kernel groups, in
+/// order) must do, in storage bytes.
+std::vector<perf::KernelCost> kernelCosts(mlir::ModuleOp module);
 
 /// The report of a compiled model on `gpu` (counted traffic, SASS facts,
 /// modeled times); a progress line on stderr when it is a terminal.
 rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel &compiled,
-                                      const rt::Plan &plan, const perf::GpuTarget &gpu,
-                                      const Options &options);
+                                      const perf::GpuTarget &gpu, const Options &options);
 
 } // namespace ssmc::cli
 

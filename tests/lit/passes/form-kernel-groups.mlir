@@ -72,3 +72,20 @@ func.func @shared_view(%x: tensor<1x10x4xf32> {ssmc.name = "input"}) -> (tensor<
   %b = ssmc.causal_conv1d %p, %v reverse : (tensor<1x4x10xf32>, tensor<4x1x3xf32>) -> tensor<1x4x10xf32>
   return %a, %b : tensor<1x4x10xf32>, tensor<1x4x10xf32>
 }
+
+// -----
+
+// A model output that is a model input (Vim's residual before the first
+// block) gets a kernel group that copies it, so every output is written by
+// a kernel into the arena; an input returned twice is copied twice.
+// CHECK-LABEL: func.func @output_is_input
+// CHECK: %[[G:.*]] = ssmc.kernel_group "g00_silu"
+// CHECK: %[[C1:.*]] = ssmc.kernel_group "g01_copy"(%arg0)
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<2x8xf32>):
+// CHECK-NEXT: ssmc.yield %[[A]] : tensor<2x8xf32>
+// CHECK: %[[C2:.*]] = ssmc.kernel_group "g02_copy"(%arg0)
+// CHECK: return %[[G]], %[[C1]], %[[C2]]
+func.func @output_is_input(%x: tensor<2x8xf32> {ssmc.name = "x"}) -> (tensor<2x8xf32> {ssmc.name = "y"}, tensor<2x8xf32> {ssmc.name = "residual"}, tensor<2x8xf32> {ssmc.name = "again"}) {
+  %y = ssmc.silu %x : tensor<2x8xf32>
+  return %y, %x, %x : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}
