@@ -277,6 +277,11 @@ struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsP
       plans.push_back({ops});
     if (failed(buildKernelGroups(block, plans, planner.rematerialized())))
       return signalPassFailure();
+    // Elementwise chains left in groups of their own that read one group
+    // only become its epilogue (g07_add then g08_scale: one fold each).
+    foldElementwiseGroups(block, [](KernelGroupOp) { return true; });
+    dropUnusedResults(block);
+    renameGroups(block);
     copyReturnedArguments(block);
   }
 

@@ -1,11 +1,13 @@
-//===- GroupUtils.cpp - building and naming kernel groups -----------------===//
+//===- GroupUtils.cpp - building, merging and naming kernel groups --------===//
 
 #include "GroupUtils.h"
 #include "SsmcOps.h"
 
+#include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <fmt/format.h>
 
@@ -159,5 +161,123 @@ LogicalResult buildKernelGroups(Block &block, const std::vector<GroupPlan> &plan
     op->erase();
   return success();
 }
+
+/// One group doing the work of both (b may read a's results: they are then
+/// taken from inside); inputs deduplicated, outputs concatenated.
+KernelGroupOp mergeGroups(KernelGroupOp a, KernelGroupOp b) {
+  OpBuilder builder(b);
+  auto fromA = [&](Value v) { return v.getDefiningOp() == a.getOperation(); };
+  llvm::SetVector<Value> inputs;
+  inputs.insert(a.getInputs().begin(), a.getInputs().end());
+  for (Value v : b.getInputs())
+    if (!fromA(v))
+      inputs.insert(v);
+  SmallVector<Type> resultTypes(a.getResultTypes());
+  llvm::append_range(resultTypes, b.getResultTypes());
+  auto merged = builder.create<KernelGroupOp>(a.getLoc(), resultTypes, a.getNameAttr(),
+                                              inputs.getArrayRef());
+  for (NamedAttribute attr : a->getDiscardableAttrs())
+    merged->setAttr(attr.getName(), attr.getValue());
+  Block *body = new Block();
+  merged.getBody().push_back(body);
+  llvm::DenseMap<Value, Value> argFor;
+  for (Value v : inputs)
+    argFor[v] = body->addArgument(v.getType(), v.getLoc());
+  OpBuilder inner = OpBuilder::atBlockEnd(body);
+  SmallVector<Value> yielded;
+  llvm::StringMap<Value> weights; // each parameter read once per kernel
+  for (KernelGroupOp g : {a, b}) {
+    IRMapping map;
+    for (auto [input, arg] : llvm::zip(g.getInputs(), g.getBody().front().getArguments()))
+      map.map(arg, fromA(input) ? yielded[cast<OpResult>(input).getResultNumber()]
+                                : argFor[input]);
+    for (Operation &op : g.getBody().front()) {
+      if (auto y = dyn_cast<YieldOp>(op)) {
+        for (Value v : y.getValues())
+          yielded.push_back(map.lookup(v));
+        continue;
+      }
+      if (auto w = dyn_cast<WeightOp>(op)) {
+        auto [it, fresh] = weights.try_emplace(w.getName(), Value());
+        if (!fresh && it->second.getType() == w.getType()) {
+          map.map(w.getResult(), it->second);
+          continue;
+        }
+        it->second = inner.clone(op, map)->getResult(0);
+        continue;
+      }
+      inner.clone(op, map);
+    }
+  }
+  inner.create<YieldOp>(a.getLoc(), yielded);
+  a.replaceAllUsesWith(merged.getResults().take_front(a.getNumResults()));
+  b.replaceAllUsesWith(merged.getResults().drop_front(a.getNumResults()));
+  a.erase();
+  b.erase();
+  return merged;
+}
+
+namespace {
+/// A group writes only what someone reads.
+void dropUnusedResultsOf(KernelGroupOp g) {
+  SmallVector<unsigned> kept;
+  for (OpResult r : g->getResults())
+    if (!r.use_empty())
+      kept.push_back(r.getResultNumber());
+  if (kept.size() == g.getNumResults())
+    return;
+  auto yield = cast<YieldOp>(g.getBody().front().getTerminator());
+  SmallVector<Value> values;
+  SmallVector<Type> types;
+  for (unsigned i : kept) {
+    values.push_back(yield.getValues()[i]);
+    types.push_back(g.getResult(i).getType());
+  }
+  OpBuilder b(g);
+  auto slim = b.create<KernelGroupOp>(g.getLoc(), types, g.getNameAttr(), g.getInputs());
+  slim.getBody().takeBody(g.getBody());
+  OpBuilder y(yield);
+  y.create<YieldOp>(yield.getLoc(), values);
+  yield.erase();
+  for (auto [n, i] : llvm::enumerate(kept))
+    g.getResult(i).replaceAllUsesWith(slim.getResult(n));
+  g.erase();
+}
+
+} // namespace
+
+void dropUnusedResults(Block &block) {
+  for (KernelGroupOp g : llvm::make_early_inc_range(block.getOps<KernelGroupOp>()))
+    dropUnusedResultsOf(g);
+}
+
+void renameGroups(Block &block) {
+  unsigned index = 0;
+  for (KernelGroupOp g : block.getOps<KernelGroupOp>())
+    g.setName(kernelGroupName(index++, g.getBody().front()));
+}
+
+void foldElementwiseGroups(Block &block,
+                           llvm::function_ref<bool(KernelGroupOp)> acceptProducer) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (KernelGroupOp g : llvm::make_early_inc_range(block.getOps<KernelGroupOp>())) {
+      if (!anchorKey(llvm::make_pointer_range(g.getBody().front())).empty() ||
+          g.getInputs().empty())
+        continue;
+      auto producer = g.getInputs()[0].getDefiningOp<KernelGroupOp>();
+      if (!producer || !acceptProducer(producer) || !llvm::all_of(g.getInputs(), [&](Value v) {
+            return v.getDefiningOp() == producer.getOperation();
+          }))
+        continue;
+      // The producer keeps all its results (others may use them) and adds g's.
+      mergeGroups(producer, g);
+      (void)sortTopologically(&block); // the producer's other users follow it
+      changed = true;
+      break;
+    }
+  }
+}
+
 
 } // namespace ssmc

@@ -3,7 +3,10 @@
 #ifndef SSMC_PASSES_GROUPUTILS_H
 #define SSMC_PASSES_GROUPUTILS_H
 
+#include "SsmcOps.h"
+
 #include "mlir/IR/Block.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/DenseSet.h"
 
 #include <set>
@@ -44,6 +47,24 @@ mlir::LogicalResult buildKernelGroups(mlir::Block &block, const std::vector<Grou
 /// "g03_linear__add": the position and the compute ops it fuses (views and
 /// weights left out, repeats collapsed).
 std::string kernelGroupName(unsigned index, mlir::Block &body);
+
+/// Every group of the block named after its position and ops.
+void renameGroups(mlir::Block &block);
+
+/// One group doing the work of both, where `a` stood (b may read a's
+/// results: they are then taken from inside); inputs deduplicated, outputs
+/// concatenated (a's, then b's), a's attributes kept. Both are erased.
+KernelGroupOp mergeGroups(KernelGroupOp a, KernelGroupOp b);
+
+/// Each group of only elementwise ops and views whose inputs all come from
+/// one group that `acceptProducer` accepts becomes that group's epilogue
+/// (it depends on nothing else, so this cannot make a cycle); repeated until
+/// nothing changes, so chains fold too.
+void foldElementwiseGroups(mlir::Block &block,
+                           llvm::function_ref<bool(KernelGroupOp)> acceptProducer);
+
+/// A group writes only what someone reads: results nobody uses are dropped.
+void dropUnusedResults(mlir::Block &block);
 
 } // namespace ssmc
 

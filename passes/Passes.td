@@ -67,7 +67,10 @@ def FormKernelGroups : Pass<"ssmc-form-kernel-groups", "mlir::func::FuncOp"> {
       only feeds scans (dt_proj, recomputed in the scan);
     - views feeding several groups are recomputed in each (index arithmetic),
       never materialised.
-    Everything else becomes a group of its own, so every op ends in a group.
+    Everything else becomes a group of its own, so every op ends in a group;
+    then a group of only elementwise ops and views whose inputs all come from
+    one group becomes that group's epilogue (chains fold too), results nobody
+    reads are dropped, and the groups are named `gNN_<ops>` in launch order.
     A model output that is a model input gets a group that copies it
     (`gNN_copy`), so every output is written by a kernel into the arena.
   }];
@@ -80,7 +83,11 @@ def MergeSiblingGroups : Pass<"ssmc-merge-sibling-groups", "mlir::func::FuncOp">
     Two kernel groups with the same anchor ops (say both a causal conv1d, or
     both a selective scan) that read from a common producer and do not
     depend on each other become one group: Vim's forward and backward
-    directions then share their conv, x_proj and scan kernels.
+    directions then share their conv, x_proj and scan kernels. Only twins
+    merge; the group that joins their results (elementwise ops reading
+    nothing but the merged twins: Vim's forward + backward sum) becomes the
+    merged group's epilogue, since the twins are now one kernel. Results
+    nobody reads are dropped and the groups renamed in launch order.
   }];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
