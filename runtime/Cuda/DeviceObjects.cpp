@@ -12,165 +12,139 @@ using namespace ssmc::rt;
 
 namespace {
 // Values from cuda.h.
-constexpr unsigned StreamNonBlocking = 1;
-constexpr int CaptureModeThreadLocal = 1;
-constexpr int FuncAttrMaxDynamicSharedBytes = 8;
-constexpr unsigned EventDefault = 0;
+constexpr unsigned kStreamNonBlocking = 1;
+constexpr int kCaptureModeThreadLocal = 1;
+constexpr int kFuncAttrMaxDynamicSharedBytes = 8;
+constexpr unsigned kEventDefault = 0;
 
 /// Like Driver::check, formatting the call's description only on failure
 /// (launches and copies are hot).
-template <class Describe>
-Status checked(const Driver &D, cu::Result R, Describe Call) {
-  return R == 0 ? Status::success() : D.check(R, Call());
+template <class Describe> Status checked(const Driver &d, cu::Result r, Describe call) {
+  return r == 0 ? Status::success() : d.check(r, call());
 }
 } // namespace
 
-Expected<DeviceBuffer> DeviceBuffer::allocate(const Driver &D, size_t Bytes) {
-  cu::DevicePtr P = 0;
-  if (Bytes)
-    if (Status S = checked(
-            D, D.api().MemAlloc(&P, Bytes),
-            [&] { return fmt::format("cuMemAlloc_v2({} bytes)", Bytes); });
-        !S)
-      return S;
-  return DeviceBuffer(D, P, Bytes);
+Expected<DeviceBuffer> DeviceBuffer::allocate(const Driver &d, size_t bytes) {
+  cu::DevicePtr p = 0;
+  if (bytes)
+    if (Status s = checked(d, d.api().memAlloc(&p, bytes),
+                           [&] { return fmt::format("cuMemAlloc_v2({} bytes)", bytes); });
+        !s)
+      return s;
+  return DeviceBuffer(d, p, bytes);
 }
 
-Expected<Stream> Stream::create(const Driver &D) {
-  cu::StreamHandle H = nullptr;
-  if (Status S = D.check(D.api().StreamCreate(&H, StreamNonBlocking),
-                         "cuStreamCreate");
-      !S)
-    return S;
-  return Stream(D, H);
+Expected<Stream> Stream::create(const Driver &d) {
+  cu::StreamHandle h = nullptr;
+  if (Status s = d.check(d.api().streamCreate(&h, kStreamNonBlocking), "cuStreamCreate"); !s)
+    return s;
+  return Stream(d, h);
 }
 
-Status Stream::copyToDevice(cu::DevicePtr Dst, const void *Src, size_t Bytes) {
-  return checked(
-      driver(), driver().api().MemcpyHtoDAsync(Dst, Src, Bytes, handle()),
-      [&] { return fmt::format("cuMemcpyHtoDAsync_v2({} bytes)", Bytes); });
+Status Stream::copyToDevice(cu::DevicePtr dst, const void *src, size_t bytes) {
+  return checked(driver(), driver().api().memcpyHtoDAsync(dst, src, bytes, handle()),
+                 [&] { return fmt::format("cuMemcpyHtoDAsync_v2({} bytes)", bytes); });
 }
 
-Status Stream::copyToHost(void *Dst, cu::DevicePtr Src, size_t Bytes) {
-  return checked(
-      driver(), driver().api().MemcpyDtoHAsync(Dst, Src, Bytes, handle()),
-      [&] { return fmt::format("cuMemcpyDtoHAsync_v2({} bytes)", Bytes); });
+Status Stream::copyToHost(void *dst, cu::DevicePtr src, size_t bytes) {
+  return checked(driver(), driver().api().memcpyDtoHAsync(dst, src, bytes, handle()),
+                 [&] { return fmt::format("cuMemcpyDtoHAsync_v2({} bytes)", bytes); });
 }
 
-Status Stream::memset8(cu::DevicePtr Dst, uint8_t Value, size_t Bytes) {
-  return checked(
-      driver(), driver().api().MemsetD8Async(Dst, Value, Bytes, handle()),
-      [&] { return fmt::format("cuMemsetD8Async({} bytes)", Bytes); });
+Status Stream::memset8(cu::DevicePtr dst, uint8_t value, size_t bytes) {
+  return checked(driver(), driver().api().memsetD8Async(dst, value, bytes, handle()),
+                 [&] { return fmt::format("cuMemsetD8Async({} bytes)", bytes); });
 }
 
 Status Stream::synchronize() {
-  return driver().check(driver().api().StreamSynchronize(handle()),
-                        "cuStreamSynchronize");
+  return driver().check(driver().api().streamSynchronize(handle()), "cuStreamSynchronize");
 }
 
 Status Stream::beginCapture() {
   // Thread-local: other threads' unrelated driver calls do not break it.
-  return driver().check(
-      driver().api().StreamBeginCapture(handle(), CaptureModeThreadLocal),
-      "cuStreamBeginCapture_v2");
+  return driver().check(driver().api().streamBeginCapture(handle(), kCaptureModeThreadLocal),
+                        "cuStreamBeginCapture_v2");
 }
 
 Expected<CudaGraph> Stream::endCapture() {
-  const Driver &D = driver();
-  CudaGraph Graph;
-  cu::Graph G = nullptr;
-  if (Status S =
-          D.check(D.api().StreamEndCapture(handle(), &G), "cuStreamEndCapture");
-      !S)
-    return S;
-  Graph.G = {&D, G};
-  cu::GraphExec Exec = nullptr;
-  if (Status S = D.check(D.api().GraphInstantiate(&Exec, G, 0),
-                         "cuGraphInstantiateWithFlags");
-      !S)
-    return S;
-  Graph.Exec = {&D, Exec};
-  return Graph;
+  const Driver &d = driver();
+  CudaGraph graph;
+  cu::Graph g = nullptr;
+  if (Status s = d.check(d.api().streamEndCapture(handle(), &g), "cuStreamEndCapture"); !s)
+    return s;
+  graph.g_ = {&d, g};
+  cu::GraphExec exec = nullptr;
+  if (Status s = d.check(d.api().graphInstantiate(&exec, g, 0), "cuGraphInstantiateWithFlags"); !s)
+    return s;
+  graph.exec_ = {&d, exec};
+  return graph;
 }
 
-Status CudaGraph::launch(Stream &S) {
-  const Driver &D = *Exec.driver();
-  return D.check(D.api().GraphLaunch(Exec.get(), S.handle()), "cuGraphLaunch");
+Status CudaGraph::launch(Stream &s) {
+  const Driver &d = *exec_.driver();
+  return d.check(d.api().graphLaunch(exec_.get(), s.handle()), "cuGraphLaunch");
 }
 
-Expected<Module> Module::load(const Driver &D, const std::vector<char> &Cubin) {
-  if (Cubin.empty())
+Expected<Module> Module::load(const Driver &d, const std::vector<char> &cubin) {
+  if (cubin.empty())
     return Status::error("cuModuleLoadData: empty cubin");
-  cu::ModuleHandle H = nullptr;
-  if (Status S =
-          D.check(D.api().ModuleLoadData(&H, Cubin.data()), "cuModuleLoadData");
-      !S)
-    return S;
-  return Module(D, H);
+  cu::ModuleHandle h = nullptr;
+  if (Status s = d.check(d.api().moduleLoadData(&h, cubin.data()), "cuModuleLoadData"); !s)
+    return s;
+  return Module(d, h);
 }
 
-Expected<Kernel> Module::kernel(const std::string &Entry) const {
-  const Driver &D = *M.driver();
-  cu::Function Fn = nullptr;
-  if (Status S = checked(
-          D, D.api().ModuleGetFunction(&Fn, M.get(), Entry.c_str()),
-          [&] { return fmt::format("cuModuleGetFunction({})", Entry); });
-      !S)
-    return S;
-  return Kernel(D, Fn, Entry);
+Expected<Kernel> Module::kernel(const std::string &entry) const {
+  const Driver &d = *m_.driver();
+  cu::Function fn = nullptr;
+  if (Status s = checked(d, d.api().moduleGetFunction(&fn, m_.get(), entry.c_str()),
+                         [&] { return fmt::format("cuModuleGetFunction({})", entry); });
+      !s)
+    return s;
+  return Kernel(d, fn, entry);
 }
 
-Status Kernel::setMaxDynamicSharedMemory(int Bytes) {
-  return checked(
-      *D, D->api().FuncSetAttribute(Fn, FuncAttrMaxDynamicSharedBytes, Bytes),
-      [&] {
-        return fmt::format(
-            "cuFuncSetAttribute({}, max dynamic shared memory {} bytes)", Entry,
-            Bytes);
-      });
+Status Kernel::setMaxDynamicSharedMemory(int bytes) {
+  return checked(*d_, d_->api().funcSetAttribute(fn_, kFuncAttrMaxDynamicSharedBytes, bytes), [&] {
+    return fmt::format("cuFuncSetAttribute({}, max dynamic shared memory {} bytes)", entry_, bytes);
+  });
 }
 
-Status Kernel::launch(Dim3 Grid, Dim3 Block, unsigned SharedBytes, Stream &S,
-                      void **Args) const {
-  return checked(
-      *D,
-      D->api().LaunchKernel(Fn, Grid.x, Grid.y, Grid.z, Block.x, Block.y,
-                            Block.z, SharedBytes, S.handle(), Args, nullptr),
-      [&] {
-        return fmt::format(
-            "cuLaunchKernel({}, grid {}x{}x{}, block {}x{}x{}, {} bytes "
-            "shared)",
-            Entry, Grid.x, Grid.y, Grid.z, Block.x, Block.y, Block.z,
-            SharedBytes);
-      });
+Status Kernel::launch(Dim3 grid, Dim3 block, unsigned sharedBytes, Stream &s, void **args) const {
+  return checked(*d_,
+                 d_->api().launchKernel(fn_, grid.x, grid.y, grid.z, block.x, block.y, block.z,
+                                        sharedBytes, s.handle(), args, nullptr),
+                 [&] {
+                   return fmt::format("cuLaunchKernel({}, grid {}x{}x{}, block {}x{}x{}, {} bytes "
+                                      "shared)",
+                                      entry_, grid.x, grid.y, grid.z, block.x, block.y, block.z,
+                                      sharedBytes);
+                 });
 }
 
-Expected<Event> Event::create(const Driver &D) {
-  cu::EventHandle H = nullptr;
-  if (Status S =
-          D.check(D.api().EventCreate(&H, EventDefault), "cuEventCreate");
-      !S)
-    return S;
-  return Event(D, H);
+Expected<Event> Event::create(const Driver &d) {
+  cu::EventHandle h = nullptr;
+  if (Status s = d.check(d.api().eventCreate(&h, kEventDefault), "cuEventCreate"); !s)
+    return s;
+  return Event(d, h);
 }
 
-Status Event::record(Stream &S) {
-  const Driver &D = *E.driver();
-  return D.check(D.api().EventRecord(E.get(), S.handle()), "cuEventRecord");
+Status Event::record(Stream &s) {
+  const Driver &d = *e_.driver();
+  return d.check(d.api().eventRecord(e_.get(), s.handle()), "cuEventRecord");
 }
 
 Status Event::synchronize() {
-  const Driver &D = *E.driver();
-  return D.check(D.api().EventSynchronize(E.get()), "cuEventSynchronize");
+  const Driver &d = *e_.driver();
+  return d.check(d.api().eventSynchronize(e_.get()), "cuEventSynchronize");
 }
 
-Expected<float> Event::elapsedMs(const Event &Start, const Event &End) {
-  const Driver &D = *Start.E.driver();
-  float Ms = 0;
-  if (Status S =
-          D.check(D.api().EventElapsedTime(&Ms, Start.E.get(), End.E.get()),
-                  "cuEventElapsedTime");
-      !S)
-    return S;
-  return Ms;
+Expected<float> Event::elapsedMs(const Event &start, const Event &end) {
+  const Driver &d = *start.e_.driver();
+  float ms = 0;
+  if (Status s = d.check(d.api().eventElapsedTime(&ms, start.e_.get(), end.e_.get()),
+                         "cuEventElapsedTime");
+      !s)
+    return s;
+  return ms;
 }

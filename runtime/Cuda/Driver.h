@@ -51,48 +51,43 @@ using EventHandle = CUevent_st *;
 /// The driver entry points ssmc uses (the _v2 symbols where the driver has
 /// them), resolved with dlsym.
 struct Api {
-  Result (*Init)(unsigned Flags);
-  Result (*DriverGetVersion)(int *Version);
-  Result (*DeviceGetCount)(int *Count);
-  Result (*DeviceGet)(Device *Dev, int Ordinal);
-  Result (*DeviceGetName)(char *Name, int Len, Device Dev);
-  Result (*DeviceGetAttribute)(int *Value, int Attribute, Device Dev);
-  Result (*DevicePrimaryCtxRetain)(Context *Ctx, Device Dev);
-  Result (*DevicePrimaryCtxRelease)(Device Dev);
-  Result (*CtxSetCurrent)(Context Ctx);
-  Result (*ModuleLoadData)(ModuleHandle *Mod, const void *Image);
-  Result (*ModuleUnload)(ModuleHandle Mod);
-  Result (*ModuleGetFunction)(Function *Fn, ModuleHandle Mod, const char *Name);
-  Result (*FuncSetAttribute)(Function Fn, int Attribute, int Value);
-  Result (*LaunchKernel)(Function Fn, unsigned GridX, unsigned GridY,
-                         unsigned GridZ, unsigned BlockX, unsigned BlockY,
-                         unsigned BlockZ, unsigned SharedBytes,
-                         StreamHandle Stream, void **Params, void **Extra);
-  Result (*MemAlloc)(DevicePtr *Ptr, size_t Bytes);
-  Result (*MemFree)(DevicePtr Ptr);
-  Result (*MemcpyHtoDAsync)(DevicePtr Dst, const void *Src, size_t Bytes,
-                            StreamHandle Stream);
-  Result (*MemcpyDtoHAsync)(void *Dst, DevicePtr Src, size_t Bytes,
-                            StreamHandle Stream);
-  Result (*MemsetD8Async)(DevicePtr Dst, unsigned char Value, size_t Bytes,
-                          StreamHandle Stream);
-  Result (*StreamCreate)(StreamHandle *Stream, unsigned Flags);
-  Result (*StreamDestroy)(StreamHandle Stream);
-  Result (*StreamSynchronize)(StreamHandle Stream);
-  Result (*StreamBeginCapture)(StreamHandle Stream, int Mode);
-  Result (*StreamEndCapture)(StreamHandle Stream, Graph *G);
-  Result (*GraphInstantiate)(GraphExec *Exec, Graph G,
-                             unsigned long long Flags);
-  Result (*GraphLaunch)(GraphExec Exec, StreamHandle Stream);
-  Result (*GraphDestroy)(Graph G);
-  Result (*GraphExecDestroy)(GraphExec Exec);
-  Result (*EventCreate)(EventHandle *Event, unsigned Flags);
-  Result (*EventRecord)(EventHandle Event, StreamHandle Stream);
-  Result (*EventSynchronize)(EventHandle Event);
-  Result (*EventElapsedTime)(float *Ms, EventHandle Start, EventHandle End);
-  Result (*EventDestroy)(EventHandle Event);
-  Result (*GetErrorName)(Result R, const char **Name);
-  Result (*GetErrorString)(Result R, const char **Text);
+  Result (*init)(unsigned flags);
+  Result (*driverGetVersion)(int *version);
+  Result (*deviceGetCount)(int *count);
+  Result (*deviceGet)(Device *dev, int ordinal);
+  Result (*deviceGetName)(char *name, int len, Device dev);
+  Result (*deviceGetAttribute)(int *value, int attribute, Device dev);
+  Result (*devicePrimaryCtxRetain)(Context *ctx, Device dev);
+  Result (*devicePrimaryCtxRelease)(Device dev);
+  Result (*ctxSetCurrent)(Context ctx);
+  Result (*moduleLoadData)(ModuleHandle *mod, const void *image);
+  Result (*moduleUnload)(ModuleHandle mod);
+  Result (*moduleGetFunction)(Function *fn, ModuleHandle mod, const char *name);
+  Result (*funcSetAttribute)(Function fn, int attribute, int value);
+  Result (*launchKernel)(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
+                         unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,
+                         StreamHandle stream, void **params, void **extra);
+  Result (*memAlloc)(DevicePtr *ptr, size_t bytes);
+  Result (*memFree)(DevicePtr ptr);
+  Result (*memcpyHtoDAsync)(DevicePtr dst, const void *src, size_t bytes, StreamHandle stream);
+  Result (*memcpyDtoHAsync)(void *dst, DevicePtr src, size_t bytes, StreamHandle stream);
+  Result (*memsetD8Async)(DevicePtr dst, unsigned char value, size_t bytes, StreamHandle stream);
+  Result (*streamCreate)(StreamHandle *stream, unsigned flags);
+  Result (*streamDestroy)(StreamHandle stream);
+  Result (*streamSynchronize)(StreamHandle stream);
+  Result (*streamBeginCapture)(StreamHandle stream, int mode);
+  Result (*streamEndCapture)(StreamHandle stream, Graph *g);
+  Result (*graphInstantiate)(GraphExec *exec, Graph g, unsigned long long flags);
+  Result (*graphLaunch)(GraphExec exec, StreamHandle stream);
+  Result (*graphDestroy)(Graph g);
+  Result (*graphExecDestroy)(GraphExec exec);
+  Result (*eventCreate)(EventHandle *event, unsigned flags);
+  Result (*eventRecord)(EventHandle event, StreamHandle stream);
+  Result (*eventSynchronize)(EventHandle event);
+  Result (*eventElapsedTime)(float *ms, EventHandle start, EventHandle end);
+  Result (*eventDestroy)(EventHandle event);
+  Result (*getErrorName)(Result r, const char **name);
+  Result (*getErrorString)(Result r, const char **text);
 };
 } // namespace cu
 
@@ -118,27 +113,27 @@ public:
   static Expected<Driver *> load();
   /// Opens \p Library afresh (tests use a missing name). The library is
   /// never dlclose'd.
-  static Expected<std::unique_ptr<Driver>> open(const std::string &Library);
+  static Expected<std::unique_ptr<Driver>> open(const std::string &library);
 
   explicit Driver(PassKey) {}
   Driver(const Driver &) = delete;
   Driver &operator=(const Driver &) = delete;
 
-  int deviceCount() const { return Count; }
-  int version() const { return Version; }
-  Expected<DeviceInfo> queryDevice(int Ordinal) const;
+  int deviceCount() const { return count_; }
+  int version() const { return version_; }
+  Expected<DeviceInfo> queryDevice(int ordinal) const;
 
   /// Success for CUDA_SUCCESS, else "<Call> failed: <NAME> (<text>)".
-  Status check(cu::Result R, std::string_view Call) const;
-  const cu::Api &api() const { return Fns; }
+  Status check(cu::Result r, std::string_view call) const;
+  const cu::Api &api() const { return fns_; }
 
 private:
   /// Opens \p Library, resolves the entry points, initialises the driver.
-  Status init(const std::string &Library);
+  Status init(const std::string &library);
 
-  cu::Api Fns{};
-  int Count = 0;
-  int Version = 0;
+  cu::Api fns_{};
+  int count_ = 0;
+  int version_ = 0;
 };
 
 namespace detail {
@@ -146,27 +141,27 @@ namespace detail {
 template <class H, cu::Result (*cu::Api::*Destroy)(H)> class Owned {
 public:
   Owned() = default;
-  Owned(const Driver *D, H Handle) : D(D), Handle(Handle) {}
-  Owned(Owned &&O) noexcept : D(O.D), Handle(std::exchange(O.Handle, H{})) {}
-  Owned &operator=(Owned &&O) noexcept {
-    if (this != &O) {
+  Owned(const Driver *d, H handle) : d_(d), handle_(handle) {}
+  Owned(Owned &&o) noexcept : d_(o.d_), handle_(std::exchange(o.handle_, H{})) {}
+  Owned &operator=(Owned &&o) noexcept {
+    if (this != &o) {
       reset();
-      D = O.D;
-      Handle = std::exchange(O.Handle, H{});
+      d_ = o.d_;
+      handle_ = std::exchange(o.handle_, H{});
     }
     return *this;
   }
   ~Owned() { reset(); }
   void reset() {
-    if (Handle != H{})
-      (void)(D->api().*Destroy)(std::exchange(Handle, H{}));
+    if (handle_ != H{})
+      (void)(d_->api().*Destroy)(std::exchange(handle_, H{}));
   }
-  H get() const { return Handle; }
-  const Driver *driver() const { return D; }
+  H get() const { return handle_; }
+  const Driver *driver() const { return d_; }
 
 private:
-  const Driver *D = nullptr;
-  H Handle{};
+  const Driver *d_ = nullptr;
+  H handle_{};
 };
 } // namespace detail
 
@@ -174,38 +169,36 @@ private:
 class DeviceContext {
 public:
   /// Retains device \p Ordinal's primary context and makes it current.
-  static Expected<DeviceContext> retain(const Driver &D, int Ordinal);
-  DeviceContext(DeviceContext &&O) noexcept
-      : D(O.D), Dev(O.Dev), Ctx(std::exchange(O.Ctx, nullptr)) {}
+  static Expected<DeviceContext> retain(const Driver &d, int ordinal);
+  DeviceContext(DeviceContext &&o) noexcept
+      : d_(o.d_), dev_(o.dev_), ctx_(std::exchange(o.ctx_, nullptr)) {}
   DeviceContext &operator=(DeviceContext &&) = delete;
   ~DeviceContext();
 
   /// Makes the context current on the calling thread.
   Status makeCurrent() const;
-  const Driver &driver() const { return *D; }
-  cu::Context handle() const { return Ctx; }
+  const Driver &driver() const { return *d_; }
+  cu::Context handle() const { return ctx_; }
 
 private:
-  DeviceContext(const Driver *D, cu::Device Dev, cu::Context Ctx)
-      : D(D), Dev(Dev), Ctx(Ctx) {}
-  const Driver *D;
-  cu::Device Dev;
-  cu::Context Ctx;
+  DeviceContext(const Driver *d, cu::Device dev, cu::Context ctx) : d_(d), dev_(dev), ctx_(ctx) {}
+  const Driver *d_;
+  cu::Device dev_;
+  cu::Context ctx_;
 };
 
 /// Device memory.
 class DeviceBuffer {
 public:
   /// \p Bytes == 0 gives an empty buffer (pointer 0).
-  static Expected<DeviceBuffer> allocate(const Driver &D, size_t Bytes);
-  cu::DevicePtr ptr() const { return Mem.get(); }
-  size_t size() const { return Bytes; }
+  static Expected<DeviceBuffer> allocate(const Driver &d, size_t bytes);
+  cu::DevicePtr ptr() const { return mem_.get(); }
+  size_t size() const { return bytes_; }
 
 private:
-  DeviceBuffer(const Driver &D, cu::DevicePtr P, size_t Bytes)
-      : Mem(&D, P), Bytes(Bytes) {}
-  detail::Owned<cu::DevicePtr, &cu::Api::MemFree> Mem;
-  size_t Bytes = 0;
+  DeviceBuffer(const Driver &d, cu::DevicePtr p, size_t bytes) : mem_(&d, p), bytes_(bytes) {}
+  detail::Owned<cu::DevicePtr, &cu::Api::memFree> mem_;
+  size_t bytes_ = 0;
 };
 
 class CudaGraph;
@@ -214,34 +207,34 @@ class CudaGraph;
 /// complete only after synchronize().
 class Stream {
 public:
-  static Expected<Stream> create(const Driver &D);
-  Status copyToDevice(cu::DevicePtr Dst, const void *Src, size_t Bytes);
-  Status copyToHost(void *Dst, cu::DevicePtr Src, size_t Bytes);
-  Status memset8(cu::DevicePtr Dst, uint8_t Value, size_t Bytes);
+  static Expected<Stream> create(const Driver &d);
+  Status copyToDevice(cu::DevicePtr dst, const void *src, size_t bytes);
+  Status copyToHost(void *dst, cu::DevicePtr src, size_t bytes);
+  Status memset8(cu::DevicePtr dst, uint8_t value, size_t bytes);
   Status synchronize();
   /// Records the work queued from now on into a graph instead of running it
   /// (no pageable-memory copies while capturing).
   Status beginCapture();
   /// Ends the capture and instantiates the graph.
   Expected<CudaGraph> endCapture();
-  cu::StreamHandle handle() const { return S.get(); }
+  cu::StreamHandle handle() const { return s_.get(); }
 
 private:
-  Stream(const Driver &D, cu::StreamHandle H) : S(&D, H) {}
-  const Driver &driver() const { return *S.driver(); }
-  detail::Owned<cu::StreamHandle, &cu::Api::StreamDestroy> S;
+  Stream(const Driver &d, cu::StreamHandle h) : s_(&d, h) {}
+  const Driver &driver() const { return *s_.driver(); }
+  detail::Owned<cu::StreamHandle, &cu::Api::streamDestroy> s_;
 };
 
 /// A captured, instantiated graph, replayed with launch().
 class CudaGraph {
 public:
-  Status launch(Stream &S);
+  Status launch(Stream &s);
 
 private:
   friend class Stream;
   CudaGraph() = default;
-  detail::Owned<cu::Graph, &cu::Api::GraphDestroy> G;
-  detail::Owned<cu::GraphExec, &cu::Api::GraphExecDestroy> Exec;
+  detail::Owned<cu::Graph, &cu::Api::graphDestroy> g_;
+  detail::Owned<cu::GraphExec, &cu::Api::graphExecDestroy> exec_;
 };
 
 struct Dim3 {
@@ -252,45 +245,44 @@ struct Dim3 {
 class Kernel {
 public:
   /// Allows up to \p Bytes of dynamic shared memory (above 48 KiB needs it).
-  Status setMaxDynamicSharedMemory(int Bytes);
+  Status setMaxDynamicSharedMemory(int bytes);
   /// \p Args: one pointer per kernel parameter, to the parameter's value.
-  Status launch(Dim3 Grid, Dim3 Block, unsigned SharedBytes, Stream &S,
-                void **Args) const;
-  const std::string &entry() const { return Entry; }
-  cu::Function handle() const { return Fn; }
+  Status launch(Dim3 grid, Dim3 block, unsigned sharedBytes, Stream &s, void **args) const;
+  const std::string &entry() const { return entry_; }
+  cu::Function handle() const { return fn_; }
 
 private:
   friend class Module;
-  Kernel(const Driver &D, cu::Function Fn, std::string Entry)
-      : D(&D), Fn(Fn), Entry(std::move(Entry)) {}
-  const Driver *D;
-  cu::Function Fn;
-  std::string Entry;
+  Kernel(const Driver &d, cu::Function fn, std::string entry)
+      : d_(&d), fn_(fn), entry_(std::move(entry)) {}
+  const Driver *d_;
+  cu::Function fn_;
+  std::string entry_;
 };
 
 /// A loaded cubin.
 class Module {
 public:
-  static Expected<Module> load(const Driver &D, const std::vector<char> &Cubin);
-  Expected<Kernel> kernel(const std::string &Entry) const;
+  static Expected<Module> load(const Driver &d, const std::vector<char> &cubin);
+  Expected<Kernel> kernel(const std::string &entry) const;
 
 private:
-  Module(const Driver &D, cu::ModuleHandle H) : M(&D, H) {}
-  detail::Owned<cu::ModuleHandle, &cu::Api::ModuleUnload> M;
+  Module(const Driver &d, cu::ModuleHandle h) : m_(&d, h) {}
+  detail::Owned<cu::ModuleHandle, &cu::Api::moduleUnload> m_;
 };
 
 /// A timing event.
 class Event {
 public:
-  static Expected<Event> create(const Driver &D);
-  Status record(Stream &S);
+  static Expected<Event> create(const Driver &d);
+  Status record(Stream &s);
   Status synchronize();
   /// Milliseconds between two recorded, completed events.
-  static Expected<float> elapsedMs(const Event &Start, const Event &End);
+  static Expected<float> elapsedMs(const Event &start, const Event &end);
 
 private:
-  Event(const Driver &D, cu::EventHandle H) : E(&D, H) {}
-  detail::Owned<cu::EventHandle, &cu::Api::EventDestroy> E;
+  Event(const Driver &d, cu::EventHandle h) : e_(&d, h) {}
+  detail::Owned<cu::EventHandle, &cu::Api::eventDestroy> e_;
 };
 
 } // namespace ssmc::rt

@@ -29,266 +29,258 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view Magic = "SSMCKC1";
-constexpr std::string_view KeyVersion = "ssmc-kernel-cache-v1";
+constexpr std::string_view kMagic = "SSMCKC1";
+constexpr std::string_view kKeyVersion = "ssmc-kernel-cache-v1";
 /// Far above any real cubin; guards against reading a huge unrelated file.
-constexpr uint64_t MaxEntryBytes = uint64_t(1) << 30;
+constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 30;
 /// A temporary file this old was left by a writer that died.
-constexpr auto StaleTempAge = std::chrono::hours(1);
+constexpr auto kStaleTempAge = std::chrono::hours(1);
 
-std::string errnoMessage(int Err) {
-  return std::error_code(Err, std::generic_category()).message();
+std::string errnoMessage(int err) {
+  return std::error_code(err, std::generic_category()).message();
 }
 
-std::string env(const char *Name) {
-  const char *V = std::getenv(Name);
-  return V ? V : "";
+std::string env(const char *name) {
+  const char *v = std::getenv(name);
+  return v ? v : "";
 }
 
 /// The whole file, nothing when it does not exist, or an error.
-Expected<std::optional<std::string>> readFile(const std::string &Path) {
-  int Fd = ::open(Path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (Fd < 0) {
+Expected<std::optional<std::string>> readFile(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT)
       return std::optional<std::string>();
     return Status::error(fmt::format("cannot open: {}", errnoMessage(errno)));
   }
-  struct stat St;
-  std::string Bytes;
-  Status S = Status::success();
-  if (::fstat(Fd, &St) != 0)
-    S = Status::error(fmt::format("cannot stat: {}", errnoMessage(errno)));
-  else if (uint64_t(St.st_size) > MaxEntryBytes)
-    S = Status::error(fmt::format("{} bytes, too large", St.st_size));
+  struct stat st;
+  std::string bytes;
+  Status s = Status::success();
+  if (::fstat(fd, &st) != 0)
+    s = Status::error(fmt::format("cannot stat: {}", errnoMessage(errno)));
+  else if (uint64_t(st.st_size) > kMaxEntryBytes)
+    s = Status::error(fmt::format("{} bytes, too large", st.st_size));
   else {
-    Bytes.resize(size_t(St.st_size));
-    size_t Done = 0;
-    while (S.ok() && Done < Bytes.size()) {
-      ssize_t N = ::read(Fd, Bytes.data() + Done, Bytes.size() - Done);
-      if (N < 0 && errno == EINTR)
+    bytes.resize(size_t(st.st_size));
+    size_t done = 0;
+    while (s.ok() && done < bytes.size()) {
+      ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR)
         continue;
-      if (N < 0)
-        S = Status::error(fmt::format("cannot read: {}", errnoMessage(errno)));
-      else if (N == 0)
-        Bytes.resize(Done); // shrank while reading: the checks below catch it
+      if (n < 0)
+        s = Status::error(fmt::format("cannot read: {}", errnoMessage(errno)));
+      else if (n == 0)
+        bytes.resize(done); // shrank while reading: the checks below catch it
       else
-        Done += size_t(N);
+        done += size_t(n);
     }
   }
-  ::close(Fd);
-  if (!S.ok())
-    return S;
-  return std::optional<std::string>(std::move(Bytes));
+  ::close(fd);
+  if (!s.ok())
+    return s;
+  return std::optional<std::string>(std::move(bytes));
 }
 
 /// Splits the first line off \p Rest; false when there is no line break.
-bool takeLine(std::string_view &Rest, std::string_view &Line) {
-  size_t End = Rest.find('\n');
-  if (End == std::string_view::npos)
+bool takeLine(std::string_view &rest, std::string_view &line) {
+  size_t end = rest.find('\n');
+  if (end == std::string_view::npos)
     return false;
-  Line = Rest.substr(0, End);
-  Rest.remove_prefix(End + 1);
+  line = rest.substr(0, end);
+  rest.remove_prefix(end + 1);
   return true;
 }
 
 /// The kernel in an entry file's bytes, or why they cannot be trusted.
-Expected<CompiledKernel> parseEntry(std::string_view Bytes,
-                                    const std::string &Key,
-                                    const KernelSource &Src) {
-  std::string_view Rest = Bytes, Line;
-  if (!takeLine(Rest, Line) || Line != Magic)
-    return Status::error(fmt::format("bad magic (not a {} file)", Magic));
-  if (!takeLine(Rest, Line) || Line != "key " + Key)
+Expected<CompiledKernel> parseEntry(std::string_view bytes, const std::string &key,
+                                    const KernelSource &src) {
+  std::string_view rest = bytes, line;
+  if (!takeLine(rest, line) || line != kMagic)
+    return Status::error(fmt::format("bad magic (not a {} file)", kMagic));
+  if (!takeLine(rest, line) || line != "key " + key)
     return Status::error("holds a different key");
   // "payload <length> <digest>"
-  uint64_t Length = 0;
-  std::string_view Digest;
-  if (!takeLine(Rest, Line) || !Line.starts_with("payload "))
+  uint64_t length = 0;
+  std::string_view digest;
+  if (!takeLine(rest, line) || !line.starts_with("payload "))
     return Status::error("malformed header");
-  Line.remove_prefix(8);
-  const char *LineEnd = Line.data() + Line.size();
-  auto [End, Err] = std::from_chars(Line.data(), LineEnd, Length);
-  if (Err != std::errc() || End == LineEnd || *End != ' ')
+  line.remove_prefix(8);
+  const char *lineEnd = line.data() + line.size();
+  auto [End, Err] = std::from_chars(line.data(), lineEnd, length);
+  if (Err != std::errc() || End == lineEnd || *End != ' ')
     return Status::error("malformed header");
-  Digest = Line.substr(size_t(End - Line.data()) + 1);
-  if (Rest.size() != Length)
-    return Status::error(
-        fmt::format("{} payload bytes, header says {}{}", Rest.size(), Length,
-                    Rest.size() < Length ? " (truncated)" : ""));
-  if (Sha256::hex(Rest) != Digest)
+  digest = line.substr(size_t(End - line.data()) + 1);
+  if (rest.size() != length)
+    return Status::error(fmt::format("{} payload bytes, header says {}{}", rest.size(), length,
+                                     rest.size() < length ? " (truncated)" : ""));
+  if (Sha256::hex(rest) != digest)
     return Status::error("payload checksum mismatch (corrupt)");
 
-  std::string_view Meta;
-  if (!takeLine(Rest, Meta))
+  std::string_view meta;
+  if (!takeLine(rest, meta))
     return Status::error("malformed payload");
-  Json J = Json::parse(Meta, nullptr, /*allow_exceptions=*/false);
-  if (!J.is_object() || !J.contains("cubin_bytes") ||
-      J["cubin_bytes"] != Rest.size() || J.value("entry", "") != Src.entry)
+  Json j = Json::parse(meta, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("cubin_bytes") || j["cubin_bytes"] != rest.size() ||
+      j.value("entry", "") != src.entry)
     return Status::error("malformed payload metadata");
 
-  CompiledKernel K;
-  K.name = Src.name;
-  K.entry = Src.entry;
-  K.cubin.assign(Rest.begin(), Rest.end());
-  K.log = J.value("log", "");
-  K.resources.registers = J.value("registers", -1);
-  K.resources.spillBytes = J.value("spill_bytes", int64_t(0));
-  K.resources.smemBytes = J.value("smem_bytes", int64_t(0));
-  K.fromCache = true;
-  return K;
+  CompiledKernel k;
+  k.name = src.name;
+  k.entry = src.entry;
+  k.cubin.assign(rest.begin(), rest.end());
+  k.log = j.value("log", "");
+  k.resources.registers = j.value("registers", -1);
+  k.resources.spillBytes = j.value("spill_bytes", int64_t(0));
+  k.resources.smemBytes = j.value("smem_bytes", int64_t(0));
+  k.fromCache = true;
+  return k;
 }
 
-std::string serialize(const std::string &Key, const CompiledKernel &K) {
-  Json Meta = {{"name", K.name},
-               {"entry", K.entry},
-               {"registers", K.resources.registers},
-               {"spill_bytes", K.resources.spillBytes},
-               {"smem_bytes", K.resources.smemBytes},
-               {"log", K.log},
-               {"cubin_bytes", K.cubin.size()}};
-  std::string Payload =
-      Meta.dump(-1, ' ', false, Json::error_handler_t::replace);
-  Payload += '\n';
-  Payload.append(K.cubin.begin(), K.cubin.end());
-  return fmt::format("{}\nkey {}\npayload {} {}\n", Magic, Key, Payload.size(),
-                     Sha256::hex(Payload)) +
-         Payload;
+std::string serialize(const std::string &key, const CompiledKernel &k) {
+  Json meta = {{"name", k.name},
+               {"entry", k.entry},
+               {"registers", k.resources.registers},
+               {"spill_bytes", k.resources.spillBytes},
+               {"smem_bytes", k.resources.smemBytes},
+               {"log", k.log},
+               {"cubin_bytes", k.cubin.size()}};
+  std::string payload = meta.dump(-1, ' ', false, Json::error_handler_t::replace);
+  payload += '\n';
+  payload.append(k.cubin.begin(), k.cubin.end());
+  return fmt::format("{}\nkey {}\npayload {} {}\n", kMagic, key, payload.size(),
+                     Sha256::hex(payload)) +
+         payload;
 }
 
 } // namespace
 
 std::string KernelCache::defaultDirectory() {
-  if (std::string D = env("SSMC_CACHE_DIR"); !D.empty())
-    return D;
+  if (std::string d = env("SSMC_CACHE_DIR"); !d.empty())
+    return d;
   // The XDG spec says relative values are invalid and to be ignored.
-  if (std::string X = env("XDG_CACHE_HOME"); !X.empty() && X[0] == '/')
-    return X + "/ssmc/kernels";
-  if (std::string H = env("HOME"); !H.empty())
-    return H + "/.cache/ssmc/kernels";
+  if (std::string x = env("XDG_CACHE_HOME"); !x.empty() && x[0] == '/')
+    return x + "/ssmc/kernels";
+  if (std::string h = env("HOME"); !h.empty())
+    return h + "/.cache/ssmc/kernels";
   return {};
 }
 
-KernelCache::KernelCache(std::string Directory) : Dir(std::move(Directory)) {
-  if (Dir.empty())
-    Dir = defaultDirectory();
-  if (Dir.empty()) {
-    Disabled = true;
+KernelCache::KernelCache(std::string directory) : dir_(std::move(directory)) {
+  if (dir_.empty())
+    dir_ = defaultDirectory();
+  if (dir_.empty()) {
+    disabled_ = true;
     warn("kernel cache disabled: no directory (set SSMC_CACHE_DIR or HOME)");
     return;
   }
-  std::error_code EC;
-  fs::create_directories(Dir, EC);
-  if (!EC && !fs::is_directory(Dir, EC))
-    EC = std::make_error_code(std::errc::not_a_directory);
-  if (EC) {
-    Disabled = true;
-    warn(fmt::format("kernel cache disabled: cannot create directory {} ({})",
-                     Dir, EC.message()));
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (!ec && !fs::is_directory(dir_, ec))
+    ec = std::make_error_code(std::errc::not_a_directory);
+  if (ec) {
+    disabled_ = true;
+    warn(fmt::format("kernel cache disabled: cannot create directory {} ({})", dir_, ec.message()));
     return;
   }
   removeStaleTempFiles();
 }
 
-std::string KernelCache::makeKey(const KernelSource &Src,
-                                 const std::vector<std::string> &CommandLine,
-                                 const std::string &Arch,
-                                 const std::string &NvrtcVersion) {
-  Sha256 H;
-  H.updateField(KeyVersion);
-  H.updateField(NvrtcVersion);
-  H.updateField(Arch);
-  H.updateField(Src.entry);
-  H.updateField(std::to_string(CommandLine.size()));
-  for (const std::string &Option : CommandLine)
-    H.updateField(Option);
-  H.updateField(Src.source);
-  return H.hexDigest();
+std::string KernelCache::makeKey(const KernelSource &src,
+                                 const std::vector<std::string> &commandLine,
+                                 const std::string &arch, const std::string &nvrtcVersion) {
+  Sha256 h;
+  h.updateField(kKeyVersion);
+  h.updateField(nvrtcVersion);
+  h.updateField(arch);
+  h.updateField(src.entry);
+  h.updateField(std::to_string(commandLine.size()));
+  for (const std::string &option : commandLine)
+    h.updateField(option);
+  h.updateField(src.source);
+  return h.hexDigest();
 }
 
 bool KernelCache::enabled() const {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  return !Disabled;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !disabled_;
 }
 
-std::string KernelCache::entryPath(const std::string &Key) const {
-  return Dir + "/" + Key + ".entry";
+std::string KernelCache::entryPath(const std::string &key) const {
+  return dir_ + "/" + key + ".entry";
 }
 
-std::optional<CompiledKernel> KernelCache::lookup(const std::string &Key,
-                                                  const KernelSource &Src) {
+std::optional<CompiledKernel> KernelCache::lookup(const std::string &key, const KernelSource &src) {
   if (!enabled())
     return std::nullopt;
-  std::string Path = entryPath(Key);
+  std::string path = entryPath(key);
   try {
-    auto Bytes = readFile(Path);
-    if (!Bytes.ok()) {
+    auto bytes = readFile(path);
+    if (!bytes.ok()) {
       warn(fmt::format("kernel cache: cannot read {} for kernel {}: {}; "
                        "recompiling",
-                       Path, Src.name, Bytes.message()));
+                       path, src.name, bytes.message()));
       return std::nullopt;
     }
-    if (!Bytes->has_value())
+    if (!bytes->has_value())
       return std::nullopt;
-    auto K = parseEntry(**Bytes, Key, Src);
-    if (K.ok())
-      return std::move(*K);
+    auto k = parseEntry(**bytes, key, src);
+    if (k.ok())
+      return std::move(*k);
     warn(fmt::format("kernel cache: ignoring entry {} for kernel {}: {}; "
                      "recompiling",
-                     Path, Src.name, K.message()));
-  } catch (const std::exception &E) {
-    warn(fmt::format("kernel cache: cannot read {}: {}", Path, E.what()));
+                     path, src.name, k.message()));
+  } catch (const std::exception &e) {
+    warn(fmt::format("kernel cache: cannot read {}: {}", path, e.what()));
   }
   return std::nullopt;
 }
 
-void KernelCache::store(const std::string &Key, const CompiledKernel &K) {
+void KernelCache::store(const std::string &key, const CompiledKernel &k) {
   if (!enabled())
     return;
-  std::string Path = entryPath(Key);
-  Status S = Status::success();
+  std::string path = entryPath(key);
+  Status s = Status::success();
   try {
-    S = writeFileAtomically(Path, serialize(Key, K));
-  } catch (const std::exception &E) {
-    S = Status::error(E.what());
+    s = writeFileAtomically(path, serialize(key, k));
+  } catch (const std::exception &e) {
+    s = Status::error(e.what());
   }
-  if (S.ok())
+  if (s.ok())
     return;
   {
-    std::lock_guard<std::mutex> Lock(Mutex);
-    Disabled = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    disabled_ = true;
   }
-  warn(fmt::format("kernel cache disabled: cannot store {} ({})", Path,
-                   S.message()));
+  warn(fmt::format("kernel cache disabled: cannot store {} ({})", path, s.message()));
 }
 
 void KernelCache::removeStaleTempFiles() {
-  std::error_code EC;
-  auto Now = fs::file_time_type::clock::now();
-  for (fs::directory_iterator It(Dir, EC), End; !EC && It != End;
-       It.increment(EC)) {
-    std::string Name = It->path().filename().string();
-    if (!isAtomicFileTemporary(Name))
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!isAtomicFileTemporary(name))
       continue;
-    std::error_code TimeEC;
-    auto Time = fs::last_write_time(It->path(), TimeEC);
-    if (!TimeEC && Now - Time > StaleTempAge)
-      fs::remove(It->path(), TimeEC);
+    std::error_code timeEc;
+    auto time = fs::last_write_time(it->path(), timeEc);
+    if (!timeEc && now - time > kStaleTempAge)
+      fs::remove(it->path(), timeEc);
   }
 }
 
-void KernelCache::warn(std::string Msg) {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  AllWarnings.push_back(std::move(Msg));
+void KernelCache::warn(std::string msg) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  allWarnings_.push_back(std::move(msg));
 }
 
 std::vector<std::string> KernelCache::warnings() const {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  return AllWarnings;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return allWarnings_;
 }
 
 std::vector<std::string> KernelCache::takeWarnings() {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  std::vector<std::string> New(AllWarnings.begin() + Taken, AllWarnings.end());
-  Taken = AllWarnings.size();
-  return New;
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> fresh(allWarnings_.begin() + taken_, allWarnings_.end());
+  taken_ = allWarnings_.size();
+  return fresh;
 }

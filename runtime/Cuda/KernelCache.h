@@ -36,29 +36,26 @@ public:
   /// Uses \p Dir, or when empty: $SSMC_CACHE_DIR, $XDG_CACHE_HOME/ssmc/kernels
   /// (absolute paths only), ~/.cache/ssmc/kernels, in that order. Creates the
   /// directory; on failure the cache is disabled with a warning.
-  explicit KernelCache(std::string Dir = {});
+  explicit KernelCache(std::string dir = {});
 
   /// The directory the environment selects (empty if none: no HOME).
   static std::string defaultDirectory();
 
   /// The key of \p Src compiled with the NVRTC options \p CommandLine (which
   /// name the arch; \p Arch is hashed as well) by NVRTC \p NvrtcVersion.
-  static std::string makeKey(const KernelSource &Src,
-                             const std::vector<std::string> &CommandLine,
-                             const std::string &Arch,
-                             const std::string &NvrtcVersion);
+  static std::string makeKey(const KernelSource &src, const std::vector<std::string> &commandLine,
+                             const std::string &arch, const std::string &nvrtcVersion);
 
   bool enabled() const;
-  const std::string &directory() const { return Dir; }
-  std::string entryPath(const std::string &Key) const;
+  const std::string &directory() const { return dir_; }
+  std::string entryPath(const std::string &key) const;
 
   /// The cached kernel for \p Key (fromCache set, name and entry taken from
   /// \p Src), or nothing on a miss. An unusable entry adds a warning.
-  std::optional<CompiledKernel> lookup(const std::string &Key,
-                                       const KernelSource &Src);
+  std::optional<CompiledKernel> lookup(const std::string &key, const KernelSource &src);
   /// Writes \p K under \p Key atomically; a failure adds a warning and
   /// disables the cache.
-  void store(const std::string &Key, const CompiledKernel &K);
+  void store(const std::string &key, const CompiledKernel &k);
 
   /// Every warning so far, oldest first.
   std::vector<std::string> warnings() const;
@@ -66,14 +63,14 @@ public:
   std::vector<std::string> takeWarnings();
 
 private:
-  void warn(std::string Msg);
+  void warn(std::string msg);
   void removeStaleTempFiles();
 
-  std::string Dir;
-  mutable std::mutex Mutex; ///< guards Disabled and the warning lists
-  bool Disabled = false;
-  std::vector<std::string> AllWarnings;
-  size_t Taken = 0;
+  std::string dir_;
+  mutable std::mutex mutex_; ///< guards Disabled and the warning lists
+  bool disabled_ = false;
+  std::vector<std::string> allWarnings_;
+  size_t taken_ = 0;
 };
 
 } // namespace ssmc::rt

@@ -39,43 +39,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string displayName(const KernelSource &Src) {
-  return Src.name.empty() ? Src.entry : Src.name;
-}
+std::string displayName(const KernelSource &src) { return src.name.empty() ? src.entry : src.name; }
 
 /// \p Name with anything but [A-Za-z0-9_.-] replaced, usable as a file name.
-std::string fileNameFor(std::string Name) {
-  for (char &C : Name)
-    if (!std::isalnum(static_cast<unsigned char>(C)) && C != '_' && C != '-' &&
-        C != '.')
-      C = '_';
-  if (Name.empty() || Name[0] == '.')
-    Name.insert(0, "kernel");
-  return Name;
+std::string fileNameFor(std::string name) {
+  for (char &c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      c = '_';
+  if (name.empty() || name[0] == '.')
+    name.insert(0, "kernel");
+  return name;
 }
 
 /// Saves a failing kernel's source; says where, or why it could not.
-std::string saveFailedSource(const KernelSource &Src,
-                             const NvrtcOptions &Opts) {
-  std::error_code EC;
-  fs::path Dir = Opts.failureDir.empty() ? fs::temp_directory_path(EC)
-                                         : fs::path(Opts.failureDir);
-  if (!EC)
-    fs::create_directories(Dir, EC);
-  fs::path Path = Dir / (fileNameFor(displayName(Src)) + ".cu");
-  if (!EC && writeFileAtomically(Path.string(), Src.source).ok())
-    return "source saved to " + Path.string();
-  return fmt::format("source could not be saved to {}{}", Path.string(),
-                     EC ? " (" + EC.message() + ")" : std::string());
+std::string saveFailedSource(const KernelSource &src, const NvrtcOptions &opts) {
+  std::error_code ec;
+  fs::path dir = opts.failureDir.empty() ? fs::temp_directory_path(ec) : fs::path(opts.failureDir);
+  if (!ec)
+    fs::create_directories(dir, ec);
+  fs::path path = dir / (fileNameFor(displayName(src)) + ".cu");
+  if (!ec && writeFileAtomically(path.string(), src.source).ok())
+    return "source saved to " + path.string();
+  return fmt::format("source could not be saved to {}{}", path.string(),
+                     ec ? " (" + ec.message() + ")" : std::string());
 }
 
-
 /// NVRTC's log says which warnings fired; CI treats any as an error.
-Status warningsError(const KernelSource &Src, const NvrtcOptions &Opts,
-                     const std::string &Log) {
-  return Status::error(fmt::format(
-      "kernel {}: NVRTC reported warnings (warnings are errors)\n{}\n{}",
-      displayName(Src), Log, saveFailedSource(Src, Opts)));
+Status warningsError(const KernelSource &src, const NvrtcOptions &opts, const std::string &log) {
+  return Status::error(
+      fmt::format("kernel {}: NVRTC reported warnings (warnings are errors)\n{}\n{}",
+                  displayName(src), log, saveFailedSource(src, opts)));
 }
 
 #if SSMC_HAVE_NVRTC
@@ -86,111 +79,105 @@ public:
   Program(const Program &) = delete;
   Program &operator=(const Program &) = delete;
   ~Program() {
-    if (P)
-      nvrtcDestroyProgram(&P);
+    if (p)
+      nvrtcDestroyProgram(&p);
   }
-  nvrtcProgram P = nullptr;
+  nvrtcProgram p = nullptr;
 };
 
-std::string programLog(nvrtcProgram P) {
-  size_t Size = 0;
-  if (nvrtcGetProgramLogSize(P, &Size) != NVRTC_SUCCESS || Size == 0)
+std::string programLog(nvrtcProgram p) {
+  size_t size = 0;
+  if (nvrtcGetProgramLogSize(p, &size) != NVRTC_SUCCESS || size == 0)
     return {};
-  std::string Log(Size, '\0');
-  if (nvrtcGetProgramLog(P, Log.data()) != NVRTC_SUCCESS)
+  std::string log(size, '\0');
+  if (nvrtcGetProgramLog(p, log.data()) != NVRTC_SUCCESS)
     return {};
-  Log.resize(Log.find('\0') == std::string::npos ? Log.size() : Log.find('\0'));
-  while (!Log.empty() && (Log.back() == '\n' || Log.back() == ' '))
-    Log.pop_back();
-  return Log;
+  log.resize(log.find('\0') == std::string::npos ? log.size() : log.find('\0'));
+  while (!log.empty() && (log.back() == '\n' || log.back() == ' '))
+    log.pop_back();
+  return log;
 }
 
-Expected<CompiledKernel> runNvrtc(const KernelSource &Src,
-                                  const NvrtcOptions &Opts,
-                                  const std::vector<std::string> &CommandLine) {
-  auto Fail = [&](nvrtcResult R, const std::string &Log) {
-    return Status::error(fmt::format("kernel {}: NVRTC failed ({})\n{}\n{}",
-                                     displayName(Src), nvrtcGetErrorString(R),
-                                     Log, saveFailedSource(Src, Opts)));
+Expected<CompiledKernel> runNvrtc(const KernelSource &src, const NvrtcOptions &opts,
+                                  const std::vector<std::string> &commandLine) {
+  auto fail = [&](nvrtcResult r, const std::string &log) {
+    return Status::error(fmt::format("kernel {}: NVRTC failed ({})\n{}\n{}", displayName(src),
+                                     nvrtcGetErrorString(r), log, saveFailedSource(src, opts)));
   };
-  Program Prog;
-  std::string FileName = fileNameFor(displayName(Src)) + ".cu";
-  if (nvrtcResult R = nvrtcCreateProgram(&Prog.P, Src.source.c_str(),
-                                         FileName.c_str(), 0, nullptr, nullptr);
-      R != NVRTC_SUCCESS)
-    return Fail(R, "");
+  Program prog;
+  std::string fileName = fileNameFor(displayName(src)) + ".cu";
+  if (nvrtcResult r =
+          nvrtcCreateProgram(&prog.p, src.source.c_str(), fileName.c_str(), 0, nullptr, nullptr);
+      r != NVRTC_SUCCESS)
+    return fail(r, "");
 
-  std::vector<const char *> Args;
-  for (const std::string &A : CommandLine)
-    Args.push_back(A.c_str());
-  nvrtcResult R = nvrtcCompileProgram(Prog.P, int(Args.size()), Args.data());
-  CompiledKernel K;
-  K.name = Src.name;
-  K.entry = Src.entry;
-  K.log = programLog(Prog.P);
-  if (R != NVRTC_SUCCESS)
-    return Fail(R, K.log);
+  std::vector<const char *> args;
+  for (const std::string &a : commandLine)
+    args.push_back(a.c_str());
+  nvrtcResult r = nvrtcCompileProgram(prog.p, int(args.size()), args.data());
+  CompiledKernel k;
+  k.name = src.name;
+  k.entry = src.entry;
+  k.log = programLog(prog.p);
+  if (r != NVRTC_SUCCESS)
+    return fail(r, k.log);
 
-  size_t Size = 0;
-  if (R = nvrtcGetCUBINSize(Prog.P, &Size); R != NVRTC_SUCCESS)
-    return Fail(R, K.log);
-  if (Size == 0)
-    return Status::error(fmt::format("kernel {}: NVRTC produced no cubin\n{}",
-                                     displayName(Src), K.log));
-  K.cubin.resize(Size);
-  if (R = nvrtcGetCUBIN(Prog.P, K.cubin.data()); R != NVRTC_SUCCESS)
-    return Fail(R, K.log);
+  size_t size = 0;
+  if (r = nvrtcGetCUBINSize(prog.p, &size); r != NVRTC_SUCCESS)
+    return fail(r, k.log);
+  if (size == 0)
+    return Status::error(
+        fmt::format("kernel {}: NVRTC produced no cubin\n{}", displayName(src), k.log));
+  k.cubin.resize(size);
+  if (r = nvrtcGetCUBIN(prog.p, k.cubin.data()); r != NVRTC_SUCCESS)
+    return fail(r, k.log);
 
   // A misspelt entry would otherwise surface only when the GPU loads it.
-  std::vector<std::string> Entries = ptxasEntryFunctions(K.log);
-  if (!Entries.empty() &&
-      std::find(Entries.begin(), Entries.end(), Src.entry) == Entries.end())
+  std::vector<std::string> entries = ptxasEntryFunctions(k.log);
+  if (!entries.empty() && std::find(entries.begin(), entries.end(), src.entry) == entries.end())
     return Status::error(fmt::format(
         "kernel {}: no entry function '{}' in the compiled code (it has: {}); "
         "is it extern \"C\" __global__?\n{}",
-        displayName(Src), Src.entry, fmt::join(Entries, ", "),
-        saveFailedSource(Src, Opts)));
-  K.resources = parsePtxasInfo(K.log, Src.entry);
-  return K;
+        displayName(src), src.entry, fmt::join(entries, ", "), saveFailedSource(src, opts)));
+  k.resources = parsePtxasInfo(k.log, src.entry);
+  return k;
 }
 #endif
 
-Expected<CompiledKernel> compileImpl(const KernelSource &Src,
-                                     const NvrtcOptions &Opts,
-                                     KernelCache *Cache,
-                                     bool WarningsAsErrors) {
+Expected<CompiledKernel> compileImpl(const KernelSource &src, const NvrtcOptions &opts,
+                                     KernelCache *cache, bool warningsAsErrors) {
   if (!nvrtcAvailable())
-    return Status::error(fmt::format(
-        "kernel {}: ssmc was built without the CUDA toolkit, so it cannot "
-        "compile CUDA kernels (rebuild with the toolkit, e.g. "
-        "/usr/local/cuda, installed)",
-        displayName(Src)));
-  static const std::regex RealArch(R"(sm_[0-9]+[a-z]?)");
-  if (!std::regex_match(Opts.arch, RealArch))
-    return Status::error(fmt::format(
-        "kernel {}: arch '{}' is not a real GPU architecture such as sm_80 or "
-        "sm_90 (a cubin needs one)",
-        displayName(Src), Opts.arch));
+    return Status::error(
+        fmt::format("kernel {}: ssmc was built without the CUDA toolkit, so it cannot "
+                    "compile CUDA kernels (rebuild with the toolkit, e.g. "
+                    "/usr/local/cuda, installed)",
+                    displayName(src)));
+  static const std::regex realArch(R"(sm_[0-9]+[a-z]?)");
+  if (!std::regex_match(opts.arch, realArch))
+    return Status::error(
+        fmt::format("kernel {}: arch '{}' is not a real GPU architecture such as sm_80 or "
+                    "sm_90 (a cubin needs one)",
+                    displayName(src), opts.arch));
 
-  std::vector<std::string> CommandLine = nvrtcCommandLine(Opts);
-  std::string Key;
-  if (Cache && Cache->enabled()) {
-    Key = KernelCache::makeKey(Src, CommandLine, Opts.arch, nvrtcVersion());
-    if (auto Hit = Cache->lookup(Key, Src)) {
-      if (WarningsAsErrors && logHasWarnings(Hit->log))
-        return warningsError(Src, Opts, Hit->log);
-      return std::move(*Hit);
+  std::vector<std::string> commandLine = nvrtcCommandLine(opts);
+  std::string key;
+  if (cache && cache->enabled()) {
+    key = KernelCache::makeKey(src, commandLine, opts.arch, nvrtcVersion());
+    if (auto hit = cache->lookup(key, src)) {
+      if (warningsAsErrors && logHasWarnings(hit->log))
+        return warningsError(src, opts, hit->log);
+      return std::move(*hit);
     }
   }
 #if SSMC_HAVE_NVRTC
-  auto K = runNvrtc(Src, Opts, CommandLine);
-  if (!K.ok())
-    return K;
-  if (!Key.empty())
-    Cache->store(Key, *K);
-  if (WarningsAsErrors && logHasWarnings(K->log))
-    return warningsError(Src, Opts, K->log);
-  return K;
+  auto k = runNvrtc(src, opts, commandLine);
+  if (!k.ok())
+    return k;
+  if (!key.empty())
+    cache->store(key, *k);
+  if (warningsAsErrors && logHasWarnings(k->log))
+    return warningsError(src, opts, k->log);
+  return k;
 #else
   return Status::error("unreachable: NVRTC unavailable");
 #endif
@@ -200,125 +187,119 @@ Expected<CompiledKernel> compileImpl(const KernelSource &Src,
 
 bool ssmc::rt::nvrtcAvailable() { return SSMC_HAVE_NVRTC; }
 
-std::string ssmc::rt::canonicalSource(const KernelSource &Kernel) {
-  std::string Out;
-  size_t Pos = 0;
-  while (Pos < Kernel.source.size()) {
-    size_t End = Kernel.source.find('\n', Pos);
-    if (End == std::string::npos)
-      End = Kernel.source.size();
-    std::string Line = Kernel.source.substr(Pos, End - Pos);
-    if (size_t Comment = Line.find("//"); Comment != std::string::npos)
-      Line.erase(Comment);
-    if (Line.find_first_not_of(' ') != std::string::npos)
-      Out += Line + "\n";
-    Pos = End + 1;
+std::string ssmc::rt::canonicalSource(const KernelSource &kernel) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < kernel.source.size()) {
+    size_t end = kernel.source.find('\n', pos);
+    if (end == std::string::npos)
+      end = kernel.source.size();
+    std::string line = kernel.source.substr(pos, end - pos);
+    if (size_t comment = line.find("//"); comment != std::string::npos)
+      line.erase(comment);
+    if (line.find_first_not_of(' ') != std::string::npos)
+      out += line + "\n";
+    pos = end + 1;
   }
-  if (!Kernel.entry.empty())
-    for (size_t At = Out.find(Kernel.entry); At != std::string::npos;
-         At = Out.find(Kernel.entry, At))
-      Out.replace(At, Kernel.entry.size(), "KERNEL");
-  return Out;
+  if (!kernel.entry.empty())
+    for (size_t at = out.find(kernel.entry); at != std::string::npos;
+         at = out.find(kernel.entry, at))
+      out.replace(at, kernel.entry.size(), "KERNEL");
+  return out;
 }
 
 std::string ssmc::rt::nvrtcVersion() {
 #if SSMC_HAVE_NVRTC
-  int Major = 0, Minor = 0;
-  if (::nvrtcVersion(&Major, &Minor) == NVRTC_SUCCESS)
-    return fmt::format("{}.{}", Major, Minor);
+  int major = 0, minor = 0;
+  if (::nvrtcVersion(&major, &minor) == NVRTC_SUCCESS)
+    return fmt::format("{}.{}", major, minor);
 #endif
   return "unavailable";
 }
 
-std::vector<std::string> ssmc::rt::nvrtcCommandLine(const NvrtcOptions &Opts) {
+std::vector<std::string> ssmc::rt::nvrtcCommandLine(const NvrtcOptions &opts) {
   // Fast math is not on by default: it changes results (expf, division)
   // beyond what the reference executor's tolerances allow.
-  std::vector<std::string> Args = {"--gpu-architecture=" + Opts.arch,
-                                   "-std=c++17", "-default-device"};
-  for (const std::string &Dir : cudaIncludeDirs())
-    Args.push_back("-I" + Dir);
-  Args.push_back("--ptxas-options=-v");
-  Args.insert(Args.end(), Opts.extra.begin(), Opts.extra.end());
-  return Args;
+  std::vector<std::string> args = {"--gpu-architecture=" + opts.arch, "-std=c++17",
+                                   "-default-device"};
+  for (const std::string &dir : cudaIncludeDirs())
+    args.push_back("-I" + dir);
+  args.push_back("--ptxas-options=-v");
+  args.insert(args.end(), opts.extra.begin(), opts.extra.end());
+  return args;
 }
 
-Expected<CompiledKernel> ssmc::rt::compileKernel(const KernelSource &Src,
-                                                 const NvrtcOptions &Opts,
-                                                 KernelCache *Cache,
-                                                 bool WarningsAsErrors) {
+Expected<CompiledKernel> ssmc::rt::compileKernel(const KernelSource &src, const NvrtcOptions &opts,
+                                                 KernelCache *cache, bool warningsAsErrors) {
   try {
-    return compileImpl(Src, Opts, Cache, WarningsAsErrors);
-  } catch (const std::exception &E) {
-    return Status::error(
-        fmt::format("kernel {}: {}", displayName(Src), E.what()));
+    return compileImpl(src, opts, cache, warningsAsErrors);
+  } catch (const std::exception &e) {
+    return Status::error(fmt::format("kernel {}: {}", displayName(src), e.what()));
   }
 }
 
 std::vector<Expected<CompiledKernel>>
-ssmc::rt::compileKernels(const std::vector<KernelSource> &Srcs,
-                         const NvrtcOptions &Opts, KernelCache *Cache,
-                         unsigned Threads, bool WarningsAsErrors,
-                         const std::function<void(size_t, size_t)> &Progress) {
-  return compileKernels(Srcs, std::vector<NvrtcOptions>(Srcs.size(), Opts), Cache,
-                        Threads, WarningsAsErrors, Progress);
+ssmc::rt::compileKernels(const std::vector<KernelSource> &srcs, const NvrtcOptions &opts,
+                         KernelCache *cache, unsigned threads, bool warningsAsErrors,
+                         const std::function<void(size_t, size_t)> &progress) {
+  return compileKernels(srcs, std::vector<NvrtcOptions>(srcs.size(), opts), cache, threads,
+                        warningsAsErrors, progress);
 }
 
 std::vector<ssmc::rt::Expected<ssmc::rt::CompiledKernel>>
-ssmc::rt::compileKernels(const std::vector<KernelSource> &Srcs,
-                         const std::vector<NvrtcOptions> &PerSource,
-                         KernelCache *Cache, unsigned Threads,
-                         bool WarningsAsErrors,
-                         const std::function<void(size_t, size_t)> &Progress) {
-  std::vector<std::optional<Expected<CompiledKernel>>> Slots(Srcs.size());
-  std::atomic<size_t> Next{0};
-  std::mutex ProgressMutex;
-  size_t Done = 0;
-  auto Work = [&] {
-    for (size_t I; (I = Next.fetch_add(1)) < Srcs.size();) {
-      Slots[I].emplace(
-          compileKernel(Srcs[I], PerSource[I], Cache, WarningsAsErrors));
-      std::lock_guard<std::mutex> Lock(ProgressMutex);
-      ++Done;
-      if (Progress)
-        Progress(Done, Srcs.size());
+ssmc::rt::compileKernels(const std::vector<KernelSource> &srcs,
+                         const std::vector<NvrtcOptions> &perSource, KernelCache *cache,
+                         unsigned threads, bool warningsAsErrors,
+                         const std::function<void(size_t, size_t)> &progress) {
+  std::vector<std::optional<Expected<CompiledKernel>>> slots(srcs.size());
+  std::atomic<size_t> next{0};
+  std::mutex progressMutex;
+  size_t done = 0;
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < srcs.size();) {
+      slots[i].emplace(compileKernel(srcs[i], perSource[i], cache, warningsAsErrors));
+      std::lock_guard<std::mutex> lock(progressMutex);
+      ++done;
+      if (progress)
+        progress(done, srcs.size());
     }
   };
 
-  if (Threads == 0)
-    Threads = std::max(1u, std::thread::hardware_concurrency());
-  Threads = unsigned(std::min<size_t>(Threads, Srcs.size()));
-  std::vector<std::thread> Pool;
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<size_t>(threads, srcs.size()));
+  std::vector<std::thread> pool;
   // The calling thread works too; a thread that cannot start is not needed.
-  for (unsigned T = 1; T < Threads; ++T) {
+  for (unsigned t = 1; t < threads; ++t) {
     try {
-      Pool.emplace_back(Work);
+      pool.emplace_back(work);
     } catch (const std::exception &) {
       break;
     }
   }
-  Work();
-  for (std::thread &T : Pool)
-    T.join();
+  work();
+  for (std::thread &t : pool)
+    t.join();
 
-  std::vector<Expected<CompiledKernel>> Results;
-  Results.reserve(Srcs.size());
-  for (auto &Slot : Slots)
-    Results.push_back(std::move(*Slot));
-  return Results;
+  std::vector<Expected<CompiledKernel>> results;
+  results.reserve(srcs.size());
+  for (auto &slot : slots)
+    results.push_back(std::move(*slot));
+  return results;
 }
 
 std::vector<std::string> ssmc::rt::cudaIncludeDirs() {
-  std::string Dirs;
-  if (const char *Env = std::getenv("SSMC_CUDA_INCLUDE"); Env && *Env)
-    Dirs = Env;
+  std::string dirs;
+  if (const char *env = std::getenv("SSMC_CUDA_INCLUDE"); env && *env)
+    dirs = env;
   else
-    Dirs = SSMC_CUDA_INCLUDE_DIR;
-  std::vector<std::string> Out;
-  for (size_t Begin = 0; Begin <= Dirs.size();) {
-    size_t End = std::min(Dirs.find_first_of(":;", Begin), Dirs.size());
-    if (End > Begin)
-      Out.push_back(Dirs.substr(Begin, End - Begin));
-    Begin = End + 1;
+    dirs = SSMC_CUDA_INCLUDE_DIR;
+  std::vector<std::string> out;
+  for (size_t begin = 0; begin <= dirs.size();) {
+    size_t end = std::min(dirs.find_first_of(":;", begin), dirs.size());
+    if (end > begin)
+      out.push_back(dirs.substr(begin, end - begin));
+    begin = end + 1;
   }
-  return Out;
+  return out;
 }

@@ -29,8 +29,8 @@ struct KernelSource {
 };
 
 struct NvrtcOptions {
-  std::string arch = "sm_90";       ///< sm_XY: compiled to cubin for that target
-  std::vector<std::string> extra;   ///< further NVRTC options, e.g. -DSSMC_TILE_M=64
+  std::string arch = "sm_90";     ///< sm_XY: compiled to cubin for that target
+  std::vector<std::string> extra; ///< further NVRTC options, e.g. -DSSMC_TILE_M=64
   /// Where a failing kernel's source is saved for the error message; empty:
   /// the system temp directory.
   std::string failureDir;
@@ -55,7 +55,7 @@ struct CompiledKernel {
 /// The source without comments and blank lines and with the entry renamed:
 /// kernels with the same canonical source (the same block in another layer)
 /// compile to the same code, so they need compiling (and checking) once.
-std::string canonicalSource(const KernelSource &Kernel);
+std::string canonicalSource(const KernelSource &kernel);
 
 /// NVRTC's version, "13.0".
 std::string nvrtcVersion();
@@ -64,28 +64,24 @@ std::string nvrtcVersion();
 /// `warningsAsErrors` is set (CI uses that). With a cache, a hit returns the
 /// stored cubin (fromCache set); what the cache could not use or write is in
 /// its warnings(), for the caller to print.
-Expected<CompiledKernel> compileKernel(const KernelSource &Src,
-                                       const NvrtcOptions &Opts,
-                                       KernelCache *Cache = nullptr,
-                                       bool WarningsAsErrors = false);
+Expected<CompiledKernel> compileKernel(const KernelSource &src, const NvrtcOptions &opts,
+                                       KernelCache *cache = nullptr, bool warningsAsErrors = false);
 
 /// Compiles many kernels on `Threads` threads (0: hardware concurrency);
 /// results are in the order of `Srcs`. `Progress(done, total)` is called
 /// after each kernel, under a mutex (so never concurrently), from whichever
 /// thread finished it; it must not throw.
 std::vector<Expected<CompiledKernel>>
-compileKernels(const std::vector<KernelSource> &Srcs, const NvrtcOptions &Opts,
-               KernelCache *Cache, unsigned Threads = 0,
-               bool WarningsAsErrors = false,
-               const std::function<void(size_t, size_t)> &Progress = {});
+compileKernels(const std::vector<KernelSource> &srcs, const NvrtcOptions &opts, KernelCache *cache,
+               unsigned threads = 0, bool warningsAsErrors = false,
+               const std::function<void(size_t, size_t)> &progress = {});
 
 /// The same with options of its own for each source (`PerSource[i]` for
 /// `Srcs[i]`; e.g. each kernel's configuration defines).
 std::vector<Expected<CompiledKernel>>
-compileKernels(const std::vector<KernelSource> &Srcs,
-               const std::vector<NvrtcOptions> &PerSource, KernelCache *Cache,
-               unsigned Threads = 0, bool WarningsAsErrors = false,
-               const std::function<void(size_t, size_t)> &Progress = {});
+compileKernels(const std::vector<KernelSource> &srcs, const std::vector<NvrtcOptions> &perSource,
+               KernelCache *cache, unsigned threads = 0, bool warningsAsErrors = false,
+               const std::function<void(size_t, size_t)> &progress = {});
 
 /// False when ssmc was built without the CUDA toolkit: compileKernel then
 /// fails saying so.
@@ -98,18 +94,18 @@ std::vector<std::string> cudaIncludeDirs();
 /// The options compileKernel passes to NVRTC for \p Opts, in order: the
 /// target, the language, the toolkit's include directories (built in, or
 /// $SSMC_CUDA_INCLUDE, colon-separated), ptxas's report, then Opts.extra.
-std::vector<std::string> nvrtcCommandLine(const NvrtcOptions &Opts);
+std::vector<std::string> nvrtcCommandLine(const NvrtcOptions &opts);
 
 /// Reads ptxas's -v report in an NVRTC log for the function \p Entry:
 /// registers, spill stores + loads and static shared memory of the entry
 /// itself (not of non-inlined callees, which ptxas lists separately).
-KernelResources parsePtxasInfo(std::string_view Log, std::string_view Entry);
+KernelResources parsePtxasInfo(std::string_view log, std::string_view entry);
 
 /// The entry functions ptxas reports compiling, in log order.
-std::vector<std::string> ptxasEntryFunctions(std::string_view Log);
+std::vector<std::string> ptxasEntryFunctions(std::string_view log);
 
 /// True when the log holds a warning from the front end, NVRTC or ptxas.
-bool logHasWarnings(std::string_view Log);
+bool logHasWarnings(std::string_view log);
 
 } // namespace ssmc::rt
 

@@ -24,86 +24,83 @@ using namespace ssmc::rt;
 namespace {
 
 /// Calls \p F on each line of \p Text, without the line break.
-template <class Fn> void forEachLine(std::string_view Text, Fn F) {
-  while (!Text.empty()) {
-    size_t End = Text.find('\n');
-    std::string_view Line = Text.substr(0, End);
-    if (!Line.empty() && Line.back() == '\r')
-      Line.remove_suffix(1);
-    F(Line);
-    if (End == std::string_view::npos)
+template <class Fn> void forEachLine(std::string_view text, Fn f) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    f(line);
+    if (end == std::string_view::npos)
       break;
-    Text.remove_prefix(End + 1);
+    text.remove_prefix(end + 1);
   }
 }
 
 /// A regex group of digits as a number (saturating: never throws).
-int64_t number(const std::csub_match &Digits) {
-  int64_t V = 0;
-  for (const char *P = Digits.first; P != Digits.second; ++P)
-    V = V > (INT64_MAX - 9) / 10 ? INT64_MAX : V * 10 + (*P - '0');
-  return V;
+int64_t number(const std::csub_match &digits) {
+  int64_t v = 0;
+  for (const char *p = digits.first; p != digits.second; ++p)
+    v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*p - '0');
+  return v;
 }
 
-bool search(std::string_view Line, const std::regex &Re, std::cmatch &M) {
-  return std::regex_search(Line.data(), Line.data() + Line.size(), M, Re);
+bool search(std::string_view line, const std::regex &re, std::cmatch &m) {
+  return std::regex_search(line.data(), line.data() + line.size(), m, re);
 }
 
 const std::regex &entryRe() {
-  static const std::regex Re(R"(Compiling entry function '([^']+)')");
-  return Re;
+  static const std::regex re(R"(Compiling entry function '([^']+)')");
+  return re;
 }
 
 } // namespace
 
-KernelResources ssmc::rt::parsePtxasInfo(std::string_view Log,
-                                         std::string_view Entry) {
-  static const std::regex PropsRe(R"(Function properties for (\S+))");
-  static const std::regex SpillRe(
-      R"((\d+) bytes spill stores, (\d+) bytes spill loads)");
-  static const std::regex UsedRe(R"(Used (\d+) registers)");
-  static const std::regex SmemRe(R"((\d+) bytes smem)");
+KernelResources ssmc::rt::parsePtxasInfo(std::string_view log, std::string_view entry) {
+  static const std::regex propsRe(R"(Function properties for (\S+))");
+  static const std::regex spillRe(R"((\d+) bytes spill stores, (\d+) bytes spill loads)");
+  static const std::regex usedRe(R"(Used (\d+) registers)");
+  static const std::regex smemRe(R"((\d+) bytes smem)");
 
-  KernelResources R;
-  std::string Current;
-  forEachLine(Log, [&](std::string_view Line) {
-    std::cmatch M;
-    if (search(Line, entryRe(), M) || search(Line, PropsRe, M)) {
-      Current = M[1].str();
+  KernelResources r;
+  std::string current;
+  forEachLine(log, [&](std::string_view line) {
+    std::cmatch m;
+    if (search(line, entryRe(), m) || search(line, propsRe, m)) {
+      current = m[1].str();
       return;
     }
-    if (Current != Entry)
+    if (current != entry)
       return;
-    if (search(Line, SpillRe, M))
-      R.spillBytes =
-          std::min(number(M[1]), INT64_MAX - number(M[2])) + number(M[2]);
-    if (search(Line, UsedRe, M)) {
-      R.registers = int(std::min<int64_t>(number(M[1]), INT32_MAX));
-      if (search(Line, SmemRe, M))
-        R.smemBytes = number(M[1]);
+    if (search(line, spillRe, m))
+      r.spillBytes = std::min(number(m[1]), INT64_MAX - number(m[2])) + number(m[2]);
+    if (search(line, usedRe, m)) {
+      r.registers = int(std::min<int64_t>(number(m[1]), INT32_MAX));
+      if (search(line, smemRe, m))
+        r.smemBytes = number(m[1]);
     }
   });
-  return R;
+  return r;
 }
 
-std::vector<std::string> ssmc::rt::ptxasEntryFunctions(std::string_view Log) {
-  std::vector<std::string> Entries;
-  forEachLine(Log, [&](std::string_view Line) {
-    std::cmatch M;
-    if (search(Line, entryRe(), M))
-      Entries.push_back(M[1].str());
+std::vector<std::string> ssmc::rt::ptxasEntryFunctions(std::string_view log) {
+  std::vector<std::string> entries;
+  forEachLine(log, [&](std::string_view line) {
+    std::cmatch m;
+    if (search(line, entryRe(), m))
+      entries.push_back(m[1].str());
   });
-  return Entries;
+  return entries;
 }
 
-bool ssmc::rt::logHasWarnings(std::string_view Log) {
+bool ssmc::rt::logHasWarnings(std::string_view log) {
   // "k.cu(5): warning #1105-D: ...", "nvrtc: warning: ...",
   // "ptxas warning : ..."; not a kernel or file merely named "warning".
-  static const std::regex WarningRe(R"(\bwarning( #[0-9]+-D)?\s*:)");
-  bool Found = false;
-  forEachLine(Log, [&](std::string_view Line) {
-    std::cmatch M;
-    Found = Found || search(Line, WarningRe, M);
+  static const std::regex warningRe(R"(\bwarning( #[0-9]+-D)?\s*:)");
+  bool found = false;
+  forEachLine(log, [&](std::string_view line) {
+    std::cmatch m;
+    found = found || search(line, warningRe, m);
   });
-  return Found;
+  return found;
 }

@@ -20,27 +20,27 @@ namespace ssmc::rt {
 class Sha256 {
 public:
   Sha256();
-  void update(const void *Data, size_t Size);
-  void update(std::string_view S) { update(S.data(), S.size()); }
+  void update(const void *data, size_t size);
+  void update(std::string_view s) { update(s.data(), s.size()); }
   /// Feeds the length, then the bytes, so that concatenated fields cannot
   /// collide ("ab"+"c" vs "a"+"bc").
-  void updateField(std::string_view S);
+  void updateField(std::string_view s);
   /// The digest as 64 lowercase hex digits; the object is spent afterwards.
   std::string hexDigest();
 
-  static std::string hex(std::string_view S) {
-    Sha256 H;
-    H.update(S);
-    return H.hexDigest();
+  static std::string hex(std::string_view s) {
+    Sha256 h;
+    h.update(s);
+    return h.hexDigest();
   }
 
 private:
-  void block(const uint8_t *P);
+  void block(const uint8_t *p);
 
-  std::array<uint32_t, 8> State;
-  std::array<uint8_t, 64> Buffer{};
-  size_t Buffered = 0;
-  uint64_t TotalBytes = 0;
+  std::array<uint32_t, 8> state_;
+  std::array<uint8_t, 64> buffer_{};
+  size_t buffered_ = 0;
+  uint64_t totalBytes_ = 0;
 };
 
 } // namespace ssmc::rt

@@ -8,61 +8,58 @@
 
 namespace ssmc::rt {
 
-NvrtcOptions kernelNvrtcOptions(const Plan &P, size_t Kernel, int64_t Config,
-                                const std::string &Arch) {
-  NvrtcOptions Opts;
-  Opts.arch = Arch;
-  Opts.extra = P.nvrtcOptions;
-  const PlanKernel &K = P.kernels[Kernel];
-  for (std::string &Define : configDefines(K.configs[size_t(Config)]))
-    Opts.extra.push_back(std::move(Define));
-  return Opts;
+NvrtcOptions kernelNvrtcOptions(const Plan &p, size_t kernel, int64_t config,
+                                const std::string &arch) {
+  NvrtcOptions opts;
+  opts.arch = arch;
+  opts.extra = p.nvrtcOptions;
+  const PlanKernel &k = p.kernels[kernel];
+  for (std::string &define : configDefines(k.configs[size_t(config)]))
+    opts.extra.push_back(std::move(define));
+  return opts;
 }
 
-Expected<PlanCompilation>
-compilePlan(const Plan &P, const std::vector<int64_t> &Configs,
-            const std::string &Arch, KernelCache *Cache, unsigned Threads,
-            const std::function<void(size_t, size_t)> &Progress) {
-  PlanCompilation Out;
-  std::vector<KernelSource> Sources;
-  std::vector<NvrtcOptions> Options;
-  std::map<std::string, size_t> Seen; // canonical source + defines -> distinct
-  for (size_t K = 0; K < P.kernels.size(); ++K) {
-    const PlanKernel &PK = P.kernels[K];
-    KernelSource Src{PK.name, PK.entry, PK.source};
-    NvrtcOptions Opts = kernelNvrtcOptions(P, K, Configs[K], Arch);
-    std::string Key = canonicalSource(Src);
-    for (const std::string &Option : Opts.extra)
-      Key += "\n" + Option;
-    auto [It, Fresh] = Seen.try_emplace(std::move(Key), Sources.size());
+Expected<PlanCompilation> compilePlan(const Plan &p, const std::vector<int64_t> &configs,
+                                      const std::string &arch, KernelCache *cache, unsigned threads,
+                                      const std::function<void(size_t, size_t)> &progress) {
+  PlanCompilation out;
+  std::vector<KernelSource> sources;
+  std::vector<NvrtcOptions> options;
+  std::map<std::string, size_t> seen; // canonical source + defines -> distinct
+  for (size_t k = 0; k < p.kernels.size(); ++k) {
+    const PlanKernel &pk = p.kernels[k];
+    KernelSource src{pk.name, pk.entry, pk.source};
+    NvrtcOptions opts = kernelNvrtcOptions(p, k, configs[k], arch);
+    std::string key = canonicalSource(src);
+    for (const std::string &option : opts.extra)
+      key += "\n" + option;
+    auto [It, Fresh] = seen.try_emplace(std::move(key), sources.size());
     if (Fresh) {
-      Sources.push_back(std::move(Src));
-      Options.push_back(std::move(Opts));
+      sources.push_back(std::move(src));
+      options.push_back(std::move(opts));
     }
-    Out.distinctOf.push_back(It->second);
+    out.distinctOf.push_back(It->second);
   }
 
-  auto Results = compileKernels(Sources, Options, Cache, Threads,
-                                /*WarningsAsErrors=*/false, Progress);
-  std::optional<Status> First;
-  size_t Failed = 0;
-  for (auto &R : Results) {
-    if (!R.ok()) {
-      if (!First)
-        First = R.status();
-      ++Failed;
+  auto results = compileKernels(sources, options, cache, threads,
+                                /*WarningsAsErrors=*/false, progress);
+  std::optional<Status> first;
+  size_t failed = 0;
+  for (auto &r : results) {
+    if (!r.ok()) {
+      if (!first)
+        first = r.status();
+      ++failed;
       continue;
     }
-    Out.fromCache += R->fromCache;
-    Out.distinct.push_back(std::move(*R));
+    out.fromCache += r->fromCache;
+    out.distinct.push_back(std::move(*r));
   }
-  if (First)
-    return Failed == 1
-               ? *First
-               : Status::error(fmt::format(
-                     "{}\n({} more kernels failed to compile)",
-                     First->message(), Failed - 1));
-  return Out;
+  if (first)
+    return failed == 1 ? *first
+                       : Status::error(fmt::format("{}\n({} more kernels failed to compile)",
+                                                   first->message(), failed - 1));
+  return out;
 }
 
 } // namespace ssmc::rt

@@ -23,8 +23,8 @@ class KernelCache;
 
 /// NVRTC's options for kernel \p Kernel of \p P in configuration \p Config:
 /// the target \p Arch, the plan's nvrtc_options, the configuration's defines.
-NvrtcOptions kernelNvrtcOptions(const Plan &P, size_t Kernel, int64_t Config,
-                                const std::string &Arch);
+NvrtcOptions kernelNvrtcOptions(const Plan &p, size_t kernel, int64_t config,
+                                const std::string &arch);
 
 struct PlanCompilation {
   /// One per distinct (canonical source, configuration), compiled from the
@@ -38,10 +38,10 @@ struct PlanCompilation {
 /// kernel) for \p Arch on \p Threads threads (0: one per core), through
 /// \p Cache when given. \p Progress(done, total) counts distinct kernels.
 /// Every failure is reported: the first one's message and how many more.
-Expected<PlanCompilation>
-compilePlan(const Plan &P, const std::vector<int64_t> &Configs,
-            const std::string &Arch, KernelCache *Cache, unsigned Threads = 0,
-            const std::function<void(size_t, size_t)> &Progress = {});
+Expected<PlanCompilation> compilePlan(const Plan &p, const std::vector<int64_t> &configs,
+                                      const std::string &arch, KernelCache *cache,
+                                      unsigned threads = 0,
+                                      const std::function<void(size_t, size_t)> &progress = {});
 
 } // namespace ssmc::rt
 

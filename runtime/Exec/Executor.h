@@ -34,7 +34,7 @@ class KernelCache;
 
 /// A kernel's inputs by group-input index, or its results by result index
 /// (PlanParam::index), as float32 host tensors.
-using KernelTensors = std::map<int64_t, HostTensor>;
+using KernelTensors = std::map<int64_t, FloatTensor>;
 
 struct GpuModelOptions {
   int device = 0; ///< CUDA device ordinal
@@ -45,7 +45,7 @@ struct GpuModelOptions {
   KernelCache *cache = nullptr; ///< nullptr: compile every kernel afresh
   /// nullptr: Driver::load() (libcuda.so.1). Tests pass a stand-in.
   const Driver *driver = nullptr;
-  bool progress = true;      ///< a progress line on stderr while compiling
+  bool progress = true;        ///< a progress line on stderr while compiling
   unsigned compileThreads = 0; ///< 0: one per core
   /// Run an artifact compiled for another arch (its configurations were
   /// checked against that arch's limits, not this device's).
@@ -76,10 +76,9 @@ struct WeightSource {
   /// valid until load returns (the weights are uploaded by then).
   std::function<const TensorView *(std::string_view)> find;
 
-  static WeightSource of(const SafetensorsFile &File);
+  static WeightSource of(const SafetensorsFile &file);
   /// \p Views, which must outlive the source.
-  static WeightSource of(std::string Origin,
-                         const std::vector<TensorView> &Views);
+  static WeightSource of(std::string origin, const std::vector<TensorView> &views);
 };
 
 class GpuModel {
@@ -93,16 +92,15 @@ public:
   /// what they read) or codegen's buildPlan (valid by construction; its
   /// tests validate it). \p PlanOrigin names it in messages (the artifact
   /// directory).
-  static Expected<GpuModel> load(const Plan &P, std::string_view PlanOrigin,
-                                 const WeightSource *Weights,
-                                 const GpuModelOptions &Options = {});
+  static Expected<GpuModel> load(const Plan &p, std::string_view planOrigin,
+                                 const WeightSource *weights, const GpuModelOptions &options = {});
   /// The same with the weights of a safetensors file (may be null).
-  static Expected<GpuModel> load(const Plan &P, const std::string &ArtifactDir,
-                                 const SafetensorsFile *Weights,
-                                 const GpuModelOptions &Options = {});
-  static Expected<GpuModel> load(const Plan &P, const std::string &ArtifactDir,
-                                 const SafetensorsFile &Weights,
-                                 const GpuModelOptions &Options = {});
+  static Expected<GpuModel> load(const Plan &p, const std::string &artifactDir,
+                                 const SafetensorsFile *weights,
+                                 const GpuModelOptions &options = {});
+  static Expected<GpuModel> load(const Plan &p, const std::string &artifactDir,
+                                 const SafetensorsFile &weights,
+                                 const GpuModelOptions &options = {});
 
   GpuModel(GpuModel &&) noexcept;
   GpuModel &operator=(GpuModel &&) noexcept;
@@ -117,19 +115,19 @@ public:
   /// Uploads every model input (converted to its plan dtype) into its fixed
   /// device buffer. Each must be present with the plan's exact shape; extra
   /// entries are ignored.
-  Status setInputs(const TensorMap &Inputs);
+  Status setInputs(const FloatTensorMap &inputs);
   /// Queues every kernel launch on the model's stream (no synchronisation).
   Status enqueue();
   /// Queues one replay of the graph of all launches, capturing it first if
   /// this is the first call.
   Status enqueueGraph();
   /// Waits for the queued work and copies every output back as float32.
-  Expected<TensorMap> readOutputs();
+  Expected<FloatTensorMap> readOutputs();
 
   /// setInputs, enqueue, readOutputs.
-  Expected<TensorMap> run(const TensorMap &Inputs);
+  Expected<FloatTensorMap> run(const FloatTensorMap &inputs);
   /// setInputs, enqueueGraph, readOutputs.
-  Expected<TensorMap> runGraph(const TensorMap &Inputs);
+  Expected<FloatTensorMap> runGraph(const FloatTensorMap &inputs);
 
   /// Runs kernel \p Kernel (plan order) alone: uploads each of its input
   /// parameters from \p GroupInputs[index] (converted to the plan dtype) to
@@ -142,27 +140,26 @@ public:
   /// or mis-shaped input is an error listing them all; extra entries are
   /// ignored. The arena holds garbage for run() afterwards: call setInputs
   /// and run again for a whole forward.
-  Expected<KernelTensors> runKernel(size_t Kernel,
-                                    const KernelTensors &GroupInputs);
+  Expected<KernelTensors> runKernel(size_t kernel, const KernelTensors &groupInputs);
 
   /// Milliseconds of each of \p Iters forwards (plain launches or graph
   /// replays, back to back, timed with events between them) after \p Warmup
   /// untimed ones, on the inputs set last.
-  Expected<std::vector<float>> time(bool Graph, int Warmup, int Iters);
+  Expected<std::vector<float>> time(bool graph, int warmup, int iters);
   /// Milliseconds of each kernel in each of \p Iters plain forwards (events
   /// between the launches): result[kernel][iteration].
-  Expected<std::vector<std::vector<float>>> timeKernels(int Warmup, int Iters);
+  Expected<std::vector<std::vector<float>>> timeKernels(int warmup, int iters);
 
   struct Impl;
 
 private:
-  explicit GpuModel(std::unique_ptr<Impl> I);
-  std::unique_ptr<Impl> I;
+  explicit GpuModel(std::unique_ptr<Impl> i);
+  std::unique_ptr<Impl> i_;
 };
 
 /// The median and minimum of \p Ms (0 for an empty list).
-float medianOf(std::vector<float> Ms);
-float minimumOf(const std::vector<float> &Ms);
+float medianOf(std::vector<float> ms);
+float minimumOf(const std::vector<float> &ms);
 
 } // namespace ssmc::rt
 

@@ -15,9 +15,9 @@
 #include <set>
 #include <sstream>
 
+#include "Exec/PlanDetail.h"
 #include <fcntl.h>
 #include <unistd.h>
-#include "Exec/PlanDetail.h"
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;
@@ -25,66 +25,64 @@ namespace fs = std::filesystem;
 
 namespace ssmc::rt::plan_detail {
 
-const std::string_view FixRecompile =
+const std::string_view fixRecompile =
     "the artifact is damaged or was not written by this ssmc: recompile it "
     "with `ssmc compile MODEL -o DIR`";
 
-bool isIdentifier(std::string_view S) {
-  if (S.empty() || std::isdigit(static_cast<unsigned char>(S[0])))
+bool isIdentifier(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
     return false;
-  for (char C : S)
-    if (!std::isalnum(static_cast<unsigned char>(C)) && C != '_')
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
       return false;
   return true;
 }
 
 /// Kernel names become file names: letters, digits, '_', '-', '.'.
-bool isFileNameSafe(std::string_view S) {
-  if (S.empty() || S[0] == '.')
+bool isFileNameSafe(std::string_view s) {
+  if (s.empty() || s[0] == '.')
     return false;
-  for (char C : S)
-    if (!std::isalnum(static_cast<unsigned char>(C)) && C != '_' && C != '-' &&
-        C != '.')
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
       return false;
   return true;
 }
 
 /// "sm_<digits>" with an optional trailing 'a' (sm_90a).
-bool isArch(std::string_view S) {
-  if (S.size() < 4 || S.substr(0, 3) != "sm_")
+bool isArch(std::string_view s) {
+  if (s.size() < 4 || s.substr(0, 3) != "sm_")
     return false;
-  std::string_view Digits = S.substr(3);
-  if (!Digits.empty() && Digits.back() == 'a')
-    Digits.remove_suffix(1);
-  if (Digits.empty())
+  std::string_view digits = s.substr(3);
+  if (!digits.empty() && digits.back() == 'a')
+    digits.remove_suffix(1);
+  if (digits.empty())
     return false;
-  for (char C : Digits)
-    if (!std::isdigit(static_cast<unsigned char>(C)))
+  for (char c : digits)
+    if (!std::isdigit(static_cast<unsigned char>(c)))
       return false;
   return true;
 }
 
 /// Product of \p Shape, or nullopt for a negative dimension or overflow.
-std::optional<int64_t> checkedElements(const std::vector<int64_t> &Shape) {
-  int64_t N = 1;
-  for (int64_t D : Shape) {
-    if (D < 0 || __builtin_mul_overflow(N, D, &N))
+std::optional<int64_t> checkedElements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
       return std::nullopt;
   }
-  return N;
+  return n;
 }
 
-std::optional<int64_t> checkedBytes(const std::vector<int64_t> &Shape,
-                                    DType D) {
-  auto N = checkedElements(Shape);
-  int64_t Bytes = 0;
-  if (!N || __builtin_mul_overflow(*N, int64_t(dtypeSize(D)), &Bytes))
+std::optional<int64_t> checkedBytes(const std::vector<int64_t> &shape, DType d) {
+  auto n = checkedElements(shape);
+  int64_t bytes = 0;
+  if (!n || __builtin_mul_overflow(*n, int64_t(dtypeSize(d)), &bytes))
     return std::nullopt;
-  return Bytes;
+  return bytes;
 }
 
-std::string shapeStr(const std::vector<int64_t> &Shape) {
-  return fmt::format("[{}]", fmt::join(Shape, ", "));
+std::string shapeStr(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
 }
 
 } // namespace ssmc::rt::plan_detail
@@ -93,18 +91,18 @@ std::string shapeStr(const std::vector<int64_t> &Shape) {
 // Public API.
 //===----------------------------------------------------------------------===//
 
-std::optional<DType> ssmc::rt::parsePlanDType(std::string_view Name) {
-  if (Name == "f32")
+std::optional<DType> ssmc::rt::parsePlanDType(std::string_view name) {
+  if (name == "f32")
     return DType::F32;
-  if (Name == "bf16")
+  if (name == "bf16")
     return DType::BF16;
-  if (Name == "f16")
+  if (name == "f16")
     return DType::F16;
   return std::nullopt;
 }
 
-std::string_view ssmc::rt::planDTypeName(DType D) {
-  switch (D) {
+std::string_view ssmc::rt::planDTypeName(DType d) {
+  switch (d) {
   case DType::F32:
     return "f32";
   case DType::BF16:
@@ -116,8 +114,8 @@ std::string_view ssmc::rt::planDTypeName(DType D) {
   }
 }
 
-std::string_view ssmc::rt::paramKindName(PlanParam::Kind K) {
-  switch (K) {
+std::string_view ssmc::rt::paramKindName(PlanParam::Kind k) {
+  switch (k) {
   case PlanParam::Kind::Input:
     return "input";
   case PlanParam::Kind::Weight:
@@ -130,38 +128,34 @@ std::string_view ssmc::rt::paramKindName(PlanParam::Kind K) {
   return "input";
 }
 
-int64_t PlanTensor::numElements() const {
-  return checkedElements(shape).value_or(-1);
-}
+int64_t PlanTensor::numElements() const { return checkedElements(shape).value_or(-1); }
 
-int64_t PlanTensor::bytes() const {
-  return checkedBytes(shape, dtype).value_or(-1);
-}
+int64_t PlanTensor::bytes() const { return checkedBytes(shape, dtype).value_or(-1); }
 
-const PlanTensor *Plan::findInput(std::string_view Name) const {
-  for (const PlanTensor &T : inputs)
-    if (T.name == Name)
-      return &T;
+const PlanTensor *Plan::findInput(std::string_view name) const {
+  for (const PlanTensor &t : inputs)
+    if (t.name == name)
+      return &t;
   return nullptr;
 }
 
-const PlanTensor *Plan::findWeight(std::string_view Name) const {
-  for (const PlanTensor &T : weights)
-    if (T.name == Name)
-      return &T;
+const PlanTensor *Plan::findWeight(std::string_view name) const {
+  for (const PlanTensor &t : weights)
+    if (t.name == name)
+      return &t;
   return nullptr;
 }
 
-const PlanKernel *Plan::findKernel(std::string_view Name) const {
-  for (const PlanKernel &K : kernels)
-    if (K.name == Name)
-      return &K;
+const PlanKernel *Plan::findKernel(std::string_view name) const {
+  for (const PlanKernel &k : kernels)
+    if (k.name == name)
+      return &k;
   return nullptr;
 }
 
-std::vector<std::string> ssmc::rt::configDefines(const PlanConfig &Config) {
-  std::vector<std::string> Out;
-  for (const auto &[Name, Value] : Config.tunables)
-    Out.push_back(fmt::format("-DSSMC_{}={}", Name, Value));
-  return Out;
+std::vector<std::string> ssmc::rt::configDefines(const PlanConfig &config) {
+  std::vector<std::string> out;
+  for (const auto &[Name, Value] : config.tunables)
+    out.push_back(fmt::format("-DSSMC_{}={}", Name, Value));
+  return out;
 }

@@ -38,9 +38,9 @@ constexpr int64_t kMaxSmemBytes = kMaxSharedMemoryPerBlock;
 constexpr int64_t kMaxThreadsPerBlock = 1024;
 
 /// The storage types of a plan: "f32", "bf16", "f16" (std::nullopt otherwise).
-std::optional<DType> parsePlanDType(std::string_view Name);
+std::optional<DType> parsePlanDType(std::string_view name);
 /// DType::BF16 -> "bf16"; only F32, BF16 and F16 are plan types.
-std::string_view planDTypeName(DType D);
+std::string_view planDTypeName(DType d);
 
 /// A named tensor of the model.
 struct PlanTensor {
@@ -60,13 +60,11 @@ struct PlanOutput : PlanTensor {
 struct ValueRef {
   enum class Kind { None, ModelInput, Arena };
   Kind kind = Kind::None;
-  std::string modelInput; ///< Kind::ModelInput: the model input's name
+  std::string modelInput;  ///< Kind::ModelInput: the model input's name
   int64_t arenaOffset = 0; ///< Kind::Arena: byte offset in the arena
 
-  static ValueRef input(std::string Name) {
-    return {Kind::ModelInput, std::move(Name), 0};
-  }
-  static ValueRef arena(int64_t Offset) { return {Kind::Arena, {}, Offset}; }
+  static ValueRef input(std::string name) { return {Kind::ModelInput, std::move(name), 0}; }
+  static ValueRef arena(int64_t offset) { return {Kind::Arena, {}, offset}; }
 };
 
 /// One kernel parameter (a device pointer).
@@ -79,9 +77,9 @@ struct PlanParam {
   std::vector<int64_t> shape; ///< elements (Workspace: {bytes})
   DType dtype = DType::F32;   ///< Workspace: f32
   int64_t bytes = 0;
-  ValueRef value;             ///< Input: model input or arena; Output: arena
+  ValueRef value; ///< Input: model input or arena; Output: arena
 };
-std::string_view paramKindName(PlanParam::Kind K); ///< "input", ...
+std::string_view paramKindName(PlanParam::Kind k); ///< "input", ...
 
 /// One launch configuration of a kernel.
 struct PlanConfig {
@@ -93,7 +91,7 @@ struct PlanConfig {
 
 /// "-DSSMC_<NAME>=<value>" for each tunable: how NVRTC builds a
 /// configuration (the source's own #define defaults are the default one).
-std::vector<std::string> configDefines(const PlanConfig &Config);
+std::vector<std::string> configDefines(const PlanConfig &config);
 
 struct PlanKernel {
   std::string name;       ///< the kernel group's name, g<NN>_<op>__<op>
@@ -114,30 +112,30 @@ struct PlanKernel {
 struct Plan {
   std::string model; ///< the model (variant or family) it was compiled from
   DType dtype = DType::F32;
-  std::string arch = "sm_90"; ///< the target the configurations were made for
+  std::string arch = "sm_90";            ///< the target the configurations were made for
   std::vector<std::string> nvrtcOptions; ///< extra NVRTC options, all kernels
   int64_t arenaBytes = 0;
-  std::vector<PlanTensor> inputs;  ///< separate device buffers, bound by name
-  std::vector<PlanOutput> outputs; ///< arena values, copied out at the end
-  std::vector<PlanTensor> weights; ///< state_dict names
-  std::vector<PlanKernel> kernels; ///< launch order
+  std::vector<PlanTensor> inputs;              ///< separate device buffers, bound by name
+  std::vector<PlanOutput> outputs;             ///< arena values, copied out at the end
+  std::vector<PlanTensor> weights;             ///< state_dict names
+  std::vector<PlanKernel> kernels;             ///< launch order
   std::map<std::string, std::string> metadata; ///< free-form, optional
 
-  const PlanTensor *findInput(std::string_view Name) const;
-  const PlanTensor *findWeight(std::string_view Name) const;
-  const PlanKernel *findKernel(std::string_view Name) const;
+  const PlanTensor *findInput(std::string_view name) const;
+  const PlanTensor *findWeight(std::string_view name) const;
+  const PlanKernel *findKernel(std::string_view name) const;
 };
 
 /// Every consistency rule of the schema that does not need files: dtypes,
 /// names, arena ranges, shapes against bytes, configurations, bindings.
 /// \p What names the plan in messages (e.g. "DIR/plan.json").
-Status validatePlan(const Plan &P, std::string_view What = "plan");
+Status validatePlan(const Plan &p, std::string_view what = "plan");
 
 /// The plan as JSON text (without kernel sources).
-std::string planToJson(const Plan &P);
+std::string planToJson(const Plan &p);
 
 /// Parses plan.json text and validates it (not the kernel files).
-Expected<Plan> parsePlan(std::string_view Json, std::string_view What = "plan.json");
+Expected<Plan> parsePlan(std::string_view json, std::string_view what = "plan.json");
 
 /// Writes \p Dir (created if needed) as an artifact: kernels/<file> for each
 /// kernel with a source, then plan.json. Each file is written to a temporary
@@ -145,10 +143,10 @@ Expected<Plan> parsePlan(std::string_view Json, std::string_view What = "plan.js
 /// interrupted write leaves no plan.json at all rather than a plan that
 /// disagrees with its kernels. \p P is not validated here: a plan is
 /// validated once, where it is read (parsePlan).
-Status writePlan(const std::string &Dir, const Plan &P);
+Status writePlan(const std::string &dir, const Plan &p);
 
 /// Reads \p Dir/plan.json, validates it and reads every kernel's source.
-Expected<Plan> loadArtifact(const std::string &Dir);
+Expected<Plan> loadArtifact(const std::string &dir);
 
 } // namespace ssmc::rt
 

@@ -15,9 +15,9 @@
 #include <set>
 #include <sstream>
 
+#include "Exec/PlanDetail.h"
 #include <fcntl.h>
 #include <unistd.h>
-#include "Exec/PlanDetail.h"
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;
@@ -31,303 +31,271 @@ namespace {
 
 class Checker {
 public:
-  Checker(const Plan &P, std::string_view What) : P(P), What(What) {}
+  Checker(const Plan &p, std::string_view what) : p_(p), what_(what) {}
 
   Status run() {
-    if (Status S = checkModel(); !S)
-      return S;
+    if (Status s = checkModel(); !s)
+      return s;
     // Arena regions written so far: (offset, bytes) of earlier outputs.
-    std::set<std::pair<int64_t, int64_t>> Written;
-    std::set<std::string> Names;
-    for (size_t I = 0; I < P.kernels.size(); ++I) {
-      const PlanKernel &K = P.kernels[I];
-      std::string Where = fmt::format("kernels[{}] ('{}')", I, K.name);
-      if (!isFileNameSafe(K.name))
-        return fail(Where, "kernel names must be non-empty and use only "
+    std::set<std::pair<int64_t, int64_t>> written;
+    std::set<std::string> names;
+    for (size_t i = 0; i < p_.kernels.size(); ++i) {
+      const PlanKernel &k = p_.kernels[i];
+      std::string where = fmt::format("kernels[{}] ('{}')", i, k.name);
+      if (!isFileNameSafe(k.name))
+        return fail(where, "kernel names must be non-empty and use only "
                            "letters, digits, '_', '-' and '.'");
-      if (!Names.insert(K.name).second)
-        return fail(Where, fmt::format("a second kernel is named '{}': "
+      if (!names.insert(k.name).second)
+        return fail(where, fmt::format("a second kernel is named '{}': "
                                        "kernel names must be unique",
-                                       K.name));
-      if (Status S = checkKernel(K, Where, Written); !S)
-        return S;
+                                       k.name));
+      if (Status s = checkKernel(k, where, written); !s)
+        return s;
     }
-    for (size_t I = 0; I < P.outputs.size(); ++I) {
-      const PlanOutput &O = P.outputs[I];
-      if (!Written.count({O.arenaOffset, O.bytes()}))
-        return fail(
-            fmt::format("outputs[{}] ('{}')", I, O.name),
-            fmt::format("arena bytes [{}, {}) are written by no kernel",
-                        O.arenaOffset, O.arenaOffset + O.bytes()));
+    for (size_t i = 0; i < p_.outputs.size(); ++i) {
+      const PlanOutput &o = p_.outputs[i];
+      if (!written.count({o.arenaOffset, o.bytes()}))
+        return fail(fmt::format("outputs[{}] ('{}')", i, o.name),
+                    fmt::format("arena bytes [{}, {}) are written by no kernel", o.arenaOffset,
+                                o.arenaOffset + o.bytes()));
     }
     return Status::success();
   }
 
 private:
-  Status fail(const std::string &Where, const std::string &Problem,
-              std::string_view Fix = FixRecompile) const {
-    return Status::error(
-        Where.empty() ? fmt::format("{}: {}; {}", What, Problem, Fix)
-                      : fmt::format("{}: {}: {}; {}", What, Where, Problem,
-                                    Fix));
+  Status fail(const std::string &where, const std::string &problem,
+              std::string_view fix = fixRecompile) const {
+    return Status::error(where.empty() ? fmt::format("{}: {}; {}", what_, problem, fix)
+                                       : fmt::format("{}: {}: {}; {}", what_, where, problem, fix));
   }
 
-  Status checkTensor(const PlanTensor &T, const std::string &Where) const {
-    if (T.name.empty())
-      return fail(Where, "the name is empty");
-    if (!checkedBytes(T.shape, T.dtype))
-      return fail(Where, fmt::format("shape {} has a negative dimension or "
+  Status checkTensor(const PlanTensor &t, const std::string &where) const {
+    if (t.name.empty())
+      return fail(where, "the name is empty");
+    if (!checkedBytes(t.shape, t.dtype))
+      return fail(where, fmt::format("shape {} has a negative dimension or "
                                      "is too large",
-                                     shapeStr(T.shape)));
+                                     shapeStr(t.shape)));
     return Status::success();
   }
 
-  Status checkArenaRange(int64_t Offset, int64_t Bytes, DType D,
-                         const std::string &Where) const {
-    int64_t End = 0;
-    if (Offset < 0 || __builtin_add_overflow(Offset, Bytes, &End) ||
-        End > P.arenaBytes)
-      return fail(Where,
-                  fmt::format("arena bytes [{}, {}) lie outside the arena "
-                              "(arena_bytes {})",
-                              Offset, Offset + Bytes, P.arenaBytes));
-    if (Offset % int64_t(dtypeSize(D)) != 0)
-      return fail(Where,
-                  fmt::format("arena offset {} is not a multiple of the "
-                              "element size {} of {}",
-                              Offset, dtypeSize(D), planDTypeName(D)));
+  Status checkArenaRange(int64_t offset, int64_t bytes, DType d, const std::string &where) const {
+    int64_t end = 0;
+    if (offset < 0 || __builtin_add_overflow(offset, bytes, &end) || end > p_.arenaBytes)
+      return fail(where, fmt::format("arena bytes [{}, {}) lie outside the arena "
+                                     "(arena_bytes {})",
+                                     offset, offset + bytes, p_.arenaBytes));
+    if (offset % int64_t(dtypeSize(d)) != 0)
+      return fail(where, fmt::format("arena offset {} is not a multiple of the "
+                                     "element size {} of {}",
+                                     offset, dtypeSize(d), planDTypeName(d)));
     return Status::success();
   }
 
   Status checkModel() const {
-    if (!isArch(P.arch))
+    if (!isArch(p_.arch))
       return fail("", fmt::format("arch '{}' is not a CUDA target such as "
                                   "sm_80 or sm_90",
-                                  P.arch));
-    if (P.arenaBytes < 0)
-      return fail("", fmt::format("arena_bytes is negative ({})", P.arenaBytes));
-    if (P.dtype != DType::F32 && P.dtype != DType::BF16 &&
-        P.dtype != DType::F16)
+                                  p_.arch));
+    if (p_.arenaBytes < 0)
+      return fail("", fmt::format("arena_bytes is negative ({})", p_.arenaBytes));
+    if (p_.dtype != DType::F32 && p_.dtype != DType::BF16 && p_.dtype != DType::F16)
       return fail("", fmt::format("dtype {} is not a plan dtype (f32, bf16, "
                                   "f16)",
-                                  dtypeName(P.dtype)));
+                                  dtypeName(p_.dtype)));
     struct List {
-      const char *Key;
-      std::vector<const PlanTensor *> Items;
+      const char *key;
+      std::vector<const PlanTensor *> items;
     };
-    List Lists[3] = {{"inputs", {}}, {"outputs", {}}, {"weights", {}}};
-    for (auto &T : P.inputs)
-      Lists[0].Items.push_back(&T);
-    for (auto &T : P.outputs)
-      Lists[1].Items.push_back(&T);
-    for (auto &T : P.weights)
-      Lists[2].Items.push_back(&T);
-    for (const List &L : Lists) {
-      std::set<std::string> Seen;
-      for (size_t I = 0; I < L.Items.size(); ++I) {
-        std::string Where = fmt::format("{}[{}] ('{}')", L.Key, I,
-                                        L.Items[I]->name);
-        if (Status S = checkTensor(*L.Items[I], Where); !S)
-          return S;
-        if (!Seen.insert(L.Items[I]->name).second)
-          return fail(Where, fmt::format("'{}' appears twice in '{}'",
-                                         L.Items[I]->name, L.Key));
+    List lists[3] = {{"inputs", {}}, {"outputs", {}}, {"weights", {}}};
+    for (auto &t : p_.inputs)
+      lists[0].items.push_back(&t);
+    for (auto &t : p_.outputs)
+      lists[1].items.push_back(&t);
+    for (auto &t : p_.weights)
+      lists[2].items.push_back(&t);
+    for (const List &l : lists) {
+      std::set<std::string> seen;
+      for (size_t i = 0; i < l.items.size(); ++i) {
+        std::string where = fmt::format("{}[{}] ('{}')", l.key, i, l.items[i]->name);
+        if (Status s = checkTensor(*l.items[i], where); !s)
+          return s;
+        if (!seen.insert(l.items[i]->name).second)
+          return fail(where, fmt::format("'{}' appears twice in '{}'", l.items[i]->name, l.key));
       }
     }
-    for (size_t I = 0; I < P.outputs.size(); ++I)
-      if (Status S = checkArenaRange(
-              P.outputs[I].arenaOffset, P.outputs[I].bytes(),
-              P.outputs[I].dtype,
-              fmt::format("outputs[{}] ('{}')", I, P.outputs[I].name));
-          !S)
-        return S;
+    for (size_t i = 0; i < p_.outputs.size(); ++i)
+      if (Status s =
+              checkArenaRange(p_.outputs[i].arenaOffset, p_.outputs[i].bytes(), p_.outputs[i].dtype,
+                              fmt::format("outputs[{}] ('{}')", i, p_.outputs[i].name));
+          !s)
+        return s;
     return Status::success();
   }
 
-  Status checkConfig(const PlanKernel &K, const PlanConfig &C,
-                     const std::string &Where) const {
-    std::set<std::string> Want(K.tunables.begin(), K.tunables.end());
-    std::set<std::string> Have;
-    for (auto &[Name, Value] : C.tunables)
-      Have.insert(Name);
-    if (Want != Have)
-      return fail(Where, fmt::format("sets tunables {} but the kernel's "
+  Status checkConfig(const PlanKernel &k, const PlanConfig &c, const std::string &where) const {
+    std::set<std::string> want(k.tunables.begin(), k.tunables.end());
+    std::set<std::string> have;
+    for (auto &[Name, Value] : c.tunables)
+      have.insert(Name);
+    if (want != have)
+      return fail(where, fmt::format("sets tunables {} but the kernel's "
                                      "tunables are {}",
-                                     fmt::join(Have, ", "),
-                                     fmt::join(Want, ", ")));
-    static const int64_t GridMax[3] = {INT32_MAX, 65535, 65535};
-    static const int64_t BlockMax[3] = {1024, 1024, 64};
-    static const char Axis[3] = {'x', 'y', 'z'};
-    for (int A = 0; A < 3; ++A) {
-      if (C.grid[A] < 1 || C.grid[A] > GridMax[A])
-        return fail(Where, fmt::format("grid.{} is {}: it must be 1 to {}",
-                                       Axis[A], C.grid[A], GridMax[A]));
-      if (C.block[A] < 1 || C.block[A] > BlockMax[A])
-        return fail(Where, fmt::format("block.{} is {}: it must be 1 to {}",
-                                       Axis[A], C.block[A], BlockMax[A]));
+                                     fmt::join(have, ", "), fmt::join(want, ", ")));
+    static const int64_t gridMax[3] = {INT32_MAX, 65535, 65535};
+    static const int64_t blockMax[3] = {1024, 1024, 64};
+    static const char axis[3] = {'x', 'y', 'z'};
+    for (int a = 0; a < 3; ++a) {
+      if (c.grid[a] < 1 || c.grid[a] > gridMax[a])
+        return fail(where, fmt::format("grid.{} is {}: it must be 1 to {}", axis[a], c.grid[a],
+                                       gridMax[a]));
+      if (c.block[a] < 1 || c.block[a] > blockMax[a])
+        return fail(where, fmt::format("block.{} is {}: it must be 1 to {}", axis[a], c.block[a],
+                                       blockMax[a]));
     }
-    int64_t Threads = C.block[0] * C.block[1] * C.block[2];
-    if (Threads > kMaxThreadsPerBlock)
-      return fail(Where, fmt::format("block [{}] has {} threads: at most {} "
+    int64_t threads = c.block[0] * c.block[1] * c.block[2];
+    if (threads > kMaxThreadsPerBlock)
+      return fail(where, fmt::format("block [{}] has {} threads: at most {} "
                                      "are allowed",
-                                     fmt::join(C.block, ", "), Threads,
-                                     kMaxThreadsPerBlock));
-    if (C.smemBytes < 0 || C.smemBytes > kMaxSmemBytes)
-      return fail(Where, fmt::format("smem_bytes {} is outside 0 to {} (227 "
+                                     fmt::join(c.block, ", "), threads, kMaxThreadsPerBlock));
+    if (c.smemBytes < 0 || c.smemBytes > kMaxSmemBytes)
+      return fail(where, fmt::format("smem_bytes {} is outside 0 to {} (227 "
                                      "KiB, the most any GPU allows)",
-                                     C.smemBytes, kMaxSmemBytes));
+                                     c.smemBytes, kMaxSmemBytes));
     return Status::success();
   }
 
-  Status checkParam(const PlanKernel &K, const PlanParam &Pa,
-                    const std::string &Where,
-                    const std::set<std::pair<int64_t, int64_t>> &Written)
-      const {
-    if (!isIdentifier(Pa.name))
-      return fail(Where, fmt::format("parameter name '{}' is not a C++ "
+  Status checkParam(const PlanKernel &k, const PlanParam &pa, const std::string &where,
+                    const std::set<std::pair<int64_t, int64_t>> &written) const {
+    if (!isIdentifier(pa.name))
+      return fail(where, fmt::format("parameter name '{}' is not a C++ "
                                      "identifier",
-                                     Pa.name));
-    if (Pa.dtype != DType::F32 && Pa.dtype != DType::BF16 &&
-        Pa.dtype != DType::F16)
-      return fail(Where, fmt::format("dtype {} is not a plan dtype",
-                                     dtypeName(Pa.dtype)));
-    if (Pa.kind == PlanParam::Kind::Workspace) {
-      if (Pa.shape.size() != 1 || Pa.shape[0] != Pa.bytes)
-        return fail(Where, fmt::format("a workspace's shape must be [bytes] "
+                                     pa.name));
+    if (pa.dtype != DType::F32 && pa.dtype != DType::BF16 && pa.dtype != DType::F16)
+      return fail(where, fmt::format("dtype {} is not a plan dtype", dtypeName(pa.dtype)));
+    if (pa.kind == PlanParam::Kind::Workspace) {
+      if (pa.shape.size() != 1 || pa.shape[0] != pa.bytes)
+        return fail(where, fmt::format("a workspace's shape must be [bytes] "
                                        "= [{}], not {}",
-                                       Pa.bytes, shapeStr(Pa.shape)));
-      if (Pa.bytes < 0 || Pa.bytes > K.workspaceBytes)
-        return fail(Where, fmt::format("workspace of {} bytes exceeds the "
+                                       pa.bytes, shapeStr(pa.shape)));
+      if (pa.bytes < 0 || pa.bytes > k.workspaceBytes)
+        return fail(where, fmt::format("workspace of {} bytes exceeds the "
                                        "kernel's workspace_bytes {}",
-                                       Pa.bytes, K.workspaceBytes));
+                                       pa.bytes, k.workspaceBytes));
       return Status::success();
     }
-    auto Bytes = checkedBytes(Pa.shape, Pa.dtype);
-    if (!Bytes)
-      return fail(Where, fmt::format("shape {} has a negative dimension or "
+    auto bytes = checkedBytes(pa.shape, pa.dtype);
+    if (!bytes)
+      return fail(where, fmt::format("shape {} has a negative dimension or "
                                      "is too large",
-                                     shapeStr(Pa.shape)));
-    if (*Bytes != Pa.bytes)
-      return fail(Where,
-                  fmt::format("bytes is {} but shape {} of {} takes {} bytes",
-                              Pa.bytes, shapeStr(Pa.shape),
-                              planDTypeName(Pa.dtype), *Bytes));
-    switch (Pa.kind) {
+                                     shapeStr(pa.shape)));
+    if (*bytes != pa.bytes)
+      return fail(where, fmt::format("bytes is {} but shape {} of {} takes {} bytes", pa.bytes,
+                                     shapeStr(pa.shape), planDTypeName(pa.dtype), *bytes));
+    switch (pa.kind) {
     case PlanParam::Kind::Weight: {
-      const PlanTensor *W = P.findWeight(Pa.weight);
-      if (!W)
-        return fail(Where, fmt::format("weight '{}' is not in the plan's "
+      const PlanTensor *w = p_.findWeight(pa.weight);
+      if (!w)
+        return fail(where, fmt::format("weight '{}' is not in the plan's "
                                        "'weights'",
-                                       Pa.weight));
-      if (W->shape != Pa.shape || W->dtype != Pa.dtype)
-        return fail(Where, fmt::format("weight '{}' is {} {} here but {} {} "
+                                       pa.weight));
+      if (w->shape != pa.shape || w->dtype != pa.dtype)
+        return fail(where, fmt::format("weight '{}' is {} {} here but {} {} "
                                        "in 'weights'",
-                                       Pa.weight, shapeStr(Pa.shape),
-                                       planDTypeName(Pa.dtype),
-                                       shapeStr(W->shape),
-                                       planDTypeName(W->dtype)));
+                                       pa.weight, shapeStr(pa.shape), planDTypeName(pa.dtype),
+                                       shapeStr(w->shape), planDTypeName(w->dtype)));
       return Status::success();
     }
     case PlanParam::Kind::Input:
-      if (Pa.index < 0)
-        return fail(Where, fmt::format("index {} is negative", Pa.index));
-      if (Pa.value.kind == ValueRef::Kind::ModelInput) {
-        const PlanTensor *In = P.findInput(Pa.value.modelInput);
-        if (!In)
-          return fail(Where, fmt::format("binds model input '{}', which is "
+      if (pa.index < 0)
+        return fail(where, fmt::format("index {} is negative", pa.index));
+      if (pa.value.kind == ValueRef::Kind::ModelInput) {
+        const PlanTensor *in = p_.findInput(pa.value.modelInput);
+        if (!in)
+          return fail(where, fmt::format("binds model input '{}', which is "
                                          "not in the plan's 'inputs'",
-                                         Pa.value.modelInput));
-        if (In->shape != Pa.shape || In->dtype != Pa.dtype)
-          return fail(Where,
-                      fmt::format("is {} {} but model input '{}' is {} {}",
-                                  shapeStr(Pa.shape), planDTypeName(Pa.dtype),
-                                  In->name, shapeStr(In->shape),
-                                  planDTypeName(In->dtype)));
+                                         pa.value.modelInput));
+        if (in->shape != pa.shape || in->dtype != pa.dtype)
+          return fail(where, fmt::format("is {} {} but model input '{}' is {} {}",
+                                         shapeStr(pa.shape), planDTypeName(pa.dtype), in->name,
+                                         shapeStr(in->shape), planDTypeName(in->dtype)));
         return Status::success();
       }
-      if (Pa.value.kind != ValueRef::Kind::Arena)
-        return fail(Where, "an input parameter needs a 'value'");
-      if (Status S =
-              checkArenaRange(Pa.value.arenaOffset, Pa.bytes, Pa.dtype, Where);
-          !S)
-        return S;
-      if (!Written.count({Pa.value.arenaOffset, Pa.bytes}))
-        return fail(Where, fmt::format("reads arena bytes [{}, {}), which no "
+      if (pa.value.kind != ValueRef::Kind::Arena)
+        return fail(where, "an input parameter needs a 'value'");
+      if (Status s = checkArenaRange(pa.value.arenaOffset, pa.bytes, pa.dtype, where); !s)
+        return s;
+      if (!written.count({pa.value.arenaOffset, pa.bytes}))
+        return fail(where, fmt::format("reads arena bytes [{}, {}), which no "
                                        "earlier kernel writes (kernels out "
                                        "of order, or wrong offsets)",
-                                       Pa.value.arenaOffset,
-                                       Pa.value.arenaOffset + Pa.bytes));
+                                       pa.value.arenaOffset, pa.value.arenaOffset + pa.bytes));
       return Status::success();
     case PlanParam::Kind::Output:
-      if (Pa.index < 0)
-        return fail(Where, fmt::format("index {} is negative", Pa.index));
-      if (Pa.value.kind != ValueRef::Kind::Arena)
-        return fail(Where, "an output parameter must be bound to "
+      if (pa.index < 0)
+        return fail(where, fmt::format("index {} is negative", pa.index));
+      if (pa.value.kind != ValueRef::Kind::Arena)
+        return fail(where, "an output parameter must be bound to "
                            "{\"arena_offset\": N}");
-      return checkArenaRange(Pa.value.arenaOffset, Pa.bytes, Pa.dtype, Where);
+      return checkArenaRange(pa.value.arenaOffset, pa.bytes, pa.dtype, where);
     case PlanParam::Kind::Workspace:
       break;
     }
     return Status::success();
   }
 
-  Status checkKernel(const PlanKernel &K, const std::string &Where,
-                     std::set<std::pair<int64_t, int64_t>> &Written) const {
-    if (!isIdentifier(K.entry))
-      return fail(Where, fmt::format("entry '{}' is not a C symbol", K.entry));
-    if (K.kind.empty())
-      return fail(Where, "kind is empty");
-    fs::path Src(K.sourceFile);
-    bool Escapes = Src.empty() || Src.is_absolute();
-    for (const auto &Part : Src)
-      Escapes |= Part == "..";
-    if (Escapes)
-      return fail(Where, fmt::format("source_file '{}' must be a path inside "
+  Status checkKernel(const PlanKernel &k, const std::string &where,
+                     std::set<std::pair<int64_t, int64_t>> &written) const {
+    if (!isIdentifier(k.entry))
+      return fail(where, fmt::format("entry '{}' is not a C symbol", k.entry));
+    if (k.kind.empty())
+      return fail(where, "kind is empty");
+    fs::path src(k.sourceFile);
+    bool escapes = src.empty() || src.is_absolute();
+    for (const auto &part : src)
+      escapes |= part == "..";
+    if (escapes)
+      return fail(where, fmt::format("source_file '{}' must be a path inside "
                                      "the artifact (kernels/<name>.cu)",
-                                     K.sourceFile));
-    std::set<std::string> Tunables;
-    for (const std::string &T : K.tunables)
-      if (!isIdentifier(T) || !Tunables.insert(T).second)
-        return fail(Where, fmt::format("tunable '{}' is not an identifier or "
+                                     k.sourceFile));
+    std::set<std::string> tunables;
+    for (const std::string &t : k.tunables)
+      if (!isIdentifier(t) || !tunables.insert(t).second)
+        return fail(where, fmt::format("tunable '{}' is not an identifier or "
                                        "appears twice",
-                                       T));
-    if (K.configs.empty())
-      return fail(Where, "has no configurations");
-    if (K.defaultConfig < 0 || K.defaultConfig >= int64_t(K.configs.size()))
-      return fail(Where, fmt::format("default_config {} is out of range: "
+                                       t));
+    if (k.configs.empty())
+      return fail(where, "has no configurations");
+    if (k.defaultConfig < 0 || k.defaultConfig >= int64_t(k.configs.size()))
+      return fail(where, fmt::format("default_config {} is out of range: "
                                      "there are {} configurations (0 to {})",
-                                     K.defaultConfig, K.configs.size(),
-                                     K.configs.size() - 1));
-    for (size_t C = 0; C < K.configs.size(); ++C)
-      if (Status S = checkConfig(K, K.configs[C],
-                                 fmt::format("{}.configs[{}]", Where, C));
-          !S)
-        return S;
-    if (K.workspaceBytes < 0)
-      return fail(Where, fmt::format("workspace_bytes is negative ({})",
-                                     K.workspaceBytes));
-    std::set<std::string> ParamNames;
-    for (size_t I = 0; I < K.params.size(); ++I) {
-      const PlanParam &Pa = K.params[I];
-      std::string PW = fmt::format("{}.params[{}] ('{}')", Where, I, Pa.name);
-      if (!ParamNames.insert(Pa.name).second)
-        return fail(PW, fmt::format("a second parameter is named '{}'",
-                                    Pa.name));
-      if (Status S = checkParam(K, Pa, PW, Written); !S)
-        return S;
+                                     k.defaultConfig, k.configs.size(), k.configs.size() - 1));
+    for (size_t c = 0; c < k.configs.size(); ++c)
+      if (Status s = checkConfig(k, k.configs[c], fmt::format("{}.configs[{}]", where, c)); !s)
+        return s;
+    if (k.workspaceBytes < 0)
+      return fail(where, fmt::format("workspace_bytes is negative ({})", k.workspaceBytes));
+    std::set<std::string> paramNames;
+    for (size_t i = 0; i < k.params.size(); ++i) {
+      const PlanParam &pa = k.params[i];
+      std::string pw = fmt::format("{}.params[{}] ('{}')", where, i, pa.name);
+      if (!paramNames.insert(pa.name).second)
+        return fail(pw, fmt::format("a second parameter is named '{}'", pa.name));
+      if (Status s = checkParam(k, pa, pw, written); !s)
+        return s;
     }
-    for (const PlanParam &Pa : K.params)
-      if (Pa.kind == PlanParam::Kind::Output)
-        Written.insert({Pa.value.arenaOffset, Pa.bytes});
+    for (const PlanParam &pa : k.params)
+      if (pa.kind == PlanParam::Kind::Output)
+        written.insert({pa.value.arenaOffset, pa.bytes});
     return Status::success();
   }
 
-  const Plan &P;
-  std::string What;
+  const Plan &p_;
+  std::string what_;
 };
 
 } // namespace
 
-Status ssmc::rt::validatePlan(const Plan &P, std::string_view What) {
-  return Checker(P, What).run();
+Status ssmc::rt::validatePlan(const Plan &p, std::string_view what) {
+  return Checker(p, what).run();
 }

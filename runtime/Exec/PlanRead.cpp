@@ -20,9 +20,9 @@
 #include <set>
 #include <sstream>
 
+#include "Exec/PlanDetail.h"
 #include <fcntl.h>
 #include <unistd.h>
-#include "Exec/PlanDetail.h"
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;
@@ -36,171 +36,159 @@ namespace {
 
 class Reader {
 public:
-  explicit Reader(std::string_view What) : What(What) {}
+  explicit Reader(std::string_view what) : what_(what) {}
 
-  bool failed() const { return Error.has_value(); }
-  Status status() const {
-    return Error ? Status::error(*Error) : Status::success();
-  }
+  bool failed() const { return error_.has_value(); }
+  Status status() const { return error_ ? Status::error(*error_) : Status::success(); }
 
-  void fail(const std::string &Where, const std::string &Problem,
-            std::string_view Fix = FixRecompile) {
-    if (Error)
+  void fail(const std::string &where, const std::string &problem,
+            std::string_view fix = fixRecompile) {
+    if (error_)
       return;
-    Error = Where.empty()
-                ? fmt::format("{}: {}; {}", What, Problem, Fix)
-                : fmt::format("{}: {}: {}; {}", What, Where, Problem, Fix);
+    error_ = where.empty() ? fmt::format("{}: {}; {}", what_, problem, fix)
+                           : fmt::format("{}: {}: {}; {}", what_, where, problem, fix);
   }
 
   /// The value at \p Key of the object \p Obj, or nullptr (after failing)
   /// when it is missing.
-  const Json *field(const Json &Obj, std::string_view Key,
-                    const std::string &Where) {
+  const Json *field(const Json &obj, std::string_view key, const std::string &where) {
     if (failed())
       return nullptr;
-    auto It = Obj.find(std::string(Key));
-    if (It == Obj.end()) {
-      fail(Where, fmt::format("key '{}' is missing", Key));
+    auto it = obj.find(std::string(key));
+    if (it == obj.end()) {
+      fail(where, fmt::format("key '{}' is missing", key));
       return nullptr;
     }
-    return &*It;
+    return &*it;
   }
 
-  void wrongType(const Json &V, std::string_view Key, const std::string &Where,
-                 std::string_view Expected) {
-    fail(Where, fmt::format("key '{}' must be {}, not {}", Key, Expected,
-                            describe(V)));
+  void wrongType(const Json &v, std::string_view key, const std::string &where,
+                 std::string_view expected) {
+    fail(where, fmt::format("key '{}' must be {}, not {}", key, expected, describe(v)));
   }
 
-  std::string str(const Json &Obj, std::string_view Key,
-                  const std::string &Where) {
-    const Json *V = field(Obj, Key, Where);
-    if (!V)
+  std::string str(const Json &obj, std::string_view key, const std::string &where) {
+    const Json *v = field(obj, key, where);
+    if (!v)
       return {};
-    if (!V->is_string()) {
-      wrongType(*V, Key, Where, "a string");
+    if (!v->is_string()) {
+      wrongType(*v, key, where, "a string");
       return {};
     }
-    return V->get<std::string>();
+    return v->get<std::string>();
   }
 
-  static bool asInt(const Json &V, int64_t &Out) {
-    if (V.is_number_unsigned()) {
-      auto U = V.get<uint64_t>();
-      if (U > uint64_t(INT64_MAX))
+  static bool asInt(const Json &v, int64_t &out) {
+    if (v.is_number_unsigned()) {
+      auto u = v.get<uint64_t>();
+      if (u > uint64_t(INT64_MAX))
         return false;
-      Out = int64_t(U);
+      out = int64_t(u);
       return true;
     }
-    if (V.is_number_integer()) {
-      Out = V.get<int64_t>();
+    if (v.is_number_integer()) {
+      out = v.get<int64_t>();
       return true;
     }
     return false;
   }
 
-  int64_t integer(const Json &Obj, std::string_view Key,
-                  const std::string &Where) {
-    const Json *V = field(Obj, Key, Where);
-    int64_t Out = 0;
-    if (V && !asInt(*V, Out))
-      wrongType(*V, Key, Where, "an integer");
-    return Out;
+  int64_t integer(const Json &obj, std::string_view key, const std::string &where) {
+    const Json *v = field(obj, key, where);
+    int64_t out = 0;
+    if (v && !asInt(*v, out))
+      wrongType(*v, key, where, "an integer");
+    return out;
   }
 
-  std::vector<int64_t> ints(const Json &Obj, std::string_view Key,
-                            const std::string &Where) {
-    std::vector<int64_t> Out;
-    const Json *V = field(Obj, Key, Where);
-    if (!V)
-      return Out;
-    if (!V->is_array()) {
-      wrongType(*V, Key, Where, "an array of integers");
-      return Out;
+  std::vector<int64_t> ints(const Json &obj, std::string_view key, const std::string &where) {
+    std::vector<int64_t> out;
+    const Json *v = field(obj, key, where);
+    if (!v)
+      return out;
+    if (!v->is_array()) {
+      wrongType(*v, key, where, "an array of integers");
+      return out;
     }
-    for (const Json &E : *V) {
-      int64_t I = 0;
-      if (!asInt(E, I)) {
-        wrongType(*V, Key, Where, "an array of integers");
+    for (const Json &e : *v) {
+      int64_t i = 0;
+      if (!asInt(e, i)) {
+        wrongType(*v, key, where, "an array of integers");
         return {};
       }
-      Out.push_back(I);
+      out.push_back(i);
     }
-    return Out;
+    return out;
   }
 
-  std::array<int64_t, 3> dim3(const Json &Obj, std::string_view Key,
-                              const std::string &Where) {
-    std::vector<int64_t> V = ints(Obj, Key, Where);
+  std::array<int64_t, 3> dim3(const Json &obj, std::string_view key, const std::string &where) {
+    std::vector<int64_t> v = ints(obj, key, where);
     if (failed())
       return {1, 1, 1};
-    if (V.size() != 3) {
-      fail(Where, fmt::format("key '{}' must have 3 entries (x, y, z), not {}",
-                              Key, V.size()));
+    if (v.size() != 3) {
+      fail(where, fmt::format("key '{}' must have 3 entries (x, y, z), not {}", key, v.size()));
       return {1, 1, 1};
     }
-    return {V[0], V[1], V[2]};
+    return {v[0], v[1], v[2]};
   }
 
-  std::vector<std::string> strings(const Json &Obj, std::string_view Key,
-                                   const std::string &Where) {
-    std::vector<std::string> Out;
-    const Json *V = field(Obj, Key, Where);
-    if (!V)
-      return Out;
-    if (!V->is_array()) {
-      wrongType(*V, Key, Where, "an array of strings");
-      return Out;
+  std::vector<std::string> strings(const Json &obj, std::string_view key,
+                                   const std::string &where) {
+    std::vector<std::string> out;
+    const Json *v = field(obj, key, where);
+    if (!v)
+      return out;
+    if (!v->is_array()) {
+      wrongType(*v, key, where, "an array of strings");
+      return out;
     }
-    for (const Json &E : *V) {
-      if (!E.is_string()) {
-        wrongType(*V, Key, Where, "an array of strings");
+    for (const Json &e : *v) {
+      if (!e.is_string()) {
+        wrongType(*v, key, where, "an array of strings");
         return {};
       }
-      Out.push_back(E.get<std::string>());
+      out.push_back(e.get<std::string>());
     }
-    return Out;
+    return out;
   }
 
   /// The array at \p Key, or nullptr (after failing).
-  const Json *array(const Json &Obj, std::string_view Key,
-                    const std::string &Where) {
-    const Json *V = field(Obj, Key, Where);
-    if (V && !V->is_array()) {
-      wrongType(*V, Key, Where, "an array");
+  const Json *array(const Json &obj, std::string_view key, const std::string &where) {
+    const Json *v = field(obj, key, where);
+    if (v && !v->is_array()) {
+      wrongType(*v, key, where, "an array");
       return nullptr;
     }
-    return V;
+    return v;
   }
 
-  bool object(const Json &V, const std::string &Where) {
+  bool object(const Json &v, const std::string &where) {
     if (failed())
       return false;
-    if (!V.is_object()) {
-      fail(Where, fmt::format("must be an object, not {}", describe(V)));
+    if (!v.is_object()) {
+      fail(where, fmt::format("must be an object, not {}", describe(v)));
       return false;
     }
     return true;
   }
 
-  DType dtype(const Json &Obj, const std::string &Where) {
-    std::string Name = str(Obj, "dtype", Where);
+  DType dtype(const Json &obj, const std::string &where) {
+    std::string name = str(obj, "dtype", where);
     if (failed())
       return DType::F32;
-    auto D = parsePlanDType(Name);
-    if (!D) {
-      fail(Where,
-           fmt::format("unknown dtype '{}' (key 'dtype'): a plan stores f32, "
-                       "bf16 or f16",
-                       Name));
+    auto d = parsePlanDType(name);
+    if (!d) {
+      fail(where, fmt::format("unknown dtype '{}' (key 'dtype'): a plan stores f32, "
+                              "bf16 or f16",
+                              name));
       return DType::F32;
     }
-    return *D;
+    return *d;
   }
 
 private:
-  static std::string describe(const Json &V) {
-    switch (V.type()) {
+  static std::string describe(const Json &v) {
+    switch (v.type()) {
     case Json::value_t::null:
       return "null";
     case Json::value_t::boolean:
@@ -218,281 +206,268 @@ private:
     }
   }
 
-  std::string What;
-  std::optional<std::string> Error;
+  std::string what_;
+  std::optional<std::string> error_;
 };
 
-PlanTensor readTensor(Reader &R, const Json &J, const std::string &Where) {
-  PlanTensor T;
-  if (!R.object(J, Where))
-    return T;
-  T.name = R.str(J, "name", Where);
-  T.shape = R.ints(J, "shape", Where);
-  T.dtype = R.dtype(J, Where);
-  return T;
+PlanTensor readTensor(Reader &r, const Json &j, const std::string &where) {
+  PlanTensor t;
+  if (!r.object(j, where))
+    return t;
+  t.name = r.str(j, "name", where);
+  t.shape = r.ints(j, "shape", where);
+  t.dtype = r.dtype(j, where);
+  return t;
 }
 
-std::optional<PlanParam::Kind> parseParamKind(std::string_view S) {
-  if (S == "input")
+std::optional<PlanParam::Kind> parseParamKind(std::string_view s) {
+  if (s == "input")
     return PlanParam::Kind::Input;
-  if (S == "weight")
+  if (s == "weight")
     return PlanParam::Kind::Weight;
-  if (S == "output")
+  if (s == "output")
     return PlanParam::Kind::Output;
-  if (S == "workspace")
+  if (s == "workspace")
     return PlanParam::Kind::Workspace;
   return std::nullopt;
 }
 
-ValueRef readValue(Reader &R, const Json &P, const std::string &Where) {
-  ValueRef V;
-  const Json *J = R.field(P, "value", Where);
-  if (!J || !R.object(*J, Where + ".value"))
-    return V;
-  bool HasInput = J->contains("model_input");
-  bool HasArena = J->contains("arena_offset");
-  if (HasInput == HasArena) {
-    R.fail(Where,
-           "key 'value' must hold exactly one of 'model_input' (a model "
-           "input's name) or 'arena_offset' (bytes)");
-    return V;
+ValueRef readValue(Reader &r, const Json &p, const std::string &where) {
+  ValueRef v;
+  const Json *j = r.field(p, "value", where);
+  if (!j || !r.object(*j, where + ".value"))
+    return v;
+  bool hasInput = j->contains("model_input");
+  bool hasArena = j->contains("arena_offset");
+  if (hasInput == hasArena) {
+    r.fail(where, "key 'value' must hold exactly one of 'model_input' (a model "
+                  "input's name) or 'arena_offset' (bytes)");
+    return v;
   }
-  if (HasInput) {
-    V.kind = ValueRef::Kind::ModelInput;
-    V.modelInput = R.str(*J, "model_input", Where + ".value");
+  if (hasInput) {
+    v.kind = ValueRef::Kind::ModelInput;
+    v.modelInput = r.str(*j, "model_input", where + ".value");
   } else {
-    V.kind = ValueRef::Kind::Arena;
-    V.arenaOffset = R.integer(*J, "arena_offset", Where + ".value");
+    v.kind = ValueRef::Kind::Arena;
+    v.arenaOffset = r.integer(*j, "arena_offset", where + ".value");
   }
-  return V;
+  return v;
 }
 
-PlanParam readParam(Reader &R, const Json &J, const std::string &Where) {
-  PlanParam P;
-  if (!R.object(J, Where))
-    return P;
-  std::string Kind = R.str(J, "kind", Where);
-  if (R.failed())
-    return P;
-  auto K = parseParamKind(Kind);
-  if (!K) {
-    R.fail(Where, fmt::format("unknown parameter kind '{}' (key 'kind'): use "
+PlanParam readParam(Reader &r, const Json &j, const std::string &where) {
+  PlanParam p;
+  if (!r.object(j, where))
+    return p;
+  std::string kind = r.str(j, "kind", where);
+  if (r.failed())
+    return p;
+  auto k = parseParamKind(kind);
+  if (!k) {
+    r.fail(where, fmt::format("unknown parameter kind '{}' (key 'kind'): use "
                               "input, weight, output or workspace",
-                              Kind));
-    return P;
+                              kind));
+    return p;
   }
-  P.kind = *K;
-  P.index = R.integer(J, "index", Where);
-  P.name = R.str(J, "name", Where);
-  if (P.kind == PlanParam::Kind::Weight)
-    P.weight = R.str(J, "weight", Where);
-  P.shape = R.ints(J, "shape", Where);
-  P.dtype = R.dtype(J, Where);
-  P.bytes = R.integer(J, "bytes", Where);
-  if (P.kind == PlanParam::Kind::Input || P.kind == PlanParam::Kind::Output)
-    P.value = readValue(R, J, Where);
-  return P;
+  p.kind = *k;
+  p.index = r.integer(j, "index", where);
+  p.name = r.str(j, "name", where);
+  if (p.kind == PlanParam::Kind::Weight)
+    p.weight = r.str(j, "weight", where);
+  p.shape = r.ints(j, "shape", where);
+  p.dtype = r.dtype(j, where);
+  p.bytes = r.integer(j, "bytes", where);
+  if (p.kind == PlanParam::Kind::Input || p.kind == PlanParam::Kind::Output)
+    p.value = readValue(r, j, where);
+  return p;
 }
 
-PlanConfig readConfig(Reader &R, const Json &J, const std::string &Where) {
-  PlanConfig C;
-  if (!R.object(J, Where))
-    return C;
-  const Json *T = R.field(J, "tunables", Where);
-  if (T && !T->is_object())
-    R.wrongType(*T, "tunables", Where, "an object of integers");
-  if (R.failed())
-    return C;
-  for (auto It = T->begin(); It != T->end(); ++It) {
-    int64_t V = 0;
-    if (!Reader::asInt(It.value(), V)) {
-      R.fail(Where, fmt::format("tunable '{}' must be an integer", It.key()));
-      return C;
+PlanConfig readConfig(Reader &r, const Json &j, const std::string &where) {
+  PlanConfig c;
+  if (!r.object(j, where))
+    return c;
+  const Json *t = r.field(j, "tunables", where);
+  if (t && !t->is_object())
+    r.wrongType(*t, "tunables", where, "an object of integers");
+  if (r.failed())
+    return c;
+  for (auto it = t->begin(); it != t->end(); ++it) {
+    int64_t v = 0;
+    if (!Reader::asInt(it.value(), v)) {
+      r.fail(where, fmt::format("tunable '{}' must be an integer", it.key()));
+      return c;
     }
-    C.tunables[It.key()] = V;
+    c.tunables[it.key()] = v;
   }
-  C.grid = R.dim3(J, "grid", Where);
-  C.block = R.dim3(J, "block", Where);
-  C.smemBytes = R.integer(J, "smem_bytes", Where);
-  return C;
+  c.grid = r.dim3(j, "grid", where);
+  c.block = r.dim3(j, "block", where);
+  c.smemBytes = r.integer(j, "smem_bytes", where);
+  return c;
 }
 
-PlanKernel readKernel(Reader &R, const Json &J, size_t I) {
-  PlanKernel K;
-  std::string Where = fmt::format("kernels[{}]", I);
-  if (!R.object(J, Where))
-    return K;
-  K.name = R.str(J, "name", Where);
-  if (R.failed())
-    return K;
-  Where = fmt::format("kernels[{}] ('{}')", I, K.name);
-  K.entry = R.str(J, "entry", Where);
-  K.kind = R.str(J, "kind", Where);
-  K.sourceFile = R.str(J, "source_file", Where);
-  K.ops = R.strings(J, "ops", Where);
-  K.tunables = R.strings(J, "tunables", Where);
-  K.defaultConfig = R.integer(J, "default_config", Where);
-  if (const Json *Cs = R.array(J, "configs", Where))
-    for (size_t C = 0; C < Cs->size() && !R.failed(); ++C)
-      K.configs.push_back(
-          readConfig(R, (*Cs)[C], fmt::format("{}.configs[{}]", Where, C)));
-  if (const Json *Ps = R.array(J, "params", Where))
-    for (size_t P = 0; P < Ps->size() && !R.failed(); ++P)
-      K.params.push_back(
-          readParam(R, (*Ps)[P], fmt::format("{}.params[{}]", Where, P)));
-  K.workspaceBytes = R.integer(J, "workspace_bytes", Where);
-  return K;
+PlanKernel readKernel(Reader &r, const Json &j, size_t i) {
+  PlanKernel k;
+  std::string where = fmt::format("kernels[{}]", i);
+  if (!r.object(j, where))
+    return k;
+  k.name = r.str(j, "name", where);
+  if (r.failed())
+    return k;
+  where = fmt::format("kernels[{}] ('{}')", i, k.name);
+  k.entry = r.str(j, "entry", where);
+  k.kind = r.str(j, "kind", where);
+  k.sourceFile = r.str(j, "source_file", where);
+  k.ops = r.strings(j, "ops", where);
+  k.tunables = r.strings(j, "tunables", where);
+  k.defaultConfig = r.integer(j, "default_config", where);
+  if (const Json *cs = r.array(j, "configs", where))
+    for (size_t c = 0; c < cs->size() && !r.failed(); ++c)
+      k.configs.push_back(readConfig(r, (*cs)[c], fmt::format("{}.configs[{}]", where, c)));
+  if (const Json *ps = r.array(j, "params", where))
+    for (size_t p = 0; p < ps->size() && !r.failed(); ++p)
+      k.params.push_back(readParam(r, (*ps)[p], fmt::format("{}.params[{}]", where, p)));
+  k.workspaceBytes = r.integer(j, "workspace_bytes", where);
+  return k;
 }
 
 } // namespace
 
-Expected<Plan> ssmc::rt::plan_detail::readPlan(const Json &J, std::string_view What) {
-  Reader R(What);
-  Plan P;
-  if (!J.is_object()) {
-    R.fail("", "the top level must be a JSON object");
-    return R.status();
+Expected<Plan> ssmc::rt::plan_detail::readPlan(const Json &j, std::string_view what) {
+  Reader r(what);
+  Plan p;
+  if (!j.is_object()) {
+    r.fail("", "the top level must be a JSON object");
+    return r.status();
   }
   // Format and version first: a file of another kind or version gets that
   // answer, not a complaint about its keys.
-  auto Format = J.find("format");
-  if (Format == J.end() || !Format->is_string() ||
-      Format->get<std::string>() != kPlanFormat) {
-    R.fail("",
-           fmt::format("not an ssmc plan (key 'format' must be \"{}\")",
-                       kPlanFormat),
+  auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != kPlanFormat) {
+    r.fail("", fmt::format("not an ssmc plan (key 'format' must be \"{}\")", kPlanFormat),
            "point ssmc at an artifact directory written by `ssmc compile -o "
            "DIR`");
-    return R.status();
+    return r.status();
   }
-  auto Version = J.find("version");
-  int64_t V = 0;
-  if (Version == J.end() || !Reader::asInt(*Version, V) || V != kPlanVersion) {
-    R.fail("",
+  auto version = j.find("version");
+  int64_t v = 0;
+  if (version == j.end() || !Reader::asInt(*version, v) || v != kPlanVersion) {
+    r.fail("",
            fmt::format("plan version {} is not supported (this ssmc reads "
                        "version {})",
-                       Version == J.end() ? "missing" : Version->dump(),
-                       kPlanVersion),
+                       version == j.end() ? "missing" : version->dump(), kPlanVersion),
            "recompile the artifact with this ssmc's `ssmc compile`");
-    return R.status();
+    return r.status();
   }
 
-  P.model = R.str(J, "model", "");
-  P.dtype = R.dtype(J, "");
-  P.arch = R.str(J, "arch", "");
-  P.nvrtcOptions = R.strings(J, "nvrtc_options", "");
-  P.arenaBytes = R.integer(J, "arena_bytes", "");
-  if (const Json *A = R.array(J, "inputs", ""))
-    for (size_t I = 0; I < A->size() && !R.failed(); ++I)
-      P.inputs.push_back(readTensor(R, (*A)[I], fmt::format("inputs[{}]", I)));
-  if (const Json *A = R.array(J, "outputs", ""))
-    for (size_t I = 0; I < A->size() && !R.failed(); ++I) {
-      std::string Where = fmt::format("outputs[{}]", I);
-      PlanOutput O;
-      static_cast<PlanTensor &>(O) = readTensor(R, (*A)[I], Where);
-      if (!R.failed())
-        O.arenaOffset = R.integer((*A)[I], "arena_offset", Where);
-      P.outputs.push_back(std::move(O));
+  p.model = r.str(j, "model", "");
+  p.dtype = r.dtype(j, "");
+  p.arch = r.str(j, "arch", "");
+  p.nvrtcOptions = r.strings(j, "nvrtc_options", "");
+  p.arenaBytes = r.integer(j, "arena_bytes", "");
+  if (const Json *a = r.array(j, "inputs", ""))
+    for (size_t i = 0; i < a->size() && !r.failed(); ++i)
+      p.inputs.push_back(readTensor(r, (*a)[i], fmt::format("inputs[{}]", i)));
+  if (const Json *a = r.array(j, "outputs", ""))
+    for (size_t i = 0; i < a->size() && !r.failed(); ++i) {
+      std::string where = fmt::format("outputs[{}]", i);
+      PlanOutput o;
+      static_cast<PlanTensor &>(o) = readTensor(r, (*a)[i], where);
+      if (!r.failed())
+        o.arenaOffset = r.integer((*a)[i], "arena_offset", where);
+      p.outputs.push_back(std::move(o));
     }
-  if (const Json *A = R.array(J, "weights", ""))
-    for (size_t I = 0; I < A->size() && !R.failed(); ++I)
-      P.weights.push_back(
-          readTensor(R, (*A)[I], fmt::format("weights[{}]", I)));
-  if (const Json *A = R.array(J, "kernels", ""))
-    for (size_t I = 0; I < A->size() && !R.failed(); ++I)
-      P.kernels.push_back(readKernel(R, (*A)[I], I));
-  if (!R.failed())
-    if (auto M = J.find("metadata"); M != J.end()) {
-      if (!M->is_object()) {
-        R.wrongType(*M, "metadata", "", "an object of strings");
+  if (const Json *a = r.array(j, "weights", ""))
+    for (size_t i = 0; i < a->size() && !r.failed(); ++i)
+      p.weights.push_back(readTensor(r, (*a)[i], fmt::format("weights[{}]", i)));
+  if (const Json *a = r.array(j, "kernels", ""))
+    for (size_t i = 0; i < a->size() && !r.failed(); ++i)
+      p.kernels.push_back(readKernel(r, (*a)[i], i));
+  if (!r.failed())
+    if (auto m = j.find("metadata"); m != j.end()) {
+      if (!m->is_object()) {
+        r.wrongType(*m, "metadata", "", "an object of strings");
       } else {
-        for (auto It = M->begin(); It != M->end(); ++It) {
-          if (!It.value().is_string()) {
-            R.fail("", fmt::format("metadata '{}' must be a string", It.key()));
+        for (auto it = m->begin(); it != m->end(); ++it) {
+          if (!it.value().is_string()) {
+            r.fail("", fmt::format("metadata '{}' must be a string", it.key()));
             break;
           }
-          P.metadata[It.key()] = It.value().get<std::string>();
+          p.metadata[it.key()] = it.value().get<std::string>();
         }
       }
     }
-  if (R.failed())
-    return R.status();
-  return P;
+  if (r.failed())
+    return r.status();
+  return p;
 }
 
-
-Expected<Plan> ssmc::rt::parsePlan(std::string_view Text,
-                                   std::string_view What) {
-  Json J;
+Expected<Plan> ssmc::rt::parsePlan(std::string_view text, std::string_view what) {
+  Json j;
   try {
-    J = Json::parse(Text.begin(), Text.end());
-  } catch (const Json::parse_error &E) {
-    return Status::error(fmt::format(
-        "{} is not valid JSON (at byte {}: {}); {}", What, E.byte,
-        E.what(), FixRecompile));
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error &e) {
+    return Status::error(fmt::format("{} is not valid JSON (at byte {}: {}); {}", what, e.byte,
+                                     e.what(), fixRecompile));
   }
-  auto P = readPlan(J, What);
-  if (!P)
-    return P;
-  if (Status S = validatePlan(*P, What); !S)
-    return S;
-  return P;
+  auto p = readPlan(j, what);
+  if (!p)
+    return p;
+  if (Status s = validatePlan(*p, what); !s)
+    return s;
+  return p;
 }
 
-Expected<Plan> ssmc::rt::loadArtifact(const std::string &Dir) {
-  fs::path Root(Dir);
-  std::error_code EC;
-  if (!fs::exists(Root, EC))
-    return Status::error(fmt::format(
-        "artifact directory '{}' does not exist: compile one with `ssmc "
-        "compile MODEL -o {}`",
-        Dir, Dir));
-  if (!fs::is_directory(Root, EC))
-    return Status::error(fmt::format(
-        "'{}' is not a directory: an artifact is the directory `ssmc compile "
-        "MODEL -o DIR` writes",
-        Dir));
-  fs::path PlanPath = Root / kPlanFile;
-  if (!fs::exists(PlanPath, EC))
-    return Status::error(fmt::format(
-        "{} is missing: '{}' is not an ssmc artifact, or writing it was "
-        "interrupted; compile it with `ssmc compile MODEL -o {}`",
-        PlanPath.string(), Dir, Dir));
-  std::ifstream In(PlanPath, std::ios::binary);
-  std::ostringstream Text;
-  if (In)
-    Text << In.rdbuf();
-  if (!In || !fs::is_regular_file(PlanPath, EC))
+Expected<Plan> ssmc::rt::loadArtifact(const std::string &dir) {
+  fs::path root(dir);
+  std::error_code ec;
+  if (!fs::exists(root, ec))
+    return Status::error(
+        fmt::format("artifact directory '{}' does not exist: compile one with `ssmc "
+                    "compile MODEL -o {}`",
+                    dir, dir));
+  if (!fs::is_directory(root, ec))
+    return Status::error(
+        fmt::format("'{}' is not a directory: an artifact is the directory `ssmc compile "
+                    "MODEL -o DIR` writes",
+                    dir));
+  fs::path planPath = root / kPlanFile;
+  if (!fs::exists(planPath, ec))
+    return Status::error(
+        fmt::format("{} is missing: '{}' is not an ssmc artifact, or writing it was "
+                    "interrupted; compile it with `ssmc compile MODEL -o {}`",
+                    planPath.string(), dir, dir));
+  std::ifstream in(planPath, std::ios::binary);
+  std::ostringstream text;
+  if (in)
+    text << in.rdbuf();
+  if (!in || !fs::is_regular_file(planPath, ec))
     return Status::error(fmt::format("cannot read {}: {}; check its "
                                      "permissions",
-                                     PlanPath.string(),
-                                     errno ? std::strerror(errno)
-                                           : "not a regular file"));
-  auto P = parsePlan(Text.str(), PlanPath.string());
-  if (!P)
-    return P;
-  for (size_t I = 0; I < P->kernels.size(); ++I) {
-    PlanKernel &K = P->kernels[I];
-    fs::path Src = Root / K.sourceFile;
-    if (!fs::is_regular_file(Src, EC))
-      return Status::error(fmt::format(
-          "{}: kernel '{}' needs {}, which is missing; the artifact is "
-          "incomplete: recompile it with `ssmc compile MODEL -o {}`",
-          PlanPath.string(), K.name, Src.string(), Dir));
-    std::ifstream S(Src, std::ios::binary);
-    std::ostringstream Body;
-    if (S)
-      Body << S.rdbuf();
-    if (!S)
-      return Status::error(fmt::format("cannot read {} (kernel '{}'): {}",
-                                       Src.string(), K.name,
+                                     planPath.string(),
+                                     errno ? std::strerror(errno) : "not a regular file"));
+  auto p = parsePlan(text.str(), planPath.string());
+  if (!p)
+    return p;
+  for (size_t i = 0; i < p->kernels.size(); ++i) {
+    PlanKernel &k = p->kernels[i];
+    fs::path src = root / k.sourceFile;
+    if (!fs::is_regular_file(src, ec))
+      return Status::error(
+          fmt::format("{}: kernel '{}' needs {}, which is missing; the artifact is "
+                      "incomplete: recompile it with `ssmc compile MODEL -o {}`",
+                      planPath.string(), k.name, src.string(), dir));
+    std::ifstream s(src, std::ios::binary);
+    std::ostringstream body;
+    if (s)
+      body << s.rdbuf();
+    if (!s)
+      return Status::error(fmt::format("cannot read {} (kernel '{}'): {}", src.string(), k.name,
                                        std::strerror(errno)));
-    K.source = Body.str();
-    if (K.source.empty())
-      return Status::error(fmt::format(
-          "{} (kernel '{}') is empty; recompile the artifact with `ssmc "
-          "compile MODEL -o {}`",
-          Src.string(), K.name, Dir));
+    k.source = body.str();
+    if (k.source.empty())
+      return Status::error(
+          fmt::format("{} (kernel '{}') is empty; recompile the artifact with `ssmc "
+                      "compile MODEL -o {}`",
+                      src.string(), k.name, dir));
   }
-  return P;
+  return p;
 }

@@ -15,9 +15,9 @@
 #include <set>
 #include <sstream>
 
+#include "Exec/PlanDetail.h"
 #include <fcntl.h>
 #include <unistd.h>
-#include "Exec/PlanDetail.h"
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;
@@ -29,170 +29,169 @@ namespace {
 // Writing.
 //===----------------------------------------------------------------------===//
 
-Json tensorJson(const PlanTensor &T) {
-  Json J;
-  J["name"] = T.name;
-  J["shape"] = T.shape;
-  J["dtype"] = planDTypeName(T.dtype);
-  return J;
+Json tensorJson(const PlanTensor &t) {
+  Json j;
+  j["name"] = t.name;
+  j["shape"] = t.shape;
+  j["dtype"] = planDTypeName(t.dtype);
+  return j;
 }
 
-Json kernelJson(const PlanKernel &K) {
-  Json J;
-  J["name"] = K.name;
-  J["entry"] = K.entry;
-  J["kind"] = K.kind;
-  J["source_file"] = K.sourceFile;
-  J["ops"] = K.ops;
-  J["tunables"] = K.tunables;
-  J["default_config"] = K.defaultConfig;
-  Json Configs = Json::array();
-  for (const PlanConfig &C : K.configs) {
-    Json CJ;
-    CJ["tunables"] = Json::object();
-    for (auto &[Name, Value] : C.tunables)
-      CJ["tunables"][Name] = Value;
-    CJ["grid"] = C.grid;
-    CJ["block"] = C.block;
-    CJ["smem_bytes"] = C.smemBytes;
-    Configs.push_back(std::move(CJ));
+Json kernelJson(const PlanKernel &k) {
+  Json j;
+  j["name"] = k.name;
+  j["entry"] = k.entry;
+  j["kind"] = k.kind;
+  j["source_file"] = k.sourceFile;
+  j["ops"] = k.ops;
+  j["tunables"] = k.tunables;
+  j["default_config"] = k.defaultConfig;
+  Json configs = Json::array();
+  for (const PlanConfig &c : k.configs) {
+    Json cj;
+    cj["tunables"] = Json::object();
+    for (auto &[Name, Value] : c.tunables)
+      cj["tunables"][Name] = Value;
+    cj["grid"] = c.grid;
+    cj["block"] = c.block;
+    cj["smem_bytes"] = c.smemBytes;
+    configs.push_back(std::move(cj));
   }
-  J["configs"] = std::move(Configs);
-  Json Params = Json::array();
-  for (const PlanParam &P : K.params) {
-    Json PJ;
-    PJ["kind"] = paramKindName(P.kind);
-    PJ["index"] = P.index;
-    PJ["name"] = P.name;
-    if (P.kind == PlanParam::Kind::Weight)
-      PJ["weight"] = P.weight;
-    PJ["shape"] = P.shape;
-    PJ["dtype"] = planDTypeName(P.dtype);
-    PJ["bytes"] = P.bytes;
-    if (P.value.kind == ValueRef::Kind::ModelInput)
-      PJ["value"] = {{"model_input", P.value.modelInput}};
-    else if (P.value.kind == ValueRef::Kind::Arena)
-      PJ["value"] = {{"arena_offset", P.value.arenaOffset}};
-    Params.push_back(std::move(PJ));
+  j["configs"] = std::move(configs);
+  Json params = Json::array();
+  for (const PlanParam &p : k.params) {
+    Json pj;
+    pj["kind"] = paramKindName(p.kind);
+    pj["index"] = p.index;
+    pj["name"] = p.name;
+    if (p.kind == PlanParam::Kind::Weight)
+      pj["weight"] = p.weight;
+    pj["shape"] = p.shape;
+    pj["dtype"] = planDTypeName(p.dtype);
+    pj["bytes"] = p.bytes;
+    if (p.value.kind == ValueRef::Kind::ModelInput)
+      pj["value"] = {{"model_input", p.value.modelInput}};
+    else if (p.value.kind == ValueRef::Kind::Arena)
+      pj["value"] = {{"arena_offset", p.value.arenaOffset}};
+    params.push_back(std::move(pj));
   }
-  J["params"] = std::move(Params);
-  J["workspace_bytes"] = K.workspaceBytes;
-  return J;
+  j["params"] = std::move(params);
+  j["workspace_bytes"] = k.workspaceBytes;
+  return j;
 }
 
 /// Pretty JSON for people: nested objects and arrays one entry per line,
 /// shapes, grids and other short flat values on one line.
-void printJson(const Json &J, std::string &Out, int Indent) {
-  auto Flat = [](const Json &V) {
-    if (V.is_primitive())
+void printJson(const Json &j, std::string &out, int indent) {
+  auto flat = [](const Json &v) {
+    if (v.is_primitive())
       return true;
-    for (const Json &E : V)
-      if (!E.is_primitive())
+    for (const Json &e : v)
+      if (!e.is_primitive())
         return false;
     return true;
   };
-  if (J.is_primitive() || (Flat(J) && J.dump(1).size() <= 100)) {
-    std::string One = J.dump(1, ' ');
+  if (j.is_primitive() || (flat(j) && j.dump(1).size() <= 100)) {
+    std::string one = j.dump(1, ' ');
     // dump(1) puts each entry on its own line; join them.
-    std::string Joined;
-    bool Space = false;
-    for (char C : One) {
-      if (C == '\n') {
-        Space = true;
+    std::string joined;
+    bool space = false;
+    for (char c : one) {
+      if (c == '\n') {
+        space = true;
         continue;
       }
-      if (Space && C == ' ')
+      if (space && c == ' ')
         continue;
-      if (Space && C != ']' && C != '}' && !Joined.empty() &&
-          Joined.back() != '[' && Joined.back() != '{')
-        Joined += ' ';
-      Space = false;
-      Joined += C;
+      if (space && c != ']' && c != '}' && !joined.empty() && joined.back() != '[' &&
+          joined.back() != '{')
+        joined += ' ';
+      space = false;
+      joined += c;
     }
-    Out += Joined;
+    out += joined;
     return;
   }
-  std::string Pad(size_t(Indent + 2), ' ');
-  bool Object = J.is_object();
-  Out += Object ? "{\n" : "[\n";
-  size_t I = 0;
-  for (auto It = J.begin(); It != J.end(); ++It, ++I) {
-    Out += Pad;
-    if (Object)
-      Out += Json(It.key()).dump() + ": ";
-    printJson(*It, Out, Indent + 2);
-    Out += I + 1 < J.size() ? ",\n" : "\n";
+  std::string pad(size_t(indent + 2), ' ');
+  bool object = j.is_object();
+  out += object ? "{\n" : "[\n";
+  size_t i = 0;
+  for (auto it = j.begin(); it != j.end(); ++it, ++i) {
+    out += pad;
+    if (object)
+      out += Json(it.key()).dump() + ": ";
+    printJson(*it, out, indent + 2);
+    out += i + 1 < j.size() ? ",\n" : "\n";
   }
-  Out += std::string(size_t(Indent), ' ') + (Object ? "}" : "]");
+  out += std::string(size_t(indent), ' ') + (object ? "}" : "]");
 }
 
 } // namespace
 
-std::string ssmc::rt::planToJson(const Plan &P) {
-  Json J;
-  J["format"] = kPlanFormat;
-  J["version"] = kPlanVersion;
-  J["model"] = P.model;
-  J["dtype"] = planDTypeName(P.dtype);
-  J["arch"] = P.arch;
-  J["nvrtc_options"] = P.nvrtcOptions;
-  J["arena_bytes"] = P.arenaBytes;
-  J["inputs"] = Json::array();
-  for (const PlanTensor &T : P.inputs)
-    J["inputs"].push_back(tensorJson(T));
-  J["outputs"] = Json::array();
-  for (const PlanOutput &O : P.outputs) {
-    Json OJ = tensorJson(O);
-    OJ["arena_offset"] = O.arenaOffset;
-    J["outputs"].push_back(std::move(OJ));
+std::string ssmc::rt::planToJson(const Plan &p) {
+  Json j;
+  j["format"] = kPlanFormat;
+  j["version"] = kPlanVersion;
+  j["model"] = p.model;
+  j["dtype"] = planDTypeName(p.dtype);
+  j["arch"] = p.arch;
+  j["nvrtc_options"] = p.nvrtcOptions;
+  j["arena_bytes"] = p.arenaBytes;
+  j["inputs"] = Json::array();
+  for (const PlanTensor &t : p.inputs)
+    j["inputs"].push_back(tensorJson(t));
+  j["outputs"] = Json::array();
+  for (const PlanOutput &o : p.outputs) {
+    Json oj = tensorJson(o);
+    oj["arena_offset"] = o.arenaOffset;
+    j["outputs"].push_back(std::move(oj));
   }
-  J["weights"] = Json::array();
-  for (const PlanTensor &T : P.weights)
-    J["weights"].push_back(tensorJson(T));
-  J["kernels"] = Json::array();
-  for (const PlanKernel &K : P.kernels)
-    J["kernels"].push_back(kernelJson(K));
-  if (!P.metadata.empty()) {
-    J["metadata"] = Json::object();
-    for (auto &[K, V] : P.metadata)
-      J["metadata"][K] = V;
+  j["weights"] = Json::array();
+  for (const PlanTensor &t : p.weights)
+    j["weights"].push_back(tensorJson(t));
+  j["kernels"] = Json::array();
+  for (const PlanKernel &k : p.kernels)
+    j["kernels"].push_back(kernelJson(k));
+  if (!p.metadata.empty()) {
+    j["metadata"] = Json::object();
+    for (auto &[K, V] : p.metadata)
+      j["metadata"][K] = V;
   }
-  std::string Out;
-  printJson(J, Out, 0);
-  return Out + "\n";
+  std::string out;
+  printJson(j, out, 0);
+  return out + "\n";
 }
 
-Status ssmc::rt::writePlan(const std::string &Dir, const Plan &P) {
-  fs::path Root(Dir);
-  std::error_code EC;
-  fs::create_directories(Root, EC);
-  if (EC || !fs::is_directory(Root))
+Status ssmc::rt::writePlan(const std::string &dir, const Plan &p) {
+  fs::path root(dir);
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec || !fs::is_directory(root))
     return Status::error(fmt::format("cannot create the artifact directory "
                                      "{}: {}",
-                                     Dir, EC ? EC.message() : "not a directory"));
+                                     dir, ec ? ec.message() : "not a directory"));
   // No plan.json while the kernels change: a reader sees the old artifact
   // whole, or none.
-  fs::remove(Root / kPlanFile, EC);
-  if (EC)
-    return Status::error(fmt::format("cannot replace {}: {}",
-                                     (Root / kPlanFile).string(), EC.message()));
-  for (const PlanKernel &K : P.kernels) {
-    fs::path Src = Root / K.sourceFile;
-    if (K.source.empty()) {
-      if (!fs::is_regular_file(Src))
-        return Status::error(fmt::format(
-            "kernel '{}' has no source and {} does not exist: give the "
-            "kernel's source to writePlan",
-            K.name, Src.string()));
+  fs::remove(root / kPlanFile, ec);
+  if (ec)
+    return Status::error(
+        fmt::format("cannot replace {}: {}", (root / kPlanFile).string(), ec.message()));
+  for (const PlanKernel &k : p.kernels) {
+    fs::path src = root / k.sourceFile;
+    if (k.source.empty()) {
+      if (!fs::is_regular_file(src))
+        return Status::error(
+            fmt::format("kernel '{}' has no source and {} does not exist: give the "
+                        "kernel's source to writePlan",
+                        k.name, src.string()));
       continue;
     }
-    fs::create_directories(Src.parent_path(), EC);
-    if (EC)
-      return Status::error(fmt::format("cannot create {}: {}",
-                                       Src.parent_path().string(),
-                                       EC.message()));
-    if (Status S = writeFileAtomically(Src.string(), K.source); !S)
-      return S;
+    fs::create_directories(src.parent_path(), ec);
+    if (ec)
+      return Status::error(
+          fmt::format("cannot create {}: {}", src.parent_path().string(), ec.message()));
+    if (Status s = writeFileAtomically(src.string(), k.source); !s)
+      return s;
   }
-  return writeFileAtomically((Root / kPlanFile).string(), planToJson(P));
+  return writeFileAtomically((root / kPlanFile).string(), planToJson(p));
 }

@@ -23,113 +23,112 @@
 namespace ssmc::rt {
 
 /// A float32 tensor in host memory.
-struct HostTensor {
+struct FloatTensor {
   std::vector<int64_t> shape;
   std::vector<float> data;
 
   /// The tensor \p V (F32, F16, BF16 or F64) as float32.
-  static Expected<HostTensor> fromView(const TensorView &V) {
-    auto Data = SafetensorsFile::toF32(V);
-    if (!Data)
-      return Data.status();
-    return HostTensor{V.shape, std::move(*Data)};
+  static Expected<FloatTensor> fromView(const TensorView &v) {
+    auto data = SafetensorsFile::toF32(v);
+    if (!data)
+      return data.status();
+    return FloatTensor{v.shape, std::move(*data)};
   }
 };
 
-using TensorMap = std::map<std::string, HostTensor>;
+using FloatTensorMap = std::map<std::string, FloatTensor>;
 
-inline uint32_t floatBits(float F) {
-  uint32_t U;
-  std::memcpy(&U, &F, 4);
-  return U;
+inline uint32_t floatBits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
 }
 
-inline float bitsFloat(uint32_t U) {
-  float F;
-  std::memcpy(&F, &U, 4);
-  return F;
+inline float bitsFloat(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
 }
 
-inline uint16_t f32ToBf16(float F) {
-  uint32_t U = floatBits(F);
-  if ((U & 0x7FFFFFFFu) > 0x7F800000u) // NaN: keep it quiet, keep the sign
-    return uint16_t((U >> 16) | 0x0040u);
-  U += 0x7FFFu + ((U >> 16) & 1u); // round to nearest even
-  return uint16_t(U >> 16);
+inline uint16_t f32ToBf16(float f) {
+  uint32_t u = floatBits(f);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) // NaN: keep it quiet, keep the sign
+    return uint16_t((u >> 16) | 0x0040u);
+  u += 0x7FFFu + ((u >> 16) & 1u); // round to nearest even
+  return uint16_t(u >> 16);
 }
 
-inline float bf16ToF32(uint16_t H) { return bitsFloat(uint32_t(H) << 16); }
+inline float bf16ToF32(uint16_t h) { return bitsFloat(uint32_t(h) << 16); }
 
-inline uint16_t f32ToF16(float F) {
-  uint32_t U = floatBits(F);
-  uint16_t Sign = uint16_t((U >> 16) & 0x8000u);
-  uint32_t Abs = U & 0x7FFFFFFFu;
-  if (Abs >= 0x7F800000u) // Inf or NaN
-    return Sign | (Abs > 0x7F800000u ? 0x7E00u : 0x7C00u);
-  if (Abs >= 0x477FF000u) // rounds to 65520 or more: infinity
-    return Sign | 0x7C00u;
-  if (Abs >= 0x38800000u) { // a normal half: rebias, round to nearest even
-    uint32_t R = Abs - 0x38000000u;
-    R += 0xFFFu + ((R >> 13) & 1u);
-    return Sign | uint16_t(R >> 13);
+inline uint16_t f32ToF16(float f) {
+  uint32_t u = floatBits(f);
+  uint16_t sign = uint16_t((u >> 16) & 0x8000u);
+  uint32_t abs = u & 0x7FFFFFFFu;
+  if (abs >= 0x7F800000u) // Inf or NaN
+    return sign | (abs > 0x7F800000u ? 0x7E00u : 0x7C00u);
+  if (abs >= 0x477FF000u) // rounds to 65520 or more: infinity
+    return sign | 0x7C00u;
+  if (abs >= 0x38800000u) { // a normal half: rebias, round to nearest even
+    uint32_t r = abs - 0x38000000u;
+    r += 0xFFFu + ((r >> 13) & 1u);
+    return sign | uint16_t(r >> 13);
   }
   // Subnormal (or zero): in units of 2^-24, exact scaling, then rounding to
   // nearest even (the default rounding mode).
-  float Units = std::nearbyint(std::fabs(F) * 16777216.0f);
-  return Sign | uint16_t(Units);
+  float units = std::nearbyint(std::fabs(f) * 16777216.0f);
+  return sign | uint16_t(units);
 }
 
-inline float f16ToF32(uint16_t H) {
-  uint32_t Sign = uint32_t(H & 0x8000u) << 16;
-  uint32_t Exp = (H >> 10) & 0x1Fu;
-  uint32_t Mant = H & 0x3FFu;
-  if (Exp == 0) { // zero or subnormal: Mant * 2^-24
-    float V = float(Mant) * (1.0f / 16777216.0f);
-    return Sign ? -V : V;
+inline float f16ToF32(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1Fu;
+  uint32_t mant = h & 0x3FFu;
+  if (exp == 0) { // zero or subnormal: Mant * 2^-24
+    float v = float(mant) * (1.0f / 16777216.0f);
+    return sign ? -v : v;
   }
-  if (Exp == 31)
-    return bitsFloat(Sign | 0x7F800000u | (Mant << 13));
-  return bitsFloat(Sign | ((Exp + 112u) << 23) | (Mant << 13));
+  if (exp == 31)
+    return bitsFloat(sign | 0x7F800000u | (mant << 13));
+  return bitsFloat(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
 /// \p Values stored as \p D (F32, BF16 or F16), appended to \p Out.
-inline void encodeAs(DType D, const float *Values, size_t N,
-                     std::vector<std::byte> &Out) {
-  size_t Start = Out.size();
-  Out.resize(Start + N * (D == DType::F32 ? 4 : 2));
-  std::byte *P = Out.data() + Start;
-  for (size_t I = 0; I < N; ++I) {
-    if (D == DType::F32) {
-      std::memcpy(P + 4 * I, &Values[I], 4);
+inline void encodeAs(DType d, const float *values, size_t n, std::vector<std::byte> &out) {
+  size_t start = out.size();
+  out.resize(start + n * (d == DType::F32 ? 4 : 2));
+  std::byte *p = out.data() + start;
+  for (size_t i = 0; i < n; ++i) {
+    if (d == DType::F32) {
+      std::memcpy(p + 4 * i, &values[i], 4);
     } else {
-      uint16_t H = D == DType::BF16 ? f32ToBf16(Values[I]) : f32ToF16(Values[I]);
-      std::memcpy(P + 2 * I, &H, 2);
+      uint16_t h = d == DType::BF16 ? f32ToBf16(values[i]) : f32ToF16(values[i]);
+      std::memcpy(p + 2 * i, &h, 2);
     }
   }
 }
 
 /// \p N values stored as \p D (F32, BF16 or F16), as float32.
-inline std::vector<float> decodeFrom(DType D, const std::byte *P, size_t N) {
-  std::vector<float> Out(N);
-  for (size_t I = 0; I < N; ++I) {
-    if (D == DType::F32) {
-      std::memcpy(&Out[I], P + 4 * I, 4);
+inline std::vector<float> decodeFrom(DType d, const std::byte *p, size_t n) {
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (d == DType::F32) {
+      std::memcpy(&out[i], p + 4 * i, 4);
     } else {
-      uint16_t H;
-      std::memcpy(&H, P + 2 * I, 2);
-      Out[I] = D == DType::BF16 ? bf16ToF32(H) : f16ToF32(H);
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      out[i] = d == DType::BF16 ? bf16ToF32(h) : f16ToF32(h);
     }
   }
-  return Out;
+  return out;
 }
 
 /// The value \p F becomes when stored as \p D and read back.
-inline float roundTrip(DType D, float F) {
-  if (D == DType::BF16)
-    return bf16ToF32(f32ToBf16(F));
-  if (D == DType::F16)
-    return f16ToF32(f32ToF16(F));
-  return F;
+inline float roundTrip(DType d, float f) {
+  if (d == DType::BF16)
+    return bf16ToF32(f32ToBf16(f));
+  if (d == DType::F16)
+    return f16ToF32(f32ToF16(f));
+  return f;
 }
 
 } // namespace ssmc::rt

@@ -33,16 +33,16 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 /// Upper bound on the JSON header; real headers are a few KiB to a few MiB.
-constexpr uint64_t MaxHeaderBytes = uint64_t(100) << 20;
-constexpr std::string_view MetadataKey = "__metadata__";
+constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
+constexpr std::string_view kMetadataKey = "__metadata__";
 
 struct DTypeInfo {
-  DType Type;
-  std::string_view Name;
-  size_t Size;
+  DType type;
+  std::string_view name;
+  size_t size;
 };
 
-constexpr std::array<DTypeInfo, 13> DTypeTable = {{
+constexpr std::array<DTypeInfo, 13> kDTypeTable = {{
     {DType::Bool, "BOOL", 1},
     {DType::U8, "U8", 1},
     {DType::I8, "I8", 1},
@@ -58,103 +58,101 @@ constexpr std::array<DTypeInfo, 13> DTypeTable = {{
     {DType::U64, "U64", 8},
 }};
 
-const DTypeInfo &info(DType D) {
-  for (const DTypeInfo &I : DTypeTable)
-    if (I.Type == D)
-      return I;
-  return DTypeTable[0]; // Unreachable for valid enumerators.
+const DTypeInfo &info(DType d) {
+  for (const DTypeInfo &i : kDTypeTable)
+    if (i.type == d)
+      return i;
+  return kDTypeTable[0]; // Unreachable for valid enumerators.
 }
 
-std::string formatShape(const std::vector<int64_t> &Shape) {
-  return fmt::format("[{}]", fmt::join(Shape, ", "));
+std::string formatShape(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
 }
 
 /// product(Shape) * ElemSize, or nullopt if a dimension is negative or the
 /// product does not fit in 64 bits.
-std::optional<uint64_t> byteSize(const std::vector<int64_t> &Shape,
-                                 size_t ElemSize) {
-  uint64_t Bytes = ElemSize;
-  for (int64_t Dim : Shape) {
-    if (Dim < 0 || __builtin_mul_overflow(Bytes, uint64_t(Dim), &Bytes))
+std::optional<uint64_t> byteSize(const std::vector<int64_t> &shape, size_t elemSize) {
+  uint64_t bytes = elemSize;
+  for (int64_t dim : shape) {
+    if (dim < 0 || __builtin_mul_overflow(bytes, uint64_t(dim), &bytes))
       return std::nullopt;
   }
-  return Bytes;
+  return bytes;
 }
 
 template <class... Args>
-Status corrupt(const std::string &Path, fmt::format_string<Args...> Fmt,
-               Args &&...A) {
-  return Status::error(fmt::format("corrupt safetensors '{}': {}", Path,
-                                   fmt::format(Fmt, std::forward<Args>(A)...)));
+Status corrupt(const std::string &path, fmt::format_string<Args...> fmt, Args &&...a) {
+  return Status::error(fmt::format("corrupt safetensors '{}': {}", path,
+                                   fmt::format(fmt, std::forward<Args>(a)...)));
 }
 
 /// Owns a file descriptor.
 class UniqueFd {
 public:
-  explicit UniqueFd(int Fd) : Fd(Fd) {}
+  explicit UniqueFd(int fd) : fd_(fd) {}
   UniqueFd(const UniqueFd &) = delete;
   UniqueFd &operator=(const UniqueFd &) = delete;
   ~UniqueFd() {
-    if (Fd >= 0)
-      ::close(Fd);
+    if (fd_ >= 0)
+      ::close(fd_);
   }
-  int get() const { return Fd; }
+  int get() const { return fd_; }
   /// Closes now and reports the result (close can report deferred IO errors).
   int close() {
-    int Rc = ::close(Fd);
-    Fd = -1;
-    return Rc;
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
   }
 
 private:
-  int Fd;
+  int fd_;
 };
 
 /// Owns an mmap'ed region until released to a SafetensorsFile.
 class UniqueMap {
 public:
-  UniqueMap(void *Addr, size_t Size) : Addr(Addr), Size(Size) {}
+  UniqueMap(void *addr, size_t size) : addr_(addr), size_(size) {}
   UniqueMap(const UniqueMap &) = delete;
   UniqueMap &operator=(const UniqueMap &) = delete;
   ~UniqueMap() {
-    if (Addr)
-      ::munmap(Addr, Size);
+    if (addr_)
+      ::munmap(addr_, size_);
   }
-  void *release() { return std::exchange(Addr, nullptr); }
+  void *release() { return std::exchange(addr_, nullptr); }
 
 private:
-  void *Addr;
-  size_t Size;
+  void *addr_;
+  size_t size_;
 };
 
-uint64_t readLE64(const unsigned char *P) {
-  uint64_t V = 0;
-  for (int I = 7; I >= 0; --I)
-    V = (V << 8) | P[I];
-  return V;
+uint64_t readLE64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | p[i];
+  return v;
 }
 
 /// Records the first key that repeats within one JSON object at any depth;
 /// nlohmann itself silently keeps only one of them.
 struct DuplicateKeyFinder {
-  std::vector<std::set<std::string>> OpenObjects;
-  std::optional<std::string> Duplicate;
-  bool DuplicateAtTopLevel = false;
+  std::vector<std::set<std::string>> openObjects;
+  std::optional<std::string> duplicate;
+  bool duplicateAtTopLevel = false;
 
-  bool operator()(int, Json::parse_event_t Event, Json &Parsed) {
-    switch (Event) {
+  bool operator()(int, Json::parse_event_t event, Json &parsed) {
+    switch (event) {
     case Json::parse_event_t::object_start:
-      OpenObjects.emplace_back();
+      openObjects.emplace_back();
       break;
     case Json::parse_event_t::object_end:
-      if (!OpenObjects.empty())
-        OpenObjects.pop_back();
+      if (!openObjects.empty())
+        openObjects.pop_back();
       break;
     case Json::parse_event_t::key:
-      if (!Duplicate && !OpenObjects.empty() &&
-          !OpenObjects.back().insert(Parsed.get<std::string>()).second) {
-        Duplicate = Parsed.get<std::string>();
-        DuplicateAtTopLevel = OpenObjects.size() == 1;
+      if (!duplicate && !openObjects.empty() &&
+          !openObjects.back().insert(parsed.get<std::string>()).second) {
+        duplicate = parsed.get<std::string>();
+        duplicateAtTopLevel = openObjects.size() == 1;
       }
       break;
     default:
@@ -166,197 +164,183 @@ struct DuplicateKeyFinder {
 
 /// A parsed header entry before its data pointer is known.
 struct Entry {
-  TensorView View;
-  uint64_t Begin, End;
+  TensorView view;
+  uint64_t begin, end;
 };
 
 /// Checks one tensor entry of the header against the data section size.
-Expected<Entry> parseEntry(const std::string &Path, const std::string &Name,
-                           const Json &Value, uint64_t DataBytes) {
-  if (!Value.is_object())
-    return corrupt(Path, "entry for tensor '{}' is not a JSON object", Name);
-  for (const char *Field : {"dtype", "shape", "data_offsets"})
-    if (!Value.contains(Field))
-      return corrupt(Path, "tensor '{}' is missing '{}'", Name, Field);
+Expected<Entry> parseEntry(const std::string &path, const std::string &name, const Json &value,
+                           uint64_t dataBytes) {
+  if (!value.is_object())
+    return corrupt(path, "entry for tensor '{}' is not a JSON object", name);
+  for (const char *field : {"dtype", "shape", "data_offsets"})
+    if (!value.contains(field))
+      return corrupt(path, "tensor '{}' is missing '{}'", name, field);
 
-  const Json &DTypeJson = Value["dtype"];
-  if (!DTypeJson.is_string())
-    return corrupt(Path, "tensor '{}' has 'dtype' {} which is not a string",
-                   Name, DTypeJson.dump());
-  std::optional<DType> D = parseDType(DTypeJson.get<std::string>());
-  if (!D)
-    return corrupt(Path, "tensor '{}' has unknown dtype '{}'", Name,
-                   DTypeJson.get<std::string>());
+  const Json &dTypeJson = value["dtype"];
+  if (!dTypeJson.is_string())
+    return corrupt(path, "tensor '{}' has 'dtype' {} which is not a string", name,
+                   dTypeJson.dump());
+  std::optional<DType> d = parseDType(dTypeJson.get<std::string>());
+  if (!d)
+    return corrupt(path, "tensor '{}' has unknown dtype '{}'", name, dTypeJson.get<std::string>());
 
-  const Json &ShapeJson = Value["shape"];
-  if (!ShapeJson.is_array())
-    return corrupt(Path, "tensor '{}' has 'shape' {} which is not an array",
-                   Name, ShapeJson.dump());
-  std::vector<int64_t> Shape;
-  for (const Json &Dim : ShapeJson) {
-    if (!Dim.is_number_integer())
-      return corrupt(Path,
-                     "tensor '{}' has 'shape' {} with non-integer dimension {}",
-                     Name, ShapeJson.dump(), Dim.dump());
-    if (Dim.is_number_unsigned()) {
-      if (Dim.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-        return corrupt(Path,
-                       "tensor '{}' has 'shape' {} with absurd dimension {}",
-                       Name, ShapeJson.dump(), Dim.dump());
-    } else if (Dim.get<int64_t>() < 0) {
-      return corrupt(Path,
-                     "tensor '{}' has negative dimension {} in 'shape' {}",
-                     Name, Dim.dump(), ShapeJson.dump());
+  const Json &shapeJson = value["shape"];
+  if (!shapeJson.is_array())
+    return corrupt(path, "tensor '{}' has 'shape' {} which is not an array", name,
+                   shapeJson.dump());
+  std::vector<int64_t> shape;
+  for (const Json &dim : shapeJson) {
+    if (!dim.is_number_integer())
+      return corrupt(path, "tensor '{}' has 'shape' {} with non-integer dimension {}", name,
+                     shapeJson.dump(), dim.dump());
+    if (dim.is_number_unsigned()) {
+      if (dim.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        return corrupt(path, "tensor '{}' has 'shape' {} with absurd dimension {}", name,
+                       shapeJson.dump(), dim.dump());
+    } else if (dim.get<int64_t>() < 0) {
+      return corrupt(path, "tensor '{}' has negative dimension {} in 'shape' {}", name, dim.dump(),
+                     shapeJson.dump());
     }
-    Shape.push_back(Dim.get<int64_t>());
+    shape.push_back(dim.get<int64_t>());
   }
 
-  const Json &Offsets = Value["data_offsets"];
-  if (!Offsets.is_array() || Offsets.size() != 2 ||
-      !Offsets[0].is_number_unsigned() || !Offsets[1].is_number_unsigned())
-    return corrupt(Path,
+  const Json &offsets = value["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+      !offsets[1].is_number_unsigned())
+    return corrupt(path,
                    "tensor '{}' has 'data_offsets' {} which is not 2 "
                    "non-negative integers",
-                   Name, Offsets.dump());
-  uint64_t Begin = Offsets[0].get<uint64_t>(), End = Offsets[1].get<uint64_t>();
-  if (Begin > End)
-    return corrupt(Path,
-                   "tensor '{}' has data_offsets [{}, {}] with begin > end",
-                   Name, Begin, End);
+                   name, offsets.dump());
+  uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+  if (begin > end)
+    return corrupt(path, "tensor '{}' has data_offsets [{}, {}] with begin > end", name, begin,
+                   end);
 
-  std::optional<uint64_t> Need = byteSize(Shape, dtypeSize(*D));
-  if (!Need)
-    return corrupt(Path, "tensor '{}' has shape {} whose byte size overflows",
-                   Name, formatShape(Shape));
-  if (End - Begin != *Need)
-    return corrupt(Path,
+  std::optional<uint64_t> need = byteSize(shape, dtypeSize(*d));
+  if (!need)
+    return corrupt(path, "tensor '{}' has shape {} whose byte size overflows", name,
+                   formatShape(shape));
+  if (end - begin != *need)
+    return corrupt(path,
                    "tensor '{}' has data_offsets [{}, {}] but dtype {} and "
                    "shape {} need {} bytes",
-                   Name, Begin, End, dtypeName(*D), formatShape(Shape), *Need);
-  if (End > DataBytes)
-    return corrupt(Path,
+                   name, begin, end, dtypeName(*d), formatShape(shape), *need);
+  if (end > dataBytes)
+    return corrupt(path,
                    "truncated data: file has {} data bytes, tensor '{}' needs "
                    "up to {}",
-                   DataBytes, Name, End);
+                   dataBytes, name, end);
 
-  TensorView View{Name, *D, std::move(Shape), nullptr, size_t(End - Begin)};
-  return Entry{std::move(View), Begin, End};
+  TensorView view{name, *d, std::move(shape), nullptr, size_t(end - begin)};
+  return Entry{std::move(view), begin, end};
 }
 
 /// Sorts non-empty tensors by offset and reports the first overlapping pair.
-Status checkOverlaps(const std::string &Path,
-                     const std::vector<Entry> &Entries) {
-  std::vector<const Entry *> Sorted;
-  for (const Entry &E : Entries)
-    if (E.End > E.Begin)
-      Sorted.push_back(&E);
-  std::sort(Sorted.begin(), Sorted.end(), [](const Entry *A, const Entry *B) {
-    return std::pair(A->Begin, A->End) < std::pair(B->Begin, B->End);
+Status checkOverlaps(const std::string &path, const std::vector<Entry> &entries) {
+  std::vector<const Entry *> sorted;
+  for (const Entry &e : entries)
+    if (e.end > e.begin)
+      sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const Entry *a, const Entry *b) {
+    return std::pair(a->begin, a->end) < std::pair(b->begin, b->end);
   });
   // Sorted by begin, any overlap implies one between neighbours.
-  for (size_t I = 1; I < Sorted.size(); ++I) {
-    const Entry &Prev = *Sorted[I - 1], &Cur = *Sorted[I];
-    if (Cur.Begin < Prev.End)
-      return corrupt(Path, "tensors '{}' [{}, {}] and '{}' [{}, {}] overlap",
-                     Prev.View.name, Prev.Begin, Prev.End, Cur.View.name,
-                     Cur.Begin, Cur.End);
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const Entry &prev = *sorted[i - 1], &cur = *sorted[i];
+    if (cur.begin < prev.end)
+      return corrupt(path, "tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", prev.view.name,
+                     prev.begin, prev.end, cur.view.name, cur.begin, cur.end);
   }
   return Status::success();
 }
 
-uint16_t loadU16(const std::byte *P) {
-  uint16_t V;
-  std::memcpy(&V, P, sizeof V);
-  return V;
+uint16_t loadU16(const std::byte *p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
-float halfToFloat(uint16_t H) {
-  uint32_t Sign = uint32_t(H & 0x8000) << 16;
-  uint32_t Exp = (H >> 10) & 0x1f;
-  uint32_t Mant = H & 0x3ff;
-  if (Exp == 0) {
+float halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  if (exp == 0) {
     // Zero or subnormal: Mant * 2^-24, exact in float.
-    float Mag = std::ldexp(float(Mant), -24);
-    return Sign ? -Mag : Mag;
+    float mag = std::ldexp(float(mant), -24);
+    return sign ? -mag : mag;
   }
-  if (Exp == 0x1f) // Inf or NaN; keep the NaN payload.
-    return std::bit_cast<float>(Sign | 0x7f800000u | (Mant << 13));
-  return std::bit_cast<float>(Sign | ((Exp + 127 - 15) << 23) | (Mant << 13));
+  if (exp == 0x1f) // Inf or NaN; keep the NaN payload.
+    return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
+  return std::bit_cast<float>(sign | ((exp + 127 - 15) << 23) | (mant << 13));
 }
 
-float bfloat16ToFloat(uint16_t B) {
-  return std::bit_cast<float>(uint32_t(B) << 16);
-}
+float bfloat16ToFloat(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
 
 /// Checks the tensors and builds the padded JSON header.
-Expected<std::string>
-buildHeader(const std::string &Path, const std::vector<TensorToWrite> &Tensors,
-            const std::map<std::string, std::string> &Metadata) {
-  auto Fail = [&](const std::string &Msg) {
-    return Status::error(
-        fmt::format("cannot write safetensors '{}': {}", Path, Msg));
+Expected<std::string> buildHeader(const std::string &path,
+                                  const std::vector<TensorToWrite> &tensors,
+                                  const std::map<std::string, std::string> &metadata) {
+  auto fail = [&](const std::string &msg) {
+    return Status::error(fmt::format("cannot write safetensors '{}': {}", path, msg));
   };
-  Json Header = Json::object();
-  if (!Metadata.empty()) {
-    Json Meta = Json::object();
-    for (const auto &[Key, Value] : Metadata)
-      Meta[Key] = Value;
-    Header[std::string(MetadataKey)] = std::move(Meta);
+  Json header = Json::object();
+  if (!metadata.empty()) {
+    Json meta = Json::object();
+    for (const auto &[Key, Value] : metadata)
+      meta[Key] = Value;
+    header[std::string(kMetadataKey)] = std::move(meta);
   }
-  std::set<std::string_view> Seen;
-  uint64_t Offset = 0;
-  for (const TensorToWrite &T : Tensors) {
-    if (T.name == MetadataKey)
-      return Fail(
-          fmt::format("'{}' is reserved, not a tensor name", MetadataKey));
-    if (!Seen.insert(T.name).second)
-      return Fail(fmt::format("duplicate tensor name '{}'", T.name));
-    std::optional<uint64_t> Need = byteSize(T.shape, dtypeSize(T.dtype));
-    if (!Need)
-      return Fail(fmt::format("tensor '{}' has invalid shape {}", T.name,
-                              formatShape(T.shape)));
-    if (T.numBytes != *Need)
-      return Fail(fmt::format("tensor '{}' has {} bytes but dtype {} and "
+  std::set<std::string_view> seen;
+  uint64_t offset = 0;
+  for (const TensorToWrite &t : tensors) {
+    if (t.name == kMetadataKey)
+      return fail(fmt::format("'{}' is reserved, not a tensor name", kMetadataKey));
+    if (!seen.insert(t.name).second)
+      return fail(fmt::format("duplicate tensor name '{}'", t.name));
+    std::optional<uint64_t> need = byteSize(t.shape, dtypeSize(t.dtype));
+    if (!need)
+      return fail(fmt::format("tensor '{}' has invalid shape {}", t.name, formatShape(t.shape)));
+    if (t.numBytes != *need)
+      return fail(fmt::format("tensor '{}' has {} bytes but dtype {} and "
                               "shape {} need {} bytes",
-                              T.name, T.numBytes, dtypeName(T.dtype),
-                              formatShape(T.shape), *Need));
-    if (T.numBytes > 0 && !T.data)
-      return Fail(fmt::format("tensor '{}' has no data", T.name));
-    Header[T.name] = {{"dtype", dtypeName(T.dtype)},
-                      {"shape", T.shape},
-                      {"data_offsets", {Offset, Offset + T.numBytes}}};
-    Offset += T.numBytes;
+                              t.name, t.numBytes, dtypeName(t.dtype), formatShape(t.shape), *need));
+    if (t.numBytes > 0 && !t.data)
+      return fail(fmt::format("tensor '{}' has no data", t.name));
+    header[t.name] = {{"dtype", dtypeName(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + t.numBytes}}};
+    offset += t.numBytes;
   }
-  std::string Text = Header.dump();
+  std::string text = header.dump();
   // Padding keeps the data section 8-byte aligned in the file.
-  Text.append((8 - Text.size() % 8) % 8, ' ');
-  if (Text.size() > MaxHeaderBytes)
-    return Fail(fmt::format("header of {} bytes exceeds the limit of {} bytes",
-                            Text.size(), MaxHeaderBytes));
-  return Text;
+  text.append((8 - text.size() % 8) % 8, ' ');
+  if (text.size() > kMaxHeaderBytes)
+    return fail(fmt::format("header of {} bytes exceeds the limit of {} bytes", text.size(),
+                            kMaxHeaderBytes));
+  return text;
 }
 
-Status writeImpl(const std::string &Path,
-                 const std::vector<TensorToWrite> &Tensors,
-                 const std::map<std::string, std::string> &Metadata) {
-  Expected<std::string> Header = buildHeader(Path, Tensors, Metadata);
-  if (!Header)
-    return Header.status();
+Status writeImpl(const std::string &path, const std::vector<TensorToWrite> &tensors,
+                 const std::map<std::string, std::string> &metadata) {
+  Expected<std::string> header = buildHeader(path, tensors, metadata);
+  if (!header)
+    return header.status();
 
-  auto File = AtomicFile::create(Path);
-  if (!File)
-    return File.status();
-  unsigned char Prefix[8];
-  for (int I = 0; I < 8; ++I)
-    Prefix[I] = static_cast<unsigned char>(uint64_t(Header->size()) >> (8 * I));
-  if (Status S = File->write(Prefix, sizeof Prefix); !S)
-    return S;
-  if (Status S = File->write(*Header); !S)
-    return S;
-  for (const TensorToWrite &T : Tensors)
-    if (Status S = File->write(T.data, T.numBytes); !S)
-      return S;
-  return File->commit();
+  auto file = AtomicFile::create(path);
+  if (!file)
+    return file.status();
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; ++i)
+    prefix[i] = static_cast<unsigned char>(uint64_t(header->size()) >> (8 * i));
+  if (Status s = file->write(prefix, sizeof prefix); !s)
+    return s;
+  if (Status s = file->write(*header); !s)
+    return s;
+  for (const TensorToWrite &t : tensors)
+    if (Status s = file->write(t.data, t.numBytes); !s)
+      return s;
+  return file->commit();
 }
 
 } // namespace
@@ -365,44 +349,42 @@ Status writeImpl(const std::string &Path,
 // DType
 //===----------------------------------------------------------------------===//
 
-std::optional<DType> ssmc::rt::parseDType(std::string_view Name) {
-  for (const DTypeInfo &I : DTypeTable)
-    if (I.Name == Name)
-      return I.Type;
+std::optional<DType> ssmc::rt::parseDType(std::string_view name) {
+  for (const DTypeInfo &i : kDTypeTable)
+    if (i.name == name)
+      return i.type;
   return std::nullopt;
 }
 
-std::string_view ssmc::rt::dtypeName(DType D) { return info(D).Name; }
+std::string_view ssmc::rt::dtypeName(DType d) { return info(d).name; }
 
-size_t ssmc::rt::dtypeSize(DType D) { return info(D).Size; }
+size_t ssmc::rt::dtypeSize(DType d) { return info(d).size; }
 
 int64_t TensorView::numElements() const {
-  int64_t N = 1;
-  for (int64_t Dim : shape)
-    N *= Dim;
-  return N;
+  int64_t n = 1;
+  for (int64_t dim : shape)
+    n *= dim;
+  return n;
 }
 
 //===----------------------------------------------------------------------===//
 // SafetensorsFile
 //===----------------------------------------------------------------------===//
 
-SafetensorsFile::SafetensorsFile(SafetensorsFile &&Other) noexcept
-    : Path(std::move(Other.Path)), Map(std::exchange(Other.Map, nullptr)),
-      MapSize(std::exchange(Other.MapSize, 0)),
-      Tensors(std::move(Other.Tensors)),
-      IndexByName(std::move(Other.IndexByName)),
-      Metadata(std::move(Other.Metadata)) {}
+SafetensorsFile::SafetensorsFile(SafetensorsFile &&other) noexcept
+    : path_(std::move(other.path_)), map_(std::exchange(other.map_, nullptr)),
+      mapSize_(std::exchange(other.mapSize_, 0)), tensors_(std::move(other.tensors_)),
+      indexByName_(std::move(other.indexByName_)), metadata_(std::move(other.metadata_)) {}
 
-SafetensorsFile &SafetensorsFile::operator=(SafetensorsFile &&Other) noexcept {
-  if (this != &Other) {
+SafetensorsFile &SafetensorsFile::operator=(SafetensorsFile &&other) noexcept {
+  if (this != &other) {
     release();
-    Path = std::move(Other.Path);
-    Map = std::exchange(Other.Map, nullptr);
-    MapSize = std::exchange(Other.MapSize, 0);
-    Tensors = std::move(Other.Tensors);
-    IndexByName = std::move(Other.IndexByName);
-    Metadata = std::move(Other.Metadata);
+    path_ = std::move(other.path_);
+    map_ = std::exchange(other.map_, nullptr);
+    mapSize_ = std::exchange(other.mapSize_, 0);
+    tensors_ = std::move(other.tensors_);
+    indexByName_ = std::move(other.indexByName_);
+    metadata_ = std::move(other.metadata_);
   }
   return *this;
 }
@@ -410,177 +392,159 @@ SafetensorsFile &SafetensorsFile::operator=(SafetensorsFile &&Other) noexcept {
 SafetensorsFile::~SafetensorsFile() { release(); }
 
 void SafetensorsFile::release() {
-  if (Map)
-    ::munmap(Map, MapSize);
-  Map = nullptr;
-  MapSize = 0;
+  if (map_)
+    ::munmap(map_, mapSize_);
+  map_ = nullptr;
+  mapSize_ = 0;
 }
 
-const TensorView *SafetensorsFile::find(std::string_view Name) const {
-  auto It = IndexByName.find(Name);
-  return It == IndexByName.end() ? nullptr : &Tensors[It->second];
+const TensorView *SafetensorsFile::find(std::string_view name) const {
+  auto it = indexByName_.find(name);
+  return it == indexByName_.end() ? nullptr : &tensors_[it->second];
 }
 
-Expected<std::shared_ptr<SafetensorsFile>>
-SafetensorsFile::open(const std::string &Path) try {
-  UniqueFd Fd(::open(Path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (Fd.get() < 0)
-    return Status::error(
-        fmt::format("cannot open '{}': {}", Path, std::strerror(errno)));
-  struct stat St;
-  if (::fstat(Fd.get(), &St) != 0)
-    return Status::error(
-        fmt::format("cannot open '{}': {}", Path, std::strerror(errno)));
-  if (!S_ISREG(St.st_mode))
-    return Status::error(
-        fmt::format("cannot open '{}': not a regular file", Path));
-  uint64_t FileSize = uint64_t(St.st_size);
-  if (FileSize < 8)
-    return corrupt(Path,
-                   "file is {} bytes, shorter than 8 bytes of header length",
-                   FileSize);
+Expected<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string &path) try {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0)
+    return Status::error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0)
+    return Status::error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode))
+    return Status::error(fmt::format("cannot open '{}': not a regular file", path));
+  uint64_t fileSize = uint64_t(st.st_size);
+  if (fileSize < 8)
+    return corrupt(path, "file is {} bytes, shorter than 8 bytes of header length", fileSize);
 
-  void *Addr = ::mmap(nullptr, FileSize, PROT_READ, MAP_PRIVATE, Fd.get(), 0);
-  if (Addr == MAP_FAILED)
-    return Status::error(
-        fmt::format("cannot mmap '{}': {}", Path, std::strerror(errno)));
-  UniqueMap Mapping(Addr, FileSize);
-  const auto *Bytes = static_cast<const unsigned char *>(Addr);
+  void *addr = ::mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (addr == MAP_FAILED)
+    return Status::error(fmt::format("cannot mmap '{}': {}", path, std::strerror(errno)));
+  UniqueMap mapping(addr, fileSize);
+  const auto *bytes = static_cast<const unsigned char *>(addr);
 
   // A PyTorch checkpoint (a zip, or a pickle from before zip) is a common
   // mistake; a safetensors header opens with '{' after its length, whose
   // bytes may well look like a pickle's (0x280 = 80 02 ...).
-  const bool Zip = Bytes[0] == 'P' && Bytes[1] == 'K' && Bytes[2] == 3 &&
-                   Bytes[3] == 4;
-  const bool Pickle = Bytes[0] == 0x80 && Bytes[1] >= 2 && Bytes[1] <= 5;
-  if ((Zip || Pickle) && (FileSize < 9 || Bytes[8] != '{'))
-    return Status::error(fmt::format(
-        "'{}' is a PyTorch checkpoint ({}), not safetensors: convert it with "
-        "`python3 scripts/convert-checkpoint.py {} OUT.safetensors`",
-        Path, Zip ? "zip" : "pickle", Path));
+  const bool zip = bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
+  const bool pickle = bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+  if ((zip || pickle) && (fileSize < 9 || bytes[8] != '{'))
+    return Status::error(
+        fmt::format("'{}' is a PyTorch checkpoint ({}), not safetensors: convert it with "
+                    "`python3 scripts/convert-checkpoint.py {} OUT.safetensors`",
+                    path, zip ? "zip" : "pickle", path));
 
-  uint64_t HeaderLen = readLE64(Bytes);
-  if (HeaderLen == 0)
-    return corrupt(Path, "header length is 0");
-  if (HeaderLen > MaxHeaderBytes)
-    return corrupt(Path, "header length {} exceeds the limit of {} bytes",
-                   HeaderLen, MaxHeaderBytes);
-  if (8 + HeaderLen > FileSize)
-    return corrupt(Path,
+  uint64_t headerLen = readLE64(bytes);
+  if (headerLen == 0)
+    return corrupt(path, "header length is 0");
+  if (headerLen > kMaxHeaderBytes)
+    return corrupt(path, "header length {} exceeds the limit of {} bytes", headerLen,
+                   kMaxHeaderBytes);
+  if (8 + headerLen > fileSize)
+    return corrupt(path,
                    "truncated header: header length {} needs {} bytes "
                    "but file has {}",
-                   HeaderLen, 8 + HeaderLen, FileSize);
-  uint64_t DataBytes = FileSize - 8 - HeaderLen;
-  const auto *HeaderBegin = reinterpret_cast<const char *>(Bytes + 8);
+                   headerLen, 8 + headerLen, fileSize);
+  uint64_t dataBytes = fileSize - 8 - headerLen;
+  const auto *headerBegin = reinterpret_cast<const char *>(bytes + 8);
 
-  Json Header;
-  DuplicateKeyFinder Dups;
+  Json header;
+  DuplicateKeyFinder dups;
   try {
-    Header = Json::parse(HeaderBegin, HeaderBegin + HeaderLen, std::ref(Dups));
-  } catch (const Json::exception &E) {
-    return corrupt(Path, "header is not valid JSON: {}", E.what());
+    header = Json::parse(headerBegin, headerBegin + headerLen, std::ref(dups));
+  } catch (const Json::exception &e) {
+    return corrupt(path, "header is not valid JSON: {}", e.what());
   }
-  if (!Header.is_object())
-    return corrupt(Path, "header is not a JSON object");
-  if (Dups.Duplicate)
-    return Dups.DuplicateAtTopLevel
-               ? corrupt(Path, "duplicate tensor name '{}' in header",
-                         *Dups.Duplicate)
-               : corrupt(Path, "duplicate key '{}' in a header object",
-                         *Dups.Duplicate);
+  if (!header.is_object())
+    return corrupt(path, "header is not a JSON object");
+  if (dups.duplicate)
+    return dups.duplicateAtTopLevel
+               ? corrupt(path, "duplicate tensor name '{}' in header", *dups.duplicate)
+               : corrupt(path, "duplicate key '{}' in a header object", *dups.duplicate);
 
-  SafetensorsFile File;
-  File.Path = Path;
-  std::vector<Entry> Entries;
-  for (const auto &[Name, Value] : Header.items()) {
-    if (Name == MetadataKey) {
+  SafetensorsFile file;
+  file.path_ = path;
+  std::vector<Entry> entries;
+  for (const auto &[Name, Value] : header.items()) {
+    if (Name == kMetadataKey) {
       if (!Value.is_object())
-        return corrupt(Path, "'{}' is not an object of strings", MetadataKey);
+        return corrupt(path, "'{}' is not an object of strings", kMetadataKey);
       for (const auto &[Key, Str] : Value.items()) {
         if (!Str.is_string())
-          return corrupt(Path,
+          return corrupt(path,
                          "'{}' is not an object of strings: value of "
                          "'{}' is {}",
-                         MetadataKey, Key, Str.dump());
-        File.Metadata[Key] = Str.get<std::string>();
+                         kMetadataKey, Key, Str.dump());
+        file.metadata_[Key] = Str.get<std::string>();
       }
       continue;
     }
-    Expected<Entry> E = parseEntry(Path, Name, Value, DataBytes);
-    if (!E)
-      return E.status();
-    Entries.push_back(std::move(*E));
+    Expected<Entry> e = parseEntry(path, Name, Value, dataBytes);
+    if (!e)
+      return e.status();
+    entries.push_back(std::move(*e));
   }
-  if (Status S = checkOverlaps(Path, Entries); !S)
-    return S;
+  if (Status s = checkOverlaps(path, entries); !s)
+    return s;
 
-  const auto *Data = reinterpret_cast<const std::byte *>(Bytes + 8 + HeaderLen);
-  for (Entry &E : Entries) {
-    E.View.data = Data + E.Begin;
-    File.IndexByName.emplace(E.View.name, File.Tensors.size());
-    File.Tensors.push_back(std::move(E.View));
+  const auto *data = reinterpret_cast<const std::byte *>(bytes + 8 + headerLen);
+  for (Entry &e : entries) {
+    e.view.data = data + e.begin;
+    file.indexByName_.emplace(e.view.name, file.tensors_.size());
+    file.tensors_.push_back(std::move(e.view));
   }
-  File.MapSize = FileSize;
-  File.Map = Mapping.release();
-  return std::make_shared<SafetensorsFile>(std::move(File));
-} catch (const std::exception &E) {
-  return Status::error(
-      fmt::format("cannot read safetensors '{}': {}", Path, E.what()));
+  file.mapSize_ = fileSize;
+  file.map_ = mapping.release();
+  return std::make_shared<SafetensorsFile>(std::move(file));
+} catch (const std::exception &e) {
+  return Status::error(fmt::format("cannot read safetensors '{}': {}", path, e.what()));
 } catch (...) {
-  return Status::error(
-      fmt::format("cannot read safetensors '{}': unknown error", Path));
+  return Status::error(fmt::format("cannot read safetensors '{}': unknown error", path));
 }
 
-Expected<std::vector<float>> SafetensorsFile::toF32(const TensorView &T) try {
-  size_t N = T.numBytes / dtypeSize(T.dtype);
-  std::vector<float> Out(N);
-  switch (T.dtype) {
+Expected<std::vector<float>> SafetensorsFile::toF32(const TensorView &t) try {
+  size_t n = t.numBytes / dtypeSize(t.dtype);
+  std::vector<float> out(n);
+  switch (t.dtype) {
   case DType::F32:
-    if (N)
-      std::memcpy(Out.data(), T.data, N * sizeof(float));
+    if (n)
+      std::memcpy(out.data(), t.data, n * sizeof(float));
     break;
   case DType::F64:
-    for (size_t I = 0; I < N; ++I) {
-      double V;
-      std::memcpy(&V, T.data + I * sizeof V, sizeof V);
-      Out[I] = float(V);
+    for (size_t i = 0; i < n; ++i) {
+      double v;
+      std::memcpy(&v, t.data + i * sizeof v, sizeof v);
+      out[i] = float(v);
     }
     break;
   case DType::F16:
-    for (size_t I = 0; I < N; ++I)
-      Out[I] = halfToFloat(loadU16(T.data + 2 * I));
+    for (size_t i = 0; i < n; ++i)
+      out[i] = halfToFloat(loadU16(t.data + 2 * i));
     break;
   case DType::BF16:
-    for (size_t I = 0; I < N; ++I)
-      Out[I] = bfloat16ToFloat(loadU16(T.data + 2 * I));
+    for (size_t i = 0; i < n; ++i)
+      out[i] = bfloat16ToFloat(loadU16(t.data + 2 * i));
     break;
   default:
     return Status::error(
-        fmt::format("cannot convert tensor '{}' of dtype {} to F32", T.name,
-                    dtypeName(T.dtype)));
+        fmt::format("cannot convert tensor '{}' of dtype {} to F32", t.name, dtypeName(t.dtype)));
   }
-  return Out;
-} catch (const std::exception &E) {
-  return Status::error(
-      fmt::format("cannot convert tensor '{}' to F32: {}", T.name, E.what()));
+  return out;
+} catch (const std::exception &e) {
+  return Status::error(fmt::format("cannot convert tensor '{}' to F32: {}", t.name, e.what()));
 } catch (...) {
-  return Status::error(
-      fmt::format("cannot convert tensor '{}' to F32: unknown error", T.name));
+  return Status::error(fmt::format("cannot convert tensor '{}' to F32: unknown error", t.name));
 }
 
-Status
-ssmc::rt::writeSafetensors(const std::string &Path,
-                           const std::vector<TensorToWrite> &Tensors,
-                           const std::map<std::string, std::string> &Metadata) {
+Status ssmc::rt::writeSafetensors(const std::string &path,
+                                  const std::vector<TensorToWrite> &tensors,
+                                  const std::map<std::string, std::string> &metadata) {
   try {
-    return writeImpl(Path, Tensors, Metadata);
-  } catch (const std::exception &E) {
-    ::unlink(fmt::format("{}.tmp.{}", Path, ::getpid()).c_str());
-    return Status::error(
-        fmt::format("cannot write safetensors '{}': {}", Path, E.what()));
+    return writeImpl(path, tensors, metadata);
+  } catch (const std::exception &e) {
+    ::unlink(fmt::format("{}.tmp.{}", path, ::getpid()).c_str());
+    return Status::error(fmt::format("cannot write safetensors '{}': {}", path, e.what()));
   } catch (...) {
-    ::unlink(fmt::format("{}.tmp.{}", Path, ::getpid()).c_str());
-    return Status::error(
-        fmt::format("cannot write safetensors '{}': unknown error", Path));
+    ::unlink(fmt::format("{}.tmp.{}", path, ::getpid()).c_str());
+    return Status::error(fmt::format("cannot write safetensors '{}': unknown error", path));
   }
 }

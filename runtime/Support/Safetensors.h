@@ -25,28 +25,14 @@
 
 namespace ssmc::rt {
 
-enum class DType {
-  Bool,
-  U8,
-  I8,
-  I16,
-  U16,
-  F16,
-  BF16,
-  I32,
-  U32,
-  F32,
-  F64,
-  I64,
-  U64
-};
+enum class DType { Bool, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64 };
 
 /// "F32" -> DType::F32; std::nullopt for an unknown name.
-std::optional<DType> parseDType(std::string_view Name);
+std::optional<DType> parseDType(std::string_view name);
 /// DType::F32 -> "F32".
-std::string_view dtypeName(DType D);
+std::string_view dtypeName(DType d);
 /// Size of one element in bytes.
-size_t dtypeSize(DType D);
+size_t dtypeSize(DType d);
 
 /// A tensor inside a mapped file. `data` is not necessarily aligned for the
 /// element type; copy (or memcpy) before reading it as anything but bytes.
@@ -65,39 +51,36 @@ struct TensorView {
 /// valid for as long as the object lives.
 class SafetensorsFile {
 public:
-  static Expected<std::shared_ptr<SafetensorsFile>>
-  open(const std::string &Path);
+  static Expected<std::shared_ptr<SafetensorsFile>> open(const std::string &path);
 
-  SafetensorsFile(SafetensorsFile &&Other) noexcept;
-  SafetensorsFile &operator=(SafetensorsFile &&Other) noexcept;
+  SafetensorsFile(SafetensorsFile &&other) noexcept;
+  SafetensorsFile &operator=(SafetensorsFile &&other) noexcept;
   SafetensorsFile(const SafetensorsFile &) = delete;
   SafetensorsFile &operator=(const SafetensorsFile &) = delete;
   ~SafetensorsFile();
 
   /// In header (file) order.
-  const std::vector<TensorView> &tensors() const { return Tensors; }
+  const std::vector<TensorView> &tensors() const { return tensors_; }
   /// nullptr if there is no tensor called \p Name.
-  const TensorView *find(std::string_view Name) const;
-  const std::map<std::string, std::string> &metadata() const {
-    return Metadata;
-  }
-  const std::string &path() const { return Path; }
+  const TensorView *find(std::string_view name) const;
+  const std::map<std::string, std::string> &metadata() const { return metadata_; }
+  const std::string &path() const { return path_; }
 
   /// Copies F32/F16/BF16/F64 data as float32; any other dtype is an error
   /// naming the tensor and its dtype.
-  static Expected<std::vector<float>> toF32(const TensorView &T);
+  static Expected<std::vector<float>> toF32(const TensorView &t);
 
 private:
   SafetensorsFile() = default;
   void release();
 
-  std::string Path;
+  std::string path_;
   // The descriptor is closed right after mmap; the mapping keeps the file.
-  void *Map = nullptr;
-  size_t MapSize = 0;
-  std::vector<TensorView> Tensors;
-  std::map<std::string, size_t, std::less<>> IndexByName;
-  std::map<std::string, std::string> Metadata;
+  void *map_ = nullptr;
+  size_t mapSize_ = 0;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, size_t, std::less<>> indexByName_;
+  std::map<std::string, std::string> metadata_;
 };
 
 struct TensorToWrite {
@@ -112,10 +95,8 @@ struct TensorToWrite {
 /// ".tmp.<pid>"`, fsyncs it and renames it over \p Path, so \p Path is either
 /// untouched or complete. Checks every tensor before creating any file:
 /// numBytes must equal product(shape) * dtypeSize and names must be unique.
-Status
-writeSafetensors(const std::string &Path,
-                 const std::vector<TensorToWrite> &Tensors,
-                 const std::map<std::string, std::string> &Metadata = {});
+Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite> &tensors,
+                        const std::map<std::string, std::string> &metadata = {});
 
 } // namespace ssmc::rt
 

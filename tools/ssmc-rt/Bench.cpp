@@ -35,43 +35,40 @@ namespace fs = std::filesystem;
 
 namespace ssmc::rtcli {
 
-int cmdBench(const Options &O) {
-  Session S;
-  if (auto R = prepare(O, S))
-    return *R;
-  if (auto R = loadModel(O, S))
-    return *R;
-  if (Status St = S.Model->setInputs(S.InputTensors); !St)
-    return fail(St.message());
+int cmdBench(const Options &o) {
+  Session s;
+  if (auto r = prepare(o, s))
+    return *r;
+  if (auto r = loadModel(o, s))
+    return *r;
+  if (Status st = s.model->setInputs(s.inputTensors); !st)
+    return fail(st.message());
   std::printf("%s (%s, %zu kernels) on %s (%s): %d iterations after %d "
               "warm-up\n",
-              S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
-              S.P.kernels.size(), S.Model->device().name.c_str(),
-              S.Model->device().arch().c_str(), O.iters, O.warmup);
-  for (bool Graph : {false, true}) {
-    auto Ms = S.Model->time(Graph, O.warmup, O.iters);
-    if (!Ms)
-      return fail(Ms.message());
+              s.p.model.c_str(), std::string(planDTypeName(s.p.dtype)).c_str(), s.p.kernels.size(),
+              s.model->device().name.c_str(), s.model->device().arch().c_str(), o.iters, o.warmup);
+  for (bool graph : {false, true}) {
+    auto ms = s.model->time(graph, o.warmup, o.iters);
+    if (!ms)
+      return fail(ms.message());
     std::printf("  %-15s median %.4f ms, min %.4f ms per forward\n",
-                Graph ? "CUDA graph:" : "plain launches:", medianOf(*Ms),
-                minimumOf(*Ms));
+                graph ? "CUDA graph:" : "plain launches:", medianOf(*ms), minimumOf(*ms));
   }
-  if (O.perKernel) {
-    auto Ms = S.Model->timeKernels(O.warmup, O.iters);
-    if (!Ms)
-      return fail(Ms.message());
-    float Total = 0;
-    for (const auto &K : *Ms)
-      Total += medianOf(K);
+  if (o.perKernel) {
+    auto ms = s.model->timeKernels(o.warmup, o.iters);
+    if (!ms)
+      return fail(ms.message());
+    float total = 0;
+    for (const auto &k : *ms)
+      total += medianOf(k);
     std::printf("  per kernel (median ms, share of their sum, configuration, "
                 "registers, spill bytes):\n");
-    for (size_t K = 0; K < Ms->size(); ++K) {
-      const LoadedKernelInfo &Info = S.Model->kernels()[K];
-      float Med = medianOf((*Ms)[K]);
-      std::printf("    %-40s %9.4f  %5.1f%%  config %lld  %d regs  %lld\n",
-                  Info.name.c_str(), Med, Total > 0 ? 100 * Med / Total : 0.0f,
-                  (long long)Info.config, Info.resources.registers,
-                  (long long)Info.resources.spillBytes);
+    for (size_t k = 0; k < ms->size(); ++k) {
+      const LoadedKernelInfo &info = s.model->kernels()[k];
+      float med = medianOf((*ms)[k]);
+      std::printf("    %-40s %9.4f  %5.1f%%  config %lld  %d regs  %lld\n", info.name.c_str(), med,
+                  total > 0 ? 100 * med / total : 0.0f, (long long)info.config,
+                  info.resources.registers, (long long)info.resources.spillBytes);
     }
   }
   return 0;

@@ -39,12 +39,12 @@ namespace {
 
 /// check-kernels' default relative tolerance by storage type: f32 GEMMs run
 /// on TF32 tensor cores unless the artifact says `f32_gemm: ffma`.
-double defaultKernelRtol(const Plan &P) {
-  if (P.dtype == DType::F32) {
-    auto It = P.metadata.find("f32_gemm");
-    return It != P.metadata.end() && It->second == "ffma" ? 1e-4 : 2e-3;
+double defaultKernelRtol(const Plan &p) {
+  if (p.dtype == DType::F32) {
+    auto it = p.metadata.find("f32_gemm");
+    return it != p.metadata.end() && it->second == "ffma" ? 1e-4 : 2e-3;
   }
-  return P.dtype == DType::F16 ? 5e-3 : 3e-2;
+  return p.dtype == DType::F16 ? 5e-3 : 3e-2;
 }
 
 /// One kernel's reference: its inputs and the views of its results.
@@ -56,157 +56,147 @@ struct KernelRef {
 
 } // namespace
 
-int cmdCheckKernels(const Options &O) {
-  Session S;
-  auto P = loadArtifact(O.artifact);
-  if (!P)
-    return fail(P.message());
-  S.P = std::move(*P);
-  const fs::path Refs = fs::path(O.artifact) / "refs";
-  std::error_code EC;
-  if (!fs::is_directory(Refs, EC))
+int cmdCheckKernels(const Options &o) {
+  Session s;
+  auto p = loadArtifact(o.artifact);
+  if (!p)
+    return fail(p.message());
+  s.p = std::move(*p);
+  const fs::path refs = fs::path(o.artifact) / "refs";
+  std::error_code ec;
+  if (!fs::is_directory(refs, ec))
     return fail(fmt::format("artifact '{}' has no kernel references ({} is "
                             "missing): {}",
-                            O.artifact, Refs.string(), KernelRefsHint));
-  for (const std::string &Name : O.only)
-    if (!S.P.findKernel(Name)) {
-      std::vector<std::string> Names;
-      for (const PlanKernel &K : S.P.kernels)
-        Names.push_back(K.name);
+                            o.artifact, refs.string(), kKernelRefsHint));
+  for (const std::string &name : o.only)
+    if (!s.p.findKernel(name)) {
+      std::vector<std::string> names;
+      for (const PlanKernel &k : s.p.kernels)
+        names.push_back(k.name);
       return fail(fmt::format("--only {}: artifact '{}' has no such kernel; "
                               "it has {}",
-                              Name, O.artifact, fmt::join(Names, ", ")));
+                              name, o.artifact, fmt::join(names, ", ")));
     }
 
   // Everything local first: the weights, every kernel's file, every tensor
   // of the right shape.
-  const fs::path WeightsPath = Refs / "weights.safetensors";
-  if (!S.P.weights.empty() || fs::exists(WeightsPath, EC)) {
-    if (!fs::exists(WeightsPath, EC))
-      return fail(fmt::format("{} is missing: {}", WeightsPath.string(),
-                              KernelRefsHint));
-    auto W = SafetensorsFile::open(WeightsPath.string());
-    if (!W)
-      return fail(W.message());
-    S.Weights = *W;
+  const fs::path weightsPath = refs / "weights.safetensors";
+  if (!s.p.weights.empty() || fs::exists(weightsPath, ec)) {
+    if (!fs::exists(weightsPath, ec))
+      return fail(fmt::format("{} is missing: {}", weightsPath.string(), kKernelRefsHint));
+    auto w = SafetensorsFile::open(weightsPath.string());
+    if (!w)
+      return fail(w.message());
+    s.weights = *w;
   }
-  std::vector<KernelRef> Kernels;
-  std::vector<std::string> Missing, Problems;
-  for (size_t K = 0; K < S.P.kernels.size(); ++K) {
-    const PlanKernel &PK = S.P.kernels[K];
-    if (!O.only.empty() &&
-        std::find(O.only.begin(), O.only.end(), PK.name) == O.only.end())
+  std::vector<KernelRef> kernels;
+  std::vector<std::string> missing, problems;
+  for (size_t k = 0; k < s.p.kernels.size(); ++k) {
+    const PlanKernel &pk = s.p.kernels[k];
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), pk.name) == o.only.end())
       continue;
-    const fs::path File = Refs / (PK.name + ".safetensors");
-    if (!fs::exists(File, EC)) {
-      Missing.push_back(PK.name);
+    const fs::path file = refs / (pk.name + ".safetensors");
+    if (!fs::exists(file, ec)) {
+      missing.push_back(pk.name);
       continue;
     }
-    auto F = SafetensorsFile::open(File.string());
-    if (!F)
-      return fail(F.message());
-    KernelRef R{K, *F, {}};
-    for (const PlanParam &Pa : PK.params) {
-      if (Pa.kind != PlanParam::Kind::Input &&
-          Pa.kind != PlanParam::Kind::Output)
+    auto f = SafetensorsFile::open(file.string());
+    if (!f)
+      return fail(f.message());
+    KernelRef r{k, *f, {}};
+    for (const PlanParam &pa : pk.params) {
+      if (pa.kind != PlanParam::Kind::Input && pa.kind != PlanParam::Kind::Output)
         continue;
-      const bool In = Pa.kind == PlanParam::Kind::Input;
-      std::string Name = fmt::format("{}{}", In ? "in" : "out", Pa.index);
-      const TensorView *V = R.file->find(Name);
-      if (!V) {
-        Problems.push_back(fmt::format("{} has no '{}' (kernel parameter "
+      const bool in = pa.kind == PlanParam::Kind::Input;
+      std::string name = fmt::format("{}{}", in ? "in" : "out", pa.index);
+      const TensorView *v = r.file->find(name);
+      if (!v) {
+        problems.push_back(fmt::format("{} has no '{}' (kernel parameter "
                                        "'{}')",
-                                       File.string(), Name, Pa.name));
+                                       file.string(), name, pa.name));
         continue;
       }
-      if (V->shape != Pa.shape) {
-        Problems.push_back(fmt::format(
-            "'{}' in {} is [{}], but kernel parameter '{}' is [{}]", Name,
-            File.string(), fmt::join(V->shape, ", "), Pa.name,
-            fmt::join(Pa.shape, ", ")));
+      if (v->shape != pa.shape) {
+        problems.push_back(fmt::format("'{}' in {} is [{}], but kernel parameter '{}' is [{}]",
+                                       name, file.string(), fmt::join(v->shape, ", "), pa.name,
+                                       fmt::join(pa.shape, ", ")));
         continue;
       }
-      if (In) {
-        auto H = HostTensor::fromView(*V);
-        if (!H) {
-          Problems.push_back(H.message());
+      if (in) {
+        auto h = FloatTensor::fromView(*v);
+        if (!h) {
+          problems.push_back(h.message());
           continue;
         }
-        R.inputs[Pa.index] = std::move(*H);
+        r.inputs[pa.index] = std::move(*h);
       }
     }
-    Kernels.push_back(std::move(R));
+    kernels.push_back(std::move(r));
   }
-  if (!Missing.empty())
+  if (!missing.empty())
     return fail(fmt::format("{} of the {} kernels checked have no reference "
                             "in {} ({}): {}",
-                            Missing.size(), Missing.size() + Kernels.size(),
-                            Refs.string(), fmt::join(Missing, ", "),
-                            KernelRefsHint));
-  if (!Problems.empty())
-    return fail(fmt::format("{}", fmt::join(Problems, "; ")));
+                            missing.size(), missing.size() + kernels.size(), refs.string(),
+                            fmt::join(missing, ", "), kKernelRefsHint));
+  if (!problems.empty())
+    return fail(fmt::format("{}", fmt::join(problems, "; ")));
 
-  const double Rtol = O.rtol.value_or(defaultKernelRtol(S.P));
-  const double Atol = O.atol.value_or(1e-5);
-  if (auto R = loadModel(O, S))
-    return *R;
-  std::string Seed;
-  if (S.Weights) {
-    auto W = S.Weights->metadata().find("seed");
-    if (W != S.Weights->metadata().end())
-      Seed = ", seed " + W->second;
+  const double rtol = o.rtol.value_or(defaultKernelRtol(s.p));
+  const double atol = o.atol.value_or(1e-5);
+  if (auto r = loadModel(o, s))
+    return *r;
+  std::string seed;
+  if (s.weights) {
+    auto w = s.weights->metadata().find("seed");
+    if (w != s.weights->metadata().end())
+      seed = ", seed " + w->second;
   }
-  auto Gemm = S.P.metadata.find("f32_gemm");
+  auto gemm = s.p.metadata.find("f32_gemm");
   std::printf("%s (%s%s) on %s (%s): %zu of %zu kernels, each alone on the "
               "reference executor's inputs (%s%s): pass when max|got - ref| "
               "<= atol + rtol * max|ref| for every result (rtol %g, atol "
               "%g)\n",
-              S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
-              S.P.dtype != DType::F32 ? ""
-              : Gemm != S.P.metadata.end() && Gemm->second == "ffma"
-                  ? ", FFMA GEMMs"
-                  : ", TF32 GEMMs",
-              S.Model->device().name.c_str(), S.Model->device().arch().c_str(),
-              Kernels.size(), S.P.kernels.size(), Refs.string().c_str(),
-              Seed.c_str(), Rtol, Atol);
-  size_t Width = 0;
-  for (const KernelRef &R : Kernels)
-    Width = std::max(Width, S.P.kernels[R.index].name.size() + 5);
-  std::vector<std::string> Failed;
-  double Worst = -1;
-  std::string WorstAt;
-  for (const KernelRef &R : Kernels) {
-    const PlanKernel &PK = S.P.kernels[R.index];
-    auto Got = S.Model->runKernel(R.index, R.inputs);
-    if (!Got)
-      return fail(Got.message());
-    bool Ok = true;
-    for (const auto &[Index, T] : *Got) {
-      std::string Name = fmt::format("out{}", Index);
-      Comparison C = compare(PK.name + "." + Name, T, R.file->find(Name), Rtol,
-                             Atol, int(Width));
-      std::printf("%s\n", C.line.c_str());
-      Ok &= C.ok;
-      if (C.rel > Worst) {
-        Worst = C.rel;
-        WorstAt = PK.name + "." + Name;
+              s.p.model.c_str(), std::string(planDTypeName(s.p.dtype)).c_str(),
+              s.p.dtype != DType::F32                                ? ""
+              : gemm != s.p.metadata.end() && gemm->second == "ffma" ? ", FFMA GEMMs"
+                                                                     : ", TF32 GEMMs",
+              s.model->device().name.c_str(), s.model->device().arch().c_str(), kernels.size(),
+              s.p.kernels.size(), refs.string().c_str(), seed.c_str(), rtol, atol);
+  size_t width = 0;
+  for (const KernelRef &r : kernels)
+    width = std::max(width, s.p.kernels[r.index].name.size() + 5);
+  std::vector<std::string> failed;
+  double worst = -1;
+  std::string worstAt;
+  for (const KernelRef &r : kernels) {
+    const PlanKernel &pk = s.p.kernels[r.index];
+    auto got = s.model->runKernel(r.index, r.inputs);
+    if (!got)
+      return fail(got.message());
+    bool ok = true;
+    for (const auto &[Index, T] : *got) {
+      std::string name = fmt::format("out{}", Index);
+      Comparison c = compare(pk.name + "." + name, T, r.file->find(name), rtol, atol, int(width));
+      std::printf("%s\n", c.line.c_str());
+      ok &= c.ok;
+      if (c.rel > worst) {
+        worst = c.rel;
+        worstAt = pk.name + "." + name;
       }
     }
-    if (!Ok)
-      Failed.push_back(PK.name);
+    if (!ok)
+      failed.push_back(pk.name);
   }
-  std::string WorstText =
-      Worst < 0 ? std::string()
-                : fmt::format("; worst rel err {:.3e} ({}), rtol {:g}", Worst,
-                              WorstAt, Rtol);
-  if (Failed.empty())
-    std::printf("PASS: %zu kernels%s\n", Kernels.size(), WorstText.c_str());
+  std::string worstText =
+      worst < 0 ? std::string()
+                : fmt::format("; worst rel err {:.3e} ({}), rtol {:g}", worst, worstAt, rtol);
+  if (failed.empty())
+    std::printf("PASS: %zu kernels%s\n", kernels.size(), worstText.c_str());
   else
-    std::printf("FAIL: %zu of %zu kernels differ from the reference (%s)%s\n",
-                Failed.size(), Kernels.size(),
-                fmt::format("{}", fmt::join(Failed, ", ")).c_str(),
-                WorstText.c_str());
-  return Failed.empty() ? 0 : ExitError;
+    std::printf("FAIL: %zu of %zu kernels differ from the reference (%s)%s\n", failed.size(),
+                kernels.size(), fmt::format("{}", fmt::join(failed, ", ")).c_str(),
+                worstText.c_str());
+  return failed.empty() ? 0 : kExitError;
 }
 
 } // namespace ssmc::rtcli

@@ -9,11 +9,11 @@ namespace ssmc::rtcli {
 
 /// Each returns the exit status (ExitError on failure or mismatch).
 int cmdInfo();
-int cmdValidate(const Options &O);
-int cmdRun(const Options &O);
-int cmdBench(const Options &O);
-int cmdCheck(const Options &O);
-int cmdCheckKernels(const Options &O);
+int cmdValidate(const Options &o);
+int cmdRun(const Options &o);
+int cmdBench(const Options &o);
+int cmdCheck(const Options &o);
+int cmdCheckKernels(const Options &o);
 
 } // namespace ssmc::rtcli
 

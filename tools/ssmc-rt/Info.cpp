@@ -36,42 +36,38 @@ namespace fs = std::filesystem;
 namespace ssmc::rtcli {
 
 int cmdInfo() {
-  auto D = loadDriver();
-  if (!D)
-    return failNoGpu(D.status());
-  int V = (*D)->version();
-  std::printf("driver: CUDA %d.%d (%d), %d device%s\n", V / 1000,
-              (V % 1000) / 10, V, (*D)->deviceCount(),
-              (*D)->deviceCount() == 1 ? "" : "s");
-  std::printf("nvrtc: %s\n",
-              nvrtcAvailable() ? nvrtcVersion().c_str()
-                               : "unavailable (built without the toolkit)");
-  for (int I = 0; I < (*D)->deviceCount(); ++I) {
-    auto Info = (*D)->queryDevice(I);
-    if (!Info)
-      return fail(Info.message());
+  auto d = loadDriver();
+  if (!d)
+    return failNoGpu(d.status());
+  int v = (*d)->version();
+  std::printf("driver: CUDA %d.%d (%d), %d device%s\n", v / 1000, (v % 1000) / 10, v,
+              (*d)->deviceCount(), (*d)->deviceCount() == 1 ? "" : "s");
+  std::printf("nvrtc: %s\n", nvrtcAvailable() ? nvrtcVersion().c_str()
+                                              : "unavailable (built without the toolkit)");
+  for (int i = 0; i < (*d)->deviceCount(); ++i) {
+    auto info = (*d)->queryDevice(i);
+    if (!info)
+      return fail(info.message());
     std::printf("device %d: %s, %s (compute capability %d.%d), %d SMs, %d "
                 "KiB shared memory per block\n",
-                I, Info->name.c_str(), Info->arch().c_str(), Info->ccMajor,
-                Info->ccMinor, Info->smCount,
-                Info->maxSmemPerBlockOptin / 1024);
+                i, info->name.c_str(), info->arch().c_str(), info->ccMajor, info->ccMinor,
+                info->smCount, info->maxSmemPerBlockOptin / 1024);
   }
   return 0;
 }
 
-int cmdValidate(const Options &O) {
-  auto P = loadArtifact(O.artifact);
-  if (!P)
-    return fail(P.message());
-  size_t Configs = 0;
-  for (const PlanKernel &K : P->kernels)
-    Configs += K.configs.size();
+int cmdValidate(const Options &o) {
+  auto p = loadArtifact(o.artifact);
+  if (!p)
+    return fail(p.message());
+  size_t configs = 0;
+  for (const PlanKernel &k : p->kernels)
+    configs += k.configs.size();
   std::printf("%s: '%s', %s for %s, %zu kernels (%zu configurations), %zu "
               "inputs, %zu outputs, %zu weights, arena %lld bytes: valid\n",
-              O.artifact.c_str(), P->model.c_str(),
-              std::string(planDTypeName(P->dtype)).c_str(), P->arch.c_str(),
-              P->kernels.size(), Configs, P->inputs.size(), P->outputs.size(),
-              P->weights.size(), (long long)P->arenaBytes);
+              o.artifact.c_str(), p->model.c_str(), std::string(planDTypeName(p->dtype)).c_str(),
+              p->arch.c_str(), p->kernels.size(), configs, p->inputs.size(), p->outputs.size(),
+              p->weights.size(), (long long)p->arenaBytes);
   return 0;
 }
 

@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace ssmc::rtcli {
 
-static constexpr const char *Usage = R"(usage: ssmc-rt COMMAND [ARTIFACT] [OPTIONS]
+static constexpr const char *kUsage = R"(usage: ssmc-rt COMMAND [ARTIFACT] [OPTIONS]
 
 commands:
   info                      the CUDA driver, NVRTC and every GPU
@@ -69,198 +69,191 @@ them when no --weights, --inputs or --expected is given. `ssmc run MODEL
 --device cpu` runs a model without a GPU.
 )";
 
-const char *usageText() { return Usage; }
+const char *usageText() { return kUsage; }
 
 /// Options each command accepts (besides its positional ARTIFACT).
 const std::map<std::string, std::set<std::string>> &commandOptions() {
-  static const std::set<std::string> Common = {
-      "--device", "--config", "--cache-dir", "--no-cache",
+  static const std::set<std::string> common = {
+      "--device", "--config", "--cache-dir",           "--no-cache",
       "--sync",   "--quiet",  "--allow-arch-mismatch", "--weights",
       "--inputs"};
-  auto With = [](std::set<std::string> S, std::set<std::string> More) {
-    S.insert(More.begin(), More.end());
-    return S;
+  auto with = [](std::set<std::string> s, std::set<std::string> more) {
+    s.insert(more.begin(), more.end());
+    return s;
   };
-  static const std::map<std::string, std::set<std::string>> Table = {
+  static const std::map<std::string, std::set<std::string>> table = {
       {"info", {}},
       {"validate", {}},
-      {"run", With(Common, {"--output", "--graph"})},
-      {"bench", With(Common, {"--iters", "--warmup", "--per-kernel", "--random"})},
+      {"run", with(common, {"--output", "--graph"})},
+      {"bench", with(common, {"--iters", "--warmup", "--per-kernel", "--random"})},
       // check runs both plain launches and a graph replay.
-      {"check", With(Common, {"--expected", "--rtol", "--atol", "--output"})},
+      {"check", with(common, {"--expected", "--rtol", "--atol", "--output"})},
       // check-kernels takes its weights and inputs from ARTIFACT/refs and
       // synchronises after every kernel anyway.
       {"check-kernels",
-       {"--device", "--config", "--cache-dir", "--no-cache", "--quiet",
-        "--allow-arch-mismatch", "--rtol", "--atol", "--only"}},
+       {"--device", "--config", "--cache-dir", "--no-cache", "--quiet", "--allow-arch-mismatch",
+        "--rtol", "--atol", "--only"}},
   };
-  return Table;
+  return table;
 }
 
-long long parseInt(const std::string &Flag, const std::string &Text,
-                   long long Min) {
-  char *End = nullptr;
+long long parseInt(const std::string &flag, const std::string &text, long long min) {
+  char *end = nullptr;
   errno = 0;
-  long long V = std::strtoll(Text.c_str(), &End, 10);
-  if (Text.empty() || *End || errno || V < Min || V > INT32_MAX)
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < min || v > INT32_MAX)
     throw UsageError{fmt::format("{} takes an integer of at least {}, not "
                                  "'{}'",
-                                 Flag, Min, Text)};
-  return V;
+                                 flag, min, text)};
+  return v;
 }
 
-double parseTolerance(const std::string &Flag, const std::string &Text) {
-  char *End = nullptr;
-  double V = std::strtod(Text.c_str(), &End);
-  if (Text.empty() || *End || !(V >= 0) || !std::isfinite(V))
-    throw UsageError{fmt::format("{} takes a non-negative number, not '{}'",
-                                 Flag, Text)};
-  return V;
+double parseTolerance(const std::string &flag, const std::string &text) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || !(v >= 0) || !std::isfinite(v))
+    throw UsageError{fmt::format("{} takes a non-negative number, not '{}'", flag, text)};
+  return v;
 }
 
-Options parseArgs(int Argc, char **Argv) {
-  Options O;
-  if (Argc < 2)
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  if (argc < 2)
     throw UsageError{"no command given"};
-  O.command = Argv[1];
-  if (O.command == "-h" || O.command == "--help" || O.command == "help") {
-    std::fputs(Usage, stdout);
+  o.command = argv[1];
+  if (o.command == "-h" || o.command == "--help" || o.command == "help") {
+    std::fputs(kUsage, stdout);
     std::exit(0);
   }
-  auto Cmd = commandOptions().find(O.command);
-  if (Cmd == commandOptions().end())
+  auto cmd = commandOptions().find(o.command);
+  if (cmd == commandOptions().end())
     throw UsageError{fmt::format("unknown command '{}': use info, validate, "
                                  "run, bench, check or check-kernels",
-                                 O.command)};
-  const std::set<std::string> &Allowed = Cmd->second;
-  for (int A = 2; A < Argc; ++A) {
-    std::string Arg = Argv[A];
-    if (Arg == "-h" || Arg == "--help") {
-      std::fputs(Usage, stdout);
+                                 o.command)};
+  const std::set<std::string> &allowed = cmd->second;
+  for (int a = 2; a < argc; ++a) {
+    std::string arg = argv[a];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
       std::exit(0);
     }
-    if (Arg.rfind("--", 0) != 0) {
-      if (O.command == "info")
-        throw UsageError{fmt::format("'info' takes no artifact (got '{}')",
-                                     Arg)};
-      if (!O.artifact.empty())
+    if (arg.rfind("--", 0) != 0) {
+      if (o.command == "info")
+        throw UsageError{fmt::format("'info' takes no artifact (got '{}')", arg)};
+      if (!o.artifact.empty())
         throw UsageError{fmt::format("one artifact at a time: got '{}' and "
                                      "'{}'",
-                                     O.artifact, Arg)};
-      O.artifact = Arg;
+                                     o.artifact, arg)};
+      o.artifact = arg;
       continue;
     }
-    std::string Value;
-    if (auto Eq = Arg.find('='); Eq != std::string::npos) {
-      Value = Arg.substr(Eq + 1);
-      Arg = Arg.substr(0, Eq); // --config=KERNEL=INDEX keeps KERNEL=INDEX
+    std::string value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq); // --config=KERNEL=INDEX keeps KERNEL=INDEX
     }
-    if (!Allowed.count(Arg))
-      throw UsageError{
-          Allowed.empty()
-              ? fmt::format("'{}' takes no options (got '{}')", O.command, Arg)
-              : fmt::format("unknown option '{}' for '{}': it takes {}", Arg,
-                            O.command, fmt::join(Allowed, ", "))};
-    static const std::set<std::string> Flags = {
-        "--graph", "--no-cache",           "--sync",
-        "--quiet", "--allow-arch-mismatch", "--per-kernel", "--random"};
-    if (Flags.count(Arg)) {
-      if (Arg.size() != std::string_view(Argv[A]).size())
-        throw UsageError{fmt::format("{} takes no value", Arg)};
-      if (Arg == "--graph")
-        O.graph = true;
-      else if (Arg == "--no-cache")
-        O.noCache = true;
-      else if (Arg == "--sync")
-        O.sync = true;
-      else if (Arg == "--quiet")
-        O.quiet = true;
-      else if (Arg == "--per-kernel")
-        O.perKernel = true;
-      else if (Arg == "--random")
-        O.random = true;
+    if (!allowed.count(arg))
+      throw UsageError{allowed.empty()
+                           ? fmt::format("'{}' takes no options (got '{}')", o.command, arg)
+                           : fmt::format("unknown option '{}' for '{}': it takes {}", arg,
+                                         o.command, fmt::join(allowed, ", "))};
+    static const std::set<std::string> flags = {
+        "--graph",      "--no-cache", "--sync", "--quiet", "--allow-arch-mismatch",
+        "--per-kernel", "--random"};
+    if (flags.count(arg)) {
+      if (arg.size() != std::string_view(argv[a]).size())
+        throw UsageError{fmt::format("{} takes no value", arg)};
+      if (arg == "--graph")
+        o.graph = true;
+      else if (arg == "--no-cache")
+        o.noCache = true;
+      else if (arg == "--sync")
+        o.sync = true;
+      else if (arg == "--quiet")
+        o.quiet = true;
+      else if (arg == "--per-kernel")
+        o.perKernel = true;
+      else if (arg == "--random")
+        o.random = true;
       else
-        O.allowArch = true;
+        o.allowArch = true;
       continue;
     }
-    if (Arg.size() == std::string_view(Argv[A]).size()) {
-      if (A + 1 >= Argc)
-        throw UsageError{fmt::format("{} needs a value", Arg)};
-      Value = Argv[++A];
+    if (arg.size() == std::string_view(argv[a]).size()) {
+      if (a + 1 >= argc)
+        throw UsageError{fmt::format("{} needs a value", arg)};
+      value = argv[++a];
     }
-    if (Arg == "--weights")
-      O.weights = Value;
-    else if (Arg == "--inputs")
-      O.inputs = Value;
-    else if (Arg == "--output")
-      O.output = Value;
-    else if (Arg == "--expected")
-      O.expected = Value;
-    else if (Arg == "--cache-dir")
-      O.cacheDir = Value;
-    else if (Arg == "--only")
-      O.only.push_back(Value);
-    else if (Arg == "--device") {
-      if (Value == "cpu")
+    if (arg == "--weights")
+      o.weights = value;
+    else if (arg == "--inputs")
+      o.inputs = value;
+    else if (arg == "--output")
+      o.output = value;
+    else if (arg == "--expected")
+      o.expected = value;
+    else if (arg == "--cache-dir")
+      o.cacheDir = value;
+    else if (arg == "--only")
+      o.only.push_back(value);
+    else if (arg == "--device") {
+      if (value == "cpu")
         throw UsageError{"ssmc-rt runs artifacts on a GPU only; `ssmc run "
                          "MODEL --device cpu` runs a model on the CPU"};
-      if (Value == "cuda")
-        Value = "0";
-      O.device = int(parseInt(Arg, Value, 0));
-    } else if (Arg == "--iters")
-      O.iters = int(parseInt(Arg, Value, 1));
-    else if (Arg == "--warmup")
-      O.warmup = int(parseInt(Arg, Value, 0));
-    else if (Arg == "--rtol")
-      O.rtol = parseTolerance(Arg, Value);
-    else if (Arg == "--atol")
-      O.atol = parseTolerance(Arg, Value);
-    else if (Arg == "--config") {
-      auto Eq = Value.rfind('=');
-      if (Eq == std::string::npos || Eq == 0)
-        throw UsageError{fmt::format("--config takes KERNEL=INDEX, not '{}'",
-                                     Value)};
-      O.configs[Value.substr(0, Eq)] =
-          parseInt("--config " + Value.substr(0, Eq), Value.substr(Eq + 1), 0);
+      if (value == "cuda")
+        value = "0";
+      o.device = int(parseInt(arg, value, 0));
+    } else if (arg == "--iters")
+      o.iters = int(parseInt(arg, value, 1));
+    else if (arg == "--warmup")
+      o.warmup = int(parseInt(arg, value, 0));
+    else if (arg == "--rtol")
+      o.rtol = parseTolerance(arg, value);
+    else if (arg == "--atol")
+      o.atol = parseTolerance(arg, value);
+    else if (arg == "--config") {
+      auto eq = value.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError{fmt::format("--config takes KERNEL=INDEX, not '{}'", value)};
+      o.configs[value.substr(0, eq)] =
+          parseInt("--config " + value.substr(0, eq), value.substr(eq + 1), 0);
     }
   }
-  if (O.command != "info" && O.artifact.empty())
-    throw UsageError{fmt::format("'{}' needs an ARTIFACT directory",
-                                 O.command)};
-  if (O.noCache && !O.cacheDir.empty())
+  if (o.command != "info" && o.artifact.empty())
+    throw UsageError{fmt::format("'{}' needs an ARTIFACT directory", o.command)};
+  if (o.noCache && !o.cacheDir.empty())
     throw UsageError{"--no-cache and --cache-dir contradict each other"};
   // An artifact compiled with --kernel-refs carries its weights, inputs and
   // outputs: check and bench use them when no file is named.
-  const fs::path Refs = fs::path(O.artifact) / "refs";
-  std::error_code EC;
-  if (O.random && (!O.weights.empty() || !O.inputs.empty()))
+  const fs::path refs = fs::path(o.artifact) / "refs";
+  std::error_code ec;
+  if (o.random && (!o.weights.empty() || !o.inputs.empty()))
     throw UsageError{"--random draws the weights and inputs: it takes no "
                      "--weights or --inputs"};
-  if ((O.command == "check" || O.command == "bench") && !O.random && O.weights.empty() &&
-      O.inputs.empty() && O.expected.empty() &&
-      fs::is_regular_file(Refs / "inputs.safetensors", EC)) {
-    if (fs::is_regular_file(Refs / "weights.safetensors", EC))
-      O.weights = (Refs / "weights.safetensors").string();
-    O.inputs = (Refs / "inputs.safetensors").string();
-    if (O.command == "check")
-      O.expected = (Refs / "outputs.safetensors").string();
+  if ((o.command == "check" || o.command == "bench") && !o.random && o.weights.empty() &&
+      o.inputs.empty() && o.expected.empty() &&
+      fs::is_regular_file(refs / "inputs.safetensors", ec)) {
+    if (fs::is_regular_file(refs / "weights.safetensors", ec))
+      o.weights = (refs / "weights.safetensors").string();
+    o.inputs = (refs / "inputs.safetensors").string();
+    if (o.command == "check")
+      o.expected = (refs / "outputs.safetensors").string();
   }
-  auto Require = [&](const std::string &Flag, const std::string &Value) {
-    if (Value.empty())
-      throw UsageError{fmt::format(
-          "'{}' needs {} FILE.safetensors{}", O.command, Flag,
-          O.command == "run" ? ""
-                             : " (or an artifact compiled with --kernel-refs, "
-                               "which carries its own)")};
+  auto require = [&](const std::string &flag, const std::string &value) {
+    if (value.empty())
+      throw UsageError{fmt::format("'{}' needs {} FILE.safetensors{}", o.command, flag,
+                                   o.command == "run"
+                                       ? ""
+                                       : " (or an artifact compiled with --kernel-refs, "
+                                         "which carries its own)")};
   };
-  if (O.command == "run" || O.command == "check" ||
-      (O.command == "bench" && !O.random))
-    Require("--inputs", O.inputs);
-  if (O.command == "run")
-    Require("--output", O.output);
-  if (O.command == "check")
-    Require("--expected", O.expected);
-  return O;
+  if (o.command == "run" || o.command == "check" || (o.command == "bench" && !o.random))
+    require("--inputs", o.inputs);
+  if (o.command == "run")
+    require("--output", o.output);
+  if (o.command == "check")
+    require("--expected", o.expected);
+  return o;
 }
 
 } // namespace ssmc::rtcli

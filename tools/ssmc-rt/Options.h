@@ -11,8 +11,8 @@
 
 namespace ssmc::rtcli {
 
-inline constexpr int ExitError = 1;
-inline constexpr int ExitUsage = 2;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
 
 struct UsageError {
   std::string message;
@@ -22,8 +22,8 @@ struct Options {
   std::string command;
   std::string artifact;
   std::string weights, inputs, output, expected, cacheDir;
-  bool graph = false, noCache = false, sync = false, quiet = false,
-       allowArch = false, perKernel = false, random = false;
+  bool graph = false, noCache = false, sync = false, quiet = false, allowArch = false,
+       perKernel = false, random = false;
   int device = 0;
   int iters = 100, warmup = 10;
   std::optional<double> rtol, atol;
@@ -31,14 +31,14 @@ struct Options {
   std::vector<std::string> only; ///< check-kernels: these kernels only
 };
 
-inline constexpr const char *KernelRefsHint =
+inline constexpr const char *kKernelRefsHint =
     "compile it with `ssmc compile MODEL -o DIR --kernel-refs`";
 
 /// The usage text (`ssmc-rt --help`).
 const char *usageText();
 
 /// argv to Options; throws UsageError naming the flag and the fix.
-Options parseArgs(int Argc, char **Argv);
+Options parseArgs(int argc, char **argv);
 
 } // namespace ssmc::rtcli
 

@@ -35,22 +35,20 @@ namespace fs = std::filesystem;
 
 namespace ssmc::rtcli {
 
-int cmdRun(const Options &O) {
-  Session S;
-  if (auto R = prepare(O, S))
-    return *R;
-  if (auto R = loadModel(O, S))
-    return *R;
-  auto Out = O.graph ? S.Model->runGraph(S.InputTensors)
-                     : S.Model->run(S.InputTensors);
-  if (!Out)
-    return fail(Out.message());
-  if (Status St = writeOutputs(O.output, *Out, S, O, O.graph); !St)
-    return fail(St.message());
-  for (const PlanOutput &P : S.P.outputs)
-    std::printf("%s [%s] -> %s\n", P.name.c_str(),
-                fmt::format("{}", fmt::join(P.shape, ", ")).c_str(),
-                O.output.c_str());
+int cmdRun(const Options &o) {
+  Session s;
+  if (auto r = prepare(o, s))
+    return *r;
+  if (auto r = loadModel(o, s))
+    return *r;
+  auto out = o.graph ? s.model->runGraph(s.inputTensors) : s.model->run(s.inputTensors);
+  if (!out)
+    return fail(out.message());
+  if (Status st = writeOutputs(o.output, *out, s, o, o.graph); !st)
+    return fail(st.message());
+  for (const PlanOutput &p : s.p.outputs)
+    std::printf("%s [%s] -> %s\n", p.name.c_str(),
+                fmt::format("{}", fmt::join(p.shape, ", ")).c_str(), o.output.c_str());
   return 0;
 }
 

@@ -35,220 +35,215 @@ namespace fs = std::filesystem;
 namespace ssmc::rtcli {
 
 Expected<const Driver *> loadDriver() {
-  auto D = Driver::load(); // honours $SSMC_CUDA_DRIVER
-  if (!D)
-    return D.status();
-  return static_cast<const Driver *>(*D);
+  auto d = Driver::load(); // honours $SSMC_CUDA_DRIVER
+  if (!d)
+    return d.status();
+  return static_cast<const Driver *>(*d);
 }
 
-int fail(const std::string &Message) {
-  std::fprintf(stderr, "ssmc-rt: %s\n", Message.c_str());
-  return ExitError;
+int fail(const std::string &message) {
+  std::fprintf(stderr, "ssmc-rt: %s\n", message.c_str());
+  return kExitError;
 }
 
-int failNoGpu(const Status &S) {
+int failNoGpu(const Status &s) {
   std::fprintf(stderr,
                "ssmc-rt: %s\nssmc-rt: ssmc-rt runs artifacts on NVIDIA GPUs "
                "only; `ssmc run MODEL --device cpu` runs a model on the CPU\n",
-               S.message().c_str());
-  return ExitError;
+               s.message().c_str());
+  return kExitError;
 }
 
 /// whose files are not at hand (a whole model's weights are larger than
 /// what a GPU machine here can be given). The weights go through a
 /// safetensors file in the temporary directory, removed once mapped.
-static std::optional<int> randomData(Session &S) {
-  std::mt19937 Rng(0);
-  auto Draw = [&](int64_t N, float Scale) {
-    std::uniform_real_distribution<float> U(-Scale, Scale);
-    std::vector<float> V(size_t(std::max<int64_t>(N, 0)));
-    for (float &X : V)
-      X = U(Rng);
-    return V;
+static std::optional<int> randomData(Session &s) {
+  std::mt19937 rng(0);
+  auto draw = [&](int64_t n, float scale) {
+    std::uniform_real_distribution<float> u(-scale, scale);
+    std::vector<float> v(size_t(std::max<int64_t>(n, 0)));
+    for (float &x : v)
+      x = u(rng);
+    return v;
   };
-  for (const PlanTensor &T : S.P.inputs)
-    S.InputTensors[T.name] = HostTensor{T.shape, Draw(T.numElements(), 1.0f)};
-  if (S.P.weights.empty())
+  for (const PlanTensor &t : s.p.inputs)
+    s.inputTensors[t.name] = FloatTensor{t.shape, draw(t.numElements(), 1.0f)};
+  if (s.p.weights.empty())
     return std::nullopt;
-  std::vector<std::vector<float>> Data;
-  std::vector<TensorToWrite> Tensors;
-  for (const PlanTensor &T : S.P.weights)
-    Data.push_back(Draw(T.numElements(), 0.1f));
-  for (size_t I = 0; I < S.P.weights.size(); ++I) {
-    const PlanTensor &T = S.P.weights[I];
-    Tensors.push_back({T.name, DType::F32, T.shape, Data[I].data(),
-                       Data[I].size() * sizeof(float)});
+  std::vector<std::vector<float>> data;
+  std::vector<TensorToWrite> tensors;
+  for (const PlanTensor &t : s.p.weights)
+    data.push_back(draw(t.numElements(), 0.1f));
+  for (size_t i = 0; i < s.p.weights.size(); ++i) {
+    const PlanTensor &t = s.p.weights[i];
+    tensors.push_back(
+        {t.name, DType::F32, t.shape, data[i].data(), data[i].size() * sizeof(float)});
   }
-  const fs::path Path = fs::temp_directory_path() /
-                        fmt::format("ssmc-rt-random-{}.safetensors", getpid());
-  if (Status St = writeSafetensors(Path.string(), Tensors); !St)
-    return fail(fmt::format("--random: {}", St.message()));
-  auto W = SafetensorsFile::open(Path.string());
-  std::error_code EC;
-  fs::remove(Path, EC); // the mapping keeps the data
-  if (!W)
-    return fail(fmt::format("--random: {}", W.message()));
-  S.Weights = *W;
+  const fs::path path =
+      fs::temp_directory_path() / fmt::format("ssmc-rt-random-{}.safetensors", getpid());
+  if (Status st = writeSafetensors(path.string(), tensors); !st)
+    return fail(fmt::format("--random: {}", st.message()));
+  auto w = SafetensorsFile::open(path.string());
+  std::error_code ec;
+  fs::remove(path, ec); // the mapping keeps the data
+  if (!w)
+    return fail(fmt::format("--random: {}", w.message()));
+  s.weights = *w;
   return std::nullopt;
 }
 
 /// The local part: reads and checks the artifact and the files, so that a
 /// user's mistake is reported the same way on every machine.
-std::optional<int> prepare(const Options &O, Session &S) {
-  auto P = loadArtifact(O.artifact);
-  if (!P)
-    return fail(P.message());
-  S.P = std::move(*P);
-  if (O.random)
-    return randomData(S);
-  if (O.weights.empty() && !S.P.weights.empty())
+std::optional<int> prepare(const Options &o, Session &s) {
+  auto p = loadArtifact(o.artifact);
+  if (!p)
+    return fail(p.message());
+  s.p = std::move(*p);
+  if (o.random)
+    return randomData(s);
+  if (o.weights.empty() && !s.p.weights.empty())
     return fail(fmt::format("'{}' has {} weights: pass them with --weights "
                             "W.safetensors",
-                            S.P.model, S.P.weights.size()));
-  if (!O.weights.empty()) {
-    auto W = SafetensorsFile::open(O.weights);
-    if (!W)
-      return fail(W.message());
-    S.Weights = *W;
+                            s.p.model, s.p.weights.size()));
+  if (!o.weights.empty()) {
+    auto w = SafetensorsFile::open(o.weights);
+    if (!w)
+      return fail(w.message());
+    s.weights = *w;
   }
-  auto In = SafetensorsFile::open(O.inputs);
-  if (!In)
-    return fail(In.message());
-  S.Inputs = *In;
-  std::vector<std::string> Problems;
-  for (const PlanTensor &T : S.P.inputs) {
-    const TensorView *V = S.Inputs->find(T.name);
-    if (!V) {
-      Problems.push_back(fmt::format("input '{}' {} is not in {}", T.name,
-                                     fmt::format("[{}]", fmt::join(T.shape, ", ")),
-                                     O.inputs));
+  auto in = SafetensorsFile::open(o.inputs);
+  if (!in)
+    return fail(in.message());
+  s.inputs = *in;
+  std::vector<std::string> problems;
+  for (const PlanTensor &t : s.p.inputs) {
+    const TensorView *v = s.inputs->find(t.name);
+    if (!v) {
+      problems.push_back(fmt::format("input '{}' {} is not in {}", t.name,
+                                     fmt::format("[{}]", fmt::join(t.shape, ", ")), o.inputs));
       continue;
     }
-    if (V->shape != T.shape) {
-      Problems.push_back(fmt::format(
-          "input '{}' is [{}] in {}, but the artifact was compiled for [{}] "
-          "(recompile with --input-shape/--batch to change that)",
-          T.name, fmt::join(V->shape, ", "), O.inputs,
-          fmt::join(T.shape, ", ")));
+    if (v->shape != t.shape) {
+      problems.push_back(
+          fmt::format("input '{}' is [{}] in {}, but the artifact was compiled for [{}] "
+                      "(recompile with --input-shape/--batch to change that)",
+                      t.name, fmt::join(v->shape, ", "), o.inputs, fmt::join(t.shape, ", ")));
       continue;
     }
-    auto H = HostTensor::fromView(*V);
-    if (!H) {
-      Problems.push_back(H.message());
+    auto h = FloatTensor::fromView(*v);
+    if (!h) {
+      problems.push_back(h.message());
       continue;
     }
-    S.InputTensors[T.name] = std::move(*H);
+    s.inputTensors[t.name] = std::move(*h);
   }
-  if (!Problems.empty())
-    return fail(fmt::format("{}", fmt::join(Problems, "; ")));
-  if (!O.output.empty()) {
-    fs::path Parent = fs::path(O.output).parent_path();
-    std::error_code EC;
-    if (!Parent.empty() && !fs::is_directory(Parent, EC))
-      return fail(fmt::format("cannot write {}: directory {} does not exist",
-                              O.output, Parent.string()));
+  if (!problems.empty())
+    return fail(fmt::format("{}", fmt::join(problems, "; ")));
+  if (!o.output.empty()) {
+    fs::path parent = fs::path(o.output).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+      return fail(
+          fmt::format("cannot write {}: directory {} does not exist", o.output, parent.string()));
   }
   return std::nullopt;
 }
 
 /// The GPU part: the driver, then compiling and loading the model.
-std::optional<int> loadModel(const Options &O, Session &S) {
-  auto D = loadDriver();
-  if (!D)
-    return failNoGpu(D.status());
-  if (!O.noCache)
-    S.Cache = std::make_unique<KernelCache>(O.cacheDir);
-  GpuModelOptions MO;
-  MO.device = O.device;
-  MO.configs = O.configs;
-  MO.cache = S.Cache.get();
-  MO.driver = *D;
-  MO.progress = !O.quiet;
-  MO.allowArchMismatch = O.allowArch;
-  MO.syncEachKernel = O.sync;
-  auto M = GpuModel::load(S.P, O.artifact, S.Weights.get(), MO);
-  if (!M)
-    return fail(M.message());
-  S.Model.emplace(std::move(*M));
-  if (!O.quiet)
-    std::fprintf(stderr, "ssmc-rt: '%s' (%s, %zu kernels) on device %d: %s "
+std::optional<int> loadModel(const Options &o, Session &s) {
+  auto d = loadDriver();
+  if (!d)
+    return failNoGpu(d.status());
+  if (!o.noCache)
+    s.cache = std::make_unique<KernelCache>(o.cacheDir);
+  GpuModelOptions mo;
+  mo.device = o.device;
+  mo.configs = o.configs;
+  mo.cache = s.cache.get();
+  mo.driver = *d;
+  mo.progress = !o.quiet;
+  mo.allowArchMismatch = o.allowArch;
+  mo.syncEachKernel = o.sync;
+  auto m = GpuModel::load(s.p, o.artifact, s.weights.get(), mo);
+  if (!m)
+    return fail(m.message());
+  s.model.emplace(std::move(*m));
+  if (!o.quiet)
+    std::fprintf(stderr,
+                 "ssmc-rt: '%s' (%s, %zu kernels) on device %d: %s "
                  "(%s)\n",
-                 S.P.model.c_str(), std::string(planDTypeName(S.P.dtype)).c_str(),
-                 S.P.kernels.size(), O.device, S.Model->device().name.c_str(),
-                 S.Model->device().arch().c_str());
+                 s.p.model.c_str(), std::string(planDTypeName(s.p.dtype)).c_str(),
+                 s.p.kernels.size(), o.device, s.model->device().name.c_str(),
+                 s.model->device().arch().c_str());
   return std::nullopt;
 }
 
-Status writeOutputs(const std::string &Path, const TensorMap &Outputs,
-                    const Session &S, const Options &O, bool Graph) {
-  std::vector<TensorToWrite> Tensors;
-  for (const PlanOutput &Out : S.P.outputs) {
-    const HostTensor &T = Outputs.at(Out.name);
-    Tensors.push_back({Out.name, DType::F32, T.shape, T.data.data(),
-                       T.data.size() * sizeof(float)});
+Status writeOutputs(const std::string &path, const FloatTensorMap &outputs, const Session &s,
+                    const Options &o, bool graph) {
+  std::vector<TensorToWrite> tensors;
+  for (const PlanOutput &out : s.p.outputs) {
+    const FloatTensor &t = outputs.at(out.name);
+    tensors.push_back(
+        {out.name, DType::F32, t.shape, t.data.data(), t.data.size() * sizeof(float)});
   }
-  return writeSafetensors(
-      Path, Tensors,
-      {{"model", S.P.model},
-       {"artifact", O.artifact},
-       {"dtype", std::string(planDTypeName(S.P.dtype))},
-       {"device", S.Model->device().name},
-       {"arch", S.Model->device().arch()},
-       {"launch", Graph ? "cuda-graph" : "stream"},
-       {"generator", "ssmc-rt"}});
+  return writeSafetensors(path, tensors,
+                          {{"model", s.p.model},
+                           {"artifact", o.artifact},
+                           {"dtype", std::string(planDTypeName(s.p.dtype))},
+                           {"device", s.model->device().name},
+                           {"arch", s.model->device().arch()},
+                           {"launch", graph ? "cuda-graph" : "stream"},
+                           {"generator", "ssmc-rt"}});
 }
 
-Comparison compare(const std::string &Name, const HostTensor &Got,
-                   const TensorView *Ref, double Rtol, double Atol,
-                   int Width) {
-  Comparison C;
-  auto Shape = [](const std::vector<int64_t> &S) {
-    return fmt::format("[{}]", fmt::join(S, ", "));
+Comparison compare(const std::string &name, const FloatTensor &got, const TensorView *ref,
+                   double rtol, double atol, int width) {
+  Comparison c;
+  auto shape = [](const std::vector<int64_t> &s) {
+    return fmt::format("[{}]", fmt::join(s, ", "));
   };
-  if (!Ref) {
-    C.ok = false;
-    C.line = fmt::format("  {:<{}} MISSING from the expected file", Name,
-                         Width);
-    return C;
+  if (!ref) {
+    c.ok = false;
+    c.line = fmt::format("  {:<{}} MISSING from the expected file", name, width);
+    return c;
   }
-  if (Ref->shape != Got.shape) {
-    C.ok = false;
-    C.line = fmt::format("  {:<{}} shape {}, expected {}  FAIL", Name, Width,
-                         Shape(Got.shape), Shape(Ref->shape));
-    return C;
+  if (ref->shape != got.shape) {
+    c.ok = false;
+    c.line = fmt::format("  {:<{}} shape {}, expected {}  FAIL", name, width, shape(got.shape),
+                         shape(ref->shape));
+    return c;
   }
-  auto Want = SafetensorsFile::toF32(*Ref);
-  if (!Want) {
-    C.ok = false;
-    C.line = fmt::format("  {:<{}} {}", Name, Width, Want.message());
-    return C;
+  auto want = SafetensorsFile::toF32(*ref);
+  if (!want) {
+    c.ok = false;
+    c.line = fmt::format("  {:<{}} {}", name, width, want.message());
+    return c;
   }
-  double MaxRef = 0, MaxAbs = 0;
-  size_t Worst = 0, NonFinite = 0;
-  for (size_t I = 0; I < Got.data.size(); ++I) {
-    double G = Got.data[I], R = (*Want)[I];
-    MaxRef = std::max(MaxRef, std::fabs(R));
-    if (!std::isfinite(G) && std::isfinite(R)) {
-      ++NonFinite;
+  double maxRef = 0, maxAbs = 0;
+  size_t worst = 0, nonFinite = 0;
+  for (size_t i = 0; i < got.data.size(); ++i) {
+    double g = got.data[i], r = (*want)[i];
+    maxRef = std::max(maxRef, std::fabs(r));
+    if (!std::isfinite(g) && std::isfinite(r)) {
+      ++nonFinite;
       continue;
     }
-    double E = std::fabs(G - R);
-    if (E > MaxAbs || std::isnan(E)) {
-      MaxAbs = std::isnan(E) ? MaxAbs : E;
-      Worst = I;
+    double e = std::fabs(g - r);
+    if (e > maxAbs || std::isnan(e)) {
+      maxAbs = std::isnan(e) ? maxAbs : e;
+      worst = i;
     }
   }
-  double Rel = MaxRef > 0 ? MaxAbs / MaxRef : MaxAbs;
-  C.ok = NonFinite == 0 && MaxAbs <= Atol + Rtol * MaxRef;
-  C.rel = NonFinite ? INFINITY : Rel;
-  C.line = fmt::format(
-      "  {:<{}} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
-      "got {:.6g}, expected {:.6g})  {}",
-      Name, Width, Shape(Got.shape), MaxAbs, Rel,
-      NonFinite ? fmt::format(", {} non-finite", NonFinite) : std::string(),
-      Worst, Got.data.empty() ? 0.0 : double(Got.data[Worst]),
-      Got.data.empty() ? 0.0 : double((*Want)[Worst]), C.ok ? "ok" : "FAIL");
-  return C;
+  double rel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
+  c.ok = nonFinite == 0 && maxAbs <= atol + rtol * maxRef;
+  c.rel = nonFinite ? INFINITY : rel;
+  c.line = fmt::format("  {:<{}} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
+                       "got {:.6g}, expected {:.6g})  {}",
+                       name, width, shape(got.shape), maxAbs, rel,
+                       nonFinite ? fmt::format(", {} non-finite", nonFinite) : std::string(), worst,
+                       got.data.empty() ? 0.0 : double(got.data[worst]),
+                       got.data.empty() ? 0.0 : double((*want)[worst]), c.ok ? "ok" : "FAIL");
+  return c;
 }
 
 } // namespace ssmc::rtcli

@@ -21,29 +21,28 @@ namespace ssmc::rtcli {
 rt::Expected<const rt::Driver *> loadDriver();
 
 /// One message on stderr; returns ExitError.
-int fail(const std::string &Message);
+int fail(const std::string &message);
 /// The same, adding that ssmc-rt needs an NVIDIA GPU.
-int failNoGpu(const rt::Status &S);
+int failNoGpu(const rt::Status &s);
 
 /// Everything run, bench and check share: the artifact, the files, the
 /// model on the GPU.
 struct Session {
-  rt::Plan P;
-  std::shared_ptr<rt::SafetensorsFile> Weights, Inputs;
-  rt::TensorMap InputTensors;
-  std::unique_ptr<rt::KernelCache> Cache;
-  std::optional<rt::GpuModel> Model;
+  rt::Plan p;
+  std::shared_ptr<rt::SafetensorsFile> weights, inputs;
+  rt::FloatTensorMap inputTensors;
+  std::unique_ptr<rt::KernelCache> cache;
+  std::optional<rt::GpuModel> model;
 };
 
-
 /// Loads the artifact and its files into `S`; an exit status on failure.
-std::optional<int> prepare(const Options &O, Session &S);
+std::optional<int> prepare(const Options &o, Session &s);
 /// Compiles (or finds in the cache) and loads the model onto the GPU.
-std::optional<int> loadModel(const Options &O, Session &S);
+std::optional<int> loadModel(const Options &o, Session &s);
 /// The outputs as float32 safetensors at `Path` (atomically), with the run's
 /// metadata (`Graph`: replayed as a CUDA graph).
-rt::Status writeOutputs(const std::string &Path, const rt::TensorMap &Outputs, const Session &S,
-                        const Options &O, bool Graph);
+rt::Status writeOutputs(const std::string &path, const rt::FloatTensorMap &outputs, const Session &s,
+                        const Options &o, bool graph);
 
 /// One tensor against its reference, as a printable line.
 struct Comparison {
@@ -52,9 +51,8 @@ struct Comparison {
   double rel = 0; ///< max|got - expected| / max|expected|; inf: non-finite
 };
 
-Comparison compare(const std::string &Name, const rt::HostTensor &Got,
-                   const rt::TensorView *Ref, double Rtol, double Atol,
-                   int Width = 24);
+Comparison compare(const std::string &name, const rt::FloatTensor &got, const rt::TensorView *ref,
+                   double rtol, double atol, int width = 24);
 
 } // namespace ssmc::rtcli
 

@@ -29,24 +29,25 @@
 using namespace ssmc::rtcli;
 
 int main(int Argc, char **Argv) {
-  Options O;
+  Options o;
   try {
-    O = parseArgs(Argc, Argv);
-  } catch (const UsageError &E) {
-    std::fprintf(stderr, "ssmc-rt: %s\n(ssmc-rt --help lists the commands "
+    o = parseArgs(Argc, Argv);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr,
+                 "ssmc-rt: %s\n(ssmc-rt --help lists the commands "
                  "and options)\n",
-                 E.message.c_str());
-    return ExitUsage;
+                 e.message.c_str());
+    return kExitUsage;
   }
-  if (O.command == "info")
+  if (o.command == "info")
     return cmdInfo();
-  if (O.command == "validate")
-    return cmdValidate(O);
-  if (O.command == "run")
-    return cmdRun(O);
-  if (O.command == "bench")
-    return cmdBench(O);
-  if (O.command == "check-kernels")
-    return cmdCheckKernels(O);
-  return cmdCheck(O);
+  if (o.command == "validate")
+    return cmdValidate(o);
+  if (o.command == "run")
+    return cmdRun(o);
+  if (o.command == "bench")
+    return cmdBench(o);
+  if (o.command == "check-kernels")
+    return cmdCheckKernels(o);
+  return cmdCheck(o);
 }

@@ -107,9 +107,9 @@ rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &bui
     return model.status();
   times.compileSeconds = secondsSince(start);
 
-  rt::TensorMap deviceInputs;
+  rt::FloatTensorMap deviceInputs;
   for (const auto &[name, t] : inputs)
-    deviceInputs[name] = rt::HostTensor{
+    deviceInputs[name] = rt::FloatTensor{
         t.shape, std::vector<float>(t.data, t.data + t.numElements())};
   const auto runStart = std::chrono::steady_clock::now();
   auto outputs = model->run(deviceInputs);
