@@ -203,7 +203,13 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   SelectiveScanOp first = scans[0].op;
   const int64_t defChannels =
       std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
-  const int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
+  // The tiling's chunk, halved until B and C of a chunk fit the target's
+  // shared memory (a module tiled for a larger target): the source's
+  // default is then the first configuration, as for every kernel.
+  const int64_t limit = sharedMemoryLimit(options.arch);
+  int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
+  while (2 * maxStates * defChunk * 4 > limit && defChunk > 1)
+    defChunk /= 2;
 
   std::vector<std::string> notes = {
       fmt::format("Scan kernel: one thread per (batch, channel) of [{}, {}, {}]; {} scan(s), "
@@ -341,7 +347,6 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   rt::PlanKernel plan = e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK"});
   plan.workspaceBytes = scratchFloats * 4;
 
-  const int64_t limit = sharedMemoryLimit(options.arch);
   auto config = [&](int64_t ch, int64_t chunk) {
     rt::PlanConfig c;
     c.tunables["SCAN_CHANNELS"] = ch;
@@ -359,10 +364,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     if (c.smemBytes <= limit)
       plan.configs.push_back(c);
   };
-  int64_t chunkDefault = defChunk;
-  while (2 * maxStates * chunkDefault * 4 > limit && chunkDefault > 1)
-    chunkDefault /= 2;
-  add(defChannels, chunkDefault);
+  add(defChannels, defChunk);
   const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
   for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1
     for (int64_t chunk : {16, 32, 64, 128, 256})
@@ -371,14 +373,6 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   if (plan.configs.empty())
     return e.unsupported(first, "no scan configuration fits the shared memory of " +
                                     options.arch);
-  if (chunkDefault != defChunk) {
-    // The source's default must be the first configuration.
-    std::string from = fmt::format("#define SSMC_SCAN_CHUNK {}\n", defChunk);
-    size_t at = plan.source.find(from);
-    if (at != std::string::npos)
-      plan.source.replace(at, from.size(),
-                                 fmt::format("#define SSMC_SCAN_CHUNK {}\n", chunkDefault));
-  }
   return plan;
 }
 
