@@ -43,7 +43,7 @@ bool isElementwiseOp(Operation *op) {
 struct GemmInfo {
   std::vector<LinearOp> linears;
   int64_t m = 0, n = 0, k = 0;
-  std::vector<Operation *> norms;                   // statistics per row, in order
+  std::vector<Operation *> norms;                    // statistics per row, in order
   std::vector<std::vector<unsigned>> epilogueYields; // per linear
   std::vector<unsigned> extraYields;
 };
@@ -180,28 +180,18 @@ int64_t pow2AtLeast(int64_t v) {
 
 } // namespace
 
-bool isGemmGroup(GroupEmitter &e, std::string *whyNot) {
-  return analyze(e, whyNot).has_value();
-}
+bool isGemmGroup(GroupEmitter &e, std::string *whyNot) { return analyze(e, whyNot).has_value(); }
 
-rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options) {
-  std::string why;
-  auto analysis = analyze(e, &why);
-  if (!analysis)
-    return rt::Status::error(
-        fmt::format("kernel group '{}' is not a GEMM: {}", e.groupName(), why));
-  GemmInfo &info = *analysis;
-  KernelGroupOp group = e.group();
-  auto yield = cast<YieldOp>(group.getBody().front().getTerminator());
-  const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
-  const int64_t stats = 2 * int64_t(info.norms.size());
+namespace {
 
-  // Index functions the GEMM supplies: linears read the C tile, norms their
-  // statistics.
+/// The index functions the GEMM supplies itself: a linear reads the C tile
+/// (plus its bias), a norm its row's statistics.
+llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, GemmInfo &info) {
   llvm::DenseMap<Value, std::string> custom;
   for (auto [j, l] : llvm::enumerate(info.linears)) {
     const size_t r = GroupEmitter::shape(l.getResult()).size();
-    std::string body = fmt::format("// the GEMM's C tile at this (m, n) (fp32)\n    return cur{}", j);
+    std::string body =
+        fmt::format("// the GEMM's C tile at this (m, n) (fp32)\n    return cur{}", j);
     if (l.getBias())
       body += " + " + e.call(l.getBias(), {fmt::format("i{}", r - 1)});
     custom[l.getResult()] = body + ";";
@@ -215,34 +205,22 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                   "per block\n    ",
                                   lead.empty() ? "0" : e.linear(out, lead));
     if (auto ln = dyn_cast<LayerNormOp>(op))
-      custom[out] = row + fmt::format("return ({} - s{}[row]) * s{}[row] * {} + {};",
-                                      e.call(x, idx), 2 * i, 2 * i + 1,
-                                      e.call(ln.getWeight(), {idx.back()}),
-                                      e.call(ln.getBias(), {idx.back()}));
+      custom[out] =
+          row + fmt::format("return ({} - s{}[row]) * s{}[row] * {} + {};", e.call(x, idx), 2 * i,
+                            2 * i + 1, e.call(ln.getWeight(), {idx.back()}),
+                            e.call(ln.getBias(), {idx.back()}));
     else
       custom[out] = row + fmt::format("return {} * s{}[row] * {};", e.call(x, idx), 2 * i + 1,
                                       e.call(cast<RmsNormOp>(op).getWeight(), {idx.back()}));
   }
 
-  // Members and the methods the template calls.
-  const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
-  std::string m;
-  std::vector<std::string> outs;
-  for (const rt::PlanParam &p : e.params())
-    if (p.kind == rt::PlanParam::Kind::Output) {
-      m += fmt::format("  T *{}{};\n", restrict, p.name);
-      outs.push_back(p.name);
-    }
-  m += "  idx_t m0; // the block's first row\n";
-  for (int64_t s = 0; s < stats; ++s)
-    m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
-                     s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
-  for (size_t j = 0; j < info.linears.size(); ++j)
-    m += fmt::format("  float cur{}; // linear {}'s accumulator at the element the epilogue "
-                     "evaluates\n",
-                     j, j);
+  return custom;
+}
 
-  // bindStats, stats
+/// The norm statistics: bindStats(p) points s0.. into shared memory, stats()
+/// computes mean and 1/sqrt(var + eps) per row of the block, a warp a row.
+std::string statsMethods(const GroupEmitter &e, GemmInfo &info, int64_t stats) {
+  std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
              : "\n  __device__ __forceinline__ void bindStats(float *) {}\n";
   for (int64_t s = 0; s < stats; ++s)
@@ -294,7 +272,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (stats)
     m += "  }\n";
 
-  // a(z, m, k), b(z, k, n)
+  return m;
+}
+
+/// The prologue a(z, m, k) (linear z's input at row m) and the weight
+/// b(z, k, n).
+std::string operandMethods(const GroupEmitter &e, GemmInfo &info) {
+  std::string m;
   m += "\n  // The prologue: A[z](m, k), the linear's input at row m.\n";
   m += "  __device__ __forceinline__ float a(int z, idx_t m, idx_t k) {\n    switch (z) {\n";
   for (auto [j, l] : llvm::enumerate(info.linears)) {
@@ -313,7 +297,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     m += fmt::format("    case {}:\n      return {};\n", j, e.call(l.getWeight(), {"n", "k"}));
   m += "    }\n    return 0.0f;\n  }\n";
 
-  // epilogue(z, m, n, acc)
+  return m;
+}
+
+/// epilogue(z, m, n, acc): every result linear z feeds at (m, n), computed
+/// before any is stored; extra(first, stride): the results no linear feeds.
+std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) {
+  std::string m;
   m += "\n  // The epilogue: every result of linear z at (m, n), computed before any is stored.\n";
   m += "  __device__ __forceinline__ void epilogue(int z, idx_t m, idx_t n, float acc) {\n"
        "    switch (z) {\n";
@@ -334,7 +324,6 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   }
   m += "    }\n  }\n";
 
-  // extra(first, stride)
   m += info.extraYields.empty() ? "  __device__ __forceinline__ void extra(idx_t, idx_t) {}\n"
                                 : "  // Results that read no linear.\n"
                                   "  __device__ __forceinline__ void extra(idx_t first, idx_t "
@@ -342,12 +331,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (!info.extraYields.empty())
     m += e.plainResultLoops(yield.getValues(), info.extraYields, "", "    ") + "  }\n";
 
-  auto fns = e.groupStruct(custom, m);
-  if (!fns)
-    return fns.status();
+  return m;
+}
 
-  // Configurations.
-  const int64_t limit = sharedMemoryLimit(options.arch);
+/// Every valid tile configuration, the default first; empty when none fits
+/// `limit` bytes of shared memory.
+std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t stats, int64_t limit) {
   std::vector<Tile> tiles;
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
@@ -364,8 +353,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (int64_t bm : {32, 64, 128})
     for (int64_t bn : {32, 64, 128})
       for (int64_t bk : {16, 32, 64})
-        for (auto [wm, wn] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4},
-                              {4, 2}}) {
+        for (auto [wm, wn] :
+             {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4}, {4, 2}}) {
           Tile t{bm, bn, bk, wm, wn};
           if (bm > capM || bn > capN || bk > capK || !valid(t))
             continue;
@@ -374,10 +363,55 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
             continue;
           tiles.push_back(t);
         }
+  return tiles;
+}
+
+} // namespace
+
+rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options) {
+  // Analyse.
+  std::string why;
+  auto analysis = analyze(e, &why);
+  if (!analysis)
+    return rt::Status::error(
+        fmt::format("kernel group '{}' is not a GEMM: {}", e.groupName(), why));
+  GemmInfo &info = *analysis;
+  auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
+  const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
+  const int64_t stats = 2 * int64_t(info.norms.size());
+
+  // Enumerate the configurations.
+  const std::vector<Tile> tiles = gemmTiles(info, mode, stats, sharedMemoryLimit(options.arch));
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
                                          e.groupName(), options.arch));
+
+  // Emit: the Group struct with the members and methods the template calls.
+  // Members and the methods the template calls.
+  const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
+  std::string m;
+  std::vector<std::string> outs;
+  for (const rt::PlanParam &p : e.params())
+    if (p.kind == rt::PlanParam::Kind::Output) {
+      m += fmt::format("  T *{}{};\n", restrict, p.name);
+      outs.push_back(p.name);
+    }
+  m += "  idx_t m0; // the block's first row\n";
+  for (int64_t s = 0; s < stats; ++s)
+    m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
+                     s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
+  for (size_t j = 0; j < info.linears.size(); ++j)
+    m += fmt::format("  float cur{}; // linear {}'s accumulator at the element the epilogue "
+                     "evaluates\n",
+                     j, j);
+
+  m += statsMethods(e, info, stats);
+  m += operandMethods(e, info);
+  m += resultMethods(e, info, yield);
+  auto fns = e.groupStruct(gemmIndexFunctions(e, info), m);
+  if (!fns)
+    return fns.status();
   const Tile &d = tiles.front();
 
   const char *modeText = mode == kWmma16 ? "wmma 16x16x16 on tensor cores, fp32 accumulate"
@@ -396,17 +430,16 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     notes.push_back(fmt::format("Result(s) #{} read no linear: written by the blocks with "
                                 "blockIdx.y == 0 and blockIdx.z == 0.",
                                 fmt::join(info.extraYields, ", #")));
-  std::string src = e.header(
-      "gemm", notes,
-      {{"BM", fmt::format("rows of C per block (default {})", d.bm)},
-       {"BN", fmt::format("columns of C per block (default {})", d.bn)},
-       {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
-       {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
-       {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}});
+  std::string src = e.header("gemm", notes,
+                             {{"BM", fmt::format("rows of C per block (default {})", d.bm)},
+                              {"BN", fmt::format("columns of C per block (default {})", d.bn)},
+                              {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
+                              {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
+                              {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}});
   src += '\n';
   src += e.prelude();
-  src += fmt::format("\n#define SSMC_GEMM_MODE {} // 0 FFMA, 1 wmma 16-bit, 2 wmma TF32\n",
-                     int(mode));
+  src +=
+      fmt::format("\n#define SSMC_GEMM_MODE {} // 0 FFMA, 1 wmma 16-bit, 2 wmma TF32\n", int(mode));
   src += fmt::format("#ifndef SSMC_BM\n#define SSMC_BM {}\n#endif\n"
                      "#ifndef SSMC_BN\n#define SSMC_BN {}\n#endif\n"
                      "#ifndef SSMC_BK\n#define SSMC_BK {}\n#endif\n"
@@ -430,8 +463,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm}, {"BN", t.bn}, {"BK", t.bk}, {"WARPS_M", t.wm}, {"WARPS_N", t.wn}};
     c.block = {32 * t.wm * t.wn, 1, 1};
-    c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn,
-              int64_t(info.linears.size())};
+    c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn, int64_t(info.linears.size())};
     c.smemBytes = smemBytes(t, mode, stats);
     plan.configs.push_back(c);
   }

@@ -44,7 +44,7 @@ struct DrivenYield {
 struct ScanInfo {
   SelectiveScanOp op;
   int64_t states = 0;
-  bool scratch = false;   // its output is read by a later scan's epilogue
+  bool scratch = false;      // its output is read by a later scan's epilogue
   int64_t scratchOffset = 0; // in floats
   std::vector<DrivenYield> driven;
   std::vector<unsigned> lastStateYields;
@@ -56,6 +56,40 @@ int64_t tilingValue(SelectiveScanOp op, StringRef key, int64_t fallback) {
     return fallback;
   auto v = tiling.getAs<IntegerAttr>(key);
   return v ? v.getInt() : fallback;
+}
+
+/// Every configuration of a scan kernel over [batch, channels, length] with
+/// up to `maxStates` states that fits `limit` bytes of shared memory: the
+/// default (the tiling's) first, then channel and chunk variations (few
+/// channels per block give more blocks at batch 1).
+std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t length,
+                                        int64_t maxStates, int64_t defChannels, int64_t defChunk,
+                                        int64_t limit) {
+  std::vector<rt::PlanConfig> configs;
+  auto config = [&](int64_t ch, int64_t chunk) {
+    rt::PlanConfig c;
+    c.tunables["SCAN_CHANNELS"] = ch;
+    c.tunables["SCAN_CHUNK"] = chunk;
+    c.block = {ch, 1, 1};
+    c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
+    c.smemBytes = 2 * maxStates * chunk * 4;
+    return c;
+  };
+  std::set<std::pair<int64_t, int64_t>> seen;
+  auto add = [&](int64_t ch, int64_t chunk) {
+    if (ch < 1 || ch > 1024 || chunk < 1 || !seen.insert({ch, chunk}).second)
+      return;
+    rt::PlanConfig c = config(ch, chunk);
+    if (c.smemBytes <= limit)
+      configs.push_back(c);
+  };
+  add(defChannels, defChunk);
+  const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
+  for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1
+    for (int64_t chunk : {16, 32, 64, 128, 256})
+      if (ch <= channelCap && chunk <= std::max<int64_t>(16, length))
+        add(ch, chunk);
+  return configs;
 }
 
 } // namespace
@@ -107,8 +141,8 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                     "elementwise ops, permute, flip and unit reshapes only");
   std::vector<unsigned> plainYields;
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
-    if (auto r = dyn_cast<OpResult>(v); r && isa<SelectiveScanOp>(r.getOwner()) &&
-                                        r.getResultNumber() == 1) {
+    if (auto r = dyn_cast<OpResult>(v);
+        r && isa<SelectiveScanOp>(r.getOwner()) && r.getResultNumber() == 1) {
       for (ScanInfo &s : scans)
         if (s.op == r.getOwner())
           s.lastStateYields.push_back(i);
@@ -148,15 +182,15 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     for (size_t a = 0; a < 3; ++a) {
       const AxisExpr &x = (*driverMap)[a];
       if (x.axis < 0 && bdl[a] != 1)
-        return e.unsupported(yieldDef, fmt::format("result #{} does not follow scan axis {}", i,
-                                                   a));
+        return e.unsupported(yieldDef,
+                             fmt::format("result #{} does not follow scan axis {}", i, a));
       if (x.axis >= 0)
         ++covered[x.axis];
     }
     for (size_t a = 0; a < ys.size(); ++a)
       if (ys[a] != 1 && covered[a] != 1)
-        return e.unsupported(yieldDef, fmt::format("result #{} axis {} is not one scan axis", i,
-                                                   a));
+        return e.unsupported(yieldDef,
+                             fmt::format("result #{} axis {} is not one scan axis", i, a));
     for (const TargetRead &r : reads)
       if (r.target != driver)
         scans[r.target].scratch = true;
@@ -188,9 +222,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     extraInit += ", 0.0f";
     Value out = scans[k].op.getOut();
     if (scans[k].scratch)
-      custom[out] = fmt::format("if (phase == {}) return cur{};\n    return ws[{} + {}];", k, k,
-                                scans[k].scratchOffset,
-                                e.linear(out, GroupEmitter::indexNames("i", 3)));
+      custom[out] =
+          fmt::format("if (phase == {}) return cur{};\n    return ws[{} + {}];", k, k,
+                      scans[k].scratchOffset, e.linear(out, GroupEmitter::indexNames("i", 3)));
     else
       custom[out] = fmt::format("return cur{}; // only read at the step that computes it", k);
     custom[scans[k].op.getLastState()] =
@@ -201,8 +235,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     return fns.status();
 
   SelectiveScanOp first = scans[0].op;
-  const int64_t defChannels =
-      std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
+  const int64_t defChannels = std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
   // The tiling's chunk, halved until B and C of a chunk fit the target's
   // shared memory (a module tiled for a larger target): the source's
   // default is then the first configuration, as for every kernel.
@@ -210,6 +243,10 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
   while (2 * maxStates * defChunk * 4 > limit && defChunk > 1)
     defChunk /= 2;
+  std::vector<rt::PlanConfig> configs =
+      scanConfigs(batch, channels, length, maxStates, defChannels, defChunk, limit);
+  if (configs.empty())
+    return e.unsupported(first, "no scan configuration fits the shared memory of " + options.arch);
 
   std::vector<std::string> notes = {
       fmt::format("Scan kernel: one thread per (batch, channel) of [{}, {}, {}]; {} scan(s), "
@@ -240,10 +277,10 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   code += "  float *sB = smem, *sC = smem + kMaxStates * SSMC_SCAN_CHUNK;\n";
   code += "  " + e.groupInit(extraInit) + "\n";
   code += "  constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / "
-         "SSMC_SCAN_CHANNELS;\n";
+          "SSMC_SCAN_CHANNELS;\n";
   code += "  const idx_t b = (idx_t)blockIdx.x / kChannelBlocks;\n";
   code += "  const idx_t d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + "
-         "(idx_t)threadIdx.x;\n";
+          "(idx_t)threadIdx.x;\n";
   code += "  const bool active = d < kChannels;\n";
 
   for (size_t k = 0; k < scans.size(); ++k) {
@@ -252,34 +289,33 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     const bool rev = s.getReverse();
     std::string step = rev ? "kLength - 1 - (c0 + s)" : "c0 + s";
     code += fmt::format("\n  // scan {}: {} of [{}, {}, {}], d_state {}{}{}{}{}{}\n", k,
-                       e.name(s.getOut()), batch, channels, length, n,
-                       rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
-                       s.getZ() ? ", silu(z) gate" : "",
-                       s.getDeltaBias() ? ", delta_bias" : "",
-                       s.getDeltaSoftplus() ? ", softplus(delta)" : "");
+                        e.name(s.getOut()), batch, channels, length, n,
+                        rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
+                        s.getZ() ? ", silu(z) gate" : "", s.getDeltaBias() ? ", delta_bias" : "",
+                        s.getDeltaSoftplus() ? ", softplus(delta)" : "");
     code += fmt::format("  g.phase = {};\n  {{\n", k);
     code += fmt::format("    constexpr int kStates = {};\n", n);
     code += "    float h[kStates], A[kStates];\n";
     code += "#pragma unroll\n    for (int n = 0; n < kStates; ++n) {\n      h[n] = 0.0f;\n";
-    code += fmt::format("      A[n] = active ? g.{} : 0.0f;\n    }}\n",
-                       e.call(s.getA(), {"d", "n"}));
+    code +=
+        fmt::format("      A[n] = active ? g.{} : 0.0f;\n    }}\n", e.call(s.getA(), {"d", "n"}));
     if (s.getD())
-      code += fmt::format("    const float skip = active ? g.{} : 0.0f;\n",
-                         e.call(s.getD(), {"d"}));
+      code +=
+          fmt::format("    const float skip = active ? g.{} : 0.0f;\n", e.call(s.getD(), {"d"}));
     if (s.getDeltaBias())
       code += fmt::format("    const float deltaBias = active ? g.{} : 0.0f;\n",
-                         e.call(s.getDeltaBias(), {"d"}));
+                          e.call(s.getDeltaBias(), {"d"}));
     code += "    for (idx_t c0 = 0; c0 < kLength; c0 += SSMC_SCAN_CHUNK) {\n";
     code += "      const idx_t len = kLength - c0 < SSMC_SCAN_CHUNK ? kLength - c0 : "
-           "SSMC_SCAN_CHUNK;\n";
+            "SSMC_SCAN_CHUNK;\n";
     code += "      __syncthreads(); // the previous chunk's B and C are consumed\n";
     code += "      for (idx_t j = threadIdx.x; j < kStates * len; j += SSMC_SCAN_CHANNELS) {\n";
     code += "        const idx_t n = j / len, s = j - n * len;\n";
     code += fmt::format("        const idx_t t = {};\n", step);
     code += fmt::format("        sB[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
-                       e.call(s.getB(), {"b", "n", "t"}));
+                        e.call(s.getB(), {"b", "n", "t"}));
     code += fmt::format("        sC[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
-                       e.call(s.getC(), {"b", "n", "t"}));
+                        e.call(s.getC(), {"b", "n", "t"}));
     code += "      }\n      __syncthreads();\n      if (!active)\n        continue;\n";
     code += "      for (idx_t s = 0; s < len; ++s) {\n";
     code += fmt::format("        const idx_t t = {};\n", step);
@@ -302,7 +338,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     code += fmt::format("        g.cur{} = y;\n", k);
     if (scans[k].scratch)
       code += fmt::format("        g.ws[{} + (b * kChannels + d) * kLength + t] = y;\n",
-                         scans[k].scratchOffset);
+                          scans[k].scratchOffset);
     for (const DrivenYield &dy : scans[k].driven) {
       Value v = yield.getValues()[dy.result];
       std::vector<int64_t> ys = GroupEmitter::shape(v);
@@ -315,14 +351,14 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
           yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizes[a], coords[a]) : coords[a];
       }
       code += fmt::format("        {}[{}] = st(g.{}); // result #{}\n", e.outputParam(dy.result),
-                         e.linear(v, yi), e.call(v, yi), dy.result);
+                          e.linear(v, yi), e.call(v, yi), dy.result);
     }
     code += "      }\n    }\n";
     for (unsigned r : scans[k].lastStateYields)
       code += fmt::format("    if (active)\n      for (int n = 0; n < kStates; ++n)\n"
-                         "        {}[(b * kChannels + d) * kStates + n] = st(h[n]); // result "
-                         "#{}: last_state\n",
-                         e.outputParam(r), r);
+                          "        {}[(b * kChannels + d) * kStates + n] = st(h[n]); // result "
+                          "#{}: last_state\n",
+                          e.outputParam(r), r);
     code += "  }\n";
   }
   if (!plainYields.empty()) {
@@ -347,32 +383,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   rt::PlanKernel plan = e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK"});
   plan.workspaceBytes = scratchFloats * 4;
 
-  auto config = [&](int64_t ch, int64_t chunk) {
-    rt::PlanConfig c;
-    c.tunables["SCAN_CHANNELS"] = ch;
-    c.tunables["SCAN_CHUNK"] = chunk;
-    c.block = {ch, 1, 1};
-    c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
-    c.smemBytes = 2 * maxStates * chunk * 4;
-    return c;
-  };
-  std::set<std::pair<int64_t, int64_t>> seen;
-  auto add = [&](int64_t ch, int64_t chunk) {
-    if (ch < 1 || ch > 1024 || chunk < 1 || !seen.insert({ch, chunk}).second)
-      return;
-    rt::PlanConfig c = config(ch, chunk);
-    if (c.smemBytes <= limit)
-      plan.configs.push_back(c);
-  };
-  add(defChannels, defChunk);
-  const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
-  for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1
-    for (int64_t chunk : {16, 32, 64, 128, 256})
-      if (ch <= channelCap && chunk <= std::max<int64_t>(16, length))
-        add(ch, chunk);
-  if (plan.configs.empty())
-    return e.unsupported(first, "no scan configuration fits the shared memory of " +
-                                    options.arch);
+  plan.configs = std::move(configs);
   return plan;
 }
 
