@@ -25,126 +25,125 @@ namespace {
 class AtomicFileTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    char Template[] = "/tmp/ssmc-atomic-XXXXXX";
-    ASSERT_NE(::mkdtemp(Template), nullptr);
-    Dir = Template;
+    char pattern[] = "/tmp/ssmc-atomic-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
   }
-  void TearDown() override { fs::remove_all(Dir); }
+  void TearDown() override { fs::remove_all(dir_); }
 
-  std::string path(const std::string &Name) const { return (Dir / Name).string(); }
-  static std::string read(const std::string &Path) {
-    std::ifstream In(Path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(In), {});
+  std::string path(const std::string &name) const { return (dir_ / name).string(); }
+  static std::string read(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
   size_t entries() const {
-    return size_t(std::distance(fs::directory_iterator(Dir), fs::directory_iterator()));
+    return size_t(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()));
   }
   /// Runs `Body` in a child that is killed at the point it raises SIGKILL.
-  template <class F> void crashIn(F Body) {
-    pid_t Pid = ::fork();
-    ASSERT_GE(Pid, 0);
-    if (Pid == 0) {
-      Body();
+  template <class F> void crashIn(F body) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      body();
       ::_exit(0);
     }
-    int WaitStatus = 0;
-    ASSERT_EQ(::waitpid(Pid, &WaitStatus, 0), Pid);
+    int waitStatus = 0;
+    ASSERT_EQ(::waitpid(pid, &waitStatus, 0), pid);
   }
 
-  fs::path Dir;
+  fs::path dir_;
 };
 
 TEST_F(AtomicFileTest, WritesAndReplaces) {
-  const std::string P = path("a.json");
-  ASSERT_TRUE(writeFileAtomically(P, "old").ok());
-  EXPECT_EQ(read(P), "old");
-  ASSERT_TRUE(writeFileAtomically(P, "new contents").ok());
-  EXPECT_EQ(read(P), "new contents");
+  const std::string p = path("a.json");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
+  EXPECT_EQ(read(p), "old");
+  ASSERT_TRUE(writeFileAtomically(p, "new contents").ok());
+  EXPECT_EQ(read(p), "new contents");
   EXPECT_EQ(entries(), 1u); // no temporary left
-  struct stat St;
-  ASSERT_EQ(::stat(P.c_str(), &St), 0);
-  EXPECT_TRUE(St.st_mode & S_IRUSR);
-  EXPECT_TRUE(St.st_mode & S_IWUSR);
+  struct stat st;
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IRUSR);
+  EXPECT_TRUE(st.st_mode & S_IWUSR);
 }
 
 TEST_F(AtomicFileTest, UncommittedLeavesTheTargetAndNoTemporary) {
-  const std::string P = path("a.bin");
-  ASSERT_TRUE(writeFileAtomically(P, "old").ok());
+  const std::string p = path("a.bin");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
   {
-    auto F = AtomicFile::create(P);
-    ASSERT_TRUE(F.ok()) << F.message();
-    ASSERT_TRUE(F->write("half of the new").ok());
-    EXPECT_TRUE(fs::exists(F->tempPath()));
-    EXPECT_TRUE(isAtomicFileTemporary(fs::path(F->tempPath()).filename().string()));
+    auto f = AtomicFile::create(p);
+    ASSERT_TRUE(f.ok()) << f.message();
+    ASSERT_TRUE(f->write("half of the new").ok());
+    EXPECT_TRUE(fs::exists(f->tempPath()));
+    EXPECT_TRUE(isAtomicFileTemporary(fs::path(f->tempPath()).filename().string()));
   } // destroyed without commit: an error path in the caller
-  EXPECT_EQ(read(P), "old");
+  EXPECT_EQ(read(p), "old");
   EXPECT_EQ(entries(), 1u);
 }
 
 TEST_F(AtomicFileTest, KilledBeforeCommitLeavesTheOldFile) {
-  const std::string P = path("model.safetensors");
-  ASSERT_TRUE(writeFileAtomically(P, "old").ok());
+  const std::string p = path("model.safetensors");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
   crashIn([&] {
-    auto F = AtomicFile::create(P);
-    if (F.ok() && F->write(std::string(1 << 20, 'x')).ok())
+    auto f = AtomicFile::create(p);
+    if (f.ok() && f->write(std::string(1 << 20, 'x')).ok())
       ::raise(SIGKILL);
   });
-  EXPECT_EQ(read(P), "old");
+  EXPECT_EQ(read(p), "old");
   // The killed writer's temporary is all that may remain, and it is named so.
-  for (const auto &E : fs::directory_iterator(Dir)) {
-    if (E.path().string() != P) {
-      EXPECT_TRUE(isAtomicFileTemporary(E.path().filename().string())) << E.path();
+  for (const auto &e : fs::directory_iterator(dir_)) {
+    if (e.path().string() != p) {
+      EXPECT_TRUE(isAtomicFileTemporary(e.path().filename().string())) << e.path();
     }
   }
 }
 
 TEST_F(AtomicFileTest, KilledAfterCommitLeavesTheNewFile) {
-  const std::string P = path("plan.json");
-  ASSERT_TRUE(writeFileAtomically(P, "old").ok());
+  const std::string p = path("plan.json");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
   crashIn([&] {
-    if (writeFileAtomically(P, "new").ok())
+    if (writeFileAtomically(p, "new").ok())
       ::raise(SIGKILL);
   });
-  EXPECT_EQ(read(P), "new");
+  EXPECT_EQ(read(p), "new");
   EXPECT_EQ(entries(), 1u);
 }
 
 TEST_F(AtomicFileTest, ConcurrentWritersNeverMix) {
-  const std::string P = path("entry");
-  const std::string A(300000, 'a'), B(200000, 'b');
-  std::vector<pid_t> Pids;
-  for (int W = 0; W < 4; ++W) {
-    pid_t Pid = ::fork();
-    ASSERT_GE(Pid, 0);
-    if (Pid == 0) {
-      for (int I = 0; I < 20; ++I)
-        if (!writeFileAtomically(P, (W + I) % 2 ? A : B).ok())
+  const std::string p = path("entry");
+  const std::string a(300000, 'a'), b(200000, 'b');
+  std::vector<pid_t> pids;
+  for (int w = 0; w < 4; ++w) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      for (int i = 0; i < 20; ++i)
+        if (!writeFileAtomically(p, (w + i) % 2 ? a : b).ok())
           ::_exit(1);
       ::_exit(0);
     }
-    Pids.push_back(Pid);
+    pids.push_back(pid);
   }
-  for (int I = 0; I < 200; ++I) {
-    const std::string Seen = read(P);
-    EXPECT_TRUE(Seen.empty() || Seen == A || Seen == B) << "a torn file of " << Seen.size();
+  for (int i = 0; i < 200; ++i) {
+    const std::string seen = read(p);
+    EXPECT_TRUE(seen.empty() || seen == a || seen == b) << "a torn file of " << seen.size();
   }
-  for (pid_t Pid : Pids) {
-    int WaitStatus = 0;
-    ASSERT_EQ(::waitpid(Pid, &WaitStatus, 0), Pid);
-    EXPECT_TRUE(WIFEXITED(WaitStatus) && WEXITSTATUS(WaitStatus) == 0);
+  for (pid_t pid : pids) {
+    int waitStatus = 0;
+    ASSERT_EQ(::waitpid(pid, &waitStatus, 0), pid);
+    EXPECT_TRUE(WIFEXITED(waitStatus) && WEXITSTATUS(waitStatus) == 0);
   }
-  const std::string Last = read(P);
-  EXPECT_TRUE(Last == A || Last == B);
+  const std::string last = read(p);
+  EXPECT_TRUE(last == a || last == b);
   EXPECT_EQ(entries(), 1u);
 }
 
 TEST_F(AtomicFileTest, ErrorsNameThePathAndTheReason) {
-  Status S = writeFileAtomically(path("no/such/dir/f.txt"), "x");
-  ASSERT_FALSE(S.ok());
-  EXPECT_NE(S.message().find("cannot write '" + path("no/such/dir/f.txt") + "'"),
-            std::string::npos)
-      << S.message();
-  EXPECT_NE(S.message().find("No such file or directory"), std::string::npos) << S.message();
+  Status s = writeFileAtomically(path("no/such/dir/f.txt"), "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot write '" + path("no/such/dir/f.txt") + "'"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("No such file or directory"), std::string::npos) << s.message();
   EXPECT_FALSE(writeFileAtomically("", "x").ok());
 }
 

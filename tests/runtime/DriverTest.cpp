@@ -14,63 +14,59 @@
 using namespace ssmc::rt;
 
 TEST(Driver, LoadEitherWorksOrSaysHowToRunWithoutAGpu) {
-  auto D = Driver::load();
-  if (!D.ok()) {
-    std::cout << "no GPU here: " << D.message() << "\n";
-    EXPECT_NE(D.message().find("--device cpu"), std::string::npos)
-        << D.message();
+  auto d = Driver::load();
+  if (!d.ok()) {
+    std::cout << "no GPU here: " << d.message() << "\n";
+    EXPECT_NE(d.message().find("--device cpu"), std::string::npos) << d.message();
     // Loading again gives the same answer, without retrying.
-    EXPECT_EQ(Driver::load().message(), D.message());
+    EXPECT_EQ(Driver::load().message(), d.message());
     return;
   }
-  ASSERT_GT((*D)->deviceCount(), 0);
-  auto Info = (*D)->queryDevice(0);
-  ASSERT_TRUE(Info.ok()) << Info.message();
-  std::cout << "device 0: " << Info->name << ", " << Info->arch() << ", "
-            << Info->smCount << " SMs, driver " << Info->driverVersion << "\n";
-  EXPECT_FALSE(Info->name.empty());
-  EXPECT_GE(Info->ccMajor, 3);
-  EXPECT_GT(Info->smCount, 0);
-  EXPECT_GT(Info->maxSmemPerBlockOptin, 0);
-  EXPECT_GT(Info->driverVersion, 0);
-  auto Bad = (*D)->queryDevice((*D)->deviceCount());
-  ASSERT_FALSE(Bad.ok());
-  EXPECT_NE(Bad.message().find("no CUDA device"), std::string::npos);
-  EXPECT_EQ(Driver::load().value(), *D);
+  ASSERT_GT((*d)->deviceCount(), 0);
+  auto info = (*d)->queryDevice(0);
+  ASSERT_TRUE(info.ok()) << info.message();
+  std::cout << "device 0: " << info->name << ", " << info->arch() << ", " << info->smCount
+            << " SMs, driver " << info->driverVersion << "\n";
+  EXPECT_FALSE(info->name.empty());
+  EXPECT_GE(info->ccMajor, 3);
+  EXPECT_GT(info->smCount, 0);
+  EXPECT_GT(info->maxSmemPerBlockOptin, 0);
+  EXPECT_GT(info->driverVersion, 0);
+  auto bad = (*d)->queryDevice((*d)->deviceCount());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("no CUDA device"), std::string::npos);
+  EXPECT_EQ(Driver::load().value(), *d);
 }
 
 TEST(Driver, MissingLibrary) {
-  auto D = Driver::open("libssmc-no-such-driver.so.1");
-  ASSERT_FALSE(D.ok());
-  EXPECT_EQ(D.message().rfind(
-                "no CUDA driver: libssmc-no-such-driver.so.1 could not be "
-                "loaded (",
-                0),
+  auto d = Driver::open("libssmc-no-such-driver.so.1");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.message().rfind("no CUDA driver: libssmc-no-such-driver.so.1 could not be "
+                              "loaded (",
+                              0),
             0u)
-      << D.message();
-  EXPECT_NE(D.message().find("run with --device cpu, or on a machine with an "
+      << d.message();
+  EXPECT_NE(d.message().find("run with --device cpu, or on a machine with an "
                              "NVIDIA GPU and driver"),
             std::string::npos)
-      << D.message();
+      << d.message();
 }
 
 TEST(Driver, LibraryWithoutTheDriverApi) {
-  auto D = Driver::open("libc.so.6");
-  ASSERT_FALSE(D.ok());
-  EXPECT_NE(D.message().find("libc.so.6 lacks cuInit"), std::string::npos)
-      << D.message();
-  EXPECT_NE(D.message().find("--device cpu"), std::string::npos);
+  auto d = Driver::open("libc.so.6");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.message().find("libc.so.6 lacks cuInit"), std::string::npos) << d.message();
+  EXPECT_NE(d.message().find("--device cpu"), std::string::npos);
 }
 
 TEST(Driver, ToolkitStubLibrary) {
   // The toolkit's link stub has every symbol but no driver behind it.
-  const char *Stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
-  if (!std::filesystem::exists(Stub))
-    GTEST_SKIP() << Stub << " not present";
-  auto D = Driver::open(Stub);
-  ASSERT_FALSE(D.ok());
-  std::cout << D.message() << "\n";
-  EXPECT_NE(D.message().find("cuInit failed: "), std::string::npos)
-      << D.message();
-  EXPECT_NE(D.message().find("--device cpu"), std::string::npos);
+  const char *stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
+  if (!std::filesystem::exists(stub))
+    GTEST_SKIP() << stub << " not present";
+  auto d = Driver::open(stub);
+  ASSERT_FALSE(d.ok());
+  std::cout << d.message() << "\n";
+  EXPECT_NE(d.message().find("cuInit failed: "), std::string::npos) << d.message();
+  EXPECT_NE(d.message().find("--device cpu"), std::string::npos);
 }

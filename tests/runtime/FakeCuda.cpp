@@ -34,13 +34,13 @@
 namespace {
 
 using Result = int;
-constexpr Result Ok = 0;
-constexpr Result InvalidValue = 1;
-constexpr Result InvalidImage = 200;
-constexpr Result NotFound = 500;
-constexpr Result LaunchFailed = 719;
-constexpr Result CaptureUnsupported = 900;
-constexpr Result InvalidHandle = 400;
+constexpr Result kOk = 0;
+constexpr Result kInvalidValue = 1;
+constexpr Result kInvalidImage = 200;
+constexpr Result kNotFound = 500;
+constexpr Result kLaunchFailed = 719;
+constexpr Result kCaptureUnsupported = 900;
+constexpr Result kInvalidHandle = 400;
 
 /// Mul and AddOne: the tiny artifact's kernels, run on the host. Ignore:
 /// any other entry when $SSMC_FAKE_CUDA_ANY_ENTRY is set (a whole model's
@@ -78,116 +78,115 @@ struct Event {
   std::chrono::steady_clock::time_point at;
 };
 
-std::mutex Mu;
-long Launches = 0, GraphLaunches = 0;
-bool PendingFault = false;
-std::set<uintptr_t> Allocations;
+std::mutex mu;
+long launches = 0, graphLaunches = 0;
+bool pendingFault = false;
+std::set<uintptr_t> allocations;
 
-unsigned numArgs(Op O) { return O == Op::Ignore ? 0 : 3; }
+unsigned numArgs(Op o) { return o == Op::Ignore ? 0 : 3; }
 
-float load(Ty T, uintptr_t Base, long I) {
+float load(Ty t, uintptr_t base, long i) {
   using namespace ssmc::rt;
-  if (T == Ty::F32) {
-    float F;
-    std::memcpy(&F, reinterpret_cast<const void *>(Base + 4 * I), 4);
-    return F;
+  if (t == Ty::F32) {
+    float f;
+    std::memcpy(&f, reinterpret_cast<const void *>(base + 4 * i), 4);
+    return f;
   }
-  uint16_t H;
-  std::memcpy(&H, reinterpret_cast<const void *>(Base + 2 * I), 2);
-  return T == Ty::BF16 ? bf16ToF32(H) : f16ToF32(H);
+  uint16_t h;
+  std::memcpy(&h, reinterpret_cast<const void *>(base + 2 * i), 2);
+  return t == Ty::BF16 ? bf16ToF32(h) : f16ToF32(h);
 }
 
-void store(Ty T, uintptr_t Base, long I, float V) {
+void store(Ty t, uintptr_t base, long i, float v) {
   using namespace ssmc::rt;
-  if (T == Ty::F32) {
-    std::memcpy(reinterpret_cast<void *>(Base + 4 * I), &V, 4);
+  if (t == Ty::F32) {
+    std::memcpy(reinterpret_cast<void *>(base + 4 * i), &v, 4);
     return;
   }
-  uint16_t H = T == Ty::BF16 ? f32ToBf16(V) : f32ToF16(V);
-  std::memcpy(reinterpret_cast<void *>(Base + 2 * I), &H, 2);
+  uint16_t h = t == Ty::BF16 ? f32ToBf16(v) : f32ToF16(v);
+  std::memcpy(reinterpret_cast<void *>(base + 2 * i), &h, 2);
 }
 
-bool envIs(const char *Name, const std::string &Value) {
-  const char *V = std::getenv(Name);
-  return V && Value == V;
+bool envIs(const char *name, const std::string &value) {
+  const char *v = std::getenv(name);
+  return v && value == v;
 }
 
-Result execute(const Launch &L) {
-  if (envIs("SSMC_FAKE_CUDA_FAIL_LAUNCH", L.fn->entry))
-    return LaunchFailed;
-  if (envIs("SSMC_FAKE_CUDA_FAULT", L.fn->entry))
-    PendingFault = true;
-  for (uintptr_t A : L.args)
-    if (A == 0)
-      return InvalidValue;
-  const Function &F = *L.fn;
-  if (F.op == Op::Ignore)
-    return Ok;
-  for (unsigned B = 0; B < L.grid[0]; ++B)
-    for (unsigned T = 0; T < L.block[0]; ++T) {
-      long I = long(B) * L.block[0] + T;
-      if (I >= F.n)
+Result execute(const Launch &l) {
+  if (envIs("SSMC_FAKE_CUDA_FAIL_LAUNCH", l.fn->entry))
+    return kLaunchFailed;
+  if (envIs("SSMC_FAKE_CUDA_FAULT", l.fn->entry))
+    pendingFault = true;
+  for (uintptr_t a : l.args)
+    if (a == 0)
+      return kInvalidValue;
+  const Function &f = *l.fn;
+  if (f.op == Op::Ignore)
+    return kOk;
+  for (unsigned b = 0; b < l.grid[0]; ++b)
+    for (unsigned t = 0; t < l.block[0]; ++t) {
+      long i = long(b) * l.block[0] + t;
+      if (i >= f.n)
         continue;
-      if (F.op == Op::Mul) {
-        store(F.ty, L.args[2], I,
-              load(F.ty, L.args[0], I) * load(F.ty, L.args[1], I));
+      if (f.op == Op::Mul) {
+        store(f.ty, l.args[2], i, load(f.ty, l.args[0], i) * load(f.ty, l.args[1], i));
       } else {
-        float Z = load(F.ty, L.args[0], I) + 1.0f;
-        store(F.ty, L.args[1], I, Z);
-        if (I < 64) // the workspace holds 64 floats of scratch
-          std::memcpy(reinterpret_cast<void *>(L.args[2] + 4 * I), &Z, 4);
+        float z = load(f.ty, l.args[0], i) + 1.0f;
+        store(f.ty, l.args[1], i, z);
+        if (i < 64) // the workspace holds 64 floats of scratch
+          std::memcpy(reinterpret_cast<void *>(l.args[2] + 4 * i), &z, 4);
       }
     }
-  return Ok;
+  return kOk;
 }
 
-bool parseEntry(const std::string &Name, Function &F) {
-  std::string Rest;
-  if (Name.rfind("mul_", 0) == 0) {
-    F.op = Op::Mul;
-    Rest = Name.substr(4);
-  } else if (Name.rfind("add1_", 0) == 0) {
-    F.op = Op::AddOne;
-    Rest = Name.substr(5);
+bool parseEntry(const std::string &name, Function &f) {
+  std::string rest;
+  if (name.rfind("mul_", 0) == 0) {
+    f.op = Op::Mul;
+    rest = name.substr(4);
+  } else if (name.rfind("add1_", 0) == 0) {
+    f.op = Op::AddOne;
+    rest = name.substr(5);
   } else if (std::getenv("SSMC_FAKE_CUDA_ANY_ENTRY")) {
-    F.op = Op::Ignore;
-    F.ty = Ty::F32;
-    F.n = 0;
-    F.entry = Name;
+    f.op = Op::Ignore;
+    f.ty = Ty::F32;
+    f.n = 0;
+    f.entry = name;
     return true;
   } else {
     return false;
   }
-  auto Us = Rest.find('_');
-  if (Us == std::string::npos)
+  auto us = rest.find('_');
+  if (us == std::string::npos)
     return false;
-  std::string T = Rest.substr(0, Us);
-  if (T == "f32")
-    F.ty = Ty::F32;
-  else if (T == "bf16")
-    F.ty = Ty::BF16;
-  else if (T == "f16")
-    F.ty = Ty::F16;
+  std::string t = rest.substr(0, us);
+  if (t == "f32")
+    f.ty = Ty::F32;
+  else if (t == "bf16")
+    f.ty = Ty::BF16;
+  else if (t == "f16")
+    f.ty = Ty::F16;
   else
     return false;
-  F.n = std::atol(Rest.c_str() + Us + 1);
-  F.entry = Name;
-  return F.n > 0;
+  f.n = std::atol(rest.c_str() + us + 1);
+  f.entry = name;
+  return f.n > 0;
 }
 
-int attribute(int Attr) {
-  int Cc = 90;
-  if (const char *V = std::getenv("SSMC_FAKE_CUDA_CC"))
-    Cc = std::atoi(V);
-  switch (Attr) {
+int attribute(int attr) {
+  int cc = 90;
+  if (const char *v = std::getenv("SSMC_FAKE_CUDA_CC"))
+    cc = std::atoi(v);
+  switch (attr) {
   case 16: // multiprocessor count
     return 4;
   case 75:
-    return Cc / 10;
+    return cc / 10;
   case 76:
-    return Cc % 10;
+    return cc % 10;
   case 97: // max shared memory per block, opt-in
-    return Cc >= 90 ? 232448 : 101376;
+    return cc >= 90 ? 232448 : 101376;
   default:
     return 0;
   }
@@ -195,87 +194,89 @@ int attribute(int Attr) {
 
 } // namespace
 
+// The driver API's own names, as libcuda.so.1 exports them.
+// NOLINTBEGIN(readability-identifier-naming)
 extern "C" {
 
 int ssmcFakeCudaStats(long *LaunchCount, long *GraphLaunchCount) {
-  std::lock_guard<std::mutex> L(Mu);
-  *LaunchCount = Launches;
-  *GraphLaunchCount = GraphLaunches;
+  std::lock_guard<std::mutex> L(mu);
+  *LaunchCount = launches;
+  *GraphLaunchCount = graphLaunches;
   return 0;
 }
 
-Result cuInit(unsigned) { return Ok; }
+Result cuInit(unsigned) { return kOk; }
 Result cuDriverGetVersion(int *V) {
   *V = 13000;
-  return Ok;
+  return kOk;
 }
 Result cuDeviceGetCount(int *C) {
   *C = 1;
-  return Ok;
+  return kOk;
 }
 Result cuDeviceGet(int *D, int Ordinal) {
   if (Ordinal != 0)
-    return InvalidValue;
+    return kInvalidValue;
   *D = 0;
-  return Ok;
+  return kOk;
 }
 Result cuDeviceGetName(char *Name, int Len, int) {
   std::strncpy(Name, "Fake GPU (ssmc tests)", size_t(Len));
-  return Ok;
+  return kOk;
 }
 Result cuDeviceGetAttribute(int *V, int Attr, int) {
   *V = attribute(Attr);
-  return Ok;
+  return kOk;
 }
 Result cuDevicePrimaryCtxRetain(void **Ctx, int) {
   static int Context;
   *Ctx = &Context;
-  return Ok;
+  return kOk;
 }
-Result cuDevicePrimaryCtxRelease_v2(int) { return Ok; }
-Result cuCtxSetCurrent(void *) { return Ok; }
+Result cuDevicePrimaryCtxRelease_v2(int) { return kOk; }
+Result cuCtxSetCurrent(void *) { return kOk; }
 
 Result cuModuleLoadData(Module **M, const void *Image) {
-  if (std::memcmp(Image, "\x7f"
-                         "ELF",
+  if (std::memcmp(Image,
+                  "\x7f"
+                  "ELF",
                   4) != 0)
-    return InvalidImage;
+    return kInvalidImage;
   *M = new Module;
-  return Ok;
+  return kOk;
 }
 Result cuModuleUnload(Module *M) {
   for (Function *F : M->functions)
     delete F;
   delete M;
-  return Ok;
+  return kOk;
 }
 Result cuModuleGetFunction(Function **Fn, Module *M, const char *Name) {
   Function F;
   if (!parseEntry(Name, F))
-    return NotFound;
+    return kNotFound;
   M->functions.push_back(new Function(F));
   *Fn = M->functions.back();
-  return Ok;
+  return kOk;
 }
-Result cuFuncSetAttribute(Function *, int, int) { return Ok; }
+Result cuFuncSetAttribute(Function *, int, int) { return kOk; }
 
-Result cuLaunchKernel(Function *Fn, unsigned Gx, unsigned Gy, unsigned Gz,
-                      unsigned Bx, unsigned By, unsigned Bz, unsigned,
-                      Stream *S, void **Params, void **) {
+Result cuLaunchKernel(Function *Fn, unsigned Gx, unsigned Gy, unsigned Gz, unsigned Bx, unsigned By,
+                      unsigned Bz, unsigned, Stream *S, void **Params, void **) {
   if (!S || !Fn || Gx == 0 || Bx == 0 || Bx * By * Bz > 1024)
-    return InvalidValue;
+    return kInvalidValue;
   Launch L{Fn, {Gx, Gy, Gz}, {Bx, By, Bz}, {}};
   for (unsigned A = 0; A < numArgs(Fn->op); ++A) {
     unsigned long long P;
     std::memcpy(&P, Params[A], sizeof(P));
     L.args.push_back(uintptr_t(P));
   }
-  std::lock_guard<std::mutex> Lock(Mu);
+  std::lock_guard<std::mutex> Lock(mu);
   if (S->capturing) {
     S->captured.push_back(L);
-    return Ok;
+    return kOk;
   }
-  ++Launches;
+  ++launches;
   return execute(L);
 }
 
@@ -283,138 +284,135 @@ Result cuMemAlloc_v2(unsigned long long *P, size_t Bytes) {
   void *M = std::aligned_alloc(256, (Bytes + 255) / 256 * 256);
   if (!M)
     return 2;
-  std::lock_guard<std::mutex> Lock(Mu);
-  Allocations.insert(uintptr_t(M));
+  std::lock_guard<std::mutex> Lock(mu);
+  allocations.insert(uintptr_t(M));
   *P = uintptr_t(M);
-  return Ok;
+  return kOk;
 }
 Result cuMemFree_v2(unsigned long long P) {
-  std::lock_guard<std::mutex> Lock(Mu);
-  if (!Allocations.erase(uintptr_t(P)))
-    return InvalidValue;
+  std::lock_guard<std::mutex> Lock(mu);
+  if (!allocations.erase(uintptr_t(P)))
+    return kInvalidValue;
   std::free(reinterpret_cast<void *>(P));
-  return Ok;
+  return kOk;
 }
-Result cuMemcpyHtoDAsync_v2(unsigned long long Dst, const void *Src,
-                            size_t Bytes, Stream *S) {
+Result cuMemcpyHtoDAsync_v2(unsigned long long Dst, const void *Src, size_t Bytes, Stream *S) {
   if (S->capturing)
-    return CaptureUnsupported;
+    return kCaptureUnsupported;
   std::memcpy(reinterpret_cast<void *>(Dst), Src, Bytes);
-  return Ok;
+  return kOk;
 }
-Result cuMemcpyDtoHAsync_v2(void *Dst, unsigned long long Src, size_t Bytes,
-                            Stream *S) {
+Result cuMemcpyDtoHAsync_v2(void *Dst, unsigned long long Src, size_t Bytes, Stream *S) {
   if (S->capturing)
-    return CaptureUnsupported;
+    return kCaptureUnsupported;
   std::memcpy(Dst, reinterpret_cast<const void *>(Src), Bytes);
-  return Ok;
+  return kOk;
 }
-Result cuMemsetD8Async(unsigned long long Dst, unsigned char V, size_t Bytes,
-                       Stream *) {
+Result cuMemsetD8Async(unsigned long long Dst, unsigned char V, size_t Bytes, Stream *) {
   std::memset(reinterpret_cast<void *>(Dst), V, Bytes);
-  return Ok;
+  return kOk;
 }
 
 Result cuStreamCreate(Stream **S, unsigned) {
   *S = new Stream;
-  return Ok;
+  return kOk;
 }
 Result cuStreamDestroy_v2(Stream *S) {
   delete S;
-  return Ok;
+  return kOk;
 }
 Result cuStreamSynchronize(Stream *) {
-  std::lock_guard<std::mutex> Lock(Mu);
-  if (PendingFault) {
-    PendingFault = false;
+  std::lock_guard<std::mutex> Lock(mu);
+  if (pendingFault) {
+    pendingFault = false;
     return 700; // CUDA_ERROR_ILLEGAL_ADDRESS
   }
-  return Ok;
+  return kOk;
 }
 Result cuStreamBeginCapture_v2(Stream *S, int) {
   if (S->capturing)
-    return InvalidValue;
+    return kInvalidValue;
   S->capturing = true;
   S->captured.clear();
-  return Ok;
+  return kOk;
 }
 Result cuStreamEndCapture(Stream *S, Graph **G) {
   if (!S->capturing)
-    return InvalidValue;
+    return kInvalidValue;
   S->capturing = false;
   *G = new Graph{std::move(S->captured)};
   S->captured.clear();
-  return Ok;
+  return kOk;
 }
-Result cuGraphInstantiateWithFlags(Graph **Exec, Graph *G,
-                                   unsigned long long) {
+Result cuGraphInstantiateWithFlags(Graph **Exec, Graph *G, unsigned long long) {
   *Exec = new Graph(*G);
-  return Ok;
+  return kOk;
 }
 Result cuGraphLaunch(Graph *Exec, Stream *S) {
   if (!Exec || S->capturing)
-    return InvalidHandle;
-  std::lock_guard<std::mutex> Lock(Mu);
-  ++GraphLaunches;
+    return kInvalidHandle;
+  std::lock_guard<std::mutex> Lock(mu);
+  ++graphLaunches;
   for (const Launch &L : Exec->launches)
-    if (Result R = execute(L); R != Ok)
+    if (Result R = execute(L); R != kOk)
       return R;
-  return Ok;
+  return kOk;
 }
 Result cuGraphDestroy(Graph *G) {
   delete G;
-  return Ok;
+  return kOk;
 }
 Result cuGraphExecDestroy(Graph *G) {
   delete G;
-  return Ok;
+  return kOk;
 }
 
 Result cuEventCreate(Event **E, unsigned) {
   *E = new Event;
-  return Ok;
+  return kOk;
 }
 Result cuEventRecord(Event *E, Stream *) {
   E->at = std::chrono::steady_clock::now();
-  return Ok;
+  return kOk;
 }
-Result cuEventSynchronize(Event *) { return Ok; }
+Result cuEventSynchronize(Event *) { return kOk; }
 Result cuEventElapsedTime_v2(float *Ms, Event *Start, Event *End) {
   *Ms = std::chrono::duration<float, std::milli>(End->at - Start->at).count();
-  return Ok;
+  return kOk;
 }
 Result cuEventDestroy_v2(Event *E) {
   delete E;
-  return Ok;
+  return kOk;
 }
 
 Result cuGetErrorName(Result R, const char **Name) {
   switch (R) {
-  case LaunchFailed:
+  case kLaunchFailed:
     *Name = "CUDA_ERROR_LAUNCH_FAILED";
-    return Ok;
+    return kOk;
   case 700:
     *Name = "CUDA_ERROR_ILLEGAL_ADDRESS";
-    return Ok;
-  case NotFound:
+    return kOk;
+  case kNotFound:
     *Name = "CUDA_ERROR_NOT_FOUND";
-    return Ok;
-  case InvalidImage:
+    return kOk;
+  case kInvalidImage:
     *Name = "CUDA_ERROR_INVALID_IMAGE";
-    return Ok;
-  case CaptureUnsupported:
+    return kOk;
+  case kCaptureUnsupported:
     *Name = "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED";
-    return Ok;
+    return kOk;
   default:
-    return InvalidValue;
+    return kInvalidValue;
   }
 }
 Result cuGetErrorString(Result R, const char **Text) {
   const char *Name = nullptr;
-  if (cuGetErrorName(R, &Name) != Ok)
-    return InvalidValue;
+  if (cuGetErrorName(R, &Name) != kOk)
+    return kInvalidValue;
   *Text = "reported by the fake driver";
-  return Ok;
+  return kOk;
 }
 
 } // extern "C"
+// NOLINTEND(readability-identifier-naming)

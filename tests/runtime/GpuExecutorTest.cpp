@@ -10,13 +10,13 @@
 #include <string>
 
 namespace {
-const ssmc::rt::Driver *testDriver(std::string &WhyNot) {
-  auto D = ssmc::rt::Driver::load();
-  if (!D.ok()) {
-    WhyNot = D.message();
+const ssmc::rt::Driver *testDriver(std::string &whyNot) {
+  auto d = ssmc::rt::Driver::load();
+  if (!d.ok()) {
+    whyNot = d.message();
     return nullptr;
   }
-  return *D;
+  return *d;
 }
 } // namespace
 

@@ -14,277 +14,264 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define REQUIRE_NVRTC()                                                        \
-  if (!nvrtcAvailable())                                                       \
+#define REQUIRE_NVRTC()                                                                            \
+  if (!nvrtcAvailable())                                                                           \
   GTEST_SKIP() << "built without the CUDA toolkit"
 
 KernelSource addKernel() { return {"add_group", "add_one", addKernelSource()}; }
 
 NvrtcOptions sm80() {
-  NvrtcOptions Opts;
-  Opts.arch = "sm_80";
-  return Opts;
+  NvrtcOptions opts;
+  opts.arch = "sm_80";
+  return opts;
 }
 
-std::string keyOf(const KernelSource &Src, const NvrtcOptions &Opts) {
-  return KernelCache::makeKey(Src, nvrtcCommandLine(Opts), Opts.arch,
-                              nvrtcVersion());
+std::string keyOf(const KernelSource &src, const NvrtcOptions &opts) {
+  return KernelCache::makeKey(src, nvrtcCommandLine(opts), opts.arch, nvrtcVersion());
 }
 
-std::string joined(const std::vector<std::string> &Lines) {
-  std::string Out;
-  for (const std::string &L : Lines)
-    Out += L + "\n";
-  return Out;
+std::string joined(const std::vector<std::string> &lines) {
+  std::string out;
+  for (const std::string &l : lines)
+    out += l + "\n";
+  return out;
 }
 
 /// Files in \p Dir whose names contain \p Part.
-int countFiles(const std::string &Dir, const std::string &Part) {
-  int N = 0;
-  for (const auto &E : fs::directory_iterator(Dir))
-    N += E.path().filename().string().find(Part) != std::string::npos;
-  return N;
+int countFiles(const std::string &dir, const std::string &part) {
+  int n = 0;
+  for (const auto &e : fs::directory_iterator(dir))
+    n += e.path().filename().string().find(part) != std::string::npos;
+  return n;
 }
 
 } // namespace
 
 TEST(KernelCache, MissThenHit) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  KernelCache Cache(Dir.path());
-  ASSERT_TRUE(Cache.enabled());
-  auto First = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(First.ok()) << First.message();
-  EXPECT_FALSE(First->fromCache);
-  EXPECT_TRUE(fs::exists(Cache.entryPath(keyOf(addKernel(), sm80()))));
+  TempDir dir;
+  KernelCache cache(dir.path());
+  ASSERT_TRUE(cache.enabled());
+  auto first = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(first.ok()) << first.message();
+  EXPECT_FALSE(first->fromCache);
+  EXPECT_TRUE(fs::exists(cache.entryPath(keyOf(addKernel(), sm80()))));
 
-  auto Second = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(Second.ok()) << Second.message();
-  EXPECT_TRUE(Second->fromCache);
-  EXPECT_EQ(Second->cubin, First->cubin);
-  EXPECT_EQ(Second->log, First->log);
-  EXPECT_EQ(Second->name, "add_group");
-  EXPECT_EQ(Second->entry, "add_one");
-  EXPECT_EQ(Second->resources.registers, First->resources.registers);
-  EXPECT_EQ(Second->resources.spillBytes, First->resources.spillBytes);
-  EXPECT_EQ(Second->resources.smemBytes, First->resources.smemBytes);
-  EXPECT_TRUE(Cache.warnings().empty()) << joined(Cache.warnings());
+  auto second = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(second.ok()) << second.message();
+  EXPECT_TRUE(second->fromCache);
+  EXPECT_EQ(second->cubin, first->cubin);
+  EXPECT_EQ(second->log, first->log);
+  EXPECT_EQ(second->name, "add_group");
+  EXPECT_EQ(second->entry, "add_one");
+  EXPECT_EQ(second->resources.registers, first->resources.registers);
+  EXPECT_EQ(second->resources.spillBytes, first->resources.spillBytes);
+  EXPECT_EQ(second->resources.smemBytes, first->resources.smemBytes);
+  EXPECT_TRUE(cache.warnings().empty()) << joined(cache.warnings());
 
   // Another cache object on the same directory (another process) hits too.
-  KernelCache Other(Dir.path());
-  auto Third = compileKernel(addKernel(), sm80(), &Other);
-  ASSERT_TRUE(Third.ok());
-  EXPECT_TRUE(Third->fromCache);
+  KernelCache other(dir.path());
+  auto third = compileKernel(addKernel(), sm80(), &other);
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->fromCache);
 }
 
 TEST(KernelCache, KeyCoversEverythingThatChangesTheCubin) {
-  KernelSource Src = addKernel();
-  NvrtcOptions Opts = sm80();
-  std::string Base = keyOf(Src, Opts);
-  EXPECT_EQ(Base.size(), 64u);
-  EXPECT_EQ(Base, keyOf(Src, Opts));
+  KernelSource src = addKernel();
+  NvrtcOptions opts = sm80();
+  std::string base = keyOf(src, opts);
+  EXPECT_EQ(base.size(), 64u);
+  EXPECT_EQ(base, keyOf(src, opts));
 
-  NvrtcOptions Sm90 = Opts;
-  Sm90.arch = "sm_90";
-  EXPECT_NE(keyOf(Src, Sm90), Base);
-  NvrtcOptions Extra = Opts;
-  Extra.extra = {"-DTILE=32"};
-  EXPECT_NE(keyOf(Src, Extra), Base);
-  KernelSource Edited = Src;
-  Edited.source += "\n";
-  EXPECT_NE(keyOf(Edited, Opts), Base);
-  KernelSource OtherEntry = Src;
-  OtherEntry.entry = "add_two";
-  EXPECT_NE(keyOf(OtherEntry, Opts), Base);
-  EXPECT_NE(
-      KernelCache::makeKey(Src, nvrtcCommandLine(Opts), Opts.arch, "99.9"),
-      Base);
+  NvrtcOptions sm90 = opts;
+  sm90.arch = "sm_90";
+  EXPECT_NE(keyOf(src, sm90), base);
+  NvrtcOptions extra = opts;
+  extra.extra = {"-DTILE=32"};
+  EXPECT_NE(keyOf(src, extra), base);
+  KernelSource edited = src;
+  edited.source += "\n";
+  EXPECT_NE(keyOf(edited, opts), base);
+  KernelSource otherEntry = src;
+  otherEntry.entry = "add_two";
+  EXPECT_NE(keyOf(otherEntry, opts), base);
+  EXPECT_NE(KernelCache::makeKey(src, nvrtcCommandLine(opts), opts.arch, "99.9"), base);
   // The kernel group's name only labels the result: same cubin, same entry.
-  KernelSource Renamed = Src;
-  Renamed.name = "another_group";
-  EXPECT_EQ(keyOf(Renamed, Opts), Base);
+  KernelSource renamed = src;
+  renamed.name = "another_group";
+  EXPECT_EQ(keyOf(renamed, opts), base);
 }
 
 namespace {
 
 /// Damages the cached entry of addKernel() with \p Damage, recompiles, and
 /// checks the damage was reported with \p Reason and repaired.
-void expectRebuilt(const std::function<void(std::string &)> &Damage,
-                   const std::string &Reason) {
-  TempDir Dir;
-  KernelCache Cache(Dir.path());
-  auto Good = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(Good.ok()) << Good.message();
-  std::string Path = Cache.entryPath(keyOf(addKernel(), sm80()));
-  std::string Bytes = readText(Path);
-  Damage(Bytes);
-  writeText(Path, Bytes);
+void expectRebuilt(const std::function<void(std::string &)> &damage, const std::string &reason) {
+  TempDir dir;
+  KernelCache cache(dir.path());
+  auto good = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(good.ok()) << good.message();
+  std::string path = cache.entryPath(keyOf(addKernel(), sm80()));
+  std::string bytes = readText(path);
+  damage(bytes);
+  writeText(path, bytes);
 
-  auto Rebuilt = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(Rebuilt.ok()) << Rebuilt.message();
-  EXPECT_FALSE(Rebuilt->fromCache);
-  EXPECT_EQ(Rebuilt->cubin, Good->cubin);
-  std::vector<std::string> Warnings = Cache.takeWarnings();
-  ASSERT_EQ(Warnings.size(), 1u) << joined(Warnings);
-  EXPECT_NE(
-      Warnings[0].find("ignoring entry " + Path + " for kernel add_group"),
-      std::string::npos)
-      << Warnings[0];
-  EXPECT_NE(Warnings[0].find(Reason), std::string::npos) << Warnings[0];
+  auto rebuilt = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.message();
+  EXPECT_FALSE(rebuilt->fromCache);
+  EXPECT_EQ(rebuilt->cubin, good->cubin);
+  std::vector<std::string> warnings = cache.takeWarnings();
+  ASSERT_EQ(warnings.size(), 1u) << joined(warnings);
+  EXPECT_NE(warnings[0].find("ignoring entry " + path + " for kernel add_group"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find(reason), std::string::npos) << warnings[0];
 
   // Rewritten: the next compile hits, silently.
-  auto Again = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(Again.ok());
-  EXPECT_TRUE(Again->fromCache);
-  EXPECT_TRUE(Cache.takeWarnings().empty());
+  auto again = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->fromCache);
+  EXPECT_TRUE(cache.takeWarnings().empty());
 }
 
 } // namespace
 
 TEST(KernelCache, TruncatedEntryIsRebuilt) {
   REQUIRE_NVRTC();
-  expectRebuilt([](std::string &B) { B.resize(B.size() / 2); }, "truncated");
-  expectRebuilt([](std::string &B) { B.resize(B.find("payload") + 5); },
-                "malformed header");
-  expectRebuilt([](std::string &B) { B.clear(); }, "bad magic");
+  expectRebuilt([](std::string &b) { b.resize(b.size() / 2); }, "truncated");
+  expectRebuilt([](std::string &b) { b.resize(b.find("payload") + 5); }, "malformed header");
+  expectRebuilt([](std::string &b) { b.clear(); }, "bad magic");
 }
 
 TEST(KernelCache, FlippedByteIsRebuilt) {
   REQUIRE_NVRTC();
-  expectRebuilt([](std::string &B) { B[B.size() - 100] ^= 0x20; },
-                "checksum mismatch");
+  expectRebuilt([](std::string &b) { b[b.size() - 100] ^= 0x20; }, "checksum mismatch");
 }
 
 TEST(KernelCache, WrongMagicIsRebuilt) {
   REQUIRE_NVRTC();
-  expectRebuilt([](std::string &B) { B[6] = '0'; }, "bad magic");
+  expectRebuilt([](std::string &b) { b[6] = '0'; }, "bad magic");
 }
 
 TEST(KernelCache, EntryOfAnotherKeyIsRebuilt) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  KernelCache Cache(Dir.path());
-  KernelSource Plus2{"add_group", "add_one", addKernelSource("add_one", 2.0f)};
-  ASSERT_TRUE(compileKernel(Plus2, sm80(), &Cache).ok());
+  TempDir dir;
+  KernelCache cache(dir.path());
+  KernelSource plus2{"add_group", "add_one", addKernelSource("add_one", 2.0f)};
+  ASSERT_TRUE(compileKernel(plus2, sm80(), &cache).ok());
   // An entry copied under the wrong name must not hand out its cubin.
-  fs::copy_file(Cache.entryPath(keyOf(Plus2, sm80())),
-                Cache.entryPath(keyOf(addKernel(), sm80())));
-  auto K = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(K.ok());
-  EXPECT_FALSE(K->fromCache);
-  std::vector<std::string> Warnings = Cache.warnings();
-  ASSERT_EQ(Warnings.size(), 1u) << joined(Warnings);
-  EXPECT_NE(Warnings[0].find("holds a different key"), std::string::npos);
+  fs::copy_file(cache.entryPath(keyOf(plus2, sm80())), cache.entryPath(keyOf(addKernel(), sm80())));
+  auto k = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(k.ok());
+  EXPECT_FALSE(k->fromCache);
+  std::vector<std::string> warnings = cache.warnings();
+  ASSERT_EQ(warnings.size(), 1u) << joined(warnings);
+  EXPECT_NE(warnings[0].find("holds a different key"), std::string::npos);
 }
 
 TEST(KernelCache, ConcurrentWritersLeaveAValidEntry) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  for (int Round = 0; Round < 3; ++Round) {
-    KernelSource Src{"race", "add_one", addKernelSource("add_one", Round)};
+  TempDir dir;
+  for (int round = 0; round < 3; ++round) {
+    KernelSource src{"race", "add_one", addKernelSource("add_one", round)};
     // Two caches on one directory: two processes compiling the same kernel.
-    KernelCache A(Dir.path()), B(Dir.path());
-    std::optional<Expected<CompiledKernel>> RA, RB;
-    std::thread TA([&] { RA.emplace(compileKernel(Src, sm80(), &A)); });
-    std::thread TB([&] { RB.emplace(compileKernel(Src, sm80(), &B)); });
-    TA.join();
-    TB.join();
-    ASSERT_TRUE(RA->ok()) << RA->message();
-    ASSERT_TRUE(RB->ok()) << RB->message();
-    EXPECT_EQ((*RA)->cubin, (*RB)->cubin);
-    EXPECT_TRUE(A.warnings().empty()) << joined(A.warnings());
-    EXPECT_TRUE(B.warnings().empty()) << joined(B.warnings());
+    KernelCache a(dir.path()), b(dir.path());
+    std::optional<Expected<CompiledKernel>> ra, rb;
+    std::thread ta([&] { ra.emplace(compileKernel(src, sm80(), &a)); });
+    std::thread tb([&] { rb.emplace(compileKernel(src, sm80(), &b)); });
+    ta.join();
+    tb.join();
+    ASSERT_TRUE(ra->ok()) << ra->message();
+    ASSERT_TRUE(rb->ok()) << rb->message();
+    EXPECT_EQ((*ra)->cubin, (*rb)->cubin);
+    EXPECT_TRUE(a.warnings().empty()) << joined(a.warnings());
+    EXPECT_TRUE(b.warnings().empty()) << joined(b.warnings());
 
-    KernelCache C(Dir.path());
-    auto Hit = C.lookup(keyOf(Src, sm80()), Src);
-    ASSERT_TRUE(Hit.has_value()) << joined(C.warnings());
-    EXPECT_EQ(Hit->cubin, (*RA)->cubin);
+    KernelCache c(dir.path());
+    auto hit = c.lookup(keyOf(src, sm80()), src);
+    ASSERT_TRUE(hit.has_value()) << joined(c.warnings());
+    EXPECT_EQ(hit->cubin, (*ra)->cubin);
   }
-  EXPECT_EQ(countFiles(Dir.path(), ".tmp."), 0);
-  EXPECT_EQ(countFiles(Dir.path(), ".entry"), 3);
+  EXPECT_EQ(countFiles(dir.path(), ".tmp."), 0);
+  EXPECT_EQ(countFiles(dir.path(), ".entry"), 3);
 }
 
 TEST(KernelCache, SharedByCompileKernelsThreads) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  KernelCache Cache(Dir.path());
-  std::vector<KernelSource> Srcs(6, addKernel()); // same key from 4 threads
-  Srcs.push_back({"other", "add_one", addKernelSource("add_one", 5.0f)});
-  auto Results = compileKernels(Srcs, sm80(), &Cache, 4);
-  for (auto &R : Results)
-    ASSERT_TRUE(R.ok()) << R.message();
-  EXPECT_TRUE(Cache.warnings().empty()) << joined(Cache.warnings());
-  EXPECT_EQ(countFiles(Dir.path(), ".entry"), 2);
+  TempDir dir;
+  KernelCache cache(dir.path());
+  std::vector<KernelSource> srcs(6, addKernel()); // same key from 4 threads
+  srcs.push_back({"other", "add_one", addKernelSource("add_one", 5.0f)});
+  auto results = compileKernels(srcs, sm80(), &cache, 4);
+  for (auto &r : results)
+    ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_TRUE(cache.warnings().empty()) << joined(cache.warnings());
+  EXPECT_EQ(countFiles(dir.path(), ".entry"), 2);
 }
 
 TEST(KernelCache, UncreatableDirectoryDisablesTheCache) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  writeText(Dir / "file", "not a directory");
-  KernelCache Cache(Dir / "file/kernels");
-  EXPECT_FALSE(Cache.enabled());
-  std::vector<std::string> Warnings = Cache.warnings();
-  ASSERT_EQ(Warnings.size(), 1u);
-  EXPECT_NE(Warnings[0].find("kernel cache disabled: cannot create directory " +
-                             Dir / "file/kernels"),
-            std::string::npos)
-      << Warnings[0];
-  auto K = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(K.ok()) << K.message();
-  EXPECT_FALSE(K->fromCache);
+  TempDir dir;
+  writeText(dir / "file", "not a directory");
+  KernelCache cache(dir / "file/kernels");
+  EXPECT_FALSE(cache.enabled());
+  std::vector<std::string> warnings = cache.warnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(
+      warnings[0].find("kernel cache disabled: cannot create directory " + dir / "file/kernels"),
+      std::string::npos)
+      << warnings[0];
+  auto k = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(k.ok()) << k.message();
+  EXPECT_FALSE(k->fromCache);
 }
 
 TEST(KernelCache, UnwritableDirectoryDisablesTheCache) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  KernelCache Cache(Dir / "kernels");
-  ASSERT_TRUE(Cache.enabled());
+  TempDir dir;
+  KernelCache cache(dir / "kernels");
+  ASSERT_TRUE(cache.enabled());
   // Gone after start-up (root ignores permissions, so no chmod here).
-  fs::remove_all(Dir / "kernels");
-  auto K = compileKernel(addKernel(), sm80(), &Cache);
-  ASSERT_TRUE(K.ok()) << K.message();
-  EXPECT_FALSE(Cache.enabled());
-  std::vector<std::string> Warnings = Cache.warnings();
-  ASSERT_EQ(Warnings.size(), 1u) << joined(Warnings);
-  EXPECT_NE(Warnings[0].find("kernel cache disabled: cannot store"),
-            std::string::npos)
-      << Warnings[0];
+  fs::remove_all(dir / "kernels");
+  auto k = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(k.ok()) << k.message();
+  EXPECT_FALSE(cache.enabled());
+  std::vector<std::string> warnings = cache.warnings();
+  ASSERT_EQ(warnings.size(), 1u) << joined(warnings);
+  EXPECT_NE(warnings[0].find("kernel cache disabled: cannot store"), std::string::npos)
+      << warnings[0];
   // Disabled: no further warnings, compiling still works.
-  ASSERT_TRUE(compileKernel(addKernel(), sm80(), &Cache).ok());
-  EXPECT_EQ(Cache.warnings().size(), 1u);
+  ASSERT_TRUE(compileKernel(addKernel(), sm80(), &cache).ok());
+  EXPECT_EQ(cache.warnings().size(), 1u);
 }
 
 TEST(KernelCache, CachedWarningsStillFailWithWarningsAsErrors) {
   REQUIRE_NVRTC();
-  TempDir Dir;
-  KernelCache Cache(Dir / "kernels");
-  NvrtcOptions Opts = sm80();
-  Opts.failureDir = Dir / "failed";
-  KernelSource Src{"warned", "add_one",
-                   "#warning careful\n" + addKernelSource()};
-  ASSERT_TRUE(compileKernel(Src, Opts, &Cache).ok());
-  auto Strict = compileKernel(Src, Opts, &Cache, /*WarningsAsErrors=*/true);
-  ASSERT_FALSE(Strict.ok());
-  EXPECT_NE(Strict.message().find("warning #1105-D"), std::string::npos)
-      << Strict.message();
+  TempDir dir;
+  KernelCache cache(dir / "kernels");
+  NvrtcOptions opts = sm80();
+  opts.failureDir = dir / "failed";
+  KernelSource src{"warned", "add_one", "#warning careful\n" + addKernelSource()};
+  ASSERT_TRUE(compileKernel(src, opts, &cache).ok());
+  auto strict = compileKernel(src, opts, &cache, /*WarningsAsErrors=*/true);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.message().find("warning #1105-D"), std::string::npos) << strict.message();
 }
 
 TEST(KernelCache, DefaultDirectoryFromEnvironment) {
   // Restores the variables this test changes, for the tests after it.
   struct SavedEnv {
-    std::vector<std::pair<std::string, std::optional<std::string>>> Vars;
+    std::vector<std::pair<std::string, std::optional<std::string>>> vars;
     SavedEnv() {
-      for (const char *Name : {"SSMC_CACHE_DIR", "XDG_CACHE_HOME", "HOME"}) {
-        const char *V = std::getenv(Name);
-        Vars.emplace_back(Name,
-                          V ? std::optional<std::string>(V) : std::nullopt);
+      for (const char *name : {"SSMC_CACHE_DIR", "XDG_CACHE_HOME", "HOME"}) {
+        const char *v = std::getenv(name);
+        vars.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
       }
     }
     ~SavedEnv() {
-      for (auto &[Name, V] : Vars)
+      for (auto &[Name, V] : vars)
         V ? ::setenv(Name.c_str(), V->c_str(), 1) : ::unsetenv(Name.c_str());
     }
-  } Saved;
+  } saved;
   ::setenv("SSMC_CACHE_DIR", "/x/ssmc", 1);
   ::setenv("XDG_CACHE_HOME", "/xdg", 1);
   ::setenv("HOME", "/home/u", 1);
@@ -297,19 +284,18 @@ TEST(KernelCache, DefaultDirectoryFromEnvironment) {
   EXPECT_EQ(KernelCache::defaultDirectory(), "/home/u/.cache/ssmc/kernels");
   ::unsetenv("HOME");
   EXPECT_EQ(KernelCache::defaultDirectory(), "");
-  KernelCache Nowhere;
-  EXPECT_FALSE(Nowhere.enabled());
-  EXPECT_EQ(Nowhere.warnings().size(), 1u);
+  KernelCache nowhere;
+  EXPECT_FALSE(nowhere.enabled());
+  EXPECT_EQ(nowhere.warnings().size(), 1u);
 }
 
 TEST(KernelCache, StaleTemporaryFilesAreRemoved) {
-  TempDir Dir;
-  std::string Stale = Dir / "abc.entry.tmp.a1b2c3", Fresh = Dir / "def.entry.tmp.d4e5f6";
-  writeText(Stale, "half an entry");
-  writeText(Fresh, "being written");
-  fs::last_write_time(Stale,
-                      fs::file_time_type::clock::now() - std::chrono::hours(2));
-  KernelCache Cache(Dir.path());
-  EXPECT_FALSE(fs::exists(Stale));
-  EXPECT_TRUE(fs::exists(Fresh));
+  TempDir dir;
+  std::string stale = dir / "abc.entry.tmp.a1b2c3", fresh = dir / "def.entry.tmp.d4e5f6";
+  writeText(stale, "half an entry");
+  writeText(fresh, "being written");
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  KernelCache cache(dir.path());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
 }

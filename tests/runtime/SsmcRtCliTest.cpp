@@ -26,8 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define EXPECT_HAS(Message, Part)                                              \
-  EXPECT_NE(std::string(Message).find(Part), std::string::npos)                \
+#define EXPECT_HAS(Message, Part)                                                                  \
+  EXPECT_NE(std::string(Message).find(Part), std::string::npos)                                    \
       << "expected to find: " << (Part) << "\nin: " << (Message)
 
 struct Result {
@@ -36,47 +36,46 @@ struct Result {
 };
 
 /// Runs `ssmc-rt ARGS` with the environment assignments \p Env.
-Result ssmcRt(const std::string &Args, const std::string &Env = "") {
+Result ssmcRt(const std::string &args, const std::string &env = "") {
   // The caller's $SSMC_CUDA_DRIVER never leaks in: each test says which
   // driver it means.
-  std::string Cmd = "env -u SSMC_CUDA_DRIVER " + Env + " '" SSMC_RT_BINARY
-                    "' " + Args + " 2>&1";
-  Result R;
-  FILE *P = popen(Cmd.c_str(), "r");
-  if (!P)
-    return R;
-  std::array<char, 4096> Buf;
-  size_t N;
-  while ((N = fread(Buf.data(), 1, Buf.size(), P)) > 0)
-    R.out.append(Buf.data(), N);
-  int St = pclose(P);
-  R.code = WIFEXITED(St) ? WEXITSTATUS(St) : -1;
-  return R;
+  std::string cmd = "env -u SSMC_CUDA_DRIVER " + env + " '" SSMC_RT_BINARY "' " + args + " 2>&1";
+  Result r;
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
 }
 
-const std::string FakeDriver = "SSMC_CUDA_DRIVER='" SSMC_FAKE_CUDA_LIB "'";
+const std::string fakeDriver = "SSMC_CUDA_DRIVER='" SSMC_FAKE_CUDA_LIB "'";
 
 class SsmcRt : public ::testing::Test {
 protected:
   void SetUp() override {
-    T = makeTiny(DType::BF16, 500);
-    ASSERT_TRUE(writeTinyFiles(T, Dir.path()).ok());
-    Art = Dir / "artifact";
-    Files = " --weights " + (Dir / "weights.safetensors") + " --inputs " +
-            (Dir / "inputs.safetensors");
-    Env = FakeDriver + " SSMC_CACHE_DIR='" + (Dir / "cache") + "'";
+    t_ = makeTiny(DType::BF16, 500);
+    ASSERT_TRUE(writeTinyFiles(t_, dir_.path()).ok());
+    art_ = dir_ / "artifact";
+    files_ = " --weights " + (dir_ / "weights.safetensors") + " --inputs " +
+             (dir_ / "inputs.safetensors");
+    env_ = fakeDriver + " SSMC_CACHE_DIR='" + (dir_ / "cache") + "'";
   }
-  TempDir Dir;
-  TinyArtifact T;
-  std::string Art, Files, Env;
+  TempDir dir_;
+  TinyArtifact t_;
+  std::string art_, files_, env_;
 };
 
 } // namespace
 
 TEST(SsmcRtUsage, ErrorsExitTwoWithOneMessage) {
   struct Case {
-    std::string Args, Message;
-  } Cases[] = {
+    std::string args, message;
+  } cases[] = {
       {"", "no command given"},
       {"frobnicate", "unknown command 'frobnicate': use info, validate, run, "
                      "bench, check or check-kernels"},
@@ -110,280 +109,275 @@ TEST(SsmcRtUsage, ErrorsExitTwoWithOneMessage) {
       {"run art --no-cache --cache-dir d --inputs i --output o",
        "--no-cache and --cache-dir contradict each other"},
   };
-  for (const Case &C : Cases) {
-    Result R = ssmcRt(C.Args);
-    EXPECT_EQ(R.code, 2) << C.Args << "\n" << R.out;
-    EXPECT_HAS(R.out, "ssmc-rt: " + C.Message);
+  for (const Case &c : cases) {
+    Result r = ssmcRt(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_HAS(r.out, "ssmc-rt: " + c.message);
   }
-  Result Help = ssmcRt("--help");
-  EXPECT_EQ(Help.code, 0);
-  EXPECT_HAS(Help.out, "usage: ssmc-rt COMMAND");
+  Result help = ssmcRt("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_HAS(help.out, "usage: ssmc-rt COMMAND");
 }
 
 TEST(SsmcRtNoGpu, InfoSaysThereIsNoGpuAndHowToRunAnyway) {
   if (Driver::load().ok())
     GTEST_SKIP() << "this machine has a GPU";
-  Result R = ssmcRt("info");
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "--device cpu");
-  EXPECT_TRUE(R.out.find("no CUDA driver") != std::string::npos ||
-              R.out.find("no GPU") != std::string::npos)
-      << R.out;
+  Result r = ssmcRt("info");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "--device cpu");
+  EXPECT_TRUE(r.out.find("no CUDA driver") != std::string::npos ||
+              r.out.find("no GPU") != std::string::npos)
+      << r.out;
 }
 
 TEST_F(SsmcRt, RunWithoutAGpuFailsClearlyAndWritesNothing) {
   if (Driver::load().ok())
     GTEST_SKIP() << "this machine has a GPU";
-  std::string Out = Dir / "out.safetensors";
-  Result R = ssmcRt("run " + Art + Files + " --output " + Out);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "--device cpu");
-  EXPECT_HAS(R.out, "ssmc-rt runs artifacts on NVIDIA GPUs only");
-  EXPECT_FALSE(fs::exists(Out));
+  std::string out = dir_ / "out.safetensors";
+  Result r = ssmcRt("run " + art_ + files_ + " --output " + out);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "--device cpu");
+  EXPECT_HAS(r.out, "ssmc-rt runs artifacts on NVIDIA GPUs only");
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(SsmcRt, ValidateNeedsNoGpu) {
-  Result R = ssmcRt("validate " + Art);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "'tiny', bf16 for sm_90, 2 kernels (6 configurations), 1 "
+  Result r = ssmcRt("validate " + art_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "'tiny', bf16 for sm_90, 2 kernels (6 configurations), 1 "
                     "inputs, 2 outputs, 1 weights");
-  fs::remove(Dir / "artifact/kernels/g00_mul.cu");
-  R = ssmcRt("validate " + Art);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "kernel 'g00_mul' needs");
+  fs::remove(dir_ / "artifact/kernels/g00_mul.cu");
+  r = ssmcRt("validate " + art_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "kernel 'g00_mul' needs");
 }
 
 TEST_F(SsmcRt, LocalMistakesComeBeforeTheGpu) {
-  std::string Out = " --output " + (Dir / "o.safetensors");
-  Result R = ssmcRt("run " + (Dir / "nowhere") + Files + Out);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "does not exist: compile one with `ssmc compile");
+  std::string out = " --output " + (dir_ / "o.safetensors");
+  Result r = ssmcRt("run " + (dir_ / "nowhere") + files_ + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "does not exist: compile one with `ssmc compile");
 
-  R = ssmcRt("run " + Art + " --inputs " + (Dir / "inputs.safetensors") + Out);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "'tiny' has 1 weights: pass them with --weights");
+  r = ssmcRt("run " + art_ + " --inputs " + (dir_ / "inputs.safetensors") + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "'tiny' has 1 weights: pass them with --weights");
 
-  R = ssmcRt("run " + Art + " --weights " + (Dir / "weights.safetensors") +
-             " --inputs " + (Dir / "nope.safetensors") + Out);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "nope.safetensors");
+  r = ssmcRt("run " + art_ + " --weights " + (dir_ / "weights.safetensors") + " --inputs " +
+             (dir_ / "nope.safetensors") + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "nope.safetensors");
 
   // The weights file has no 'x'; a wrong shape is named with the fix.
-  R = ssmcRt("run " + Art + " --weights " + (Dir / "weights.safetensors") +
-             " --inputs " + (Dir / "weights.safetensors") + Out);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "input 'x' [500] is not in");
-  std::vector<float> Short(7);
-  ASSERT_TRUE(writeSafetensors(Dir / "short.safetensors",
-                               {{"x", DType::F32, {7}, Short.data(), 28}})
-                  .ok());
-  R = ssmcRt("run " + Art + " --weights " + (Dir / "weights.safetensors") +
-             " --inputs " + (Dir / "short.safetensors") + Out);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "input 'x' is [7] in");
-  EXPECT_HAS(R.out, "compiled for [500] (recompile with --input-shape/--batch");
+  r = ssmcRt("run " + art_ + " --weights " + (dir_ / "weights.safetensors") + " --inputs " +
+             (dir_ / "weights.safetensors") + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "input 'x' [500] is not in");
+  std::vector<float> tooShort(7);
+  ASSERT_TRUE(
+      writeSafetensors(dir_ / "short.safetensors", {{"x", DType::F32, {7}, tooShort.data(), 28}})
+          .ok());
+  r = ssmcRt("run " + art_ + " --weights " + (dir_ / "weights.safetensors") + " --inputs " +
+             (dir_ / "short.safetensors") + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "input 'x' is [7] in");
+  EXPECT_HAS(r.out, "compiled for [500] (recompile with --input-shape/--batch");
 
-  R = ssmcRt("run " + Art + Files + " --output " + (Dir / "no/such/o.st"));
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "directory " + (Dir / "no/such") + " does not exist");
+  r = ssmcRt("run " + art_ + files_ + " --output " + (dir_ / "no/such/o.st"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "directory " + (dir_ / "no/such") + " does not exist");
 }
 
 TEST_F(SsmcRt, InfoOnTheFakeDriver) {
-  Result R = ssmcRt("info", Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "driver: CUDA 13.0 (13000), 1 device");
-  EXPECT_HAS(R.out, "device 0: Fake GPU (ssmc tests), sm_90 (compute "
+  Result r = ssmcRt("info", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "driver: CUDA 13.0 (13000), 1 device");
+  EXPECT_HAS(r.out, "device 0: Fake GPU (ssmc tests), sm_90 (compute "
                     "capability 9.0), 4 SMs, 227 KiB");
 }
 
 TEST_F(SsmcRt, RunWritesEveryOutputAsF32) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  for (const char *Mode : {"", " --graph"}) {
-    std::string Out = Dir / "out.safetensors";
-    fs::remove(Out);
-    Result R = ssmcRt("run " + Art + Files + " --output " + Out + Mode +
-                          " --config g00_mul=2",
-                      Env);
-    ASSERT_EQ(R.code, 0) << R.out;
-    EXPECT_HAS(R.out, "z [500] -> " + Out);
-    EXPECT_HAS(R.out, "compiled 2 kernels (2 distinct) for sm_90");
-    auto F = SafetensorsFile::open(Out);
-    ASSERT_TRUE(F.ok()) << F.message();
-    const TensorView *Z = (*F)->find("z");
-    ASSERT_NE(Z, nullptr);
-    EXPECT_EQ(Z->dtype, DType::F32);
-    auto Values = SafetensorsFile::toF32(*Z);
-    ASSERT_TRUE(Values.ok());
-    EXPECT_EQ(*Values, T.expectZ);
-    EXPECT_EQ((*F)->metadata().at("launch"),
-              *Mode ? "cuda-graph" : "stream");
+  for (const char *mode : {"", " --graph"}) {
+    std::string out = dir_ / "out.safetensors";
+    fs::remove(out);
+    Result r =
+        ssmcRt("run " + art_ + files_ + " --output " + out + mode + " --config g00_mul=2", env_);
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_HAS(r.out, "z [500] -> " + out);
+    EXPECT_HAS(r.out, "compiled 2 kernels (2 distinct) for sm_90");
+    auto f = SafetensorsFile::open(out);
+    ASSERT_TRUE(f.ok()) << f.message();
+    const TensorView *z = (*f)->find("z");
+    ASSERT_NE(z, nullptr);
+    EXPECT_EQ(z->dtype, DType::F32);
+    auto values = SafetensorsFile::toF32(*z);
+    ASSERT_TRUE(values.ok());
+    EXPECT_EQ(*values, t_.expectZ);
+    EXPECT_EQ((*f)->metadata().at("launch"), *mode ? "cuda-graph" : "stream");
   }
 }
 
 TEST_F(SsmcRt, CheckPassesAndFailsWithTheWorstError) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  Result R = ssmcRt("check " + Art + Files + " --expected " +
-                        (Dir / "expected.safetensors") + " --quiet",
-                    Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "rtol 0.05, atol 1e-05");
-  EXPECT_HAS(R.out, "rel err 0.000e+00");
-  EXPECT_HAS(R.out, "PASS");
+  Result r = ssmcRt("check " + art_ + files_ + " --expected " + (dir_ / "expected.safetensors") +
+                        " --quiet",
+                    env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "rtol 0.05, atol 1e-05");
+  EXPECT_HAS(r.out, "rel err 0.000e+00");
+  EXPECT_HAS(r.out, "PASS");
 
   // One element of z off by 1: rel err 1 / max|z| fails a tight tolerance.
-  std::vector<float> Z = T.expectZ;
-  Z[17] += 1.0f;
-  ASSERT_TRUE(writeSafetensors(Dir / "wrong.safetensors",
-                               {{"y", DType::F32, {500}, T.expectY.data(), 2000},
-                                {"z", DType::F32, {500}, Z.data(), 2000}})
+  std::vector<float> z = t_.expectZ;
+  z[17] += 1.0f;
+  ASSERT_TRUE(writeSafetensors(dir_ / "wrong.safetensors",
+                               {{"y", DType::F32, {500}, t_.expectY.data(), 2000},
+                                {"z", DType::F32, {500}, z.data(), 2000}})
                   .ok());
-  std::string Out = Dir / "got.safetensors";
-  R = ssmcRt("check " + Art + Files + " --expected " +
-                 (Dir / "wrong.safetensors") +
-                 " --rtol 1e-3 --atol 0 --quiet --output " + Out,
-             Env);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "max abs err 1.000e+00");
-  EXPECT_HAS(R.out, "worst at 17");
-  EXPECT_HAS(R.out, "FAIL");
-  EXPECT_TRUE(fs::exists(Out)); // what it got, for a closer look
+  std::string out = dir_ / "got.safetensors";
+  r = ssmcRt("check " + art_ + files_ + " --expected " + (dir_ / "wrong.safetensors") +
+                 " --rtol 1e-3 --atol 0 --quiet --output " + out,
+             env_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "max abs err 1.000e+00");
+  EXPECT_HAS(r.out, "worst at 17");
+  EXPECT_HAS(r.out, "FAIL");
+  EXPECT_TRUE(fs::exists(out)); // what it got, for a closer look
 
   // An output missing from the expected file fails too.
-  ASSERT_TRUE(writeSafetensors(Dir / "only-y.safetensors",
-                               {{"y", DType::F32, {500}, T.expectY.data(), 2000}})
+  ASSERT_TRUE(writeSafetensors(dir_ / "only-y.safetensors",
+                               {{"y", DType::F32, {500}, t_.expectY.data(), 2000}})
                   .ok());
-  R = ssmcRt("check " + Art + Files + " --expected " +
-                 (Dir / "only-y.safetensors") + " --quiet",
-             Env);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "MISSING from the expected file");
+  r = ssmcRt("check " + art_ + files_ + " --expected " + (dir_ / "only-y.safetensors") + " --quiet",
+             env_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "MISSING from the expected file");
 }
 
 TEST_F(SsmcRt, BenchPrintsMedianAndMinimum) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  Result R = ssmcRt("bench " + Art + Files +
-                        " --iters 5 --warmup 1 --no-cache --per-kernel",
-                    Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "5 iterations after 1 warm-up");
-  EXPECT_HAS(R.out, "plain launches: median");
-  EXPECT_HAS(R.out, "CUDA graph:     median");
-  EXPECT_HAS(R.out, "per kernel (median ms");
-  EXPECT_HAS(R.out, "g01_add1");
+  Result r =
+      ssmcRt("bench " + art_ + files_ + " --iters 5 --warmup 1 --no-cache --per-kernel", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "5 iterations after 1 warm-up");
+  EXPECT_HAS(r.out, "plain launches: median");
+  EXPECT_HAS(r.out, "CUDA graph:     median");
+  EXPECT_HAS(r.out, "per kernel (median ms");
+  EXPECT_HAS(r.out, "g01_add1");
 }
 
 TEST_F(SsmcRt, BenchDrawsItsOwnDataWithRandom) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  Result R = ssmcRt("bench " + Art + " --random --iters 2 --warmup 0 --no-cache",
-                    Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "2 iterations after 0 warm-up");
+  Result r = ssmcRt("bench " + art_ + " --random --iters 2 --warmup 0 --no-cache", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "2 iterations after 0 warm-up");
 }
 
 TEST_F(SsmcRt, FailedRunLeavesNoOutputFile) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  std::string Out = Dir / "out.safetensors";
-  Result R = ssmcRt("run " + Art + Files + " --output " + Out,
-                    Env + " SSMC_FAKE_CUDA_FAULT=" + T.plan.kernels[1].entry);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "CUDA_ERROR_ILLEGAL_ADDRESS");
-  EXPECT_FALSE(fs::exists(Out));
-  R = ssmcRt("run " + Art + Files + " --output " + Out + " --config nope=1",
-             Env);
-  EXPECT_EQ(R.code, 1);
-  EXPECT_HAS(R.out, "kernel 'nope', which artifact");
-  EXPECT_FALSE(fs::exists(Out));
+  std::string out = dir_ / "out.safetensors";
+  Result r = ssmcRt("run " + art_ + files_ + " --output " + out,
+                    env_ + " SSMC_FAKE_CUDA_FAULT=" + t_.plan.kernels[1].entry);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "CUDA_ERROR_ILLEGAL_ADDRESS");
+  EXPECT_FALSE(fs::exists(out));
+  r = ssmcRt("run " + art_ + files_ + " --output " + out + " --config nope=1", env_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "kernel 'nope', which artifact");
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(SsmcRt, CheckKernelsNeedsTheReferencesAndSaysHowToGetThem) {
   // Everything here is decided before the GPU is looked for.
-  Result R = ssmcRt("check-kernels " + Art);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "artifact '" + Art + "' has no kernel references (" +
-                        Art + "/refs is missing): compile it with `ssmc "
+  Result r = ssmcRt("check-kernels " + art_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "artifact '" + art_ + "' has no kernel references (" + art_ +
+                        "/refs is missing): compile it with `ssmc "
                         "compile MODEL -o DIR --kernel-refs`");
-  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
-  R = ssmcRt("check-kernels " + Art + " --only g07_nope");
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "--only g07_nope: artifact '" + Art + "' has no such "
-                    "kernel; it has g00_mul, g01_add1");
-  fs::remove(Dir / "artifact/refs/g01_add1.safetensors");
-  R = ssmcRt("check-kernels " + Art);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "1 of the 2 kernels checked have no reference in " + Art +
+  ASSERT_TRUE(writeTinyRefs(t_, art_).ok());
+  r = ssmcRt("check-kernels " + art_ + " --only g07_nope");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "--only g07_nope: artifact '" + art_ +
+                        "' has no such "
+                        "kernel; it has g00_mul, g01_add1");
+  fs::remove(dir_ / "artifact/refs/g01_add1.safetensors");
+  r = ssmcRt("check-kernels " + art_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "1 of the 2 kernels checked have no reference in " + art_ +
                         "/refs (g01_add1): compile it with");
-  std::vector<float> Short(7);
-  ASSERT_TRUE(writeSafetensors(Dir / "artifact/refs/g01_add1.safetensors",
-                               {{"in0", DType::F32, {7}, Short.data(), 28}})
+  std::vector<float> tooShort(7);
+  ASSERT_TRUE(writeSafetensors(dir_ / "artifact/refs/g01_add1.safetensors",
+                               {{"in0", DType::F32, {7}, tooShort.data(), 28}})
                   .ok());
-  R = ssmcRt("check-kernels " + Art);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "'in0' in " + Art + "/refs/g01_add1.safetensors is [7], "
-                    "but kernel parameter 'y' is [500]");
-  EXPECT_HAS(R.out, "g01_add1.safetensors has no 'out0' (kernel parameter "
+  r = ssmcRt("check-kernels " + art_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "'in0' in " + art_ +
+                        "/refs/g01_add1.safetensors is [7], "
+                        "but kernel parameter 'y' is [500]");
+  EXPECT_HAS(r.out, "g01_add1.safetensors has no 'out0' (kernel parameter "
                     "'z')");
 }
 
 TEST_F(SsmcRt, CheckKernelsWithoutAGpuNamesTheCpuPath) {
   if (Driver::load().ok())
     GTEST_SKIP() << "this machine has a GPU";
-  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
-  Result R = ssmcRt("check-kernels " + Art);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "ssmc-rt runs artifacts on NVIDIA GPUs only");
-  EXPECT_HAS(R.out, "--device cpu");
+  ASSERT_TRUE(writeTinyRefs(t_, art_).ok());
+  Result r = ssmcRt("check-kernels " + art_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "ssmc-rt runs artifacts on NVIDIA GPUs only");
+  EXPECT_HAS(r.out, "--device cpu");
 }
 
 TEST_F(SsmcRt, CheckKernelsRunsEachKernelAlone) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
-  Result R = ssmcRt("check-kernels " + Art + " --rtol 0 --atol 0 --quiet", Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "tiny (bf16) on Fake GPU (ssmc tests) (sm_90): ");
-  EXPECT_HAS(R.out, "2 of 2 kernels, each alone on the reference executor's "
-                    "inputs (" + Art + "/refs, seed 0)");
-  EXPECT_HAS(R.out, "g00_mul.out0");
-  EXPECT_HAS(R.out, "g01_add1.out0");
-  EXPECT_HAS(R.out, "PASS: 2 kernels; worst rel err 0.000e+00");
+  ASSERT_TRUE(writeTinyRefs(t_, art_).ok());
+  Result r = ssmcRt("check-kernels " + art_ + " --rtol 0 --atol 0 --quiet", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "tiny (bf16) on Fake GPU (ssmc tests) (sm_90): ");
+  EXPECT_HAS(r.out, "2 of 2 kernels, each alone on the reference executor's "
+                    "inputs (" +
+                        art_ + "/refs, seed 0)");
+  EXPECT_HAS(r.out, "g00_mul.out0");
+  EXPECT_HAS(r.out, "g01_add1.out0");
+  EXPECT_HAS(r.out, "PASS: 2 kernels; worst rel err 0.000e+00");
   // Each kernel alone: a wrong input of g01 gives a wrong z even though g00
   // is right, and only g01 fails.
-  std::vector<float> Y = T.expectY;
-  Y[3] += 4.0f;
-  ASSERT_TRUE(
-      writeSafetensors(Dir / "artifact/refs/g01_add1.safetensors",
-                       {{"in0", DType::F32, {500}, Y.data(), 2000},
-                        {"out0", DType::F32, {500}, T.expectZ.data(), 2000}})
-          .ok());
-  R = ssmcRt("check-kernels " + Art + " --quiet", Env);
-  EXPECT_EQ(R.code, 1) << R.out;
-  EXPECT_HAS(R.out, "rtol 0.03, atol 1e-05"); // bf16's default
-  EXPECT_HAS(R.out, "worst at 3");
-  EXPECT_HAS(R.out, "FAIL: 1 of 2 kernels differ from the reference "
+  std::vector<float> y = t_.expectY;
+  y[3] += 4.0f;
+  ASSERT_TRUE(writeSafetensors(dir_ / "artifact/refs/g01_add1.safetensors",
+                               {{"in0", DType::F32, {500}, y.data(), 2000},
+                                {"out0", DType::F32, {500}, t_.expectZ.data(), 2000}})
+                  .ok());
+  r = ssmcRt("check-kernels " + art_ + " --quiet", env_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "rtol 0.03, atol 1e-05"); // bf16's default
+  EXPECT_HAS(r.out, "worst at 3");
+  EXPECT_HAS(r.out, "FAIL: 1 of 2 kernels differ from the reference "
                     "(g01_add1)");
-  R = ssmcRt("check-kernels " + Art + " --quiet --only g00_mul", Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "1 of 2 kernels");
+  r = ssmcRt("check-kernels " + art_ + " --quiet --only g00_mul", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "1 of 2 kernels");
 }
 
 TEST_F(SsmcRt, CheckAndBenchTakeTheirFilesFromTheReferences) {
   if (!nvrtcAvailable())
     GTEST_SKIP() << "built without the CUDA toolkit";
-  Result R = ssmcRt("check " + Art + " --quiet", Env);
-  EXPECT_EQ(R.code, 2) << R.out;
-  EXPECT_HAS(R.out, "'check' needs --inputs FILE.safetensors (or an artifact "
+  Result r = ssmcRt("check " + art_ + " --quiet", env_);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "'check' needs --inputs FILE.safetensors (or an artifact "
                     "compiled with --kernel-refs, which carries its own)");
-  ASSERT_TRUE(writeTinyRefs(T, Art).ok());
-  R = ssmcRt("check " + Art + " --quiet --rtol 0 --atol 0", Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "against " + Art + "/refs/outputs.safetensors");
-  EXPECT_HAS(R.out, "PASS");
-  R = ssmcRt("bench " + Art + " --quiet --iters 2 --warmup 0", Env);
-  EXPECT_EQ(R.code, 0) << R.out;
-  EXPECT_HAS(R.out, "2 iterations after 0 warm-up");
+  ASSERT_TRUE(writeTinyRefs(t_, art_).ok());
+  r = ssmcRt("check " + art_ + " --quiet --rtol 0 --atol 0", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "against " + art_ + "/refs/outputs.safetensors");
+  EXPECT_HAS(r.out, "PASS");
+  r = ssmcRt("bench " + art_ + " --quiet --iters 2 --warmup 0", env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "2 iterations after 0 warm-up");
 }

@@ -17,36 +17,32 @@ namespace ssmc::rt::test {
 class TempDir {
 public:
   TempDir() {
-    std::string Pattern =
-        (std::filesystem::temp_directory_path() / "ssmc-rt-test-XXXXXX")
-            .string();
-    if (::mkdtemp(Pattern.data()))
-      Path = Pattern;
+    std::string pattern = (std::filesystem::temp_directory_path() / "ssmc-rt-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()))
+      path_ = pattern;
   }
   ~TempDir() {
-    std::error_code EC;
-    if (!Path.empty())
-      std::filesystem::remove_all(Path, EC);
+    std::error_code ec;
+    if (!path_.empty())
+      std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
 
-  const std::string &path() const { return Path; }
-  std::string operator/(const std::string &Name) const {
-    return Path + "/" + Name;
-  }
+  const std::string &path() const { return path_; }
+  std::string operator/(const std::string &name) const { return path_ + "/" + name; }
 
 private:
-  std::string Path;
+  std::string path_;
 };
 
-inline std::string readText(const std::string &Path) {
-  std::ifstream In(Path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(In), {}};
+inline std::string readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
-inline void writeText(const std::string &Path, const std::string &Text) {
-  std::ofstream(Path, std::ios::binary | std::ios::trunc) << Text;
+inline void writeText(const std::string &path, const std::string &text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
 /// A kernel using the toolkit's fp16, bf16 and wmma headers: one 16x16x16
@@ -79,13 +75,12 @@ extern "C" __global__ void tile_mma(const __nv_bfloat16 *A,
 }
 
 /// y[i] += Delta for i < n; the smallest kernel worth compiling.
-inline std::string addKernelSource(const std::string &Entry = "add_one",
-                                   float Delta = 1.0f) {
-  return "extern \"C\" __global__ void " + Entry +
+inline std::string addKernelSource(const std::string &entry = "add_one", float delta = 1.0f) {
+  return "extern \"C\" __global__ void " + entry +
          "(float *y, int n) {\n"
          "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
          "  if (i < n) y[i] += " +
-         std::to_string(Delta) + "f;\n}\n";
+         std::to_string(delta) + "f;\n}\n";
 }
 
 } // namespace ssmc::rt::test

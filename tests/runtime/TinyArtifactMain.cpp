@@ -22,16 +22,16 @@ int main(int Argc, char **Argv) {
     std::fprintf(stderr, "usage: ssmc-tiny-artifact DIR [f32|bf16|f16] [N]\n");
     return 2;
   }
-  auto D = parsePlanDType(Argc > 2 ? Argv[2] : "f32");
-  long N = Argc > 3 ? std::atol(Argv[3]) : 4096;
-  if (!D || N < 1) {
+  auto d = parsePlanDType(Argc > 2 ? Argv[2] : "f32");
+  long n = Argc > 3 ? std::atol(Argv[3]) : 4096;
+  if (!d || n < 1) {
     std::fprintf(stderr, "ssmc-tiny-artifact: the dtype is f32, bf16 or f16 "
                          "and N a positive count\n");
     return 2;
   }
-  auto T = test::makeTiny(*D, N);
-  if (Status S = test::writeTinyFiles(T, Argv[1], /*Refs=*/true); !S) {
-    std::fprintf(stderr, "ssmc-tiny-artifact: %s\n", S.message().c_str());
+  auto t = test::makeTiny(*d, n);
+  if (Status s = test::writeTinyFiles(t, Argv[1], /*Refs=*/true); !s) {
+    std::fprintf(stderr, "ssmc-tiny-artifact: %s\n", s.message().c_str());
     return 1;
   }
   return 0;
