@@ -1,23 +1,12 @@
 //===- Exec/Plan.cpp - plan types, shared helpers -------------------------===//
 
 #include "Exec/Plan.h"
-#include "Support/AtomicFile.h"
+#include "Exec/PlanDetail.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <set>
-#include <sstream>
-
-#include "Exec/PlanDetail.h"
-#include <fcntl.h>
-#include <unistd.h>
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;

@@ -6,10 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Exec/Plan.h"
-#include "Support/AtomicFile.h"
+#include "Exec/PlanDetail.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -17,12 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
-
-#include "Exec/PlanDetail.h"
-#include <fcntl.h>
-#include <unistd.h>
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;

@@ -1,23 +1,13 @@
 //===- Exec/PlanWrite.cpp - a Plan into plan.json and kernels/ ------------===//
 
 #include "Exec/Plan.h"
+#include "Exec/PlanDetail.h"
 #include "Support/AtomicFile.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <set>
-#include <sstream>
-
-#include "Exec/PlanDetail.h"
-#include <fcntl.h>
-#include <unistd.h>
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::plan_detail;

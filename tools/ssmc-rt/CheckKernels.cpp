@@ -3,9 +3,6 @@
 #include "Commands.h"
 #include "Session.h"
 
-#include "Cuda/Driver.h"
-#include "Cuda/KernelCache.h"
-#include "Cuda/Nvrtc.h"
 #include "Exec/Executor.h"
 #include "Exec/Plan.h"
 #include "Support/Safetensors.h"
@@ -14,21 +11,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <map>
 #include <memory>
-#include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 using namespace ssmc::rt;
 namespace fs = std::filesystem;

@@ -4,7 +4,6 @@
 
 #include "Cuda/Driver.h"
 #include "Cuda/KernelCache.h"
-#include "Cuda/Nvrtc.h"
 #include "Exec/Executor.h"
 #include "Exec/Plan.h"
 #include "Support/Safetensors.h"
@@ -13,17 +12,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 

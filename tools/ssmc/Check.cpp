@@ -192,7 +192,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   auto generated = generateModel(module, o);
   if (!generated)
     return fail(generated.message(), 1);
-  const rt::Plan *plan = &generated->plan;
+  const rt::Plan &plan = generated->plan;
 
   // Weights and inputs, rounded to the storage type: kernels and reference
   // then start from the same values.
@@ -240,18 +240,18 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   std::map<std::string, HostLibrary> libraries;
   size_t fromCache = 0;
   const auto buildStart = std::chrono::steady_clock::now();
-  if (rt::Status s = buildKernels(*plan, libraryOf, libraries, o.quiet, fromCache); !s.ok())
+  if (rt::Status s = buildKernels(plan, libraryOf, libraries, o.quiet, fromCache); !s.ok())
     return fail(s.message(), 1);
   const double buildSeconds = secondsSince(buildStart);
 
-  auto memory = perf::PlanMemory::allocate(*plan);
+  auto memory = perf::PlanMemory::allocate(plan);
   if (!memory)
     return fail(memory.message(), 1);
   perf::PlanMemory &mem = **memory;
-  for (const rt::PlanTensor &t : plan->weights)
+  for (const rt::PlanTensor &t : plan.weights)
     store(*dtype, weights.at(t.name).data, size_t(t.numElements()), mem.weight(t.name));
   auto storeInputs = [&] {
-    for (const rt::PlanTensor &t : plan->inputs)
+    for (const rt::PlanTensor &t : plan.inputs)
       store(*dtype, inputs.at(t.name).data, size_t(t.numElements()), mem.input(t.name));
   };
 
@@ -268,10 +268,10 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   // 1. Each kernel of a group alone on the reference's inputs.
   fmt::print("ssmc check {} ({}): {} kernels, {} distinct, built for the CPU in {:.1f} s ({} from "
              "the cache)\n",
-             built->model.name, o.dtype, plan->kernels.size(), libraries.size(), buildSeconds,
+             built->model.name, o.dtype, plan.kernels.size(), libraries.size(), buildSeconds,
              fromCache);
   for (size_t k = 0; k < groups.size(); ++k) {
-    const rt::PlanKernel &pk = plan->kernels[k];
+    const rt::PlanKernel &pk = plan.kernels[k];
     storeInputs();
     for (const rt::PlanParam &p : pk.params)
       if (p.kind == rt::PlanParam::Kind::Input && p.value.kind == rt::ValueRef::Kind::Arena)
@@ -303,13 +303,13 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
 
   // 2. The whole plan in launch order.
   storeInputs();
-  std::memset(mem.arena(), 0xff, size_t(plan->arenaBytes)); // NaN until written
-  for (size_t k = 0; k < plan->kernels.size(); ++k) {
-    if (rt::Status s = mem.bind(plan->kernels[k], args, ranges); !s.ok())
+  std::memset(mem.arena(), 0xff, size_t(plan.arenaBytes)); // NaN until written
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    if (rt::Status s = mem.bind(plan.kernels[k], args, ranges); !s.ok())
       return fail(s.message(), 1);
-    launch(plan->kernels[k], libraryOf[k]->run, args);
+    launch(plan.kernels[k], libraryOf[k]->run, args);
   }
-  for (const rt::PlanOutput &out : plan->outputs) {
+  for (const rt::PlanOutput &out : plan.outputs) {
     const interp::HostTensor &want = expected->at(out.name);
     const std::vector<float> got =
         readBack(*dtype, mem.arena() + out.arenaOffset, size_t(out.numElements()));

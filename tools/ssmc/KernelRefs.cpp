@@ -39,8 +39,7 @@ uint64_t bytesOf(const std::vector<rt::TensorToWrite> &tensors) {
 rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::ModuleOp module,
                                                 const BuiltModel &built,
                                                 const CompiledModel &compiled, uint64_t seed) {
-  const rt::Plan *plan = &compiled.plan;
-  const rt::DType *dtype = &plan->dtype;
+  const rt::Plan &plan = compiled.plan;
   mlir::func::FuncOp entry = getEntryFunction(module);
   if (!entry)
     return rt::Status::error("the module has no entry function");
@@ -53,9 +52,9 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
   std::map<mlir::Operation *, size_t> kernelOf;
   for (auto g : entry.getBody().front().getOps<KernelGroupOp>())
     kernelOf.emplace(g.getOperation(), kernelOf.size());
-  if (kernelOf.size() != plan->kernels.size())
+  if (kernelOf.size() != plan.kernels.size())
     return rt::Status::error(fmt::format("the module has {} kernel groups but the plan has {} kernels",
-                                         kernelOf.size(), plan->kernels.size()));
+                                         kernelOf.size(), plan.kernels.size()));
 
   // Weights and inputs as `ssmc run --seed` draws them, rounded to the
   // storage type: the GPU then holds exactly what the reference computed
@@ -65,11 +64,11 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
   for (interp::TensorMap *map : {&weights, &inputs})
     for (auto &[name, t] : *map)
       for (int64_t i = 0; i < t.numElements(); ++i)
-        t.data[i] = rt::roundTrip(*dtype, t.data[i]);
+        t.data[i] = rt::roundTrip(plan.dtype, t.data[i]);
 
   nlohmann::ordered_json config(built.model.config.values());
   const std::map<std::string, std::string> meta{
-      {"model", plan->model},
+      {"model", plan.model},
       {"config", config.dump()},
       {"dtype", compiled.dtype()},
       {"seed", std::to_string(seed)},
@@ -100,7 +99,7 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
       failed = rt::Status::error("the reference executor ran a kernel group the plan lacks");
       return;
     }
-    const std::string &name = plan->kernels[it->second].name;
+    const std::string &name = plan.kernels[it->second].name;
     std::vector<rt::TensorToWrite> tensors;
     for (size_t i = 0; i < ins.size(); ++i)
       tensors.push_back({fmt::format("in{}", i), rt::DType::F32, ins[i].shape, ins[i].data,
