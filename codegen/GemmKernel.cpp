@@ -1,17 +1,23 @@
 //===- GemmKernel.cpp - tensor-core GEMM groups ---------------------------===//
 //
 // A group whose anchors are linears of one shape (one, or independent twins
-// such as Vim's two x_proj) becomes ssmc's GEMM template
+// such as Vim's two x_proj), or channels-last convolutions (an implicit
+// GEMM: M = N*OH*OW output pixels, N = output channels, K = KH*KW*C taps
+// gathered by the prologue), becomes ssmc's GEMM template
 // (Templates/Gemm.cuh) instantiated with the group's index functions:
 //
-//   prologue  A(m, k) = the linear's input at row m, column k: views,
+//   prologue  A(m, k) = the anchor's input at row m, column k: views,
 //             elementwise ops, and LayerNorm/RMSNorm over K whose row
 //             statistics each block computes first (one warp per row) into
-//             shared memory;
-//   epilogue  every result that reads the linear through same-shape
+//             shared memory; for a conv, the tap k of output pixel m (zero
+//             in the padding);
+//   epilogue  every result that reads the anchor through same-shape
 //             elementwise ops (bias, GELU, residual add, ...) at the same
-//             (m, n), evaluated from the fp32 C tile;
-//   extra     results that read no linear (Vim's residual_out = x +
+//             (m, n), evaluated from the fp32 C tile, and through a
+//             LayerNorm/RMSNorm of the anchor's output (MambaOut's conv +
+//             norm): then a block's tile holds whole rows (BN >= N) and the
+//             row statistics come from the C tile;
+//   extra     results that read no anchor (Vim's residual_out = x +
 //             residual beside the GEMM), written by the blocks of the first
 //             column of tiles.
 //
@@ -28,6 +34,7 @@
 #include <fmt/ranges.h>
 
 #include <set>
+#include <tuple>
 
 using namespace mlir;
 
@@ -40,21 +47,44 @@ bool isElementwiseOp(Operation *op) {
   return isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op);
 }
 
+/// A GEMM's anchor: a linear, or a channels-last conv2d with groups 1.
+struct Anchor {
+  Operation *op;
+  Value input() const { return op->getOperand(0); }
+  Value weight() const { return op->getOperand(1); }
+  Value bias() const {
+    if (auto l = dyn_cast<LinearOp>(op))
+      return l.getBias();
+    return cast<Conv2dOp>(op).getBias();
+  }
+  Value result() const { return op->getResult(0); }
+  Conv2dOp conv() const { return dyn_cast<Conv2dOp>(op); }
+};
+
 struct GemmInfo {
-  std::vector<LinearOp> linears;
+  std::vector<Anchor> anchors;
+  bool conv = false; ///< the anchors are convolutions (implicit GEMMs)
   int64_t m = 0, n = 0, k = 0;
-  std::vector<Operation *> norms;                    // statistics per row, in order
-  std::vector<std::vector<unsigned>> epilogueYields; // per linear
+  std::vector<Operation *> norms;     ///< prologue norms: statistics per row, in order
+  std::vector<Operation *> postNorms; ///< norms of an anchor's output, from the C tile
+  std::vector<unsigned> postNormAnchor;
+  std::vector<std::vector<unsigned>> epilogueYields; // per anchor
   std::vector<unsigned> extraYields;
+  /// Floats of statistics per row: mean and 1/sqrt(var + eps) per norm.
+  int64_t stats() const { return 2 * int64_t(norms.size() + postNorms.size()); }
+  /// A post-norm needs every column of its row in one tile.
+  bool wholeRows() const { return !postNorms.empty(); }
 };
 
 /// Whether every path from `v` to the yield of `target` is same-shape
-/// elementwise, so the result at (m, n) reads the linear at (m, n) only.
-bool identityPath(Value v, Value target, const llvm::DenseSet<Value> &roots,
-                  llvm::DenseMap<Value, bool> &memo) {
+/// elementwise (or one of `postNorms` applied to `target` itself), so the
+/// result at (m, n) reads the anchor at row m only.
+bool identityPath(Value v, Value target, const llvm::DenseSet<Operation *> &postNorms) {
   if (v == target)
     return true;
   Operation *op = v.getDefiningOp();
+  if (op && postNorms.contains(op))
+    return op->getOperand(0) == target;
   if (!op || !isElementwiseOp(op))
     return false;
   for (Value operand : op->getOperands()) {
@@ -62,7 +92,7 @@ bool identityPath(Value v, Value target, const llvm::DenseSet<Value> &roots,
     llvm::DenseMap<Value, bool> m;
     if (!GroupEmitter::dependsOn(operand, one, m))
       continue;
-    if (operand.getType() != v.getType() || !identityPath(operand, target, roots, memo))
+    if (operand.getType() != v.getType() || !identityPath(operand, target, postNorms))
       return false;
   }
   return true;
@@ -78,17 +108,28 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
   Block &body = group.getBody().front();
   GemmInfo info;
   for (Operation &op : body.without_terminator()) {
-    if (isa<Conv2dOp, DepthwiseConv2dOp, CausalConv1dOp, SelectiveScanOp, ReduceMeanOp>(op))
+    if (isa<DepthwiseConv2dOp, CausalConv1dOp, SelectiveScanOp, ReduceMeanOp>(op))
       return no("it holds a non-GEMM anchor");
-    if (auto l = dyn_cast<LinearOp>(op))
-      info.linears.push_back(l);
+    if (auto c = dyn_cast<Conv2dOp>(op)) {
+      if (c.getGroups() != 1 || !c.getChannelsLast())
+        return no("a convolution is grouped or channels-first");
+      info.anchors.push_back({&op});
+      info.conv = true;
+    }
+    if (isa<LinearOp>(op))
+      info.anchors.push_back({&op});
   }
-  if (info.linears.empty())
-    return no("it holds no linear");
+  if (info.anchors.empty())
+    return no("it holds no linear or convolution");
   llvm::DenseSet<Value> results;
-  for (auto [j, l] : llvm::enumerate(info.linears)) {
-    std::vector<int64_t> w = GroupEmitter::shape(l.getWeight());
-    const int64_t n = w[0], k = w[1], m = GroupEmitter::numElements(l.getInput()) / k;
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    if ((a.conv() != nullptr) != info.conv)
+      return no("it mixes linears and convolutions");
+    std::vector<int64_t> w = GroupEmitter::shape(a.weight());
+    int64_t k = w[1];
+    if (info.conv)
+      k *= w[2] * w[3];
+    const int64_t n = w[0], m = GroupEmitter::numElements(a.result()) / n;
     if (j == 0) {
       info.m = m;
       info.n = n;
@@ -96,24 +137,34 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
     } else if (m != info.m || n != info.n || k != info.k) {
       return no("its linears differ in shape");
     }
-    results.insert(l.getResult());
+    results.insert(a.result());
   }
-  for (LinearOp l : info.linears) {
+  for (const Anchor &a : info.anchors) {
     llvm::DenseMap<Value, bool> memo;
-    for (Value operand : l->getOperands())
+    for (Value operand : a.op->getOperands())
       if (GroupEmitter::dependsOn(operand, results, memo))
         return no("a linear reads another linear");
   }
-  // Norms: statistics per row only if they feed linears' inputs alone.
+  // Norms: of an anchor's output (statistics from the C tile), or in the
+  // prologue (statistics per row of A) if they feed linears' inputs alone.
   llvm::DenseSet<Value> linearInputs;
-  for (LinearOp l : info.linears)
-    linearInputs.insert(l.getInput());
+  for (const Anchor &a : info.anchors)
+    linearInputs.insert(a.input());
   for (Operation &op : body.without_terminator()) {
     if (!isa<LayerNormOp, RmsNormOp>(op))
       continue;
     llvm::DenseMap<Value, bool> memo;
-    if (GroupEmitter::dependsOn(op.getOperand(0), results, memo))
-      return no("a norm reads a linear");
+    if (GroupEmitter::dependsOn(op.getOperand(0), results, memo)) {
+      auto it = llvm::find_if(info.anchors,
+                              [&](const Anchor &a) { return a.result() == op.getOperand(0); });
+      if (it == info.anchors.end())
+        return no("a norm reads a linear through other ops");
+      info.postNorms.push_back(&op);
+      info.postNormAnchor.push_back(unsigned(it - info.anchors.begin()));
+      continue;
+    }
+    if (info.conv)
+      return no("a norm feeds a convolution (its rows are not the GEMM's rows)");
     std::vector<Value> work{op.getResult(0)};
     while (!work.empty()) {
       Value v = work.back();
@@ -131,13 +182,14 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
     }
     info.norms.push_back(&op);
   }
-  // Results: the epilogue of one linear, or extra.
-  info.epilogueYields.resize(info.linears.size());
+  // Results: the epilogue of one anchor, or extra.
+  llvm::DenseSet<Operation *> postNorms(info.postNorms.begin(), info.postNorms.end());
+  info.epilogueYields.resize(info.anchors.size());
   auto yield = cast<YieldOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     std::vector<size_t> reads;
-    for (size_t j = 0; j < info.linears.size(); ++j) {
-      llvm::DenseSet<Value> one{info.linears[j].getResult()};
+    for (size_t j = 0; j < info.anchors.size(); ++j) {
+      llvm::DenseSet<Value> one{info.anchors[j].result()};
       llvm::DenseMap<Value, bool> memo;
       if (GroupEmitter::dependsOn(v, one, memo))
         reads.push_back(j);
@@ -148,12 +200,17 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
     }
     if (reads.size() > 1)
       return no("a result combines two linears");
-    Value target = info.linears[reads[0]].getResult();
-    llvm::DenseMap<Value, bool> memo;
-    if (v.getType() != target.getType() || !identityPath(v, target, results, memo))
-      return no("a result reads its linear through more than same-shape elementwise ops");
+    Value target = info.anchors[reads[0]].result();
+    if (v.getType() != target.getType() || !identityPath(v, target, postNorms))
+      return no("a result reads its linear through more than same-shape elementwise ops and "
+                "norms");
     info.epilogueYields[reads[0]].push_back(i);
   }
+  // Every use of a post-norm's output is on a path to the results above.
+  for (Operation *op : info.postNorms)
+    for (Operation *user : op->getResult(0).getUsers())
+      if (!isa<YieldOp>(user) && !isElementwiseOp(user))
+        return no("a norm of a linear's output feeds more than elementwise ops");
   return info;
 }
 
@@ -184,19 +241,21 @@ bool isGemmGroup(GroupEmitter &e, std::string *whyNot) { return analyze(e, whyNo
 
 namespace {
 
-/// The index functions the GEMM supplies itself: a linear reads the C tile
+/// The index functions the GEMM supplies itself: an anchor reads the C tile
 /// (plus its bias), a norm its row's statistics.
 llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, GemmInfo &info) {
   llvm::DenseMap<Value, std::string> custom;
-  for (auto [j, l] : llvm::enumerate(info.linears)) {
-    const size_t r = GroupEmitter::shape(l.getResult()).size();
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    const size_t r = GroupEmitter::shape(a.result()).size();
     std::string body =
         fmt::format("// the GEMM's C tile at this (m, n) (fp32)\n    return cur{}", j);
-    if (l.getBias())
-      body += " + " + e.call(l.getBias(), {fmt::format("i{}", r - 1)});
-    custom[l.getResult()] = body + ";";
+    if (a.bias())
+      body += " + " + e.call(a.bias(), {fmt::format("i{}", r - 1)});
+    custom[a.result()] = body + ";";
   }
-  for (auto [i, op] : llvm::enumerate(info.norms)) {
+  std::vector<Operation *> norms = info.norms;
+  norms.insert(norms.end(), info.postNorms.begin(), info.postNorms.end());
+  for (auto [i, op] : llvm::enumerate(norms)) {
     Value out = op->getResult(0), x = op->getOperand(0);
     const size_t r = GroupEmitter::shape(out).size();
     std::vector<std::string> idx = GroupEmitter::indexNames("i", r);
@@ -217,9 +276,46 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
   return custom;
 }
 
-/// The norm statistics: bindStats(p) points s0.. into shared memory, stats()
-/// computes mean and 1/sqrt(var + eps) per row of the block, a warp a row.
-std::string statsMethods(const GroupEmitter &e, GemmInfo &info, int64_t stats) {
+/// One warp's statistics of one row: `x(col)` is the row's element at
+/// column `col` (statements in `setup` run before each), `c` the length.
+std::string rowStatistics(Operation *op, const std::string &setup, const std::string &x,
+                          const std::string &col, const std::string &c, int64_t slot,
+                          const std::string &indent) {
+  const bool layerNorm = isa<LayerNormOp>(op);
+  const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
+                               : cast<RmsNormOp>(op).getEps().convertToDouble();
+  const std::string loop = fmt::format("{}for (idx_t {} = lane; {} < {}; {} += 32) {{\n{}", indent,
+                                       col, col, c, col, setup);
+  const std::string reduce = fmt::format("{0}for (int o = 16; o > 0; o >>= 1)\n"
+                                         "{0}  {{}} += __shfl_xor_sync(0xffffffffu, {{}}, o);\n",
+                                         indent);
+  std::string m;
+  if (layerNorm) {
+    m += fmt::format("{}float sum = 0.0f;\n{}{}  sum += {};\n{}}}\n", indent, loop, indent, x,
+                     indent);
+    m += fmt::format(fmt::runtime(reduce), "sum", "sum");
+    m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
+    m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  const float d = {} "
+                     "- mean;\n{}  sq += d * d;\n{}}}\n",
+                     indent, loop, indent, x, indent, indent);
+  } else {
+    m += fmt::format("{}float sq = 0.0f;\n{}{}  const float v = {};\n{}  sq += v * v;\n{}}}\n",
+                     indent, loop, indent, x, indent, indent);
+  }
+  m += fmt::format(fmt::runtime(reduce), "sq", "sq");
+  m += fmt::format("{}if (lane == 0) {{\n{}  s{}[r] = {};\n", indent, indent, 2 * slot,
+                   layerNorm ? "mean" : "0.0f");
+  m += fmt::format("{}  s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n{}}}\n", indent,
+                   2 * slot + 1, c, floatLiteral(eps), indent);
+  return m;
+}
+
+/// The norm statistics: bindStats(p) points s0.. into shared memory;
+/// stats() computes mean and 1/sqrt(var + eps) of the prologue norms per row
+/// of the block, a warp a row, before the K loop; rowStats() those of the
+/// norms of an anchor's output from the C tile (whole rows), after it.
+std::string statsMethods(const GroupEmitter &e, GemmInfo &info) {
+  const int64_t stats = info.stats();
   std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
              : "\n  __device__ __forceinline__ void bindStats(float *) {}\n";
@@ -227,89 +323,120 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info, int64_t stats) {
     m += fmt::format("    s{} = p + {} * SSMC_BM;\n", s, s);
   if (stats)
     m += "  }\n";
-  m += stats ? "  __device__ __forceinline__ void stats(int warp, int lane) {\n"
-             : "  __device__ __forceinline__ void stats(int, int) {}\n";
+  const std::string rows = "for (int r = warp; r < SSMC_BM; r += SSMC_WARPS_M * SSMC_WARPS_N) {\n"
+                           "      const idx_t m = m0 + r;\n      if (m >= kGemmM)\n"
+                           "        continue;\n";
+  m += info.norms.empty() ? "  __device__ __forceinline__ void stats(int, int) {}\n"
+                          : "  __device__ __forceinline__ void stats(int warp, int lane) {\n";
   for (auto [i, op] : llvm::enumerate(info.norms)) {
     Value x = op->getOperand(0);
     const size_t r = GroupEmitter::shape(x).size();
-    const bool layerNorm = isa<LayerNormOp>(op);
-    const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
-                                 : cast<RmsNormOp>(op).getEps().convertToDouble();
     std::vector<std::string> xi = GroupEmitter::indexNames("j", r - 1);
     xi.push_back("k");
-    const std::string c = e.dim(x, r - 1);
-    m += fmt::format("    // norm {}: {} over the last axis of {}, one warp per row\n", i,
-                     layerNorm ? "LayerNorm" : "RMSNorm", e.name(x));
-    m += "    for (int r = warp; r < SSMC_BM; r += SSMC_WARPS_M * SSMC_WARPS_N) {\n";
-    m += "      const idx_t m = m0 + r;\n      if (m >= kGemmM)\n        continue;\n";
+    m += fmt::format("    // norm {}: {} over the last axis of {}, one warp per row\n    {}", i,
+                     isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", e.name(x), rows);
     m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
-    if (layerNorm) {
-      m += fmt::format("      float sum = 0.0f;\n      for (idx_t k = lane; k < {}; k += 32)\n"
-                       "        sum += {};\n",
-                       c, e.call(x, xi));
-      m += "      for (int o = 16; o > 0; o >>= 1)\n"
-           "        sum += __shfl_xor_sync(0xffffffffu, sum, o);\n";
-      m += fmt::format("      const float mean = sum / (float){};\n", c);
-      m += fmt::format("      float sq = 0.0f; // two passes: no cancellation\n"
-                       "      for (idx_t k = lane; k < {}; k += 32) {{\n"
-                       "        const float d = {} - mean;\n        sq += d * d;\n      }}\n",
-                       c, e.call(x, xi));
-    } else {
-      m += fmt::format("      float sq = 0.0f;\n      for (idx_t k = lane; k < {}; k += 32) {{\n"
-                       "        const float v = {};\n        sq += v * v;\n      }}\n",
-                       c, e.call(x, xi));
-    }
-    m += "      for (int o = 16; o > 0; o >>= 1)\n"
-         "        sq += __shfl_xor_sync(0xffffffffu, sq, o);\n";
-    m += "      if (lane == 0) {\n";
-    if (layerNorm)
-      m += fmt::format("        s{}[r] = mean;\n", 2 * i);
-    else
-      m += fmt::format("        s{}[r] = 0.0f;\n", 2 * i);
-    m += fmt::format("        s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n      }}\n    }}\n",
-                     2 * i + 1, c, floatLiteral(eps));
+    m += rowStatistics(op, "", e.call(x, xi), "k", e.dim(x, r - 1), int64_t(i), "      ");
+    m += "    }\n";
   }
-  if (stats)
+  if (!info.norms.empty())
     m += "  }\n";
 
+  m += info.postNorms.empty()
+           ? "  __device__ __forceinline__ void rowStats(int, const float *, int, int, int) {}\n"
+           : "  __device__ __forceinline__ void rowStats(int z, const float *tile, int ld, int "
+             "warp, int lane) {\n";
+  for (auto [i, op] : llvm::enumerate(info.postNorms)) {
+    const unsigned j = info.postNormAnchor[i];
+    Value x = op->getOperand(0);
+    const size_t r = GroupEmitter::shape(x).size();
+    std::vector<std::string> xi = GroupEmitter::indexNames("i", r - 1);
+    xi.push_back("n");
+    m += fmt::format("    // norm {}: {} of linear {}'s output, from the C tile (whole rows)\n"
+                     "    if (z == {}) {{\n      {}",
+                     info.norms.size() + i, isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", j, j,
+                     rows);
+    m += e.delinearizePrefix(x, r - 1, "m", "i", "      ");
+    m += rowStatistics(op, fmt::format("        cur{} = tile[r * ld + n];\n", j), e.call(x, xi),
+                       "n", "kGemmN", int64_t(info.norms.size() + i), "      ");
+    m += "      }\n    }\n";
+  }
+  if (!info.postNorms.empty())
+    m += "  }\n";
   return m;
 }
 
-/// The prologue a(z, m, k) (linear z's input at row m) and the weight
-/// b(z, k, n).
-std::string operandMethods(const GroupEmitter &e, GemmInfo &info) {
+/// For a conv anchor: statements splitting the GEMM column k into the tap
+/// (ky, kx) and the input channel ci. Channels fastest (k = (ky*KW + kx)*C
+/// + ci) makes A's loads walk NHWC's contiguous axis; `weightOrder` keeps
+/// the weight's own order (k = (ci*KH + ky)*KW + kx), the reference's
+/// summation order, for exact fp32.
+std::string splitTap(Conv2dOp conv, bool weightOrder, const std::string &indent) {
+  std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
+  const int64_t c = w[1], kh = w[2], kw = w[3];
+  if (weightOrder)
+    return fmt::format("{0}const idx_t kx = k % {1}, ky = k / {1} % {2}, ci = k / {3};\n", indent,
+                       kw, kh, kh * kw);
+  return fmt::format("{0}const idx_t ci = k % {1}, kx = k / {1} % {2}, ky = k / {3};\n", indent, c,
+                     kw, c * kw);
+}
+
+/// The prologue a(z, m, k) (anchor z's input at row m; a conv's tap) and
+/// the weight b(z, k, n).
+std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrder) {
   std::string m;
-  m += "\n  // The prologue: A[z](m, k), the linear's input at row m.\n";
+  m += info.conv ? "\n  // The prologue: A[z](m, k), tap k of output pixel m (im2col, zero in the "
+                   "padding).\n"
+                 : "\n  // The prologue: A[z](m, k), the linear's input at row m.\n";
   m += "  __device__ __forceinline__ float a(int z, idx_t m, idx_t k) {\n    switch (z) {\n";
-  for (auto [j, l] : llvm::enumerate(info.linears)) {
-    Value x = l.getInput();
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    Value x = a.input();
+    m += fmt::format("    case {}: {{\n", j);
+    if (Conv2dOp conv = a.conv()) {
+      m += e.delinearizePrefix(a.result(), 3, "m", "j", "      ");
+      m += splitTap(conv, weightOrder, "      ");
+      m += fmt::format("      const idx_t iy = j1 * {} - {} + ky, ix = j2 * {} - {} + kx;\n",
+                       conv.getStride()[0], conv.getPadding()[0], conv.getStride()[1],
+                       conv.getPadding()[1]);
+      m += fmt::format("      if (iy < 0 || iy >= {} || ix < 0 || ix >= {})\n        return "
+                       "0.0f;\n",
+                       e.dim(x, 1), e.dim(x, 2));
+      m += fmt::format("      return {};\n    }}\n", e.call(x, {"j0", "iy", "ix", "ci"}));
+      continue;
+    }
     const size_t r = GroupEmitter::shape(x).size();
     std::vector<std::string> xi = GroupEmitter::indexNames("j", r - 1);
     xi.push_back("k");
-    m += fmt::format("    case {}: {{\n", j);
     m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
     m += fmt::format("      return {};\n    }}\n", e.call(x, xi));
   }
   m += "    }\n    return 0.0f;\n  }\n";
-  m += "  // The weight: W[z][n, k].\n";
+  m += info.conv ? "  // The weight: W[z][n, ci, ky, kx] at tap k.\n"
+                 : "  // The weight: W[z][n, k].\n";
   m += "  __device__ __forceinline__ float b(int z, idx_t k, idx_t n) {\n    switch (z) {\n";
-  for (auto [j, l] : llvm::enumerate(info.linears))
-    m += fmt::format("    case {}:\n      return {};\n", j, e.call(l.getWeight(), {"n", "k"}));
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    if (Conv2dOp conv = a.conv())
+      m += fmt::format("    case {}: {{\n{}      return {};\n    }}\n", j,
+                       splitTap(conv, weightOrder, "      "),
+                       e.call(a.weight(), {"n", "ci", "ky", "kx"}));
+    else
+      m += fmt::format("    case {}:\n      return {};\n", j, e.call(a.weight(), {"n", "k"}));
+  }
   m += "    }\n    return 0.0f;\n  }\n";
 
   return m;
 }
 
-/// epilogue(z, m, n, acc): every result linear z feeds at (m, n), computed
-/// before any is stored; extra(first, stride): the results no linear feeds.
+/// epilogue(z, m, n, acc): every result anchor z feeds at (m, n), computed
+/// before any is stored; extra(first, stride): the results no anchor feeds.
 std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) {
   std::string m;
   m += "\n  // The epilogue: every result of linear z at (m, n), computed before any is stored.\n";
   m += "  __device__ __forceinline__ void epilogue(int z, idx_t m, idx_t n, float acc) {\n"
        "    switch (z) {\n";
-  for (auto [j, l] : llvm::enumerate(info.linears)) {
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
     m += fmt::format("    case {}: {{\n      cur{} = acc;\n", j, j);
-    Value out = l.getResult();
+    Value out = a.result();
     const size_t r = GroupEmitter::shape(out).size();
     if (!info.epilogueYields[j].empty())
       m += e.delinearizePrefix(out, r - 1, "m", "i", "      ");
@@ -334,9 +461,44 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) 
   return m;
 }
 
+/// Tiles whose rows are whole (BN >= N, one tile column), for the norms of
+/// an anchor's output. Warps along N (any count up to 16) are chosen so
+/// that BN wastes the fewest columns and each warp holds at most 4x8
+/// fragments; the default (first) has 32 rows, the least waste, the fewest
+/// fragments per warp.
+std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) {
+  struct Ranked {
+    Tile t;
+    std::tuple<bool, int64_t, bool, int64_t> key;
+  };
+  std::vector<Ranked> ranked;
+  const int64_t bk = info.k > 16 ? 32 : 16;
+  for (int64_t bm : {32, 16, 64})
+    for (int64_t wn = 1; wn <= 16; ++wn)
+      for (int64_t wm : {2, 1}) {
+        const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);
+        const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
+        Tile t{bm, bn, bk, wm, wn};
+        if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
+            smemBytes(t, mode, info.stats()) > limit)
+          continue;
+        ranked.push_back({t, {bm != 32, bn - info.n, fragN > 4, wm * wn}});
+      }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Ranked &a, const Ranked &b) { return a.key < b.key; });
+  std::vector<Tile> tiles;
+  for (const Ranked &r : ranked)
+    if (tiles.size() < 8) // the best few: each is a kernel the tuner builds
+      tiles.push_back(r.t);
+  return tiles;
+}
+
 /// Every valid tile configuration, the default first; empty when none fits
 /// `limit` bytes of shared memory.
-std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t stats, int64_t limit) {
+std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
+  if (info.wholeRows())
+    return wholeRowTiles(info, mode, limit);
+  const int64_t stats = info.stats();
   std::vector<Tile> tiles;
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
@@ -378,10 +540,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   GemmInfo &info = *analysis;
   auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
   const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
-  const int64_t stats = 2 * int64_t(info.norms.size());
+  const int64_t stats = info.stats();
 
   // Enumerate the configurations.
-  const std::vector<Tile> tiles = gemmTiles(info, mode, stats, sharedMemoryLimit(options.arch));
+  const std::vector<Tile> tiles = gemmTiles(info, mode, sharedMemoryLimit(options.arch));
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
@@ -401,13 +563,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
                      s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
-  for (size_t j = 0; j < info.linears.size(); ++j)
+  for (size_t j = 0; j < info.anchors.size(); ++j)
     m += fmt::format("  float cur{}; // linear {}'s accumulator at the element the epilogue "
                      "evaluates\n",
                      j, j);
 
-  m += statsMethods(e, info, stats);
-  m += operandMethods(e, info);
+  m += statsMethods(e, info);
+  m += operandMethods(e, info, mode == kFfma);
   m += resultMethods(e, info, yield);
   auto fns = e.groupStruct(gemmIndexFunctions(e, info), m);
   if (!fns)
@@ -418,11 +580,18 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                          : mode == kTf32 ? "wmma 16x16x8 TF32 on tensor cores, fp32 accumulate"
                                          : "FFMA, exact fp32";
   std::vector<std::string> notes = {
-      fmt::format("GEMM: M {} x N {} x K {}, {} linear(s) (blockIdx.z), {}.", info.m, info.n,
-                  info.k, info.linears.size(), modeText),
+      fmt::format("GEMM: M {} x N {} x K {}, {} {} (blockIdx.z), {}.", info.m, info.n, info.k,
+                  info.anchors.size(),
+                  info.conv ? "convolution(s) as implicit GEMMs (K = taps x channels)"
+                            : "linear(s)",
+                  modeText),
       "Prologue as A(m, k), epilogue per (m, n) from the fp32 C tile; " +
-          std::string(info.norms.empty() ? "no norm statistics."
-                                         : "norm statistics per row first, one warp per row."),
+          std::string(info.norms.empty() ? "no prologue norm statistics"
+                                         : "prologue norm statistics per row first, one warp per "
+                                           "row") +
+          (info.wholeRows() ? "; the output's norm statistics from the C tile, whole rows per "
+                              "block (BN >= N)."
+                            : "."),
       fmt::format("Dynamic shared memory: {} bytes for the default tiles (the runtime opts in "
                   "above 48 KiB).",
                   smemBytes(d, mode, stats))};
@@ -447,8 +616,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n\n",
                      d.bm, d.bn, d.bk, d.wm, d.wn);
   std::string code = fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
-                                 "constexpr int kGemmStats = {};\n\n",
-                                 info.m, info.n, info.k, stats);
+                                 "constexpr int kGemmStats = {};\n"
+                                 "constexpr bool kGemmRowStats = {}; // norms of the output\n\n",
+                                 info.m, info.n, info.k, stats, info.wholeRows());
   code += *fns + "\n" + kGemmTemplate + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
@@ -463,7 +633,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm}, {"BN", t.bn}, {"BK", t.bk}, {"WARPS_M", t.wm}, {"WARPS_N", t.wn}};
     c.block = {32 * t.wm * t.wn, 1, 1};
-    c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn, int64_t(info.linears.size())};
+    c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn, int64_t(info.anchors.size())};
     c.smemBytes = smemBytes(t, mode, stats);
     plan.configs.push_back(c);
   }

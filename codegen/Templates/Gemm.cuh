@@ -6,9 +6,11 @@
 //   g.a(z, m, k)                 the prologue: A's element, fp32
 //   g.b(z, k, n)                 the weight W[n, k], fp32
 //   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
+//   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
+//                                C tile (kGemmRowStats: the tile holds whole rows)
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
 //   g.extra(first, stride)       results that read no linear (blocks with y = z = 0)
-//   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics)
+//   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats
 // SSMC_GEMM_MODE: 1 = wmma 16x16x16 on T (bf16/f16), 2 = wmma 16x16x8 TF32,
 // 0 = FFMA (exact fp32). Accumulation is fp32 in every mode.
 
@@ -24,6 +26,7 @@ constexpr int kWarps = kWarpsM * kWarpsN, kThreads = 32 * kWarps;
 static_assert(kBM % (16 * kWarpsM) == 0 && kBN % (16 * kWarpsN) == 0,
               "each warp owns whole 16x16 fragments");
 static_assert(kBK % 16 == 0, "BK is a multiple of 16");
+static_assert(!kGemmRowStats || kBN >= kGemmN, "norms of the output need whole rows: BN >= N");
 
 #if SSMC_GEMM_MODE == 1
 typedef T TileT; // tensor cores read the storage type
@@ -155,6 +158,10 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   }
 #endif
   __syncthreads();
+  if (kGemmRowStats) {
+    g.rowStats(z, Cs, kLdC, warp, lane);
+    __syncthreads();
+  }
   for (int e = tid; e < kBM * kBN; e += kThreads) {
     const int r = e / kBN, c = e % kBN;
     const idx_t m = m0 + r, n = n0 + c;
