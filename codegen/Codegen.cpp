@@ -47,6 +47,8 @@ rt::Expected<rt::PlanKernel> generate(KernelGroupOp group, const CodegenOptions 
     return emitScanKernel(e, options);
   if (options.tensorCoreGemm && isGemmGroup(e))
     return emitGemmKernel(e, options);
+  if (isDepthwiseGroup(e))
+    return emitDepthwiseKernel(e, options);
   if (isRowGroup(e))
     return emitRowKernel(e, options);
   return emitGenericKernel(e, options);

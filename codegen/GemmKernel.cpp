@@ -39,13 +39,14 @@
 using namespace mlir;
 
 namespace ssmc::codegen {
-namespace {
-
-#include "GemmTemplate.inc"
 
 bool isElementwiseOp(Operation *op) {
   return isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op);
 }
+
+namespace {
+
+#include "GemmTemplate.inc"
 
 /// A GEMM's anchor: a linear, or a channels-last conv2d with groups 1.
 struct Anchor {
@@ -305,8 +306,8 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
   m += fmt::format(fmt::runtime(reduce), "sq", "sq");
   m += fmt::format("{}if (lane == 0) {{\n{}  s{}[r] = {};\n", indent, indent, 2 * slot,
                    layerNorm ? "mean" : "0.0f");
-  m += fmt::format("{}  s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n{}}}\n", indent,
-                   2 * slot + 1, c, floatLiteral(eps), indent);
+  m += fmt::format("{}  s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n{}}}\n", indent, 2 * slot + 1,
+                   c, floatLiteral(eps), indent);
   return m;
 }
 

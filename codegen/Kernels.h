@@ -29,6 +29,15 @@ bool isGemmGroup(GroupEmitter &e, std::string *whyNot = nullptr);
 /// The wmma GEMM; only for groups isGemmGroup accepts.
 rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options);
 
+/// Whether the group is one channels-last depthwise conv whose results read
+/// it at their own pixel (elementwise ops, channel concats and slices): the
+/// depthwise template, a shared-memory tile with its halo per block.
+bool isDepthwiseGroup(GroupEmitter &e);
+rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenOptions &options);
+
+/// Same-shape-or-broadcast elementwise arithmetic (gelu, silu, add, mul, ...).
+bool isElementwiseOp(mlir::Operation *op);
+
 /// Whether the group is one norm whose results read it through axis maps
 /// (one block per row of the norm).
 bool isRowGroup(GroupEmitter &e);

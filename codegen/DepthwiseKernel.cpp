@@ -1,0 +1,241 @@
+//===- DepthwiseKernel.cpp - groups around one depthwise conv -------------===//
+//
+// A group with one channels-last depthwise conv whose results read it at
+// their own pixel (through elementwise ops and concats or slices along the
+// channel axis: MambaOut's partial-channel conv, concat and GELU gate)
+// becomes the depthwise template (Templates/Depthwise.cuh): a block stages
+// a tile of the input with its halo and the weights in shared memory,
+// computes the conv for the tile's pixels, all channels, into shared memory
+// (several outputs per thread from a sliding window), then evaluates every
+// result at those pixels with the conv read from the tile. The generic path
+// reads every tap from global memory per output element, and the weights
+// with lanes 49 elements apart.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace ssmc::codegen {
+namespace {
+
+#include "DepthwiseTemplate.inc"
+
+struct DepthwiseInfo {
+  DepthwiseConv2dOp conv;
+  int64_t b = 0, h = 0, w = 0, c = 0, kh = 0, kw = 0;
+};
+
+/// Whether `v` reads the conv only at its own pixel: v's first three axes
+/// are the conv's, and every path to the conv keeps them (elementwise ops,
+/// and concats, splits and slices along the channel axis).
+bool readsAtOwnPixel(Value v, Value conv, const std::vector<int64_t> &pixel) {
+  llvm::DenseSet<Value> roots{conv};
+  llvm::DenseMap<Value, bool> memo;
+  if (!GroupEmitter::dependsOn(v, roots, memo))
+    return true;
+  std::vector<int64_t> s = GroupEmitter::shape(v);
+  if (s.size() != 4 || !std::equal(pixel.begin(), pixel.end(), s.begin()))
+    return false;
+  if (v == conv)
+    return true;
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return false;
+  if (isElementwiseOp(op) || (isa<ConcatOp>(op) && cast<ConcatOp>(op).getAxis() == 3) ||
+      (isa<SplitOp>(op) && cast<SplitOp>(op).getAxis() == 3) ||
+      (isa<SliceOp>(op) && cast<SliceOp>(op).getAxis() == 3))
+    return llvm::all_of(op->getOperands(),
+                        [&](Value in) { return readsAtOwnPixel(in, conv, pixel); });
+  return false;
+}
+
+std::optional<DepthwiseInfo> analyzeDepthwise(GroupEmitter &e) {
+  Block &body = e.group().getBody().front();
+  DepthwiseInfo info;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<SelectiveScanOp, LinearOp, Conv2dOp, CausalConv1dOp, LayerNormOp, RmsNormOp,
+            ReduceMeanOp>(op))
+      return std::nullopt;
+    if (auto dw = dyn_cast<DepthwiseConv2dOp>(op)) {
+      if (info.conv)
+        return std::nullopt; // one conv per kernel
+      info.conv = dw;
+    }
+  }
+  // Results written over an input (memory planning) would race with other
+  // blocks' halo reads.
+  if (!info.conv || e.mayAlias())
+    return std::nullopt;
+  std::vector<int64_t> s = GroupEmitter::shape(info.conv.getResult());
+  std::vector<int64_t> ws = GroupEmitter::shape(info.conv.getWeight());
+  info.b = s[0];
+  info.h = s[1];
+  info.w = s[2];
+  info.c = s[3];
+  info.kh = ws[2];
+  info.kw = ws[3];
+  const std::vector<int64_t> pixel(s.begin(), s.begin() + 3);
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (Value v : yield.getValues()) {
+    std::vector<int64_t> ys = GroupEmitter::shape(v);
+    if (ys.size() != 4 || !std::equal(pixel.begin(), pixel.end(), ys.begin()) ||
+        !readsAtOwnPixel(v, info.conv.getResult(), pixel))
+      return std::nullopt;
+  }
+  return info;
+}
+
+struct DwTile {
+  int64_t th, tw, cb;
+};
+
+int64_t dwSmemBytes(const DepthwiseInfo &info, const DwTile &t) {
+  return 4 * (t.th * t.tw * info.c + (t.th + info.kh - 1) * (t.tw + info.kw - 1) * t.cb +
+              info.kh * info.kw * (t.cb + 1));
+}
+
+/// Every tile that fits `limit` bytes of shared memory, the default first:
+/// the first of the list below that leaves room for two blocks per SM
+/// (64-channel chunks where the conv has more than 32 channels, larger
+/// tiles first), else the first that fits.
+std::vector<DwTile> dwTiles(const DepthwiseInfo &info, int64_t limit) {
+  std::vector<DwTile> all =
+      info.c > 32 ? std::vector<DwTile>{{4, 8, 64}, {8, 8, 32}, {2, 8, 64},
+                                        {4, 8, 32}, {4, 4, 64}, {2, 8, 32}}
+                  : std::vector<DwTile>{{8, 8, 32}, {4, 8, 32}, {2, 8, 32}, {4, 4, 32}};
+  std::vector<DwTile> tiles;
+  for (const DwTile &t : all)
+    if (dwSmemBytes(info, t) <= limit)
+      tiles.push_back(t);
+  auto twoPerSM =
+      llvm::find_if(tiles, [&](const DwTile &t) { return 2 * dwSmemBytes(info, t) <= limit; });
+  if (twoPerSM != tiles.end())
+    std::rotate(tiles.begin(), twoPerSM, twoPerSM + 1);
+  return tiles;
+}
+
+} // namespace
+
+bool isDepthwiseGroup(GroupEmitter &e) { return analyzeDepthwise(e).has_value(); }
+
+rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenOptions &options) {
+  auto analysis = analyzeDepthwise(e);
+  if (!analysis)
+    return rt::Status::error(
+        fmt::format("kernel group '{}' is not a depthwise-conv group", e.groupName()));
+  DepthwiseInfo &info = *analysis;
+  const std::vector<DwTile> tiles = dwTiles(info, sharedMemoryLimit(options.arch));
+  if (tiles.empty())
+    return rt::Status::error(fmt::format("kernel group '{}': no depthwise tile fits the shared "
+                                         "memory of {}",
+                                         e.groupName(), options.arch));
+  auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
+  Value conv = info.conv.getResult(), x = info.conv.getInput();
+
+  // The conv reads the tile; its bias is added where it is read.
+  llvm::DenseMap<Value, std::string> custom;
+  std::string body = "// the conv tile (shared memory) at this pixel\n    return convTile[((i1 - "
+                     "y0) * ssmc_dw::kTW + (i2 - x0)) * kDwC + i3]";
+  if (info.conv.getBias())
+    body += " + " + e.call(info.conv.getBias(), {"i3"});
+  custom[conv] = body + ";";
+
+  const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
+  std::string m;
+  std::vector<std::string> outs;
+  for (const rt::PlanParam &p : e.params())
+    if (p.kind == rt::PlanParam::Kind::Output) {
+      m += fmt::format("  T *{}{};\n", restrict, p.name);
+      outs.push_back(p.name);
+    }
+  m += "  idx_t y0, x0;     // the tile's first output pixel\n";
+  m += "  float *convTile; // [kTH * kTW][kDwC]: the conv at the tile's pixels\n";
+  m += "\n  // The conv's input and weight.\n";
+  m += fmt::format("  __device__ __forceinline__ float x(idx_t b, idx_t iy, idx_t ix, idx_t c) {{\n"
+                   "    return {};\n  }}\n",
+                   e.call(x, {"b", "iy", "ix", "c"}));
+  m += fmt::format("  __device__ __forceinline__ float w(idx_t c, idx_t ky, idx_t kx) {{\n"
+                   "    return {};\n  }}\n",
+                   e.call(info.conv.getWeight(), {"c", "0", "ky", "kx"}));
+  // Every result at one pixel; results of one shape share a loop, every
+  // value computed before any is stored.
+  m += "\n  // Every result at pixel (i0, i1, i2), channels first, first + stride, ...\n";
+  m += "  __device__ __forceinline__ void pixel(idx_t i0, idx_t i1, idx_t i2, int first, int "
+       "stride) {\n";
+  std::vector<std::vector<unsigned>> loops;
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
+      return GroupEmitter::shape(yield.getValues()[l.front()]) == GroupEmitter::shape(v);
+    });
+    if (same != loops.end())
+      same->push_back(unsigned(i));
+    else
+      loops.push_back({unsigned(i)});
+  }
+  const std::vector<std::string> idx = GroupEmitter::indexNames("i", 4);
+  for (const std::vector<unsigned> &loop : loops) {
+    Value v = yield.getValues()[loop.front()];
+    m += fmt::format("    for (idx_t i3 = first; i3 < {}; i3 += stride) {{ // result{} #{}\n",
+                     e.dim(v, 3), loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"));
+    for (unsigned r : loop)
+      m += fmt::format("      const float r{} = {};\n", r, e.call(yield.getValues()[r], idx));
+    for (unsigned r : loop)
+      m += fmt::format("      {}[{}] = st(r{});\n", e.outputParam(r), e.linear(v, idx), r);
+    m += "    }\n";
+  }
+  m += "  }\n";
+  auto fns = e.groupStruct(custom, m);
+  if (!fns)
+    return fns.status();
+
+  const DwTile &d = tiles.front();
+  std::string src = e.header(
+      "depthwise",
+      {fmt::format("Depthwise conv {}x{} over [{}, {}, {}, {}] (same padding): one block per tile "
+                   "of output pixels, every channel.",
+                   info.kh, info.kw, info.b, info.h, info.w, info.c),
+       "The input tile with its halo and the weights staged in shared memory per chunk of "
+       "channels; each thread computes TW outputs of one channel from a sliding window.",
+       "Then every result at the tile's pixels, the conv read from the tile in shared memory.",
+       fmt::format("Dynamic shared memory: {} bytes for the default tile.", dwSmemBytes(info, d))},
+      {{"DW_TH", fmt::format("output rows per tile (default {})", d.th)},
+       {"DW_TW", fmt::format("output columns per tile, outputs per thread (default {})", d.tw)},
+       {"DW_CB", fmt::format("channels per staged chunk (default {}); threads = CB x TH", d.cb)}});
+  src += '\n';
+  src += e.prelude();
+  src += fmt::format("\n#ifndef SSMC_DW_TH\n#define SSMC_DW_TH {}\n#endif\n"
+                     "#ifndef SSMC_DW_TW\n#define SSMC_DW_TW {}\n#endif\n"
+                     "#ifndef SSMC_DW_CB\n#define SSMC_DW_CB {}\n#endif\n\n",
+                     d.th, d.tw, d.cb);
+  std::string code = fmt::format("constexpr idx_t kDwB = {}, kDwH = {}, kDwW = {}, kDwC = {};\n"
+                                 "constexpr int kDwKH = {}, kDwKW = {};\n\n",
+                                 info.b, info.h, info.w, info.c, info.kh, info.kw);
+  code += std::string(kDepthwiseTemplate) + "\n" + *fns + "\n";
+  code += fmt::format("extern \"C\" __global__ void __launch_bounds__(SSMC_DW_CB * SSMC_DW_TH) "
+                      "{}(\n    {}) {{\n",
+                      e.entry(), e.kernelParams());
+  code += "  extern __shared__ __align__(128) float smem[];\n";
+  code += "  " + e.groupInit(fmt::format("{}", fmt::join(outs, ", "))) + "\n";
+  code += "  ssmc_dw::run(g, smem);\n}\n";
+  src += e.shapeConstants(code) + code;
+
+  rt::PlanKernel plan = e.kernel("depthwise", std::move(src), {"DW_CB", "DW_TH", "DW_TW"});
+  for (const DwTile &t : tiles) {
+    rt::PlanConfig c;
+    c.tunables = {{"DW_TH", t.th}, {"DW_TW", t.tw}, {"DW_CB", t.cb}};
+    c.block = {t.cb * t.th, 1, 1};
+    c.grid = {info.b * ((info.h + t.th - 1) / t.th) * ((info.w + t.tw - 1) / t.tw), 1, 1};
+    c.smemBytes = dwSmemBytes(info, t);
+    plan.configs.push_back(c);
+  }
+  return plan;
+}
+
+} // namespace ssmc::codegen
