@@ -219,13 +219,17 @@ enum Mode { kFfma = 0, kWmma16 = 1, kTf32 = 2 };
 
 struct Tile {
   int64_t bm, bn, bk, wm, wn;
+  bool panel = false; ///< A's rows staged whole once, every N tile per block
 };
 
-int64_t smemBytes(const Tile &t, Mode mode, int64_t stats) {
+/// The template's shared memory (Templates/Gemm.cuh, kSmemBytes).
+int64_t smemBytes(const Tile &t, Mode mode, int64_t stats, int64_t k) {
   const int64_t pad = mode == kWmma16 ? 8 : 4, elem = mode == kWmma16 ? 2 : 4;
-  const int64_t tile = (t.bm * (t.bk + pad) + t.bk * (t.bn + pad)) * elem;
+  const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
+  const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
+  const int64_t tile = ((t.panel ? 0 : t.bm * (t.bk + pad)) + t.bk * (t.bn + pad)) * elem;
   const int64_t c = t.bm * (t.bn + 4) * 4;
-  const int64_t mainFloats = (std::max(tile, c) + 127) / 128 * 32;
+  const int64_t mainFloats = (panel + std::max(tile, c) + 127) / 128 * 32;
   return (mainFloats + stats * t.bm) * 4;
 }
 
@@ -481,7 +485,7 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) 
         const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
         Tile t{bm, bn, bk, wm, wn};
         if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
-            smemBytes(t, mode, info.stats()) > limit)
+            smemBytes(t, mode, info.stats(), info.k) > limit)
           continue;
         ranked.push_back({t, {bm != 32, bn - info.n, fragN > 4, wm * wn}});
       }
@@ -509,8 +513,31 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
   def.wn = def.bn / 32;
   auto valid = [&](const Tile &t) {
     return t.bm % (16 * t.wm) == 0 && t.bn % (16 * t.wn) == 0 && t.wm * t.wn * 32 <= 1024 &&
-           smemBytes(t, mode, stats) <= limit;
+           smemBytes(t, mode, stats, info.k) <= limit;
   };
+  // With prologue norms, panels first: each row's statistics and norm once
+  // per kernel. The default: the most rows per block that still give 256
+  // blocks and leave room for two blocks per SM.
+  if (!info.norms.empty()) {
+    const int64_t bk = info.k > 16 ? 32 : 16, bn = info.n >= 64 ? 64 : 32;
+    std::vector<Tile> panels;
+    for (int64_t bm : {128, 64, 32})
+      for (int64_t pbn : {bn, int64_t(128)}) {
+        // At least four warps (2 x 2 for 32 rows), fragments of 32x32 per warp above.
+        Tile t{bm, pbn, bk, std::max<int64_t>(2, bm / 32), pbn / 32, true};
+        if ((pbn == 128 && info.n <= 64) || (bm > 32 && bm > capM) || !valid(t) ||
+            (!panels.empty() && pbn == 128 && bn == 128))
+          continue;
+        panels.push_back(t);
+      }
+    auto best = llvm::find_if(panels, [&](const Tile &t) {
+      return t.bn == bn && ((info.m + t.bm - 1) / t.bm >= 256 || t.bm == 32) &&
+             2 * smemBytes(t, mode, stats, info.k) <= limit;
+    });
+    if (best != panels.end())
+      std::rotate(panels.begin(), best, best + 1);
+    tiles = panels;
+  }
   if (valid(def))
     tiles.push_back(def);
   for (int64_t bm : {32, 64, 128})
@@ -576,6 +603,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (!fns)
     return fns.status();
   const Tile &d = tiles.front();
+  const bool panels = llvm::any_of(tiles, [](const Tile &t) { return t.panel; });
 
   const char *modeText = mode == kWmma16 ? "wmma 16x16x16 on tensor cores, fp32 accumulate"
                          : mode == kTf32 ? "wmma 16x16x8 TF32 on tensor cores, fp32 accumulate"
@@ -595,17 +623,22 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                             : "."),
       fmt::format("Dynamic shared memory: {} bytes for the default tiles (the runtime opts in "
                   "above 48 KiB).",
-                  smemBytes(d, mode, stats))};
+                  smemBytes(d, mode, stats, info.k))};
   if (!info.extraYields.empty())
     notes.push_back(fmt::format("Result(s) #{} read no linear: written by the blocks with "
                                 "blockIdx.y == 0 and blockIdx.z == 0.",
                                 fmt::join(info.extraYields, ", #")));
-  std::string src = e.header("gemm", notes,
-                             {{"BM", fmt::format("rows of C per block (default {})", d.bm)},
-                              {"BN", fmt::format("columns of C per block (default {})", d.bn)},
-                              {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
-                              {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
-                              {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}});
+  std::vector<std::pair<std::string, std::string>> described = {
+      {"BM", fmt::format("rows of C per block (default {})", d.bm)},
+      {"BN", fmt::format("columns of C per block (default {})", d.bn)},
+      {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
+      {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
+      {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}};
+  if (panels)
+    described.push_back({"PANEL", fmt::format("1: A's rows staged once, every N tile per block "
+                                              "(default {})",
+                                              int(d.panel))});
+  std::string src = e.header("gemm", notes, described);
   src += '\n';
   src += e.prelude();
   src +=
@@ -614,8 +647,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "#ifndef SSMC_BN\n#define SSMC_BN {}\n#endif\n"
                      "#ifndef SSMC_BK\n#define SSMC_BK {}\n#endif\n"
                      "#ifndef SSMC_WARPS_M\n#define SSMC_WARPS_M {}\n#endif\n"
-                     "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n\n",
+                     "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n",
                      d.bm, d.bn, d.bk, d.wm, d.wn);
+  if (panels)
+    src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", int(d.panel));
+  src += "\n";
   std::string code = fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
                                  "constexpr int kGemmStats = {};\n"
                                  "constexpr bool kGemmRowStats = {}; // norms of the output\n\n",
@@ -629,13 +665,19 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   code += "  ssmc_gemm::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 
-  rt::PlanKernel plan = e.kernel("gemm", std::move(src), {"BK", "BM", "BN", "WARPS_M", "WARPS_N"});
+  std::vector<std::string> tunables = {"BK", "BM", "BN", "WARPS_M", "WARPS_N"};
+  if (panels)
+    tunables.push_back("PANEL");
+  rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm}, {"BN", t.bn}, {"BK", t.bk}, {"WARPS_M", t.wm}, {"WARPS_N", t.wn}};
+    if (panels)
+      c.tunables["PANEL"] = t.panel;
     c.block = {32 * t.wm * t.wn, 1, 1};
-    c.grid = {(info.m + t.bm - 1) / t.bm, (info.n + t.bn - 1) / t.bn, int64_t(info.anchors.size())};
-    c.smemBytes = smemBytes(t, mode, stats);
+    c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? 1 : (info.n + t.bn - 1) / t.bn,
+              int64_t(info.anchors.size())};
+    c.smemBytes = smemBytes(t, mode, stats, info.k);
     plan.configs.push_back(c);
   }
   return plan;

@@ -41,7 +41,9 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   g.convTile = convTile;
 
   for (int c0 = 0; c0 < kDwC; c0 += kCB) {
-    // The input tile and its halo, zero outside the image.
+    // The input tile and its halo, zero outside the image; unrolled so that
+    // several loads per thread are in flight.
+#pragma unroll 4
     for (int e = tid; e < kHaloFloats; e += kThreads) {
       const int c = e % kCB, p = e / kCB;
       const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;

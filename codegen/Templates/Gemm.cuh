@@ -42,18 +42,31 @@ constexpr int kFragM = kBM / kWarpsM / 16, kFragN = kBN / kWarpsN / 16; // per w
 constexpr int kFragK = SSMC_GEMM_MODE == 1 ? 16 : 8;
 #endif
 
-// Shared memory, in floats: the A and B tiles during the K loop, then the C
-// tile (same bytes); the norm statistics after both.
-constexpr int kLdA = kBK + kPad, kLdB = kBN + kPad, kLdC = kBN + 4;
-constexpr int kTileBytes = (kBM * kLdA + kBK * kLdB) * (int)sizeof(TileT);
+// SSMC_PANEL 1: A's BM rows are staged whole (BM x K, K padded to BK) once,
+// and the block walks every N tile against them (grid.y = 1), so each row's
+// prologue (loads, norm statistics, the norm itself) is evaluated once per
+// kernel rather than once per N tile. 0: A and B tiles per K step.
+#ifndef SSMC_PANEL
+#define SSMC_PANEL 0
+#endif
+constexpr bool kPanel = SSMC_PANEL;
+constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
+
+// Shared memory, in floats: [the A panel] then the tiles of a K step (A and
+// B, or B alone with a panel), the C tile over the same bytes once the K
+// loop is done; the norm statistics after all.
+constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBN + kPad, kLdC = kBN + 4;
+constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
+constexpr int kTileBytes = ((kPanel ? 0 : kBM * kLdA) + kBK * kLdB) * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
-constexpr int kMainFloats = ((kTileBytes > kCBytes ? kTileBytes : kCBytes) + 127) / 128 * 32;
+constexpr int kMainFloats =
+    (kPanelBytes + (kTileBytes > kCBytes ? kTileBytes : kCBytes) + 127) / 128 * 32;
 constexpr int kSmemBytes = (kMainFloats + kGemmStats * kBM) * 4; // what the plan launches with
 static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
 
 template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int z = blockIdx.z;
-  const idx_t m0 = (idx_t)blockIdx.x * kBM, n0 = (idx_t)blockIdx.y * kBN;
+  const idx_t m0 = (idx_t)blockIdx.x * kBM;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   g.m0 = m0;
   g.bindStats(smem + kMainFloats);
@@ -61,8 +74,19 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   __syncthreads();
 
   TileT *As = reinterpret_cast<TileT *>(smem);
-  TileT *Bs = As + kBM * kLdA;
-  float *Cs = smem;
+  TileT *Bs = kPanel ? reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes)
+                     : As + kBM * kLdA;
+  float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
+
+  if (kPanel) {
+    // A's rows, once: consecutive threads walk k, the contiguous axis.
+    for (int e = tid; e < kBM * kPanelK; e += kThreads) {
+      const int r = e / kPanelK, c = e % kPanelK;
+      const idx_t m = m0 + r;
+      As[r * kLdA + c] = toTile(m < kGemmM && c < kGemmK ? g.a(z, m, c) : 0.0f);
+    }
+    __syncthreads();
+  }
 
 #if SSMC_GEMM_MODE != 0
   using namespace nvcuda;
@@ -72,101 +96,113 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #else
   typedef wmma::precision::tf32 FragT;
 #endif
-  wmma::fragment<wmma::accumulator, 16, 16, kFragK, float> acc[kFragM][kFragN];
-#pragma unroll
-  for (int i = 0; i < kFragM; ++i)
-#pragma unroll
-    for (int j = 0; j < kFragN; ++j)
-      wmma::fill_fragment(acc[i][j], 0.0f);
 #else
   // FFMA: thread t owns tile elements t, t + kThreads, ...
   constexpr int kPer = kBM * kBN / kThreads;
   static_assert(kBM * kBN % kThreads == 0, "whole elements per thread");
-  float acc[kPer];
-#pragma unroll
-  for (int i = 0; i < kPer; ++i)
-    acc[i] = 0.0f;
 #endif
 
-  for (idx_t k0 = 0; k0 < kGemmK; k0 += kBK) {
-    // A: consecutive threads walk k, the contiguous axis of row-major inputs.
-    for (int e = tid; e < kBM * kBK; e += kThreads) {
-      const int r = e / kBK, c = e % kBK;
-      const idx_t m = m0 + r, k = k0 + c;
-      As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
-    }
-    // B[k][n] = W[n][k]: consecutive threads walk k, W's contiguous axis.
-    for (int e = tid; e < kBK * kBN; e += kThreads) {
-      const int c = e / kBK, r = e % kBK;
-      const idx_t n = n0 + c, k = k0 + r;
-      Bs[r * kLdB + c] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
-    }
-    __syncthreads();
+  const idx_t nStep = kPanel ? kBN : kGemmN; // a panel walks every N tile
+  for (idx_t n0 = (idx_t)blockIdx.y * kBN; n0 < kGemmN; n0 += nStep) {
+#if SSMC_GEMM_MODE != 0
+    wmma::fragment<wmma::accumulator, 16, 16, kFragK, float> acc[kFragM][kFragN];
+#pragma unroll
+    for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+      for (int j = 0; j < kFragN; ++j)
+        wmma::fill_fragment(acc[i][j], 0.0f);
+#else
+    float acc[kPer];
+#pragma unroll
+    for (int i = 0; i < kPer; ++i)
+      acc[i] = 0.0f;
+#endif
+
+    for (idx_t k0 = 0; k0 < kGemmK; k0 += kBK) {
+      if (!kPanel) {
+        // A: consecutive threads walk k, the contiguous axis of row-major inputs.
+        for (int e = tid; e < kBM * kBK; e += kThreads) {
+          const int r = e / kBK, c = e % kBK;
+          const idx_t m = m0 + r, k = k0 + c;
+          As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
+        }
+      }
+      // B[k][n] = W[n][k]: consecutive threads walk k, W's contiguous axis.
+      for (int e = tid; e < kBK * kBN; e += kThreads) {
+        const int c = e / kBK, r = e % kBK;
+        const idx_t n = n0 + c, k = k0 + r;
+        Bs[r * kLdB + c] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
+      }
+      __syncthreads();
+      const TileT *Ak = As + (kPanel ? k0 : 0); // this K step's columns of A
 #if SSMC_GEMM_MODE != 0
 #pragma unroll
-    for (int kk = 0; kk < kBK; kk += kFragK) {
-      wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
-      wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::row_major> b[kFragN];
+      for (int kk = 0; kk < kBK; kk += kFragK) {
+        wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
+        wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::row_major> b[kFragN];
 #pragma unroll
-      for (int i = 0; i < kFragM; ++i) {
-        wmma::load_matrix_sync(a[i], As + (wRow + i * 16) * kLdA + kk, kLdA);
+        for (int i = 0; i < kFragM; ++i) {
+          wmma::load_matrix_sync(a[i], Ak + (wRow + i * 16) * kLdA + kk, kLdA);
 #if SSMC_GEMM_MODE == 2
-        for (int t = 0; t < a[i].num_elements; ++t)
-          a[i].x[t] = wmma::__float_to_tf32(a[i].x[t]);
+          for (int t = 0; t < a[i].num_elements; ++t)
+            a[i].x[t] = wmma::__float_to_tf32(a[i].x[t]);
 #endif
-      }
+        }
 #pragma unroll
-      for (int j = 0; j < kFragN; ++j) {
-        wmma::load_matrix_sync(b[j], Bs + kk * kLdB + wCol + j * 16, kLdB);
+        for (int j = 0; j < kFragN; ++j) {
+          wmma::load_matrix_sync(b[j], Bs + kk * kLdB + wCol + j * 16, kLdB);
 #if SSMC_GEMM_MODE == 2
-        for (int t = 0; t < b[j].num_elements; ++t)
-          b[j].x[t] = wmma::__float_to_tf32(b[j].x[t]);
+          for (int t = 0; t < b[j].num_elements; ++t)
+            b[j].x[t] = wmma::__float_to_tf32(b[j].x[t]);
 #endif
+        }
+#pragma unroll
+        for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+          for (int j = 0; j < kFragN; ++j)
+            wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
       }
-#pragma unroll
-      for (int i = 0; i < kFragM; ++i)
-#pragma unroll
-        for (int j = 0; j < kFragN; ++j)
-          wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
-    }
 #else
-    // k ascending for every element, one FFMA each: the reference's order.
+      // k ascending for every element, one FFMA each: the reference's order.
 #pragma unroll 1
-    for (int kk = 0; kk < kBK; ++kk)
+      for (int kk = 0; kk < kBK; ++kk)
 #pragma unroll
-      for (int i = 0; i < kPer; ++i) {
-        const int e = tid + i * kThreads;
-        acc[i] += As[(e / kBN) * kLdA + kk] * Bs[kk * kLdB + e % kBN];
-      }
+        for (int i = 0; i < kPer; ++i) {
+          const int e = tid + i * kThreads;
+          acc[i] += Ak[(e / kBN) * kLdA + kk] * Bs[kk * kLdB + e % kBN];
+        }
 #endif
-    __syncthreads(); // the tiles are consumed before the next ones land
-  }
+      __syncthreads(); // the tiles are consumed before the next ones land
+    }
 
-  // The C tile through shared memory, then the epilogue element by element.
+    // The C tile through shared memory, then the epilogue element by element.
 #if SSMC_GEMM_MODE != 0
 #pragma unroll
-  for (int i = 0; i < kFragM; ++i)
+    for (int i = 0; i < kFragM; ++i)
 #pragma unroll
-    for (int j = 0; j < kFragN; ++j)
-      wmma::store_matrix_sync(Cs + (wRow + i * 16) * kLdC + wCol + j * 16, acc[i][j], kLdC,
-                              wmma::mem_row_major);
+      for (int j = 0; j < kFragN; ++j)
+        wmma::store_matrix_sync(Cs + (wRow + i * 16) * kLdC + wCol + j * 16, acc[i][j], kLdC,
+                                wmma::mem_row_major);
 #else
 #pragma unroll
-  for (int i = 0; i < kPer; ++i) {
-    const int e = tid + i * kThreads;
-    Cs[(e / kBN) * kLdC + e % kBN] = acc[i];
-  }
+    for (int i = 0; i < kPer; ++i) {
+      const int e = tid + i * kThreads;
+      Cs[(e / kBN) * kLdC + e % kBN] = acc[i];
+    }
 #endif
-  __syncthreads();
-  if (kGemmRowStats) {
-    g.rowStats(z, Cs, kLdC, warp, lane);
     __syncthreads();
-  }
-  for (int e = tid; e < kBM * kBN; e += kThreads) {
-    const int r = e / kBN, c = e % kBN;
-    const idx_t m = m0 + r, n = n0 + c;
-    if (m < kGemmM && n < kGemmN)
-      g.epilogue(z, m, n, Cs[r * kLdC + c]);
+    if (kGemmRowStats) {
+      g.rowStats(z, Cs, kLdC, warp, lane);
+      __syncthreads();
+    }
+    for (int e = tid; e < kBM * kBN; e += kThreads) {
+      const int r = e / kBN, c = e % kBN;
+      const idx_t m = m0 + r, n = n0 + c;
+      if (m < kGemmM && n < kGemmN)
+        g.epilogue(z, m, n, Cs[r * kLdC + c]);
+    }
+    if (kPanel)
+      __syncthreads(); // the C tile is read before the next N tile's B lands on it
   }
   if (blockIdx.y == 0 && blockIdx.z == 0)
     g.extra((idx_t)blockIdx.x * kThreads + tid, (idx_t)gridDim.x * kThreads);
