@@ -97,6 +97,13 @@ public:
   /// The kernel's parameter list in `params()` order.
   std::string kernelParams() const;
 
+  /// The kernel parameter holding `v` (a group input or a weight), row-major
+  /// and contiguous; nullptr for values computed in the kernel.
+  const std::string *pointerName(mlir::Value v) const {
+    auto it = pointerOf_.find(v);
+    return it == pointerOf_.end() ? nullptr : &it->second;
+  }
+
   std::vector<rt::PlanParam> &params() { return params_; }
   const std::vector<rt::PlanParam> &params() const { return params_; }
   /// Adds a float workspace parameter `ws` of `bytes` bytes.

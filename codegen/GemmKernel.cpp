@@ -227,7 +227,7 @@ int64_t smemBytes(const Tile &t, Mode mode, int64_t stats, int64_t k) {
   const int64_t pad = mode == kWmma16 ? 8 : 4, elem = mode == kWmma16 ? 2 : 4;
   const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
   const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
-  const int64_t tile = ((t.panel ? 0 : t.bm * (t.bk + pad)) + t.bk * (t.bn + pad)) * elem;
+  const int64_t tile = ((t.panel ? 0 : t.bm * (t.bk + pad)) + t.bn * (t.bk + pad)) * elem;
   const int64_t c = t.bm * (t.bn + 4) * 4;
   const int64_t mainFloats = (panel + std::max(tile, c) + 127) / 128 * 32;
   return (mainFloats + stats * t.bm) * 4;
@@ -428,6 +428,14 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
       m += fmt::format("    case {}:\n      return {};\n", j, e.call(a.weight(), {"n", "k"}));
   }
   m += "    }\n    return 0.0f;\n  }\n";
+  m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec).\n";
+  m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    const std::string *w = e.pointerName(a.weight());
+    if (!info.conv && w)
+      m += fmt::format("    case {}:\n      return {} + n * kGemmK;\n", j, *w);
+  }
+  m += "    }\n    return nullptr;\n  }\n";
 
   return m;
 }
@@ -569,6 +577,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
   const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
   const int64_t stats = info.stats();
+  // B by 16-byte copies: a linear's weight is row-major [N, K] in the
+  // weight buffer (256-byte aligned), so whole rows of 16-byte pieces are
+  // aligned when K's bytes are a multiple of 16.
+  const int64_t elemBytes = e.dtype() == rt::DType::F32 ? 4 : 2;
+  const bool bVec = !info.conv && info.k * elemBytes % 16 == 0 &&
+                    llvm::all_of(info.anchors, [&](const Anchor &a) {
+                      return e.pointerName(a.weight()) != nullptr;
+                    });
 
   // Enumerate the configurations.
   const std::vector<Tile> tiles = gemmTiles(info, mode, sharedMemoryLimit(options.arch));
@@ -654,8 +670,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   src += "\n";
   std::string code = fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
                                  "constexpr int kGemmStats = {};\n"
-                                 "constexpr bool kGemmRowStats = {}; // norms of the output\n\n",
-                                 info.m, info.n, info.k, stats, info.wholeRows());
+                                 "constexpr bool kGemmRowStats = {}; // norms of the output\n"
+                                 "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n\n",
+                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec);
   code += *fns + "\n" + kGemmTemplate + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",

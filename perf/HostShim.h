@@ -205,6 +205,27 @@ inline float __shfl_xor_sync(unsigned, float v, int laneMask) {
 template <class T> inline T __ldg(const T *p) { return *p; }
 #endif
 
+// Asynchronous 16-byte copies (cp.async): done at once on the host, so
+// commit and wait have nothing left to do. Trace mode records the global
+// read and the shared write a warp's LDGSTS makes, at the caller's site.
+#define SSMC_HOST_SHIM 1
+namespace ssmc_shim {
+__attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, bool valid) {
+#ifdef SSMC_HOST_TRACE
+  if (valid)
+    ssmcRecord(src, 16, 0, __builtin_return_address(0));
+  ssmcRecord(dst, 16, kSsmcWrite, __builtin_return_address(0));
+#else
+  if (valid)
+    std::memcpy(dst, src, 16);
+  else
+    std::memset(dst, 0, 16);
+#endif
+}
+SSMC_SHIM inline void commit() {}
+template <int N> SSMC_SHIM inline void wait() {}
+} // namespace ssmc_shim
+
 SSMC_SHIM inline float __int_as_float(int x) {
   float f;
   std::memcpy(&f, &x, sizeof f);

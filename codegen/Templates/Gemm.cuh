@@ -5,6 +5,8 @@
 // staged in shared memory. The generated Group supplies:
 //   g.a(z, m, k)                 the prologue: A's element, fp32
 //   g.b(z, k, n)                 the weight W[n, k], fp32
+//   g.bRow(z, n)                 &W[z][n][0] (kGemmBVec: W row-major, K a multiple of
+//                                16 bytes), staged with 16-byte asynchronous copies
 //   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
@@ -19,6 +21,35 @@
 #endif
 
 namespace ssmc_gemm {
+
+// 16-byte global -> shared copies: cp.async.cg (through L2, LDGSTS) from
+// sm_80, zero-filled when !valid; commit() closes a group of them, wait<N>()
+// leaves at most N groups in flight. The host shim supplies its own.
+#ifndef SSMC_HOST_SHIM
+__device__ __forceinline__ void copy16(void *dst, const void *src, bool valid) {
+#if __CUDA_ARCH__ >= 800
+  const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src),
+               "r"(valid ? 16 : 0));
+#else
+  *reinterpret_cast<uint4 *>(dst) = valid ? *reinterpret_cast<const uint4 *>(src) : uint4{};
+#endif
+}
+__device__ __forceinline__ void commit() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N> __device__ __forceinline__ void wait() {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+#else
+using ssmc_shim::commit;
+using ssmc_shim::copy16;
+using ssmc_shim::wait;
+#endif
 
 constexpr int kBM = SSMC_BM, kBN = SSMC_BN, kBK = SSMC_BK;
 constexpr int kWarpsM = SSMC_WARPS_M, kWarpsN = SSMC_WARPS_N;
@@ -55,9 +86,10 @@ constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
 // Shared memory, in floats: [the A panel] then the tiles of a K step (A and
 // B, or B alone with a panel), the C tile over the same bytes once the K
 // loop is done; the norm statistics after all.
-constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBN + kPad, kLdC = kBN + 4;
+// B is stored [n][k] (k contiguous, as W is): whole 16-byte pieces of W's rows.
+constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBK + kPad, kLdC = kBN + 4;
 constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
-constexpr int kTileBytes = ((kPanel ? 0 : kBM * kLdA) + kBK * kLdB) * (int)sizeof(TileT);
+constexpr int kTileBytes = ((kPanel ? 0 : kBM * kLdA) + kBN * kLdB) * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
 constexpr int kMainFloats =
     (kPanelBytes + (kTileBytes > kCBytes ? kTileBytes : kCBytes) + 127) / 128 * 32;
@@ -127,11 +159,24 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
           As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
         }
       }
-      // B[k][n] = W[n][k]: consecutive threads walk k, W's contiguous axis.
-      for (int e = tid; e < kBK * kBN; e += kThreads) {
-        const int c = e / kBK, r = e % kBK;
-        const idx_t n = n0 + c, k = k0 + r;
-        Bs[r * kLdB + c] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
+      // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
+      // contiguous axis, 16 bytes at a time where W's rows allow.
+      if (kGemmBVec) {
+        constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kBK / kVec;
+        for (int e = tid; e < kBN * kPieces; e += kThreads) {
+          const int c = e / kPieces, r = e % kPieces * kVec;
+          const idx_t n = n0 + c, k = k0 + r;
+          const bool valid = n < kGemmN && k < kGemmK;
+          copy16(Bs + c * kLdB + r, g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid);
+        }
+        commit();
+        wait<0>();
+      } else {
+        for (int e = tid; e < kBK * kBN; e += kThreads) {
+          const int c = e / kBK, r = e % kBK;
+          const idx_t n = n0 + c, k = k0 + r;
+          Bs[c * kLdB + r] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
+        }
       }
       __syncthreads();
       const TileT *Ak = As + (kPanel ? k0 : 0); // this K step's columns of A
@@ -139,7 +184,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += kFragK) {
         wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
-        wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::row_major> b[kFragN];
+        wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::col_major> b[kFragN];
 #pragma unroll
         for (int i = 0; i < kFragM; ++i) {
           wmma::load_matrix_sync(a[i], Ak + (wRow + i * 16) * kLdA + kk, kLdA);
@@ -150,7 +195,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
         }
 #pragma unroll
         for (int j = 0; j < kFragN; ++j) {
-          wmma::load_matrix_sync(b[j], Bs + kk * kLdB + wCol + j * 16, kLdB);
+          wmma::load_matrix_sync(b[j], Bs + (wCol + j * 16) * kLdB + kk, kLdB);
 #if SSMC_GEMM_MODE == 2
           for (int t = 0; t < b[j].num_elements; ++t)
             b[j].x[t] = wmma::__float_to_tf32(b[j].x[t]);
@@ -169,7 +214,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
         for (int i = 0; i < kPer; ++i) {
           const int e = tid + i * kThreads;
-          acc[i] += Ak[(e / kBN) * kLdA + kk] * Bs[kk * kLdB + e % kBN];
+          acc[i] += Ak[(e / kBN) * kLdA + kk] * Bs[(e % kBN) * kLdB + kk];
         }
 #endif
       __syncthreads(); // the tiles are consumed before the next ones land
