@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 
 using namespace mlir;
@@ -106,6 +107,11 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
   }
 
   std::set<std::string> weights;
+  std::map<std::string, std::vector<int64_t>> storedAs; // the layout ssmc-layout chose
+  entry.walk([&](WeightOp w) {
+    if (auto order = w.getStoredAs())
+      storedAs[w.getName().str()] = std::vector<int64_t>(order->begin(), order->end());
+  });
   auto groups = entry.getBody().front().getOps<KernelGroupOp>();
   for (auto [group, kernel] : llvm::zip_equal(groups, *kernels)) {
     for (rt::PlanParam &p : kernel.params) {
@@ -114,7 +120,7 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
       else if (p.kind == rt::PlanParam::Kind::Output)
         p.value = *homes.find(group->getResult(p.index));
       else if (p.kind == rt::PlanParam::Kind::Weight && weights.insert(p.weight).second)
-        plan.weights.push_back({p.weight, p.shape, *dtype});
+        plan.weights.push_back({p.weight, p.shape, *dtype, storedAs[p.weight]});
     }
     plan.kernels.push_back(std::move(kernel));
   }

@@ -430,11 +430,9 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   m += "    }\n    return 0.0f;\n  }\n";
   m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec).\n";
   m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
-  for (auto [j, a] : llvm::enumerate(info.anchors)) {
-    const std::string *w = e.pointerName(a.weight());
-    if (!info.conv && w)
+  for (auto [j, a] : llvm::enumerate(info.anchors))
+    if (const std::string *w = e.pointerName(a.weight()))
       m += fmt::format("    case {}:\n      return {} + n * kGemmK;\n", j, *w);
-  }
   m += "    }\n    return nullptr;\n  }\n";
 
   return m;
@@ -578,13 +576,21 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
   const int64_t stats = info.stats();
   // B by 16-byte copies: a linear's weight is row-major [N, K] in the
-  // weight buffer (256-byte aligned), so whole rows of 16-byte pieces are
-  // aligned when K's bytes are a multiple of 16.
+  // weight buffer (each weight 256-byte aligned), so whole rows of 16-byte
+  // pieces are aligned when K's bytes are a multiple of 16.
   const int64_t elemBytes = e.dtype() == rt::DType::F32 ? 4 : 2;
-  const bool bVec = !info.conv && info.k * elemBytes % 16 == 0 &&
-                    llvm::all_of(info.anchors, [&](const Anchor &a) {
-                      return e.pointerName(a.weight()) != nullptr;
-                    });
+  // A conv's weight qualifies when stored [O, KH, KW, C] (ssmc-layout), the
+  // order of its taps here (not under exact fp32, which keeps PyTorch's).
+  const bool bVec =
+      info.k * elemBytes % 16 == 0 && llvm::all_of(info.anchors, [&](const Anchor &a) {
+        auto w = a.weight().getDefiningOp<WeightOp>();
+        if (!w || !e.pointerName(a.weight()))
+          return false;
+        if (!info.conv)
+          return !w.getStoredAs();
+        return mode != kFfma && w.getStoredAs() && llvm::equal(*w.getStoredAs(),
+                                                                 ArrayRef<int64_t>{0, 2, 3, 1});
+      });
 
   // Enumerate the configurations.
   const std::vector<Tile> tiles = gemmTiles(info, mode, sharedMemoryLimit(options.arch));

@@ -20,6 +20,18 @@ namespace ssmc::codegen {
 
 std::string GroupEmitter::loadParam(const std::string &pointer, Value v,
                                     const std::vector<std::string> &idx) const {
+  // A weight stored with its axes permuted (stored_as): the row-major offset
+  // in the stored shape.
+  auto w = v.getDefiningOp<WeightOp>();
+  if (auto order = w ? w.getStoredAs() : std::nullopt) {
+    const std::vector<int64_t> s = shape(v);
+    std::string offset = idx[size_t((*order)[0])];
+    for (size_t j = 1; j < order->size(); ++j)
+      offset = fmt::format("({}) * {} + {}", offset, s[size_t((*order)[j])],
+                           idx[size_t((*order)[j])]);
+    return fmt::format("return ld({}[{}]); // stored as [{}]", pointer, offset,
+                       fmt::join(*order, ", "));
+  }
   return fmt::format("return ld({}[{}]);", pointer, linear(v, idx));
 }
 

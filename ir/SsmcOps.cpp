@@ -87,6 +87,19 @@ LogicalResult expectResult(Operation *op, const InferredT &inferred, Value resul
 LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError() << "needs a non-empty parameter name";
+  if (auto order = getStoredAs()) {
+    const size_t rank = cast<RankedTensorType>(getType()).getRank();
+    std::vector<bool> seen(rank, false);
+    for (int64_t axis : *order) {
+      if (axis < 0 || size_t(axis) >= rank || seen[size_t(axis)])
+        return emitOpError() << "stored_as must be a permutation of the " << rank
+                             << " axes of its tensor";
+      seen[size_t(axis)] = true;
+    }
+    if (order->size() != rank)
+      return emitOpError() << "stored_as must be a permutation of the " << rank
+                           << " axes of its tensor";
+  }
   return checkStaticAndTyped(*this);
 }
 

@@ -15,12 +15,17 @@ def Ssmc_WeightOp : Ssmc_Op<"weight", [Pure]> {
   let summary = "a named model parameter";
   let description = [{
     A parameter looked up by its `state_dict` name when the model runs.
+    `stored_as`, set by `ssmc-layout`, is the order of its axes in device
+    memory: the runtime uploads the tensor permuted so (a conv weight
+    `[O, C, KH, KW]` stored as `[O, KH, KW, C]` with `[0, 2, 3, 1]`), and
+    kernels index it so; the value and the reference semantics are unchanged.
 
     ```mlir
     %w = ssmc.weight "stages.0.0.fc1.weight" : tensor<256x48xf32>
+    %c = ssmc.weight "downsample_layers.1.conv.weight" {stored_as = array<i64: 0, 2, 3, 1>} : tensor<192x96x3x3xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins StrAttr:$name, OptionalAttr<DenseI64ArrayAttr>:$stored_as);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;

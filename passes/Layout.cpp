@@ -7,7 +7,9 @@
 // chains compose, and those that come out as the identity vanish. MambaOut's downsamplers lose both
 // permutes, the stem keeps one view of the NCHW image. Ops that need another
 // layout (the scan and conv1d run along the sequence of each channel) keep
-// their permutes, which fusion turns into index arithmetic.
+// their permutes, which fusion turns into index arithmetic. The weight of
+// a channels-last conv is stored [O, KH, KW, C] (stored_as), so an output
+// channel's taps are contiguous in the order the implicit GEMM gathers them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,6 +127,26 @@ struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
+    storeConvWeightsChannelsLast();
+  }
+
+  /// A channels-last conv (groups 1) reads its weight [O, C, KH, KW] at
+  /// (o, c, ky, kx) for taps gathered channels fastest: stored [O, KH, KW,
+  /// C], each output channel's row is that order, contiguous. Only for a
+  /// weight no other op reads (a tied weight keeps PyTorch's layout).
+  void storeConvWeightsChannelsLast() {
+    llvm::StringMap<int> readers;
+    getOperation().walk([&](WeightOp w) {
+      for (Operation *user : w->getUsers())
+        (void)user, ++readers[w.getName()];
+    });
+    getOperation().walk([&](Conv2dOp conv) {
+      auto w = conv.getWeight().getDefiningOp<WeightOp>();
+      if (!w || !conv.getChannelsLast() || conv.getGroups() != 1 || w.getStoredAs() ||
+          readers[w.getName()] != 1)
+        return;
+      w.setStoredAs(ArrayRef<int64_t>{0, 2, 3, 1});
+    });
   }
 };
 

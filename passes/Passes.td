@@ -36,6 +36,9 @@ def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
     the opposite permutes; permute chains then compose into one and identity
     permutes vanish. MambaOut's downsamplers keep no permute and the stem
     one view of the NCHW image. A conv2d among NCHW ops is left alone.
+    The weight of a channels-last conv with groups 1 that nothing else reads
+    gets `stored_as = [0, 2, 3, 1]`: the runtime uploads it `[O, KH, KW, C]`,
+    the order in which the implicit GEMM reads an output channel's taps.
   }];
 }
 

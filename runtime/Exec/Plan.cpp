@@ -121,6 +121,33 @@ int64_t PlanTensor::numElements() const { return checkedElements(shape).value_or
 
 int64_t PlanTensor::bytes() const { return checkedBytes(shape, dtype).value_or(-1); }
 
+std::vector<float> ssmc::rt::toStoredOrder(std::vector<float> values,
+                                           const std::vector<int64_t> &shape,
+                                           const std::vector<int64_t> &order) {
+  if (order.empty())
+    return values;
+  // Walk the stored layout in order; each element's offset in the logical
+  // one follows from the logical strides.
+  const size_t rank = shape.size();
+  std::vector<int64_t> logicalStride(rank, 1);
+  for (size_t i = rank; i-- > 1;)
+    logicalStride[i - 1] = logicalStride[i] * shape[i];
+  std::vector<float> out(values.size());
+  std::vector<int64_t> index(rank, 0); // in the stored axes
+  for (float &o : out) {
+    int64_t from = 0;
+    for (size_t j = 0; j < rank; ++j)
+      from += index[j] * logicalStride[size_t(order[j])];
+    o = values[size_t(from)];
+    for (size_t j = rank; j-- > 0;) {
+      if (++index[j] < shape[size_t(order[j])])
+        break;
+      index[j] = 0;
+    }
+  }
+  return out;
+}
+
 const PlanTensor *Plan::findInput(std::string_view name) const {
   for (const PlanTensor &t : inputs)
     if (t.name == name)

@@ -47,9 +47,18 @@ struct PlanTensor {
   std::string name;
   std::vector<int64_t> shape;
   DType dtype = DType::F32;
+  /// Weights: the order of the axes in device memory (the IR's stored_as);
+  /// empty when stored as `shape` says. The runtime permutes at upload.
+  std::vector<int64_t> storedAs = {};
   int64_t numElements() const;
   int64_t bytes() const; ///< numElements() * element size
 };
+
+/// `values` (row-major in `shape`) with their axes in `order`: the layout a
+/// weight with storedAs = order has on the device. `values` unchanged when
+/// `order` is empty.
+std::vector<float> toStoredOrder(std::vector<float> values, const std::vector<int64_t> &shape,
+                                 const std::vector<int64_t> &order);
 
 /// A model output: a value in the arena, copied out after the last kernel.
 struct PlanOutput : PlanTensor {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <set>
@@ -67,6 +68,15 @@ private:
       return fail(where, fmt::format("shape {} has a negative dimension or "
                                      "is too large",
                                      shapeStr(t.shape)));
+    if (!t.storedAs.empty()) {
+      std::vector<int64_t> sorted = t.storedAs;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i)
+        if (sorted.size() != t.shape.size() || sorted[i] != int64_t(i))
+          return fail(where, fmt::format("stored_as {} is not a permutation of the {} axes of "
+                                         "shape {}",
+                                         shapeStr(t.storedAs), t.shape.size(), shapeStr(t.shape)));
+    }
     return Status::success();
   }
 

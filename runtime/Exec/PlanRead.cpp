@@ -211,6 +211,8 @@ PlanTensor readTensor(Reader &r, const Json &j, const std::string &where) {
   t.name = r.str(j, "name", where);
   t.shape = r.ints(j, "shape", where);
   t.dtype = r.dtype(j, where);
+  if (j.contains("stored_as"))
+    t.storedAs = r.ints(j, "stored_as", where);
   return t;
 }
 

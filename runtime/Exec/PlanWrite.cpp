@@ -24,6 +24,8 @@ Json tensorJson(const PlanTensor &t) {
   j["name"] = t.name;
   j["shape"] = t.shape;
   j["dtype"] = planDTypeName(t.dtype);
+  if (!t.storedAs.empty())
+    j["stored_as"] = t.storedAs;
   return j;
 }
 

@@ -383,7 +383,12 @@ int main(int argc, char **argv) {
             x = roundTo(dtype, 0.5f * uni(rng));
           std::copy(vals.begin(), vals.end(), h.data);
           weights[name] = h;
-          check.weights[name] = vals;
+          // The kernel reads the weight as the device holds it (stored_as).
+          std::vector<int64_t> order;
+          if (auto o = w.getStoredAs())
+            order.assign(o->begin(), o->end());
+          check.weights[name] = rt::toStoredOrder(
+              vals, std::vector<int64_t>(t.getShape().begin(), t.getShape().end()), order);
         });
         // Results memory planning put over an input: run them in place.
         if (auto offsets = group->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets"))
@@ -687,8 +692,9 @@ int main(int argc, char **argv) {
     std::map<std::string, std::vector<unsigned char>> inputs, weights;
     for (auto &[n, v] : m.inputs)
       inputs[n] = toStorage(m.dtype, v);
-    for (auto &[n, v] : m.weights)
-      weights[n] = toStorage(m.dtype, v);
+    for (const rt::PlanTensor &t : m.plan.weights) // as the device holds them
+      weights[t.name] = toStorage(m.dtype, rt::toStoredOrder(m.weights.at(t.name), t.shape,
+                                                             t.storedAs));
     bool ok = true;
     for (const rt::PlanKernel &k : m.plan.kernels) {
       std::string why;

@@ -498,3 +498,22 @@ TEST(Convert, EncodeDecodeRoundTrip) {
       EXPECT_EQ(back[i], roundTrip(d, v[i])) << planDTypeName(d) << " " << i;
   }
 }
+
+TEST(PlanLoad, StoredAsMustPermuteTheWeightsAxes) {
+  // The tiny plan's weight is 1-D: [0] is its only permutation.
+  EXPECT_TRUE(loadEdited([](Json &j) { j["weights"][0]["stored_as"] = {0}; }).empty());
+  auto e = loadEdited([](Json &j) { j["weights"][0]["stored_as"] = {1}; });
+  EXPECT_HAS(e, "stored_as [1] is not a permutation of the 1 axes of shape");
+  e = loadEdited([](Json &j) { j["weights"][0]["stored_as"] = {0, 1}; });
+  EXPECT_HAS(e, "stored_as [0, 1] is not a permutation of the 1 axes of shape");
+}
+
+TEST(Plan, ToStoredOrderPermutesTheAxes) {
+  // [2, 3] stored as [3, 2]: the transpose.
+  EXPECT_EQ(toStoredOrder({0, 1, 2, 3, 4, 5}, {2, 3}, {1, 0}),
+            (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(toStoredOrder({0, 1, 2}, {3}, {}), (std::vector<float>{0, 1, 2}));
+  // A conv weight [O=1, C=2, KH=1, KW=2] stored [O, KH, KW, C]: taps outer.
+  EXPECT_EQ(toStoredOrder({10, 11, 20, 21}, {1, 2, 1, 2}, {0, 2, 3, 1}),
+            (std::vector<float>{10, 20, 11, 21}));
+}

@@ -38,3 +38,19 @@ func.func @no_name() {
   %w = "ssmc.weight"() : () -> tensor<2xf32>
   return
 }
+
+// -----
+
+func.func @stored_as_not_a_permutation() {
+  // expected-error @+1 {{'ssmc.weight' op stored_as must be a permutation of the 4 axes of its tensor}}
+  %w = ssmc.weight "w" {stored_as = array<i64: 0, 2, 2, 1>} : tensor<8x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @stored_as_wrong_rank() {
+  // expected-error @+1 {{'ssmc.weight' op stored_as must be a permutation of the 4 axes of its tensor}}
+  %w = ssmc.weight "w" {stored_as = array<i64: 1, 0>} : tensor<8x4x3x3xf32>
+  return
+}

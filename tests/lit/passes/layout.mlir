@@ -41,3 +41,27 @@ func.func @refused(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x1x1xf32>, %y: tensor<
   %s = ssmc.add %p, %bias : tensor<2x4x3xf32>, tensor<3xf32> -> tensor<2x4x3xf32>
   return %c, %b, %s : tensor<1x6x5x5xf32>, tensor<4x3x2xf32>, tensor<2x4x3xf32>
 }
+
+// -----
+
+// A channels-last conv's own weight is stored [O, KH, KW, C]; a weight two
+// ops read (tied) keeps PyTorch's layout, as does a grouped conv's.
+// CHECK-LABEL: func.func @conv_weights_stored_channels_last
+// CHECK: ssmc.weight "own" {stored_as = array<i64: 0, 2, 3, 1>} : tensor<8x4x3x3xf32>
+// CHECK: ssmc.weight "tied" : tensor<8x8x1x1xf32>
+// CHECK: ssmc.weight "grouped" : tensor<8x4x1x1xf32>
+func.func @conv_weights_stored_channels_last(%x: tensor<1x8x8x4xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) {
+  %w = ssmc.weight "own" : tensor<8x4x3x3xf32>
+  %t = ssmc.weight "tied" : tensor<8x8x1x1xf32>
+  %g = ssmc.weight "grouped" : tensor<8x4x1x1xf32>
+  %p = ssmc.permute %x [0, 3, 1, 2] : tensor<1x8x8x4xf32> -> tensor<1x4x8x8xf32>
+  %c = ssmc.conv2d %p, %w stride [2, 2] padding [1, 1] groups 1 : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x4x4xf32>
+  %y = ssmc.permute %c [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
+  %c2 = ssmc.conv2d %c, %t stride [1, 1] padding [0, 0] groups 1 : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %y2 = ssmc.permute %c2 [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
+  %c3 = ssmc.conv2d %c, %t stride [1, 1] padding [0, 0] groups 1 : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %y3 = ssmc.permute %c3 [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
+  %c4 = ssmc.conv2d %c, %g stride [1, 1] padding [0, 0] groups 2 : (tensor<1x8x4x4xf32>, tensor<8x4x1x1xf32>) -> tensor<1x8x4x4xf32>
+  %y4 = ssmc.permute %c4 [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
+  return %y, %y2, %y3, %y4 : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
+}
