@@ -469,8 +469,11 @@ GroupEmitter::groupStruct(const llvm::DenseMap<Value, std::string> &custom,
     llvm::raw_string_ostream os(dumpName);
     arg.printAsOperand(os, state_);
     s += fmt::format("\n  // {}: group input #{} ({})\n", name(arg), arg.getArgNumber(), os.str());
+    auto it = custom.find(arg);
     s += signature(arg) + " {\n    " +
-         loadParam(pointerOf_.find(arg)->second, arg, indexNames("i", shape(arg).size())) +
+         (it != custom.end()
+              ? it->second
+              : loadParam(pointerOf_.find(arg)->second, arg, indexNames("i", shape(arg).size()))) +
          "\n  }\n";
   }
   for (Operation &op : body.without_terminator()) {

@@ -28,6 +28,7 @@
 
 #include "Kernels.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <fmt/format.h>
@@ -438,6 +439,89 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   return m;
 }
 
+/// The group inputs anchor `a`'s prologue reads at A's own element (the
+/// type of the anchor's input, so the same index), when every value between
+/// them and the anchor's input is same-shape elementwise or a prologue norm
+/// (weights are read as they are): then A(m, k..k+V-1) can gather those
+/// inputs 16 bytes at a time and evaluate the prologue from registers.
+std::optional<std::vector<Value>> vectorLeaves(const GemmInfo &info, const Anchor &a) {
+  Value x = a.input();
+  std::vector<Value> leaves, work{x};
+  llvm::DenseSet<Value> seen{x};
+  while (!work.empty()) {
+    Value v = work.back();
+    work.pop_back();
+    if (isa<BlockArgument>(v)) {
+      if (v.getType() != x.getType())
+        return std::nullopt;
+      leaves.push_back(v);
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    if (isa<WeightOp>(op))
+      continue;
+    const bool norm = llvm::is_contained(info.norms, op);
+    if ((!isElementwiseOp(op) && !norm) || v.getType() != x.getType())
+      return std::nullopt;
+    for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
+      if (norm && i > 0) // a norm's weight and bias: read as they are
+        continue;
+      if (seen.insert(operand).second)
+        work.push_back(operand);
+    }
+  }
+  return leaves;
+}
+
+/// aVec(z, m, k, v): A(m, k..k+V-1) with the inputs of vectorLeaves loaded
+/// 16 bytes each (the index functions of those inputs read the loaded
+/// registers while vecMode is set); empty when `leaves` is.
+std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
+                                const std::vector<std::vector<Value>> &leaves, bool weightOrder,
+                                int64_t vec) {
+  if (leaves.empty())
+    return "  __device__ __forceinline__ void aVec(int, idx_t, idx_t, float *) {}\n";
+  std::string m = "  // A(m, k..k+V-1), V = 16 bytes of T: the prologue's inputs 16 bytes at a "
+                  "time.\n";
+  m += "  __device__ __forceinline__ void aVec(int z, idx_t m, idx_t k, float *v) {\n"
+       "    switch (z) {\n";
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    Value x = a.input();
+    const size_t r = GroupEmitter::shape(x).size();
+    std::vector<std::string> at = GroupEmitter::indexNames("j", r - 1);
+    m += fmt::format("    case {}: {{\n", j);
+    std::string last = "k";
+    if (Conv2dOp conv = a.conv()) {
+      m += e.delinearizePrefix(a.result(), 3, "m", "j", "      ");
+      m += splitTap(conv, weightOrder, "      ");
+      m += fmt::format("      const idx_t iy = j1 * {} - {} + ky, ix = j2 * {} - {} + kx;\n",
+                       conv.getStride()[0], conv.getPadding()[0], conv.getStride()[1],
+                       conv.getPadding()[1]);
+      m += fmt::format("      if (iy < 0 || iy >= {} || ix < 0 || ix >= {}) {{\n"
+                       "        for (int t = 0; t < {}; ++t)\n          v[t] = 0.0f;\n"
+                       "        return;\n      }}\n",
+                       e.dim(x, 1), e.dim(x, 2), vec);
+      at = {"j0", "iy", "ix"};
+      last = "ci";
+    } else {
+      m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
+    }
+    std::vector<std::string> first = at;
+    first.push_back(last);
+    for (Value leaf : leaves[j])
+      m += fmt::format("      load16({} + {}, c_{});\n", *e.pointerName(leaf),
+                       e.linear(leaf, first), e.name(leaf));
+    std::vector<std::string> each = at;
+    each.push_back("kv + t");
+    m += fmt::format("      vecMode = true;\n      kv = {};\n"
+                     "#pragma unroll\n      for (int t = 0; t < {}; ++t)\n"
+                     "        v[t] = {};\n      vecMode = false;\n      return;\n    }}\n",
+                     last, vec, e.call(x, each));
+  }
+  m += "    }\n  }\n";
+  return m;
+}
+
 /// epilogue(z, m, n, acc): every result anchor z feeds at (m, n), computed
 /// before any is stored; extra(first, stride): the results no anchor feeds.
 std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) {
@@ -618,10 +702,50 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "evaluates\n",
                      j, j);
 
+  // A by 16-byte pieces where every anchor's prologue allows (K, or a conv's
+  // channels, in whole pieces; group inputs start 256-byte aligned).
+  const int64_t vec = 16 / elemBytes;
+  std::vector<std::vector<Value>> leaves;
+  for (const Anchor &a : info.anchors) {
+    auto l = vectorLeaves(info, a);
+    const int64_t along = info.conv ? GroupEmitter::shape(a.input()).back() : info.k;
+    if (!l || along % vec != 0 || (info.conv && mode == kFfma)) {
+      leaves.clear();
+      break;
+    }
+    leaves.push_back(*l);
+  }
+  const bool aVec = !leaves.empty();
+  llvm::DenseMap<Value, std::string> custom = gemmIndexFunctions(e, info);
+  llvm::SetVector<Value> cached;
+  for (const std::vector<Value> &l : leaves)
+    cached.insert(l.begin(), l.end());
+  if (aVec)
+    m += "  bool vecMode = false; // aVec's inputs read from c_*\n  idx_t kv = 0; // aVec's "
+         "first k\n";
+  for (Value leaf : cached) {
+    m += fmt::format("  float c_{}[{}]; // {} at A(m, kv..kv+{})\n", e.name(leaf), vec,
+                     e.name(leaf), vec - 1);
+    std::vector<std::string> idx =
+        GroupEmitter::indexNames("i", GroupEmitter::shape(leaf).size());
+    custom[leaf] = fmt::format("if (vecMode)\n      return c_{}[{} - kv];\n    return ld({}[{}]);",
+                               e.name(leaf), idx.back(), *e.pointerName(leaf),
+                               e.linear(leaf, idx));
+  }
+  if (aVec)
+    m += fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
+                     "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
+                     "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
+                     "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                     "      out[t] = ld(vals[t]);\n  }}\n",
+                     vec);
+
   m += statsMethods(e, info);
   m += operandMethods(e, info, mode == kFfma);
+  m += vectorOperandMethod(e, info, leaves, mode == kFfma, vec);
   m += resultMethods(e, info, yield);
-  auto fns = e.groupStruct(gemmIndexFunctions(e, info), m);
+  auto fns = e.groupStruct(custom, m);
   if (!fns)
     return fns.status();
   const Tile &d = tiles.front();
@@ -677,9 +801,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::string code = fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
                                  "constexpr int kGemmStats = {};\n"
                                  "constexpr bool kGemmRowStats = {}; // norms of the output\n"
-                                 "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n\n",
-                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec);
-  code += *fns + "\n" + kGemmTemplate + "\n";
+                                 "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
+                                 "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n\n",
+                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec);
+  code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
                       e.entry(), e.kernelParams());

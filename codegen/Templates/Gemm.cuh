@@ -7,6 +7,8 @@
 //   g.b(z, k, n)                 the weight W[n, k], fp32
 //   g.bRow(z, n)                 &W[z][n][0] (kGemmBVec: W row-major, K a multiple of
 //                                16 bytes), staged with 16-byte asynchronous copies
+//   g.aVec(z, m, k, v)           A(m, k..k+kVec-1) into v (kGemmAVec: the prologue's
+//                                inputs gathered 16 bytes at a time)
 //   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
@@ -21,6 +23,10 @@
 #endif
 
 namespace ssmc_gemm {
+
+struct alignas(16) Vec16 { // one 16-byte load or store
+  unsigned w[4];
+};
 
 // 16-byte global -> shared copies: cp.async.cg (through L2, LDGSTS) from
 // sm_80, zero-filled when !valid; commit() closes a group of them, wait<N>()
@@ -96,6 +102,41 @@ constexpr int kMainFloats =
 constexpr int kSmemBytes = (kMainFloats + kGemmStats * kBM) * 4; // what the plan launches with
 static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
 
+/// A's rows m0.. and columns k0..k0+kCols-1 into As (row stride kLdA):
+/// consecutive threads walk k, the contiguous axis of row-major inputs, a
+/// 16-byte piece each where the prologue allows (kGemmAVec).
+template <int kCols, class G>
+__device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0, int tid) {
+  if (kGemmAVec) {
+    constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
+    static_assert(kCols % kVec == 0, "whole 16-byte pieces");
+    for (int e = tid; e < kBM * kPieces; e += kThreads) {
+      const int r = e / kPieces, c = e % kPieces * kVec;
+      const idx_t m = m0 + r, k = k0 + c;
+      float v[kVec];
+      if (m < kGemmM && k < kGemmK) {
+        g.aVec(z, m, k, v);
+      } else {
+#pragma unroll
+        for (int t = 0; t < kVec; ++t)
+          v[t] = 0.0f;
+      }
+      Vec16 packed;
+      TileT *p = reinterpret_cast<TileT *>(&packed);
+#pragma unroll
+      for (int t = 0; t < kVec; ++t)
+        p[t] = toTile(v[t]);
+      *reinterpret_cast<Vec16 *>(As + r * kLdA + c) = packed;
+    }
+  } else {
+    for (int e = tid; e < kBM * kCols; e += kThreads) {
+      const int r = e / kCols, c = e % kCols;
+      const idx_t m = m0 + r, k = k0 + c;
+      As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
+    }
+  }
+}
+
 template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int z = blockIdx.z;
   const idx_t m0 = (idx_t)blockIdx.x * kBM;
@@ -111,12 +152,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
 
   if (kPanel) {
-    // A's rows, once: consecutive threads walk k, the contiguous axis.
-    for (int e = tid; e < kBM * kPanelK; e += kThreads) {
-      const int r = e / kPanelK, c = e % kPanelK;
-      const idx_t m = m0 + r;
-      As[r * kLdA + c] = toTile(m < kGemmM && c < kGemmK ? g.a(z, m, c) : 0.0f);
-    }
+    fillA<kPanelK>(g, z, As, m0, 0, tid); // A's rows, once
     __syncthreads();
   }
 
@@ -151,14 +187,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #endif
 
     for (idx_t k0 = 0; k0 < kGemmK; k0 += kBK) {
-      if (!kPanel) {
-        // A: consecutive threads walk k, the contiguous axis of row-major inputs.
-        for (int e = tid; e < kBM * kBK; e += kThreads) {
-          const int r = e / kBK, c = e % kBK;
-          const idx_t m = m0 + r, k = k0 + c;
-          As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
-        }
-      }
+      if (!kPanel)
+        fillA<kBK>(g, z, As, m0, k0, tid);
       // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
       // contiguous axis, 16 bytes at a time where W's rows allow.
       if (kGemmBVec) {
