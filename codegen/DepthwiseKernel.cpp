@@ -231,7 +231,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     rt::PlanConfig c;
     c.tunables = {{"DW_TH", t.th}, {"DW_TW", t.tw}, {"DW_CB", t.cb}};
     c.block = {t.cb * t.th, 1, 1};
-    c.grid = {info.b * ((info.h + t.th - 1) / t.th) * ((info.w + t.tw - 1) / t.tw), 1, 1};
+    c.grid = {(info.w + t.tw - 1) / t.tw, (info.h + t.th - 1) / t.th, info.b};
     c.smemBytes = dwSmemBytes(info, t);
     plan.configs.push_back(c);
   }

@@ -1,6 +1,7 @@
 // ---- ssmc depthwise-conv template (codegen/Templates/Depthwise.cuh, embedded at build time) ----
 //
-// One block per tile of kTH x kTW output pixels of one image, every channel.
+// One block per tile of kTH x kTW output pixels of one image, every channel
+// (grid: tile columns, tile rows, images).
 // Phase 1, per chunk of kCB conv channels: the input tile with its halo and
 // the chunk's weights are staged in shared memory (channels fastest, so
 // global loads walk NHWC's contiguous axis), then each thread computes one
@@ -22,18 +23,13 @@ constexpr int kTH = SSMC_DW_TH, kTW = SSMC_DW_TW, kCB = SSMC_DW_CB;
 constexpr int kThreads = kCB * kTH; // one thread per (channel, row) of a chunk
 constexpr int kHaloH = kTH + kDwKH - 1, kHaloW = kTW + kDwKW - 1, kTaps = kDwKH * kDwKW;
 constexpr int kLdW = kCB + 1; // weights [tap][c], padded: the staging stores walk taps
-constexpr int kTilesX = (kDwW + kTW - 1) / kTW, kTilesY = (kDwH + kTH - 1) / kTH;
 // Shared memory in floats: the conv tile, the halo tile, the weights.
 constexpr int kConvFloats = kTH * kTW * kDwC, kHaloFloats = kHaloH * kHaloW * kCB;
 constexpr int kSmemBytes = (kConvFloats + kHaloFloats + kTaps * kLdW) * 4;
 static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
 
 template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
-  idx_t t = blockIdx.x;
-  const idx_t tx = t % kTilesX;
-  t /= kTilesX;
-  const idx_t ty = t % kTilesY, b = t / kTilesY;
-  const idx_t y0 = ty * kTH, x0 = tx * kTW;
+  const idx_t b = blockIdx.z, y0 = (idx_t)blockIdx.y * kTH, x0 = (idx_t)blockIdx.x * kTW;
   const int tid = threadIdx.x;
   float *convTile = smem, *halo = smem + kConvFloats, *wts = halo + kHaloFloats;
   g.y0 = y0;
