@@ -626,9 +626,15 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
     });
     if (best != panels.end())
       std::rotate(panels.begin(), best, best + 1);
-    tiles = panels;
+    // A panel is one block column: with few rows (a classifier head's
+    // batch) it would leave most SMs idle, so the classic tile leads.
+    const bool fewRows = panels.empty() || (info.m + panels.front().bm - 1) / panels.front().bm < 128;
+    if (fewRows && valid(def))
+      tiles.push_back(def);
+    tiles.insert(tiles.end(), panels.begin(), panels.end());
   }
-  if (valid(def))
+  if (valid(def) && (tiles.empty() || !(tiles.front().bm == def.bm && tiles.front().bn == def.bn &&
+                                        tiles.front().bk == def.bk && !tiles.front().panel)))
     tiles.push_back(def);
   for (int64_t bm : {32, 64, 128})
     for (int64_t bn : {32, 64, 128})

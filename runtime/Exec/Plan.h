@@ -1,7 +1,7 @@
 //===- Exec/Plan.h - The artifact's execution plan --------------*- C++ -*-===//
 //
 // An artifact is a directory: plan.json (this schema, "format": "ssmc-plan",
-// "version": 1) and kernels/<name>.cu, one CUDA C++ translation unit per
+// "version": 2) and kernels/<name>.cu, one CUDA C++ translation unit per
 // kernel group. The plan holds the kernels, as codegen writes them, plus
 // what the model needs around them: its inputs, outputs, weights and the
 // one activation arena. docs/artifact.md documents every key.
@@ -31,7 +31,10 @@
 namespace ssmc::rt {
 
 constexpr std::string_view kPlanFormat = "ssmc-plan";
-constexpr int kPlanVersion = 1;
+/// The version written. 2 added weights' `stored_as` (a device layout a
+/// runtime must apply); version 1 plans mean the same without it.
+constexpr int kPlanVersion = 2;
+constexpr int kOldestPlanVersion = 1;
 constexpr std::string_view kPlanFile = "plan.json";
 /// Dynamic shared memory a configuration may ask for (sm_90's opt-in limit).
 constexpr int64_t kMaxSmemBytes = kMaxSharedMemoryPerBlock;

@@ -345,11 +345,13 @@ Expected<Plan> ssmc::rt::plan_detail::readPlan(const Json &j, std::string_view w
   }
   auto version = j.find("version");
   int64_t v = 0;
-  if (version == j.end() || !Reader::asInt(*version, v) || v != kPlanVersion) {
+  if (version == j.end() || !Reader::asInt(*version, v) || v < kOldestPlanVersion ||
+      v > kPlanVersion) {
     r.fail("",
            fmt::format("plan version {} is not supported (this ssmc reads "
-                       "version {})",
-                       version == j.end() ? "missing" : version->dump(), kPlanVersion),
+                       "versions {} to {})",
+                       version == j.end() ? "missing" : version->dump(), kOldestPlanVersion,
+                       kPlanVersion),
            "recompile the artifact with this ssmc's `ssmc compile`");
     return r.status();
   }

@@ -94,7 +94,7 @@ TEST(Plan, TheJsonHasTheDocumentedShape) {
   TinyArtifact t = makeTiny(DType::BF16, 100);
   Json j = Json::parse(planToJson(t.plan));
   EXPECT_EQ(j["format"], "ssmc-plan");
-  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["version"], 2);
   EXPECT_EQ(j["dtype"], "bf16");
   EXPECT_EQ(j["arena_bytes"], 456);
   EXPECT_EQ(j["outputs"][1]["arena_offset"], 256);
@@ -201,8 +201,10 @@ TEST(PlanLoad, WrongFormat) {
 }
 
 TEST(PlanLoad, WrongVersion) {
-  auto e = loadEdited([](Json &j) { j["version"] = 2; });
-  EXPECT_HAS(e, "plan version 2 is not supported (this ssmc reads version 1)");
+  auto e = loadEdited([](Json &j) { j["version"] = 3; });
+  EXPECT_HAS(e, "plan version 3 is not supported (this ssmc reads versions 1 to 2)");
+  // Version 1 (before weights' stored_as) still reads.
+  EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 1; }).empty());
   EXPECT_HAS(e, "recompile the artifact");
 }
 
