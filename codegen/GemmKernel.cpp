@@ -216,7 +216,7 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
   return info;
 }
 
-enum Mode { kFfma = 0, kWmma16 = 1, kTf32 = 2 };
+enum Mode { kFfma = 0, kMma16 = 1, kTf32 = 2 };
 
 struct Tile {
   int64_t bm, bn, bk, wm, wn;
@@ -225,11 +225,11 @@ struct Tile {
 
 /// The template's shared memory (Templates/Gemm.cuh, kSmemBytes).
 int64_t smemBytes(const Tile &t, Mode mode, int64_t stats, int64_t k) {
-  const int64_t pad = mode == kWmma16 ? 8 : 4, elem = mode == kWmma16 ? 2 : 4;
+  const int64_t pad = mode == kMma16 ? 8 : 4, elem = mode == kMma16 ? 2 : 4;
   const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
   const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
   const int64_t tile = ((t.panel ? 0 : t.bm * (t.bk + pad)) + t.bn * (t.bk + pad)) * elem;
-  const int64_t c = t.bm * (t.bn + 4) * 4;
+  const int64_t c = t.bm * (t.bn + 8) * 4;
   const int64_t mainFloats = (panel + std::max(tile, c) + 127) / 128 * 32;
   return (mainFloats + stats * t.bm) * 4;
 }
@@ -663,7 +663,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         fmt::format("kernel group '{}' is not a GEMM: {}", e.groupName(), why));
   GemmInfo &info = *analysis;
   auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
-  const Mode mode = e.dtype() != rt::DType::F32 ? kWmma16 : options.exactF32Gemm ? kFfma : kTf32;
+  const Mode mode = e.dtype() != rt::DType::F32 ? kMma16 : options.exactF32Gemm ? kFfma : kTf32;
   const int64_t stats = info.stats();
   // B by 16-byte copies: a linear's weight is row-major [N, K] in the
   // weight buffer (each weight 256-byte aligned), so whole rows of 16-byte
@@ -757,7 +757,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const Tile &d = tiles.front();
   const bool panels = llvm::any_of(tiles, [](const Tile &t) { return t.panel; });
 
-  const char *modeText = mode == kWmma16 ? "wmma 16x16x16 on tensor cores, fp32 accumulate"
+  const char *modeText = mode == kMma16 ? "mma.sync m16n8k16 on tensor cores (ldmatrix "
+                                           "fragments), fp32 accumulate"
                          : mode == kTf32 ? "wmma 16x16x8 TF32 on tensor cores, fp32 accumulate"
                                          : "FFMA, exact fp32";
   std::vector<std::string> notes = {
@@ -793,8 +794,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::string src = e.header("gemm", notes, described);
   src += '\n';
   src += e.prelude();
-  src +=
-      fmt::format("\n#define SSMC_GEMM_MODE {} // 0 FFMA, 1 wmma 16-bit, 2 wmma TF32\n", int(mode));
+  src += fmt::format("\n#define SSMC_GEMM_MODE {} // 0 FFMA, 1 mma.sync 16-bit, 2 wmma TF32\n",
+                     int(mode));
+  if (e.dtype() == rt::DType::F16)
+    src += "#define SSMC_MMA_F16 1\n";
   src += fmt::format("#ifndef SSMC_BM\n#define SSMC_BM {}\n#endif\n"
                      "#ifndef SSMC_BN\n#define SSMC_BN {}\n#endif\n"
                      "#ifndef SSMC_BK\n#define SSMC_BK {}\n#endif\n"

@@ -187,6 +187,8 @@ inline void __syncthreads() {
 struct SsmcWarp {
   std::barrier<> bar;
   float slots[32];
+  const void *rows[32];  // ldmatrix: each lane's row address
+  unsigned frags[32][6]; // mma: each lane's A (4) and B (2) registers
   explicit SsmcWarp(int threads) : bar(threads) {}
 };
 thread_local SsmcWarp *ssmcWarp = nullptr;
@@ -224,6 +226,77 @@ __attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *sr
 }
 SSMC_SHIM inline void commit() {}
 template <int N> SSMC_SHIM inline void wait() {}
+
+// ldmatrix.x4 (b16) and mma.sync m16n8k16 (bf16/f16, fp32 accumulators)
+// with the fragment layouts of the PTX ISA. Run mode: the warp's lanes swap
+// row addresses and fragments through their SsmcWarp, meeting at its
+// barrier, and each lane computes its own accumulators. Trace mode: each
+// lane's 16-byte row read; one warp-wide MMA's FLOPs.
+#ifdef SSMC_HOST_TRACE
+__attribute__((noinline)) SSMC_SHIM void ldmatrixX4(unsigned (&r)[4], const void *row) {
+  ssmcRecord(row, 16, 0, __builtin_return_address(0));
+  r[0] = r[1] = r[2] = r[3] = 0;
+}
+SSMC_SHIM inline void mma16816(float (&)[4], const unsigned (&)[4], const unsigned (&)[2], bool) {
+  if (threadIdx.x % 32 == 0)
+    ssmcMark(kSsmcMma, uint64_t(2) * 16 * 8 * 16);
+}
+#else
+inline void ldmatrixX4(unsigned (&r)[4], const void *row) {
+  const unsigned lane = threadIdx.x % 32;
+  SsmcWarp &w = *ssmcWarp;
+  w.rows[lane] = row;
+  w.bar.arrive_and_wait();
+  // Matrix j's rows come from lanes 8j..8j+7; this lane gets row lane / 4,
+  // elements 2 (lane % 4) and the next.
+  for (int j = 0; j < 4; ++j)
+    std::memcpy(&r[j], static_cast<const char *>(w.rows[8 * j + lane / 4]) + lane % 4 * 4, 4);
+  w.bar.arrive_and_wait();
+}
+inline float ssmcB16(unsigned bits, bool f16) {
+  const unsigned short h = static_cast<unsigned short>(bits & 0xffffu);
+  if (f16) {
+    __half x;
+    std::memcpy(&x, &h, 2);
+    return __half2float(x);
+  }
+  const unsigned f = unsigned(h) << 16;
+  float v;
+  std::memcpy(&v, &f, 4);
+  return v;
+}
+inline void mma16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool f16) {
+  const int lane = int(threadIdx.x % 32);
+  SsmcWarp &w = *ssmcWarp;
+  for (int q = 0; q < 4; ++q)
+    w.frags[lane][q] = a[q];
+  w.frags[lane][4] = b[0];
+  w.frags[lane][5] = b[1];
+  w.bar.arrive_and_wait();
+  // A (16 x 16, row): lane 4 (row % 8) + (k % 8) / 2 holds (row, k) in
+  // register (row >= 8) + 2 (k >= 8), half k % 2. B (16 x 8, col): lane
+  // 4 n + (k % 8) / 2 holds (k, n) in register k >= 8, half k % 2.
+  auto elemA = [&](int row, int k) {
+    return ssmcB16(w.frags[(row % 8) * 4 + (k % 8) / 2][(row >= 8) + 2 * (k >= 8)] >> (16 * (k % 2)),
+                   f16);
+  };
+  auto elemB = [&](int k, int n) {
+    return ssmcB16(w.frags[n * 4 + (k % 8) / 2][4 + (k >= 8)] >> (16 * (k % 2)), f16);
+  };
+  // D: lane (g, t) = (lane / 4, lane % 4) holds (g, 2t), (g, 2t + 1), (g + 8, 2t), (g + 8, 2t + 1).
+  float out[4];
+  for (int q = 0; q < 4; ++q) {
+    const int row = lane / 4 + (q >= 2 ? 8 : 0), col = lane % 4 * 2 + q % 2;
+    float acc = d[q];
+    for (int k = 0; k < 16; ++k)
+      acc += elemA(row, k) * elemB(k, col);
+    out[q] = acc;
+  }
+  w.bar.arrive_and_wait();
+  for (int q = 0; q < 4; ++q)
+    d[q] = out[q];
+}
+#endif
 } // namespace ssmc_shim
 
 SSMC_SHIM inline float __int_as_float(int x) {

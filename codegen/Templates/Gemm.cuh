@@ -15,11 +15,15 @@
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
 //   g.extra(first, stride)       results that read no linear (blocks with y = z = 0)
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats
-// SSMC_GEMM_MODE: 1 = wmma 16x16x16 on T (bf16/f16), 2 = wmma 16x16x8 TF32,
-// 0 = FFMA (exact fp32). Accumulation is fp32 in every mode.
+// SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
+// f16), its fragments loaded with ldmatrix; 2 = wmma 16x16x8 TF32; 0 = FFMA
+// (exact fp32). Accumulation is fp32 in every mode.
 
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE == 2
 #include <mma.h>
+#endif
+#ifndef SSMC_MMA_F16
+#define SSMC_MMA_F16 0
 #endif
 
 namespace ssmc_gemm {
@@ -51,10 +55,39 @@ template <int N> __device__ __forceinline__ void wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }
+
+// ldmatrix.x4: lane l gives the address of row l % 8 of 8x8 matrix l / 8
+// (16 bytes of b16); r[j] gets matrix j's elements (l / 4, 2 (l % 4) + {0, 1}).
+__device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *row) {
+  const unsigned s = (unsigned)__cvta_generic_to_shared(row);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+// d += a . b for a 16x16 (row) by 16x8 (col) tile, fragments as the PTX ISA
+// lays them out for m16n8k16; fp32 accumulators.
+__device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
+                                         const unsigned (&b)[2]) {
+#if SSMC_MMA_F16
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+#else
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+#endif
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
 #else
 using ssmc_shim::commit;
 using ssmc_shim::copy16;
 using ssmc_shim::wait;
+__device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *row) {
+  ssmc_shim::ldmatrixX4(r, row);
+}
+__device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
+                                         const unsigned (&b)[2]) {
+  ssmc_shim::mma16816(d, a, b, SSMC_MMA_F16);
+}
 #endif
 
 constexpr int kBM = SSMC_BM, kBN = SSMC_BN, kBK = SSMC_BK;
@@ -74,9 +107,12 @@ typedef float TileT;
 constexpr int kPad = 4;
 __device__ __forceinline__ TileT toTile(float v) { return v; }
 #endif
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE == 1
+// Per warp: kFragM x kFragN8 tiles of 16 x 8, four fp32 accumulators a lane.
+constexpr int kFragM = kBM / kWarpsM / 16, kFragN8 = kBN / kWarpsN / 8;
+#elif SSMC_GEMM_MODE == 2
 constexpr int kFragM = kBM / kWarpsM / 16, kFragN = kBN / kWarpsN / 16; // per warp
-constexpr int kFragK = SSMC_GEMM_MODE == 1 ? 16 : 8;
+constexpr int kFragK = 8;
 #endif
 
 // SSMC_PANEL 1: A's BM rows are staged whole (BM x K, K padded to BK) once,
@@ -93,7 +129,9 @@ constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
 // B, or B alone with a panel), the C tile over the same bytes once the K
 // loop is done; the norm statistics after all.
 // B is stored [n][k] (k contiguous, as W is): whole 16-byte pieces of W's rows.
-constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBK + kPad, kLdC = kBN + 4;
+// The pads keep ldmatrix's eight 16-byte rows in distinct banks, and the
+// accumulators' 8-byte stores to the C tile (rows 8 floats apart mod 32).
+constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBK + kPad, kLdC = kBN + 8;
 constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
 constexpr int kTileBytes = ((kPanel ? 0 : kBM * kLdA) + kBN * kLdB) * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
@@ -157,14 +195,12 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   }
 
 #if SSMC_GEMM_MODE != 0
-  using namespace nvcuda;
   const int wRow = warp / kWarpsN * (kBM / kWarpsM), wCol = warp % kWarpsN * (kBN / kWarpsN);
-#if SSMC_GEMM_MODE == 1
-  typedef T FragT;
-#else
-  typedef wmma::precision::tf32 FragT;
 #endif
-#else
+#if SSMC_GEMM_MODE == 2
+  using namespace nvcuda;
+  typedef wmma::precision::tf32 FragT;
+#elif SSMC_GEMM_MODE == 0
   // FFMA: thread t owns tile elements t, t + kThreads, ...
   constexpr int kPer = kBM * kBN / kThreads;
   static_assert(kBM * kBN % kThreads == 0, "whole elements per thread");
@@ -172,7 +208,16 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 
   const idx_t nStep = kPanel ? kBN : kGemmN; // a panel walks every N tile
   for (idx_t n0 = (idx_t)blockIdx.y * kBN; n0 < kGemmN; n0 += nStep) {
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE == 1
+    float acc[kFragM][kFragN8][4];
+#pragma unroll
+    for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+      for (int j = 0; j < kFragN8; ++j)
+#pragma unroll
+        for (int q = 0; q < 4; ++q)
+          acc[i][j][q] = 0.0f;
+#elif SSMC_GEMM_MODE == 2
     wmma::fragment<wmma::accumulator, 16, 16, kFragK, float> acc[kFragM][kFragN];
 #pragma unroll
     for (int i = 0; i < kFragM; ++i)
@@ -210,7 +255,30 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       }
       __syncthreads();
       const TileT *Ak = As + (kPanel ? k0 : 0); // this K step's columns of A
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE == 1
+#pragma unroll
+      for (int kk = 0; kk < kBK; kk += 16) {
+        // A: matrices (rows 0-7, k 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
+        unsigned a[kFragM][4];
+#pragma unroll
+        for (int i = 0; i < kFragM; ++i)
+          ldmatrixX4(a[i], Ak + (wRow + i * 16 + lane % 16) * kLdA + kk + lane / 16 * 8);
+        // B ([n][k]): matrices (n 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15):
+        // the fragments of two 8-column tiles.
+#pragma unroll
+        for (int j = 0; j < kFragN8; j += 2) {
+          unsigned b[4];
+          ldmatrixX4(b, Bs + (wCol + j * 8 + lane % 8 + lane / 16 * 8) * kLdB + kk +
+                            lane / 8 % 2 * 8);
+          const unsigned b0[2] = {b[0], b[1]}, b1[2] = {b[2], b[3]};
+#pragma unroll
+          for (int i = 0; i < kFragM; ++i) {
+            mma16816(acc[i][j], a[i], b0);
+            mma16816(acc[i][j + 1], a[i], b1);
+          }
+        }
+      }
+#elif SSMC_GEMM_MODE == 2
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += kFragK) {
         wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
@@ -251,7 +319,17 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     }
 
     // The C tile through shared memory, then the epilogue element by element.
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE == 1
+    // Lane (g, t) = (lane / 4, lane % 4) holds rows g and g + 8, columns 2t, 2t + 1.
+#pragma unroll
+    for (int i = 0; i < kFragM; ++i)
+#pragma unroll
+      for (int j = 0; j < kFragN8; ++j) {
+        float *c = Cs + (wRow + i * 16 + lane / 4) * kLdC + wCol + j * 8 + lane % 4 * 2;
+        *reinterpret_cast<float2 *>(c) = float2{acc[i][j][0], acc[i][j][1]};
+        *reinterpret_cast<float2 *>(c + 8 * kLdC) = float2{acc[i][j][2], acc[i][j][3]};
+      }
+#elif SSMC_GEMM_MODE == 2
 #pragma unroll
     for (int i = 0; i < kFragM; ++i)
 #pragma unroll
