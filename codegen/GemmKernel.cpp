@@ -508,15 +508,19 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     }
     std::vector<std::string> first = at;
     first.push_back(last);
-    for (Value leaf : leaves[j])
-      m += fmt::format("      load16({} + {}, c_{});\n", *e.pointerName(leaf),
-                       e.linear(leaf, first), e.name(leaf));
+    std::string set;
+    for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
+      m += fmt::format("      float piece{}[{}];\n      load16({} + {}, piece{});\n", l, vec,
+                       *e.pointerName(leaf), e.linear(leaf, first), l);
+      set += fmt::format("        c_{} = piece{}[t];\n", e.name(leaf), l);
+    }
     std::vector<std::string> each = at;
     each.push_back("kv + t");
     m += fmt::format("      vecMode = true;\n      kv = {};\n"
-                     "#pragma unroll\n      for (int t = 0; t < {}; ++t)\n"
-                     "        v[t] = {};\n      vecMode = false;\n      return;\n    }}\n",
-                     last, vec, e.call(x, each));
+                     "#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n{}"
+                     "        v[t] = {};\n      }}\n      vecMode = false;\n      return;\n"
+                     "    }}\n",
+                     last, vec, set, e.call(x, each));
   }
   m += "    }\n  }\n";
   return m;
@@ -729,14 +733,16 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (aVec)
     m += "  bool vecMode = false; // aVec's inputs read from c_*\n  idx_t kv = 0; // aVec's "
          "first k\n";
+  // aVec sets c_<input> to the element being evaluated: a scalar, so no
+  // array indexed by a value only the vector path knows is constant ends up
+  // in local memory where the function is also inlined (the statistics).
   for (Value leaf : cached) {
-    m += fmt::format("  float c_{}[{}]; // {} at A(m, kv..kv+{})\n", e.name(leaf), vec,
-                     e.name(leaf), vec - 1);
+    m += fmt::format("  float c_{}; // {} at A(m, kv + t) while aVec evaluates t\n", e.name(leaf),
+                     e.name(leaf));
     std::vector<std::string> idx =
         GroupEmitter::indexNames("i", GroupEmitter::shape(leaf).size());
-    custom[leaf] = fmt::format("if (vecMode)\n      return c_{}[{} - kv];\n    return ld({}[{}]);",
-                               e.name(leaf), idx.back(), *e.pointerName(leaf),
-                               e.linear(leaf, idx));
+    custom[leaf] = fmt::format("if (vecMode)\n      return c_{};\n    return ld({}[{}]);",
+                               e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
   }
   if (aVec)
     m += fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
