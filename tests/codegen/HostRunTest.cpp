@@ -79,6 +79,14 @@ std::vector<Case> allCases() {
        "mambaout",
        {{"depths", "1,1,2,1"}, {"dims", "16,24,32,40"}, {"num_classes", "10"}},
        {{"input", {1, 3, 32, 32}}}},
+      // Channels that are not whole 16-byte pieces (the element paths of the
+      // implicit GEMMs), an image whose pixels do not fill the depthwise and
+      // GEMM tiles, an odd conv_ratio.
+      {"mambaout odd",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "12,20,28,36"}, {"num_classes", "7"},
+        {"conv_ratio", "0.7"}},
+       {{"input", {1, 3, 30, 30}}}},
       {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
       {"vim_block", "vim_block", {{"d_model", "32"}}, {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
       {"vim_block has_residual=false",
