@@ -147,14 +147,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     body += " + " + e.call(info.conv.getBias(), {"i3"});
   custom[conv] = body + ";";
 
-  const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
-  std::string m;
-  std::vector<std::string> outs;
-  for (const rt::PlanParam &p : e.params())
-    if (p.kind == rt::PlanParam::Kind::Output) {
-      m += fmt::format("  T *{}{};\n", restrict, p.name);
-      outs.push_back(p.name);
-    }
+  std::string m = e.outputMembers();
   m += "  idx_t y0, x0;     // the tile's first output pixel\n";
   m += "  float *convTile; // [kTH * kTW][kDwC]: the conv at the tile's pixels\n";
   m += "\n  // The conv's input and weight.\n";
@@ -222,7 +215,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
                       "{}(\n    {}) {{\n",
                       e.entry(), e.kernelParams());
   code += "  extern __shared__ __align__(128) float smem[];\n";
-  code += "  " + e.groupInit(fmt::format("{}", fmt::join(outs, ", "))) + "\n";
+  code += "  " + e.groupInit(e.outputNames()) + "\n";
   code += "  ssmc_dw::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 

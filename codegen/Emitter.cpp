@@ -435,6 +435,22 @@ std::string GroupEmitter::kernelParams() const {
   return fmt::format("{}", fmt::join(ps, ",\n    "));
 }
 
+std::string GroupEmitter::outputMembers() const {
+  std::string s;
+  for (const rt::PlanParam &p : params_)
+    if (p.kind == rt::PlanParam::Kind::Output)
+      s += fmt::format("  T *{}{};\n", mayAlias_ ? "" : "__restrict__ ", p.name);
+  return s;
+}
+
+std::string GroupEmitter::outputNames() const {
+  std::vector<std::string> names;
+  for (const rt::PlanParam &p : params_)
+    if (p.kind == rt::PlanParam::Kind::Output)
+      names.push_back(p.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
 std::string GroupEmitter::groupInit(const std::string &extra) const {
   std::vector<std::string> names;
   for (const rt::PlanParam &p : params_)

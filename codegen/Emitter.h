@@ -91,6 +91,11 @@ public:
   /// caller computes itself (scan results); `extraMembers` are added verbatim.
   rt::Expected<std::string> groupStruct(const llvm::DenseMap<mlir::Value, std::string> &custom,
                                         const std::string &extraMembers) const;
+  /// The result pointers as members ("  T *__restrict__ out0;\n"...), for
+  /// kernels whose Group stores its results itself, and their initialisers
+  /// for groupInit ("out0, out1").
+  std::string outputMembers() const;
+  std::string outputNames() const;
   /// "Group g{in0, w_fc1_weight, ...};" plus any extra initialisers.
   std::string groupInit(const std::string &extra = "") const;
 

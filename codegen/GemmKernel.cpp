@@ -149,9 +149,6 @@ std::optional<GemmInfo> analyze(GroupEmitter &e, std::string *why) {
   }
   // Norms: of an anchor's output (statistics from the C tile), or in the
   // prologue (statistics per row of A) if they feed linears' inputs alone.
-  llvm::DenseSet<Value> linearInputs;
-  for (const Anchor &a : info.anchors)
-    linearInputs.insert(a.input());
   for (Operation &op : body.without_terminator()) {
     if (!isa<LayerNormOp, RmsNormOp>(op))
       continue;
@@ -387,6 +384,21 @@ std::string splitTap(Conv2dOp conv, bool weightOrder, const std::string &indent)
                      kw, c * kw);
 }
 
+/// For a conv anchor: statements that place output pixel m's tap k at input
+/// (j0, iy, ix, ci), running `outside` when the tap is in the zero padding.
+std::string gatherTap(const GroupEmitter &e, const Anchor &a, bool weightOrder,
+                      const std::string &outside) {
+  Conv2dOp conv = a.conv();
+  Value x = a.input();
+  std::string m = e.delinearizePrefix(a.result(), 3, "m", "j", "      ");
+  m += splitTap(conv, weightOrder, "      ");
+  m += fmt::format("      const idx_t iy = j1 * {} - {} + ky, ix = j2 * {} - {} + kx;\n",
+                   conv.getStride()[0], conv.getPadding()[0], conv.getStride()[1],
+                   conv.getPadding()[1]);
+  return m + fmt::format("      if (iy < 0 || iy >= {} || ix < 0 || ix >= {}) {{\n{}      }}\n",
+                         e.dim(x, 1), e.dim(x, 2), outside);
+}
+
 /// The prologue a(z, m, k) (anchor z's input at row m; a conv's tap) and
 /// the weight b(z, k, n).
 std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrder) {
@@ -398,15 +410,8 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   for (auto [j, a] : llvm::enumerate(info.anchors)) {
     Value x = a.input();
     m += fmt::format("    case {}: {{\n", j);
-    if (Conv2dOp conv = a.conv()) {
-      m += e.delinearizePrefix(a.result(), 3, "m", "j", "      ");
-      m += splitTap(conv, weightOrder, "      ");
-      m += fmt::format("      const idx_t iy = j1 * {} - {} + ky, ix = j2 * {} - {} + kx;\n",
-                       conv.getStride()[0], conv.getPadding()[0], conv.getStride()[1],
-                       conv.getPadding()[1]);
-      m += fmt::format("      if (iy < 0 || iy >= {} || ix < 0 || ix >= {})\n        return "
-                       "0.0f;\n",
-                       e.dim(x, 1), e.dim(x, 2));
+    if (a.conv()) {
+      m += gatherTap(e, a, weightOrder, "        return 0.0f;\n");
       m += fmt::format("      return {};\n    }}\n", e.call(x, {"j0", "iy", "ix", "ci"}));
       continue;
     }
@@ -491,16 +496,11 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     std::vector<std::string> at = GroupEmitter::indexNames("j", r - 1);
     m += fmt::format("    case {}: {{\n", j);
     std::string last = "k";
-    if (Conv2dOp conv = a.conv()) {
-      m += e.delinearizePrefix(a.result(), 3, "m", "j", "      ");
-      m += splitTap(conv, weightOrder, "      ");
-      m += fmt::format("      const idx_t iy = j1 * {} - {} + ky, ix = j2 * {} - {} + kx;\n",
-                       conv.getStride()[0], conv.getPadding()[0], conv.getStride()[1],
-                       conv.getPadding()[1]);
-      m += fmt::format("      if (iy < 0 || iy >= {} || ix < 0 || ix >= {}) {{\n"
-                       "        for (int t = 0; t < {}; ++t)\n          v[t] = 0.0f;\n"
-                       "        return;\n      }}\n",
-                       e.dim(x, 1), e.dim(x, 2), vec);
+    if (a.conv()) {
+      m += gatherTap(e, a, weightOrder,
+                     fmt::format("        for (int t = 0; t < {}; ++t)\n          v[t] = 0.0f;\n"
+                                 "        return;\n",
+                                 vec));
       at = {"j0", "iy", "ix"};
       last = "ci";
     } else {
@@ -694,15 +694,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                          e.groupName(), options.arch));
 
   // Emit: the Group struct with the members and methods the template calls.
-  // Members and the methods the template calls.
-  const char *restrict = e.mayAlias() ? "" : "__restrict__ ";
-  std::string m;
-  std::vector<std::string> outs;
-  for (const rt::PlanParam &p : e.params())
-    if (p.kind == rt::PlanParam::Kind::Output) {
-      m += fmt::format("  T *{}{};\n", restrict, p.name);
-      outs.push_back(p.name);
-    }
+  std::string m = e.outputMembers();
   m += "  idx_t m0; // the block's first row\n";
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
@@ -824,7 +816,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
                       e.entry(), e.kernelParams());
   code += "  extern __shared__ __align__(128) float smem[];\n";
-  code += "  " + e.groupInit(fmt::format("{}", fmt::join(outs, ", "))) + "\n";
+  code += "  " + e.groupInit(e.outputNames()) + "\n";
   code += "  ssmc_gemm::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 

@@ -137,8 +137,7 @@ struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
   void storeConvWeightsChannelsLast() {
     llvm::StringMap<int> readers;
     getOperation().walk([&](WeightOp w) {
-      for (Operation *user : w->getUsers())
-        (void)user, ++readers[w.getName()];
+      readers[w.getName()] += int(std::distance(w->use_begin(), w->use_end()));
     });
     getOperation().walk([&](Conv2dOp conv) {
       auto w = conv.getWeight().getDefiningOp<WeightOp>();
