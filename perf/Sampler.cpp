@@ -326,6 +326,16 @@ rt::Expected<std::array<double, 3>> measureWindow(Tracer &tracer, BlockRunner &r
         behind.back().second.push_back(before);
     }
   }
+  // The blocks just before a one-row window in its own wave run with it
+  // too: a wave's blocks share what every block reads (a panel GEMM's whole
+  // weight) at the same progress, not one after another as a warm-up would
+  // have it, where the rest of the wave's lines would push it out between.
+  uint64_t next = start; // the earliest block run so far
+  if (win.rows == 1)
+    for (uint64_t b = start; b > start / g.wave * g.wave && start - b < std::max<uint64_t>(len, 2);
+         --b)
+      if (!member.count(b - 1) && ahead.insert(b - 1).second)
+        next = b - 1;
   ids.insert(ids.end(), ahead.begin(), ahead.end());
   std::sort(ids.begin(), ids.end());
   std::vector<LineEvent> stream;
@@ -347,7 +357,6 @@ rt::Expected<std::array<double, 3>> measureWindow(Tracer &tracer, BlockRunner &r
   const uint64_t recordsBefore = tracer.totalRecords();
   const uint64_t enough = std::min(g.wave, 4 * len);
   const uint64_t capacity = options.l2Bytes / 128;
-  uint64_t next = start; // the earliest block run so far
   for (uint64_t chunk = std::min(next, len); chunk > 0 && seen.size() < capacity;
        chunk = std::min(next, start - next)) {
     uint64_t reused = 0;
@@ -401,9 +410,13 @@ rt::Expected<std::array<double, 3>> measureWindow(Tracer &tracer, BlockRunner &r
   // wave's blocks share them: the window's own (counted) fresh lines per
   // block, since the window has the wave's shape (rows sharing a tile)
   // and the blocks alongside it do not.
-  std::unordered_set<uint64_t> freshLines;
+  std::unordered_set<uint64_t> freshLines, shared;
   for (LineEvent e : stream)
-    if (eventCounted(e) && !seen.count(eventLine(e)) && !alongside.count(eventLine(e)))
+    if (!eventCounted(e))
+      shared.insert(eventLine(e)); // what the blocks running alongside read too
+  for (LineEvent e : stream)
+    if (eventCounted(e) && !seen.count(eventLine(e)) && !alongside.count(eventLine(e)) &&
+        !shared.count(eventLine(e)))
       freshLines.insert(eventLine(e));
   const double linesPerBlock = double(freshLines.size()) / double(counted);
   // Periodic predecessors in earlier waves, beyond the warm-up: their

@@ -110,6 +110,10 @@ INSTANTIATE_TEST_SUITE_P(
     Sampler, Sampling,
     ::testing::Values(Case{"gated_cnn_block",
                            "gated_cnn_block --set dim=48 --input-shape 16,28,28,48"},
+                      // fc1 as panels whose blocks each read all of a weight of
+                      // 1024 x 192: a third of the L2, shared by a whole wave.
+                      Case{"gated_cnn_panel",
+                           "gated_cnn_block --set dim=192 --input-shape 48,14,14,192"},
                       Case{"vim_block", "vim_block --set d_model=96 --input-shape input=64,65,96 "
                                         "--input-shape residual=64,65,96"}),
     [](const auto &info) { return info.param.name; });
