@@ -128,8 +128,10 @@ rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const 
   if (c >= kernel.configs.size())
     return rt::Status::error(fmt::format("kernel {} has no configuration {}", kernel.name, c));
   const rt::PlanConfig &cfg = kernel.configs[c];
+  // The source's own defaults are the first configuration's (the plan's
+  // default may be another: one that spills no registers).
   std::vector<std::string> defines;
-  if (int64_t(c) != kernel.defaultConfig)
+  if (c != 0)
     defines = rt::configDefines(cfg);
   auto lib = HostKernel::build(
       hostKernelSource(kernel.source, kernel.entry, paramTypes(kernel), HostMode::Trace), defines,

@@ -96,6 +96,11 @@ std::vector<std::string> cudaIncludeDirs();
 /// $SSMC_CUDA_INCLUDE, colon-separated), ptxas's report, then Opts.extra.
 std::vector<std::string> nvrtcCommandLine(const NvrtcOptions &opts);
 
+/// The kernel cache's key for \p Src compiled with \p Opts: the source, the
+/// command line, the arch, NVRTC's version and how a spilling kernel is
+/// retried (compileKernel).
+std::string nvrtcCacheKey(const KernelSource &src, const NvrtcOptions &opts);
+
 /// Reads ptxas's -v report in an NVRTC log for the function \p Entry:
 /// registers, spill stores + loads and static shared memory of the entry
 /// itself (not of non-inlined callees, which ptxas lists separately).

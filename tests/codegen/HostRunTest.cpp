@@ -538,8 +538,15 @@ int main(int argc, char **argv) {
       runsOf[i].push_back({key, configs[c]});
     }
   }
-  auto modelKernelKey = [](const rt::PlanKernel &k) {
-    return rt::canonicalSource({k.name, k.entry, k.source});
+  // A plan's default configuration need not be the first (whose values are
+  // the source's own defaults): ssmc compile moves it off one that spills.
+  auto modelDefines = [](const rt::PlanKernel &k) {
+    return k.defaultConfig == 0 ? std::vector<std::string>{}
+                                : rt::configDefines(k.configs[size_t(k.defaultConfig)]);
+  };
+  auto modelKernelKey = [&](const rt::PlanKernel &k) {
+    return rt::canonicalSource({k.name, k.entry, k.source}) +
+           fmt::format("{}", fmt::join(modelDefines(k), " "));
   };
   for (const ModelRun &m : models)
     for (const rt::PlanKernel &k : m.plan.kernels) {
@@ -547,6 +554,7 @@ int main(int argc, char **argv) {
       if (!inserted)
         continue;
       it->second.key = it->first;
+      it->second.defines = modelDefines(k);
       it->second.source =
           perf::hostKernelSource(k.source, k.entry, perf::paramTypes(k), perf::HostMode::Run);
       it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), k.entry);

@@ -27,7 +27,7 @@ NvrtcOptions sm80() {
 }
 
 std::string keyOf(const KernelSource &src, const NvrtcOptions &opts) {
-  return KernelCache::makeKey(src, nvrtcCommandLine(opts), opts.arch, nvrtcVersion());
+  return nvrtcCacheKey(src, opts);
 }
 
 std::string joined(const std::vector<std::string> &lines) {

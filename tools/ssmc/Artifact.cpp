@@ -86,6 +86,35 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
   if (!compiled)
     return rt::Status::error(
         fmt::format("NVRTC could not compile for {}: {}", plan.arch, compiled.message()));
+  // A default configuration that spills registers gives way to the first of
+  // the next few (the kernel's own order: its next-best tiles) that does not.
+  // ptxas decides spills, so only a compile can tell (calls on slow paths,
+  // e.g. erff's, save registers to the stack at any register count).
+  constexpr size_t kSpillAlternatives = 4;
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    const rt::PlanKernel &pk = plan.kernels[k];
+    const int64_t spilled = compiled->distinct[compiled->distinctOf[k]].resources.spillBytes;
+    if (spilled <= 0)
+      continue;
+    for (size_t step = 1; step <= kSpillAlternatives; ++step) {
+      const int64_t c = (pk.defaultConfig + int64_t(step)) % int64_t(pk.configs.size());
+      if (c == pk.defaultConfig)
+        break;
+      std::vector<int64_t> trial = defaults;
+      trial[k] = c;
+      auto again = rt::compilePlan(plan, trial, plan.arch, &cache, 0);
+      if (!again || again->distinct[again->distinctOf[k]].resources.spillBytes > 0)
+        continue;
+      if (!o.quiet)
+        std::fprintf(stderr,
+                     "ssmc: %s: its default configuration spills %lld bytes of registers; "
+                     "configuration %lld does not and is the default instead\n",
+                     pk.name.c_str(), (long long)spilled, (long long)c);
+      model.plan.kernels[k].defaultConfig = defaults[k] = c;
+      compiled = std::move(again);
+      break;
+    }
+  }
   model.compiled.clear();
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     rt::CompiledKernel c = compiled->distinct[compiled->distinctOf[k]];

@@ -84,14 +84,22 @@ struct HostLibrary {
   std::string error;
 };
 
+/// The defines of the configuration a kernel launches with: none for the
+/// first, which the source's own defaults are (the default may be another
+/// when the first spills registers).
+std::vector<std::string> launchDefines(const rt::PlanKernel &k) {
+  return k.defaultConfig == 0 ? std::vector<std::string>{}
+                              : rt::configDefines(k.configs[size_t(k.defaultConfig)]);
+}
+
 /// Builds each distinct kernel of the plan for the CPU, `jobs` at a time.
 rt::Status buildKernels(const rt::Plan &plan, std::vector<HostLibrary *> &ofKernel,
                         std::map<std::string, HostLibrary> &libraries, bool quiet,
                         size_t &fromCache) {
   std::vector<std::pair<const rt::PlanKernel *, HostLibrary *>> todo;
   for (const rt::PlanKernel &k : plan.kernels) {
-    auto [it, inserted] =
-        libraries.try_emplace(rt::canonicalSource({k.name, k.entry, k.source}));
+    auto [it, inserted] = libraries.try_emplace(rt::canonicalSource({k.name, k.entry, k.source}) +
+                                                fmt::format("|config {}", k.defaultConfig));
     if (inserted)
       todo.push_back({&k, &it->second});
     ofKernel.push_back(&it->second);
@@ -103,7 +111,7 @@ rt::Status buildKernels(const rt::Plan &plan, std::vector<HostLibrary *> &ofKern
       HostLibrary &lib = *todo[i].second;
       auto built = perf::HostKernel::build(
           perf::hostKernelSource(k.source, k.entry, perf::paramTypes(k), perf::HostMode::Run),
-          {}, perf::HostMode::Run);
+          launchDefines(k), perf::HostMode::Run);
       if (!built) {
         lib.error = built.message();
       } else {
