@@ -218,16 +218,32 @@ enum Mode { kFfma = 0, kMma16 = 1, kTf32 = 2 };
 struct Tile {
   int64_t bm, bn, bk, wm, wn;
   bool panel = false; ///< A's rows staged whole once, every N tile per block
+  bool operator==(const Tile &) const = default;
 };
+
+/// One stage tile's bytes (Templates/Gemm.cuh, kStageElems): A's rows
+/// (without a panel) and W's, unpadded where ldmatrix reads them swizzled.
+int64_t stageBytes(const Tile &t, Mode mode) {
+  const int64_t elem = mode == kMma16 ? 2 : 4;
+  const int64_t ld = mode == kMma16 ? t.bk : t.bk + 4;
+  return ((t.panel ? 0 : t.bm * ld) + t.bn * ld) * elem;
+}
+
+/// The K loop's depth (SSMC_STAGES): three stages where they fit in the
+/// bytes the C tile needs anyway (or 48 KiB), else two.
+int64_t stagesFor(const Tile &t, Mode mode) {
+  const int64_t c = t.bm * (t.bn + 8) * 4;
+  return 3 * stageBytes(t, mode) <= std::max<int64_t>(c, 48 * 1024) ? 3 : 2;
+}
 
 /// The template's shared memory (Templates/Gemm.cuh, kSmemBytes).
 int64_t smemBytes(const Tile &t, Mode mode, int64_t stats, int64_t k) {
   const int64_t pad = mode == kMma16 ? 8 : 4, elem = mode == kMma16 ? 2 : 4;
   const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
   const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
-  const int64_t tile = ((t.panel ? 0 : t.bm * (t.bk + pad)) + t.bn * (t.bk + pad)) * elem;
+  const int64_t stages = stagesFor(t, mode) * stageBytes(t, mode);
   const int64_t c = t.bm * (t.bn + 8) * 4;
-  const int64_t mainFloats = (panel + std::max(tile, c) + 127) / 128 * 32;
+  const int64_t mainFloats = (panel + std::max(stages, c) + 127) / 128 * 32;
   return (mainFloats + stats * t.bm) * 4;
 }
 
@@ -287,8 +303,11 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
   const bool layerNorm = isa<LayerNormOp>(op);
   const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
                                : cast<RmsNormOp>(op).getEps().convertToDouble();
-  const std::string loop = fmt::format("{}for (idx_t {} = lane; {} < {}; {} += 32) {{\n{}", indent,
-                                       col, col, c, col, setup);
+  // Unrolled: four iterations' loads in flight per warp (the statistics
+  // pass is the row's first read, from DRAM).
+  const std::string loop =
+      fmt::format("{0}#pragma unroll 4\n{0}for (idx_t {1} = lane; {1} < {2}; {1} += 32) {{\n{3}",
+                  indent, col, c, setup);
   const std::string reduce = fmt::format("{0}for (int o = 16; o > 0; o >>= 1)\n"
                                          "{0}  {{}} += __shfl_xor_sync(0xffffffffu, {{}}, o);\n",
                                          indent);
@@ -469,8 +488,16 @@ std::optional<std::vector<Value>> vectorLeaves(const GemmInfo &info, const Ancho
     if ((!isElementwiseOp(op) && !norm) || v.getType() != x.getType())
       return std::nullopt;
     for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
-      if (norm && i > 0) // a norm's weight and bias: read as they are
+      if (norm && i > 0) {
+        // A norm's weight and bias: [K] weights are read 16 bytes at a time
+        // too (along k, as A's rows are); others as they are.
+        auto w = operand.getDefiningOp<WeightOp>();
+        if (!a.conv() && w && !w.getStoredAs() &&
+            GroupEmitter::shape(operand) == std::vector<int64_t>{info.k} &&
+            seen.insert(operand).second)
+          leaves.push_back(operand);
         continue;
+      }
       if (seen.insert(operand).second)
         work.push_back(operand);
     }
@@ -510,8 +537,11 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     first.push_back(last);
     std::string set;
     for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
+      // A [K] weight (a norm's) is indexed by k alone.
+      const bool row = GroupEmitter::shape(leaf).size() == 1 && first.size() > 1;
       m += fmt::format("      float piece{}[{}];\n      load16({} + {}, piece{});\n", l, vec,
-                       *e.pointerName(leaf), e.linear(leaf, first), l);
+                       *e.pointerName(leaf),
+                       e.linear(leaf, row ? std::vector<std::string>{last} : first), l);
       set += fmt::format("        c_{} = piece{}[t];\n", e.name(leaf), l);
     }
     std::vector<std::string> each = at;
@@ -528,6 +558,119 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
 
 /// epilogue(z, m, n, acc): every result anchor z feeds at (m, n), computed
 /// before any is stored; extra(first, stride): the results no anchor feeds.
+/// What an epilogue result reads, where 16-byte pieces can carry it: group
+/// inputs of the output's shape (read at (m, n..n+V-1), contiguous) and [N]
+/// weights (a bias, a post-norm's weight: read at n..n+V-1). None when the
+/// result also reads anything else.
+std::optional<std::vector<Value>> epilogueLeaves(const GemmInfo &info, Value result,
+                                                 const Anchor &a) {
+  const Value anchor = a.result();
+  const std::vector<int64_t> outShape = GroupEmitter::shape(anchor);
+  auto rowWeight = [&](Value v) {
+    auto w = v.getDefiningOp<WeightOp>();
+    return w && !w.getStoredAs() && GroupEmitter::shape(v) == std::vector<int64_t>{info.n};
+  };
+  std::vector<Value> leaves, work{result};
+  llvm::DenseSet<Value> seen{result};
+  auto push = [&](Value v) {
+    if (seen.insert(v).second)
+      work.push_back(v);
+  };
+  while (!work.empty()) {
+    Value v = work.back();
+    work.pop_back();
+    if (v == anchor) {
+      if (Value bias = a.bias()) {
+        if (!rowWeight(bias))
+          return std::nullopt;
+        if (seen.insert(bias).second)
+          leaves.push_back(bias);
+      }
+      continue;
+    }
+    if (isa<BlockArgument>(v)) {
+      if (GroupEmitter::shape(v) != outShape)
+        return std::nullopt;
+      leaves.push_back(v);
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    if (rowWeight(v)) {
+      leaves.push_back(v);
+      continue;
+    }
+    const bool postNorm = llvm::is_contained(info.postNorms, op);
+    if ((!isElementwiseOp(op) && !postNorm) || GroupEmitter::shape(v) != outShape)
+      return std::nullopt;
+    for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
+      if (postNorm && i > 0) { // the norm's weight and bias
+        if (!rowWeight(operand))
+          return std::nullopt;
+        if (seen.insert(operand).second)
+          leaves.push_back(operand);
+        continue;
+      }
+      if (GroupEmitter::shape(operand) == outShape || operand == anchor)
+        push(operand);
+      else if (rowWeight(operand) && seen.insert(operand).second)
+        leaves.push_back(operand);
+      else if (!rowWeight(operand))
+        return std::nullopt;
+    }
+  }
+  return leaves;
+}
+
+/// epilogueVec(z, m, n, acc): the epilogue at (m, n..n+V-1), V = 16 bytes of
+/// T: every input it reads loaded 16 bytes at a time, every result stored
+/// so (kGemmEpiVec).
+std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
+                                 const std::vector<std::vector<Value>> &leaves, bool on,
+                                 int64_t vec) {
+  if (!on)
+    return "  __device__ __forceinline__ void epilogueVec(int, idx_t, idx_t, const float *) {}\n";
+  std::string m = "  // The epilogue at (m, n..n+V-1), V = 16 bytes of T: its inputs and results "
+                  "16 bytes at a time.\n"
+                  "  __device__ __forceinline__ void epilogueVec(int z, idx_t m, idx_t n, const "
+                  "float *acc) {\n    switch (z) {\n";
+  for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    m += fmt::format("    case {}: {{\n", j);
+    Value out = a.result();
+    const size_t r = GroupEmitter::shape(out).size();
+    if (info.epilogueYields[j].empty()) {
+      m += "      break;\n    }\n";
+      continue;
+    }
+    m += e.delinearizePrefix(out, r - 1, "m", "i", "      ");
+    std::vector<std::string> first = GroupEmitter::indexNames("i", r - 1);
+    first.push_back("n");
+    std::string set;
+    for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
+      const bool row = GroupEmitter::shape(leaf).size() == 1 && r > 1;
+      m += fmt::format("      float piece{}[{}];\n      load16({} + {}, piece{});\n", l, vec,
+                       *e.pointerName(leaf),
+                       row ? std::string("n") : e.linear(leaf, first), l);
+      set += fmt::format("        e_{} = piece{}[t];\n", e.name(leaf), l);
+    }
+    for (unsigned y : info.epilogueYields[j])
+      m += fmt::format("      float r{}[{}];\n", y, vec);
+    std::vector<std::string> each = GroupEmitter::indexNames("i", r - 1);
+    each.push_back("n + t");
+    m += fmt::format("      epiMode = true;\n#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n"
+                     "        cur{} = acc[t];\n{}",
+                     vec, j, set);
+    for (unsigned y : info.epilogueYields[j])
+      m += fmt::format("        r{}[t] = {};\n", y, e.call(yield.getValues()[y], each));
+    m += "      }\n      epiMode = false;\n";
+    for (unsigned y : info.epilogueYields[j])
+      m += fmt::format("      store16({} + m * kGemmN + n, r{}); // result #{}\n",
+                       e.outputParam(y), y, y);
+    m += "      break;\n    }\n";
+  }
+  m += "    }\n  }\n";
+  return m;
+}
+
 std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) {
   std::string m;
   m += "\n  // The epilogue: every result of linear z at (m, n), computed before any is stored.\n";
@@ -578,7 +721,12 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) 
         const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);
         const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
         Tile t{bm, bn, bk, wm, wn};
+        // Each 16 x 16 fragment is 8 fp32 accumulators a lane; with 64
+        // registers for the rest they must fit what the block size leaves
+        // each thread (65536 / threads, at most 255), or ptxas spills.
+        const int64_t regCap = std::min<int64_t>(255, 65536 / (wm * wn * 32) / 8 * 8);
         if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
+            fragM * fragN * 8 + 64 > regCap ||
             smemBytes(t, mode, info.stats(), info.k) > limit)
           continue;
         ranked.push_back({t, {bm != 32, bn - info.n, fragN > 4, wm * wn}});
@@ -602,34 +750,65 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
   const int64_t capK = std::max<int64_t>(16, pow2AtLeast(info.k));
-  Tile def{info.m >= 64 ? 64 : 32, info.n >= 64 ? 64 : 32, info.k > 16 ? 32 : 16, 1, 1};
+  const int64_t bk = info.k > 16 ? 32 : 16;
+  Tile def{info.m >= 64 ? 64 : 32, info.n >= 64 ? 64 : 32, bk, 1, 1};
   def.wm = def.bm / 32;
   def.wn = def.bn / 32;
   auto valid = [&](const Tile &t) {
     return t.bm % (16 * t.wm) == 0 && t.bn % (16 * t.wn) == 0 && t.wm * t.wn * 32 <= 1024 &&
            smemBytes(t, mode, stats, info.k) <= limit;
   };
+  // On tensor cores (mma.sync), where N allows, wide tiles: 2 x 2 warps of
+  // up to 64 x 64 halve ldmatrix's shared-memory traffic per MMA against
+  // 32 x 32. BN is the one of 128, 96, 64 that pads N the least (ties: the
+  // wider); BM 128 where that still gives 256 blocks, else 64.
+  int64_t wideBn = 0;
+  if (mode == kMma16 && info.n >= 64)
+    for (int64_t bn : {128, 96, 64})
+      if (!wideBn || (info.n + bn - 1) / bn * bn < (info.n + wideBn - 1) / wideBn * wideBn)
+        wideBn = bn;
+  auto wide = [&](int64_t bm, bool panel) {
+    return Tile{bm, wideBn, bk, bm >= 64 ? 2 : 1, 2, panel}; // 32 rows: 1 x 2 warps of 32 x BN/2
+  };
+  auto blocks = [&](const Tile &t) {
+    return (info.m + t.bm - 1) / t.bm * (t.panel ? 1 : (info.n + t.bn - 1) / t.bn);
+  };
+  if (wideBn)
+    for (int64_t bm : {128, 64})
+      if (Tile t = wide(bm, false); valid(t) && blocks(t) >= 256) {
+        def = t;
+        break;
+      }
   // With prologue norms, panels first: each row's statistics and norm once
   // per kernel. The default: the most rows per block that still give 256
-  // blocks and leave room for two blocks per SM.
+  // blocks and leave room for two blocks per SM; wide where the tensor
+  // cores allow and the panel still gives 128 blocks.
   if (!info.norms.empty()) {
-    const int64_t bk = info.k > 16 ? 32 : 16, bn = info.n >= 64 ? 64 : 32;
+    const int64_t bn = info.n >= 64 ? 64 : 32;
     std::vector<Tile> panels;
+    if (wideBn)
+      for (int64_t bm : {128, 64, 32})
+        if (Tile t = wide(bm, true); valid(t) && blocks(t) >= 128) {
+          panels.push_back(t);
+          break;
+        }
     for (int64_t bm : {128, 64, 32})
       for (int64_t pbn : {bn, int64_t(128)}) {
         // At least four warps (2 x 2 for 32 rows), fragments of 32x32 per warp above.
         Tile t{bm, pbn, bk, std::max<int64_t>(2, bm / 32), pbn / 32, true};
         if ((pbn == 128 && info.n <= 64) || (bm > 32 && bm > capM) || !valid(t) ||
-            (!panels.empty() && pbn == 128 && bn == 128))
+            (!panels.empty() && pbn == 128 && bn == 128) || llvm::is_contained(panels, t))
           continue;
         panels.push_back(t);
       }
-    auto best = llvm::find_if(panels, [&](const Tile &t) {
-      return t.bn == bn && ((info.m + t.bm - 1) / t.bm >= 256 || t.bm == 32) &&
-             2 * smemBytes(t, mode, stats, info.k) <= limit;
-    });
-    if (best != panels.end())
-      std::rotate(panels.begin(), best, best + 1);
+    if (panels.empty() || !(wideBn && panels.front().bn == wideBn)) {
+      auto best = llvm::find_if(panels, [&](const Tile &t) {
+        return t.bn == bn && (blocks(t) >= 256 || t.bm == 32) &&
+               2 * smemBytes(t, mode, stats, info.k) <= limit;
+      });
+      if (best != panels.end())
+        std::rotate(panels.begin(), best, best + 1);
+    }
     // A panel is one block column: with few rows (a classifier head's
     // batch) it would leave most SMs idle, so the classic tile leads.
     const bool fewRows = panels.empty() || (info.m + panels.front().bm - 1) / panels.front().bm < 128;
@@ -717,6 +896,17 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     }
     leaves.push_back(*l);
   }
+  // A copied as it is (kGemmACopy, 16-byte cp.async like W): every anchor
+  // is a linear reading a group input directly (no prologue), K innermost
+  // and in whole 16-byte pieces.
+  const bool aCopy =
+      !info.conv && info.norms.empty() && info.k * elemBytes % 16 == 0 &&
+      llvm::all_of(info.anchors, [&](const Anchor &a) {
+        return isa<BlockArgument>(a.input()) && e.pointerName(a.input()) &&
+               GroupEmitter::shape(a.input()).back() == info.k;
+      });
+  if (aCopy)
+    leaves.clear();
   const bool aVec = !leaves.empty();
   llvm::DenseMap<Value, std::string> custom = gemmIndexFunctions(e, info);
   llvm::SetVector<Value> cached;
@@ -736,7 +926,46 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     custom[leaf] = fmt::format("if (vecMode)\n      return c_{};\n    return ld({}[{}]);",
                                e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
   }
-  if (aVec)
+  // The epilogue 16 bytes at a time (kGemmEpiVec) where N is whole pieces
+  // and every result reads only what pieces can carry (epilogueLeaves),
+  // none of it also read by aVec.
+  std::vector<std::vector<Value>> epiLeaves(info.anchors.size());
+  bool epiVec = info.n * elemBytes % 16 == 0 &&
+                llvm::any_of(info.epilogueYields, [](const auto &ys) { return !ys.empty(); });
+  for (size_t j = 0; j < info.anchors.size() && epiVec; ++j)
+    for (unsigned y : info.epilogueYields[j]) {
+      auto l = epilogueLeaves(info, yield.getValues()[y], info.anchors[j]);
+      if (!l || llvm::any_of(*l, [&](Value v) { return cached.contains(v) || !e.pointerName(v); })) {
+        epiVec = false;
+        break;
+      }
+      for (Value v : *l)
+        if (!llvm::is_contained(epiLeaves[j], v))
+          epiLeaves[j].push_back(v);
+    }
+  llvm::SetVector<Value> epiCached;
+  if (epiVec) {
+    m += "  bool epiMode = false; // epilogueVec's inputs read from e_*\n";
+    for (const std::vector<Value> &l : epiLeaves)
+      epiCached.insert(l.begin(), l.end());
+  }
+  for (Value leaf : epiCached) {
+    m += fmt::format("  float e_{}; // {} at (m, n + t) while epilogueVec evaluates t\n",
+                     e.name(leaf), e.name(leaf));
+    std::vector<std::string> idx =
+        GroupEmitter::indexNames("i", GroupEmitter::shape(leaf).size());
+    custom[leaf] = fmt::format("if (epiMode)\n      return e_{};\n    return ld({}[{}]);",
+                               e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
+  }
+  if (epiVec)
+    m += fmt::format("  // V values as one 16-byte store (STG.128).\n"
+                     "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
+                     "    ssmc_gemm::Vec16 raw;\n    T *vals = reinterpret_cast<T *>(&raw);\n"
+                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                     "      vals[t] = st(v[t]);\n"
+                     "    *reinterpret_cast<ssmc_gemm::Vec16 *>(p) = raw;\n  }}\n",
+                     vec);
+  if (aVec || epiVec)
     m += fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
                      "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
                      "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
@@ -745,10 +974,27 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "      out[t] = ld(vals[t]);\n  }}\n",
                      vec);
 
+  if (aCopy) {
+    m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy).\n"
+         "  __device__ __forceinline__ const T *aRow(int z, idx_t m) {\n    switch (z) {\n";
+    for (auto [j, a] : llvm::enumerate(info.anchors)) {
+      Value x = a.input();
+      const size_t r = GroupEmitter::shape(x).size();
+      std::vector<std::string> at = GroupEmitter::indexNames("j", r - 1);
+      at.push_back("0");
+      m += fmt::format("    case {}: {{\n", j);
+      m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
+      m += fmt::format("      return {} + {};\n    }}\n", *e.pointerName(x), e.linear(x, at));
+    }
+    m += "    }\n    return nullptr;\n  }\n";
+  } else {
+    m += "  __device__ __forceinline__ const T *aRow(int, idx_t) { return nullptr; }\n";
+  }
   m += statsMethods(e, info);
   m += operandMethods(e, info, mode == kFfma);
   m += vectorOperandMethod(e, info, leaves, mode == kFfma, vec);
   m += resultMethods(e, info, yield);
+  m += vectorEpilogueMethod(e, info, yield, epiLeaves, epiVec, vec);
   auto fns = e.groupStruct(custom, m);
   if (!fns)
     return fns.status();
@@ -784,7 +1030,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       {"BN", fmt::format("columns of C per block (default {})", d.bn)},
       {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
       {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
-      {"WARPS_N", fmt::format("warps along N (default {})", d.wn)}};
+      {"WARPS_N", fmt::format("warps along N (default {})", d.wn)},
+      {"STAGES", fmt::format("K steps in the shared-memory pipeline (default {})",
+                             stagesFor(d, mode))}};
   if (panels)
     described.push_back({"PANEL", fmt::format("1: A's rows staged once, every N tile per block "
                                               "(default {})",
@@ -800,8 +1048,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "#ifndef SSMC_BN\n#define SSMC_BN {}\n#endif\n"
                      "#ifndef SSMC_BK\n#define SSMC_BK {}\n#endif\n"
                      "#ifndef SSMC_WARPS_M\n#define SSMC_WARPS_M {}\n#endif\n"
-                     "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n",
-                     d.bm, d.bn, d.bk, d.wm, d.wn);
+                     "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n"
+                     "#ifndef SSMC_STAGES\n#define SSMC_STAGES {}\n#endif\n",
+                     d.bm, d.bn, d.bk, d.wm, d.wn, stagesFor(d, mode));
   if (panels)
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", int(d.panel));
   src += "\n";
@@ -809,8 +1058,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                  "constexpr int kGemmStats = {};\n"
                                  "constexpr bool kGemmRowStats = {}; // norms of the output\n"
                                  "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
-                                 "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n\n",
-                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec);
+                                 "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
+                                 "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
+                                 "at a time\n"
+                                 "constexpr bool kGemmEpiVec = {}; // the epilogue 16 bytes at a "
+                                 "time\n\n",
+                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec,
+                                 aCopy, epiVec);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
@@ -820,13 +1074,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   code += "  ssmc_gemm::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 
-  std::vector<std::string> tunables = {"BK", "BM", "BN", "WARPS_M", "WARPS_N"};
+  std::vector<std::string> tunables = {"BK", "BM", "BN", "STAGES", "WARPS_M", "WARPS_N"};
   if (panels)
     tunables.push_back("PANEL");
   rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
-    c.tunables = {{"BM", t.bm}, {"BN", t.bn}, {"BK", t.bk}, {"WARPS_M", t.wm}, {"WARPS_N", t.wn}};
+    c.tunables = {{"BM", t.bm},      {"BN", t.bn},      {"BK", t.bk},
+                  {"WARPS_M", t.wm}, {"WARPS_N", t.wn}, {"STAGES", stagesFor(t, mode)}};
     if (panels)
       c.tunables["PANEL"] = t.panel;
     c.block = {32 * t.wm * t.wn, 1, 1};

@@ -156,6 +156,7 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
         blockIdx = b;
         threadIdx.x = t;
         ssmc_host_entry(args);
+        ssmc_shim::dropPendingCopies();
       }
     return;
   }
@@ -174,6 +175,7 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
       for (const SsmcUint3 &b : blocks) {
         blockIdx = b;
         ssmc_host_entry(args);
+        ssmc_shim::dropPendingCopies();
         bar.arrive_and_wait();
       }
     });

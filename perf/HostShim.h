@@ -207,25 +207,59 @@ inline float __shfl_xor_sync(unsigned, float v, int laneMask) {
 template <class T> inline T __ldg(const T *p) { return *p; }
 #endif
 
-// Asynchronous 16-byte copies (cp.async): done at once on the host, so
-// commit and wait have nothing left to do. Trace mode records the global
-// read and the shared write a warp's LDGSTS makes, at the caller's site.
+// Asynchronous 16-byte copies (cp.async). Run mode keeps each thread's
+// copies as the hardware may: the source is read at issue, the destination
+// written no earlier than a wait that must see it: commit() closes the open
+// group, wait<N>() lands every committed group but the newest N (copies not
+// yet committed stay pending). A kernel that reads a stage before waiting
+// for it reads stale data here, deterministically. Trace mode records the
+// global read and the shared write a warp's LDGSTS makes, at the caller's
+// site.
 #define SSMC_HOST_SHIM 1
 namespace ssmc_shim {
-__attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, bool valid) {
 #ifdef SSMC_HOST_TRACE
+__attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, bool valid) {
   if (valid)
     ssmcRecord(src, 16, 0, __builtin_return_address(0));
   ssmcRecord(dst, 16, kSsmcWrite, __builtin_return_address(0));
-#else
-  if (valid)
-    std::memcpy(dst, src, 16);
-  else
-    std::memset(dst, 0, 16);
-#endif
 }
 SSMC_SHIM inline void commit() {}
 template <int N> SSMC_SHIM inline void wait() {}
+inline void dropPendingCopies() {}
+#else
+struct PendingCopy {
+  void *dst;
+  unsigned char bytes[16];
+};
+struct AsyncCopies {
+  std::vector<PendingCopy> open;
+  std::vector<std::vector<PendingCopy>> groups; // committed, oldest first
+};
+inline thread_local AsyncCopies asyncCopies;
+inline void copy16(void *dst, const void *src, bool valid) {
+  PendingCopy c{dst, {}};
+  if (valid)
+    std::memcpy(c.bytes, src, 16);
+  asyncCopies.open.push_back(c);
+}
+inline void commit() {
+  asyncCopies.groups.push_back(std::move(asyncCopies.open));
+  asyncCopies.open.clear();
+}
+template <int N> inline void wait() {
+  auto &groups = asyncCopies.groups;
+  size_t landed = 0;
+  for (; groups.size() - landed > size_t(N); ++landed)
+    for (const PendingCopy &c : groups[landed])
+      std::memcpy(c.dst, c.bytes, 16);
+  groups.erase(groups.begin(), groups.begin() + std::ptrdiff_t(landed));
+}
+/// Between blocks: what a block left in flight is not the next one's.
+inline void dropPendingCopies() {
+  asyncCopies.open.clear();
+  asyncCopies.groups.clear();
+}
+#endif
 
 // ldmatrix.x4 (b16) and mma.sync m16n8k16 (bf16/f16, fp32 accumulators)
 // with the fragment layouts of the PTX ISA. Run mode: the warp's lanes swap

@@ -9,15 +9,21 @@
 //                                16 bytes), staged with 16-byte asynchronous copies
 //   g.aVec(z, m, k, v)           A(m, k..k+kVec-1) into v (kGemmAVec: the prologue's
 //                                inputs gathered 16 bytes at a time)
+//   g.aRow(z, m)                 &A[z][m][0] (kGemmACopy: A is a group input read as
+//                                it is, row-major), staged like W's rows
 //   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
+//   g.epilogueVec(z, m, n, acc)  the same at n..n+V-1 (kGemmEpiVec: inputs and results
+//                                16 bytes at a time)
 //   g.extra(first, stride)       results that read no linear (blocks with y = z = 0)
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
 // f16), its fragments loaded with ldmatrix; 2 = wmma 16x16x8 TF32; 0 = FFMA
 // (exact fp32). Accumulation is fp32 in every mode.
+// The K loop runs SSMC_STAGES deep: the tiles of the next STAGES - 1 K steps
+// are in flight (cp.async groups) while the warps multiply the current one.
 
 #if SSMC_GEMM_MODE == 2
 #include <mma.h>
@@ -31,6 +37,13 @@ namespace ssmc_gemm {
 struct alignas(16) Vec16 { // one 16-byte load or store
   unsigned w[4];
 };
+// Two floats as one 8-byte store (STS.64; the host build records one access).
+__device__ __forceinline__ void store2(float *p, float a, float b) {
+  const float pair[2] = {a, b};
+  unsigned long long bits;
+  memcpy(&bits, pair, sizeof bits);
+  *reinterpret_cast<unsigned long long *>(p) = bits;
+}
 
 // 16-byte global -> shared copies: cp.async.cg (through L2, LDGSTS) from
 // sm_80, zero-filled when !valid; commit() closes a group of them, wait<N>()
@@ -122,32 +135,68 @@ constexpr int kFragK = 8;
 #ifndef SSMC_PANEL
 #define SSMC_PANEL 0
 #endif
+#ifndef SSMC_STAGES
+#define SSMC_STAGES 3
+#endif
 constexpr bool kPanel = SSMC_PANEL;
+constexpr int kStages = SSMC_STAGES;
+static_assert(kStages >= 2, "at least two stages: one in flight while one is consumed");
 constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
 
-// Shared memory, in floats: [the A panel] then the tiles of a K step (A and
-// B, or B alone with a panel), the C tile over the same bytes once the K
-// loop is done; the norm statistics after all.
-// B is stored [n][k] (k contiguous, as W is): whole 16-byte pieces of W's rows.
-// The pads keep ldmatrix's eight 16-byte rows in distinct banks, and the
-// accumulators' 8-byte stores to the C tile (rows 8 floats apart mod 32).
-constexpr int kLdA = (kPanel ? kPanelK : kBK) + kPad, kLdB = kBK + kPad, kLdC = kBN + 8;
+// Shared memory, in floats: [the A panel] then kStages stage tiles (A and B,
+// or B alone with a panel), the C tile over the same bytes once the K loop is
+// done; the norm statistics after all.
+// Stage tiles are [rows][BK] (k contiguous, as A's and W's rows are). With
+// ldmatrix they are unpadded and swizzled: the 16-byte chunk c of row r sits
+// at chunk c ^ (r / R % C) (C chunks a row, R rows per 128 bytes), so that
+// both ldmatrix's eight rows and a quarter warp's 16-byte stores fall in
+// eight distinct bank groups. Otherwise rows are padded (wmma and FFMA read
+// them with a plain leading dimension).
+// The panel's rows are padded: (K + 8) b16 is 16 or 80 bytes past a multiple
+// of 128, so ldmatrix's eight rows again fall in distinct bank groups. The C
+// tile's pad keeps the accumulators' 8-byte stores (rows 8 floats apart mod
+// 32) free of conflicts.
+constexpr bool kSwizzle = SSMC_GEMM_MODE == 1;
+constexpr int kLdT = kSwizzle ? kBK : kBK + kPad; // a stage tile's row stride
+constexpr int kLdA = kPanelK + kPad, kLdC = kBN + 8;
 constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
-constexpr int kTileBytes = ((kPanel ? 0 : kBM * kLdA) + kBN * kLdB) * (int)sizeof(TileT);
+constexpr int kATileElems = kPanel ? 0 : kBM * kLdT, kStageElems = kATileElems + kBN * kLdT;
+constexpr int kStageBytes = kStages * kStageElems * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
 constexpr int kMainFloats =
-    (kPanelBytes + (kTileBytes > kCBytes ? kTileBytes : kCBytes) + 127) / 128 * 32;
+    (kPanelBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
 constexpr int kSmemBytes = (kMainFloats + kGemmStats * kBM) * 4; // what the plan launches with
 static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
+
+/// The offset of (row r, column k) in a stage tile.
+__device__ __forceinline__ int tileAt(int r, int k) {
+  if (kSwizzle) {
+    constexpr int kChunks = kBK / 8, kRowsPer128 = kChunks >= 8 ? 1 : 8 / kChunks;
+    return r * kBK + ((((k >> 3) ^ (r / kRowsPer128 % kChunks)) << 3) | (k & 7));
+  }
+  return r * kLdT + k;
+}
 
 /// A's rows m0.. and columns k0..k0+kCols-1 into As (row stride kLdA):
 /// consecutive threads walk k, the contiguous axis of row-major inputs, a
 /// 16-byte piece each where the prologue allows (kGemmAVec).
 template <int kCols, class G>
 __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0, int tid) {
-  if (kGemmAVec) {
+  if (kGemmACopy) {
+    // A read as it is: 16-byte asynchronous copies, like W's rows.
+    constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
+    for (int e = tid; e < kBM * kPieces; e += kThreads) {
+      const int r = e / kPieces, c = e % kPieces * kVec;
+      const idx_t m = m0 + r, k = k0 + c;
+      const bool valid = m < kGemmM && k < kGemmK;
+      copy16(As + (kPanel ? r * kLdA + c : tileAt(r, c)), g.aRow(z, valid ? m : 0) + (valid ? k : 0),
+             valid);
+    }
+  } else if (kGemmAVec) {
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
     static_assert(kCols % kVec == 0, "whole 16-byte pieces");
+    // Unrolled: four pieces' loads in flight per thread (a panel's rows).
+#pragma unroll 4
     for (int e = tid; e < kBM * kPieces; e += kThreads) {
       const int r = e / kPieces, c = e % kPieces * kVec;
       const idx_t m = m0 + r, k = k0 + c;
@@ -164,13 +213,42 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
 #pragma unroll
       for (int t = 0; t < kVec; ++t)
         p[t] = toTile(v[t]);
-      *reinterpret_cast<Vec16 *>(As + r * kLdA + c) = packed;
+      *reinterpret_cast<Vec16 *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
     }
   } else {
     for (int e = tid; e < kBM * kCols; e += kThreads) {
       const int r = e / kCols, c = e % kCols;
       const idx_t m = m0 + r, k = k0 + c;
-      As[r * kLdA + c] = toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
+      As[kPanel ? r * kLdA + c : tileAt(r, c)] =
+          toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
+    }
+  }
+}
+
+/// W's rows n0.. and A's rows m0.. (without a panel) for the K step at k0
+/// into stage tiles: W always (16-byte copies where kGemmBVec), A through
+/// the prologue or copied (kGemmACopy).
+template <class G>
+__device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, idx_t n0, idx_t k0,
+                                          int tid) {
+  if (!kPanel)
+    fillA<kBK>(g, z, stage, m0, k0, tid);
+  TileT *Bs = stage + kATileElems;
+  // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
+  // contiguous axis, 16 bytes at a time where W's rows allow.
+  if (kGemmBVec) {
+    constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kBK / kVec;
+    for (int e = tid; e < kBN * kPieces; e += kThreads) {
+      const int c = e / kPieces, r = e % kPieces * kVec;
+      const idx_t n = n0 + c, k = k0 + r;
+      const bool valid = n < kGemmN && k < kGemmK;
+      copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid);
+    }
+  } else {
+    for (int e = tid; e < kBK * kBN; e += kThreads) {
+      const int c = e / kBK, r = e % kBK;
+      const idx_t n = n0 + c, k = k0 + r;
+      Bs[tileAt(c, r)] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
     }
   }
 }
@@ -184,13 +262,14 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   g.stats(warp, lane);
   __syncthreads();
 
-  TileT *As = reinterpret_cast<TileT *>(smem);
-  TileT *Bs = kPanel ? reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes)
-                     : As + kBM * kLdA;
+  TileT *As = reinterpret_cast<TileT *>(smem); // the panel
+  TileT *stages = reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes);
   float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
 
   if (kPanel) {
     fillA<kPanelK>(g, z, As, m0, 0, tid); // A's rows, once
+    commit();
+    wait<0>();
     __syncthreads();
   }
 
@@ -206,6 +285,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   static_assert(kBM * kBN % kThreads == 0, "whole elements per thread");
 #endif
 
+  constexpr int kTilesK = (kGemmK + kBK - 1) / kBK;
   const idx_t nStep = kPanel ? kBN : kGemmN; // a panel walks every N tile
   for (idx_t n0 = (idx_t)blockIdx.y * kBN; n0 < kGemmN; n0 += nStep) {
 #if SSMC_GEMM_MODE == 1
@@ -231,45 +311,40 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       acc[i] = 0.0f;
 #endif
 
-    for (idx_t k0 = 0; k0 < kGemmK; k0 += kBK) {
-      if (!kPanel)
-        fillA<kBK>(g, z, As, m0, k0, tid);
-      // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
-      // contiguous axis, 16 bytes at a time where W's rows allow.
-      if (kGemmBVec) {
-        constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kBK / kVec;
-        for (int e = tid; e < kBN * kPieces; e += kThreads) {
-          const int c = e / kPieces, r = e % kPieces * kVec;
-          const idx_t n = n0 + c, k = k0 + r;
-          const bool valid = n < kGemmN && k < kGemmK;
-          copy16(Bs + c * kLdB + r, g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid);
-        }
-        commit();
-        wait<0>();
-      } else {
-        for (int e = tid; e < kBK * kBN; e += kThreads) {
-          const int c = e / kBK, r = e % kBK;
-          const idx_t n = n0 + c, k = k0 + r;
-          Bs[c * kLdB + r] = toTile(n < kGemmN && k < kGemmK ? g.b(z, k, n) : 0.0f);
-        }
-      }
-      __syncthreads();
-      const TileT *Ak = As + (kPanel ? k0 : 0); // this K step's columns of A
+    // The pipeline: the first kStages - 1 K steps in flight, one group each
+    // (empty past K, so that wait<kStages - 2> always means "this step's").
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (s < kTilesK)
+        fillStage(g, z, stages + s * kStageElems, m0, n0, (idx_t)s * kBK, tid);
+      commit();
+    }
+    for (int kt = 0; kt < kTilesK; ++kt) {
+      wait<kStages - 2>(); // this thread's copies of step kt have landed
+      __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
+      if (kt + kStages - 1 < kTilesK)
+        fillStage(g, z, stages + (kt + kStages - 1) % kStages * kStageElems, m0, n0,
+                  (idx_t)(kt + kStages - 1) * kBK, tid);
+      commit();
+      const TileT *stage = stages + kt % kStages * kStageElems;
+      const TileT *Bs = stage + kATileElems;
+      const idx_t k0 = (idx_t)kt * kBK;
 #if SSMC_GEMM_MODE == 1
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += 16) {
         // A: matrices (rows 0-7, k 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
         unsigned a[kFragM][4];
 #pragma unroll
-        for (int i = 0; i < kFragM; ++i)
-          ldmatrixX4(a[i], Ak + (wRow + i * 16 + lane % 16) * kLdA + kk + lane / 16 * 8);
+        for (int i = 0; i < kFragM; ++i) {
+          const int row = wRow + i * 16 + lane % 16, col = kk + lane / 16 * 8;
+          ldmatrixX4(a[i], kPanel ? As + row * kLdA + k0 + col : stage + tileAt(row, col));
+        }
         // B ([n][k]): matrices (n 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15):
         // the fragments of two 8-column tiles.
 #pragma unroll
         for (int j = 0; j < kFragN8; j += 2) {
           unsigned b[4];
-          ldmatrixX4(b, Bs + (wCol + j * 8 + lane % 8 + lane / 16 * 8) * kLdB + kk +
-                            lane / 8 % 2 * 8);
+          ldmatrixX4(b, Bs + tileAt(wCol + j * 8 + lane % 8 + lane / 16 * 8, kk + lane / 8 % 2 * 8));
           const unsigned b0[2] = {b[0], b[1]}, b1[2] = {b[2], b[3]};
 #pragma unroll
           for (int i = 0; i < kFragM; ++i) {
@@ -278,26 +353,26 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
           }
         }
       }
-#elif SSMC_GEMM_MODE == 2
+#else
+      // This K step's columns of A: the panel's, or the stage tile's.
+      const TileT *Ak = kPanel ? As + k0 : stage;
+      constexpr int kLdAk = kPanel ? kLdA : kLdT;
+#if SSMC_GEMM_MODE == 2
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += kFragK) {
         wmma::fragment<wmma::matrix_a, 16, 16, kFragK, FragT, wmma::row_major> a[kFragM];
         wmma::fragment<wmma::matrix_b, 16, 16, kFragK, FragT, wmma::col_major> b[kFragN];
 #pragma unroll
         for (int i = 0; i < kFragM; ++i) {
-          wmma::load_matrix_sync(a[i], Ak + (wRow + i * 16) * kLdA + kk, kLdA);
-#if SSMC_GEMM_MODE == 2
+          wmma::load_matrix_sync(a[i], Ak + (wRow + i * 16) * kLdAk + kk, kLdAk);
           for (int t = 0; t < a[i].num_elements; ++t)
             a[i].x[t] = wmma::__float_to_tf32(a[i].x[t]);
-#endif
         }
 #pragma unroll
         for (int j = 0; j < kFragN; ++j) {
-          wmma::load_matrix_sync(b[j], Bs + (wCol + j * 16) * kLdB + kk, kLdB);
-#if SSMC_GEMM_MODE == 2
+          wmma::load_matrix_sync(b[j], Bs + (wCol + j * 16) * kLdT + kk, kLdT);
           for (int t = 0; t < b[j].num_elements; ++t)
             b[j].x[t] = wmma::__float_to_tf32(b[j].x[t]);
-#endif
         }
 #pragma unroll
         for (int i = 0; i < kFragM; ++i)
@@ -312,11 +387,13 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
         for (int i = 0; i < kPer; ++i) {
           const int e = tid + i * kThreads;
-          acc[i] += Ak[(e / kBN) * kLdA + kk] * Bs[(e % kBN) * kLdB + kk];
+          acc[i] += Ak[(e / kBN) * kLdAk + kk] * Bs[(e % kBN) * kLdT + kk];
         }
 #endif
-      __syncthreads(); // the tiles are consumed before the next ones land
+#endif
     }
+    wait<0>();
+    __syncthreads(); // every stage consumed before the C tile lands on them
 
     // The C tile through shared memory, then the epilogue element by element.
 #if SSMC_GEMM_MODE == 1
@@ -326,8 +403,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
       for (int j = 0; j < kFragN8; ++j) {
         float *c = Cs + (wRow + i * 16 + lane / 4) * kLdC + wCol + j * 8 + lane % 4 * 2;
-        *reinterpret_cast<float2 *>(c) = float2{acc[i][j][0], acc[i][j][1]};
-        *reinterpret_cast<float2 *>(c + 8 * kLdC) = float2{acc[i][j][2], acc[i][j][3]};
+        store2(c, acc[i][j][0], acc[i][j][1]);
+        store2(c + 8 * kLdC, acc[i][j][2], acc[i][j][3]);
       }
 #elif SSMC_GEMM_MODE == 2
 #pragma unroll
@@ -348,11 +425,36 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       g.rowStats(z, Cs, kLdC, warp, lane);
       __syncthreads();
     }
-    for (int e = tid; e < kBM * kBN; e += kThreads) {
-      const int r = e / kBN, c = e % kBN;
-      const idx_t m = m0 + r, n = n0 + c;
-      if (m < kGemmM && n < kGemmN)
-        g.epilogue(z, m, n, Cs[r * kLdC + c]);
+    if (kGemmEpiVec) {
+      // V consecutive columns a thread (16 bytes of T): the epilogue's inputs
+      // and results 16 bytes at a time. N is whole pieces, so a piece that
+      // starts inside N ends inside it.
+      constexpr int kV = 16 / (int)sizeof(T), kPieces = kBN / kV;
+      static_assert(kBN % kV == 0, "whole 16-byte pieces of a tile row");
+      for (int e = tid; e < kBM * kPieces; e += kThreads) {
+        const int r = e / kPieces, c = e % kPieces * kV;
+        const idx_t m = m0 + r, n = n0 + c;
+        if (m < kGemmM && n < kGemmN) {
+          // The piece's floats by 16-byte loads, the two halves in an order
+          // that puts a quarter warp's eight loads in distinct bank groups
+          // (lanes 4-7 take their second half first).
+          float acc[kV];
+#pragma unroll
+          for (int h = 0; h < kV / 4; ++h) {
+            const int q = (h + tid / 4) % (kV / 4) * 4;
+            const Vec16 raw = *reinterpret_cast<const Vec16 *>(Cs + r * kLdC + c + q);
+            memcpy(acc + q, &raw, 16);
+          }
+          g.epilogueVec(z, m, n, acc);
+        }
+      }
+    } else {
+      for (int e = tid; e < kBM * kBN; e += kThreads) {
+        const int r = e / kBN, c = e % kBN;
+        const idx_t m = m0 + r, n = n0 + c;
+        if (m < kGemmM && n < kGemmN)
+          g.epilogue(z, m, n, Cs[r * kLdC + c]);
+      }
     }
     if (kPanel)
       __syncthreads(); // the C tile is read before the next N tile's B lands on it
