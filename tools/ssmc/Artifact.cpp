@@ -90,7 +90,7 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
   // the next few (the kernel's own order: its next-best tiles) that does not.
   // ptxas decides spills, so only a compile can tell (calls on slow paths,
   // e.g. erff's, save registers to the stack at any register count).
-  constexpr size_t kSpillAlternatives = 4;
+  constexpr size_t kSpillAlternatives = 8;
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     const rt::PlanKernel &pk = plan.kernels[k];
     const int64_t spilled = compiled->distinct[compiled->distinctOf[k]].resources.spillBytes;
