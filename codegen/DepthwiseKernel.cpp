@@ -157,11 +157,20 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   m += fmt::format("  __device__ __forceinline__ float w(idx_t c, idx_t ky, idx_t kx) {{\n"
                    "    return {};\n  }}\n",
                    e.call(info.conv.getWeight(), {"c", "0", "ky", "kx"}));
-  // Every result at one pixel; results of one shape share a loop, every
-  // value computed before any is stored.
-  m += "\n  // Every result at pixel (i0, i1, i2), channels first, first + stride, ...\n";
-  m += "  __device__ __forceinline__ void pixel(idx_t i0, idx_t i1, idx_t i2, int first, int "
-       "stride) {\n";
+  // Every result at the tile's pixels, V consecutive channels a thread
+  // (16 bytes of T) where a result's channels are whole pieces: its values
+  // computed (their loads issued together), then one 16-byte store; results
+  // of one shape share a loop, every value computed before any is stored.
+  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  m += fmt::format("  // V values as one 16-byte store.\n"
+                   "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
+                   "    struct alignas(16) {{\n      T t[{0}];\n    }} raw;\n"
+                   "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
+                   "      raw.t[t] = st(v[t]);\n    memcpy(p, &raw, 16);\n  }}\n",
+                   vec);
+  m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
+       "...\n";
+  m += "  __device__ __forceinline__ void pixels(idx_t i0, int first, int stride) {\n";
   std::vector<std::vector<unsigned>> loops;
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
@@ -172,15 +181,38 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     else
       loops.push_back({unsigned(i)});
   }
-  const std::vector<std::string> idx = GroupEmitter::indexNames("i", 4);
+  const std::vector<std::string> idx = {"i0", "i1", "i2", "c + t"};
   for (const std::vector<unsigned> &loop : loops) {
     Value v = yield.getValues()[loop.front()];
-    m += fmt::format("    for (idx_t i3 = first; i3 < {}; i3 += stride) {{ // result{} #{}\n",
-                     e.dim(v, 3), loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"));
+    const int64_t channels = GroupEmitter::shape(v)[3];
+    const bool whole = channels % vec == 0;
+    const int64_t pieces = (channels + vec - 1) / vec;
+    m += fmt::format("    // result{} #{}: {} piece(s) of {} channels a pixel\n#pragma unroll 4\n"
+                     "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
+                     "{{\n"
+                     "      const int p = e / {};\n"
+                     "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
+                     "c = (idx_t)(e % {}) * {};\n"
+                     "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
+                     loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, pieces,
+                     pieces, pieces, vec);
     for (unsigned r : loop)
-      m += fmt::format("      const float r{} = {};\n", r, e.call(yield.getValues()[r], idx));
+      m += fmt::format("      float r{}[{}];\n", r, vec);
+    m += fmt::format("#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n", vec);
+    if (!whole)
+      m += fmt::format("        if (c + t >= {})\n          break;\n", channels);
     for (unsigned r : loop)
-      m += fmt::format("      {}[{}] = st(r{});\n", e.outputParam(r), e.linear(v, idx), r);
+      m += fmt::format("        r{}[t] = {};\n", r, e.call(yield.getValues()[r], idx));
+    m += "      }\n";
+    std::vector<std::string> at = {"i0", "i1", "i2", "c"};
+    for (unsigned r : loop) {
+      if (whole)
+        m += fmt::format("      store16({} + {}, r{});\n", e.outputParam(r), e.linear(v, at), r);
+      else
+        m += fmt::format("      for (int t = 0; t < {} && c + t < {}; ++t)\n"
+                         "        {}[{} + t] = st(r{}[t]);\n",
+                         vec, channels, e.outputParam(r), e.linear(v, at), r);
+    }
     m += "    }\n";
   }
   m += "  }\n";
@@ -196,7 +228,8 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
                    info.kh, info.kw, info.b, info.h, info.w, info.c),
        "The input tile with its halo and the weights staged in shared memory per chunk of "
        "channels; each thread computes TW outputs of one channel from a sliding window.",
-       "Then every result at the tile's pixels, the conv read from the tile in shared memory.",
+       "Then every result at the tile's pixels, 16 bytes of channels a thread, the conv read "
+       "from the tile in shared memory.",
        fmt::format("Dynamic shared memory: {} bytes for the default tile.", dwSmemBytes(info, d))},
       {{"DW_TH", fmt::format("output rows per tile (default {})", d.th)},
        {"DW_TW", fmt::format("output columns per tile, outputs per thread (default {})", d.tw)},

@@ -332,11 +332,147 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
   return m;
 }
 
+/// The group inputs among `cached` (aVec's leaves) that `v` reads, when v
+/// reads nothing else but same-shape elementwise ops of them (no norm, no
+/// weight): then v at (m, k..k+V-1) can be evaluated from 16-byte pieces of
+/// those inputs, as aVec evaluates A.
+std::optional<std::vector<Value>> piecewiseLeaves(Value v, const llvm::SetVector<Value> &cached) {
+  const std::vector<int64_t> shape = GroupEmitter::shape(v);
+  std::vector<Value> leaves, work{v};
+  llvm::DenseSet<Value> seen{v};
+  while (!work.empty()) {
+    Value x = work.back();
+    work.pop_back();
+    if (GroupEmitter::shape(x) != shape)
+      return std::nullopt;
+    if (isa<BlockArgument>(x)) {
+      if (!cached.contains(x))
+        return std::nullopt;
+      leaves.push_back(x);
+      continue;
+    }
+    Operation *op = x.getDefiningOp();
+    if (!isElementwiseOp(op))
+      return std::nullopt;
+    for (Value operand : op->getOperands())
+      if (seen.insert(operand).second)
+        work.push_back(operand);
+  }
+  return leaves;
+}
+
+/// One prologue norm's statistics from registers: G lanes a row (a power of
+/// two, so that each lane holds at most a few 16-byte pieces of the row),
+/// 32 / G rows a warp at a time, every piece of those rows loaded before
+/// any is summed (one memory latency per 32 / G rows, not two per row), the
+/// variance from the registers (two passes over the values, one read).
+/// Results in `fused` (same shape as the norm's input, computed from the
+/// same inputs: MambaOut's residual sum) are stored from the same pieces by
+/// the blocks of the first tile column.
+std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation *op,
+                                int64_t slot, const std::vector<Value> &leaves, int64_t vec,
+                                YieldOp yield, const std::vector<unsigned> &fused) {
+  Value x = op->getOperand(0);
+  const bool layerNorm = isa<LayerNormOp>(op);
+  const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
+                               : cast<RmsNormOp>(op).getEps().convertToDouble();
+  const int64_t k = info.k, pieces = k / vec;
+  int64_t lanes = 1;
+  while (lanes < 32 && lanes * 4 < pieces)
+    lanes *= 2;
+  const int64_t per = (pieces + lanes - 1) / lanes;
+  const size_t r = GroupEmitter::shape(x).size();
+  std::vector<std::string> first = GroupEmitter::indexNames("j", r - 1);
+  first.push_back("k");
+  std::vector<std::string> each = GroupEmitter::indexNames("j", r - 1);
+  each.push_back("k + t");
+
+  std::string m = fmt::format(
+      "    // norm {}: {} over the last axis of {}: {} lane(s) a row, its {} 16-byte pieces in "
+      "registers\n",
+      slot, layerNorm ? "LayerNorm" : "RMSNorm", e.name(x), lanes, pieces);
+  if (!fused.empty())
+    m += fmt::format("    // (and result(s) #{}, stored from the same pieces)\n",
+                     fmt::join(fused, ", #"));
+  m += fmt::format("    {{\n      constexpr int kLanes = {}, kPer = {}, kRows = 32 / kLanes;\n"
+                   "      const int sub = lane / kLanes, part = lane % kLanes;\n",
+                   lanes, per);
+  if (!fused.empty())
+    m += "      const bool writer = blockIdx.y == 0 && blockIdx.z == 0;\n";
+  m += "      for (int first = warp * kRows; first < SSMC_BM;\n"
+       "           first += SSMC_WARPS_M * SSMC_WARPS_N * kRows) {\n"
+       "        const int r = first + sub;\n        const idx_t m = m0 + r;\n"
+       "        const bool live = r < SSMC_BM && m < kGemmM;\n";
+  m += e.delinearizePrefix(x, r - 1, "m", "j", "        ");
+  m += fmt::format("        float x[kPer][{}];\n#pragma unroll\n"
+                   "        for (int p = 0; p < kPer; ++p) {{\n"
+                   "          const idx_t k = (idx_t)(part + p * kLanes) * {};\n"
+                   "          if (!live || k >= {}) {{\n#pragma unroll\n"
+                   "            for (int t = 0; t < {}; ++t)\n              x[p][t] = 0.0f;\n"
+                   "            continue;\n          }}\n",
+                   vec, vec, k, vec);
+  std::string set;
+  for (auto [l, leaf] : llvm::enumerate(leaves)) {
+    m += fmt::format("          float piece{}[{}];\n          load16({} + {}, piece{});\n", l, vec,
+                     *e.pointerName(leaf), e.linear(leaf, first), l);
+    set += fmt::format("            c_{} = piece{}[t];\n", e.name(leaf), l);
+  }
+  for (unsigned y : fused)
+    m += fmt::format("          float r{}[{}];\n", y, vec);
+  m += fmt::format("          vecMode = true;\n#pragma unroll\n"
+                   "          for (int t = 0; t < {}; ++t) {{\n{}            x[p][t] = {};\n",
+                   vec, set, e.call(x, each));
+  for (unsigned y : fused)
+    m += fmt::format("            r{}[t] = {};\n", y, e.call(yield.getValues()[y], each));
+  m += "          }\n          vecMode = false;\n";
+  if (!fused.empty()) {
+    m += "          if (writer) {\n";
+    for (unsigned y : fused)
+      m += fmt::format("            store16({} + m * {} + k, r{}); // result #{}\n",
+                       e.outputParam(y), k, y, y);
+    m += "          }\n";
+  }
+  m += "        }\n";
+  const std::string reduce = "        for (int o = kLanes / 2; o > 0; o >>= 1)\n"
+                             "          {0} += __shfl_xor_sync(0xffffffffu, {0}, o);\n";
+  const std::string valid = fmt::format("(part + p * kLanes) * {} < {}", vec, k);
+  if (layerNorm) {
+    m += fmt::format("        float sum = 0.0f;\n#pragma unroll\n"
+                     "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
+                     "          for (int t = 0; t < {}; ++t)\n            sum += x[p][t];\n",
+                     vec);
+    m += fmt::format(fmt::runtime(reduce), "sum");
+    m += fmt::format("        const float mean = sum / (float){};\n"
+                     "        float sq = 0.0f; // two passes over the registers: no cancellation\n"
+                     "#pragma unroll\n        for (int p = 0; p < kPer; ++p)\n"
+                     "          if ({})\n#pragma unroll\n"
+                     "            for (int t = 0; t < {}; ++t) {{\n"
+                     "              const float d = x[p][t] - mean;\n              sq += d * d;\n"
+                     "            }}\n",
+                     k, valid, vec);
+  } else {
+    m += fmt::format("        float sq = 0.0f;\n#pragma unroll\n"
+                     "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
+                     "          for (int t = 0; t < {}; ++t)\n            sq += x[p][t] * x[p][t];\n",
+                     vec);
+  }
+  m += fmt::format(fmt::runtime(reduce), "sq");
+  m += fmt::format("        if (live && part == 0) {{\n          s{}[r] = {};\n"
+                   "          s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n        }}\n"
+                   "      }}\n    }}\n",
+                   2 * slot, layerNorm ? "mean" : "0.0f", 2 * slot + 1, k, floatLiteral(eps));
+  return m;
+}
+
 /// The norm statistics: bindStats(p) points s0.. into shared memory;
 /// stats() computes mean and 1/sqrt(var + eps) of the prologue norms per row
-/// of the block, a warp a row, before the K loop; rowStats() those of the
+/// of the block before the K loop: from 16-byte pieces in registers where
+/// the norm's input allows (vectorRowStatistics; `fused` gets the extra
+/// results stored on the way), else a warp a row; rowStats() those of the
 /// norms of an anchor's output from the C tile (whole rows), after it.
-std::string statsMethods(const GroupEmitter &e, GemmInfo &info) {
+std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
+                         const llvm::SetVector<Value> &cached, int64_t vec, YieldOp yield,
+                         std::vector<unsigned> &fused) {
   const int64_t stats = info.stats();
   std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
@@ -350,8 +486,35 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info) {
                            "        continue;\n";
   m += info.norms.empty() ? "  __device__ __forceinline__ void stats(int, int) {}\n"
                           : "  __device__ __forceinline__ void stats(int warp, int lane) {\n";
+  llvm::DenseSet<Value> normResults;
+  for (Operation *op : info.norms)
+    normResults.insert(op->getResult(0));
   for (auto [i, op] : llvm::enumerate(info.norms)) {
     Value x = op->getOperand(0);
+    // From registers when x is elementwise over aVec's inputs alone (no
+    // other norm: a warp would need rows another warp's statistics cover).
+    llvm::DenseMap<Value, bool> memo;
+    std::optional<std::vector<Value>> leaves;
+    if (!cached.empty() && !info.conv && !GroupEmitter::dependsOn(x, normResults, memo))
+      leaves = piecewiseLeaves(x, cached);
+    if (leaves && !leaves->empty()) {
+      // Extra results of x's shape over the same inputs are stored from the
+      // pieces (never in place: x's inputs feed a norm, so the memory plan
+      // gives those results buffers of their own).
+      std::vector<unsigned> mine;
+      for (unsigned y : info.extraYields) {
+        Value v = yield.getValues()[y];
+        auto l = piecewiseLeaves(v, cached);
+        if (e.mayAlias() || llvm::is_contained(fused, y) || !l ||
+            GroupEmitter::shape(v) != GroupEmitter::shape(x) ||
+            llvm::any_of(*l, [&](Value leaf) { return !llvm::is_contained(*leaves, leaf); }))
+          continue;
+        mine.push_back(y);
+      }
+      m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine);
+      fused.insert(fused.end(), mine.begin(), mine.end());
+      continue;
+    }
     const size_t r = GroupEmitter::shape(x).size();
     std::vector<std::string> xi = GroupEmitter::indexNames("j", r - 1);
     xi.push_back("k");
@@ -671,7 +834,8 @@ std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp 
   return m;
 }
 
-std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) {
+std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
+                          const std::vector<unsigned> &fused) {
   std::string m;
   m += "\n  // The epilogue: every result of linear z at (m, n), computed before any is stored.\n";
   m += "  __device__ __forceinline__ void epilogue(int z, idx_t m, idx_t n, float acc) {\n"
@@ -693,12 +857,15 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield) 
   }
   m += "    }\n  }\n";
 
-  m += info.extraYields.empty() ? "  __device__ __forceinline__ void extra(idx_t, idx_t) {}\n"
-                                : "  // Results that read no linear.\n"
-                                  "  __device__ __forceinline__ void extra(idx_t first, idx_t "
-                                  "stride) {\n";
-  if (!info.extraYields.empty())
-    m += e.plainResultLoops(yield.getValues(), info.extraYields, "", "    ") + "  }\n";
+  std::vector<unsigned> rest;
+  for (unsigned y : info.extraYields)
+    if (!llvm::is_contained(fused, y))
+      rest.push_back(y);
+  m += rest.empty() ? "  __device__ __forceinline__ void extra(idx_t, idx_t) {}\n"
+                    : "  // Results that read no linear.\n"
+                      "  __device__ __forceinline__ void extra(idx_t first, idx_t stride) {\n";
+  if (!rest.empty())
+    m += e.plainResultLoops(yield.getValues(), rest, "", "    ") + "  }\n";
 
   return m;
 }
@@ -957,7 +1124,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     custom[leaf] = fmt::format("if (epiMode)\n      return e_{};\n    return ld({}[{}]);",
                                e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
   }
-  if (epiVec)
+  // The statistics first: they decide which extra results need store16.
+  std::vector<unsigned> fused; // extra results stored by stats()
+  const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused);
+  if (epiVec || !fused.empty())
     m += fmt::format("  // V values as one 16-byte store (STG.128).\n"
                      "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
                      "    ssmc_gemm::Vec16 raw;\n    T *vals = reinterpret_cast<T *>(&raw);\n"
@@ -990,10 +1160,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   } else {
     m += "  __device__ __forceinline__ const T *aRow(int, idx_t) { return nullptr; }\n";
   }
-  m += statsMethods(e, info);
+  m += statsCode;
   m += operandMethods(e, info, mode == kFfma);
   m += vectorOperandMethod(e, info, leaves, mode == kFfma, vec);
-  m += resultMethods(e, info, yield);
+  m += resultMethods(e, info, yield, fused);
   m += vectorEpilogueMethod(e, info, yield, epiLeaves, epiVec, vec);
   auto fns = e.groupStruct(custom, m);
   if (!fns)
@@ -1013,8 +1183,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                   modeText),
       "Prologue as A(m, k), epilogue per (m, n) from the fp32 C tile; " +
           std::string(info.norms.empty() ? "no prologue norm statistics"
-                                         : "prologue norm statistics per row first, one warp per "
-                                           "row") +
+                      : statsCode.find("in registers") != std::string::npos
+                          ? "prologue norm statistics per row first, each row's 16-byte pieces "
+                            "in registers"
+                          : "prologue norm statistics per row first, one warp per row") +
           (info.wholeRows() ? "; the output's norm statistics from the C tile, whole rows per "
                               "block (BN >= N)."
                             : "."),
@@ -1023,8 +1195,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                   smemBytes(d, mode, stats, info.k))};
   if (!info.extraYields.empty())
     notes.push_back(fmt::format("Result(s) #{} read no linear: written by the blocks with "
-                                "blockIdx.y == 0 and blockIdx.z == 0.",
-                                fmt::join(info.extraYields, ", #")));
+                                "blockIdx.y == 0 and blockIdx.z == 0{}.",
+                                fmt::join(info.extraYields, ", #"),
+                                fused.empty() ? ""
+                                              : fmt::format(" (#{} with the norm statistics)",
+                                                            fmt::join(fused, ", #"))));
   std::vector<std::pair<std::string, std::string>> described = {
       {"BM", fmt::format("rows of C per block (default {})", d.bm)},
       {"BN", fmt::format("columns of C per block (default {})", d.bn)},

@@ -9,11 +9,14 @@
 // kTW + KW - 1 inputs per kernel row, accumulated in registers in the
 // reference's order (ky, kx ascending) and stored to the conv tile (fp32,
 // all conv channels of the block's pixels). Phase 2: every result of the
-// group at each pixel of the tile, channels across the threads; the conv's
-// index function reads the conv tile. The generated Group supplies:
+// group at the tile's pixels, a few consecutive channels a thread (one
+// 16-byte store); the conv's index function reads the conv tile.
+// Both phases give each thread several independent pieces, their loads
+// issued before any is used: a block waits for memory a few times, not
+// once per pixel. The generated Group supplies:
 //   g.x(b, iy, ix, c)      the conv's input (fp32), called inside the image only
 //   g.w(c, ky, kx)         the weight W[c, 0, ky, kx]
-//   g.pixel(b, y, x, first, stride)  every result at pixel (b, y, x)
+//   g.pixels(b, first, stride)  every result at the tile's pixels
 //   g.y0, g.x0, g.convTile the tile's origin and the conv tile
 //   kDwB, kDwH, kDwW, kDwC, kDwKH, kDwKW (input = output sizes; same padding)
 
@@ -23,6 +26,12 @@ constexpr int kTH = SSMC_DW_TH, kTW = SSMC_DW_TW, kCB = SSMC_DW_CB;
 constexpr int kThreads = kCB * kTH; // one thread per (channel, row) of a chunk
 constexpr int kHaloH = kTH + kDwKH - 1, kHaloW = kTW + kDwKW - 1, kTaps = kDwKH * kDwKW;
 constexpr int kLdW = kCB + 1; // weights [tap][c], padded: the staging stores walk taps
+// Halo loads: kV consecutive channels a thread (16 bytes of T).
+constexpr int kV = 16 / (int)sizeof(T), kHaloPieces = kCB / kV;
+static_assert(kCB % kV == 0, "a chunk is whole pieces");
+struct alignas(16) F4 { // four floats as one 16-byte shared store
+  float f[4];
+};
 // Shared memory in floats: the conv tile, the halo tile, the weights.
 constexpr int kConvFloats = kTH * kTW * kDwC, kHaloFloats = kHaloH * kHaloW * kCB;
 constexpr int kSmemBytes = (kConvFloats + kHaloFloats + kTaps * kLdW) * 4;
@@ -37,17 +46,28 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   g.convTile = convTile;
 
   for (int c0 = 0; c0 < kDwC; c0 += kCB) {
-    // The input tile and its halo, zero outside the image; unrolled so that
-    // several loads per thread are in flight.
+    // The input tile and its halo, zero outside the image: kV channels a
+    // thread, unrolled so that several pieces' loads are in flight.
 #pragma unroll 4
-    for (int e = tid; e < kHaloFloats; e += kThreads) {
-      const int c = e % kCB, p = e / kCB;
+    for (int e = tid; e < kHaloH * kHaloW * kHaloPieces; e += kThreads) {
+      const int c = e % kHaloPieces * kV, p = e / kHaloPieces;
       const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;
-      halo[e] = c0 + c < kDwC && iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW
-                    ? g.x(b, iy, ix, c0 + c)
-                    : 0.0f;
+      const bool inside = iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW;
+      float v[kV];
+#pragma unroll
+      for (int t = 0; t < kV; ++t)
+        v[t] = inside && c0 + c + t < kDwC ? g.x(b, iy, ix, c0 + c + t) : 0.0f;
+      // As 16-byte shared stores (lanes 32 or 16 bytes apart: at most two
+      // to a bank group per quarter warp).
+#pragma unroll
+      for (int t = 0; t < kV; t += 4) {
+        F4 q;
+        memcpy(q.f, v + t, 16);
+        *reinterpret_cast<F4 *>(halo + p * kCB + c + t) = q;
+      }
     }
     // The chunk's weights, read in their own (contiguous) order.
+#pragma unroll 4
     for (int e = tid; e < kCB * kTaps; e += kThreads) {
       const int c = e / kTaps, tap = e % kTaps;
       wts[tap * kLdW + c] = c0 + c < kDwC ? g.w(c0 + c, tap / kDwKW, tap % kDwKW) : 0.0f;
@@ -82,12 +102,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     __syncthreads(); // the halo is consumed before the next chunk lands
   }
 
-  // Every result at each pixel of the tile, channels across the threads.
-  for (int p = 0; p < kTH * kTW; ++p) {
-    const idx_t y = y0 + p / kTW, x = x0 + p % kTW;
-    if (y < kDwH && x < kDwW)
-      g.pixel(b, y, x, tid, kThreads);
-  }
+  // Every result at the tile's pixels.
+  g.pixels(b, tid, kThreads);
 }
 
 } // namespace ssmc_dw
