@@ -15,6 +15,8 @@
 
 #include "Kernels.h"
 
+#include "llvm/ADT/TypeSwitch.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -121,6 +123,136 @@ std::vector<DwTile> dwTiles(const DepthwiseInfo &info, int64_t limit) {
   return tiles;
 }
 
+/// Statements that fill `out` (float[V]) with channels c..c+V-1 of `v` at
+/// pixel (i0, i1, i2), each group input read by one 16-byte load: where
+/// every value on the way is a same-shape elementwise op, a split, slice
+/// or concat along the channels at offsets of whole pieces, a group input
+/// whose channels are whole pieces, or the conv (its tile, and a bias of
+/// whole pieces). None otherwise.
+class PieceEmitter {
+public:
+  PieceEmitter(const GroupEmitter &e, Value conv, int64_t vec) : e_(e), conv_(conv), vec_(vec) {}
+
+  std::optional<std::string> fill(Value v, const std::string &c, const std::string &out,
+                                  const std::string &indent) {
+    const int64_t channels = GroupEmitter::shape(v).back();
+    if (GroupEmitter::shape(v).size() != 4 || channels % vec_ != 0)
+      return std::nullopt;
+    if (isa<BlockArgument>(v)) {
+      const std::string *p = e_.pointerName(v);
+      if (!p)
+        return std::nullopt;
+      return fmt::format("{}load16({} + {}, {});\n", indent, *p,
+                         e_.linear(v, {"i0", "i1", "i2", c}), out);
+    }
+    Operation *op = v.getDefiningOp();
+    if (v == conv_) {
+      auto dw = cast<DepthwiseConv2dOp>(op);
+      std::string s;
+      std::string bias;
+      if (Value b = dw.getBias()) {
+        const std::string *p = e_.pointerName(b);
+        if (!p || GroupEmitter::shape(b) != std::vector<int64_t>{channels})
+          return std::nullopt;
+        bias = temp();
+        s += fmt::format("{}float {}[{}];\n{}load16({} + {}, {});\n", indent, bias, vec_, indent,
+                         *p, c, bias);
+      }
+      s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n"
+                       "{0}  {2}[t] = convTile[((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * kDwC + {3} "
+                       "+ t]{4};\n",
+                       indent, vec_, out, c, bias.empty() ? "" : " + " + bias + "[t]");
+      return s;
+    }
+    if (!op)
+      return std::nullopt;
+    const auto offsetOk = [&](int64_t o) { return o % vec_ == 0; };
+    if (auto split = dyn_cast<SplitOp>(op)) {
+      if (split.getAxis() != 3)
+        return std::nullopt;
+      int64_t start = 0;
+      for (unsigned i = 0; i < cast<OpResult>(v).getResultNumber(); ++i)
+        start += GroupEmitter::shape(split.getResult(i))[3];
+      if (!offsetOk(start))
+        return std::nullopt;
+      return fill(split.getInput(), start ? fmt::format("{} + {}", c, start) : c, out, indent);
+    }
+    if (auto slice = dyn_cast<SliceOp>(op)) {
+      if (slice.getAxis() != 3 || !offsetOk(slice.getStart()))
+        return std::nullopt;
+      return fill(slice.getInput(),
+                  slice.getStart() ? fmt::format("{} + {}", c, slice.getStart()) : c, out, indent);
+    }
+    if (auto concat = dyn_cast<ConcatOp>(op)) {
+      if (concat.getAxis() != 3)
+        return std::nullopt;
+      auto inputs = concat.getInputs();
+      if (inputs.size() == 1)
+        return fill(inputs[0], c, out, indent);
+      std::string s;
+      int64_t start = 0;
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        const int64_t size = GroupEmitter::shape(inputs[k])[3];
+        if (!offsetOk(size))
+          return std::nullopt;
+        const std::string at = start ? fmt::format("({} - {})", c, start) : c;
+        auto part = fill(inputs[k], at, out, indent + "  ");
+        if (!part)
+          return std::nullopt;
+        s += k + 1 < inputs.size()
+                 ? fmt::format("{}{}if ({} < {}) {{\n", indent, k ? "} else " : "", c,
+                               start + size)
+                 : fmt::format("{}}} else {{\n", indent);
+        s += *part;
+        start += size;
+      }
+      return s + indent + "}\n";
+    }
+    if (!isElementwiseOp(op))
+      return std::nullopt;
+    std::vector<std::string> operands;
+    std::string s;
+    for (Value operand : op->getOperands()) {
+      if (operand.getType() != v.getType())
+        return std::nullopt;
+      operands.push_back(temp());
+      s += fmt::format("{}float {}[{}];\n", indent, operands.back(), vec_);
+      auto part = fill(operand, c, operands.back(), indent);
+      if (!part)
+        return std::nullopt;
+      s += *part;
+    }
+    std::vector<std::string> at;
+    for (const std::string &o : operands)
+      at.push_back(o + "[t]");
+    std::string expr =
+        llvm::TypeSwitch<Operation *, std::string>(op)
+            .Case<GeluOp>([&](auto) { return fmt::format("ssmc_gelu({})", at[0]); })
+            .Case<SiluOp>([&](auto) { return fmt::format("ssmc_silu({})", at[0]); })
+            .Case<SoftplusOp>([&](auto) { return fmt::format("ssmc_softplus({})", at[0]); })
+            .Case<ExpOp>([&](auto) { return fmt::format("expf({})", at[0]); })
+            .Case<NegOp>([&](auto) { return fmt::format("-{}", at[0]); })
+            .Case<ScaleOp>([&](ScaleOp o) {
+              return fmt::format("{} * {}", at[0], floatLiteral(o.getFactor().convertToDouble()));
+            })
+            .Case<AddOp>([&](auto) { return fmt::format("{} + {}", at[0], at[1]); })
+            .Case<MulOp>([&](auto) { return fmt::format("{} * {}", at[0], at[1]); })
+            .Default([](Operation *) { return std::string(); });
+    if (expr.empty())
+      return std::nullopt;
+    return s + fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n"
+                           "{0}  {2}[t] = {3};\n",
+                           indent, vec_, out, expr);
+  }
+
+private:
+  std::string temp() { return fmt::format("q{}", next_++); }
+  const GroupEmitter &e_;
+  Value conv_;
+  int64_t vec_;
+  int next_ = 0;
+};
+
 } // namespace
 
 bool isDepthwiseGroup(GroupEmitter &e) { return analyzeDepthwise(e).has_value(); }
@@ -154,6 +286,18 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   m += fmt::format("  __device__ __forceinline__ float x(idx_t b, idx_t iy, idx_t ix, idx_t c) {{\n"
                    "    return {};\n  }}\n",
                    e.call(x, {"b", "iy", "ix", "c"}));
+  // The input a piece of channels at a time where it is a group input (or
+  // a split of one) at whole pieces.
+  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  {
+    PieceEmitter pe(e, conv, vec);
+    auto code = pe.fill(x, "c", "v", "    ");
+    m += fmt::format("  static constexpr bool kXVec = {};\n", code ? "true" : "false");
+    m += code ? "  __device__ __forceinline__ void xVec(idx_t i0, idx_t i1, idx_t i2, idx_t c, "
+                "float *v) {\n" +
+                    *code + "  }\n"
+              : "  __device__ __forceinline__ void xVec(idx_t, idx_t, idx_t, idx_t, float *) {}\n";
+  }
   m += fmt::format("  __device__ __forceinline__ float w(idx_t c, idx_t ky, idx_t kx) {{\n"
                    "    return {};\n  }}\n",
                    e.call(info.conv.getWeight(), {"c", "0", "ky", "kx"}));
@@ -161,12 +305,18 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   // (16 bytes of T) where a result's channels are whole pieces: its values
   // computed (their loads issued together), then one 16-byte store; results
   // of one shape share a loop, every value computed before any is stored.
-  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
   m += fmt::format("  // V values as one 16-byte store.\n"
                    "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
                    "    struct alignas(16) {{\n      T t[{0}];\n    }} raw;\n"
                    "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
                    "      raw.t[t] = st(v[t]);\n    memcpy(p, &raw, 16);\n  }}\n",
+                   vec);
+  m += fmt::format("  // One 16-byte load of read-only data, then V values.\n"
+                   "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
+                   "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
+                   "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+                   "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                   "      out[t] = ld(vals[t]);\n  }}\n",
                    vec);
   m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
        "...\n";
@@ -196,6 +346,28 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
                      "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
                      loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, pieces,
                      pieces, pieces, vec);
+    // Each input 16 bytes at a time where the results' ops allow
+    // (PieceEmitter), else element by element.
+    std::string pieceCode;
+    if (whole) {
+      PieceEmitter pe(e, conv, vec);
+      for (unsigned r : loop) {
+        auto code = pe.fill(yield.getValues()[r], "c", fmt::format("r{}", r), "      ");
+        if (!code) {
+          pieceCode.clear();
+          break;
+        }
+        pieceCode += fmt::format("      float r{}[{}];\n", r, vec) + *code;
+      }
+    }
+    if (!pieceCode.empty()) {
+      m += pieceCode;
+      for (unsigned r : loop)
+        m += fmt::format("      store16({} + {}, r{});\n", e.outputParam(r),
+                         e.linear(v, {"i0", "i1", "i2", "c"}), r);
+      m += "    }\n";
+      continue;
+    }
     for (unsigned r : loop)
       m += fmt::format("      float r{}[{}];\n", r, vec);
     m += fmt::format("#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n", vec);

@@ -15,6 +15,7 @@
 // issued before any is used: a block waits for memory a few times, not
 // once per pixel. The generated Group supplies:
 //   g.x(b, iy, ix, c)      the conv's input (fp32), called inside the image only
+//   g.xVec(b, iy, ix, c, v) its channels c..c+kV-1 by 16-byte loads (G::kXVec)
 //   g.w(c, ky, kx)         the weight W[c, 0, ky, kx]
 //   g.pixels(b, first, stride)  every result at the tile's pixels
 //   g.y0, g.x0, g.convTile the tile's origin and the conv tile
@@ -54,9 +55,13 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;
       const bool inside = iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW;
       float v[kV];
+      if (G::kXVec && inside && c0 + c < kDwC) {
+        g.xVec(b, iy, ix, c0 + c, v); // 16-byte loads (C is whole pieces)
+      } else {
 #pragma unroll
-      for (int t = 0; t < kV; ++t)
-        v[t] = inside && c0 + c + t < kDwC ? g.x(b, iy, ix, c0 + c + t) : 0.0f;
+        for (int t = 0; t < kV; ++t)
+          v[t] = inside && c0 + c + t < kDwC ? g.x(b, iy, ix, c0 + c + t) : 0.0f;
+      }
       // As 16-byte shared stores (lanes 32 or 16 bytes apart: at most two
       // to a bank group per quarter warp).
 #pragma unroll
