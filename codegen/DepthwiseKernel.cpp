@@ -158,10 +158,12 @@ public:
         s += fmt::format("{}float {}[{}];\n{}load16({} + {}, {});\n", indent, bias, vec_, indent,
                          *p, c, bias);
       }
-      s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n"
-                       "{0}  {2}[t] = convTile[((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * kDwC + {3} "
-                       "+ t]{4};\n",
-                       indent, vec_, out, c, bias.empty() ? "" : " + " + bias + "[t]");
+      s += fmt::format("{}ssmc_dw::loadPiece(convTile + ((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * "
+                       "kDwC + {}, {});\n",
+                       indent, c, out);
+      if (!bias.empty())
+        s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n",
+                         indent, vec_, out, bias);
       return s;
     }
     if (!op)

@@ -30,9 +30,37 @@ constexpr int kLdW = kCB + 1; // weights [tap][c], padded: the staging stores wa
 // Halo loads: kV consecutive channels a thread (16 bytes of T).
 constexpr int kV = 16 / (int)sizeof(T), kHaloPieces = kCB / kV;
 static_assert(kCB % kV == 0, "a chunk is whole pieces");
-struct alignas(16) F4 { // four floats as one 16-byte shared store
+struct alignas(16) F4 { // four floats as one 16-byte shared access
   float f[4];
 };
+// kV floats at p (16-byte aligned) to or from shared memory by 16-byte
+// accesses. Lanes hold pieces 32 bytes apart when kV is 8, so lanes 4-7 of
+// each eight take the second half first: a quarter warp's eight accesses
+// then fall in eight distinct bank groups (no conflict).
+__device__ __forceinline__ void storePiece(float *p, const float *v) {
+  F4 lo, hi;
+  memcpy(lo.f, v, 16);
+  if (kV == 4) {
+    *reinterpret_cast<F4 *>(p) = lo;
+    return;
+  }
+  memcpy(hi.f, v + 4, 16);
+  const bool swap = threadIdx.x / 4 % 2;
+  *reinterpret_cast<F4 *>(p + (swap ? 4 : 0)) = swap ? hi : lo;
+  *reinterpret_cast<F4 *>(p + (swap ? 0 : 4)) = swap ? lo : hi;
+}
+__device__ __forceinline__ void loadPiece(const float *p, float *out) {
+  if (kV == 4) {
+    const F4 lo = *reinterpret_cast<const F4 *>(p);
+    memcpy(out, lo.f, 16);
+    return;
+  }
+  const bool swap = threadIdx.x / 4 % 2;
+  const F4 first = *reinterpret_cast<const F4 *>(p + (swap ? 4 : 0));
+  const F4 second = *reinterpret_cast<const F4 *>(p + (swap ? 0 : 4));
+  memcpy(out, (swap ? second : first).f, 16);
+  memcpy(out + 4, (swap ? first : second).f, 16);
+}
 // Shared memory in floats: the conv tile, the halo tile, the weights.
 constexpr int kConvFloats = kTH * kTW * kDwC, kHaloFloats = kHaloH * kHaloW * kCB;
 constexpr int kSmemBytes = (kConvFloats + kHaloFloats + kTaps * kLdW) * 4;
@@ -62,14 +90,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
         for (int t = 0; t < kV; ++t)
           v[t] = inside && c0 + c + t < kDwC ? g.x(b, iy, ix, c0 + c + t) : 0.0f;
       }
-      // As 16-byte shared stores (lanes 32 or 16 bytes apart: at most two
-      // to a bank group per quarter warp).
-#pragma unroll
-      for (int t = 0; t < kV; t += 4) {
-        F4 q;
-        memcpy(q.f, v + t, 16);
-        *reinterpret_cast<F4 *>(halo + p * kCB + c + t) = q;
-      }
+      storePiece(halo + p * kCB + c, v);
     }
     // The chunk's weights, read in their own (contiguous) order.
 #pragma unroll 4

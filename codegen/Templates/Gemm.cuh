@@ -216,6 +216,10 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       *reinterpret_cast<Vec16 *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
     }
   } else {
+    // Element by element (a conv's taps over few channels, K not whole
+    // pieces): unrolled, so that a thread has several loads in flight
+    // rather than one memory wait per element.
+#pragma unroll 4
     for (int e = tid; e < kBM * kCols; e += kThreads) {
       const int r = e / kCols, c = e % kCols;
       const idx_t m = m0 + r, k = k0 + c;
@@ -245,6 +249,7 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
       copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid);
     }
   } else {
+#pragma unroll 4
     for (int e = tid; e < kBK * kBN; e += kThreads) {
       const int c = e / kBK, r = e % kBK;
       const idx_t n = n0 + c, k = k0 + r;
