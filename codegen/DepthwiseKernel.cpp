@@ -333,12 +333,12 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     else
       loops.push_back({unsigned(i)});
   }
-  const std::vector<std::string> idx = {"i0", "i1", "i2", "c + t"};
   for (const std::vector<unsigned> &loop : loops) {
     Value v = yield.getValues()[loop.front()];
     const int64_t channels = GroupEmitter::shape(v)[3];
     const bool whole = channels % vec == 0;
     const int64_t pieces = (channels + vec - 1) / vec;
+    const size_t loopStart = m.size();
     m += fmt::format("    // result{} #{}: {} piece(s) of {} channels a pixel\n#pragma unroll 4\n"
                      "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
                      "{{\n"
@@ -370,23 +370,23 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
       m += "    }\n";
       continue;
     }
+    // Element by element, a channel a thread (lanes on consecutive
+    // channels: coalesced loads), unrolled so that several are in flight.
+    m.resize(loopStart);
+    m += fmt::format("    // result{} #{}: a channel a thread\n#pragma unroll 4\n"
+                     "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
+                     "{{\n"
+                     "      const int p = e / {};\n"
+                     "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
+                     "i3 = e % {};\n"
+                     "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
+                     loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), channels, channels,
+                     channels);
+    const std::vector<std::string> idx = GroupEmitter::indexNames("i", 4);
     for (unsigned r : loop)
-      m += fmt::format("      float r{}[{}];\n", r, vec);
-    m += fmt::format("#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n", vec);
-    if (!whole)
-      m += fmt::format("        if (c + t >= {})\n          break;\n", channels);
+      m += fmt::format("      const float r{} = {};\n", r, e.call(yield.getValues()[r], idx));
     for (unsigned r : loop)
-      m += fmt::format("        r{}[t] = {};\n", r, e.call(yield.getValues()[r], idx));
-    m += "      }\n";
-    std::vector<std::string> at = {"i0", "i1", "i2", "c"};
-    for (unsigned r : loop) {
-      if (whole)
-        m += fmt::format("      store16({} + {}, r{});\n", e.outputParam(r), e.linear(v, at), r);
-      else
-        m += fmt::format("      for (int t = 0; t < {} && c + t < {}; ++t)\n"
-                         "        {}[{} + t] = st(r{}[t]);\n",
-                         vec, channels, e.outputParam(r), e.linear(v, at), r);
-    }
+      m += fmt::format("      {}[{}] = st(r{});\n", e.outputParam(r), e.linear(v, idx), r);
     m += "    }\n";
   }
   m += "  }\n";

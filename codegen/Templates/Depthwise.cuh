@@ -75,22 +75,34 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   g.convTile = convTile;
 
   for (int c0 = 0; c0 < kDwC; c0 += kCB) {
-    // The input tile and its halo, zero outside the image: kV channels a
-    // thread, unrolled so that several pieces' loads are in flight.
+    // The input tile and its halo, zero outside the image, unrolled so that
+    // several loads are in flight: kV channels a thread by 16-byte loads
+    // where the input allows (G::kXVec), else a channel a thread (lanes on
+    // consecutive channels: coalesced 2- or 4-byte loads).
+    if (G::kXVec) {
 #pragma unroll 4
-    for (int e = tid; e < kHaloH * kHaloW * kHaloPieces; e += kThreads) {
-      const int c = e % kHaloPieces * kV, p = e / kHaloPieces;
-      const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;
-      const bool inside = iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW;
-      float v[kV];
-      if (G::kXVec && inside && c0 + c < kDwC) {
-        g.xVec(b, iy, ix, c0 + c, v); // 16-byte loads (C is whole pieces)
-      } else {
+      for (int e = tid; e < kHaloH * kHaloW * kHaloPieces; e += kThreads) {
+        const int c = e % kHaloPieces * kV, p = e / kHaloPieces;
+        const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;
+        float v[kV];
+        if (iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW && c0 + c < kDwC) {
+          g.xVec(b, iy, ix, c0 + c, v); // C is whole pieces
+        } else {
 #pragma unroll
-        for (int t = 0; t < kV; ++t)
-          v[t] = inside && c0 + c + t < kDwC ? g.x(b, iy, ix, c0 + c + t) : 0.0f;
+          for (int t = 0; t < kV; ++t)
+            v[t] = 0.0f;
+        }
+        storePiece(halo + p * kCB + c, v);
       }
-      storePiece(halo + p * kCB + c, v);
+    } else {
+#pragma unroll 4
+      for (int e = tid; e < kHaloFloats; e += kThreads) {
+        const int c = e % kCB, p = e / kCB;
+        const idx_t iy = y0 - kDwKH / 2 + p / kHaloW, ix = x0 - kDwKW / 2 + p % kHaloW;
+        halo[e] = c0 + c < kDwC && iy >= 0 && iy < kDwH && ix >= 0 && ix < kDwW
+                      ? g.x(b, iy, ix, c0 + c)
+                      : 0.0f;
+      }
     }
     // The chunk's weights, read in their own (contiguous) order.
 #pragma unroll 4
