@@ -162,8 +162,9 @@ public:
                        "kDwC + {}, {});\n",
                        indent, c, out);
       if (!bias.empty())
-        s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n",
-                         indent, vec_, out, bias);
+        s += fmt::format(
+            "#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n", indent,
+            vec_, out, bias);
       return s;
     }
     if (!op)
@@ -202,8 +203,7 @@ public:
         if (!part)
           return std::nullopt;
         s += k + 1 < inputs.size()
-                 ? fmt::format("{}{}if ({} < {}) {{\n", indent, k ? "} else " : "", c,
-                               start + size)
+                 ? fmt::format("{}{}if ({} < {}) {{\n", indent, k ? "} else " : "", c, start + size)
                  : fmt::format("{}}} else {{\n", indent);
         s += *part;
         start += size;
@@ -313,13 +313,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
                    "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
                    "      raw.t[t] = st(v[t]);\n    memcpy(p, &raw, 16);\n  }}\n",
                    vec);
-  m += fmt::format("  // One 16-byte load of read-only data, then V values.\n"
-                   "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
-                   "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
-                   "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
-                   "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                   "      out[t] = ld(vals[t]);\n  }}\n",
-                   vec);
+  m += load16Method(vec);
   m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
        "...\n";
   m += "  __device__ __forceinline__ void pixels(idx_t i0, int first, int stride) {\n";

@@ -27,6 +27,16 @@ std::string floatLiteral(double v) {
   return s + "f";
 }
 
+std::string load16Method(int64_t vec) {
+  return fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
+                     "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
+                     "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
+                     "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                     "      out[t] = ld(vals[t]);\n  }}\n",
+                     vec);
+}
+
 std::string identifier(std::string_view text) {
   std::string out;
   for (char c : text)

@@ -29,6 +29,10 @@ namespace ssmc::codegen {
 /// "1.0f", "9.99999997e-07f": a float literal that reads back exactly.
 std::string floatLiteral(double v);
 
+/// The Group method load16(p, out): one 16-byte load (LDG.128) of read-only
+/// T at p, then its `vec` values as floats.
+std::string load16Method(int64_t vec);
+
 /// Whether `code` holds `word` as a whole identifier.
 bool mentions(const std::string &code, const std::string &word);
 

@@ -369,9 +369,9 @@ std::optional<std::vector<Value>> piecewiseLeaves(Value v, const llvm::SetVector
 /// Results in `fused` (same shape as the norm's input, computed from the
 /// same inputs: MambaOut's residual sum) are stored from the same pieces by
 /// the blocks of the first tile column.
-std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation *op,
-                                int64_t slot, const std::vector<Value> &leaves, int64_t vec,
-                                YieldOp yield, const std::vector<unsigned> &fused) {
+std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation *op, int64_t slot,
+                                const std::vector<Value> &leaves, int64_t vec, YieldOp yield,
+                                const std::vector<unsigned> &fused) {
   Value x = op->getOperand(0);
   const bool layerNorm = isa<LayerNormOp>(op);
   const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
@@ -451,10 +451,11 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
                      "            }}\n",
                      k, valid, vec);
   } else {
-    m += fmt::format("        float sq = 0.0f;\n#pragma unroll\n"
-                     "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
-                     "          for (int t = 0; t < {}; ++t)\n            sq += x[p][t] * x[p][t];\n",
-                     vec);
+    m += fmt::format(
+        "        float sq = 0.0f;\n#pragma unroll\n"
+        "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
+        "          for (int t = 0; t < {}; ++t)\n            sq += x[p][t] * x[p][t];\n",
+        vec);
   }
   m += fmt::format(fmt::runtime(reduce), "sq");
   m += fmt::format("        if (live && part == 0) {{\n          s{}[r] = {};\n"
@@ -1136,13 +1137,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "    *reinterpret_cast<ssmc_gemm::Vec16 *>(p) = raw;\n  }}\n",
                      vec);
   if (aVec || epiVec)
-    m += fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
-                     "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
-                     "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
-                     "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
-                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                     "      out[t] = ld(vals[t]);\n  }}\n",
-                     vec);
+    m += load16Method(vec);
 
   if (aCopy) {
     m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy).\n"
@@ -1194,12 +1189,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                   "above 48 KiB).",
                   smemBytes(d, mode, stats, info.k))};
   if (!info.extraYields.empty())
-    notes.push_back(fmt::format("Result(s) #{} read no linear: written by the blocks with "
-                                "blockIdx.y == 0 and blockIdx.z == 0{}.",
-                                fmt::join(info.extraYields, ", #"),
-                                fused.empty() ? ""
-                                              : fmt::format(" (#{} with the norm statistics)",
-                                                            fmt::join(fused, ", #"))));
+    notes.push_back(fmt::format(
+        "Result(s) #{} read no linear: written by the blocks with "
+        "blockIdx.y == 0 and blockIdx.z == 0{}.",
+        fmt::join(info.extraYields, ", #"),
+        fused.empty() ? ""
+                      : fmt::format(" (#{} with the norm statistics)", fmt::join(fused, ", #"))));
   std::vector<std::pair<std::string, std::string>> described = {
       {"BM", fmt::format("rows of C per block (default {})", d.bm)},
       {"BN", fmt::format("columns of C per block (default {})", d.bn)},
