@@ -307,12 +307,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   // (16 bytes of T) where a result's channels are whole pieces: its values
   // computed (their loads issued together), then one 16-byte store; results
   // of one shape share a loop, every value computed before any is stored.
-  m += fmt::format("  // V values as one 16-byte store.\n"
-                   "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
-                   "    struct alignas(16) {{\n      T t[{0}];\n    }} raw;\n"
-                   "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
-                   "      raw.t[t] = st(v[t]);\n    memcpy(p, &raw, 16);\n  }}\n",
-                   vec);
+  m += store16Method(vec);
   m += load16Method(vec);
   m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
        "...\n";
@@ -330,22 +325,10 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   for (const std::vector<unsigned> &loop : loops) {
     Value v = yield.getValues()[loop.front()];
     const int64_t channels = GroupEmitter::shape(v)[3];
-    const bool whole = channels % vec == 0;
-    const int64_t pieces = (channels + vec - 1) / vec;
-    const size_t loopStart = m.size();
-    m += fmt::format("    // result{} #{}: {} piece(s) of {} channels a pixel\n#pragma unroll 4\n"
-                     "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
-                     "{{\n"
-                     "      const int p = e / {};\n"
-                     "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
-                     "c = (idx_t)(e % {}) * {};\n"
-                     "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
-                     loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, pieces,
-                     pieces, pieces, vec);
     // Each input 16 bytes at a time where the results' ops allow
     // (PieceEmitter), else element by element.
     std::string pieceCode;
-    if (whole) {
+    if (channels % vec == 0) {
       PieceEmitter pe(e, conv, vec);
       for (unsigned r : loop) {
         auto code = pe.fill(yield.getValues()[r], "c", fmt::format("r{}", r), "      ");
@@ -357,6 +340,16 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
       }
     }
     if (!pieceCode.empty()) {
+      const int64_t pieces = channels / vec;
+      m += fmt::format("    // result{} #{}: {} piece(s) of {} channels a pixel\n#pragma unroll 4\n"
+                       "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
+                       "{{\n"
+                       "      const int p = e / {};\n"
+                       "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
+                       "c = (idx_t)(e % {}) * {};\n"
+                       "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
+                       loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, pieces,
+                       pieces, pieces, vec);
       m += pieceCode;
       for (unsigned r : loop)
         m += fmt::format("      store16({} + {}, r{});\n", e.outputParam(r),
@@ -366,7 +359,6 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     }
     // Element by element, a channel a thread (lanes on consecutive
     // channels: coalesced loads), unrolled so that several are in flight.
-    m.resize(loopStart);
     m += fmt::format("    // result{} #{}: a channel a thread\n#pragma unroll 4\n"
                      "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
                      "{{\n"

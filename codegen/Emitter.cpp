@@ -37,6 +37,16 @@ std::string load16Method(int64_t vec) {
                      vec);
 }
 
+std::string store16Method(int64_t vec) {
+  return fmt::format("  // V values as one 16-byte store (STG.128).\n"
+                     "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
+                     "    struct alignas(16) Raw {{\n      T t[{0}];\n    }} raw;\n"
+                     "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
+                     "      raw.t[t] = st(v[t]);\n"
+                     "    *reinterpret_cast<Raw *>(p) = raw; // p is 16-byte aligned\n  }}\n",
+                     vec);
+}
+
 std::string identifier(std::string_view text) {
   std::string out;
   for (char c : text)

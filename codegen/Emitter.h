@@ -32,6 +32,8 @@ std::string floatLiteral(double v);
 /// The Group method load16(p, out): one 16-byte load (LDG.128) of read-only
 /// T at p, then its `vec` values as floats.
 std::string load16Method(int64_t vec);
+/// The Group method store16(p, v): `vec` floats as T by one 16-byte store.
+std::string store16Method(int64_t vec);
 
 /// Whether `code` holds `word` as a whole identifier.
 bool mentions(const std::string &code, const std::string &word);

@@ -435,27 +435,27 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
   m += "        }\n";
   const std::string reduce = "        for (int o = kLanes / 2; o > 0; o >>= 1)\n"
                              "          {0} += __shfl_xor_sync(0xffffffffu, {0}, o);\n";
-  const std::string valid = fmt::format("(part + p * kLanes) * {} < {}", vec, k);
+  // `name` = the sum of `term` over the lane's pieces (only those inside
+  // the row where `guarded`: padding pieces hold zeros, not x - mean).
+  const auto accumulate = [&](const char *name, const std::string &term, bool guarded,
+                              const char *comment) {
+    const std::string in = guarded ? "  " : ""; // under the guard's if
+    return fmt::format(
+        "        float {} = 0.0f;{}\n#pragma unroll\n"
+        "        for (int p = 0; p < kPer; ++p)\n{}#pragma unroll\n"
+        "          {}for (int t = 0; t < {}; ++t)\n            {}{} += {};\n",
+        name, comment,
+        guarded ? fmt::format("          if ((part + p * kLanes) * {} < {})\n", vec, k) : "", in,
+        vec, in, name, term);
+  };
   if (layerNorm) {
-    m += fmt::format("        float sum = 0.0f;\n#pragma unroll\n"
-                     "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
-                     "          for (int t = 0; t < {}; ++t)\n            sum += x[p][t];\n",
-                     vec);
+    m += accumulate("sum", "x[p][t]", false, "");
     m += fmt::format(fmt::runtime(reduce), "sum");
-    m += fmt::format("        const float mean = sum / (float){};\n"
-                     "        float sq = 0.0f; // two passes over the registers: no cancellation\n"
-                     "#pragma unroll\n        for (int p = 0; p < kPer; ++p)\n"
-                     "          if ({})\n#pragma unroll\n"
-                     "            for (int t = 0; t < {}; ++t) {{\n"
-                     "              const float d = x[p][t] - mean;\n              sq += d * d;\n"
-                     "            }}\n",
-                     k, valid, vec);
+    m += fmt::format("        const float mean = sum / (float){};\n", k);
+    m += accumulate("sq", "(x[p][t] - mean) * (x[p][t] - mean)", true,
+                    " // two passes over the registers: no cancellation");
   } else {
-    m += fmt::format(
-        "        float sq = 0.0f;\n#pragma unroll\n"
-        "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
-        "          for (int t = 0; t < {}; ++t)\n            sq += x[p][t] * x[p][t];\n",
-        vec);
+    m += accumulate("sq", "x[p][t] * x[p][t]", false, "");
   }
   m += fmt::format(fmt::runtime(reduce), "sq");
   m += fmt::format("        if (live && part == 0) {{\n          s{}[r] = {};\n"
@@ -473,7 +473,7 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
 /// norms of an anchor's output from the C tile (whole rows), after it.
 std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
                          const llvm::SetVector<Value> &cached, int64_t vec, YieldOp yield,
-                         std::vector<unsigned> &fused) {
+                         std::vector<unsigned> &fused, bool &fromRegisters) {
   const int64_t stats = info.stats();
   std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
@@ -513,6 +513,7 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
         mine.push_back(y);
       }
       m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine);
+      fromRegisters = true;
       fused.insert(fused.end(), mine.begin(), mine.end());
       continue;
     }
@@ -1127,15 +1128,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   }
   // The statistics first: they decide which extra results need store16.
   std::vector<unsigned> fused; // extra results stored by stats()
-  const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused);
+  bool statsInRegisters = false;
+  const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused, statsInRegisters);
   if (epiVec || !fused.empty())
-    m += fmt::format("  // V values as one 16-byte store (STG.128).\n"
-                     "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
-                     "    ssmc_gemm::Vec16 raw;\n    T *vals = reinterpret_cast<T *>(&raw);\n"
-                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                     "      vals[t] = st(v[t]);\n"
-                     "    *reinterpret_cast<ssmc_gemm::Vec16 *>(p) = raw;\n  }}\n",
-                     vec);
+    m += store16Method(vec);
   if (aVec || epiVec)
     m += load16Method(vec);
 
@@ -1178,7 +1174,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                   modeText),
       "Prologue as A(m, k), epilogue per (m, n) from the fp32 C tile; " +
           std::string(info.norms.empty() ? "no prologue norm statistics"
-                      : statsCode.find("in registers") != std::string::npos
+                      : statsInRegisters
                           ? "prologue norm statistics per row first, each row's 16-byte pieces "
                             "in registers"
                           : "prologue norm statistics per row first, one warp per row") +
