@@ -221,27 +221,47 @@ struct Tile {
   bool operator==(const Tile &) const = default;
 };
 
-/// One stage tile's bytes (Templates/Gemm.cuh, kStageElems): A's rows
-/// (without a panel) and W's, unpadded where ldmatrix reads them swizzled.
-int64_t stageBytes(const Tile &t, Mode mode) {
-  const int64_t elem = mode == kMma16 ? 2 : 4;
-  const int64_t ld = mode == kMma16 ? t.bk : t.bk + 4;
-  return ((t.panel ? 0 : t.bm * ld) + t.bn * ld) * elem;
+/// How the operands are staged: the MMA mode, and whether A's or W's rows
+/// are shifted (K's bytes not a multiple of 16: raw chunks per stage, one
+/// realigned tile; Templates/Gemm.cuh, kGemmAShift and kGemmBShift).
+struct Staging {
+  Mode mode;
+  bool aShift = false, bShift = false;
+};
+
+/// One stage's bytes (Templates/Gemm.cuh, kStageElems): A's rows (without a
+/// panel) and W's, unpadded where ldmatrix reads them swizzled; shifted rows
+/// as kRawChunks 16-byte chunks a row.
+int64_t stageBytes(const Tile &t, Staging st) {
+  const int64_t elem = st.mode == kMma16 ? 2 : 4;
+  const int64_t ld = st.mode == kMma16 ? t.bk : t.bk + 4;
+  const int64_t raw = (t.bk * elem / 16 + 1) * 16;
+  return (st.aShift ? t.bm * raw
+          : t.panel ? 0
+                    : t.bm * ld * elem) +
+         (st.bShift ? t.bn * raw : t.bn * ld * elem);
+}
+
+/// The shifted rows' realigned tiles (kRealignedElems), once beside the stages.
+int64_t realignedBytes(const Tile &t, Staging st) {
+  const int64_t elem = st.mode == kMma16 ? 2 : 4;
+  const int64_t ld = st.mode == kMma16 ? t.bk : t.bk + 4;
+  return ((st.aShift ? t.bm : 0) + (st.bShift ? t.bn : 0)) * ld * elem;
 }
 
 /// The K loop's depth (SSMC_STAGES): three stages where they fit in the
 /// bytes the C tile needs anyway (or 48 KiB), else two.
-int64_t stagesFor(const Tile &t, Mode mode) {
+int64_t stagesFor(const Tile &t, Staging st) {
   const int64_t c = t.bm * (t.bn + 8) * 4;
-  return 3 * stageBytes(t, mode) <= std::max<int64_t>(c, 48 * 1024) ? 3 : 2;
+  return 3 * stageBytes(t, st) + realignedBytes(t, st) <= std::max<int64_t>(c, 48 * 1024) ? 3 : 2;
 }
 
 /// The template's shared memory (Templates/Gemm.cuh, kSmemBytes).
-int64_t smemBytes(const Tile &t, Mode mode, int64_t stats, int64_t k) {
-  const int64_t pad = mode == kMma16 ? 8 : 4, elem = mode == kMma16 ? 2 : 4;
+int64_t smemBytes(const Tile &t, Staging st, int64_t stats, int64_t k) {
+  const int64_t pad = st.mode == kMma16 ? 8 : 4, elem = st.mode == kMma16 ? 2 : 4;
   const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
   const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
-  const int64_t stages = stagesFor(t, mode) * stageBytes(t, mode);
+  const int64_t stages = stagesFor(t, st) * stageBytes(t, st) + realignedBytes(t, st);
   const int64_t c = t.bm * (t.bn + 8) * 4;
   const int64_t mainFloats = (panel + std::max(stages, c) + 127) / 128 * 32;
   return (mainFloats + stats * t.bm) * 4;
@@ -398,7 +418,7 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
                    "      const int sub = lane / kLanes, part = lane % kLanes;\n",
                    lanes, per);
   if (!fused.empty())
-    m += "      const bool writer = blockIdx.y == 0 && blockIdx.z == 0;\n";
+    m += "      const bool writer = firstN && blockIdx.z == 0;\n";
   m += "      for (int first = warp * kRows; first < SSMC_BM;\n"
        "           first += SSMC_WARPS_M * SSMC_WARPS_N * kRows) {\n"
        "        const int r = first + sub;\n        const idx_t m = m0 + r;\n"
@@ -618,7 +638,7 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
       m += fmt::format("    case {}:\n      return {};\n", j, e.call(a.weight(), {"n", "k"}));
   }
   m += "    }\n    return 0.0f;\n  }\n";
-  m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec).\n";
+  m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec, kGemmBShift).\n";
   m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
   for (auto [j, a] : llvm::enumerate(info.anchors))
     if (const std::string *w = e.pointerName(a.weight()))
@@ -877,7 +897,7 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
 /// that BN wastes the fewest columns and each warp holds at most 4x8
 /// fragments; the default (first) has 32 rows, the least waste, the fewest
 /// fragments per warp.
-std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) {
+std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit) {
   struct Ranked {
     Tile t;
     std::tuple<bool, int64_t, bool, int64_t> key;
@@ -895,8 +915,7 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) 
         // each thread (65536 / threads, at most 255), or ptxas spills.
         const int64_t regCap = std::min<int64_t>(255, 65536 / (wm * wn * 32) / 8 * 8);
         if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
-            fragM * fragN * 8 + 64 > regCap ||
-            smemBytes(t, mode, info.stats(), info.k) > limit)
+            fragM * fragN * 8 + 64 > regCap || smemBytes(t, st, info.stats(), info.k) > limit)
           continue;
         ranked.push_back({t, {bm != 32, bn - info.n, fragN > 4, wm * wn}});
       }
@@ -911,31 +930,39 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Mode mode, int64_t limit) 
 
 /// Every valid tile configuration, the default first; empty when none fits
 /// `limit` bytes of shared memory.
-std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
+std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
+  const Mode mode = st.mode;
   if (info.wholeRows())
-    return wholeRowTiles(info, mode, limit);
+    return wholeRowTiles(info, st, limit);
   const int64_t stats = info.stats();
   std::vector<Tile> tiles;
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
   const int64_t capK = std::max<int64_t>(16, pow2AtLeast(info.k));
-  const int64_t bk = info.k > 16 ? 32 : 16;
+  // Shifted rows copy BK·sizeof(T)/16 + 1 chunks a row: 64 columns
+  // waste half the chunks 32 would, and request half the cache lines.
+  const int64_t bk = info.k <= 16 ? 16 : (st.aShift || st.bShift) && info.k > 32 ? 64 : 32;
   Tile def{info.m >= 64 ? 64 : 32, info.n >= 64 ? 64 : 32, bk, 1, 1};
   def.wm = def.bm / 32;
   def.wn = def.bn / 32;
   auto valid = [&](const Tile &t) {
     return t.bm % (16 * t.wm) == 0 && t.bn % (16 * t.wn) == 0 && t.wm * t.wn * 32 <= 1024 &&
-           smemBytes(t, mode, stats, info.k) <= limit;
+           smemBytes(t, st, stats, info.k) <= limit;
   };
   // On tensor cores (mma.sync), where N allows, wide tiles: 2 x 2 warps of
   // up to 64 x 64 halve ldmatrix's shared-memory traffic per MMA against
-  // 32 x 32. BN is the one of 128, 96, 64 that pads N the least (ties: the
-  // wider); BM 128 where that still gives 256 blocks, else 64.
+  // 32 x 32. BN is the widest of 128, 96, 64 that pads N at most N / 16
+  // more than the one that pads it least (the fewer ldmatrix per MMA are
+  // worth a few wasted columns); BM 128 where that still gives 256 blocks,
+  // else 64.
   int64_t wideBn = 0;
-  if (mode == kMma16 && info.n >= 64)
+  if (mode == kMma16 && info.n >= 64) {
+    auto padded = [&](int64_t bn) { return (info.n + bn - 1) / bn * bn; };
+    const int64_t least = std::min({padded(128), padded(96), padded(64)});
     for (int64_t bn : {128, 96, 64})
-      if (!wideBn || (info.n + bn - 1) / bn * bn < (info.n + wideBn - 1) / wideBn * wideBn)
+      if (!wideBn && padded(bn) - least <= info.n / 16)
         wideBn = bn;
+  }
   auto wide = [&](int64_t bm, bool panel) {
     return Tile{bm, wideBn, bk, bm >= 64 ? 2 : 1, 2, panel}; // 32 rows: 1 x 2 warps of 32 x BN/2
   };
@@ -973,7 +1000,7 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Mode mode, int64_t limit) {
     if (panels.empty() || !(wideBn && panels.front().bn == wideBn)) {
       auto best = llvm::find_if(panels, [&](const Tile &t) {
         return t.bn == bn && (blocks(t) >= 256 || t.bm == 32) &&
-               2 * smemBytes(t, mode, stats, info.k) <= limit;
+               2 * smemBytes(t, st, stats, info.k) <= limit;
       });
       if (best != panels.end())
         std::rotate(panels.begin(), best, best + 1);
@@ -1034,8 +1061,26 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                                                  ArrayRef<int64_t>{0, 2, 3, 1});
       });
 
+  // A read as it is (a linear reading a group input directly, no prologue,
+  // K innermost): copied 16 bytes at a time (kGemmACopy), or, where K's
+  // bytes are not a multiple of 16, as shifted rows (kGemmAShift), like W's
+  // rows (kGemmBShift) then.
+  const bool aAsItIs =
+      !info.conv && info.norms.empty() && llvm::all_of(info.anchors, [&](const Anchor &a) {
+        return isa<BlockArgument>(a.input()) && e.pointerName(a.input()) &&
+               GroupEmitter::shape(a.input()).back() == info.k;
+      });
+  const bool wholePieces = info.k * elemBytes % 16 == 0;
+  const bool aCopy = aAsItIs && wholePieces;
+  Staging staging{mode};
+  staging.aShift = aAsItIs && !wholePieces;
+  staging.bShift = !wholePieces && !info.conv && llvm::all_of(info.anchors, [&](const Anchor &a) {
+    auto w = a.weight().getDefiningOp<WeightOp>();
+    return w && e.pointerName(a.weight()) && !w.getStoredAs();
+  });
+
   // Enumerate the configurations.
-  const std::vector<Tile> tiles = gemmTiles(info, mode, sharedMemoryLimit(options.arch));
+  const std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch));
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
@@ -1043,7 +1088,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
 
   // Emit: the Group struct with the members and methods the template calls.
   std::string m = e.outputMembers();
-  m += "  idx_t m0; // the block's first row\n";
+  m += "  idx_t m0; // the block's first row\n"
+       "  bool firstN; // whether the block's tile is C's first N tile\n";
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
                      s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
@@ -1065,16 +1111,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     }
     leaves.push_back(*l);
   }
-  // A copied as it is (kGemmACopy, 16-byte cp.async like W): every anchor
-  // is a linear reading a group input directly (no prologue), K innermost
-  // and in whole 16-byte pieces.
-  const bool aCopy =
-      !info.conv && info.norms.empty() && info.k * elemBytes % 16 == 0 &&
-      llvm::all_of(info.anchors, [&](const Anchor &a) {
-        return isa<BlockArgument>(a.input()) && e.pointerName(a.input()) &&
-               GroupEmitter::shape(a.input()).back() == info.k;
-      });
-  if (aCopy)
+  if (aAsItIs)
     leaves.clear();
   const bool aVec = !leaves.empty();
   llvm::DenseMap<Value, std::string> custom = gemmIndexFunctions(e, info);
@@ -1135,8 +1172,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (aVec || epiVec)
     m += load16Method(vec);
 
-  if (aCopy) {
-    m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy).\n"
+  if (aAsItIs) {
+    m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy, kGemmAShift).\n"
          "  __device__ __forceinline__ const T *aRow(int z, idx_t m) {\n    switch (z) {\n";
     for (auto [j, a] : llvm::enumerate(info.anchors)) {
       Value x = a.input();
@@ -1183,11 +1220,19 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                             : "."),
       fmt::format("Dynamic shared memory: {} bytes for the default tiles (the runtime opts in "
                   "above 48 KiB).",
-                  smemBytes(d, mode, stats, info.k))};
+                  smemBytes(d, staging, stats, info.k))};
+  if (staging.aShift || staging.bShift)
+    notes.push_back(fmt::format(
+        "K = {} is not whole 16-byte pieces: {} rows are copied as the aligned 16-byte chunks "
+        "that cover them (cp.async) and realigned in shared memory before the MMAs.",
+        info.k,
+        staging.aShift && staging.bShift ? "A's and W's"
+        : staging.aShift                 ? "A's"
+                                         : "W's"));
   if (!info.extraYields.empty())
     notes.push_back(fmt::format(
-        "Result(s) #{} read no linear: written by the blocks with "
-        "blockIdx.y == 0 and blockIdx.z == 0{}.",
+        "Result(s) #{} read no linear: written by the blocks of C's first N tile with "
+        "blockIdx.z == 0{}.",
         fmt::join(info.extraYields, ", #"),
         fused.empty() ? ""
                       : fmt::format(" (#{} with the norm statistics)", fmt::join(fused, ", #"))));
@@ -1197,8 +1242,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       {"BK", fmt::format("K per shared-memory stage (default {})", d.bk)},
       {"WARPS_M", fmt::format("warps along M (default {})", d.wm)},
       {"WARPS_N", fmt::format("warps along N (default {})", d.wn)},
-      {"STAGES", fmt::format("K steps in the shared-memory pipeline (default {})",
-                             stagesFor(d, mode))}};
+      {"STAGES",
+       fmt::format("K steps in the shared-memory pipeline (default {})", stagesFor(d, staging))}};
   if (panels)
     described.push_back({"PANEL", fmt::format("1: A's rows staged once, every N tile per block "
                                               "(default {})",
@@ -1216,7 +1261,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "#ifndef SSMC_WARPS_M\n#define SSMC_WARPS_M {}\n#endif\n"
                      "#ifndef SSMC_WARPS_N\n#define SSMC_WARPS_N {}\n#endif\n"
                      "#ifndef SSMC_STAGES\n#define SSMC_STAGES {}\n#endif\n",
-                     d.bm, d.bn, d.bk, d.wm, d.wn, stagesFor(d, mode));
+                     d.bm, d.bn, d.bk, d.wm, d.wn, stagesFor(d, staging));
   if (panels)
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", int(d.panel));
   src += "\n";
@@ -1227,10 +1272,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                  "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
                                  "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
                                  "at a time\n"
+                                 "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
+                                 "copied as aligned chunks, realigned in shared memory\n"
                                  "constexpr bool kGemmEpiVec = {}; // the epilogue 16 bytes at a "
-                                 "time\n\n",
-                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec,
-                                 aCopy, epiVec);
+                                 "time\n"
+                                 "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
+                                 "a row of tiles side by side (A is the larger operand)\n\n",
+                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aCopy,
+                                 staging.aShift, staging.bShift, epiVec, info.m >= info.n);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
@@ -1247,13 +1296,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm},      {"BN", t.bn},      {"BK", t.bk},
-                  {"WARPS_M", t.wm}, {"WARPS_N", t.wn}, {"STAGES", stagesFor(t, mode)}};
+                  {"WARPS_M", t.wm}, {"WARPS_N", t.wn}, {"STAGES", stagesFor(t, staging)}};
     if (panels)
       c.tunables["PANEL"] = t.panel;
     c.block = {32 * t.wm * t.wn, 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? 1 : (info.n + t.bn - 1) / t.bn,
               int64_t(info.anchors.size())};
-    c.smemBytes = smemBytes(t, mode, stats, info.k);
+    c.smemBytes = smemBytes(t, staging, stats, info.k);
     plan.configs.push_back(c);
   }
   return plan;

@@ -218,9 +218,9 @@ template <class T> inline T __ldg(const T *p) { return *p; }
 #define SSMC_HOST_SHIM 1
 namespace ssmc_shim {
 #ifdef SSMC_HOST_TRACE
-__attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, bool valid) {
-  if (valid)
-    ssmcRecord(src, 16, 0, __builtin_return_address(0));
+__attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, int bytes) {
+  if (bytes > 0)
+    ssmcRecord(src, unsigned(bytes), 0, __builtin_return_address(0));
   ssmcRecord(dst, 16, kSsmcWrite, __builtin_return_address(0));
 }
 SSMC_SHIM inline void commit() {}
@@ -236,10 +236,10 @@ struct AsyncCopies {
   std::vector<std::vector<PendingCopy>> groups; // committed, oldest first
 };
 inline thread_local AsyncCopies asyncCopies;
-inline void copy16(void *dst, const void *src, bool valid) {
+inline void copy16(void *dst, const void *src, int bytes) {
   PendingCopy c{dst, {}};
-  if (valid)
-    std::memcpy(c.bytes, src, 16);
+  if (bytes > 0)
+    std::memcpy(c.bytes, src, size_t(bytes)); // the rest zero-filled, as cp.async's src-size
   asyncCopies.open.push_back(c);
 }
 inline void commit() {

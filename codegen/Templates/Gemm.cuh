@@ -6,19 +6,25 @@
 //   g.a(z, m, k)                 the prologue: A's element, fp32
 //   g.b(z, k, n)                 the weight W[n, k], fp32
 //   g.bRow(z, n)                 &W[z][n][0] (kGemmBVec: W row-major, K a multiple of
-//                                16 bytes), staged with 16-byte asynchronous copies
+//                                16 bytes), staged with 16-byte asynchronous copies;
+//                                kGemmBShift: K is not, rows staged as the aligned
+//                                chunks that cover them, then realigned
 //   g.aVec(z, m, k, v)           A(m, k..k+kVec-1) into v (kGemmAVec: the prologue's
 //                                inputs gathered 16 bytes at a time)
 //   g.aRow(z, m)                 &A[z][m][0] (kGemmACopy: A is a group input read as
-//                                it is, row-major), staged like W's rows
+//                                it is, row-major), staged like W's rows (kGemmAShift:
+//                                like W's shifted rows)
 //   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
 //   g.epilogueVec(z, m, n, acc)  the same at n..n+V-1 (kGemmEpiVec: inputs and results
 //                                16 bytes at a time)
-//   g.extra(first, stride)       results that read no linear (blocks with y = z = 0)
-//   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats
+//   g.extra(first, stride)       results that read no linear (C's first N tile, z = 0)
+//   g.m0, g.firstN               set here: the block's first row; whether its tile is
+//                                C's first N tile (writers of per-row results)
+//   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
+//   kGemmNFastest (the block order)
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
 // f16), its fragments loaded with ldmatrix; 2 = wmma 16x16x8 TF32; 0 = FFMA
 // (exact fp32). Accumulation is fp32 in every mode.
@@ -46,16 +52,18 @@ __device__ __forceinline__ void store2(float *p, float a, float b) {
 }
 
 // 16-byte global -> shared copies: cp.async.cg (through L2, LDGSTS) from
-// sm_80, zero-filled when !valid; commit() closes a group of them, wait<N>()
-// leaves at most N groups in flight. The host shim supplies its own.
+// sm_80, of which the first `bytes` (0 to 16) are read and the rest
+// zero-filled; commit() closes a group of them, wait<N>() leaves at most N
+// groups in flight. The host shim supplies its own.
 #ifndef SSMC_HOST_SHIM
-__device__ __forceinline__ void copy16(void *dst, const void *src, bool valid) {
+__device__ __forceinline__ void copy16(void *dst, const void *src, int bytes) {
 #if __CUDA_ARCH__ >= 800
   const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src),
-               "r"(valid ? 16 : 0));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(bytes));
 #else
-  *reinterpret_cast<uint4 *>(dst) = valid ? *reinterpret_cast<const uint4 *>(src) : uint4{};
+  Vec16 v = {};
+  memcpy(&v, src, bytes);
+  *reinterpret_cast<Vec16 *>(dst) = v;
 #endif
 }
 __device__ __forceinline__ void commit() {
@@ -69,6 +77,16 @@ template <int N> __device__ __forceinline__ void wait() {
 #endif
 }
 
+// One 16-byte shared-memory load (LDS.128) kept whole: a plain load whose
+// words are then selected by a variable may become one LDS.32 a word.
+__device__ __forceinline__ Vec16 loadShared16(const void *p) {
+  const unsigned s = (unsigned)__cvta_generic_to_shared(p);
+  Vec16 v;
+  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.w[0]), "=r"(v.w[1]), "=r"(v.w[2]), "=r"(v.w[3])
+               : "r"(s));
+  return v;
+}
 // ldmatrix.x4: lane l gives the address of row l % 8 of 8x8 matrix l / 8
 // (16 bytes of b16); r[j] gets matrix j's elements (l / 4, 2 (l % 4) + {0, 1}).
 __device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *row) {
@@ -91,6 +109,11 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 #else
+__device__ __forceinline__ Vec16 loadShared16(const void *p) {
+  Vec16 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
 using ssmc_shim::commit;
 using ssmc_shim::copy16;
 using ssmc_shim::wait;
@@ -160,8 +183,19 @@ constexpr bool kSwizzle = SSMC_GEMM_MODE == 1;
 constexpr int kLdT = kSwizzle ? kBK : kBK + kPad; // a stage tile's row stride
 constexpr int kLdA = kPanelK + kPad, kLdC = kBN + 8;
 constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
-constexpr int kATileElems = kPanel ? 0 : kBM * kLdT, kStageElems = kATileElems + kBN * kLdT;
-constexpr int kStageBytes = kStages * kStageElems * (int)sizeof(TileT);
+constexpr int kATileElems = kPanel ? 0 : kBM * kLdT, kBTileElems = kBN * kLdT;
+// Shifted rows (kGemmAShift, kGemmBShift: K's bytes not a multiple of 16, so
+// a row's BK columns start s bytes past a 16-byte boundary): a stage holds
+// the kRawChunks aligned 16-byte chunks that cover each row's columns, and
+// one tile outside the stages receives them realigned before the MMAs.
+static_assert(!(kGemmAShift && kPanel), "a panel's A is evaluated, not copied");
+static_assert(!(kGemmAShift || kGemmBShift) || sizeof(TileT) == sizeof(T),
+              "shifted rows are copied as stored");
+constexpr int kRawChunks = kBK * (int)sizeof(TileT) / 16 + 1, kChunkElems = 16 / (int)sizeof(TileT);
+constexpr int kAStageElems = kGemmAShift ? kBM * kRawChunks * kChunkElems : kATileElems;
+constexpr int kStageElems = kAStageElems + (kGemmBShift ? kBN * kRawChunks * kChunkElems : kBTileElems);
+constexpr int kRealignedElems = (kGemmAShift ? kATileElems : 0) + (kGemmBShift ? kBTileElems : 0);
+constexpr int kStageBytes = (kStages * kStageElems + kRealignedElems) * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
 constexpr int kMainFloats =
     (kPanelBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
@@ -190,7 +224,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       const idx_t m = m0 + r, k = k0 + c;
       const bool valid = m < kGemmM && k < kGemmK;
       copy16(As + (kPanel ? r * kLdA + c : tileAt(r, c)), g.aRow(z, valid ? m : 0) + (valid ? k : 0),
-             valid);
+             valid ? 16 : 0);
     }
   } else if (kGemmAVec) {
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
@@ -229,15 +263,77 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
   }
 }
 
+/// Shifted rows, the copy: rows r0.. (of `rows`) of the row-major [rows, K]
+/// operand at `base`, the aligned chunks covering columns k0..k0+BK-1, by
+/// cp.async, kRawChunks a row. A chunk past the columns needed is zero-filled
+/// without a read; one that runs past the operand's end reads only its bytes.
+template <int kRows>
+__device__ __forceinline__ void fillShifted(TileT *raw, const T *base, idx_t r0, idx_t rows,
+                                            idx_t k0, int tid) {
+  const unsigned long long end = (unsigned long long)(base + rows * kGemmK);
+  const idx_t cols = kGemmK - k0 < kBK ? kGemmK - k0 : kBK;
+  for (int e = tid; e < kRows * kRawChunks; e += kThreads) {
+    const int r = e / kRawChunks, c = e % kRawChunks;
+    const idx_t row = r0 + r;
+    const T *first = base + (row < rows ? row : 0) * kGemmK + k0;
+    const unsigned long long chunk = ((unsigned long long)first & ~15ull) + 16ull * c;
+    int bytes = 0;
+    if (row < rows && chunk < (unsigned long long)(first + cols))
+      bytes = end - chunk < 16 ? (int)(end - chunk) : 16;
+    copy16(raw + e * kChunkElems, bytes ? (const void *)chunk : (const void *)base, bytes);
+  }
+}
+
+/// Shifted rows, the realignment: each 16-byte piece of the tile from the
+/// two raw chunks it straddles (a funnel shift by the row's offset), columns
+/// at or past K zeroed (they hold the next row's values); one 16-byte store.
+/// Consecutive threads take consecutive rows: eight rows kRawChunks (odd)
+/// chunks apart fall in eight distinct bank groups, and so do their pieces
+/// in the swizzled tile.
+template <int kRows>
+__device__ __forceinline__ void realign(TileT *tile, const TileT *rawTile, const T *base,
+                                        idx_t r0, idx_t k0, int tid) {
+  constexpr int kVec = 16 / (int)sizeof(T), kPieces = kBK / kVec;
+  static_assert(kRawChunks % 2 == 1 && kRows % 8 == 0, "conflict-free rows");
+  const Vec16 *raw = reinterpret_cast<const Vec16 *>(rawTile);
+  for (int e = tid; e < kRows * kPieces; e += kThreads) {
+    const int r = e % kRows, p = e / kRows;
+    const unsigned s = (unsigned)((unsigned long long)(base + (r0 + r) * kGemmK + k0) & 15u);
+    const Vec16 lo = loadShared16(raw + r * kRawChunks + p),
+                hi = loadShared16(raw + r * kRawChunks + p + 1);
+    const unsigned w[8] = {lo.w[0], lo.w[1], lo.w[2], lo.w[3], hi.w[0], hi.w[1], hi.w[2], hi.w[3]};
+    const unsigned q = s / 4, bits = s % 4 * 8;
+    unsigned x[5]; // words q.. of the 32 bytes, selected without indexing by q
+#pragma unroll
+    for (int j = 0; j < 5; ++j)
+      x[j] = q == 0 ? w[j] : q == 1 ? w[j + 1] : q == 2 ? w[j + 2] : w[j + 3];
+    const idx_t k = k0 + p * kVec;
+    const int valid = k + kVec <= kGemmK ? 16 : k >= kGemmK ? 0 : (int)(kGemmK - k) * (int)sizeof(T);
+    Vec16 out;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const unsigned v = (unsigned)((((unsigned long long)x[i + 1] << 32) | x[i]) >> bits);
+      out.w[i] = 4 * i + 4 <= valid ? v : 4 * i >= valid ? 0u : v & 0xffffu;
+    }
+    *reinterpret_cast<Vec16 *>(tile + tileAt(r, p * kVec)) = out;
+  }
+}
+
 /// W's rows n0.. and A's rows m0.. (without a panel) for the K step at k0
 /// into stage tiles: W always (16-byte copies where kGemmBVec), A through
-/// the prologue or copied (kGemmACopy).
+/// the prologue or copied (kGemmACopy); shifted rows as raw chunks.
 template <class G>
 __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, idx_t n0, idx_t k0,
                                           int tid) {
-  if (!kPanel)
+  if (kGemmAShift)
+    fillShifted<kBM>(stage, g.aRow(z, 0), m0, kGemmM, k0, tid);
+  else if (!kPanel)
     fillA<kBK>(g, z, stage, m0, k0, tid);
-  TileT *Bs = stage + kATileElems;
+  TileT *Bs = stage + kAStageElems;
+  if (kGemmBShift) {
+    fillShifted<kBN>(Bs, g.bRow(z, 0), n0, kGemmN, k0, tid);
+    return;
+  }
   // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
   // contiguous axis, 16 bytes at a time where W's rows allow.
   if (kGemmBVec) {
@@ -246,7 +342,7 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
       const int c = e / kPieces, r = e % kPieces * kVec;
       const idx_t n = n0 + c, k = k0 + r;
       const bool valid = n < kGemmN && k < kGemmK;
-      copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid);
+      copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid ? 16 : 0);
     }
   } else {
 #pragma unroll 4
@@ -260,15 +356,23 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
 
 template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int z = blockIdx.z;
-  const idx_t m0 = (idx_t)blockIdx.x * kBM;
+  // The block's tile of C. N-fastest where A is the larger operand
+  // (kGemmNFastest): the blocks that read the same rows of A run side by
+  // side, so A comes from DRAM about once while W stays in the L2.
+  const idx_t block = blockIdx.x + (idx_t)blockIdx.y * gridDim.x;
+  const idx_t tileM = kGemmNFastest ? block / gridDim.y : blockIdx.x;
+  const idx_t tileN = kGemmNFastest ? block % gridDim.y : blockIdx.y;
+  const idx_t m0 = tileM * kBM;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   g.m0 = m0;
+  g.firstN = tileN == 0;
   g.bindStats(smem + kMainFloats);
   g.stats(warp, lane);
   __syncthreads();
 
   TileT *As = reinterpret_cast<TileT *>(smem); // the panel
   TileT *stages = reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes);
+  TileT *realigned = stages + kStages * kStageElems; // shifted rows' tiles
   float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
 
   if (kPanel) {
@@ -292,7 +396,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 
   constexpr int kTilesK = (kGemmK + kBK - 1) / kBK;
   const idx_t nStep = kPanel ? kBN : kGemmN; // a panel walks every N tile
-  for (idx_t n0 = (idx_t)blockIdx.y * kBN; n0 < kGemmN; n0 += nStep) {
+  for (idx_t n0 = tileN * kBN; n0 < kGemmN; n0 += nStep) {
 #if SSMC_GEMM_MODE == 1
     float acc[kFragM][kFragN8][4];
 #pragma unroll
@@ -327,13 +431,25 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     for (int kt = 0; kt < kTilesK; ++kt) {
       wait<kStages - 2>(); // this thread's copies of step kt have landed
       __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
+      const TileT *stage = stages + kt % kStages * kStageElems;
+      const idx_t k0 = (idx_t)kt * kBK;
+      if (kGemmAShift || kGemmBShift) {
+        // Shifted rows into the realigned tiles (read by the last step's
+        // MMAs, which every warp has finished at the barrier above).
+        if (kGemmAShift)
+          realign<kBM>(realigned, stage, g.aRow(z, 0), m0, k0, tid);
+        if (kGemmBShift)
+          realign<kBN>(realigned + (kGemmAShift ? kATileElems : 0), stage + kAStageElems,
+                       g.bRow(z, 0), n0, k0, tid);
+        __syncthreads();
+      }
       if (kt + kStages - 1 < kTilesK)
         fillStage(g, z, stages + (kt + kStages - 1) % kStages * kStageElems, m0, n0,
                   (idx_t)(kt + kStages - 1) * kBK, tid);
       commit();
-      const TileT *stage = stages + kt % kStages * kStageElems;
-      const TileT *Bs = stage + kATileElems;
-      const idx_t k0 = (idx_t)kt * kBK;
+      const TileT *At = kGemmAShift ? realigned : stage;
+      const TileT *Bs = kGemmBShift ? realigned + (kGemmAShift ? kATileElems : 0)
+                                    : stage + kAStageElems;
 #if SSMC_GEMM_MODE == 1
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += 16) {
@@ -342,7 +458,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
         for (int i = 0; i < kFragM; ++i) {
           const int row = wRow + i * 16 + lane % 16, col = kk + lane / 16 * 8;
-          ldmatrixX4(a[i], kPanel ? As + row * kLdA + k0 + col : stage + tileAt(row, col));
+          ldmatrixX4(a[i], kPanel ? As + row * kLdA + k0 + col : At + tileAt(row, col));
         }
         // B ([n][k]): matrices (n 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15):
         // the fragments of two 8-column tiles.
@@ -360,7 +476,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       }
 #else
       // This K step's columns of A: the panel's, or the stage tile's.
-      const TileT *Ak = kPanel ? As + k0 : stage;
+      const TileT *Ak = kPanel ? As + k0 : At;
       constexpr int kLdAk = kPanel ? kLdA : kLdT;
 #if SSMC_GEMM_MODE == 2
 #pragma unroll
@@ -464,8 +580,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     if (kPanel)
       __syncthreads(); // the C tile is read before the next N tile's B lands on it
   }
-  if (blockIdx.y == 0 && blockIdx.z == 0)
-    g.extra((idx_t)blockIdx.x * kThreads + tid, (idx_t)gridDim.x * kThreads);
+  if (tileN == 0 && blockIdx.z == 0) // gridDim.x blocks, tileM 0..gridDim.x - 1
+    g.extra(tileM * kThreads + tid, (idx_t)gridDim.x * kThreads);
 }
 
 } // namespace ssmc_gemm
