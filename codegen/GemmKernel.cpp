@@ -939,9 +939,14 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
   const int64_t capK = std::max<int64_t>(16, pow2AtLeast(info.k));
-  // Shifted rows copy BK·sizeof(T)/16 + 1 chunks a row: 64 columns
-  // waste half the chunks 32 would, and request half the cache lines.
-  const int64_t bk = info.k <= 16 ? 16 : (st.aShift || st.bShift) && info.k > 32 ? 64 : 32;
+  // BK 64 on tensor cores where K is whole steps of it (a panel pads K to
+  // BK): a warp's 16-byte copies then cover four 128-byte rows, not eight
+  // half rows, which halves the L1 wavefronts of every copy. Shifted rows
+  // (BK·sizeof(T)/16 + 1 chunks a row) take it wherever K exceeds 32.
+  const int64_t bk = info.k <= 16                                               ? 16
+                     : (st.aShift || st.bShift) && info.k > 32                  ? 64
+                     : mode == kMma16 && info.k % 64 == 0                       ? 64
+                                                                                : 32;
   Tile def{info.m >= 64 ? 64 : 32, info.n >= 64 ? 64 : 32, bk, 1, 1};
   def.wm = def.bm / 32;
   def.wn = def.bn / 32;
