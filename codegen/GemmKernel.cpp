@@ -903,7 +903,7 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit)
     std::tuple<bool, int64_t, bool, int64_t> key;
   };
   std::vector<Ranked> ranked;
-  const int64_t bk = info.k > 16 ? 32 : 16;
+  const int64_t bk = info.k <= 16 ? 16 : st.mode == kMma16 && info.k % 64 == 0 ? 64 : 32;
   for (int64_t bm : {32, 16, 64})
     for (int64_t wn = 1; wn <= 16; ++wn)
       for (int64_t wm : {2, 1}) {

@@ -87,6 +87,12 @@ std::vector<Case> allCases() {
        {{"depths", "1,1,1,1"}, {"dims", "12,20,28,36"}, {"num_classes", "7"},
         {"conv_ratio", "0.7"}},
        {{"input", {1, 3, 30, 30}}}},
+      // K whole steps of 64 (BK 64: fc1's K = 64, 128, the third
+      // downsample's 9 x 64 taps), hidden widths 170 and 256 (shifted rows).
+      {"mambaout wide",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
+       {{"input", {1, 3, 32, 32}}}},
       {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
       {"vim_block", "vim_block", {{"d_model", "32"}}, {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
       {"vim_block has_residual=false",
