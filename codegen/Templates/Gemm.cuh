@@ -287,35 +287,50 @@ __device__ __forceinline__ void fillShifted(TileT *raw, const T *base, idx_t r0,
 /// Shifted rows, the realignment: each 16-byte piece of the tile from the
 /// two raw chunks it straddles (a funnel shift by the row's offset), columns
 /// at or past K zeroed (they hold the next row's values); one 16-byte store.
-/// Consecutive threads take consecutive rows: eight rows kRawChunks (odd)
-/// chunks apart fall in eight distinct bank groups, and so do their pieces
-/// in the swizzled tile.
+/// A thread takes kPer consecutive pieces of a row from kPer + 1 chunk
+/// loads; consecutive threads take consecutive rows: eight rows kRawChunks
+/// (odd) chunks apart fall in eight distinct bank groups, and so do their
+/// pieces in the swizzled tile.
 template <int kRows>
 __device__ __forceinline__ void realign(TileT *tile, const TileT *rawTile, const T *base,
                                         idx_t r0, idx_t k0, int tid) {
   constexpr int kVec = 16 / (int)sizeof(T), kPieces = kBK / kVec;
-  static_assert(kRawChunks % 2 == 1 && kRows % 8 == 0, "conflict-free rows");
+  constexpr int kPer = kPieces < 4 ? kPieces : 4, kGroups = kPieces / kPer;
+  static_assert(kRawChunks % 2 == 1 && kRows % 8 == 0 && kPieces % kPer == 0,
+                "conflict-free rows, whole groups of pieces");
   const Vec16 *raw = reinterpret_cast<const Vec16 *>(rawTile);
-  for (int e = tid; e < kRows * kPieces; e += kThreads) {
-    const int r = e % kRows, p = e / kRows;
+  for (int e = tid; e < kRows * kGroups; e += kThreads) {
+    const int r = e % kRows, p0 = e / kRows * kPer;
     const unsigned s = (unsigned)((unsigned long long)(base + (r0 + r) * kGemmK + k0) & 15u);
-    const Vec16 lo = loadShared16(raw + r * kRawChunks + p),
-                hi = loadShared16(raw + r * kRawChunks + p + 1);
-    const unsigned w[8] = {lo.w[0], lo.w[1], lo.w[2], lo.w[3], hi.w[0], hi.w[1], hi.w[2], hi.w[3]};
-    const unsigned q = s / 4, bits = s % 4 * 8;
-    unsigned x[5]; // words q.. of the 32 bytes, selected without indexing by q
+    unsigned w[4 * (kPer + 1)];
 #pragma unroll
-    for (int j = 0; j < 5; ++j)
-      x[j] = q == 0 ? w[j] : q == 1 ? w[j + 1] : q == 2 ? w[j + 2] : w[j + 3];
-    const idx_t k = k0 + p * kVec;
-    const int valid = k + kVec <= kGemmK ? 16 : k >= kGemmK ? 0 : (int)(kGemmK - k) * (int)sizeof(T);
-    Vec16 out;
+    for (int j = 0; j <= kPer; ++j) {
+      const Vec16 c = loadShared16(raw + r * kRawChunks + p0 + j);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const unsigned v = (unsigned)((((unsigned long long)x[i + 1] << 32) | x[i]) >> bits);
-      out.w[i] = 4 * i + 4 <= valid ? v : 4 * i >= valid ? 0u : v & 0xffffu;
+      for (int t = 0; t < 4; ++t)
+        w[4 * j + t] = c.w[t];
     }
-    *reinterpret_cast<Vec16 *>(tile + tileAt(r, p * kVec)) = out;
+    const unsigned q = s / 4, bits = s % 4 * 8;
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      unsigned x[5]; // words 4i + q.., selected without indexing by q
+#pragma unroll
+      for (int j = 0; j < 5; ++j)
+        x[j] = q == 0   ? w[4 * i + j]
+               : q == 1 ? w[4 * i + j + 1]
+               : q == 2 ? w[4 * i + j + 2]
+                        : w[4 * i + j + 3];
+      const idx_t k = k0 + (p0 + i) * kVec;
+      const int valid =
+          k + kVec <= kGemmK ? 16 : k >= kGemmK ? 0 : (int)(kGemmK - k) * (int)sizeof(T);
+      Vec16 out;
+#pragma unroll
+      for (int t = 0; t < 4; ++t) {
+        const unsigned v = (unsigned)((((unsigned long long)x[t + 1] << 32) | x[t]) >> bits);
+        out.w[t] = 4 * t + 4 <= valid ? v : 4 * t >= valid ? 0u : v & 0xffffu;
+      }
+      *reinterpret_cast<Vec16 *>(tile + tileAt(r, (p0 + i) * kVec)) = out;
+    }
   }
 }
 
