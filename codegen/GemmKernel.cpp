@@ -229,24 +229,40 @@ struct Staging {
   bool aShift = false, bShift = false;
 };
 
+/// The bytes of one row of a stage tile: BK values of T (bf16/f16 on tensor
+/// cores), or BK + 4 floats (padded: wmma and FFMA read a leading dimension).
+int64_t tileRowBytes(const Tile &t, Mode mode) {
+  return mode == kMma16 ? t.bk * 2 : (t.bk + 4) * 4;
+}
+
 /// One stage's bytes (Templates/Gemm.cuh, kStageElems): A's rows (without a
 /// panel) and W's, unpadded where ldmatrix reads them swizzled; shifted rows
 /// as kRawChunks 16-byte chunks a row.
 int64_t stageBytes(const Tile &t, Staging st) {
-  const int64_t elem = st.mode == kMma16 ? 2 : 4;
-  const int64_t ld = st.mode == kMma16 ? t.bk : t.bk + 4;
-  const int64_t raw = (t.bk * elem / 16 + 1) * 16;
+  const int64_t raw = (t.bk * (st.mode == kMma16 ? 2 : 4) / 16 + 1) * 16;
+  const int64_t row = tileRowBytes(t, st.mode);
   return (st.aShift ? t.bm * raw
           : t.panel ? 0
-                    : t.bm * ld * elem) +
-         (st.bShift ? t.bn * raw : t.bn * ld * elem);
+                    : t.bm * row) +
+         (st.bShift ? t.bn * raw : t.bn * row);
 }
 
 /// The shifted rows' realigned tiles (kRealignedElems), once beside the stages.
 int64_t realignedBytes(const Tile &t, Staging st) {
-  const int64_t elem = st.mode == kMma16 ? 2 : 4;
-  const int64_t ld = st.mode == kMma16 ? t.bk : t.bk + 4;
-  return ((st.aShift ? t.bm : 0) + (st.bShift ? t.bn : 0)) * ld * elem;
+  return ((st.aShift ? t.bm : 0) + (st.bShift ? t.bn : 0)) * tileRowBytes(t, st.mode);
+}
+
+/// BK, the K step: 64 on tensor cores where K is whole steps of it (a panel
+/// pads K to BK), since a warp's 16-byte copies then cover four 128-byte
+/// rows instead of eight half rows (half the L1 wavefronts of every copy);
+/// 64 for shifted rows wherever K exceeds 32 (BK·sizeof(T)/16 + 1 chunks a
+/// row: fewer wasted); else 32, or 16 for K <= 16.
+int64_t stepK(const GemmInfo &info, Staging st) {
+  if (info.k <= 16)
+    return 16;
+  if (((st.aShift || st.bShift) && info.k > 32) || (st.mode == kMma16 && info.k % 64 == 0))
+    return 64;
+  return 32;
 }
 
 /// The K loop's depth (SSMC_STAGES): three stages where they fit in the
@@ -903,7 +919,7 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit)
     std::tuple<bool, int64_t, bool, int64_t> key;
   };
   std::vector<Ranked> ranked;
-  const int64_t bk = info.k <= 16 ? 16 : st.mode == kMma16 && info.k % 64 == 0 ? 64 : 32;
+  const int64_t bk = stepK(info, st);
   for (int64_t bm : {32, 16, 64})
     for (int64_t wn = 1; wn <= 16; ++wn)
       for (int64_t wm : {2, 1}) {
@@ -939,14 +955,7 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
   const int64_t capN = std::max<int64_t>(32, pow2AtLeast(info.n));
   const int64_t capK = std::max<int64_t>(16, pow2AtLeast(info.k));
-  // BK 64 on tensor cores where K is whole steps of it (a panel pads K to
-  // BK): a warp's 16-byte copies then cover four 128-byte rows, not eight
-  // half rows, which halves the L1 wavefronts of every copy. Shifted rows
-  // (BK·sizeof(T)/16 + 1 chunks a row) take it wherever K exceeds 32.
-  const int64_t bk = info.k <= 16                                               ? 16
-                     : (st.aShift || st.bShift) && info.k > 32                  ? 64
-                     : mode == kMma16 && info.k % 64 == 0                       ? 64
-                                                                                : 32;
+  const int64_t bk = stepK(info, st);
   Tile def{info.m >= 64 ? 64 : 32, info.n >= 64 ? 64 : 32, bk, 1, 1};
   def.wm = def.bm / 32;
   def.wn = def.bn / 32;

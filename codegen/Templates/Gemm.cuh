@@ -267,6 +267,8 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
 /// operand at `base`, the aligned chunks covering columns k0..k0+BK-1, by
 /// cp.async, kRawChunks a row. A chunk past the columns needed is zero-filled
 /// without a read; one that runs past the operand's end reads only its bytes.
+/// `base` is 16-byte aligned (group inputs and weights start 256-byte
+/// aligned), so no chunk starts before it.
 template <int kRows>
 __device__ __forceinline__ void fillShifted(TileT *raw, const T *base, idx_t r0, idx_t rows,
                                             idx_t k0, int tid) {

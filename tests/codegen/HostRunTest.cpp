@@ -88,7 +88,8 @@ std::vector<Case> allCases() {
         {"conv_ratio", "0.7"}},
        {{"input", {1, 3, 30, 30}}}},
       // K whole steps of 64 (BK 64: fc1's K = 64, 128, the third
-      // downsample's 9 x 64 taps), hidden widths 170 and 256 (shifted rows).
+      // downsample's 9 x 64 taps); hidden widths 85, 170, 256, 341 (fc2's
+      // shifted rows at 85, 170 and 341).
       {"mambaout wide",
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
