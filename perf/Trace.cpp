@@ -273,8 +273,15 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
         s.requests += 1;
         s.bytesRequested += asked;
         s.byWidth[widthSlot(widest)] += 1;
-        // Lanes in groups of a warp, half or quarter warp by width.
-        const unsigned group = widest <= 4 ? 32 : widest <= 8 ? 16 : 8;
+        // 4-byte accesses are served a warp at a time, wider ones a half
+        // warp at a time: a half warp's distinct words in as many
+        // wavefronts as the most-used bank needs. So a contiguous LDS.128
+        // takes 4 (ideal), one address read by every lane (a broadcast)
+        // 2, lanes 0-15 at one address and 16-31 at another 2, and lanes
+        // i and i + 16 at offset 32 i (2-way conflicts) 8, as Nsight
+        // Compute counts them on sm_86 and sm_90 (NVIDIA developer forum
+        // thread 373160, "Does SMEM broadcast across quarter-warps?").
+        const unsigned group = widest <= 4 ? 32 : 16;
         for (unsigned g = 0; g < 32; g += group) {
           words.clear();
           for (uint32_t i = 0; i < q.count; ++i)
@@ -290,7 +297,7 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
           for (uint64_t word : words)
             worst = std::max(worst, ++perBank[word & 31]);
           s.wavefronts += worst;
-          s.idealWavefronts += 1;
+          s.idealWavefronts += double((words.size() + 31) / 32);
           s.bytesUsed += 4.0 * double(words.size());
         }
         continue;

@@ -204,6 +204,30 @@ TEST_F(Tracer, SharedMemoryBankConflictsAreCounted) {
   }
 }
 
+TEST_F(Tracer, SixteenByteSharedLoadsAreServedAHalfWarpAtATime) {
+  // Lane l reads the 16 bytes at float offset `index`; Nsight Compute's
+  // wavefronts for the same patterns (sm_86, sm_90): contiguous 4, one
+  // address for all 2, one per half warp 2, lanes l and l + 16 at 32 l
+  // bytes (2-way conflicts in each half warp) 8.
+  const std::pair<const char *, double> cases[] = {
+      {"threadIdx.x * 4", 4}, {"0", 2}, {"threadIdx.x / 16 * 8", 2}, {"threadIdx.x % 16 * 8", 8}};
+  for (auto [index, wavefronts] : cases) {
+    KernelTraffic t = traceSource(fmt::format(R"(
+  struct alignas(16) Four {{ float v[4]; }};
+  __shared__ Four tile[32];
+  tile[threadIdx.x].v[0] = in[threadIdx.x];
+  __syncthreads();
+  Four f;
+  memcpy(&f, reinterpret_cast<const float *>(tile) + ({}), sizeof f);
+  out[threadIdx.x] = f.v[0];)",
+                                              index),
+                                  32 * 4, 32 * 4, {1, 1, 1}, 32);
+    EXPECT_EQ(t.sharedLoad.requests, 1) << index;
+    EXPECT_EQ(t.sharedLoad.byWidth[4], 1) << index; // 16-byte accesses
+    EXPECT_EQ(t.sharedLoad.wavefronts, wavefronts) << index;
+  }
+}
+
 TEST_F(Tracer, BlocksRunInHardwareOrderAndReuseStaysInTheL2) {
   // Every block reads the same 4 KiB: once from DRAM, then from the L2.
   KernelTraffic t = traceSource("out[blockIdx.x * 32 + threadIdx.x % 32] = in[threadIdx.x];",
