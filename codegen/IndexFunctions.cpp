@@ -119,17 +119,21 @@ rt::Expected<std::string> GroupEmitter::valueBody(Operation *op, unsigned result
       .Case<CausalConv1dOp>([&](CausalConv1dOp o) -> R {
         Value x = o.getInput(), w = o.getWeight();
         const int64_t k = shape(w)[2];
+        // [B, D, L], or channels-last [B, L, D].
+        const unsigned seqAxis = o.getChannelsLast() ? 1 : 2, chAxis = 3 - seqAxis;
+        std::vector<std::string> xi = {idx[0], "", ""};
+        xi[seqAxis] = "s";
+        xi[chAxis] = idx[chAxis];
         std::string s = "float acc = 0.0f;\n";
         s += fmt::format("    for (idx_t j = 0; j < {}; ++j) {{\n", k);
         s += o.getReverse()
                  ? fmt::format("      const idx_t s = {} + {} - j; // anti-causal (reverse)\n",
-                               idx[2], k - 1)
-                 : fmt::format("      const idx_t s = {} - {} + j;\n", idx[2], k - 1);
+                               idx[seqAxis], k - 1)
+                 : fmt::format("      const idx_t s = {} - {} + j;\n", idx[seqAxis], k - 1);
         s += fmt::format("      if (s >= 0 && s < {})\n        acc += {} * {};\n    }}\n",
-                         dim(x, 2), call(w, {idx[1], "0", "j"}),
-                         call(x, {idx[0], idx[1], "s"}));
+                         dim(x, seqAxis), call(w, {idx[chAxis], "0", "j"}), call(x, xi));
         if (o.getBias())
-          s += fmt::format("    acc += {};\n", call(o.getBias(), {idx[1]}));
+          s += fmt::format("    acc += {};\n", call(o.getBias(), {idx[chAxis]}));
         return s + "    return acc;";
       })
       .Case<LayerNormOp>([&](LayerNormOp o) -> R {

@@ -23,6 +23,7 @@
 
 #include "AxisMap.h"
 #include "Kernels.h"
+#include "ScanTiling.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -63,8 +64,8 @@ int64_t tilingValue(SelectiveScanOp op, StringRef key, int64_t fallback) {
 /// default (the tiling's) first, then channel and chunk variations (few
 /// channels per block give more blocks at batch 1).
 std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t length,
-                                        int64_t maxStates, int64_t defChannels, int64_t defChunk,
-                                        int64_t limit) {
+                                        int64_t maxStates, int64_t deltaInputs, int64_t defChannels,
+                                        int64_t defChunk, int64_t limit) {
   std::vector<rt::PlanConfig> configs;
   auto config = [&](int64_t ch, int64_t chunk) {
     rt::PlanConfig c;
@@ -72,7 +73,7 @@ std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t
     c.tunables["SCAN_CHUNK"] = chunk;
     c.block = {ch, 1, 1};
     c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
-    c.smemBytes = 2 * maxStates * chunk * 4;
+    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk);
     return c;
   };
   std::set<std::pair<int64_t, int64_t>> seen;
@@ -112,13 +113,18 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       info.states = GroupEmitter::shape(s.getA())[1];
       scans.push_back(info);
     }
+  // u's shape: [B, D, L], or [B, L, D] channels-last (the scan's axes in
+  // the order of its output's).
+  const bool nlc = scans[0].op.getChannelsLast();
   const std::vector<int64_t> bdl = GroupEmitter::shape(scans[0].op.getU());
   for (ScanInfo &s : scans) {
-    if (GroupEmitter::shape(s.op.getU()) != bdl)
+    if (GroupEmitter::shape(s.op.getU()) != bdl || s.op.getChannelsLast() != nlc)
       return e.unsupported(s.op, fmt::format("the scans of one kernel must share [batch, "
-                                             "channels, length]; this one is [{}], the first [{}]",
+                                             "channels, length] and layout; this one is [{}]{}, "
+                                             "the first [{}]{}",
                                              fmt::join(GroupEmitter::shape(s.op.getU()), ", "),
-                                             fmt::join(bdl, ", ")));
+                                             s.op.getChannelsLast() ? " channels-last" : "",
+                                             fmt::join(bdl, ", "), nlc ? " channels-last" : ""));
     llvm::DenseMap<Value, bool> memo;
     for (Value in : s.op->getOperands())
       if (GroupEmitter::dependsOn(in, scanResults, memo))
@@ -130,7 +136,13 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     if (s.states > 256)
       return e.unsupported(s.op, "d_state above 256 is not supported");
   }
-  const int64_t batch = bdl[0], channels = bdl[1], length = bdl[2];
+  const int64_t batch = bdl[0], channels = bdl[nlc ? 2 : 1], length = bdl[nlc ? 1 : 2];
+  const unsigned channelAxis = nlc ? 2 : 1;
+  // The thread's coordinates on the scan's output axes, and their sizes.
+  const std::vector<std::string> coords =
+      nlc ? std::vector<std::string>{"b", "t", "d"} : std::vector<std::string>{"b", "d", "t"};
+  const char *const sizeNames[3] = {"kBatch", nlc ? "kLength" : "kChannels",
+                                    nlc ? "kChannels" : "kLength"};
   int64_t maxStates = 0;
   for (ScanInfo &s : scans)
     maxStates = std::max(maxStates, s.states);
@@ -172,7 +184,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     }
     // Every scan read at the thread's own batch and channel.
     for (const TargetRead &r : reads)
-      if (r.map[0] != (*driverMap)[0] || r.map[1] != (*driverMap)[1])
+      if (r.map[0] != (*driverMap)[0] || r.map[channelAxis] != (*driverMap)[channelAxis])
         return e.unsupported(yieldDef,
                              fmt::format("result #{} combines scan outputs of different batch "
                                          "elements or channels",
@@ -197,7 +209,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     scans[driver].driven.push_back({unsigned(i), *driverMap});
   }
 
-  // Scratch: fp32 [batch, channels, length] per scan read after its own loop.
+  // Scratch: fp32, laid out as the output, per scan read after its own loop.
   int64_t scratchFloats = 0;
   for (ScanInfo &s : scans)
     if (s.scratch) {
@@ -235,25 +247,35 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     return fns.status();
 
   SelectiveScanOp first = scans[0].op;
+  // Each scan stages, per chunk of steps, B and C and (where the group
+  // computes delta with a small linear, dt_proj) that linear's input rows;
+  // one buffer serves the scans in turn.
+  int64_t maxDeltaInputs = 0;
+  for (ScanInfo &s : scans)
+    maxDeltaInputs = std::max(maxDeltaInputs, stagedDeltaInputs(s.op));
   const int64_t defChannels = std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
   // The tiling's chunk, halved until B and C of a chunk fit the target's
   // shared memory (a module tiled for a larger target): the source's
   // default is then the first configuration, as for every kernel.
   const int64_t limit = sharedMemoryLimit(options.arch);
   int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
-  while (2 * maxStates * defChunk * 4 > limit && defChunk > 1)
+  while (scanSharedBytes(maxStates, maxDeltaInputs, defChunk) > limit && defChunk > 1)
     defChunk /= 2;
   std::vector<rt::PlanConfig> configs =
-      scanConfigs(batch, channels, length, maxStates, defChannels, defChunk, limit);
+      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, defChannels, defChunk, limit);
   if (configs.empty())
     return e.unsupported(first, "no scan configuration fits the shared memory of " + options.arch);
 
   std::vector<std::string> notes = {
-      fmt::format("Scan kernel: one thread per (batch, channel) of [{}, {}, {}]; {} scan(s), "
+      fmt::format("Scan kernel: one thread per (batch, channel) of {} [{}]; {} scan(s), "
                   "d_state {}.",
-                  batch, channels, length, scans.size(), maxStates),
-      "State h in registers; B and C of each chunk staged in shared memory (dynamic, "
-      "2 * d_state * SSMC_SCAN_CHUNK floats).",
+                  nlc ? "channels-last" : "sequence-major", fmt::join(bdl, ", "), scans.size(),
+                  maxStates),
+      fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, B and C{} staged in "
+                  "shared memory as fp32 (dynamic, {} floats a step).",
+                  maxDeltaInputs ? " and the delta projection's inputs" : "",
+                  2 * maxStates + maxDeltaInputs),
+      "exp(delta * A) as exp2f(delta * A * log2(e)): one MUFU.EX2 per state and step.",
       "The epilogue runs in the thread that owns the (batch, channel)."};
   if (scratchFloats)
     notes.push_back(fmt::format("Workspace: {} bytes of fp32 scratch for scan outputs read by a "
@@ -268,13 +290,24 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   src += fmt::format("\n#ifndef SSMC_SCAN_CHANNELS\n#define SSMC_SCAN_CHANNELS {}\n#endif\n"
                      "#ifndef SSMC_SCAN_CHUNK\n#define SSMC_SCAN_CHUNK {}\n#endif\n\n",
                      defChannels, defChunk);
+  auto seqIndex = [&](const char *inner) {
+    return nlc ? std::vector<std::string>{"b", "t", inner}
+               : std::vector<std::string>{"b", inner, "t"};
+  };
   std::string code;
   code += *fns + "\n";
   code += fmt::format(
       "extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS) {}(\n    {}) {{\n",
       e.entry(), e.kernelParams());
-  code += "  extern __shared__ float smem[]; // B then C: [kMaxStates][SSMC_SCAN_CHUNK] each\n";
-  code += "  float *sB = smem, *sC = smem + kMaxStates * SSMC_SCAN_CHUNK;\n";
+  // A step's staged values are contiguous (16-byte aligned rows): every
+  // thread reads the same ones, so each 16-byte load is one broadcast
+  // wavefront.
+  code += "  // Per step of the chunk: B, C [SSMC_SCAN_CHUNK][kStatePitch] each";
+  code += maxDeltaInputs ? "; the delta projection's inputs [SSMC_SCAN_CHUNK][kDtPitch]\n" : "\n";
+  code += "  extern __shared__ __align__(16) float smem[];\n";
+  code += "  float *sB = smem, *sC = smem + kStatePitch * SSMC_SCAN_CHUNK;\n";
+  if (maxDeltaInputs)
+    code += "  float *sX = smem + 2 * kStatePitch * SSMC_SCAN_CHUNK;\n";
   code += "  " + e.groupInit(extraInit) + "\n";
   code += "  constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / "
           "SSMC_SCAN_CHANNELS;\n";
@@ -287,68 +320,107 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     SelectiveScanOp s = scans[k].op;
     const int64_t n = scans[k].states;
     const bool rev = s.getReverse();
+    LinearOp dtProj = stagedDeltaProjection(s);
     std::string step = rev ? "kLength - 1 - (c0 + s)" : "c0 + s";
-    code += fmt::format("\n  // scan {}: {} of [{}, {}, {}], d_state {}{}{}{}{}{}\n", k,
-                        e.name(s.getOut()), batch, channels, length, n,
+    code += fmt::format("\n  // scan {}: {} of [{}], d_state {}{}{}{}{}{}{}\n", k,
+                        e.name(s.getOut()), fmt::join(bdl, ", "), n, nlc ? ", channels-last" : "",
                         rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
                         s.getZ() ? ", silu(z) gate" : "", s.getDeltaBias() ? ", delta_bias" : "",
                         s.getDeltaSoftplus() ? ", softplus(delta)" : "");
     code += fmt::format("  g.phase = {};\n  {{\n", k);
     code += fmt::format("    constexpr int kStates = {};\n", n);
-    code += "    float h[kStates], A[kStates];\n";
+    code += "    float h[kStates], A2[kStates]; // A2 = A * log2(e)\n";
     code += "#pragma unroll\n    for (int n = 0; n < kStates; ++n) {\n      h[n] = 0.0f;\n";
-    code +=
-        fmt::format("      A[n] = active ? g.{} : 0.0f;\n    }}\n", e.call(s.getA(), {"d", "n"}));
+    code += fmt::format("      A2[n] = active ? g.{} * 1.44269504088896341f : 0.0f;\n    }}\n",
+                        e.call(s.getA(), {"d", "n"}));
     if (s.getD())
       code +=
           fmt::format("    const float skip = active ? g.{} : 0.0f;\n", e.call(s.getD(), {"d"}));
     if (s.getDeltaBias())
       code += fmt::format("    const float deltaBias = active ? g.{} : 0.0f;\n",
                           e.call(s.getDeltaBias(), {"d"}));
+    if (dtProj) {
+      const int64_t r = GroupEmitter::shape(dtProj.getWeight())[1];
+      code += fmt::format("    // delta = {} computed here: the channel's weights in registers, "
+                          "the inputs staged per chunk.\n",
+                          e.name(dtProj.getResult()));
+      code += fmt::format("    constexpr int kDtIn = {};\n    float wdt[kDtIn];\n", r);
+      code += "#pragma unroll\n    for (int r = 0; r < kDtIn; ++r)\n";
+      code += fmt::format("      wdt[r] = active ? g.{} : 0.0f;\n",
+                          e.call(dtProj.getWeight(), {"d", "r"}));
+      if (dtProj.getBias())
+        code += fmt::format("    const float dtBias = active ? g.{} : 0.0f;\n",
+                            e.call(dtProj.getBias(), {"d"}));
+    }
     code += "    for (idx_t c0 = 0; c0 < kLength; c0 += SSMC_SCAN_CHUNK) {\n";
     code += "      const idx_t len = kLength - c0 < SSMC_SCAN_CHUNK ? kLength - c0 : "
             "SSMC_SCAN_CHUNK;\n";
-    code += "      __syncthreads(); // the previous chunk's B and C are consumed\n";
+    code += "      __syncthreads(); // the previous chunk's staged values are consumed\n";
     code += "      for (idx_t j = threadIdx.x; j < kStates * len; j += SSMC_SCAN_CHANNELS) {\n";
-    code += "        const idx_t n = j / len, s = j - n * len;\n";
+    code += nlc ? "        const idx_t s = j / kStates, n = j - s * kStates; // states fastest\n"
+                : "        const idx_t n = j / len, s = j - n * len; // steps fastest (B, C are "
+                  "[B, N, L])\n";
     code += fmt::format("        const idx_t t = {};\n", step);
-    code += fmt::format("        sB[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
-                        e.call(s.getB(), {"b", "n", "t"}));
-    code += fmt::format("        sC[n * SSMC_SCAN_CHUNK + s] = g.{};\n",
-                        e.call(s.getC(), {"b", "n", "t"}));
-    code += "      }\n      __syncthreads();\n      if (!active)\n        continue;\n";
+    code +=
+        fmt::format("        sB[s * kStatePitch + n] = g.{};\n", e.call(s.getB(), seqIndex("n")));
+    code +=
+        fmt::format("        sC[s * kStatePitch + n] = g.{};\n", e.call(s.getC(), seqIndex("n")));
+    code += "      }\n";
+    if (dtProj) {
+      code += "      for (idx_t j = threadIdx.x; j < kDtIn * len; j += SSMC_SCAN_CHANNELS) {\n";
+      code += "        const idx_t s = j / kDtIn, r = j - s * kDtIn;\n";
+      code += fmt::format("        const idx_t t = {};\n", step);
+      code += fmt::format("        sX[s * kDtPitch + r] = g.{};\n",
+                          e.call(dtProj.getInput(), {"b", "t", "r"}));
+      code += "      }\n";
+    }
+    code += "      __syncthreads();\n      if (!active)\n        continue;\n";
     code += "      for (idx_t s = 0; s < len; ++s) {\n";
     code += fmt::format("        const idx_t t = {};\n", step);
-    code += fmt::format("        float dt = g.{};\n", e.call(s.getDelta(), {"b", "d", "t"}));
+    if (dtProj) {
+      // The linear's order: the sum over its inputs, then its bias.
+      code += "        float dt = 0.0f;\n#pragma unroll\n";
+      code += "        for (int r0 = 0; r0 < kDtIn; r0 += 4) {\n";
+      code += "          const Step4 x4 = loadStep4(sX + s * kDtPitch + r0);\n#pragma unroll\n";
+      code += "          for (int i = 0; i < 4; ++i)\n            if (r0 + i < kDtIn)\n";
+      code += "              dt += x4.v[i] * wdt[r0 + i];\n        }\n";
+      if (dtProj.getBias())
+        code += "        dt += dtBias;\n";
+    } else {
+      code += fmt::format("        float dt = g.{};\n", e.call(s.getDelta(), seqIndex("d")));
+    }
     if (s.getDeltaBias())
       code += "        dt += deltaBias;\n";
     if (s.getDeltaSoftplus())
       code += "        dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;\n";
-    code += fmt::format("        const float u = g.{};\n", e.call(s.getU(), {"b", "d", "t"}));
+    code += fmt::format("        const float u = g.{};\n", e.call(s.getU(), seqIndex("d")));
     code += "        float y = 0.0f;\n#pragma unroll\n";
-    code += "        for (int n = 0; n < kStates; ++n) {\n";
-    code += "          h[n] = expf(dt * A[n]) * h[n] + dt * sB[n * SSMC_SCAN_CHUNK + s] * u;\n";
-    code += "          y += h[n] * sC[n * SSMC_SCAN_CHUNK + s];\n        }\n";
+    code += "        for (int n0 = 0; n0 < kStates; n0 += 4) {\n";
+    code += "          const Step4 b4 = loadStep4(sB + s * kStatePitch + n0);\n";
+    code += "          const Step4 c4 = loadStep4(sC + s * kStatePitch + n0);\n#pragma unroll\n";
+    code += "          for (int i = 0; i < 4; ++i) {\n";
+    code += "            const int n = n0 + i;\n            if (n >= kStates)\n"
+            "              break;\n";
+    code += "            h[n] = exp2f(dt * A2[n]) * h[n] + dt * b4.v[i] * u;\n";
+    code += "            y += h[n] * c4.v[i];\n          }\n        }\n";
     if (s.getD())
       code += "        y += skip * u;\n";
     if (s.getZ()) {
-      code += fmt::format("        const float z = g.{};\n", e.call(s.getZ(), {"b", "d", "t"}));
+      code += fmt::format("        const float z = g.{};\n", e.call(s.getZ(), seqIndex("d")));
       code += "        y *= z / (1.0f + expf(-z));\n";
     }
     code += fmt::format("        g.cur{} = y;\n", k);
     if (scans[k].scratch)
-      code += fmt::format("        g.ws[{} + (b * kChannels + d) * kLength + t] = y;\n",
-                          scans[k].scratchOffset);
+      code += fmt::format("        g.ws[{} + {}] = y;\n", scans[k].scratchOffset,
+                          e.linear(s.getOut(), coords));
     for (const DrivenYield &dy : scans[k].driven) {
       Value v = yield.getValues()[dy.result];
       std::vector<int64_t> ys = GroupEmitter::shape(v);
       std::vector<std::string> yi(ys.size(), "0");
-      const char *coords[3] = {"b", "d", "t"};
-      const char *sizes[3] = {"kBatch", "kChannels", "kLength"};
       for (size_t a = 0; a < 3; ++a) {
         const AxisExpr &x = dy.driverMap[a];
         if (x.axis >= 0)
-          yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizes[a], coords[a]) : coords[a];
+          yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
       }
       code += fmt::format("        {}[{}] = st(g.{}); // result #{}\n", e.outputParam(dy.result),
                           e.linear(v, yi), e.call(v, yi), dy.result);
@@ -378,7 +450,30 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   if (!sizes.empty())
     src += fmt::format("constexpr idx_t {}; // the scans' [batch, channels, length]\n",
                        fmt::join(sizes, ", "));
-  src += fmt::format("constexpr int kMaxStates = {};\n\n", maxStates) + code;
+  src += fmt::format("constexpr int kStatePitch = {}; // floats a step of B (of C) takes\n",
+                     scanStepPitch(maxStates));
+  if (maxDeltaInputs)
+    src += fmt::format("constexpr int kDtPitch = {}; // floats a step of the delta projection's "
+                       "inputs takes\n",
+                       scanStepPitch(maxDeltaInputs));
+  src += R"(
+// Four staged floats of one step by one 16-byte shared-memory load; every
+// lane reads the same address, so it is one broadcast wavefront.
+struct alignas(16) Step4 {
+  float v[4];
+};
+__device__ __forceinline__ Step4 loadStep4(const float *p) {
+#ifdef SSMC_HOST_SHIM
+  Step4 r;
+  memcpy(&r, p, sizeof r);
+  return r;
+#else
+  return *reinterpret_cast<const Step4 *>(p);
+#endif
+}
+
+)";
+  src += code;
 
   rt::PlanKernel plan = e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK"});
   plan.workspaceBytes = scratchFloats * 4;

@@ -172,7 +172,8 @@ Tensor causalConv1d(Scope s, Tensor x, int64_t kernel, bool bias, bool reverse, 
   if (!check(g, r, fmt::format("causal_conv1d '{}'", s.prefix()), where))
     return Tensor();
   auto op = g.builder().create<CausalConv1dOp>(g.loc(where), g.tensorType(r.value), x.value(),
-                                               w.value(), valueOr(b), reverse);
+                                               w.value(), valueOr(b), reverse,
+                                               /*channels_last=*/false);
   return Tensor(&g, op.getResult());
 }
 
@@ -364,7 +365,7 @@ ScanResult selectiveScan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,
   auto op = g->builder().create<SelectiveScanOp>(
       g->loc(where), g->tensorType(r.value.out), g->tensorType(r.value.lastState), u.value(),
       delta.value(), A.value(), B.value(), C.value(), valueOr(o.D), valueOr(o.z),
-      valueOr(o.deltaBias), o.deltaSoftplus, o.reverse);
+      valueOr(o.deltaBias), o.deltaSoftplus, o.reverse, /*channels_last=*/false);
   return {Tensor(g, op.getOut()), Tensor(g, op.getLastState())};
 }
 

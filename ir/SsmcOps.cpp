@@ -141,13 +141,25 @@ LogicalResult DepthwiseConv2dOp::verify() {
                       getResult());
 }
 
+/// [B, L, D] <-> [B, D, L]: a channels-last sequence op is checked as its
+/// transpose (the rank is checked by the rule itself).
+static shape::Shape swapLastTwo(shape::Shape s, bool swap) {
+  if (swap && s.size() == 3)
+    std::swap(s[1], s[2]);
+  return s;
+}
+
 LogicalResult CausalConv1dOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  return expectResult(*this,
-                      shape::causalConv1d(shapeOf(getInput()), shapeOf(getWeight()),
-                                          optShapeOf(getBias())),
-                      getResult());
+  const bool nlc = getChannelsLast();
+  shape::Inferred<shape::Shape> inferred = shape::causalConv1d(
+      swapLastTwo(shapeOf(getInput()), nlc), shapeOf(getWeight()), optShapeOf(getBias()));
+  if (nlc && !inferred.ok())
+    inferred.error = "(channels_last, checked as its [B, D, L] transpose) " + inferred.error;
+  if (inferred.ok())
+    inferred.value = swapLastTwo(inferred.value, nlc);
+  return expectResult(*this, inferred, getResult());
 }
 
 LogicalResult LayerNormOp::verify() {
@@ -278,12 +290,25 @@ LogicalResult ReduceMeanOp::verify() {
 LogicalResult SelectiveScanOp::verify() {
   if (failed(checkStaticAndTyped(*this)))
     return failure();
-  shape::ScanOperands s{shapeOf(getU()), shapeOf(getDelta()), shapeOf(getA()),
-                        shapeOf(getB()), shapeOf(getC()),     optShapeOf(getD()),
-                        optShapeOf(getZ()), optShapeOf(getDeltaBias())};
+  // Channels-last is the [B, D, L] rule seen through transposes.
+  const bool nlc = getChannelsLast();
+  auto seq = [&](Value v) { return swapLastTwo(shapeOf(v), nlc); };
+  std::optional<shape::Shape> z;
+  if (getZ())
+    z = seq(getZ());
+  shape::ScanOperands s{seq(getU()),
+                        seq(getDelta()),
+                        shapeOf(getA()),
+                        seq(getB()),
+                        seq(getC()),
+                        optShapeOf(getD()),
+                        z,
+                        optShapeOf(getDeltaBias())};
   auto inferred = shape::selectiveScan(s);
   if (!inferred.ok())
-    return emitOpError() << inferred.error;
+    return emitOpError() << (nlc ? "(channels_last, checked as its [B, D, L] transpose) " : "")
+                         << inferred.error;
+  inferred.value.out = swapLastTwo(inferred.value.out, nlc);
   if (shapeOf(getOut()) != inferred.value.out)
     return emitOpError() << "result 'out' is " << shape::str(shapeOf(getOut())) << ", expected "
                          << shape::str(inferred.value.out);

@@ -102,23 +102,27 @@ def Ssmc_DepthwiseConv2dOp : Ssmc_Op<"depthwise_conv2d", [Pure]> {
 }
 
 def Ssmc_CausalConv1dOp : Ssmc_Op<"causal_conv1d", [Pure]> {
-  let summary = "causal depthwise 1-D convolution over the last axis";
+  let summary = "causal depthwise 1-D convolution over the sequence axis";
   let description = [{
     Input and result `[B, D, L]`, weight `[D, 1, K]`, optional bias `[D]`:
     `y[b,d,t] = bias[d] + Σ_j w[d,0,j]·x[b,d,t−(K−1)+j]`, zero before `t = 0`.
     With `reverse` the convolution is anti-causal (it equals flipping the
-    sequence, convolving causally and flipping back).
+    sequence, convolving causally and flipping back). With `channels_last`
+    input and result are `[B, L, D]` (set by `ssmc-layout`: consecutive
+    channels sit side by side, so a warp's lanes read one 128-byte line).
 
     ```mlir
     %y = ssmc.causal_conv1d %x, %w, %b : (tensor<2x128x50xf32>, tensor<128x1x4xf32>, tensor<128xf32>) -> tensor<2x128x50xf32>
+    %v = ssmc.causal_conv1d %x2, %w, %b channels_last : (tensor<2x50x128xf32>, tensor<128x1x4xf32>, tensor<128xf32>) -> tensor<2x50x128xf32>
     ```
   }];
   let arguments = (ins Ssmc_Tensor:$input, Ssmc_Tensor:$weight,
-                       Optional<Ssmc_Tensor>:$bias, UnitAttr:$reverse);
+                       Optional<Ssmc_Tensor>:$bias, UnitAttr:$reverse,
+                       UnitAttr:$channels_last);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? (`reverse` $reverse^)? attr-dict `:`
-    functional-type(operands, results)
+    $input `,` $weight (`,` $bias^)? (`reverse` $reverse^)?
+    (`channels_last` $channels_last^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -322,7 +326,11 @@ def Ssmc_SelectiveScanOp : Ssmc_Op<"selective_scan",
     softplus only with `delta_softplus`):
     `h_t = exp(δ_t·A)⊙h_{t−1} + δ_t·B_t·u_t`, `y_t = Σ_n h_t·C_t`,
     `out = (y + D·u)·silu(z)`. `last_state` `[B, D, N]` is the final h.
-    With `reverse` the recurrence runs from `t = L−1` down to 0.
+    With `reverse` the recurrence runs from `t = L−1` down to 0. With
+    `channels_last` (set by `ssmc-layout`) `u`, `delta`, `z` and `out` are
+    `[B, L, D]` and `B`, `C` are `[B, L, N]`: the layout of the projections
+    that produce them and read `out`, so the scan's threads (one channel
+    each) read and write consecutive addresses.
 
     ```mlir
     %out, %h = ssmc.selective_scan %u, %dt, %A, %B, %C D %D z %z delta_bias %db delta_softplus
@@ -333,12 +341,14 @@ def Ssmc_SelectiveScanOp : Ssmc_Op<"selective_scan",
                        Ssmc_Tensor:$B, Ssmc_Tensor:$C,
                        Optional<Ssmc_Tensor>:$D, Optional<Ssmc_Tensor>:$z,
                        Optional<Ssmc_Tensor>:$delta_bias,
-                       UnitAttr:$delta_softplus, UnitAttr:$reverse);
+                       UnitAttr:$delta_softplus, UnitAttr:$reverse,
+                       UnitAttr:$channels_last);
   let results = (outs Ssmc_Tensor:$out, Ssmc_Tensor:$last_state);
   let assemblyFormat = [{
     $u `,` $delta `,` $A `,` $B `,` $C (`D` $D^)? (`z` $z^)?
     (`delta_bias` $delta_bias^)? (`delta_softplus` $delta_softplus^)?
-    (`reverse` $reverse^)? attr-dict `:` functional-type(operands, results)
+    (`reverse` $reverse^)? (`channels_last` $channels_last^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -116,13 +116,15 @@ std::optional<Commute> concat(ConcatOp op) {
 }
 
 /// The sequence axis of a scan operand: [b,d,l], [b,n,l], [b,g,n,l] all
-/// keep it last; [d,n] (constant B or C) has none.
+/// keep it last, channels-last [b,l,d] and [b,l,n] second; [d,n] (constant
+/// B or C) has none.
 std::optional<Commute> scan(SelectiveScanOp op) {
   Commute c;
+  const bool nlc = op.getChannelsLast();
   auto needs = [&](Value v, unsigned index) {
     if (!v)
       return true;
-    const int64_t seq = rankOf(v) - 1;
+    const int64_t seq = nlc ? 1 : rankOf(v) - 1;
     if (v == op.getU() || v == op.getDelta() || v == op.getZ() || rankOf(v) >= 3) {
       if (flipAxis(v) != seq)
         return false;
@@ -134,7 +136,7 @@ std::optional<Commute> scan(SelectiveScanOp op) {
   for (OpOperand &operand : op->getOpOperands())
     if (!needs(operand.get(), operand.getOperandNumber()))
       return std::nullopt;
-  c.flippedResults.push_back({0, 2}); // out; last_state is the same either way
+  c.flippedResults.push_back({0, nlc ? 1 : 2}); // out; last_state is the same either way
   c.toggleReverse = true;
   return c;
 }
@@ -155,7 +157,7 @@ std::optional<Commute> commuteFlip(Operation *op) {
           [](Operation *o) { return sameAxis(o, rankOf(o->getOperand(0)) - 1); })
       .Case<CausalConv1dOp>([](CausalConv1dOp o) -> std::optional<Commute> {
         auto c = sameAxis(o);
-        if (!c || c->flippedOperands[0].second != 2)
+        if (!c || c->flippedOperands[0].second != (o.getChannelsLast() ? 1 : 2))
           return std::nullopt;
         c->toggleReverse = true;
         return c;

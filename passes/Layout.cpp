@@ -4,12 +4,14 @@
 // everything else) with permutes. A conv2d that reads a permute to NCHW or
 // whose results go straight back to NHWC is rewritten to its channels-last
 // form between the opposite permutes; permutes sink through elementwise ops,
-// chains compose, and those that come out as the identity vanish. MambaOut's downsamplers lose both
-// permutes, the stem keeps one view of the NCHW image. Ops that need another
-// layout (the scan and conv1d run along the sequence of each channel) keep
-// their permutes, which fusion turns into index arithmetic. The weight of
-// a channels-last conv is stored [O, KH, KW, C] (stored_as), so an output
-// channel's taps are contiguous in the order the implicit GEMM gathers them.
+// chains compose, and those that come out as the identity vanish. MambaOut's
+// downsamplers lose both permutes, the stem keeps one view of the NCHW image.
+// The same for the sequence ops: Mamba transposes in_proj's [B, L, 2D] output
+// to [B, 2D, L] for conv1d and the scan and back for out_proj; the transpose
+// moves below the split, conv1d and the scan turn channels-last, and every
+// transpose cancels. The weight of a channels-last conv is stored [O, KH, KW,
+// C] (stored_as), so an output channel's taps are contiguous in the order the
+// implicit GEMM gathers them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +70,93 @@ struct ChannelsLastConv : OpRewritePattern<Conv2dOp> {
   }
 };
 
+constexpr int64_t kSwapLastTwo[] = {0, 2, 1}; // [B, D, L] <-> [B, L, D]
+
+bool isSequenceTranspose(Value v) { return isPermute(v, kSwapLastTwo); }
+
+/// Whether every user of `v` (at least one) is a [B, D, L] <-> [B, L, D]
+/// transpose.
+bool allUsersTranspose(Value v) {
+  return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
+    auto p = dyn_cast<PermuteOp>(user);
+    return p && p.getPerm() == ArrayRef<int64_t>(kSwapLastTwo);
+  });
+}
+
+/// split(permute(x, p), axis a) -> permute(split(x, axis p[a]), p) for each
+/// part: the permute moves below the split, towards the op that reads the
+/// part (Mamba's in_proj output split into x and z after its transpose).
+struct HoistPermuteAboveSplit : OpRewritePattern<SplitOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SplitOp split, PatternRewriter &rewriter) const override {
+    auto p = split.getInput().getDefiningOp<PermuteOp>();
+    if (!p)
+      return failure();
+    ArrayRef<int64_t> perm = p.getPerm();
+    const int64_t axis = perm[split.getAxis()];
+    auto inType = cast<RankedTensorType>(p.getInput().getType());
+    SmallVector<Type> partTypes;
+    for (Value part : split.getResults()) {
+      SmallVector<int64_t> shape(inType.getShape());
+      shape[axis] = cast<RankedTensorType>(part.getType()).getDimSize(split.getAxis());
+      partTypes.push_back(RankedTensorType::get(shape, inType.getElementType()));
+    }
+    auto inner = rewriter.create<SplitOp>(split.getLoc(), partTypes, p.getInput(),
+                                          rewriter.getI64IntegerAttr(axis));
+    SmallVector<Value> parts;
+    for (Value part : inner.getResults())
+      parts.push_back(createPermute(rewriter, split.getLoc(), part, perm));
+    rewriter.replaceOp(split, parts);
+    return success();
+  }
+};
+
+/// A causal conv1d that reads a [B, L, D] -> [B, D, L] transpose, or whose
+/// results all go straight back, runs channels-last between the opposite
+/// transposes, which then cancel against their neighbours.
+struct ChannelsLastConv1d : OpRewritePattern<CausalConv1dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalConv1dOp conv, PatternRewriter &rewriter) const override {
+    if (conv.getChannelsLast() ||
+        (!isSequenceTranspose(conv.getInput()) && !allUsersTranspose(conv.getResult())))
+      return failure();
+    Location loc = conv.getLoc();
+    Value input = createPermute(rewriter, loc, conv.getInput(), kSwapLastTwo);
+    auto nlc = rewriter.create<CausalConv1dOp>(loc, input.getType(), input, conv.getWeight(),
+                                               conv.getBias(), conv.getReverseAttr(),
+                                               rewriter.getUnitAttr());
+    rewriter.replaceOp(conv, createPermute(rewriter, loc, nlc.getResult(), kSwapLastTwo));
+    return success();
+  }
+};
+
+/// A selective scan whose u reads a [B, L, D] -> [B, D, L] transpose, or
+/// whose output goes straight back, runs channels-last: u, delta, z, B and
+/// C read through the opposite transpose (cancelling the producers'), the
+/// output transposed back. Scans with constant or grouped B/C stay.
+struct ChannelsLastScan : OpRewritePattern<SelectiveScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SelectiveScanOp scan, PatternRewriter &rewriter) const override {
+    auto rank3 = [](Value v) { return cast<RankedTensorType>(v.getType()).getRank() == 3; };
+    if (scan.getChannelsLast() || !rank3(scan.getB()) || !rank3(scan.getC()) ||
+        (!isSequenceTranspose(scan.getU()) && !allUsersTranspose(scan.getOut())))
+      return failure();
+    Location loc = scan.getLoc();
+    auto swap = [&](Value v) {
+      return v ? createPermute(rewriter, loc, v, kSwapLastTwo) : Value();
+    };
+    Value u = swap(scan.getU());
+    auto nlc = rewriter.create<SelectiveScanOp>(
+        loc, u.getType(), scan.getLastState().getType(), u, swap(scan.getDelta()), scan.getA(),
+        swap(scan.getB()), swap(scan.getC()), scan.getD(), swap(scan.getZ()), scan.getDeltaBias(),
+        scan.getDeltaSoftplusAttr(), scan.getReverseAttr(), rewriter.getUnitAttr());
+    nlc->setDiscardableAttrs(scan->getDiscardableAttrDictionary());
+    rewriter.replaceOp(
+        scan, {createPermute(rewriter, loc, nlc.getOut(), kSwapLastTwo), nlc.getLastState()});
+    return success();
+  }
+};
+
 /// permute(permute(x, p), q) -> permute(x, p∘q); the identity -> x.
 struct ComposePermutes : OpRewritePattern<PermuteOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -120,7 +209,8 @@ struct SinkPermute : RewritePattern {
 struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ChannelsLastConv, ComposePermutes, SinkPermute>(&getContext());
+    patterns.add<ChannelsLastConv, ChannelsLastConv1d, ChannelsLastScan, HoistPermuteAboveSplit,
+                 ComposePermutes, SinkPermute>(&getContext());
     // Top-down, so each conv turns channels-last before the permutes around
     // it start to move.
     GreedyRewriteConfig config;

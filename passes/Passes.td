@@ -39,6 +39,11 @@ def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
     The weight of a channels-last conv with groups 1 that nothing else reads
     gets `stored_as = [0, 2, 3, 1]`: the runtime uploads it `[O, KH, KW, C]`,
     the order in which the implicit GEMM reads an output channel's taps.
+    Likewise a `causal_conv1d` or `selective_scan` that reads a [B, L, D] ->
+    [B, D, L] transpose (or whose output goes straight back) turns
+    `channels_last`, its sequence operands read through the opposite
+    transposes; permutes move below splits, so Mamba's and Vim's in_proj ->
+    conv1d -> scan -> out_proj chain keeps no permute at all.
   }];
 }
 
@@ -100,10 +105,12 @@ def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
   let description = [{
     Gives every `ssmc.selective_scan` a `tiling` attribute, what the scan
     kernel does with it: `channels` channels per thread block (one thread
-    each), `chunk` time steps whose B and C are staged in shared memory as
-    fp32 and shared by the block's channels (`smem_bytes` = 2 · d_state ·
-    chunk · 4), and `state_in_registers` (h stays in registers across
-    chunks: no carry goes through memory). The shared memory per block must
+    each), `chunk` time steps whose B, C and (where the group computes delta
+    with dt_proj) dt_proj's inputs are staged in shared memory as fp32 and
+    shared by the block's channels (`smem_bytes`, from `scanSharedBytes` in
+    `ir/ScanTiling.h`, the emitter's formula: each step's values padded to
+    whole 16-byte pieces), and `state_in_registers` (h stays in registers
+    across chunks: no carry goes through memory). The shared memory per block must
     fit the target (227 KiB on sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89);
     an impossible request is an error that names both numbers.
   }];

@@ -18,10 +18,11 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
       {"cse", [](OpPassManager &pm) { pm.addPass(createCSEPass()); }},
       {"ssmc-patch-gemm",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createPatchGemm()); }},
-      {"ssmc-layout",
-       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
+      // Flips first: the backward branch's conv1d and scan then read the same
+      // transposes as the forward's, and both turn channels-last.
       {"ssmc-fold-flips",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFoldFlips()); }},
+      {"ssmc-layout", [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
       {"ssmc-form-kernel-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
       {"ssmc-merge-sibling-groups",

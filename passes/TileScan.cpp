@@ -1,6 +1,7 @@
 //===- TileScan.cpp - tile the selective scan into shared memory ----------===//
 
 #include "Passes.h"
+#include "ScanTiling.h"
 #include "SsmcOps.h"
 
 #include "Support/Arch.h"
@@ -36,14 +37,19 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
     WalkResult r = getOperation().walk([&](SelectiveScanOp scan) {
       auto u = cast<RankedTensorType>(scan.getU().getType());
       auto a = cast<RankedTensorType>(scan.getA().getType());
-      const int64_t d = u.getShape()[1], l = u.getShape()[2], n = a.getShape()[1];
+      const bool nlc = scan.getChannelsLast(); // u is [B, L, D], else [B, D, L]
+      const int64_t d = u.getShape()[nlc ? 2 : 1], l = u.getShape()[nlc ? 1 : 2];
+      const int64_t n = a.getShape()[1];
       const int64_t steps = std::min<int64_t>(chunk, l);
       const int64_t perBlock = std::min<int64_t>(channels, d);
-      // What the scan kernel stages: B and C of a chunk, fp32, per state.
-      const int64_t smem = 2 * n * steps * int64_t(sizeof(float));
+      // What the scan kernel stages per step of a chunk: B, C and the
+      // delta projection's inputs, fp32 (the emitter's own formula).
+      const int64_t deltaInputs = stagedDeltaInputs(scan);
+      const int64_t smem = scanSharedBytes(n, deltaInputs, steps);
       if (smem > *limit) {
         scan.emitError() << "tiling chunk " << steps << " (d_state " << n << ") needs " << smem
-                         << " bytes of shared memory per block for B and C, more than the "
+                         << " bytes of shared memory per block for B and C"
+                         << (deltaInputs ? " and dt_proj's inputs" : "") << ", more than the "
                          << *limit << " bytes of " << arch << ": use a smaller chunk";
         return WalkResult::interrupt();
       }

@@ -129,6 +129,18 @@ private:
   const HostTensor &get(Value v) { return values_.find(v)->second.tensor; }
   const float *ptr(Value v) { return v ? get(v).data : nullptr; }
 
+  static constexpr int64_t kSwapLastTwo[] = {0, 2, 1};
+  /// v as [B, D, L]: itself, or (channels-last operands, [B, L, D]) a
+  /// transposed copy.
+  HostTensor sequenceMajor(Value v, bool channelsLast) {
+    const HostTensor &t = get(v);
+    if (!channelsLast)
+      return t;
+    HostTensor copy = HostTensor::allocate({t.shape[0], t.shape[2], t.shape[1]});
+    permute(t.data, t.shape, kSwapLastTwo, copy.data);
+    return copy;
+  }
+
   /// Drops operands whose last use this op was.
   void release(Operation *op) {
     for (Value v : op->getOperands()) {
@@ -216,10 +228,15 @@ rt::Status Executor::execute(Operation *op) {
         return rt::Status::success();
       })
       .Case<CausalConv1dOp>([&](CausalConv1dOp o) {
-        shape::Shape x = shapeOf(o.getInput()), w = shapeOf(o.getWeight());
+        // Channels-last runs as its [B, D, L] transpose.
+        const bool nlc = o.getChannelsLast();
+        HostTensor x = sequenceMajor(o.getInput(), nlc), w = get(o.getWeight());
         HostTensor y = result(o);
-        causalConv1d(ptr(o.getInput()), x[0], x[1], x[2], ptr(o.getWeight()), w[2],
-                     ptr(o.getBias()), o.getReverse(), y.data);
+        HostTensor yBdl = nlc ? HostTensor::allocate(x.shape) : y;
+        causalConv1d(x.data, x.shape[0], x.shape[1], x.shape[2], w.data, w.shape[2],
+                     ptr(o.getBias()), o.getReverse(), yBdl.data);
+        if (nlc)
+          permute(yBdl.data, yBdl.shape, kSwapLastTwo, y.data);
         return rt::Status::success();
       })
       .Case<LayerNormOp>([&](LayerNormOp o) {
@@ -312,12 +329,20 @@ rt::Status Executor::execute(Operation *op) {
         return rt::Status::success();
       })
       .Case<SelectiveScanOp>([&](SelectiveScanOp o) {
-        shape::Shape u = shapeOf(o.getU()), a = shapeOf(o.getA());
+        // Channels-last runs as its [B, D, L] transpose.
+        const bool nlc = o.getChannelsLast();
+        HostTensor u = sequenceMajor(o.getU(), nlc), delta = sequenceMajor(o.getDelta(), nlc);
+        HostTensor B = sequenceMajor(o.getB(), nlc), C = sequenceMajor(o.getC(), nlc);
+        HostTensor z = o.getZ() ? sequenceMajor(o.getZ(), nlc) : HostTensor();
+        shape::Shape a = shapeOf(o.getA());
         HostTensor out = result(o, 0), last = result(o, 1);
-        selectiveScan(ptr(o.getU()), ptr(o.getDelta()), ptr(o.getA()), ptr(o.getB()),
-                      ptr(o.getC()), ptr(o.getD()), ptr(o.getZ()), ptr(o.getDeltaBias()), u[0],
-                      u[1], u[2], a[1], o.getDeltaSoftplus(), o.getReverse(), out.data,
+        HostTensor outBdl = nlc ? HostTensor::allocate(u.shape) : out;
+        selectiveScan(u.data, delta.data, ptr(o.getA()), B.data, C.data, ptr(o.getD()),
+                      o.getZ() ? z.data : nullptr, ptr(o.getDeltaBias()), u.shape[0], u.shape[1],
+                      u.shape[2], a[1], o.getDeltaSoftplus(), o.getReverse(), outBdl.data,
                       last.data);
+        if (nlc)
+          permute(outBdl.data, outBdl.shape, kSwapLastTwo, out.data);
         return rt::Status::success();
       })
       .Case<KernelGroupOp>([&](KernelGroupOp g) -> rt::Status {

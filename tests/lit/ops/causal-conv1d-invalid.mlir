@@ -88,3 +88,13 @@ func.func @dynamic(%x: tensor<2x8x?xf32>, %w: tensor<8x1x4xf32>) {
   %y = ssmc.causal_conv1d %x, %w : (tensor<2x8x?xf32>, tensor<8x1x4xf32>) -> tensor<2x8x?xf32>
   return
 }
+
+// -----
+
+// Channels-last is checked as its [B, D, L] transpose: the weight's D must
+// be the input's last axis.
+func.func @channels_last_channels(%x: tensor<2x8x10xf32>, %w: tensor<8x1x4xf32>) {
+  // expected-error @+1 {{(channels_last, checked as its [B, D, L] transpose)}}
+  %y = ssmc.causal_conv1d %x, %w channels_last : (tensor<2x8x10xf32>, tensor<8x1x4xf32>) -> tensor<2x8x10xf32>
+  return
+}

@@ -47,3 +47,13 @@ func.func @kernel_sizes(%x: tensor<1x2x3xf16>, %k1: tensor<2x1x1xf16>, %k5: tens
   %b = ssmc.causal_conv1d %x, %k5 : (tensor<1x2x3xf16>, tensor<2x1x5xf16>) -> tensor<1x2x3xf16>
   return %a, %b : tensor<1x2x3xf16>, tensor<1x2x3xf16>
 }
+
+// Channels-last: [B, L, D] in and out.
+// CHECK-LABEL: func.func @channels_last(
+// CHECK: ssmc.causal_conv1d %{{.*}}, %{{.*}} reverse channels_last : (tensor<2x50x128xf32>, tensor<128x1x4xf32>) -> tensor<2x50x128xf32>
+// GENERIC-LABEL: sym_name = "channels_last"
+// GENERIC: "ssmc.causal_conv1d"(%{{.*}}, %{{.*}}) <{channels_last, reverse}>
+func.func @channels_last(%x: tensor<2x50x128xf32>, %w: tensor<128x1x4xf32>) -> tensor<2x50x128xf32> {
+  %y = ssmc.causal_conv1d %x, %w reverse channels_last : (tensor<2x50x128xf32>, tensor<128x1x4xf32>) -> tensor<2x50x128xf32>
+  return %y : tensor<2x50x128xf32>
+}

@@ -153,3 +153,12 @@ func.func @dynamic_state(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor
   %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x?xf32>)
   return
 }
+
+// -----
+
+// Channels-last is checked as its [B, D, L] transpose: B must be [B, L, N].
+func.func @channels_last_b(%u: tensor<2x10x8xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
+  // expected-error @+1 {{(channels_last, checked as its [B, D, L] transpose)}}
+  %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B channels_last : (tensor<2x10x8xf32>, tensor<2x10x8xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x10x8xf32>, tensor<2x8x4xf32>)
+  return
+}

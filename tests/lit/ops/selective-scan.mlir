@@ -77,3 +77,11 @@ func.func @small_bf16(%u: tensor<1x3x1xbf16>, %A: tensor<3x1xbf16>, %B: tensor<1
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B : (tensor<1x3x1xbf16>, tensor<1x3x1xbf16>, tensor<3x1xbf16>, tensor<1x1x1xbf16>, tensor<1x1x1xbf16>) -> (tensor<1x3x1xbf16>, tensor<1x3x1xbf16>)
   return %out : tensor<1x3x1xbf16>
 }
+
+// Channels-last: u, delta, out [B, L, D]; B, C [B, L, N]; last_state [B, D, N].
+// CHECK-LABEL: func.func @channels_last(
+// CHECK: ssmc.selective_scan {{.*}} channels_last : (tensor<2x10x8xf32>, tensor<2x10x8xf32>, tensor<8x4xf32>, tensor<2x10x4xf32>, tensor<2x10x4xf32>) -> (tensor<2x10x8xf32>, tensor<2x8x4xf32>)
+func.func @channels_last(%u: tensor<2x10x8xf32>, %A: tensor<8x4xf32>, %B: tensor<2x10x4xf32>) -> tensor<2x10x8xf32> {
+  %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B channels_last : (tensor<2x10x8xf32>, tensor<2x10x8xf32>, tensor<8x4xf32>, tensor<2x10x4xf32>, tensor<2x10x4xf32>) -> (tensor<2x10x8xf32>, tensor<2x8x4xf32>)
+  return %out : tensor<2x10x8xf32>
+}

@@ -90,3 +90,25 @@ func.func @cancel(%x: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16x
   %d = ssmc.flip %c axis 2 : tensor<1x8x16xf32>
   return %b, %d : tensor<1x8x16xf32>, tensor<1x8x16xf32>
 }
+
+// -----
+
+// The same branch channels-last ([B, L, D]): the sequence is axis 1, and a
+// flip of the channel axis (2) is not the sequence's, so that conv keeps it.
+// CHECK-LABEL: func.func @channels_last
+// CHECK: ssmc.causal_conv1d %arg0, %arg1 reverse channels_last
+// CHECK: ssmc.selective_scan {{.*}} reverse channels_last
+// CHECK: %[[F:.*]] = ssmc.flip %arg0 axis 2
+// CHECK: ssmc.causal_conv1d %[[F]], %arg1 channels_last
+func.func @channels_last(%x: tensor<1x16x8xf32>, %w: tensor<8x1x4xf32>, %dt: tensor<1x16x8xf32>,
+                         %A: tensor<8x4xf32>, %B: tensor<1x16x4xf32>) -> (tensor<1x16x8xf32>, tensor<1x16x8xf32>) {
+  %xb = ssmc.flip %x axis 1 : tensor<1x16x8xf32>
+  %c = ssmc.causal_conv1d %xb, %w channels_last : (tensor<1x16x8xf32>, tensor<8x1x4xf32>) -> tensor<1x16x8xf32>
+  %dtb = ssmc.flip %dt axis 1 : tensor<1x16x8xf32>
+  %Bb = ssmc.flip %B axis 1 : tensor<1x16x4xf32>
+  %y, %h = ssmc.selective_scan %c, %dtb, %A, %Bb, %Bb channels_last : (tensor<1x16x8xf32>, tensor<1x16x8xf32>, tensor<8x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<1x16x8xf32>, tensor<1x8x4xf32>)
+  %r = ssmc.flip %y axis 1 : tensor<1x16x8xf32>
+  %xc = ssmc.flip %x axis 2 : tensor<1x16x8xf32>
+  %c2 = ssmc.causal_conv1d %xc, %w channels_last : (tensor<1x16x8xf32>, tensor<8x1x4xf32>) -> tensor<1x16x8xf32>
+  return %r, %c2 : tensor<1x16x8xf32>, tensor<1x16x8xf32>
+}

@@ -65,3 +65,45 @@ func.func @conv_weights_stored_channels_last(%x: tensor<1x8x8x4xf32>) -> (tensor
   %y4 = ssmc.permute %c4 [0, 2, 3, 1] : tensor<1x8x4x4xf32> -> tensor<1x4x4x8xf32>
   return %y, %y2, %y3, %y4 : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
 }
+
+// -----
+
+// A Mamba mixer as the reference writes it: in_proj's [B, L, 2D] output
+// transposed to [B, 2D, L] and split into x and z, conv1d and the scan in
+// [B, D, L], the scan's output transposed back for out_proj. The permute
+// moves below the split, conv1d and the scan turn channels-last, and every
+// transpose cancels: nothing is left between in_proj and out_proj.
+// CHECK-LABEL: func.func @mixer
+// CHECK-NOT: ssmc.permute
+// CHECK: %[[X:.*]]:2 = ssmc.split %arg0 axis 2 : tensor<1x5x16xf32> -> tensor<1x5x8xf32>, tensor<1x5x8xf32>
+// CHECK: %[[C:.*]] = ssmc.causal_conv1d %[[X]]#0, %arg1, %arg2 channels_last : {{.*}} -> tensor<1x5x8xf32>
+// CHECK: %[[U:.*]] = ssmc.silu %[[C]] : tensor<1x5x8xf32>
+// CHECK: %[[O:.*]], %{{.*}} = ssmc.selective_scan %[[U]], %arg3, %arg4, %arg5, %arg6 D %arg7 z %[[X]]#1 delta_softplus channels_last : (tensor<1x5x8xf32>, tensor<1x5x8xf32>, tensor<8x4xf32>, tensor<1x5x4xf32>, tensor<1x5x4xf32>, tensor<8xf32>, tensor<1x5x8xf32>) -> (tensor<1x5x8xf32>, tensor<1x8x4xf32>)
+// CHECK-NOT: ssmc.permute
+// CHECK: return %[[O]]
+func.func @mixer(%xz: tensor<1x5x16xf32>, %w: tensor<8x1x4xf32>, %b: tensor<8xf32>, %dt: tensor<1x5x8xf32>, %A: tensor<8x4xf32>, %B: tensor<1x5x4xf32>, %C: tensor<1x5x4xf32>, %D: tensor<8xf32>) -> tensor<1x5x8xf32> {
+  %t = ssmc.permute %xz [0, 2, 1] : tensor<1x5x16xf32> -> tensor<1x16x5xf32>
+  %parts:2 = ssmc.split %t axis 1 : tensor<1x16x5xf32> -> tensor<1x8x5xf32>, tensor<1x8x5xf32>
+  %c = ssmc.causal_conv1d %parts#0, %w, %b : (tensor<1x8x5xf32>, tensor<8x1x4xf32>, tensor<8xf32>) -> tensor<1x8x5xf32>
+  %u = ssmc.silu %c : tensor<1x8x5xf32>
+  %dtT = ssmc.permute %dt [0, 2, 1] : tensor<1x5x8xf32> -> tensor<1x8x5xf32>
+  %BT = ssmc.permute %B [0, 2, 1] : tensor<1x5x4xf32> -> tensor<1x4x5xf32>
+  %CT = ssmc.permute %C [0, 2, 1] : tensor<1x5x4xf32> -> tensor<1x4x5xf32>
+  %out, %h = ssmc.selective_scan %u, %dtT, %A, %BT, %CT D %D z %parts#1 delta_softplus : (tensor<1x8x5xf32>, tensor<1x8x5xf32>, tensor<8x4xf32>, tensor<1x4x5xf32>, tensor<1x4x5xf32>, tensor<8xf32>, tensor<1x8x5xf32>) -> (tensor<1x8x5xf32>, tensor<1x8x4xf32>)
+  %y = ssmc.permute %out [0, 2, 1] : tensor<1x8x5xf32> -> tensor<1x5x8xf32>
+  return %y : tensor<1x5x8xf32>
+}
+
+// -----
+
+// A scan over [B, D, L] inputs with no transpose near it (the
+// selective_scan family's own layout) stays as it is, and so does a conv1d.
+// CHECK-LABEL: func.func @sequence_major
+// CHECK: ssmc.causal_conv1d %arg0, %arg1 :
+// CHECK: ssmc.selective_scan
+// CHECK-NOT: channels_last
+func.func @sequence_major(%x: tensor<1x8x5xf32>, %w: tensor<8x1x4xf32>, %dt: tensor<1x8x5xf32>, %A: tensor<8x4xf32>, %B: tensor<1x4x5xf32>, %C: tensor<1x4x5xf32>) -> (tensor<1x8x5xf32>, tensor<1x8x5xf32>) {
+  %c = ssmc.causal_conv1d %x, %w : (tensor<1x8x5xf32>, tensor<8x1x4xf32>) -> tensor<1x8x5xf32>
+  %out, %h = ssmc.selective_scan %x, %dt, %A, %B, %C : (tensor<1x8x5xf32>, tensor<1x8x5xf32>, tensor<8x4xf32>, tensor<1x4x5xf32>, tensor<1x4x5xf32>) -> (tensor<1x8x5xf32>, tensor<1x8x4xf32>)
+  return %c, %out : tensor<1x8x5xf32>, tensor<1x8x5xf32>
+}
