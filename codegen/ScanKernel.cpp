@@ -51,14 +51,6 @@ struct ScanInfo {
   std::vector<unsigned> lastStateYields;
 };
 
-int64_t tilingValue(SelectiveScanOp op, StringRef key, int64_t fallback) {
-  auto tiling = op->getAttrOfType<DictionaryAttr>("tiling");
-  if (!tiling)
-    return fallback;
-  auto v = tiling.getAs<IntegerAttr>(key);
-  return v ? v.getInt() : fallback;
-}
-
 /// Every configuration of a scan kernel over [batch, channels, length] with
 /// up to `maxStates` states that fits `limit` bytes of shared memory: the
 /// default (the tiling's) first, then channel and chunk variations (few
@@ -253,14 +245,28 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   int64_t maxDeltaInputs = 0;
   for (ScanInfo &s : scans)
     maxDeltaInputs = std::max(maxDeltaInputs, stagedDeltaInputs(s.op));
-  const int64_t defChannels = std::clamp<int64_t>(tilingValue(first, "channels", 32), 1, 1024);
-  // The tiling's chunk, halved until B and C of a chunk fit the target's
-  // shared memory (a module tiled for a larger target): the source's
-  // default is then the first configuration, as for every kernel.
+  // The tiling ssmc-tile-scan chose (for a module it has not run on, the
+  // same choice with its defaults) is the default configuration; it must
+  // fit the target this kernel is generated for.
+  ScanTilingAttr tiling = first.getTilingAttr();
+  if (!tiling)
+    tiling = chooseScanTiling(first, kDefaultScanChunk, kDefaultScanChannels);
+  for (ScanInfo &s : scans)
+    if (ScanTilingAttr t = s.op.getTilingAttr();
+        t && (t.getChunk() != tiling.getChunk() || t.getChannels() != tiling.getChannels()))
+      return e.unsupported(s.op, fmt::format("the scans of one kernel must share one tiling; "
+                                             "this one has chunk {} and channels {}, the first "
+                                             "chunk {} and channels {}",
+                                             t.getChunk(), t.getChannels(), tiling.getChunk(),
+                                             tiling.getChannels()));
+  const int64_t defChannels = tiling.getChannels(), defChunk = tiling.getChunk();
   const int64_t limit = sharedMemoryLimit(options.arch);
-  int64_t defChunk = std::max<int64_t>(1, tilingValue(first, "chunk", 64));
-  while (scanSharedBytes(maxStates, maxDeltaInputs, defChunk) > limit && defChunk > 1)
-    defChunk /= 2;
+  if (const int64_t bytes = scanSharedBytes(maxStates, maxDeltaInputs, defChunk); bytes > limit)
+    return e.unsupported(first, fmt::format("its tiling (chunk {}) stages {} bytes of shared "
+                                            "memory per block, more than the {} bytes of {}: the "
+                                            "module was tiled for another target; lower it with "
+                                            "--arch {} (ssmc-tile-scan's arch option)",
+                                            defChunk, bytes, limit, options.arch, options.arch));
   std::vector<rt::PlanConfig> configs =
       scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, defChannels, defChunk, limit);
   if (configs.empty())

@@ -365,7 +365,8 @@ ScanResult selectiveScan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,
   auto op = g->builder().create<SelectiveScanOp>(
       g->loc(where), g->tensorType(r.value.out), g->tensorType(r.value.lastState), u.value(),
       delta.value(), A.value(), B.value(), C.value(), valueOr(o.D), valueOr(o.z),
-      valueOr(o.deltaBias), o.deltaSoftplus, o.reverse, /*channels_last=*/false);
+      valueOr(o.deltaBias), o.deltaSoftplus, o.reverse, /*channels_last=*/false,
+      /*tiling=*/nullptr);
   return {Tensor(g, op.getOut()), Tensor(g, op.getLastState())};
 }
 

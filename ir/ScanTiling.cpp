@@ -2,6 +2,8 @@
 
 #include "ScanTiling.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace ssmc {
@@ -27,6 +29,23 @@ LinearOp stagedDeltaProjection(SelectiveScanOp scan) {
 int64_t stagedDeltaInputs(SelectiveScanOp scan) {
   LinearOp linear = stagedDeltaProjection(scan);
   return linear ? cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1) : 0;
+}
+
+int64_t scanChannels(SelectiveScanOp scan) {
+  return cast<RankedTensorType>(scan.getU().getType()).getDimSize(scan.getChannelsLast() ? 2 : 1);
+}
+
+int64_t scanLength(SelectiveScanOp scan) {
+  return cast<RankedTensorType>(scan.getU().getType()).getDimSize(scan.getChannelsLast() ? 1 : 2);
+}
+
+ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels) {
+  const int64_t steps = std::clamp<int64_t>(chunk, 1, std::max<int64_t>(1, scanLength(scan)));
+  const int64_t perBlock =
+      std::clamp<int64_t>(channels, 1, std::clamp<int64_t>(scanChannels(scan), 1, 1024));
+  const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
+  return ScanTilingAttr::get(scan.getContext(), steps, perBlock,
+                             scanSharedBytes(states, stagedDeltaInputs(scan), steps));
 }
 
 } // namespace ssmc

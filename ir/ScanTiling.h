@@ -40,6 +40,19 @@ constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t c
          int64_t(sizeof(float));
 }
 
+/// The scan's channels (D) and length (L), whichever its layout.
+int64_t scanChannels(SelectiveScanOp scan);
+int64_t scanLength(SelectiveScanOp scan);
+
+/// The tiling of `scan` with chunks of `chunk` steps and `channels` per
+/// block, each clamped to the scan's length and channels, and the shared
+/// memory that takes. ssmc-tile-scan sets it; the scan emitter uses it for
+/// a scan the pass has not tiled.
+ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels);
+
+/// ssmc-tile-scan's defaults.
+constexpr int64_t kDefaultScanChunk = 64, kDefaultScanChannels = 32;
+
 } // namespace ssmc
 
 #endif // SSMC_IR_SCANTILING_H

@@ -8,6 +8,7 @@
 #ifndef SSMC_DIALECT_TD
 #define SSMC_DIALECT_TD
 
+include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 
 def Ssmc_Dialect : Dialect {
@@ -20,10 +21,32 @@ def Ssmc_Dialect : Dialect {
     the reference implementation's `state_dict` name.
   }];
   let cppNamespace = "::ssmc";
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Ssmc_Op<string mnemonic, list<Trait> traits = []>
     : Op<Ssmc_Dialect, mnemonic, traits>;
+
+// What the scan kernel does with a selective scan; set by ssmc-tile-scan,
+// obeyed by the scan emitter (docs/codegen.md).
+def Ssmc_ScanTilingAttr : AttrDef<Ssmc_Dialect, "ScanTiling"> {
+  let mnemonic = "scan_tiling";
+  let summary = "a selective scan's tiling: chunk, channels per block, shared memory";
+  let description = [{
+    `channels` threads per block (one channel each); the sequence walked in
+    chunks of `chunk` steps whose B, C and dt_proj inputs are staged in
+    shared memory, `smem_bytes` of it (`scanSharedBytes` in
+    `ir/ScanTiling.h`, which the verifier of `ssmc.selective_scan`
+    recomputes). The state stays in registers across chunks.
+
+    ```mlir
+    #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 14336>
+    ```
+  }];
+  let parameters = (ins "int64_t":$chunk, "int64_t":$channels, "int64_t":$smem_bytes);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
 
 // Every tensor in the dialect: a statically shaped tensor of floats.
 def Ssmc_Tensor : RankedTensorOf<[AnyFloat]> {

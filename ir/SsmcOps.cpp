@@ -6,10 +6,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "SsmcOps.h"
+#include "ScanTiling.h"
 #include "ShapeRules.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace ssmc;
@@ -21,10 +24,26 @@ void SsmcDialect::initialize() {
 #define GET_OP_LIST
 #include "SsmcOps.cpp.inc"
       >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "SsmcOpsAttrs.cpp.inc"
+      >();
 }
 
 #define GET_OP_CLASSES
 #include "SsmcOps.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "SsmcOpsAttrs.cpp.inc"
+
+LogicalResult ScanTilingAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t chunk,
+                                     int64_t channels, int64_t smemBytes) {
+  if (chunk < 1 || channels < 1 || channels > 1024 || smemBytes < 0)
+    return emitError() << "scan_tiling needs chunk >= 1, 1 <= channels <= 1024 and smem_bytes "
+                          ">= 0, got chunk "
+                       << chunk << ", channels " << channels << ", smem_bytes " << smemBytes;
+  return success();
+}
 
 func::FuncOp ssmc::getEntryFunction(ModuleOp module) {
   func::FuncOp only;
@@ -315,6 +334,16 @@ LogicalResult SelectiveScanOp::verify() {
   if (shapeOf(getLastState()) != inferred.value.lastState)
     return emitOpError() << "result 'last_state' is " << shape::str(shapeOf(getLastState()))
                          << ", expected " << shape::str(inferred.value.lastState);
+  // The tiling states the kernel's shared memory; it must be what the
+  // kernel will take for this chunk.
+  if (ScanTilingAttr tiling = getTilingAttr()) {
+    const int64_t states = shapeOf(getA())[1];
+    const int64_t want = scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk());
+    if (tiling.getSmemBytes() != want)
+      return emitOpError() << "tiling smem_bytes " << tiling.getSmemBytes()
+                           << " is not what a chunk of " << tiling.getChunk() << " steps stages ("
+                           << want << " bytes)";
+  }
   return success();
 }
 

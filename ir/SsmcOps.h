@@ -15,6 +15,9 @@
 
 #include "SsmcOpsDialect.h.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "SsmcOpsAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "SsmcOps.h.inc"
 

@@ -330,7 +330,8 @@ def Ssmc_SelectiveScanOp : Ssmc_Op<"selective_scan",
     `channels_last` (set by `ssmc-layout`) `u`, `delta`, `z` and `out` are
     `[B, L, D]` and `B`, `C` are `[B, L, N]`: the layout of the projections
     that produce them and read `out`, so the scan's threads (one channel
-    each) read and write consecutive addresses.
+    each) read and write consecutive addresses. `tiling` (set by
+    `ssmc-tile-scan`) is what the scan kernel runs.
 
     ```mlir
     %out, %h = ssmc.selective_scan %u, %dt, %A, %B, %C D %D z %z delta_bias %db delta_softplus
@@ -342,7 +343,8 @@ def Ssmc_SelectiveScanOp : Ssmc_Op<"selective_scan",
                        Optional<Ssmc_Tensor>:$D, Optional<Ssmc_Tensor>:$z,
                        Optional<Ssmc_Tensor>:$delta_bias,
                        UnitAttr:$delta_softplus, UnitAttr:$reverse,
-                       UnitAttr:$channels_last);
+                       UnitAttr:$channels_last,
+                       OptionalAttr<Ssmc_ScanTilingAttr>:$tiling);
   let results = (outs Ssmc_Tensor:$out, Ssmc_Tensor:$last_state);
   let assemblyFormat = [{
     $u `,` $delta `,` $A `,` $B `,` $C (`D` $D^)? (`z` $z^)?

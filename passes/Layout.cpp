@@ -149,7 +149,8 @@ struct ChannelsLastScan : OpRewritePattern<SelectiveScanOp> {
     auto nlc = rewriter.create<SelectiveScanOp>(
         loc, u.getType(), scan.getLastState().getType(), u, swap(scan.getDelta()), scan.getA(),
         swap(scan.getB()), swap(scan.getC()), scan.getD(), swap(scan.getZ()), scan.getDeltaBias(),
-        scan.getDeltaSoftplusAttr(), scan.getReverseAttr(), rewriter.getUnitAttr());
+        scan.getDeltaSoftplusAttr(), scan.getReverseAttr(), rewriter.getUnitAttr(),
+        scan.getTilingAttr());
     nlc->setDiscardableAttrs(scan->getDiscardableAttrDictionary());
     rewriter.replaceOp(
         scan, {createPermute(rewriter, loc, nlc.getOut(), kSwapLastTwo), nlc.getLastState()});

@@ -3,6 +3,8 @@
 #ifndef SSMC_PASSES_PASSES_H
 #define SSMC_PASSES_PASSES_H
 
+#include "ScanTiling.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

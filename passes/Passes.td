@@ -103,20 +103,24 @@ def MergeSiblingGroups : Pass<"ssmc-merge-sibling-groups", "mlir::func::FuncOp">
 def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
   let summary = "Choose the selective scan's tiling and check it fits";
   let description = [{
-    Gives every `ssmc.selective_scan` a `tiling` attribute, what the scan
-    kernel does with it: `channels` channels per thread block (one thread
-    each), `chunk` time steps whose B, C and (where the group computes delta
-    with dt_proj) dt_proj's inputs are staged in shared memory as fp32 and
-    shared by the block's channels (`smem_bytes`, from `scanSharedBytes` in
-    `ir/ScanTiling.h`, the emitter's formula: each step's values padded to
-    whole 16-byte pieces), and `state_in_registers` (h stays in registers
-    across chunks: no carry goes through memory). The shared memory per block must
-    fit the target (227 KiB on sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89);
-    an impossible request is an error that names both numbers.
+    Gives every `ssmc.selective_scan` a `tiling` attribute
+    (`#ssmc.scan_tiling<chunk, channels, smem_bytes>`), what the scan kernel
+    runs: `channels` channels per thread block (one thread each), `chunk`
+    time steps whose B, C and (where the group computes delta with dt_proj)
+    dt_proj's inputs are staged in shared memory as fp32 and shared by the
+    block's channels, `smem_bytes` of it (`scanSharedBytes` in
+    `ir/ScanTiling.h`, the emitter's formula, which the op's verifier
+    recomputes). The state stays in registers across chunks. The shared
+    memory per block must fit the target (227 KiB on sm_90, 163 KiB on
+    sm_80, 99 KiB on sm_86/89); an impossible request is an error that names
+    both numbers. `ssmc compile` passes the same `--arch` to this pass and
+    to code generation.
   }];
   let options = [
-    Option<"chunk", "chunk", "int64_t", /*default=*/"64", "time steps per staged chunk">,
-    Option<"channels", "channels", "int64_t", /*default=*/"32", "channels per thread block">,
+    Option<"chunk", "chunk", "int64_t", /*default=*/"ssmc::kDefaultScanChunk",
+           "time steps per staged chunk">,
+    Option<"channels", "channels", "int64_t", /*default=*/"ssmc::kDefaultScanChannels",
+           "channels per thread block">,
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_90\"", "target architecture">,
   ];
 }

@@ -25,7 +25,12 @@ static mlir::LogicalResult emitCuda(mlir::ModuleOp module, llvm::raw_ostream &os
   mlir::func::FuncOp entry = ssmc::getEntryFunction(module);
   if (!entry)
     return module.emitError("the module has no entry function");
-  auto plans = ssmc::codegen::generateKernels(entry, {});
+  // The target the module was lowered for (`ssmc compile` records it), so
+  // the kernels are those an artifact would get.
+  ssmc::codegen::CodegenOptions options;
+  if (auto arch = module->getAttrOfType<mlir::StringAttr>(ssmc::kArchAttr))
+    options.arch = arch.str();
+  auto plans = ssmc::codegen::generateKernels(entry, options);
   if (!plans)
     return module.emitError(plans.message());
   for (const ssmc::rt::PlanKernel &p : *plans) {

@@ -138,7 +138,7 @@ int compileModel(const Options &o) {
   auto built = buildModel(o, shapes);
   if (!built)
     return fail(built.message());
-  if (rt::Status s = lowerModel(*built, o); !s.ok())
+  if (rt::Status s = lowerModel(*built, compileOptions); !s.ok()) // --gpu's arch, if given
     return fail(s.message());
   mlir::ModuleOp module = *built->module;
   if (!compileOptions.arch.empty())

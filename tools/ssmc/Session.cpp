@@ -1,6 +1,7 @@
 //===- Session.cpp - one model, built and lowered, for `ssmc` commands ----===//
 
 #include "Session.h"
+#include "GpuRun.h"
 #include "ModuleFile.h"
 #include "Passes.h"
 #include "SsmcOps.h"
@@ -136,9 +137,13 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
 }
 
 rt::Status lowerModel(BuiltModel &built, const Options &options) {
+  // The target code generation will use (generateModel): the scan tiling
+  // is checked against the same shared memory.
   PipelineOptions pipeline;
-  if (!options.arch.empty())
-    pipeline.arch = options.arch;
+  pipeline.arch = options.arch.empty() ? defaultArch() : options.arch;
+  // Recorded on the module (every --dump-ir stage shows it), for tools that
+  // generate code from a dump (ssmc-translate --emit-cuda).
+  (*built.module)->setAttr(ssmc::kArchAttr, StringAttr::get(built.context.get(), pipeline.arch));
   std::vector<PipelineStage> stages = ssmcPipelineStages(pipeline);
   if (!options.stopAfter.empty()) {
     auto names = stageNames();

@@ -162,3 +162,20 @@ func.func @channels_last_b(%u: tensor<2x10x8xf32>, %A: tensor<8x4xf32>, %B: tens
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B channels_last : (tensor<2x10x8xf32>, tensor<2x10x8xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x10x8xf32>, tensor<2x8x4xf32>)
   return
 }
+
+// -----
+
+// The tiling must state the shared memory its chunk stages.
+func.func @tiling_smem(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
+  // expected-error @+1 {{tiling smem_bytes 100 is not what a chunk of 10 steps stages (320 bytes)}}
+  %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 10, channels = 8, smem_bytes = 100>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
+  return
+}
+
+// -----
+
+func.func @tiling_channels(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
+  // expected-error @+1 {{scan_tiling needs chunk >= 1, 1 <= channels <= 1024 and smem_bytes >= 0, got chunk 10, channels 0, smem_bytes 320}}
+  %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 10, channels = 0, smem_bytes = 320>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
+  return
+}
