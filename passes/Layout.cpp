@@ -237,6 +237,14 @@ struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
         return;
       w.setStoredAs(ArrayRef<int64_t>{0, 2, 3, 1});
     });
+    // A channels-last conv1d's threads are consecutive channels: its weight
+    // [D, 1, K] is stored [1, K, D], so each tap is one contiguous row.
+    getOperation().walk([&](CausalConv1dOp conv) {
+      auto w = conv.getWeight().getDefiningOp<WeightOp>();
+      if (!w || !conv.getChannelsLast() || w.getStoredAs() || readers[w.getName()] != 1)
+        return;
+      w.setStoredAs(ArrayRef<int64_t>{1, 2, 0});
+    });
   }
 };
 

@@ -256,8 +256,14 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   if (!memory)
     return fail(memory.message(), 1);
   perf::PlanMemory &mem = **memory;
-  for (const rt::PlanTensor &t : plan.weights)
-    store(*dtype, weights.at(t.name).data, size_t(t.numElements()), mem.weight(t.name));
+  // Weights as the device holds them: in their stored_as order, as the
+  // runtime uploads them.
+  for (const rt::PlanTensor &t : plan.weights) {
+    const interp::HostTensor &w = weights.at(t.name);
+    std::vector<float> stored = rt::toStoredOrder(
+        std::vector<float>(w.data, w.data + t.numElements()), t.shape, t.storedAs);
+    store(*dtype, stored.data(), size_t(t.numElements()), mem.weight(t.name));
+  }
   auto storeInputs = [&] {
     for (const rt::PlanTensor &t : plan.inputs)
       store(*dtype, inputs.at(t.name).data, size_t(t.numElements()), mem.input(t.name));

@@ -107,3 +107,22 @@ func.func @sequence_major(%x: tensor<1x8x5xf32>, %w: tensor<8x1x4xf32>, %dt: ten
   %out, %h = ssmc.selective_scan %x, %dt, %A, %B, %C : (tensor<1x8x5xf32>, tensor<1x8x5xf32>, tensor<8x4xf32>, tensor<1x4x5xf32>, tensor<1x4x5xf32>) -> (tensor<1x8x5xf32>, tensor<1x8x4xf32>)
   return %c, %out : tensor<1x8x5xf32>, tensor<1x8x5xf32>
 }
+
+// -----
+
+// A channels-last conv1d's weight [D, 1, K] is stored [1, K, D] (each tap a
+// contiguous row of channels, as its threads read it), unless another op
+// reads it too.
+// CHECK-LABEL: func.func @conv1d_weight
+// CHECK: ssmc.weight "own" {stored_as = array<i64: 1, 2, 0>} : tensor<8x1x4xf32>
+// CHECK: ssmc.weight "tied" : tensor<8x1x4xf32>
+func.func @conv1d_weight(%x: tensor<1x5x8xf32>) -> (tensor<1x5x8xf32>, tensor<1x5x8xf32>, tensor<8x1x4xf32>) {
+  %w = ssmc.weight "own" : tensor<8x1x4xf32>
+  %t = ssmc.weight "tied" : tensor<8x1x4xf32>
+  %xt = ssmc.permute %x [0, 2, 1] : tensor<1x5x8xf32> -> tensor<1x8x5xf32>
+  %c = ssmc.causal_conv1d %xt, %w : (tensor<1x8x5xf32>, tensor<8x1x4xf32>) -> tensor<1x8x5xf32>
+  %y = ssmc.permute %c [0, 2, 1] : tensor<1x8x5xf32> -> tensor<1x5x8xf32>
+  %c2 = ssmc.causal_conv1d %xt, %t : (tensor<1x8x5xf32>, tensor<8x1x4xf32>) -> tensor<1x8x5xf32>
+  %y2 = ssmc.permute %c2 [0, 2, 1] : tensor<1x8x5xf32> -> tensor<1x5x8xf32>
+  return %y, %y2, %t : tensor<1x5x8xf32>, tensor<1x5x8xf32>, tensor<8x1x4xf32>
+}
