@@ -280,7 +280,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, B and C{} staged in "
                   "shared memory as fp32 (dynamic, {} floats a step).",
                   maxDeltaInputs ? " and the delta projection's inputs" : "",
-                  2 * maxStates + maxDeltaInputs),
+                  2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs)),
       "exp(delta * A) as exp2f(delta * A * log2(e)): one MUFU.EX2 per state and step.",
       "The epilogue runs in the thread that owns the (batch, channel)."};
   if (scratchFloats)
@@ -306,8 +306,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       "extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS) {}(\n    {}) {{\n",
       e.entry(), e.kernelParams());
   // A step's staged values are contiguous (16-byte aligned rows): every
-  // thread reads the same ones, so each 16-byte load is one broadcast
-  // wavefront.
+  // thread reads the same ones, each 16-byte load a broadcast.
   code += "  // Per step of the chunk: B, C [SSMC_SCAN_CHUNK][kStatePitch] each";
   code += maxDeltaInputs ? "; the delta projection's inputs [SSMC_SCAN_CHUNK][kDtPitch]\n" : "\n";
   code += "  extern __shared__ __align__(16) float smem[];\n";
@@ -464,7 +463,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                        scanStepPitch(maxDeltaInputs));
   src += R"(
 // Four staged floats of one step by one 16-byte shared-memory load; every
-// lane reads the same address, so it is one broadcast wavefront.
+// lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
 struct alignas(16) Step4 {
   float v[4];
 };

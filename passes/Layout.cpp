@@ -41,6 +41,14 @@ bool isPermute(Value v, ArrayRef<int64_t> perm) {
   return p && p.getPerm() == perm;
 }
 
+/// Whether `v` has users and every one is `permute perm`.
+bool allUsersPermute(Value v, ArrayRef<int64_t> perm) {
+  return !v.use_empty() && llvm::all_of(v.getUsers(), [&](Operation *user) {
+    auto p = dyn_cast<PermuteOp>(user);
+    return p && p.getPerm() == perm;
+  });
+}
+
 /// conv2d(permute(x, toNCHW)) or permute(conv2d(x), toNHWC) ->
 /// permute(conv2d[channels_last](permute(x, toNHWC)), toNCHW); the permutes
 /// then cancel against their neighbours.
@@ -50,11 +58,7 @@ struct ChannelsLastConv : OpRewritePattern<Conv2dOp> {
     if (conv.getChannelsLast())
       return failure();
     const bool inputPays = isPermute(conv.getInput(), kToNCHW);
-    const bool outputPays =
-        !conv->use_empty() && llvm::all_of(conv->getUsers(), [](Operation *user) {
-          auto p = dyn_cast<PermuteOp>(user);
-          return p && p.getPerm() == ArrayRef<int64_t>(kToNHWC);
-        });
+    const bool outputPays = allUsersPermute(conv.getResult(), kToNHWC);
     if (!inputPays && !outputPays)
       return failure(); // an NCHW conv among NCHW ops: leave it
     Location loc = conv.getLoc();
@@ -73,15 +77,6 @@ struct ChannelsLastConv : OpRewritePattern<Conv2dOp> {
 constexpr int64_t kSwapLastTwo[] = {0, 2, 1}; // [B, D, L] <-> [B, L, D]
 
 bool isSequenceTranspose(Value v) { return isPermute(v, kSwapLastTwo); }
-
-/// Whether every user of `v` (at least one) is a [B, D, L] <-> [B, L, D]
-/// transpose.
-bool allUsersTranspose(Value v) {
-  return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
-    auto p = dyn_cast<PermuteOp>(user);
-    return p && p.getPerm() == ArrayRef<int64_t>(kSwapLastTwo);
-  });
-}
 
 /// split(permute(x, p), axis a) -> permute(split(x, axis p[a]), p) for each
 /// part: the permute moves below the split, towards the op that reads the
@@ -118,7 +113,7 @@ struct ChannelsLastConv1d : OpRewritePattern<CausalConv1dOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CausalConv1dOp conv, PatternRewriter &rewriter) const override {
     if (conv.getChannelsLast() ||
-        (!isSequenceTranspose(conv.getInput()) && !allUsersTranspose(conv.getResult())))
+        (!isSequenceTranspose(conv.getInput()) && !allUsersPermute(conv.getResult(), kSwapLastTwo)))
       return failure();
     Location loc = conv.getLoc();
     Value input = createPermute(rewriter, loc, conv.getInput(), kSwapLastTwo);
@@ -139,7 +134,7 @@ struct ChannelsLastScan : OpRewritePattern<SelectiveScanOp> {
   LogicalResult matchAndRewrite(SelectiveScanOp scan, PatternRewriter &rewriter) const override {
     auto rank3 = [](Value v) { return cast<RankedTensorType>(v.getType()).getRank() == 3; };
     if (scan.getChannelsLast() || !rank3(scan.getB()) || !rank3(scan.getC()) ||
-        (!isSequenceTranspose(scan.getU()) && !allUsersTranspose(scan.getOut())))
+        (!isSequenceTranspose(scan.getU()) && !allUsersPermute(scan.getOut(), kSwapLastTwo)))
       return failure();
     Location loc = scan.getLoc();
     auto swap = [&](Value v) {

@@ -140,9 +140,7 @@ int compileModel(const Options &o) {
     return fail(built.message());
   if (rt::Status s = lowerModel(*built, compileOptions); !s.ok()) // --gpu's arch, if given
     return fail(s.message());
-  mlir::ModuleOp module = *built->module;
-  if (!compileOptions.arch.empty())
-    module->setAttr(ssmc::kArchAttr, mlir::StringAttr::get(module.getContext(), compileOptions.arch));
+  mlir::ModuleOp module = *built->module; // carries ssmc.arch (lowerModel)
 
   const bool quietDefault = o.quiet || !o.outputDir.empty() || !o.dumpIrDir.empty() ||
                             o.printIrAfterAll || gpu;
