@@ -1,23 +1,31 @@
 //===- ScanKernel.cpp - groups holding selective scans --------------------===//
 //
-// A thread owns one (batch, channel) of every scan in the group and runs the
-// recurrences one after the other, its d_state-wide state h in registers. A
-// thread block holds SSMC_SCAN_CHANNELS channels of one batch element and
-// walks the sequence in chunks of SSMC_SCAN_CHUNK steps, staging the chunk's
-// B and C (shared by all its channels) in shared memory. u, delta, z, A, D
-// and delta_bias are read through their index functions, so producers such
-// as dt_proj + softplus or exp(A_log) are recomputed in place.
+// A thread owns one (batch, channel) of every scan in the group, or with
+// SSMC_SCAN_SPLITS > 1 one part of its sequence, and runs the recurrences
+// one after the other, its d_state-wide state h in registers. A thread block
+// holds SSMC_SCAN_CHANNELS channels (x SSMC_SCAN_SPLITS parts) of one batch
+// element and walks the sequence in chunks of SSMC_SCAN_CHUNK steps, staging
+// each part's chunk of B and C (shared by all its channels) in shared
+// memory. u, delta, z, A, D and delta_bias are read through their index
+// functions, so producers such as dt_proj + softplus or exp(A_log) are
+// recomputed in place.
+//
+// Time split (small batches): pass 1 scans each part from a zero state for
+// its end state and summed delta, the block combines them in order into each
+// part's starting state (the decay of a part is exp(A * sum(delta))), and
+// pass 2 scans each part again from it, writing what the group yields.
 //
 // The epilogue (what the group yields from the scans' outputs: D skip, the
-// sum of two directions, scaling, permutes, flips) is evaluated by the same
-// thread: every yielded value that reads scan outputs is "driven" by the
-// last scan it reads. Each step of that scan evaluates the yield at the
-// position the step's (batch, channel, t) maps to, the scan's own output
-// coming from a register; outputs of earlier scans come from a per-scan fp32
-// scratch area of the workspace, which this same thread filled. The emitter
-// proves the mapping symbolically (only elementwise ops, permutes, flips and
-// unit reshapes between a scan and a yield, and every scan read at the
-// thread's own batch and channel) and refuses anything else by name.
+// sum of two directions, scaling, permutes, flips) is evaluated by the
+// thread of the step: every yielded value that reads scan outputs is
+// "driven" by the last scan it reads. Each step of that scan evaluates the
+// yield at the position the step's (batch, channel, t) maps to, the scan's
+// own output coming from a register; outputs of earlier scans come from a
+// per-scan fp32 scratch area of the workspace, written before a barrier.
+// The emitter proves the mapping symbolically (only elementwise ops,
+// permutes, flips and unit reshapes between a scan and a yield, and every
+// scan read at the thread's own batch and channel) and refuses anything
+// else by name.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,35 +61,37 @@ struct ScanInfo {
 
 /// Every configuration of a scan kernel over [batch, channels, length] with
 /// up to `maxStates` states that fits `limit` bytes of shared memory: the
-/// default (the tiling's) first, then channel and chunk variations (few
-/// channels per block give more blocks at batch 1).
+/// default (the tiling's) first, then time splits (a warp a block: more
+/// blocks at small batch), then channel and chunk variations without.
 std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t length,
-                                        int64_t maxStates, int64_t deltaInputs, int64_t defChannels,
-                                        int64_t defChunk, int64_t limit) {
+                                        int64_t maxStates, int64_t deltaInputs,
+                                        ScanTilingAttr tiling, int64_t limit) {
   std::vector<rt::PlanConfig> configs;
-  auto config = [&](int64_t ch, int64_t chunk) {
+  std::set<std::tuple<int64_t, int64_t, int64_t>> seen;
+  auto add = [&](int64_t ch, int64_t chunk, int64_t splits) {
+    if (ch < 1 || chunk < 1 || splits < 1 || ch * splits > 1024 ||
+        !seen.insert({ch, chunk, splits}).second)
+      return;
     rt::PlanConfig c;
     c.tunables["SCAN_CHANNELS"] = ch;
     c.tunables["SCAN_CHUNK"] = chunk;
-    c.block = {ch, 1, 1};
+    c.tunables["SCAN_SPLITS"] = splits;
+    c.block = {ch * splits, 1, 1};
     c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
-    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk);
-    return c;
-  };
-  std::set<std::pair<int64_t, int64_t>> seen;
-  auto add = [&](int64_t ch, int64_t chunk) {
-    if (ch < 1 || ch > 1024 || chunk < 1 || !seen.insert({ch, chunk}).second)
-      return;
-    rt::PlanConfig c = config(ch, chunk);
+    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk, ch, splits);
     if (c.smemBytes <= limit)
       configs.push_back(c);
   };
-  add(defChannels, defChunk);
+  add(tiling.getChannels(), tiling.getChunk(), tiling.getSplits());
+  for (int64_t ch : {1, 2, 4, 8, 16}) {
+    const int64_t splits = 32 / ch;
+    add(ch, std::min<int64_t>(kSplitScanChunk, (length + splits - 1) / splits), splits);
+  }
   const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
   for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1
     for (int64_t chunk : {16, 32, 64, 128, 256})
       if (ch <= channelCap && chunk <= std::max<int64_t>(16, length))
-        add(ch, chunk);
+        add(ch, chunk, 1);
   return configs;
 }
 
@@ -253,28 +263,33 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     tiling = chooseScanTiling(first, kDefaultScanChunk, kDefaultScanChannels);
   for (ScanInfo &s : scans)
     if (ScanTilingAttr t = s.op.getTilingAttr();
-        t && (t.getChunk() != tiling.getChunk() || t.getChannels() != tiling.getChannels()))
+        t && (t.getChunk() != tiling.getChunk() || t.getChannels() != tiling.getChannels() ||
+              t.getSplits() != tiling.getSplits()))
       return e.unsupported(s.op, fmt::format("the scans of one kernel must share one tiling; "
-                                             "this one has chunk {} and channels {}, the first "
-                                             "chunk {} and channels {}",
-                                             t.getChunk(), t.getChannels(), tiling.getChunk(),
-                                             tiling.getChannels()));
-  const int64_t defChannels = tiling.getChannels(), defChunk = tiling.getChunk();
+                                             "this one has chunk {}, channels {} and splits {}, "
+                                             "the first chunk {}, channels {} and splits {}",
+                                             t.getChunk(), t.getChannels(), t.getSplits(),
+                                             tiling.getChunk(), tiling.getChannels(),
+                                             tiling.getSplits()));
+  const int64_t defChannels = tiling.getChannels(), defChunk = tiling.getChunk(),
+                defSplits = tiling.getSplits();
   const int64_t limit = sharedMemoryLimit(options.arch);
-  if (const int64_t bytes = scanSharedBytes(maxStates, maxDeltaInputs, defChunk); bytes > limit)
+  if (const int64_t bytes =
+          scanSharedBytes(maxStates, maxDeltaInputs, defChunk, defChannels, defSplits);
+      bytes > limit)
     return e.unsupported(first, fmt::format("its tiling (chunk {}) stages {} bytes of shared "
                                             "memory per block, more than the {} bytes of {}: the "
                                             "module was tiled for another target; lower it with "
                                             "--arch {} (ssmc-tile-scan's arch option)",
                                             defChunk, bytes, limit, options.arch, options.arch));
   std::vector<rt::PlanConfig> configs =
-      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, defChannels, defChunk, limit);
+      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, tiling, limit);
   if (configs.empty())
     return e.unsupported(first, "no scan configuration fits the shared memory of " + options.arch);
 
   std::vector<std::string> notes = {
-      fmt::format("Scan kernel: one thread per (batch, channel) of {} [{}]; {} scan(s), "
-                  "d_state {}.",
+      fmt::format("Scan kernel: one thread per (batch, channel, part of the sequence) of {} "
+                  "[{}]; {} scan(s), d_state {}.",
                   nlc ? "channels-last" : "sequence-major", fmt::join(bdl, ", "), scans.size(),
                   maxStates),
       fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, B and C{} staged in "
@@ -282,56 +297,75 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                   maxDeltaInputs ? " and the delta projection's inputs" : "",
                   2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs)),
       "exp(delta * A) as exp2f(delta * A * log2(e)): one MUFU.EX2 per state and step.",
-      "The epilogue runs in the thread that owns the (batch, channel)."};
+      "SSMC_SCAN_SPLITS > 1 (a time-parallel scan, for small batches): each part is scanned "
+      "from a zero state for its end state and summed delta, the block combines those into "
+      "each part's starting state, and each part is scanned again from it, writing outputs.",
+      "The epilogue runs in the thread that owns the (batch, channel, step)."};
   if (scratchFloats)
     notes.push_back(fmt::format("Workspace: {} bytes of fp32 scratch for scan outputs read by a "
                                 "later scan's epilogue.",
                                 scratchFloats * 4));
   std::string src = e.header(
       "scan", notes,
-      {{"SCAN_CHANNELS", fmt::format("channels (threads) per block (default {})", defChannels)},
-       {"SCAN_CHUNK", fmt::format("time steps staged per chunk (default {})", defChunk)}});
+      {{"SCAN_CHANNELS", fmt::format("channels per block (default {})", defChannels)},
+       {"SCAN_CHUNK", fmt::format("time steps staged per chunk (default {})", defChunk)},
+       {"SCAN_SPLITS", fmt::format("parts of the sequence scanned side by side, a thread each "
+                                   "(default {})",
+                                   defSplits)}});
   src += '\n';
   src += e.prelude();
   src += fmt::format("\n#ifndef SSMC_SCAN_CHANNELS\n#define SSMC_SCAN_CHANNELS {}\n#endif\n"
-                     "#ifndef SSMC_SCAN_CHUNK\n#define SSMC_SCAN_CHUNK {}\n#endif\n\n",
-                     defChannels, defChunk);
+                     "#ifndef SSMC_SCAN_CHUNK\n#define SSMC_SCAN_CHUNK {}\n#endif\n"
+                     "#ifndef SSMC_SCAN_SPLITS\n#define SSMC_SCAN_SPLITS {}\n#endif\n\n",
+                     defChannels, defChunk, defSplits);
   auto seqIndex = [&](const char *inner) {
     return nlc ? std::vector<std::string>{"b", "t", inner}
                : std::vector<std::string>{"b", inner, "t"};
   };
   std::string code;
   code += *fns + "\n";
-  code += fmt::format(
-      "extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS) {}(\n    {}) {{\n",
-      e.entry(), e.kernelParams());
+  code += fmt::format("extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS * "
+                      "SSMC_SCAN_SPLITS) {}(\n    {}) {{\n",
+                      e.entry(), e.kernelParams());
   // A step's staged values are contiguous (16-byte aligned rows): every
-  // thread reads the same ones, each 16-byte load a broadcast.
-  code += "  // Per step of the chunk: B, C [SSMC_SCAN_CHUNK][kStatePitch] each";
-  code += maxDeltaInputs ? "; the delta projection's inputs [SSMC_SCAN_CHUNK][kDtPitch]\n" : "\n";
+  // thread of a part reads the same ones, each 16-byte load a broadcast.
+  code += "  // Per part, per step of the chunk: B, C [SSMC_SCAN_CHUNK][kStatePitch] each";
+  code += maxDeltaInputs ? "; the delta projection's inputs [SSMC_SCAN_CHUNK][kDtPitch]" : "";
+  code += ".\n  // With splits, each (channel, part)'s carried state and summed delta\n"
+          "  // [SSMC_SCAN_CHANNELS * kSplits][kCarryPitch].\n";
   code += "  extern __shared__ __align__(16) float smem[];\n";
-  code += "  float *sB = smem, *sC = smem + kStatePitch * SSMC_SCAN_CHUNK;\n";
-  if (maxDeltaInputs)
-    code += "  float *sX = smem + 2 * kStatePitch * SSMC_SCAN_CHUNK;\n";
+  code += "  float *const sB = smem, *const sC = sB + kSplits * kPartB;\n";
+  code += maxDeltaInputs ? "  float *const sX = sC + kSplits * kPartB;\n"
+                           "  float *const sCarry = sX + kSplits * kPartX;\n"
+                         : "  float *const sCarry = sC + kSplits * kPartB;\n";
   code += "  " + e.groupInit(extraInit) + "\n";
-  code += "  constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / "
-          "SSMC_SCAN_CHANNELS;\n";
+  code += "  const int lane = kSplits == 1 ? (int)threadIdx.x : (int)threadIdx.x % "
+          "SSMC_SCAN_CHANNELS; // channel in the block\n";
+  code += "  const int part = kSplits == 1 ? 0 : (int)threadIdx.x / SSMC_SCAN_CHANNELS;\n";
   code += "  const idx_t b = (idx_t)blockIdx.x / kChannelBlocks;\n";
-  code += "  const idx_t d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + "
-          "(idx_t)threadIdx.x;\n";
+  code += "  const idx_t d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + lane;\n";
   code += "  const bool active = d < kChannels;\n";
+  code += "  // This thread's part: steps [p0, p0 + partLen) in scan order.\n";
+  code += "  const idx_t p0 = part * kPartSteps;\n";
+  code += "  const idx_t partLen = kLength - p0 < kPartSteps ? (kLength - p0 > 0 ? kLength - p0 : "
+          "0) : kPartSteps;\n";
 
   for (size_t k = 0; k < scans.size(); ++k) {
     SelectiveScanOp s = scans[k].op;
     const int64_t n = scans[k].states;
     const bool rev = s.getReverse();
     LinearOp dtProj = stagedDeltaProjection(s);
-    std::string step = rev ? "kLength - 1 - (c0 + s)" : "c0 + s";
+    // Step `i` of the scan (0 first) at time t.
+    auto timeOf = [&](const std::string &i) {
+      return rev ? fmt::format("kLength - 1 - ({})", i) : i;
+    };
     code += fmt::format("\n  // scan {}: {} of [{}], d_state {}{}{}{}{}{}{}\n", k,
                         e.name(s.getOut()), fmt::join(bdl, ", "), n, nlc ? ", channels-last" : "",
                         rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
                         s.getZ() ? ", silu(z) gate" : "", s.getDeltaBias() ? ", delta_bias" : "",
                         s.getDeltaSoftplus() ? ", softplus(delta)" : "");
+    if (k > 0 && scratchFloats)
+      code += "  __syncthreads(); // earlier scans' outputs, written by other parts, are read\n";
     code += fmt::format("  g.phase = {};\n  {{\n", k);
     code += fmt::format("    constexpr int kStates = {};\n", n);
     code += "    float h[kStates], A2[kStates]; // A2 = A * log2(e)\n";
@@ -357,91 +391,162 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
         code += fmt::format("    const float dtBias = active ? g.{} : 0.0f;\n",
                             e.call(dtProj.getBias(), {"d"}));
     }
-    code += "    for (idx_t c0 = 0; c0 < kLength; c0 += SSMC_SCAN_CHUNK) {\n";
-    code += "      const idx_t len = kLength - c0 < SSMC_SCAN_CHUNK ? kLength - c0 : "
-            "SSMC_SCAN_CHUNK;\n";
-    code += "      __syncthreads(); // the previous chunk's staged values are consumed\n";
-    code += "      for (idx_t j = threadIdx.x; j < kStates * len; j += SSMC_SCAN_CHANNELS) {\n";
-    code += nlc ? "        const idx_t s = j / kStates, n = j - s * kStates; // states fastest\n"
-                : "        const idx_t n = j / len, s = j - n * len; // steps fastest (B, C are "
-                  "[B, N, L])\n";
-    code += fmt::format("        const idx_t t = {};\n", step);
-    code +=
-        fmt::format("        sB[s * kStatePitch + n] = g.{};\n", e.call(s.getB(), seqIndex("n")));
-    code +=
-        fmt::format("        sC[s * kStatePitch + n] = g.{};\n", e.call(s.getC(), seqIndex("n")));
-    code += "      }\n";
-    if (dtProj) {
-      code += "      for (idx_t j = threadIdx.x; j < kDtIn * len; j += SSMC_SCAN_CHANNELS) {\n";
-      code += "        const idx_t s = j / kDtIn, r = j - s * kDtIn;\n";
-      code += fmt::format("        const idx_t t = {};\n", step);
-      code += fmt::format("        sX[s * kDtPitch + r] = g.{};\n",
-                          e.call(dtProj.getInput(), {"b", "t", "r"}));
-      code += "      }\n";
-    }
-    code += "      __syncthreads();\n      if (!active)\n        continue;\n";
-    code += "      for (idx_t s = 0; s < len; ++s) {\n";
-    code += fmt::format("        const idx_t t = {};\n", step);
-    if (dtProj) {
-      // The linear's order: the sum over its inputs, then its bias.
-      code += "        float dt = 0.0f;\n#pragma unroll\n";
-      code += "        for (int r0 = 0; r0 < kDtIn; r0 += 4) {\n";
-      code += "          const Step4 x4 = loadStep4(sX + s * kDtPitch + r0);\n#pragma unroll\n";
-      code += "          for (int i = 0; i < 4; ++i)\n            if (r0 + i < kDtIn)\n";
-      code += "              dt += x4.v[i] * wdt[r0 + i];\n        }\n";
-      if (dtProj.getBias())
-        code += "        dt += dtBias;\n";
-    } else {
-      code += fmt::format("        float dt = g.{};\n", e.call(s.getDelta(), seqIndex("d")));
-    }
-    if (s.getDeltaBias())
-      code += "        dt += deltaBias;\n";
-    if (s.getDeltaSoftplus())
-      code += "        dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;\n";
-    code += fmt::format("        const float u = g.{};\n", e.call(s.getU(), seqIndex("d")));
-    code += "        float y = 0.0f;\n#pragma unroll\n";
-    code += "        for (int n0 = 0; n0 < kStates; n0 += 4) {\n";
-    code += "          const Step4 b4 = loadStep4(sB + s * kStatePitch + n0);\n";
-    code += "          const Step4 c4 = loadStep4(sC + s * kStatePitch + n0);\n#pragma unroll\n";
-    code += "          for (int i = 0; i < 4; ++i) {\n";
-    code += "            const int n = n0 + i;\n            if (n >= kStates)\n"
-            "              break;\n";
-    code += "            h[n] = exp2f(dt * A2[n]) * h[n] + dt * b4.v[i] * u;\n";
-    code += "            y += h[n] * c4.v[i];\n          }\n        }\n";
-    if (s.getD())
-      code += "        y += skip * u;\n";
-    if (s.getZ()) {
-      code += fmt::format("        const float z = g.{};\n", e.call(s.getZ(), seqIndex("d")));
-      code += "        y *= z / (1.0f + expf(-z));\n";
-    }
-    code += fmt::format("        g.cur{} = y;\n", k);
-    if (scans[k].scratch)
-      code += fmt::format("        g.ws[{} + {}] = y;\n", scans[k].scratchOffset,
-                          e.linear(s.getOut(), coords));
-    for (const DrivenYield &dy : scans[k].driven) {
-      Value v = yield.getValues()[dy.result];
-      std::vector<int64_t> ys = GroupEmitter::shape(v);
-      std::vector<std::string> yi(ys.size(), "0");
-      for (size_t a = 0; a < 3; ++a) {
-        const AxisExpr &x = dy.driverMap[a];
-        if (x.axis >= 0)
-          yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
+    code += "    const float *const myB = sB + part * kPartB, *const myC = sC + part * kPartB;\n";
+    if (dtProj)
+      code += "    const float *const myX = sX + part * kPartX;\n";
+
+    // One pass over this thread's part, chunk by chunk: stage (every
+    // part's chunk, the whole block), then step. `outputs`: the second
+    // pass (C, the epilogue); else the first (the end state, summed delta).
+    auto pass = [&](bool outputs, const std::string &indent) {
+      std::string c;
+      auto line = [&](const std::string &text) { c += indent + text + "\n"; };
+      line("for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK) {");
+      line("  __syncthreads(); // the previous chunk's staged values are consumed");
+      line("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kStates; j += "
+           "kThreads) {");
+      line("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kStates), i = j - q * "
+           "SSMC_SCAN_CHUNK * kStates;");
+      line(nlc ? "    const idx_t s = i / kStates, n = i - s * kStates; // states fastest"
+               : "    const idx_t n = i / SSMC_SCAN_CHUNK, s = i - n * SSMC_SCAN_CHUNK; // steps "
+                 "fastest (B, C are [B, N, L])");
+      line("    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)");
+      line("      continue;");
+      line(fmt::format("    const idx_t t = {};", timeOf("q * kPartSteps + c0 + s")));
+      line(fmt::format("    sB[q * kPartB + s * kStatePitch + n] = g.{};",
+                       e.call(s.getB(), seqIndex("n"))));
+      if (outputs)
+        line(fmt::format("    sC[q * kPartB + s * kStatePitch + n] = g.{};",
+                         e.call(s.getC(), seqIndex("n"))));
+      line("  }");
+      if (dtProj) {
+        line("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kDtIn; j += "
+             "kThreads) {");
+        line("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kDtIn), i = j - q * "
+             "SSMC_SCAN_CHUNK * kDtIn;");
+        line("    const idx_t s = i / kDtIn, r = i - s * kDtIn;");
+        line("    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)");
+        line("      continue;");
+        line(fmt::format("    const idx_t t = {};", timeOf("q * kPartSteps + c0 + s")));
+        line(fmt::format("    sX[q * kPartX + s * kDtPitch + r] = g.{};",
+                         e.call(dtProj.getInput(), {"b", "t", "r"})));
+        line("  }");
       }
-      code += fmt::format("        {}[{}] = st(g.{}); // result #{}\n", e.outputParam(dy.result),
-                          e.linear(v, yi), e.call(v, yi), dy.result);
-    }
-    code += "      }\n    }\n";
+      line("  __syncthreads();");
+      line("  const idx_t len = partLen - c0 < SSMC_SCAN_CHUNK ? partLen - c0 : SSMC_SCAN_CHUNK;");
+      line("  if (!active)");
+      line("    continue;");
+      line("  for (idx_t s = 0; s < len; ++s) {");
+      line(fmt::format("    const idx_t t = {};", timeOf("p0 + c0 + s")));
+      if (dtProj) {
+        // The linear's order: the sum over its inputs, then its bias.
+        line("    float dt = 0.0f;");
+        line("#pragma unroll");
+        line("    for (int r0 = 0; r0 < kDtIn; r0 += 4) {");
+        line("      const Step4 x4 = loadStep4(myX + s * kDtPitch + r0);");
+        line("#pragma unroll");
+        line("      for (int i = 0; i < 4; ++i)");
+        line("        if (r0 + i < kDtIn)");
+        line("          dt += x4.v[i] * wdt[r0 + i];");
+        line("    }");
+        if (dtProj.getBias())
+          line("    dt += dtBias;");
+      } else {
+        line(fmt::format("    float dt = g.{};", e.call(s.getDelta(), seqIndex("d"))));
+      }
+      if (s.getDeltaBias())
+        line("    dt += deltaBias;");
+      if (s.getDeltaSoftplus())
+        line("    dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;");
+      line(fmt::format("    const float u = g.{};", e.call(s.getU(), seqIndex("d"))));
+      if (!outputs) {
+        line("    dtSum += dt;");
+        line("#pragma unroll");
+        line("    for (int n0 = 0; n0 < kStates; n0 += 4) {");
+        line("      const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);");
+        line("#pragma unroll");
+        line("      for (int i = 0; i < 4; ++i)");
+        line("        if (n0 + i < kStates)");
+        line("          h[n0 + i] = exp2f(dt * A2[n0 + i]) * h[n0 + i] + dt * b4.v[i] * u;");
+        line("    }");
+        line("  }");
+        line("}");
+        return c;
+      }
+      line("    float y = 0.0f;");
+      line("#pragma unroll");
+      line("    for (int n0 = 0; n0 < kStates; n0 += 4) {");
+      line("      const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);");
+      line("      const Step4 c4 = loadStep4(myC + s * kStatePitch + n0);");
+      line("#pragma unroll");
+      line("      for (int i = 0; i < 4; ++i) {");
+      line("        const int n = n0 + i;");
+      line("        if (n >= kStates)");
+      line("          break;");
+      line("        h[n] = exp2f(dt * A2[n]) * h[n] + dt * b4.v[i] * u;");
+      line("        y += h[n] * c4.v[i];");
+      line("      }");
+      line("    }");
+      if (s.getD())
+        line("    y += skip * u;");
+      if (s.getZ()) {
+        line(fmt::format("    const float z = g.{};", e.call(s.getZ(), seqIndex("d"))));
+        line("    y *= z / (1.0f + expf(-z));");
+      }
+      line(fmt::format("    g.cur{} = y;", k));
+      if (scans[k].scratch)
+        line(fmt::format("    g.ws[{} + {}] = y;", scans[k].scratchOffset,
+                         e.linear(s.getOut(), coords)));
+      for (const DrivenYield &dy : scans[k].driven) {
+        Value v = yield.getValues()[dy.result];
+        std::vector<int64_t> ys = GroupEmitter::shape(v);
+        std::vector<std::string> yi(ys.size(), "0");
+        for (size_t a = 0; a < 3; ++a) {
+          const AxisExpr &x = dy.driverMap[a];
+          if (x.axis >= 0)
+            yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
+        }
+        line(fmt::format("    {}[{}] = st(g.{}); // result #{}", e.outputParam(dy.result),
+                         e.linear(v, yi), e.call(v, yi), dy.result));
+      }
+      line("  }");
+      line("}");
+      return c;
+    };
+
+    code += "    if constexpr (kSplits > 1) {\n";
+    code += "      // Pass 1: this part from a zero state; its end state and summed delta.\n";
+    code += "      float dtSum = 0.0f;\n";
+    code += pass(false, "      ");
+    code += "      float *const carry = sCarry + (lane * kSplits + part) * kCarryPitch;\n";
+    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n)\n        carry[n] = h[n];\n";
+    code += "      carry[kStatePitch] = dtSum;\n      __syncthreads();\n";
+    code += "      // Each part's starting state: the parts before it combined in order,\n";
+    code += "      // h <- exp(A * sum(delta)) * h + end state; thread `part` takes states\n";
+    code += "      // part, part + kSplits, ...\n";
+    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n) {\n";
+    code += "        if (n % kSplits != part)\n          continue;\n";
+    code += "        float hin = 0.0f;\n";
+    code += "        for (int q = 0; q < kSplits; ++q) {\n";
+    code += "          float *const c = sCarry + (lane * kSplits + q) * kCarryPitch;\n";
+    code += "          const float end = c[n];\n          c[n] = hin;\n";
+    code += "          hin = exp2f(A2[n] * c[kStatePitch]) * hin + end;\n";
+    code += "        }\n      }\n      __syncthreads();\n";
+    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n)\n        h[n] = carry[n];\n";
+    code += "    }\n";
+    code += "    // Pass 2 (the only one without splits): the outputs.\n";
+    code += pass(true, "    ");
     for (unsigned r : scans[k].lastStateYields)
-      code += fmt::format("    if (active)\n      for (int n = 0; n < kStates; ++n)\n"
-                          "        {}[(b * kChannels + d) * kStates + n] = st(h[n]); // result "
-                          "#{}: last_state\n",
+      code += fmt::format("    if (active && part == kSplits - 1)\n      for (int n = 0; n < "
+                          "kStates; ++n)\n        {}[(b * kChannels + d) * kStates + n] = "
+                          "st(h[n]); // result #{}: last_state\n",
                           e.outputParam(r), r);
     code += "  }\n";
   }
   if (!plainYields.empty()) {
     code += "\n  // Results that read no scan: one thread per element.\n";
-    code += "  const idx_t first = (idx_t)blockIdx.x * SSMC_SCAN_CHANNELS + (idx_t)threadIdx.x;\n";
-    code += "  const idx_t stride = (idx_t)gridDim.x * SSMC_SCAN_CHANNELS;\n";
+    code += "  const idx_t first = (idx_t)blockIdx.x * kThreads + (idx_t)threadIdx.x;\n";
+    code += "  const idx_t stride = (idx_t)gridDim.x * kThreads;\n";
     code += e.plainResultLoops(yield.getValues(), plainYields, "g.", "  ");
   }
   code += "}\n";
@@ -461,6 +566,22 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     src += fmt::format("constexpr int kDtPitch = {}; // floats a step of the delta projection's "
                        "inputs takes\n",
                        scanStepPitch(maxDeltaInputs));
+  src += R"(constexpr int kSplits = SSMC_SCAN_SPLITS, kThreads = SSMC_SCAN_CHANNELS * kSplits;
+constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / SSMC_SCAN_CHANNELS;
+constexpr idx_t kPartSteps = (kLength + kSplits - 1) / kSplits; // steps of one part
+// Floats of one part's staged chunk (scanPartFloats): with splits, padded to
+// 4 past a multiple of 32, so the parts' 16-byte loads take different banks.
+constexpr int partFloats(int stepFloats) {
+  return kSplits == 1 || stepFloats == 0 ? stepFloats * SSMC_SCAN_CHUNK
+                                         : (stepFloats * SSMC_SCAN_CHUNK + 31) / 32 * 32 + 4;
+}
+constexpr int kPartB = partFloats(kStatePitch);
+// A (channel, part)'s carried state, then its summed delta: an odd pitch, so
+// the threads' rows fall in different banks.
+constexpr int kCarryPitch = kStatePitch + 1;
+)";
+  if (maxDeltaInputs)
+    src += "constexpr int kPartX = partFloats(kDtPitch);\n";
   src += R"(
 // Four staged floats of one step by one 16-byte shared-memory load; every
 // lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
@@ -480,7 +601,8 @@ __device__ __forceinline__ Step4 loadStep4(const float *p) {
 )";
   src += code;
 
-  rt::PlanKernel plan = e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK"});
+  rt::PlanKernel plan =
+      e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK", "SCAN_SPLITS"});
   plan.workspaceBytes = scratchFloats * 4;
 
   plan.configs = std::move(configs);

@@ -39,13 +39,34 @@ int64_t scanLength(SelectiveScanOp scan) {
   return cast<RankedTensorType>(scan.getU().getType()).getDimSize(scan.getChannelsLast() ? 1 : 2);
 }
 
-ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels) {
-  const int64_t steps = std::clamp<int64_t>(chunk, 1, std::max<int64_t>(1, scanLength(scan)));
+ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels,
+                                int64_t splits) {
+  const int64_t length = std::max<int64_t>(1, scanLength(scan));
   const int64_t perBlock =
       std::clamp<int64_t>(channels, 1, std::clamp<int64_t>(scanChannels(scan), 1, 1024));
+  const int64_t parts = std::clamp<int64_t>(splits, 1, std::min(length, 1024 / perBlock));
+  const int64_t steps = std::clamp<int64_t>(chunk, 1, (length + parts - 1) / parts);
   const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
-  return ScanTilingAttr::get(scan.getContext(), steps, perBlock,
-                             scanSharedBytes(states, stagedDeltaInputs(scan), steps));
+  return ScanTilingAttr::get(
+      scan.getContext(), steps, perBlock, parts,
+      scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock, parts));
+}
+
+std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms) {
+  const int64_t batch = cast<RankedTensorType>(scan.getU().getType()).getDimSize(0);
+  const int64_t width = std::max<int64_t>(1, scanChannels(scan));
+  const auto blocks = [&](int64_t c) { return batch * ((width + c - 1) / c); };
+  int64_t c = std::clamp<int64_t>(channels, 1, width);
+  if (blocks(c) >= sms)
+    return {c, 1};
+  // Fewer channels a block only where parts make up a warp again: a block
+  // of a few threads gains nothing from an SM of its own.
+  const int64_t maxSplits = std::clamp<int64_t>(scanLength(scan) / kMinScanPartSteps, 1, 32);
+  const int64_t fewest = std::min(c, std::max<int64_t>(1, 32 / maxSplits));
+  while (c > fewest && blocks(c) < sms)
+    c = std::max(fewest, (c + 1) / 2);
+  const int64_t splits = std::min(maxSplits, std::max<int64_t>(1, 32 / c));
+  return {c, splits};
 }
 
 } // namespace ssmc

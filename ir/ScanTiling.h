@@ -12,6 +12,7 @@
 #include "SsmcOps.h"
 
 #include <cstdint>
+#include <utility>
 
 namespace ssmc {
 
@@ -33,25 +34,54 @@ int64_t stagedDeltaInputs(SelectiveScanOp scan);
 /// pieces, so a step's values are read with 16-byte shared-memory loads.
 constexpr int64_t scanStepPitch(int64_t n) { return (n + 3) / 4 * 4; }
 
-/// Shared memory of one scan thread block: for each step of a chunk, B and
-/// C (`states` each) and the delta projection's `deltaInputs`, fp32.
-constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t chunk) {
-  return (2 * scanStepPitch(states) + scanStepPitch(deltaInputs)) * chunk *
-         int64_t(sizeof(float));
+/// Floats one part's staged rows of one kind take: `chunk` steps of
+/// `stepFloats`. With several parts each is padded to 4 floats past a
+/// multiple of 32, so that the 16-byte loads of a warp's parts (each at its
+/// own step) fall in different banks.
+constexpr int64_t scanPartFloats(int64_t stepFloats, int64_t chunk, int64_t splits) {
+  const int64_t f = stepFloats * chunk;
+  return splits == 1 || f == 0 ? f : (f + 31) / 32 * 32 + 4;
+}
+
+/// Shared memory of one scan thread block: for each of `splits` parts and
+/// each step of a chunk, B and C (`states` each) and the delta projection's
+/// `deltaInputs`, fp32; with several parts also each (channel, part)'s
+/// carried state and summed delta (a row of an odd number of floats).
+constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t chunk,
+                                  int64_t channels, int64_t splits) {
+  const int64_t staged = splits * (2 * scanPartFloats(scanStepPitch(states), chunk, splits) +
+                                   scanPartFloats(scanStepPitch(deltaInputs), chunk, splits));
+  const int64_t carries = splits > 1 ? channels * splits * (scanStepPitch(states) + 1) : 0;
+  return (staged + carries) * int64_t(sizeof(float));
 }
 
 /// The scan's channels (D) and length (L), whichever its layout.
 int64_t scanChannels(SelectiveScanOp scan);
 int64_t scanLength(SelectiveScanOp scan);
 
-/// The tiling of `scan` with chunks of `chunk` steps and `channels` per
-/// block, each clamped to the scan's length and channels, and the shared
-/// memory that takes. ssmc-tile-scan sets it; the scan emitter uses it for
-/// a scan the pass has not tiled.
-ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels);
+/// The tiling of `scan` with `channels` per block and its sequence cut in
+/// `splits` parts walked in chunks of `chunk` steps, each clamped to what
+/// the scan has (channels to its width, splits to its length, the chunk to
+/// a part), and the shared memory that takes. ssmc-tile-scan sets it; the
+/// scan emitter uses it for a scan the pass has not tiled.
+ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t channels,
+                                int64_t splits = 1);
+
+/// Channels per block and time splits for `scan` on a GPU of `sms` SMs:
+/// `channels` and no split when batch x channel blocks fill the SMs; else
+/// fewer channels per block until they do and the sequence cut so that a
+/// block holds about a warp, in parts of kMinScanPartSteps steps at least
+/// (a sequence too short to cut keeps its channels).
+std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms);
 
 /// ssmc-tile-scan's defaults.
 constexpr int64_t kDefaultScanChunk = 64, kDefaultScanChannels = 32;
+/// The longest chunk a time-split block stages: its parts each stage one,
+/// so 32 parts of 16 steps of B and C at d_state 16 already take 64 KiB.
+constexpr int64_t kSplitScanChunk = 16;
+/// The shortest part a time split makes: shorter, the second pass and the
+/// combination cost more than the parallelism gains.
+constexpr int64_t kMinScanPartSteps = 8;
 
 } // namespace ssmc
 

@@ -31,19 +31,28 @@ class Ssmc_Op<string mnemonic, list<Trait> traits = []>
 // obeyed by the scan emitter (docs/codegen.md).
 def Ssmc_ScanTilingAttr : AttrDef<Ssmc_Dialect, "ScanTiling"> {
   let mnemonic = "scan_tiling";
-  let summary = "a selective scan's tiling: chunk, channels per block, shared memory";
+  let summary = "a selective scan's tiling: chunk, channels and time splits per block, shared memory";
   let description = [{
-    `channels` threads per block (one channel each); the sequence walked in
-    chunks of `chunk` steps whose B, C and dt_proj inputs are staged in
-    shared memory, `smem_bytes` of it (`scanSharedBytes` in
-    `ir/ScanTiling.h`, which the verifier of `ssmc.selective_scan`
-    recomputes). The state stays in registers across chunks.
+    `channels` channels per thread block; the sequence walked in chunks of
+    `chunk` steps whose B, C and dt_proj inputs are staged in shared
+    memory, `smem_bytes` of it (`scanSharedBytes` in `ir/ScanTiling.h`,
+    which the verifier of `ssmc.selective_scan` recomputes). The state
+    stays in registers across chunks.
+
+    `splits` (1 when absent) cuts the sequence into that many parts scanned
+    side by side, one thread per (channel, part): each part is first
+    scanned from a zero state for its end state and its summed delta, the
+    block combines them into each part's starting state in shared memory,
+    and each part is scanned again from there, writing the outputs. Chosen
+    when batch x channel blocks cannot fill the target's SMs.
 
     ```mlir
     #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 14336>
+    #ssmc.scan_tiling<chunk = 13, channels = 2, splits = 16, smem_bytes = 46976>
     ```
   }];
-  let parameters = (ins "int64_t":$chunk, "int64_t":$channels, "int64_t":$smem_bytes);
+  let parameters = (ins "int64_t":$chunk, "int64_t":$channels,
+                        DefaultValuedParameter<"int64_t", "1">:$splits, "int64_t":$smem_bytes);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -37,11 +37,12 @@ void SsmcDialect::initialize() {
 #include "SsmcOpsAttrs.cpp.inc"
 
 LogicalResult ScanTilingAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t chunk,
-                                     int64_t channels, int64_t smemBytes) {
-  if (chunk < 1 || channels < 1 || channels > 1024 || smemBytes < 0)
-    return emitError() << "scan_tiling needs chunk >= 1, 1 <= channels <= 1024 and smem_bytes "
-                          ">= 0, got chunk "
-                       << chunk << ", channels " << channels << ", smem_bytes " << smemBytes;
+                                     int64_t channels, int64_t splits, int64_t smemBytes) {
+  if (chunk < 1 || channels < 1 || splits < 1 || channels * splits > 1024 || smemBytes < 0)
+    return emitError() << "scan_tiling needs chunk >= 1, channels >= 1, splits >= 1, channels x "
+                          "splits <= 1024 (threads per block) and smem_bytes >= 0, got chunk "
+                       << chunk << ", channels " << channels << ", splits " << splits
+                       << ", smem_bytes " << smemBytes;
   return success();
 }
 
@@ -338,11 +339,16 @@ LogicalResult SelectiveScanOp::verify() {
   // kernel will take for this chunk.
   if (ScanTilingAttr tiling = getTilingAttr()) {
     const int64_t states = shapeOf(getA())[1];
-    const int64_t want = scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk());
+    const int64_t want = scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk(),
+                                         tiling.getChannels(), tiling.getSplits());
     if (tiling.getSmemBytes() != want)
       return emitOpError() << "tiling smem_bytes " << tiling.getSmemBytes()
-                           << " is not what a chunk of " << tiling.getChunk() << " steps stages ("
-                           << want << " bytes)";
+                           << " is not what a chunk of " << tiling.getChunk() << " steps stages"
+                           << (tiling.getSplits() > 1
+                                   ? " in " + std::to_string(tiling.getSplits()) + " parts of " +
+                                         std::to_string(tiling.getChannels()) + " channels"
+                                   : std::string())
+                           << " (" << want << " bytes)";
   }
   return success();
 }

@@ -31,6 +31,7 @@ struct PipelineStage {
 /// What the whole pipeline needs to know about the target.
 struct PipelineOptions {
   std::string arch = "sm_90"; ///< for the shared-memory limits of tiling
+  int64_t sms = 0;            ///< the target GPU's SMs (0: arch's usual GPU), for scan splits
 };
 
 /// The stages `ssmc compile` runs, in order. The only place that orders passes.

@@ -104,23 +104,36 @@ def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
   let summary = "Choose the selective scan's tiling and check it fits";
   let description = [{
     Gives every `ssmc.selective_scan` a `tiling` attribute
-    (`#ssmc.scan_tiling<chunk, channels, smem_bytes>`), what the scan kernel
-    runs: `channels` channels per thread block (one thread each), `chunk`
-    time steps whose B, C and (where the group computes delta with dt_proj)
+    (`#ssmc.scan_tiling<chunk, channels, splits, smem_bytes>`), what the
+    scan kernel runs: `channels` channels per thread block, `chunk` time
+    steps whose B, C and (where the group computes delta with dt_proj)
     dt_proj's inputs are staged in shared memory as fp32 and shared by the
     block's channels, `smem_bytes` of it (`scanSharedBytes` in
     `ir/ScanTiling.h`, the emitter's formula, which the op's verifier
-    recomputes). The state stays in registers across chunks. The shared
-    memory per block must fit the target (227 KiB on sm_90, 163 KiB on
-    sm_80, 99 KiB on sm_86/89); an impossible request is an error that names
-    both numbers. `ssmc compile` passes the same `--arch` to this pass and
-    to code generation.
+    recomputes). The state stays in registers across chunks.
+
+    When batch x channel blocks cannot fill the target's SMs (`sms`; 0: the
+    architecture's usual GPU, 132 on sm_90), the pass takes fewer channels
+    per block until they do and cuts the sequence into `splits` parts
+    scanned side by side (`chooseScanSplit`): a time-parallel scan whose
+    parts are combined in shared memory. `splits` set to 1 or more forces
+    that many parts with `channels` as given.
+
+    The shared memory per block must fit the target (227 KiB on sm_90, 163
+    KiB on sm_80, 99 KiB on sm_86/89); an impossible request is an error
+    that names both numbers. `ssmc compile` passes the same `--arch` to
+    this pass and to code generation, and the SM count of `--gpu` or of
+    the GPU present.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"ssmc::kDefaultScanChunk",
            "time steps per staged chunk">,
     Option<"channels", "channels", "int64_t", /*default=*/"ssmc::kDefaultScanChannels",
-           "channels per thread block">,
+           "channels per thread block (fewer where a time split is chosen)">,
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "time-parallel parts (0: chosen from the SM count)">,
+    Option<"sms", "sms", "int64_t", /*default=*/"0",
+           "SMs of the target GPU (0: the architecture's usual GPU)">,
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_90\"", "target architecture">,
   ];
 }

@@ -12,6 +12,7 @@ namespace ssmc {
 std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
   TileScanOptions tiling;
   tiling.arch = options.arch;
+  tiling.sms = options.sms;
   return {
       {"ssmc-verify-model", [](OpPassManager &pm) { pm.addPass(createVerifyModel()); }},
       {"canonicalize", [](OpPassManager &pm) { pm.addPass(createCanonicalizerPass()); }},

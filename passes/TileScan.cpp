@@ -29,19 +29,32 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
                                  << "' (known: " << known << ")";
       return signalPassFailure();
     }
-    if (chunk < 1 || channels < 1) {
-      getOperation().emitError() << "ssmc-tile-scan: chunk " << chunk << " and channels "
-                                 << channels << " must be positive";
+    if (chunk < 1 || channels < 1 || splits < 0 || sms < 0) {
+      // Options print as characters unless read as numbers first.
+      getOperation().emitError() << "ssmc-tile-scan: chunk " << int64_t(chunk) << " and channels "
+                                 << int64_t(channels) << " must be positive, splits "
+                                 << int64_t(splits) << " and sms " << int64_t(sms)
+                                 << " not negative";
       return signalPassFailure();
     }
+    const int64_t smCount = sms ? int64_t(sms) : *rt::typicalSmCount(arch);
     WalkResult r = getOperation().walk([&](SelectiveScanOp scan) {
-      ScanTilingAttr tiling = chooseScanTiling(scan, chunk, channels);
+      auto [perBlock, parts] = splits ? std::pair<int64_t, int64_t>(channels, splits)
+                                      : chooseScanSplit(scan, channels, smCount);
+      // A split chosen here stages short chunks (one per part); one asked
+      // for stages what was asked.
+      const int64_t steps =
+          !splits && parts > 1 ? std::min<int64_t>(chunk, kSplitScanChunk) : chunk;
+      ScanTilingAttr tiling = chooseScanTiling(scan, steps, perBlock, parts);
       if (tiling.getSmemBytes() > *limit) {
         const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
         scan.emitError() << "tiling chunk " << tiling.getChunk() << " (d_state " << states
                          << ") needs " << tiling.getSmemBytes()
                          << " bytes of shared memory per block for B and C"
                          << (stagedDeltaInputs(scan) ? " and dt_proj's inputs" : "")
+                         << (tiling.getSplits() > 1
+                                 ? " in " + std::to_string(tiling.getSplits()) + " parts"
+                                 : std::string())
                          << ", more than the " << *limit << " bytes of " << arch
                          << ": use a smaller chunk";
         return WalkResult::interrupt();

@@ -18,14 +18,18 @@ namespace ssmc::rt {
 struct ArchLimits {
   std::string_view arch;
   int64_t sharedMemoryPerBlock; ///< bytes, the opt-in maximum of one thread block
+  /// SMs of the GPU ssmc tiles for when it knows only the architecture (a
+  /// GPU present or --gpu gives the real count): A100, RTX 3090, RTX 4090,
+  /// H100 SXM / H200.
+  int64_t typicalSms;
 };
 
 /// The targets ssmc generates code for (bf16 tensor cores need sm_80).
 inline constexpr std::array<ArchLimits, 4> kArchs{{
-    {"sm_80", 163 * 1024},
-    {"sm_86", 99 * 1024},
-    {"sm_89", 99 * 1024},
-    {"sm_90", 227 * 1024},
+    {"sm_80", 163 * 1024, 108},
+    {"sm_86", 99 * 1024, 82},
+    {"sm_89", 99 * 1024, 128},
+    {"sm_90", 227 * 1024, 132},
 }};
 
 /// The largest shared memory any supported target gives one block.
@@ -37,6 +41,14 @@ inline std::optional<int64_t> sharedMemoryPerBlock(std::string_view arch) {
   for (const ArchLimits &a : kArchs)
     if (a.arch == arch)
       return a.sharedMemoryPerBlock;
+  return std::nullopt;
+}
+
+/// typicalSms of `arch`; std::nullopt for a target ssmc does not know.
+inline std::optional<int64_t> typicalSmCount(std::string_view arch) {
+  for (const ArchLimits &a : kArchs)
+    if (a.arch == arch)
+      return a.typicalSms;
   return std::nullopt;
 }
 

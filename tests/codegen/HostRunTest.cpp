@@ -66,10 +66,13 @@ struct Case {
   std::string model;
   std::vector<std::pair<std::string, std::string>> sets;
   std::map<std::string, shape::Shape> shapes; // inputs to resize
+  bool f32Only = false;                       // one storage type is enough
 };
 
+std::vector<Case> splitScanCases();
+
 std::vector<Case> allCases() {
-  return {
+  std::vector<Case> cases = {
       {"gated_cnn_block dim=48", "gated_cnn_block", {{"dim", "48"}}, {{"input", {1, 6, 5, 48}}}},
       {"gated_cnn_block conv_ratio=0.25 kernel_size=5",
        "gated_cnn_block",
@@ -84,7 +87,9 @@ std::vector<Case> allCases() {
       // GEMM tiles, an odd conv_ratio.
       {"mambaout odd",
        "mambaout",
-       {{"depths", "1,1,1,1"}, {"dims", "12,20,28,36"}, {"num_classes", "7"},
+       {{"depths", "1,1,1,1"},
+        {"dims", "12,20,28,36"},
+        {"num_classes", "7"},
         {"conv_ratio", "0.7"}},
        {{"input", {1, 3, 30, 30}}}},
       // K whole steps of 64 (BK 64: fc1's K = 64, 128, the third
@@ -95,15 +100,22 @@ std::vector<Case> allCases() {
        {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
        {{"input", {1, 3, 32, 32}}}},
       {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
-      {"vim_block", "vim_block", {{"d_model", "32"}}, {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
+      {"vim_block",
+       "vim_block",
+       {{"d_model", "32"}},
+       {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
       {"vim_block has_residual=false",
        "vim_block",
        {{"d_model", "24"}, {"has_residual", "false"}},
        {{"input", {2, 9, 24}}}},
       {"vision_mamba small",
        "vision_mamba",
-       {{"img_size", "32"}, {"patch_size", "8"}, {"stride", "8"}, {"depth", "2"},
-        {"embed_dim", "32"}, {"num_classes", "10"}},
+       {{"img_size", "32"},
+        {"patch_size", "8"},
+        {"stride", "8"},
+        {"depth", "2"},
+        {"embed_dim", "32"},
+        {"num_classes", "10"}},
        {}},
       {"selective_scan", "selective_scan", {{"dim", "40"}, {"seqlen", "70"}, {"dstate", "4"}}, {}},
       {"selective_scan all flags",
@@ -118,6 +130,30 @@ std::vector<Case> allCases() {
         {"return_last_state", "true"}},
        {}},
   };
+  for (Case &c : splitScanCases())
+    cases.push_back(std::move(c));
+  return cases;
+}
+
+/// The time-parallel scan at lengths around its part and chunk sizes (the
+/// default tiling splits these: one batch element, few channels), f32:
+/// the split result must equal the sequential scan within fp32 rounding.
+std::vector<Case> splitScanCases() {
+  std::vector<Case> cases;
+  for (const char *seqlen : {"1", "63", "64", "65", "2049", "16384"})
+    cases.push_back({fmt::format("selective_scan split seqlen={}", seqlen),
+                     "selective_scan",
+                     {{"batch", "1"},
+                      {"dim", "5"},
+                      {"seqlen", seqlen},
+                      {"dstate", "4"},
+                      {"has_D", "true"},
+                      {"has_z", "true"},
+                      {"delta_softplus", "true"},
+                      {"return_last_state", "true"}},
+                     {},
+                     true});
+  return cases;
 }
 
 rt::Expected<OwningOpRef<ModuleOp>> lower(MLIRContext &ctx, const Case &c, const std::string &dtype) {
@@ -338,6 +374,8 @@ int main(int argc, char **argv) {
     if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end())
       continue;
     for (const std::string &variant : dtypes) {
+      if (c.f32Only && variant != "f32")
+        continue;
       const std::string dtype = variant.substr(0, variant.find('-'));
       MLIRContext ctx;
       ctx.printOpOnDiagnostic(false);
@@ -442,6 +480,8 @@ int main(int argc, char **argv) {
     if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end())
       continue;
     for (const std::string &variant : dtypes) {
+      if (c.f32Only && variant != "f32")
+        continue;
       const std::string dtype = variant.substr(0, variant.find('-'));
       const std::string label = fmt::format("{} / {} / whole model", c.name, variant);
       fs::path art = dir / fmt::format("artifact{:02}", models.size());
@@ -530,6 +570,17 @@ int main(int argc, char **argv) {
         smallest = &c;
     if (p.kind == "scan" && smallest != configs.front() && smallest != configs.back())
       configs.push_back(smallest);
+    // Scans both sequential and time-parallel: the first configuration
+    // whose split differs from the default's.
+    if (p.kind == "scan") {
+      const auto splits = [](const rt::PlanConfig *c) { return c->tunables.at("SCAN_SPLITS"); };
+      for (const rt::PlanConfig &c : p.configs)
+        if (splits(&c) != splits(configs.front())) {
+          if (std::find(configs.begin(), configs.end(), &c) == configs.end())
+            configs.push_back(&c);
+          break;
+        }
+    }
     for (size_t c = 0; c < configs.size(); ++c) {
       std::vector<std::string> defines = configs[c] == &p.configs.front()
                                              ? std::vector<std::string>{}

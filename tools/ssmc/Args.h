@@ -30,6 +30,7 @@ struct Options {
   std::string summary; // "", "text" or "json"
   std::string perfReport; // compile: "", "text" or "json"
   std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
+  int64_t sms = 0;        // the target's SMs (from --gpu); 0: the GPU present's, else arch's usual
   std::string roofline;   // compile --perf-report: write the SVG chart here
   std::string weights, inputs, output, image;
   std::optional<int64_t> imageSize; // run --image-size: the crop's side (default: the model's)

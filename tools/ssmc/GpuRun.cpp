@@ -58,6 +58,11 @@ std::string defaultArch() {
   return "sm_90";
 }
 
+int64_t presentSmCount(const std::string &arch) {
+  auto gpu = firstGpu();
+  return gpu && gpu->info.arch() == arch ? gpu->info.smCount : 0;
+}
+
 bool gpuAvailable(std::string *why) {
   auto arch = detectGpuArch();
   if (!arch) {

@@ -21,6 +21,9 @@ rt::Expected<std::string> detectGpuArch();
 /// else sm_90.
 std::string defaultArch();
 
+/// The SMs of the GPU present when its architecture is `arch`, else 0.
+int64_t presentSmCount(const std::string &arch);
+
 /// Whether `--device auto` finds a GPU to run on; the reason it does not in
 /// `why`.
 bool gpuAvailable(std::string *why);

@@ -106,6 +106,7 @@ int compileModel(const Options &o) {
                               gpu->name, gpu->arch),
                   2);
     compileOptions.arch = std::string(gpu->arch);
+    compileOptions.sms = gpu->sms;
     if (!o.roofline.empty()) {
       std::filesystem::path dir = std::filesystem::absolute(o.roofline).parent_path();
       if (!std::filesystem::is_directory(dir))

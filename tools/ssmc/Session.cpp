@@ -141,6 +141,9 @@ rt::Status lowerModel(BuiltModel &built, const Options &options) {
   // is checked against the same shared memory.
   PipelineOptions pipeline;
   pipeline.arch = options.arch.empty() ? defaultArch() : options.arch;
+  // The SMs a time-split scan must fill: --gpu's, the GPU present's, else
+  // the architecture's usual GPU (ssmc-tile-scan's default).
+  pipeline.sms = options.sms ? options.sms : presentSmCount(pipeline.arch);
   // Recorded on the module (every --dump-ir stage shows it), for tools that
   // generate code from a dump (ssmc-translate --emit-cuda).
   (*built.module)->setAttr(ssmc::kArchAttr, StringAttr::get(built.context.get(), pipeline.arch));

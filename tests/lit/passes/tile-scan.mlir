@@ -1,13 +1,40 @@
-// RUN: ssmc-opt %s --ssmc-tile-scan --split-input-file | FileCheck %s
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80" | FileCheck %s --check-prefix=SMALL
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=1" --split-input-file | FileCheck %s
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80 sms=1" | FileCheck %s --check-prefix=SMALL
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG
 // RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
 // The kernel stages B and C of a chunk as fp32: 2 * 16 * chunk * 4 bytes. One
 // chunk of 1000 steps fits sm_80's 163 KiB but not sm_86's 99 KiB.
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_80" | FileCheck %s --check-prefix=FITS80
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_86" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_80 sms=1" | FileCheck %s --check-prefix=FITS80
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_86 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
 // FITS80: smem_bytes = 128000
 // TOOBIG86: error: tiling chunk 1000 (d_state 16) needs 128000 bytes of shared memory per block for B and C, more than the 101376 bytes of sm_86: use a smaller chunk
+
+// Time splits. One batch element of 8 channels cannot fill sm_90's 132 SMs
+// (sms=0: the architecture's usual GPU): a channel a block, the 3000 steps in
+// 32 parts of 94, staged 16 steps at a time:
+//   32 parts x 2 x (16 x 16 -> 256 + 4) floats + 1 x 32 x (16 + 1) floats.
+// The 100 steps of @staged_delta make 12 parts of at least 8 steps, so 2
+// channels a block keep a block near a warp (24 threads, 16 blocks).
+// RUN: ssmc-opt %s --ssmc-tile-scan --split-input-file | FileCheck %s --check-prefix=SPLIT
+// SPLIT-LABEL: func.func @scan
+// SPLIT: tiling = #ssmc.scan_tiling<chunk = 16, channels = 1, splits = 32, smem_bytes = 68736>
+// SPLIT-LABEL: func.func @staged_delta
+// SPLIT: tiling = #ssmc.scan_tiling<chunk = 9, channels = 2, splits = 12, smem_bytes = 22176>
+// Forced: splits=4 with channels=2 as given; @staged_delta's chunk clamped
+// to its parts of 25 steps.
+// RUN: ssmc-opt %s --ssmc-tile-scan="splits=4 channels=2 chunk=100" --split-input-file | FileCheck %s --check-prefix=FORCED
+// FORCED-LABEL: func.func @scan
+// FORCED: tiling = #ssmc.scan_tiling<chunk = 100, channels = 2, splits = 4, smem_bytes =
+// FORCED-LABEL: func.func @staged_delta
+// FORCED: tiling = #ssmc.scan_tiling<chunk = 25, channels = 2, splits = 4, smem_bytes =
+// A GPU of 8 SMs: 8 blocks of one channel fill it, and 32 parts make each a warp.
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=8" --split-input-file | FileCheck %s --check-prefix=SMS8
+// SMS8: tiling = #ssmc.scan_tiling<chunk = 16, channels = 1, splits = 32,
+// A GPU of 4 SMs: 4 blocks of two channels fill it, 16 parts make a warp.
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=4" --split-input-file | FileCheck %s --check-prefix=SMS4
+// SMS4: tiling = #ssmc.scan_tiling<chunk = 16, channels = 2, splits = 16,
+// RUN: not ssmc-opt %s --ssmc-tile-scan="sms=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+// NEG: error: ssmc-tile-scan: chunk 64 and channels 32 must be positive, splits 0 and sms -1 not negative
 
 // Chunks are clamped to the sequence and channels to the scan's width.
 // CHECK-LABEL: func.func @scan
