@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake ninja-build ccache g++ python3
           llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
           libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libjpeg62-turbo-dev libpng-dev)
+          libjpeg62-turbo-dev libpng-dev libsqlite3-dev sqlite3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@
 #include "Cuda/KernelCache.h"
 #include "Cuda/Sha256.h"
 #include "Support/AtomicFile.h"
+#include "Support/CacheHome.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -157,12 +158,8 @@ std::string serialize(const std::string &key, const CompiledKernel &k) {
 std::string KernelCache::defaultDirectory() {
   if (std::string d = env("SSMC_CACHE_DIR"); !d.empty())
     return d;
-  // The XDG spec says relative values are invalid and to be ignored.
-  if (std::string x = env("XDG_CACHE_HOME"); !x.empty() && x[0] == '/')
-    return x + "/ssmc/kernels";
-  if (std::string h = env("HOME"); !h.empty())
-    return h + "/.cache/ssmc/kernels";
-  return {};
+  const std::string home = cacheHome();
+  return home.empty() ? home : home + "/kernels";
 }
 
 KernelCache::KernelCache(std::string directory) : dir_(std::move(directory)) {

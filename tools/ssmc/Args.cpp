@@ -46,9 +46,16 @@ const char *const kCheckUsage =
                the generated kernels built for the CPU and run against the reference
                executor, each kernel alone and all in order; exit 1 on a mismatch
 )";
+const char *const kTuneUsage =
+    R"(  ssmc tune    --show | --export FILE | --import FILE [--db PATH]
+               the tuning database (default $SSMC_TUNING_DB, else
+               ~/.cache/ssmc/tuning.db): list it, or move it between machines
+)";
 } // namespace
 
 std::string usage(const std::string &command) {
+  if (command == "tune")
+    return fmt::format("usage:\n{}", kTuneUsage);
   if (command == "compile")
     return fmt::format("usage:\n{}{}", kCompileUsage, kModelNote);
   if (command == "run")
@@ -57,13 +64,14 @@ std::string usage(const std::string &command) {
     return fmt::format("usage:\n{}{}", kCheckUsage, kModelNote);
   if (command == "list")
     return "usage:\n  ssmc list [--plugin LIB.so]...              registered models and families\n";
-  return fmt::format("usage:\n"
-                     "  ssmc list [--plugin LIB.so]...              registered models and families\n"
-                     "{}{}{}"
-                     "  ssmc help | --help | CMD --help             this text, or one command's\n"
-                     "{}"
-                     "To time an artifact on a GPU: ssmc-rt bench DIR --per-kernel.\n",
-                     kCompileUsage, kRunUsage, kCheckUsage, kModelNote);
+  return fmt::format(
+      "usage:\n"
+      "  ssmc list [--plugin LIB.so]...              registered models and families\n"
+      "{}{}{}{}"
+      "  ssmc help | --help | CMD --help             this text, or one command's\n"
+      "{}"
+      "To time an artifact on a GPU: ssmc-rt bench DIR --per-kernel.\n",
+      kCompileUsage, kRunUsage, kCheckUsage, kTuneUsage, kModelNote);
 }
 
 namespace {
@@ -106,7 +114,7 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
                                                  "bench"};
   if (std::find(commands.begin(), commands.end(), o.command) == commands.end())
     return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run, "
-                                         "check (see `ssmc --help`)",
+                                         "check, tune (see `ssmc --help`)",
                                          o.command));
   for (size_t i = 1; i < args.size(); ++i) {
     std::string arg = args[i], value;
@@ -258,6 +266,14 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.quiet = true;
     } else if (arg == "--allow-unused-weights") {
       o.allowUnusedWeights = true;
+    } else if (arg == "--db") {
+      SSMC_VALUE(o.db, "a tuning database file");
+    } else if (arg == "--show") {
+      o.show = true;
+    } else if (arg == "--export") {
+      SSMC_VALUE(o.exportFile, "a file to write");
+    } else if (arg == "--import") {
+      SSMC_VALUE(o.importFile, "a file `ssmc tune --export` wrote");
     } else if (arg == "--help" || arg == "-h") {
       o.help = true;
       return o; // whatever else is on the line
@@ -273,7 +289,10 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     }
 #undef SSMC_VALUE
   }
-  if (o.command != "list" && o.model.empty())
+  // tune: --show, --export and --import work on the database alone.
+  const bool dbOnly =
+      o.command == "tune" && (o.show || !o.exportFile.empty() || !o.importFile.empty());
+  if (o.command != "list" && o.model.empty() && !dbOnly)
     return rt::Status::error(fmt::format("`ssmc {}` needs a model name (see `ssmc list`)",
                                          o.command));
   return o;

@@ -31,6 +31,9 @@ struct Options {
   std::string perfReport; // compile: "", "text" or "json"
   std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
   int64_t sms = 0;        // the target's SMs (from --gpu); 0: the GPU present's, else arch's usual
+  std::string db;         // tune: the tuning database (default TuningDb::defaultPath())
+  bool show = false;      // tune --show
+  std::string exportFile, importFile; // tune --export / --import
   std::string roofline;   // compile --perf-report: write the SVG chart here
   std::string weights, inputs, output, image;
   std::optional<int64_t> imageSize; // run --image-size: the crop's side (default: the model's)

@@ -17,8 +17,9 @@
 #include "PerfReport.h"
 #include "Plugins.h"
 #include "Session.h"
-#include "Summary.h"
 #include "SsmcOps.h"
+#include "Summary.h"
+#include "Tune.h"
 
 #include "Interpreter/ThreadPool.h"
 #include "Support/AtomicFile.h"
@@ -485,6 +486,11 @@ int main(int argc, char **argv) {
     fmt::print("{}", usage(o.command));
     return 0;
   }
+  if (o.command != "tune")
+    for (const char *flag : {"--db", "--show", "--export", "--import"})
+      if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
+        return fail(
+            fmt::format("`ssmc {}` does not take {} (a `ssmc tune` option)", o.command, flag), 2);
   if (rt::Status s = loadPlugins(pluginPaths(o.plugins)); !s.ok())
     return fail(s.message());
   if (o.command == "list")
@@ -502,7 +508,9 @@ int main(int argc, char **argv) {
       return fail(s.message(), 2);
     return checkModel(o, [](const std::string &m, int code) { return fail(m, code); });
   }
-  // tune and bench are not written yet; ssmc-rt times an artifact.
+  if (o.command == "tune" && (o.show || !o.exportFile.empty() || !o.importFile.empty()))
+    return tuneDatabase(o);
+  // Tuning a model and bench are not written yet; ssmc-rt times an artifact.
   return fail(fmt::format("`ssmc {}` is not implemented yet: compile an artifact with `ssmc "
                           "compile {} -o DIR` and time it with `ssmc-rt bench DIR "
                           "--per-kernel` (each configuration: `--config KERNEL=INDEX`)",
