@@ -14,6 +14,9 @@ config.test_exec_root = getattr(config, "ssmc_obj_root", config.test_source_root
 # Our tools first, then LLVM's FileCheck/not/count: never another FileCheck on PATH.
 path = [getattr(config, "ssmc_tools_dir", ""), getattr(config, "llvm_tools_dir", "/usr/lib/llvm-19/bin")]
 config.environment["PATH"] = os.pathsep.join(p for p in path if p) + os.pathsep + os.environ.get("PATH", "")
+# Hermetic: no user's tuning database changes what `ssmc compile` chooses
+# (tests that use one name it).
+config.environment["SSMC_TUNING_DB"] = os.path.join(config.test_exec_root, "no-tuning-database.db")
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%plugins", getattr(config, "plugin_dir", "")))
 

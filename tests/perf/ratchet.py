@@ -47,7 +47,9 @@ def main():
 
     cmd = [args.ssmc, "compile", *CASES[args.case], "--dtype", "bf16", "--gpu", "h100",
            "--perf-report=json", "-q"]
-    run = subprocess.run(cmd, capture_output=True, text=True)
+    # The kernels' own defaults, whatever a user's tuning database says.
+    env = dict(os.environ, SSMC_TUNING_DB=os.devnull + ".ssmc-no-tuning-db")
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if run.returncode != 0:
         print(f"FAIL: {' '.join(cmd)} exited {run.returncode}:\n{run.stderr}")
         return 1

@@ -3,6 +3,7 @@
 #include "Artifact.h"
 #include "GpuRun.h"
 #include "SsmcOps.h"
+#include "Tune/TuningDb.h"
 
 #include "Cuda/KernelCache.h"
 #include "Exec/CompilePlan.h"
@@ -63,10 +64,42 @@ rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &
   return out;
 }
 
+namespace {
+void warn(const std::string &message) {
+  std::fprintf(stderr, "ssmc: warning: %s\n", message.c_str());
+}
+} // namespace
+
+void applyTunedDefaults(rt::Plan &plan, const Options &o) {
+  const std::string path = rt::TuningDb::defaultPath();
+  std::error_code ec;
+  if (path.empty() || !rt::TuningDb::available() || !std::filesystem::is_regular_file(path, ec))
+    return;
+  std::string notice;
+  auto db = rt::TuningDb::open(path, &notice);
+  if (!notice.empty())
+    warn(notice);
+  auto applied = db ? rt::applyTuning(plan, *db, tuningDevice(plan.arch, o.sms))
+                    : rt::Expected<rt::TuningApplied>(db.status());
+  if (!applied) {
+    warn(applied.message() + "; the kernels keep their default configurations");
+    return;
+  }
+  for (const std::string &w : applied->warnings)
+    warn(w);
+  if (!o.quiet && applied->measured + applied->modeled > 0)
+    std::fprintf(stderr,
+                 "ssmc: tuning database %s: %d of %zu kernels tuned (%d measured, %d "
+                 "modeled), %d at their defaults\n",
+                 path.c_str(), applied->measured + applied->modeled, plan.kernels.size(),
+                 applied->measured, applied->modeled, applied->untuned);
+}
+
 rt::Status compileModel(CompiledModel &model, const Options &o) {
   if (!rt::nvrtcAvailable())
     return rt::Status::error("compiling kernels needs NVRTC, but this ssmc was built without the "
                              "CUDA toolkit (reconfigure with /usr/local/cuda present)");
+  applyTunedDefaults(model.plan, o);
   const rt::Plan &plan = model.plan;
   std::vector<int64_t> defaults;
   for (const rt::PlanKernel &k : plan.kernels)

@@ -41,6 +41,12 @@ struct CompiledModel {
 /// compilation: `compiled` stays empty).
 rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &options);
 
+/// The tuning database's best configurations (`ssmc tune`) as the kernels'
+/// defaults, where a database exists (never created here), saying how many
+/// kernels were tuned. A database that cannot be used is a warning: the
+/// kernels keep their own defaults. compileModel does it first.
+void applyTunedDefaults(rt::Plan &plan, const Options &o);
+
 /// Compiles the plan's kernels in their default configurations through
 /// NVRTC (rt::compilePlan, the on-disk cache: the entries a later load of
 /// the artifact hits), a progress line on stderr unless quiet. Fails naming

@@ -13,8 +13,10 @@
 
 #include "Cuda/Driver.h"
 #include "Cuda/KernelCache.h"
+#include "Cuda/Nvrtc.h"
 #include "Exec/Executor.h"
 #include "Exec/Plan.h"
+#include "Support/Arch.h"
 
 #include <fmt/format.h>
 
@@ -63,6 +65,24 @@ int64_t presentSmCount(const std::string &arch) {
   return gpu && gpu->info.arch() == arch ? gpu->info.smCount : 0;
 }
 
+rt::TuningDevice tuningDevice(const std::string &arch, int64_t sms) {
+  rt::TuningDevice d;
+  d.arch = arch;
+  if (auto gpu = firstGpu(); gpu && gpu->info.arch() == arch) {
+    d.gpu = gpu->info.name;
+    d.sms = gpu->info.smCount;
+    d.driver = gpu->info.driverVersion;
+    // "13.0" -> 13000, as the driver counts.
+    const std::string v = rt::nvrtcVersion();
+    const size_t dot = v.find('.');
+    d.nvrtc = std::atoi(v.c_str()) * 1000 +
+              (dot == std::string::npos ? 0 : std::atoi(v.c_str() + dot + 1) * 10);
+    return d;
+  }
+  d.sms = sms ? sms : rt::typicalSmCount(arch).value_or(0);
+  return d;
+}
+
 bool gpuAvailable(std::string *why) {
   auto arch = detectGpuArch();
   if (!arch) {
@@ -95,6 +115,7 @@ rt::Expected<interp::TensorMap> runOnGpu(const Options &options, BuiltModel &bui
   auto generated = generateModel(*built.module, target);
   if (!generated)
     return generated.status();
+  applyTunedDefaults(generated->plan, target);
   std::vector<rt::TensorView> views;
   for (const auto &[name, t] : weights)
     views.push_back({name, rt::DType::F32, t.shape, reinterpret_cast<const std::byte *>(t.data),

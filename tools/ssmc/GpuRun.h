@@ -5,6 +5,7 @@
 
 #include "Args.h"
 #include "Session.h"
+#include "Tune/TuningDb.h"
 
 #include "Interpreter/Interpreter.h"
 #include "Support/Status.h"
@@ -23,6 +24,12 @@ std::string defaultArch();
 
 /// The SMs of the GPU present when its architecture is `arch`, else 0.
 int64_t presentSmCount(const std::string &arch);
+
+/// What tuning results hold for when compiling for `arch` with `sms` SMs
+/// (0: the GPU present's, else the arch's usual GPU): the GPU present
+/// (measured rows match it) when it is of that architecture, else the
+/// architecture and SM count alone (modeled rows).
+rt::TuningDevice tuningDevice(const std::string &arch, int64_t sms);
 
 /// Whether `--device auto` finds a GPU to run on; the reason it does not in
 /// `why`.

@@ -24,6 +24,7 @@
 #include "Interpreter/ThreadPool.h"
 #include "Support/AtomicFile.h"
 #include "Support/Safetensors.h"
+#include "Tune/TuningDb.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -211,7 +212,8 @@ int compileModel(const Options &o) {
         const rt::PlanKernel &k = compiled->plan.kernels[i];
         const rt::KernelResources &r = compiled->compiled[i].resources;
         resources[k.name] = {r.registers, r.spillBytes,
-                             r.smemBytes + k.configs[size_t(k.defaultConfig)].smemBytes};
+                             r.smemBytes + k.configs[size_t(k.defaultConfig)].smemBytes,
+                             rt::kernelSignature(k)};
       }
     fmt::print("{}", summarize(module, o.summary == "json", compiled ? &resources : nullptr));
   }

@@ -127,6 +127,7 @@ std::string summarize(ModuleOp module, bool json,
           k["registers"] = it->second.registers;
           k["spill_bytes"] = it->second.spillBytes;
           k["smem_bytes"] = it->second.smemBytes;
+          k["signature"] = it->second.signature;
         }
       j["kernels"].push_back(k);
     }

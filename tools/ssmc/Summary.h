@@ -18,10 +18,12 @@ struct KernelResourceRow {
   int registers = -1;
   int64_t spillBytes = 0;
   int64_t smemBytes = 0; ///< static shared memory + the default configuration's dynamic
+  std::string signature; ///< rt::kernelSignature, its key in the tuning database
 };
 
 /// With `resources` (by kernel name) the table and the JSON also carry
-/// `registers`, `spill_bytes` and `smem_bytes` per kernel.
+/// `registers`, `spill_bytes` and `smem_bytes` per kernel (and the JSON its
+/// `signature`, the tuning database's key).
 std::string summarize(mlir::ModuleOp module, bool json,
                       const std::map<std::string, KernelResourceRow> *resources = nullptr);
 
