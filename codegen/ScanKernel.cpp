@@ -403,35 +403,38 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       auto line = [&](const std::string &text) { c += indent + text + "\n"; };
       line("for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK) {");
       line("  __syncthreads(); // the previous chunk's staged values are consumed");
-      line("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kStates; j += "
-           "kThreads) {");
-      line("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kStates), i = j - q * "
-           "SSMC_SCAN_CHUNK * kStates;");
-      line(nlc ? "    const idx_t s = i / kStates, n = i - s * kStates; // states fastest"
-               : "    const idx_t n = i / SSMC_SCAN_CHUNK, s = i - n * SSMC_SCAN_CHUNK; // steps "
-                 "fastest (B, C are [B, N, L])");
-      line("    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)");
-      line("      continue;");
-      line(fmt::format("    const idx_t t = {};", timeOf("q * kPartSteps + c0 + s")));
-      line(fmt::format("    sB[q * kPartB + s * kStatePitch + n] = g.{};",
-                       e.call(s.getB(), seqIndex("n"))));
-      if (outputs)
-        line(fmt::format("    sC[q * kPartB + s * kStatePitch + n] = g.{};",
-                         e.call(s.getC(), seqIndex("n"))));
-      line("  }");
-      if (dtProj) {
-        line("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kDtIn; j += "
-             "kThreads) {");
-        line("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kDtIn), i = j - q * "
-             "SSMC_SCAN_CHUNK * kDtIn;");
-        line("    const idx_t s = i / kDtIn, r = i - s * kDtIn;");
+      // Every part's chunk of `width` values a step; `split` names step s
+      // and value index `v` within a part's i.
+      auto stage = [&](const char *width, const std::string &split,
+                       const std::vector<std::string> &stores) {
+        line(fmt::format("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * {}; j += "
+                         "kThreads) {{",
+                         width));
+        line(fmt::format("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * {0}), i = "
+                         "j - q * SSMC_SCAN_CHUNK * {0};",
+                         width));
+        line("    " + split);
         line("    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)");
         line("      continue;");
         line(fmt::format("    const idx_t t = {};", timeOf("q * kPartSteps + c0 + s")));
-        line(fmt::format("    sX[q * kPartX + s * kDtPitch + r] = g.{};",
-                         e.call(dtProj.getInput(), {"b", "t", "r"})));
+        for (const std::string &store : stores)
+          line("    " + store);
         line("  }");
-      }
+      };
+      std::vector<std::string> stateStores = {fmt::format(
+          "sB[q * kPartB + s * kStatePitch + n] = g.{};", e.call(s.getB(), seqIndex("n")))};
+      if (outputs)
+        stateStores.push_back(fmt::format("sC[q * kPartB + s * kStatePitch + n] = g.{};",
+                                          e.call(s.getC(), seqIndex("n"))));
+      stage("kStates",
+            nlc ? "const idx_t s = i / kStates, n = i - s * kStates; // states fastest"
+                : "const idx_t n = i / SSMC_SCAN_CHUNK, s = i - n * SSMC_SCAN_CHUNK; // steps "
+                  "fastest (B, C are [B, N, L])",
+            stateStores);
+      if (dtProj)
+        stage("kDtIn", "const idx_t s = i / kDtIn, r = i - s * kDtIn;",
+              {fmt::format("sX[q * kPartX + s * kDtPitch + r] = g.{};",
+                           e.call(dtProj.getInput(), {"b", "t", "r"}))});
       line("  __syncthreads();");
       line("  const idx_t len = partLen - c0 < SSMC_SCAN_CHUNK ? partLen - c0 : SSMC_SCAN_CHUNK;");
       line("  if (!active)");
@@ -459,34 +462,31 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       if (s.getDeltaSoftplus())
         line("    dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;");
       line(fmt::format("    const float u = g.{};", e.call(s.getU(), seqIndex("d"))));
-      if (!outputs) {
+      // The state update; the second pass also sums y = C . h.
+      if (outputs)
+        line("    float y = 0.0f;");
+      else
         line("    dtSum += dt;");
-        line("#pragma unroll");
-        line("    for (int n0 = 0; n0 < kStates; n0 += 4) {");
-        line("      const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);");
-        line("#pragma unroll");
-        line("      for (int i = 0; i < 4; ++i)");
-        line("        if (n0 + i < kStates)");
-        line("          h[n0 + i] = exp2f(dt * A2[n0 + i]) * h[n0 + i] + dt * b4.v[i] * u;");
-        line("    }");
-        line("  }");
-        line("}");
-        return c;
-      }
-      line("    float y = 0.0f;");
       line("#pragma unroll");
       line("    for (int n0 = 0; n0 < kStates; n0 += 4) {");
       line("      const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);");
-      line("      const Step4 c4 = loadStep4(myC + s * kStatePitch + n0);");
+      if (outputs)
+        line("      const Step4 c4 = loadStep4(myC + s * kStatePitch + n0);");
       line("#pragma unroll");
       line("      for (int i = 0; i < 4; ++i) {");
       line("        const int n = n0 + i;");
       line("        if (n >= kStates)");
       line("          break;");
       line("        h[n] = exp2f(dt * A2[n]) * h[n] + dt * b4.v[i] * u;");
-      line("        y += h[n] * c4.v[i];");
+      if (outputs)
+        line("        y += h[n] * c4.v[i];");
       line("      }");
       line("    }");
+      if (!outputs) {
+        line("  }");
+        line("}");
+        return c;
+      }
       if (s.getD())
         line("    y += skip * u;");
       if (s.getZ()) {

@@ -156,15 +156,23 @@ Status exec(sqlite3 *db, const char *sql) {
 }
 
 /// The database usable: schema made, version known, contents intact.
-/// Fails with SQLite's message when the file is not one or is damaged.
-Status prepare(sqlite3 *db) {
+/// Fails with SQLite's message when the file is not one or is damaged
+/// (`damaged` then true: move it aside, rather than report an error).
+Status prepare(sqlite3 *db, bool &damaged) {
+  damaged = false;
+  // SQLite says "not a database" or "malformed" by these codes.
+  const auto failed = [&](std::string message) {
+    const int code = sqlite3_errcode(db);
+    damaged = code == SQLITE_NOTADB || code == SQLITE_CORRUPT;
+    return Status::error(std::move(message));
+  };
   if (Status s = exec(db, "PRAGMA journal_mode=WAL;"); !s.ok())
-    return s;
+    return failed(s.message());
   int version = 0;
   {
     Statement v(db, "PRAGMA user_version;");
     if (!v.ok() || v.step() != SQLITE_ROW)
-      return Status::error(v.error());
+      return failed(v.error());
     version = int(v.integer(0));
   }
   if (version > kSchemaVersion)
@@ -174,22 +182,15 @@ Status prepare(sqlite3 *db) {
   {
     Statement check(db, "PRAGMA quick_check;");
     if (!check.ok() || check.step() != SQLITE_ROW)
-      return Status::error(check.error());
-    if (check.text(0) != "ok")
+      return failed(check.error());
+    if (check.text(0) != "ok") {
+      damaged = true;
       return Status::error("damaged: " + check.text(0));
+    }
   }
   if (Status s = exec(db, kSchema); !s.ok())
-    return s;
+    return failed(s.message());
   return exec(db, fmt::format("PRAGMA user_version={};", kSchemaVersion).c_str());
-}
-
-/// Whether prepare's failure calls for moving the file aside (a damaged
-/// or foreign file) rather than for an error (a newer schema, no access).
-bool damaged(const Status &s) {
-  const std::string &m = s.message();
-  return m.find("not a database") != std::string::npos ||
-         m.find("malformed") != std::string::npos || m.rfind("damaged", 0) == 0 ||
-         m.find("corrupt") != std::string::npos;
 }
 
 Expected<sqlite3 *> openFile(const std::string &path) {
@@ -227,8 +228,9 @@ Expected<TuningDb> TuningDb::open(const std::string &path, std::string *notice) 
     return Status::error(fmt::format("cannot open the tuning database {}: {}", path, db.message()));
   auto handle = std::make_unique<Handle>();
   handle->db = *db;
-  if (Status s = prepare(handle->db); !s.ok()) {
-    if (!damaged(s))
+  bool damaged = false;
+  if (Status s = prepare(handle->db, damaged); !s.ok()) {
+    if (!damaged)
       return Status::error(fmt::format("tuning database {}: {}", path, s.message()));
     handle.reset();
     const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -250,7 +252,7 @@ Expected<TuningDb> TuningDb::open(const std::string &path, std::string *notice) 
           fmt::format("cannot create the tuning database {}: {}", path, fresh.message()));
     handle = std::make_unique<Handle>();
     handle->db = *fresh;
-    if (Status again = prepare(handle->db); !again.ok())
+    if (Status again = prepare(handle->db, damaged); !again.ok())
       return Status::error(fmt::format("tuning database {}: {}", path, again.message()));
   }
   return TuningDb(path, std::move(handle));
