@@ -100,4 +100,32 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
   return m;
 }
 
+Modeled estimateFromLaunch(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                           const LaunchShape &launch) {
+  Modeled m;
+  m.residentBlocks = residentBlocks(gpu, launch.threads, launch.registers, launch.smemBytes);
+  const uint64_t blocks = std::max<uint64_t>(launch.blocks, 1);
+  m.smsUsed = int(std::min<uint64_t>(uint64_t(gpu.sms), blocks));
+  const double share = double(m.smsUsed) / gpu.sms;
+  m.waves = double(blocks) / (double(gpu.sms) * m.residentBlocks);
+  const double tail = m.waves >= 1 ? std::ceil(m.waves) / m.waves : 1.0;
+
+  m.terms["dram"] = cost.minBytes / (gpu.copyTBs * 1e12);
+  const double warps = m.smsUsed *
+                       std::min<double>(m.residentBlocks, std::ceil(double(blocks) / m.smsUsed)) *
+                       std::ceil(launch.threads / 32.0);
+  const double inFlight = warps * launch.loadsInFlight * 32 * 16;
+  m.terms["latency"] = cost.minBytes * gpu.dramLatencyNs * 1e-9 / inFlight;
+  double mmaRate = tensorPeak(gpu, mode);
+  if (gpu.arch == "sm_90" && mode.matmul != "ffma")
+    mmaRate *= 2.0 / 3.0; // mma.sync, not wgmma
+  m.terms["tensor"] = tail * cost.matmulFlops / (mmaRate * share);
+  m.terms["fp32"] =
+      tail * std::max(0.0, cost.flops - cost.matmulFlops) / (gpu.fp32TFlops * 1e12 * share);
+  m.terms["mufu"] = tail * cost.transcendentals / (gpu.mufuPerSecond() * share);
+  m.limiter = largest(m.terms);
+  m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
+  return m;
+}
+
 } // namespace ssmc::perf

@@ -90,6 +90,16 @@ struct Modeled {
 Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
                   const LaunchShape &launch, const KernelTraffic &traffic);
 
+/// The modeled time's terms that need no trace, to rank a kernel's
+/// configurations before any is compiled (`ssmc tune`'s first stage): the
+/// minimum bytes at the copy rate; the IR's FLOPs and special functions on
+/// the SMs the grid keeps busy, with the last wave's quantization; and
+/// Little's law with the warps resident (registers unknown: 0 ignores them)
+/// each keeping loadsInFlight 16-byte-per-lane requests in flight. Blind to
+/// re-reads and coalescing, which only a trace counts.
+Modeled estimateFromLaunch(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                           const LaunchShape &launch);
+
 /// Coalescing of the global requests: distinct bytes used over the bytes of
 /// the sectors touched (1 when every sector is used whole); 1 with none.
 double coalescing(const KernelTraffic &t);

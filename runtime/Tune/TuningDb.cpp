@@ -513,4 +513,43 @@ Expected<TuningApplied> applyTuning(Plan &plan, const TuningDb &db, const Tuning
   return applied;
 }
 
+TuningDevice measuredDevice(const DeviceInfo &info) {
+  TuningDevice d;
+  d.gpu = info.name;
+  d.arch = info.arch();
+  d.sms = info.smCount;
+  d.driver = info.driverVersion;
+  // "13.0" -> 13000, as the driver counts.
+  const std::string v = nvrtcVersion();
+  const size_t dot = v.find('.');
+  d.nvrtc = std::atoi(v.c_str()) * 1000 +
+            (dot == std::string::npos ? 0 : std::atoi(v.c_str() + dot + 1) * 10);
+  return d;
+}
+
+std::string applyDefaultTuning(Plan &plan, const TuningDevice &device,
+                               const std::function<void(const std::string &)> &warn) {
+  const std::string path = TuningDb::defaultPath();
+  std::error_code ec;
+  if (path.empty() || !TuningDb::available() || !std::filesystem::is_regular_file(path, ec))
+    return "";
+  std::string notice;
+  auto db = TuningDb::open(path, &notice);
+  if (!notice.empty())
+    warn(notice);
+  auto applied = db ? applyTuning(plan, *db, device) : Expected<TuningApplied>(db.status());
+  if (!applied) {
+    warn(applied.message() + "; the kernels keep their default configurations");
+    return "";
+  }
+  for (const std::string &w : applied->warnings)
+    warn(w);
+  if (applied->measured + applied->modeled == 0)
+    return "";
+  return fmt::format("tuning database {}: {} of {} kernels tuned ({} measured, {} modeled), {} at "
+                     "their defaults",
+                     path, applied->measured + applied->modeled, plan.kernels.size(),
+                     applied->measured, applied->modeled, applied->untuned);
+}
+
 } // namespace ssmc::rt

@@ -17,9 +17,11 @@
 #ifndef SSMC_RUNTIME_TUNE_TUNINGDB_H
 #define SSMC_RUNTIME_TUNE_TUNINGDB_H
 
+#include "Cuda/Driver.h"
 #include "Exec/Plan.h"
 #include "Support/Status.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +51,10 @@ struct TuningEntry {
   double timeUs = 0;                     ///< this configuration's time
   bool measured = false;                 ///< on the GPU, else by the performance model
 };
+
+/// The GPU present, as its measured timings are keyed: name, architecture,
+/// SMs, driver and NVRTC versions.
+TuningDevice measuredDevice(const DeviceInfo &info);
 
 /// The kernel without what tuning changes: sha256 of its kind and of its
 /// source with comments, the entry name and the tunables' #defines removed.
@@ -116,6 +122,14 @@ struct TuningApplied {
 /// `device`; an entry whose configuration the kernel no longer has is
 /// ignored with a warning, and a kernel without entries keeps its default.
 Expected<TuningApplied> applyTuning(Plan &plan, const TuningDb &db, const TuningDevice &device);
+
+/// applyTuning with the database at TuningDb::defaultPath(), when there is
+/// one (none is created): what cannot be used is a warning (`warn`), never
+/// an error, and the kernels keep their defaults. Returns the line to say,
+/// "tuning database PATH: N of M kernels tuned (...)", or "" when no kernel
+/// was.
+std::string applyDefaultTuning(Plan &plan, const TuningDevice &device,
+                               const std::function<void(const std::string &)> &warn);
 
 } // namespace ssmc::rt
 

@@ -3,7 +3,10 @@
 // Implements the driver entry points ssmc resolves (Cuda/Driver.cpp) on the
 // host, so that the executor and ssmc-rt can be tested end to end on a
 // machine without a GPU: memory is malloc'd, streams run work at once,
-// graphs record launches and replay them, events read the clock. Modules
+// graphs record launches and replay them, events read a clock that each
+// launch advances by what a launch-shape model gives (launchMicroseconds:
+// waves of its blocks on the fake GPU's 4 SMs), so that timings, and which
+// configuration is fastest, are deterministic. Modules
 // must be real cubins (ELF, as NVRTC makes them); their kernels are host
 // functions chosen by entry name: the tiny test artifact's
 //   mul_<dtype>_<n>(const T *x, const T *w, T *y)            y = x * w
@@ -22,7 +25,8 @@
 
 #include "Exec/Tensor.h"
 
-#include <chrono>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -75,10 +79,11 @@ struct Graph {
 };
 
 struct Event {
-  std::chrono::steady_clock::time_point at;
+  double atUs = 0;
 };
 
 std::mutex mu;
+double clockUs = 0; ///< advanced by every launch
 long launches = 0, graphLaunches = 0;
 bool pendingFault = false;
 std::set<uintptr_t> allocations;
@@ -112,7 +117,17 @@ bool envIs(const char *name, const std::string &value) {
   return v && value == v;
 }
 
+/// A launch's time: 2 us, plus 1 us per wave of blocks on 4 SMs that each
+/// hold up to 2048 threads (at most 16 blocks).
+double launchMicroseconds(const Launch &l) {
+  const double threads = double(l.block[0]) * l.block[1] * l.block[2];
+  const double blocks = double(l.grid[0]) * l.grid[1] * l.grid[2];
+  const double resident = std::max(1.0, std::min(16.0, std::floor(2048 / threads)));
+  return 2.0 + std::ceil(blocks / (4 * resident));
+}
+
 Result execute(const Launch &l) {
+  clockUs += launchMicroseconds(l);
   if (envIs("SSMC_FAKE_CUDA_FAIL_LAUNCH", l.fn->entry))
     return kLaunchFailed;
   if (envIs("SSMC_FAKE_CUDA_FAULT", l.fn->entry))
@@ -372,12 +387,13 @@ Result cuEventCreate(Event **E, unsigned) {
   return kOk;
 }
 Result cuEventRecord(Event *E, Stream *) {
-  E->at = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> Lock(mu);
+  E->atUs = clockUs;
   return kOk;
 }
 Result cuEventSynchronize(Event *) { return kOk; }
 Result cuEventElapsedTime_v2(float *Ms, Event *Start, Event *End) {
-  *Ms = std::chrono::duration<float, std::milli>(End->at - Start->at).count();
+  *Ms = float((End->atUs - Start->atUs) / 1000);
   return kOk;
 }
 Result cuEventDestroy_v2(Event *E) {

@@ -18,6 +18,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <limits>
+
 #include <sys/wait.h>
 
 using namespace ssmc::rt;
@@ -254,6 +256,42 @@ TEST_F(SsmcRt, CheckPassesAndFailsWithTheWorstError) {
              env_);
   EXPECT_EQ(r.code, 1);
   EXPECT_HAS(r.out, "MISSING from the expected file");
+}
+
+TEST_F(SsmcRt, AReferenceThatIsNotFiniteChecksNothingAndFails) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "built without the CUDA toolkit";
+  // An all-NaN expected file once passed with "max abs err 0".
+  std::vector<float> nan(500, std::numeric_limits<float>::quiet_NaN());
+  ASSERT_TRUE(
+      writeSafetensors(dir_ / "nan.safetensors", {{"y", DType::F32, {500}, nan.data(), 2000},
+                                                  {"z", DType::F32, {500}, nan.data(), 2000}})
+          .ok());
+  Result r = ssmcRt(
+      "check " + art_ + files_ + " --expected " + (dir_ / "nan.safetensors") + " --quiet", env_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "500 NaN/Inf in the expected file (a reference must be finite)");
+  EXPECT_HAS(r.out, "FAIL");
+}
+
+TEST_F(SsmcRt, NonFiniteInputsAndOutputsAreSaidAndAnEmptyOutputNameRefused) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "built without the CUDA toolkit";
+  std::vector<float> x(500, 1.0f);
+  x[3] = std::numeric_limits<float>::infinity();
+  ASSERT_TRUE(
+      writeSafetensors(dir_ / "inf.safetensors", {{"x", DType::F32, {500}, x.data(), 2000}}).ok());
+  std::string out = dir_ / "out.safetensors";
+  Result r = ssmcRt("run " + art_ + " --weights " + (dir_ / "weights.safetensors") + " --inputs " +
+                        (dir_ / "inf.safetensors") + " --output " + out + " --quiet",
+                    env_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "ssmc-rt: warning: input 'x' has 0 NaN and 1 Inf of 500 values");
+  EXPECT_HAS(r.out, "ssmc-rt: warning: output 'y' has ");
+
+  r = ssmcRt("run " + art_ + files_ + " --output ''", env_);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "--output needs a value, not an empty string");
 }
 
 TEST_F(SsmcRt, BenchPrintsMedianAndMinimum) {

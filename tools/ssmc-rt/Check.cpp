@@ -28,6 +28,7 @@ int cmdCheck(const Options &o) {
   // mantissa bits for bf16 and f16.
   double defRtol = s.p.dtype == DType::F32 ? 5e-3 : s.p.dtype == DType::F16 ? 1e-2 : 5e-2;
   double rtol = o.rtol.value_or(defRtol), atol = o.atol.value_or(1e-5);
+  warnNonFinite("input", s.inputTensors);
   if (auto r = loadModel(o, s))
     return *r;
   auto plain = s.model->run(s.inputTensors);

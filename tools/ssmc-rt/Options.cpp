@@ -41,6 +41,10 @@ options of run, bench, check and check-kernels:
   --cache-dir DIR           the compiled-kernel cache (default: $SSMC_CACHE_DIR,
                             then ~/.cache/ssmc/kernels)
   --no-cache                compile every kernel afresh
+  --no-tuning               the artifact's default configurations, not the
+                            tuning database's best for this GPU
+                            ($SSMC_TUNING_DB, else ~/.cache/ssmc/tuning.db,
+                            written by `ssmc tune`); --config wins over both
   --sync                    synchronise after each kernel, so a fault names it
   --allow-arch-mismatch     run an artifact compiled for another arch
   --quiet                   no progress line
@@ -58,9 +62,9 @@ const char *usageText() { return kUsage; }
 /// Options each command accepts (besides its positional ARTIFACT).
 const std::map<std::string, std::set<std::string>> &commandOptions() {
   static const std::set<std::string> common = {
-      "--device", "--config", "--cache-dir",           "--no-cache",
-      "--sync",   "--quiet",  "--allow-arch-mismatch", "--weights",
-      "--inputs"};
+      "--device", "--config",   "--cache-dir",           "--no-cache",
+      "--sync",   "--quiet",    "--allow-arch-mismatch", "--weights",
+      "--inputs", "--no-tuning"};
   auto with = [](std::set<std::string> s, std::set<std::string> more) {
     s.insert(more.begin(), more.end());
     return s;
@@ -76,7 +80,7 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       // synchronises after every kernel anyway.
       {"check-kernels",
        {"--device", "--config", "--cache-dir", "--no-cache", "--quiet", "--allow-arch-mismatch",
-        "--rtol", "--atol", "--only"}},
+        "--rtol", "--atol", "--only", "--no-tuning"}},
   };
   return table;
 }
@@ -142,8 +146,8 @@ Options parseArgs(int argc, char **argv) {
                            : fmt::format("unknown option '{}' for '{}': it takes {}", arg,
                                          o.command, fmt::join(allowed, ", "))};
     static const std::set<std::string> flags = {
-        "--graph",      "--no-cache", "--sync", "--quiet", "--allow-arch-mismatch",
-        "--per-kernel", "--random"};
+        "--graph",      "--no-cache", "--sync",     "--quiet", "--allow-arch-mismatch",
+        "--per-kernel", "--random",   "--no-tuning"};
     if (flags.count(arg)) {
       if (arg.size() != std::string_view(argv[a]).size())
         throw UsageError{fmt::format("{} takes no value", arg)};
@@ -151,6 +155,8 @@ Options parseArgs(int argc, char **argv) {
         o.graph = true;
       else if (arg == "--no-cache")
         o.noCache = true;
+      else if (arg == "--no-tuning")
+        o.noTuning = true;
       else if (arg == "--sync")
         o.sync = true;
       else if (arg == "--quiet")
@@ -168,6 +174,8 @@ Options parseArgs(int argc, char **argv) {
         throw UsageError{fmt::format("{} needs a value", arg)};
       value = argv[++a];
     }
+    if (value.empty()) // `--output ""` would otherwise read as no --output
+      throw UsageError{fmt::format("{} needs a value, not an empty string", arg)};
     if (arg == "--weights")
       o.weights = value;
     else if (arg == "--inputs")

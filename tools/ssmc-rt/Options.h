@@ -23,7 +23,7 @@ struct Options {
   std::string artifact;
   std::string weights, inputs, output, expected, cacheDir;
   bool graph = false, noCache = false, sync = false, quiet = false, allowArch = false,
-       perKernel = false, random = false;
+       perKernel = false, random = false, noTuning = false;
   int device = 0;
   int iters = 100, warmup = 10;
   std::optional<double> rtol, atol;

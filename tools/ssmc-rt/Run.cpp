@@ -20,11 +20,13 @@ int cmdRun(const Options &o) {
   Session s;
   if (auto r = prepare(o, s))
     return *r;
+  warnNonFinite("input", s.inputTensors);
   if (auto r = loadModel(o, s))
     return *r;
   auto out = o.graph ? s.model->runGraph(s.inputTensors) : s.model->run(s.inputTensors);
   if (!out)
     return fail(out.message());
+  warnNonFinite("output", *out);
   if (Status st = writeOutputs(o.output, *out, s, o, o.graph); !st)
     return fail(st.message());
   for (const PlanOutput &p : s.p.outputs)

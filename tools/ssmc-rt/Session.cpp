@@ -7,13 +7,16 @@
 #include "Exec/Executor.h"
 #include "Exec/Plan.h"
 #include "Support/Safetensors.h"
+#include "Tune/TuningDb.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -73,13 +76,19 @@ static std::optional<int> randomData(Session &s) {
     tensors.push_back(
         {t.name, DType::F32, t.shape, data[i].data(), data[i].size() * sizeof(float)});
   }
-  const fs::path path =
-      fs::temp_directory_path() / fmt::format("ssmc-rt-random-{}.safetensors", getpid());
-  if (Status st = writeSafetensors(path.string(), tensors); !st)
-    return fail(fmt::format("--random: {}", st.message()));
-  auto w = SafetensorsFile::open(path.string());
+  // In a directory of its own (mode 0700, a fresh name), not at a
+  // predictable path of a shared /tmp.
   std::error_code ec;
-  fs::remove(path, ec); // the mapping keeps the data
+  std::string dir = (fs::temp_directory_path(ec) / "ssmc-rt-random-XXXXXX").string();
+  if (ec || !::mkdtemp(dir.data()))
+    return fail(fmt::format("--random: cannot make a temporary directory in {}: {}",
+                            fs::path(dir).parent_path().string(),
+                            ec ? ec.message() : std::strerror(errno)));
+  const fs::path path = fs::path(dir) / "weights.safetensors";
+  Status st = writeSafetensors(path.string(), tensors);
+  auto w = st ? SafetensorsFile::open(path.string())
+               : Expected<std::shared_ptr<SafetensorsFile>>(st);
+  fs::remove_all(dir, ec); // the mapping keeps the data
   if (!w)
     return fail(fmt::format("--random: {}", w.message()));
   s.weights = *w;
@@ -150,6 +159,17 @@ std::optional<int> loadModel(const Options &o, Session &s) {
     return failNoGpu(d.status());
   if (!o.noCache)
     s.cache = std::make_unique<KernelCache>(o.cacheDir);
+  // The tuning database's best configurations become the defaults, on the
+  // GPU the artifact was compiled for; --config KERNEL=INDEX still wins.
+  if (!o.noTuning)
+    if (auto info = (*d)->queryDevice(o.device); info && info->arch() == s.p.arch) {
+      const std::string said =
+          applyDefaultTuning(s.p, measuredDevice(*info), [](const std::string &w) {
+            std::fprintf(stderr, "ssmc-rt: warning: %s\n", w.c_str());
+          });
+      if (!said.empty() && !o.quiet)
+        std::fprintf(stderr, "ssmc-rt: %s\n", said.c_str());
+    }
   GpuModelOptions mo;
   mo.device = o.device;
   mo.configs = o.configs;
@@ -170,6 +190,19 @@ std::optional<int> loadModel(const Options &o, Session &s) {
                  s.p.kernels.size(), o.device, s.model->device().name.c_str(),
                  s.model->device().arch().c_str());
   return std::nullopt;
+}
+
+void warnNonFinite(const char *what, const FloatTensorMap &tensors) {
+  for (const auto &[name, t] : tensors) {
+    size_t nan = 0, inf = 0;
+    for (float v : t.data) {
+      nan += std::isnan(v);
+      inf += std::isinf(v);
+    }
+    if (nan || inf)
+      std::fprintf(stderr, "ssmc-rt: warning: %s '%s' has %zu NaN and %zu Inf of %zu values\n",
+                   what, name.c_str(), nan, inf, t.data.size());
+  }
 }
 
 Status writeOutputs(const std::string &path, const FloatTensorMap &outputs, const Session &s,
@@ -214,11 +247,15 @@ Comparison compare(const std::string &name, const FloatTensor &got, const Tensor
     return c;
   }
   double maxRef = 0, maxAbs = 0;
-  size_t worst = 0, nonFinite = 0;
+  size_t worst = 0, nonFinite = 0, refNonFinite = 0;
   for (size_t i = 0; i < got.data.size(); ++i) {
     double g = got.data[i], r = (*want)[i];
+    if (!std::isfinite(r)) { // a reference that is not finite checks nothing
+      ++refNonFinite;
+      continue;
+    }
     maxRef = std::max(maxRef, std::fabs(r));
-    if (!std::isfinite(g) && std::isfinite(r)) {
+    if (!std::isfinite(g)) {
       ++nonFinite;
       continue;
     }
@@ -229,12 +266,17 @@ Comparison compare(const std::string &name, const FloatTensor &got, const Tensor
     }
   }
   double rel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
-  c.ok = nonFinite == 0 && maxAbs <= atol + rtol * maxRef;
-  c.rel = nonFinite ? INFINITY : rel;
+  c.ok = nonFinite == 0 && refNonFinite == 0 && maxAbs <= atol + rtol * maxRef;
+  c.rel = nonFinite || refNonFinite ? INFINITY : rel;
+  std::string notes;
+  if (nonFinite)
+    notes += fmt::format(", {} non-finite", nonFinite);
+  if (refNonFinite)
+    notes +=
+        fmt::format(", {} NaN/Inf in the expected file (a reference must be finite)", refNonFinite);
   c.line = fmt::format("  {:<{}} {:<18} max abs err {:.3e}  rel err {:.3e}{}  (worst at {}: "
                        "got {:.6g}, expected {:.6g})  {}",
-                       name, width, shape(got.shape), maxAbs, rel,
-                       nonFinite ? fmt::format(", {} non-finite", nonFinite) : std::string(), worst,
+                       name, width, shape(got.shape), maxAbs, rel, notes, worst,
                        got.data.empty() ? 0.0 : double(got.data[worst]),
                        got.data.empty() ? 0.0 : double((*want)[worst]), c.ok ? "ok" : "FAIL");
   return c;

@@ -51,6 +51,10 @@ struct Comparison {
   double rel = 0; ///< max|got - expected| / max|expected|; inf: non-finite
 };
 
+/// A warning on stderr for each tensor holding NaN or Inf ("input" or
+/// "output" `what`), with the counts.
+void warnNonFinite(const char *what, const rt::FloatTensorMap &tensors);
+
 Comparison compare(const std::string &name, const rt::FloatTensor &got, const rt::TensorView *ref,
                    double rtol, double atol, int width = 24);
 

@@ -47,7 +47,13 @@ const char *const kCheckUsage =
                executor, each kernel alone and all in order; exit 1 on a mismatch
 )";
 const char *const kTuneUsage =
-    R"(  ssmc tune    --show | --export FILE | --import FILE [--db PATH]
+    R"(  ssmc tune    MODEL [--set k=v]... [--dtype D] [--batch N] [--input-shape ...]
+               [--model-only [--gpu h100|h200|a100]] [--top K] [--budget SECONDS]
+               [--retune] [--seed N] [--db PATH] [--quiet]
+               each distinct kernel's best configuration, timed on the GPU present
+               (or modeled with --model-only) among K candidates (default 4) the
+               performance model ranks first, recorded in the tuning database
+  ssmc tune    --show | --export FILE | --import FILE [--db PATH]
                the tuning database (default $SSMC_TUNING_DB, else
                ~/.cache/ssmc/tuning.db): list it, or move it between machines
 )";
@@ -136,6 +142,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       auto v = next();
       if (!v)
         return rt::Status::error(fmt::format("{} needs {}", arg, what));
+      if (v->empty()) // `--output ""` would otherwise mean "no --output"
+        return rt::Status::error(fmt::format("{} needs {}, not an empty string", arg, what));
       return *v;
     };
 #define SSMC_VALUE(var, what)                                                                     \
@@ -268,6 +276,27 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.allowUnusedWeights = true;
     } else if (arg == "--db") {
       SSMC_VALUE(o.db, "a tuning database file");
+    } else if (arg == "--model-only") {
+      o.modelOnly = true;
+    } else if (arg == "--retune") {
+      o.retune = true;
+    } else if (arg == "--top") {
+      std::string v;
+      SSMC_VALUE(v, "a number of candidates, 1 or more");
+      auto n = toInt(v);
+      if (!n || *n < 1 || *n > 1000)
+        return rt::Status::error(
+            fmt::format("--top needs a number of candidates from 1 to 1000, got '{}'", v));
+      o.top = *n;
+    } else if (arg == "--budget") {
+      std::string v;
+      SSMC_VALUE(v, "seconds");
+      char *end = nullptr;
+      const double t = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(t > 0) || !std::isfinite(t))
+        return rt::Status::error(
+            fmt::format("--budget needs a positive number of seconds, got '{}'", v));
+      o.budgetSeconds = t;
     } else if (arg == "--show") {
       o.show = true;
     } else if (arg == "--export") {

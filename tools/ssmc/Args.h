@@ -34,6 +34,10 @@ struct Options {
   std::string db;         // tune: the tuning database (default TuningDb::defaultPath())
   bool show = false;      // tune --show
   std::string exportFile, importFile; // tune --export / --import
+  bool modelOnly = false;             // tune: the performance model's times, no GPU
+  int64_t top = 4;                    // tune: candidate configurations per distinct kernel
+  double budgetSeconds = 0;           // tune: stop after this long (0: no limit)
+  bool retune = false;                // tune: time kernels the database already has again
   std::string roofline;   // compile --perf-report: write the SVG chart here
   std::string weights, inputs, output, image;
   std::optional<int64_t> imageSize; // run --image-size: the crop's side (default: the model's)

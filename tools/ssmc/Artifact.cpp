@@ -71,28 +71,9 @@ void warn(const std::string &message) {
 } // namespace
 
 void applyTunedDefaults(rt::Plan &plan, const Options &o) {
-  const std::string path = rt::TuningDb::defaultPath();
-  std::error_code ec;
-  if (path.empty() || !rt::TuningDb::available() || !std::filesystem::is_regular_file(path, ec))
-    return;
-  std::string notice;
-  auto db = rt::TuningDb::open(path, &notice);
-  if (!notice.empty())
-    warn(notice);
-  auto applied = db ? rt::applyTuning(plan, *db, tuningDevice(plan.arch, o.sms))
-                    : rt::Expected<rt::TuningApplied>(db.status());
-  if (!applied) {
-    warn(applied.message() + "; the kernels keep their default configurations");
-    return;
-  }
-  for (const std::string &w : applied->warnings)
-    warn(w);
-  if (!o.quiet && applied->measured + applied->modeled > 0)
-    std::fprintf(stderr,
-                 "ssmc: tuning database %s: %d of %zu kernels tuned (%d measured, %d "
-                 "modeled), %d at their defaults\n",
-                 path.c_str(), applied->measured + applied->modeled, plan.kernels.size(),
-                 applied->measured, applied->modeled, applied->untuned);
+  const std::string said = rt::applyDefaultTuning(plan, tuningDevice(plan.arch, o.sms), warn);
+  if (!said.empty() && !o.quiet)
+    std::fprintf(stderr, "ssmc: %s\n", said.c_str());
 }
 
 rt::Status compileModel(CompiledModel &model, const Options &o) {

@@ -192,6 +192,9 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
       return fail(fmt::format("inputs '{}' has no tensor '{}'", o.inputs, d.name), 1);
   if (rt::Status s = lowerModel(*built, o); !s.ok())
     return fail(s.message(), 1);
+  if (rt::Status s = checkHostMemory(*built, fmt::format("checking {}", built->model.name), true);
+      !s.ok())
+    return fail(s.message(), 1);
   mlir::ModuleOp module = *built->module;
   if (std::string why = perf::hostBuildUnavailable(); !why.empty())
     return fail(fmt::format("cannot build kernels for the CPU: {}", why), 1);

@@ -68,17 +68,8 @@ int64_t presentSmCount(const std::string &arch) {
 rt::TuningDevice tuningDevice(const std::string &arch, int64_t sms) {
   rt::TuningDevice d;
   d.arch = arch;
-  if (auto gpu = firstGpu(); gpu && gpu->info.arch() == arch) {
-    d.gpu = gpu->info.name;
-    d.sms = gpu->info.smCount;
-    d.driver = gpu->info.driverVersion;
-    // "13.0" -> 13000, as the driver counts.
-    const std::string v = rt::nvrtcVersion();
-    const size_t dot = v.find('.');
-    d.nvrtc = std::atoi(v.c_str()) * 1000 +
-              (dot == std::string::npos ? 0 : std::atoi(v.c_str() + dot + 1) * 10);
-    return d;
-  }
+  if (auto gpu = firstGpu(); gpu && gpu->info.arch() == arch)
+    return rt::measuredDevice(gpu->info);
   d.sms = sms ? sms : rt::typicalSmCount(arch).value_or(0);
   return d;
 }

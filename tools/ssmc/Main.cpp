@@ -144,6 +144,10 @@ int compileModel(const Options &o) {
   if (rt::Status s = lowerModel(*built, compileOptions); !s.ok()) // --gpu's arch, if given
     return fail(s.message());
   mlir::ModuleOp module = *built->module; // carries ssmc.arch (lowerModel)
+  if (o.kernelRefs)
+    if (rt::Status s = checkHostMemory(*built, "--kernel-refs (the reference executor)", true);
+        !s.ok())
+      return fail(s.message());
 
   const bool quietDefault = o.quiet || !o.outputDir.empty() || !o.dumpIrDir.empty() ||
                             o.printIrAfterAll || gpu;
@@ -395,6 +399,10 @@ int runModel(const Options &o) {
     }
   if (rt::Status s = lowerModel(*built, runOptions); !s.ok())
     return fail(s.message());
+  if (rt::Status s =
+          checkHostMemory(*built, fmt::format("running {}", built->model.name), device == "cpu");
+      !s.ok())
+    return fail(s.message());
   const double buildSeconds = secondsSince(start);
 
   interp::TensorMap weights;
@@ -489,7 +497,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (o.command != "tune")
-    for (const char *flag : {"--db", "--show", "--export", "--import"})
+    for (const char *flag : {"--db", "--show", "--export", "--import", "--model-only", "--top",
+                             "--budget", "--retune"})
       if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
         return fail(
             fmt::format("`ssmc {}` does not take {} (a `ssmc tune` option)", o.command, flag), 2);
@@ -510,9 +519,19 @@ int main(int argc, char **argv) {
       return fail(s.message(), 2);
     return checkModel(o, [](const std::string &m, int code) { return fail(m, code); });
   }
-  if (o.command == "tune" && (o.show || !o.exportFile.empty() || !o.importFile.empty()))
-    return tuneDatabase(o);
-  // Tuning a model and bench are not written yet; ssmc-rt times an artifact.
+  if (o.command == "tune") {
+    if (o.show || !o.exportFile.empty() || !o.importFile.empty())
+      return tuneDatabase(o);
+    if (rt::Status s = rejectFlags(
+            o, {"-o", "--output-dir", "--output", "--image", "--image-size", "--save-inputs",
+                "--save-activations", "--device", "--kernel-refs", "--perf-report", "--roofline",
+                "--summary", "--weights", "--inputs", "--allow-unused-weights", "--stop-after",
+                "--tolerance", "--dump-ir", "--print-ir-after-all"});
+        !s.ok())
+      return fail(s.message(), 2);
+    return tuneModel(o);
+  }
+  // bench is not written yet; ssmc-rt times an artifact.
   return fail(fmt::format("`ssmc {}` is not implemented yet: compile an artifact with `ssmc "
                           "compile {} -o DIR` and time it with `ssmc-rt bench DIR "
                           "--per-kernel` (each configuration: `--config KERNEL=INDEX`)",

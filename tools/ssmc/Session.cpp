@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -44,7 +45,89 @@ std::string printModule(ModuleOp module, bool generic) {
   return text;
 }
 
+/// The elements of `shape`, or an error when they exceed kMaxTensorElements.
+rt::Expected<int64_t> elementsOf(llvm::ArrayRef<int64_t> shape, const std::string &what) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxTensorElements)
+      return rt::Status::error(fmt::format(
+          "{} of shape [{}] has more than 2^40 elements (~1.1e12, 4 TiB of f32), more than "
+          "ssmc handles in one tensor: make the model or its input smaller",
+          what, fmt::join(shape, ", ")));
+  return n;
+}
+
+/// Counts the model's weights, inputs and largest value, refusing a tensor
+/// too large to index (before anything is allocated for it).
+rt::Status measureModel(BuiltModel &built) {
+  ModelSizes sizes;
+  for (const dsl::ParamInfo &p : built.params) {
+    auto n = elementsOf(p.shape, fmt::format("weight '{}'", p.name));
+    if (!n)
+      return n.status();
+    if (__builtin_add_overflow(sizes.weightElements, *n, &sizes.weightElements))
+      return rt::Status::error("the model's weights together exceed 2^63 elements");
+  }
+  for (const models::InputDecl &d : built.inputs) {
+    auto n = elementsOf(d.shape, fmt::format("input '{}'", d.name));
+    if (!n)
+      return n.status();
+    sizes.inputElements += *n; // each at most 2^40
+  }
+  rt::Status status = rt::Status::success();
+  auto count = [&](Type type, Operation *op) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.hasStaticShape())
+      return true;
+    auto n = elementsOf(tensor.getShape(), fmt::format("a value of {} ({})", built.model.name,
+                                                       op->getName().getStringRef().str()));
+    if (!n) {
+      status = n.status();
+      return false;
+    }
+    sizes.largestTensorElements = std::max(sizes.largestTensorElements, *n);
+    return true;
+  };
+  (*built.module)->walk([&](Operation *op) {
+    for (Type t : op->getResultTypes())
+      if (!count(t, op))
+        return WalkResult::interrupt();
+    for (Region &r : op->getRegions())
+      for (Block &b : r)
+        for (BlockArgument a : b.getArguments())
+          if (!count(a.getType(), op))
+            return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (!status.ok())
+    return status;
+  built.sizes = sizes;
+  return rt::Status::success();
+}
+
 } // namespace
+
+rt::Status checkHostMemory(const BuiltModel &built, const std::string &what,
+                           bool activationsOnHost) {
+  const ModelSizes &z = built.sizes; // each term below 2^42 bytes: no overflow
+  const double needed = 4.0 * (double(z.weightElements) + double(z.inputElements) +
+                               (activationsOnHost ? 2.0 * double(z.largestTensorElements) : 0));
+  const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return rt::Status::success(); // unknown: let the allocation say
+  const double have = double(pages) * double(pageSize);
+  if (needed <= have)
+    return rt::Status::success();
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  return rt::Status::error(fmt::format(
+      "{} needs at least {:.1f} GiB of host memory ({} weights, {} input values{}, as f32), "
+      "but this machine has {:.1f} GiB: use a smaller configuration, batch or input",
+      what, needed / kGiB, z.weightElements, z.inputElements,
+      activationsOnHost
+          ? fmt::format(", twice its largest activation of {} values", z.largestTensorElements)
+          : std::string(),
+      have / kGiB));
+}
 
 std::vector<std::string> stageNames() {
   std::vector<std::string> names{"frontend"};
@@ -55,8 +138,13 @@ std::vector<std::string> stageNames() {
 
 rt::Expected<BuiltModel> buildModel(const Options &options,
                                     const std::map<std::string, shape::Shape> &givenShapes) {
-  if (isModuleFile(options.model))
-    return loadModuleFile(options, givenShapes);
+  if (isModuleFile(options.model)) {
+    auto built = loadModuleFile(options, givenShapes);
+    if (built)
+      if (rt::Status s = measureModel(*built); !s.ok())
+        return s;
+    return built;
+  }
   auto resolved = models::resolve(options.model, options.sets);
   if (!resolved)
     return resolved.status();
@@ -131,6 +219,8 @@ rt::Expected<BuiltModel> buildModel(const Options &options,
   if (!built.module)
     return rt::Status::error(fmt::format("cannot build {}: {}", built.model.name, graph.error()));
   built.params = graph.params();
+  if (rt::Status s = measureModel(built); !s.ok())
+    return s;
   if (options.dtype != "f32")
     (*built.module)->setAttr(ssmc::kDtypeAttr, StringAttr::get(built.context.get(), options.dtype));
   return built;

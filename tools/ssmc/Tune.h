@@ -11,6 +11,11 @@ namespace ssmc::cli {
 /// tuning database listed, written out or read in. The exit code.
 int tuneDatabase(const Options &options);
 
+/// `ssmc tune MODEL`: every distinct kernel's candidates timed (on the GPU
+/// present, or modeled with --model-only) and recorded in the database.
+/// The exit code (130 when interrupted, what was timed kept).
+int tuneModel(const Options &options);
+
 } // namespace ssmc::cli
 
 #endif // SSMC_TOOLS_SSMC_TUNE_H

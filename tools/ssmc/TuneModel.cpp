@@ -1,0 +1,563 @@
+//===- TuneModel.cpp - `ssmc tune MODEL`: the best configuration per kernel ===//
+//
+// Tuning in two stages. The first ranks every configuration of every
+// distinct kernel (kernels with one signature are tuned once) without
+// compiling anything: half the candidates are the emitter's own first
+// choices, the rest the best by perf::estimateFromLaunch (occupancy, the
+// grid's waves, the IR's work), and the default is always one. The second
+// stage times the candidates: with the performance model (NVRTC for the
+// registers and SASS, the generated code run on the CPU to count its
+// traffic) under --model-only, else on the GPU present (CUDA events around
+// each kernel inside whole forwards, each candidate's results checked
+// against the default's before it may win). Every timing goes into the
+// tuning database as it is found, so a budget that runs out or a Ctrl-C
+// keeps what was timed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Tune.h"
+
+#include "Artifact.h"
+#include "Binding.h"
+#include "GpuRun.h"
+#include "PerfReport.h"
+#include "Session.h"
+
+#include "Cuda/Driver.h"
+#include "Cuda/KernelCache.h"
+#include "Exec/CompilePlan.h"
+#include "Exec/Executor.h"
+#include "GpuTarget.h"
+#include "Report.h"
+#include "Tune/TuningDb.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <numeric>
+#include <random>
+
+namespace ssmc::cli {
+namespace {
+
+int fail(const std::string &message, int code = 1) {
+  std::fprintf(stderr, "ssmc: error: %s\n", message.c_str());
+  return code;
+}
+
+std::atomic<bool> interrupted{false};
+extern "C" void onInterrupt(int) {
+  interrupted = true;
+  std::signal(SIGINT, SIG_DFL); // a second Ctrl-C ends the process at once
+}
+
+/// Kernels with one signature: tuned once, the result used for all.
+struct KernelGroup {
+  std::string signature;
+  std::vector<size_t> kernels;       ///< plan order; the first is timed
+  std::vector<int64_t> candidates;   ///< configuration indices, the default first
+  std::vector<double> us;            ///< per candidate; NaN: not timed or rejected
+  std::vector<std::string> rejected; ///< per candidate: why it may not win
+};
+
+/// The default, then the emitter's first choices for half of `top`, then
+/// the best of the rest by the launch estimate (the emitter's order without
+/// a modeled GPU).
+std::vector<int64_t> chooseCandidates(const rt::PlanKernel &k, const perf::KernelCost &cost,
+                                      const perf::GpuTarget *gpu, const perf::MathMode &math,
+                                      size_t top) {
+  std::vector<int64_t> out{k.defaultConfig};
+  auto add = [&](int64_t c) {
+    if (out.size() < top && std::find(out.begin(), out.end(), c) == out.end())
+      out.push_back(c);
+  };
+  const int64_t n = int64_t(k.configs.size());
+  for (int64_t c = 0; c < n && out.size() < (top + 1) / 2; ++c)
+    add(c);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  if (gpu) {
+    std::vector<double> estimate(static_cast<size_t>(n));
+    for (int64_t c = 0; c < n; ++c) {
+      const rt::PlanConfig &pc = k.configs[size_t(c)];
+      perf::LaunchShape launch;
+      launch.blocks = uint64_t(pc.grid[0] * pc.grid[1] * pc.grid[2]);
+      launch.threads = int(pc.block[0] * pc.block[1] * pc.block[2]);
+      launch.smemBytes = pc.smemBytes;
+      estimate[size_t(c)] = perf::estimateFromLaunch(*gpu, cost, math, launch).seconds;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return estimate[size_t(a)] < estimate[size_t(b)];
+    });
+  }
+  for (int64_t c : order)
+    add(c);
+  return out;
+}
+
+std::string configOf(const rt::PlanKernel &k, int64_t c) {
+  return fmt::format("{} ({})", c, rt::configText(k.configs[size_t(c)].tunables));
+}
+
+/// The modeled GPU the first stage ranks for: --gpu's, else the one of the
+/// GPU present's architecture with its SM count.
+std::optional<perf::GpuTarget> rankingTarget(const std::string &arch, int64_t sms) {
+  for (const perf::GpuTarget &t : perf::gpuTargets())
+    if (t.arch == arch) {
+      perf::GpuTarget copy = t;
+      if (sms > 0)
+        copy.sms = int(sms);
+      return copy;
+    }
+  return std::nullopt;
+}
+
+/// Times every candidate of `g` with the performance model.
+rt::Status modelGroup(KernelGroup &g, const CompiledModel &model,
+                      const std::vector<perf::KernelCost> &costs, const perf::GpuTarget &gpu,
+                      const perf::MathMode &math, int64_t batch, rt::KernelCache &cache) {
+  const rt::PlanKernel &k = model.plan.kernels[g.kernels.front()];
+  rt::Plan trial = model.plan;
+  trial.kernels.clear();
+  for (int64_t c : g.candidates) {
+    trial.kernels.push_back(k);
+    trial.kernels.back().defaultConfig = c;
+  }
+  auto compiled = rt::compilePlan(trial, g.candidates, trial.arch, &cache, 0);
+  if (!compiled)
+    return compiled.status();
+  std::vector<perf::KernelInput> inputs(g.candidates.size());
+  const std::string code = rt::canonicalSource({k.name, k.entry, k.source});
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const rt::CompiledKernel &ck = compiled->distinct[compiled->distinctOf[i]];
+    inputs[i].cost = costs[g.kernels.front()];
+    inputs[i].registers = std::max(0, ck.resources.registers);
+    inputs[i].staticSmem = ck.resources.smemBytes;
+    inputs[i].cubin = ck.cubin;
+    inputs[i].codeKey = code + fmt::format("|config {}", g.candidates[i]);
+    if (ck.resources.spillBytes > 0 && i > 0)
+      g.rejected[i] = fmt::format("spills {} bytes of registers", ck.resources.spillBytes);
+  }
+  perf::ReportOptions options;
+  options.gpu = &gpu;
+  options.model = model.plan.model;
+  options.dtype = model.dtype();
+  options.batch = batch;
+  options.math = math;
+  auto report = perf::buildReport(trial, inputs, options);
+  if (!report)
+    return report.status();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!report->kernels[i].modeled)
+      return rt::Status::error(
+          fmt::format("model-only tuning counts each candidate's traffic on the CPU, which "
+                      "cannot be done here: {}",
+                      report->notes.empty() ? "no trace" : report->notes.front()));
+    g.us[i] = report->kernels[i].modeled->seconds * 1e6;
+  }
+  return rt::Status::success();
+}
+
+/// Relative difference allowed between a candidate's results and the
+/// default's: another tiling sums in another order.
+double tolerance(rt::DType t) {
+  return t == rt::DType::BF16 ? 3e-2 : t == rt::DType::F16 ? 5e-3 : 2e-3;
+}
+
+/// Why `got` may not stand in for `want`, or "" when it may: NaN where the
+/// default has none (or the reverse), or a difference over the tolerance
+/// relative to the largest magnitude of the default's results.
+std::string compareResults(const rt::KernelTensors &want, const rt::KernelTensors &got,
+                           double tol) {
+  for (const auto &[index, w] : want) {
+    auto it = got.find(index);
+    if (it == got.end() || it->second.data.size() != w.data.size())
+      return fmt::format("result {} missing or of another size", index);
+    double scale = 0, worst = 0;
+    for (float v : w.data)
+      if (std::isfinite(v))
+        scale = std::max(scale, double(std::fabs(v)));
+    for (size_t i = 0; i < w.data.size(); ++i) {
+      const float a = w.data[i], b = it->second.data[i];
+      if (std::isnan(a) != std::isnan(b))
+        return fmt::format("result {} element {} is {} where the default gives {}", index, i, b, a);
+      if (!std::isnan(a))
+        worst = std::max(worst, double(std::fabs(a - b)));
+    }
+    if (worst > tol * std::max(1.0, scale))
+      return fmt::format(
+          "result {} differs from the default's by {:.3g} (largest magnitude {:.3g})", index, worst,
+          scale);
+  }
+  return "";
+}
+
+/// Random inputs for a kernel alone, by group-input index.
+rt::KernelTensors kernelInputs(const rt::PlanKernel &k, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  rt::KernelTensors inputs;
+  for (const rt::PlanParam &p : k.params)
+    if (p.kind == rt::PlanParam::Kind::Input && !inputs.count(p.index)) {
+      rt::FloatTensor t;
+      t.shape = p.shape;
+      int64_t n = 1;
+      for (int64_t d : p.shape)
+        n *= d;
+      t.data.resize(size_t(n));
+      for (float &v : t.data)
+        v = uniform(rng);
+      inputs[p.index] = std::move(t);
+    }
+  return inputs;
+}
+
+struct MeasureContext {
+  const Options &o;
+  BuiltModel &built;
+  const rt::Driver *driver;
+  rt::KernelCache &cache;
+  const rt::WeightSource &weights;
+};
+
+/// Times candidate `round` of every group that has one on the GPU, in one
+/// load of the model with those configurations.
+rt::Status measureRound(std::vector<KernelGroup> &groups, size_t round, const CompiledModel &model,
+                        MeasureContext &ctx, std::vector<rt::KernelTensors> &reference) {
+  std::map<std::string, int64_t> configs;
+  for (const KernelGroup &g : groups)
+    for (size_t k : g.kernels)
+      configs[model.plan.kernels[k].name] = g.candidates[round < g.candidates.size() ? round : 0];
+  rt::GpuModelOptions options;
+  options.configs = configs;
+  options.cache = &ctx.cache;
+  options.driver = ctx.driver;
+  options.progress = false;
+  auto gpuModel = rt::GpuModel::load(model.plan, "the model being tuned", &ctx.weights, options);
+  if (!gpuModel)
+    return gpuModel.status();
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    KernelGroup &g = groups[gi];
+    if (round >= g.candidates.size())
+      continue;
+    const size_t k = g.kernels.front();
+    if (round > 0 && gpuModel->kernels()[k].resources.spillBytes > 0)
+      g.rejected[round] =
+          fmt::format("spills {} bytes of registers", gpuModel->kernels()[k].resources.spillBytes);
+    auto results = gpuModel->runKernel(k, kernelInputs(model.plan.kernels[k], ctx.o.seed + k));
+    if (!results)
+      return results.status();
+    if (round == 0)
+      reference[gi] = std::move(*results);
+    else if (std::string why = compareResults(reference[gi], *results, tolerance(model.plan.dtype));
+             !why.empty())
+      g.rejected[round] = why;
+  }
+  rt::FloatTensorMap inputs;
+  for (const auto &[name, t] : randomInputs(ctx.built.inputs, ctx.o.seed))
+    inputs[name] = {t.shape, std::vector<float>(t.data, t.data + t.numElements())};
+  if (rt::Status s = gpuModel->setInputs(inputs); !s)
+    return s;
+  auto ms = gpuModel->timeKernels(3, 10);
+  if (!ms)
+    return ms.status();
+  for (KernelGroup &g : groups) {
+    if (round >= g.candidates.size())
+      continue;
+    double sum = 0; // the mean of the group's kernels' medians
+    for (size_t k : g.kernels)
+      sum += rt::medianOf((*ms)[k]);
+    g.us[round] = 1000 * sum / double(g.kernels.size());
+  }
+  return rt::Status::success();
+}
+
+/// The entries of `g` timed so far (candidates rejected are not recorded).
+std::vector<rt::TuningEntry> entriesOf(const KernelGroup &g, const rt::PlanKernel &k,
+                                       bool measured) {
+  std::vector<rt::TuningEntry> out;
+  for (size_t i = 0; i < g.candidates.size(); ++i)
+    if (!std::isnan(g.us[i]) && g.rejected[i].empty() && !std::isnan(g.us[0]))
+      out.push_back({g.signature, k.name, k.configs[size_t(g.candidates[i])].tunables, g.us[0],
+                     g.us[i], measured});
+  return out;
+}
+
+/// The best candidate of `g` that may win (the default at worst).
+size_t bestOf(const KernelGroup &g) {
+  size_t best = 0;
+  for (size_t i = 1; i < g.candidates.size(); ++i)
+    if (!std::isnan(g.us[i]) && g.rejected[i].empty() && g.us[i] < g.us[best])
+      best = i;
+  return best;
+}
+
+} // namespace
+
+int tuneModel(const Options &o) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (!rt::TuningDb::available())
+    return fail("this ssmc was built without SQLite, so it has no tuning database: install "
+                "libsqlite3-dev (scripts/setup.sh) and reconfigure");
+  if (!o.modelOnly && !o.gpu.empty())
+    return fail("--gpu names the GPU --model-only models; on the GPU present drop --gpu", 2);
+
+  // The target: the modeled GPU, or the GPU present.
+  Options target = o;
+  std::optional<perf::GpuTarget> gpu;
+  const rt::Driver *driver = nullptr;
+  rt::TuningDevice device;
+  if (o.modelOnly) {
+    const perf::GpuTarget *t = perf::findGpuTarget(o.gpu.empty() ? "h100" : o.gpu);
+    if (!t)
+      return fail(fmt::format("--gpu '{}' is not a GPU ssmc models: use one of {}", o.gpu,
+                              perf::gpuTargetNames()),
+                  2);
+    gpu = *t;
+    if (!o.arch.empty() && o.arch != t->arch)
+      return fail(fmt::format("--arch {} does not match --gpu {} ({}): drop --arch", o.arch,
+                              t->name, t->arch),
+                  2);
+    target.arch = std::string(t->arch);
+    target.sms = t->sms;
+    device = {std::string(t->description), target.arch, t->sms, 0, 0};
+  } else {
+    auto d = rt::Driver::load();
+    auto info = d ? (*d)->queryDevice(0) : rt::Expected<rt::DeviceInfo>(d.status());
+    if (!info)
+      return fail(fmt::format("tuning times the kernels on a GPU, and there is none here ({}); "
+                              "add --model-only to record the performance model's choices",
+                              info.message()));
+    driver = *d;
+    target.arch = info->arch();
+    if (rt::Status s = checkArch(target.arch); !s.ok())
+      return fail(fmt::format("the GPU '{}' is {}: {}", info->name, target.arch, s.message()));
+    target.sms = info->smCount;
+    gpu = rankingTarget(target.arch, info->smCount);
+    device = tuningDevice(target.arch, info->smCount);
+  }
+
+  std::map<std::string, shape::Shape> shapes(o.inputShapes.begin(), o.inputShapes.end());
+  auto built = buildModel(target, shapes);
+  if (!built)
+    return fail(built.message());
+  if (rt::Status s = lowerModel(*built, target); !s.ok())
+    return fail(s.message());
+  auto model = generateModel(*built->module, target);
+  if (!model)
+    return fail(model.message());
+  const std::vector<perf::KernelCost> costs = kernelCosts(*built->module);
+  if (costs.size() != model->plan.kernels.size())
+    return fail("the plan's kernels and the module's kernel groups disagree");
+  perf::MathMode math;
+  math.matmul = model->plan.dtype != rt::DType::F32 ? "tensor16"
+                : o.f32Gemm == "ffma"               ? "ffma"
+                                                    : "tf32";
+
+  std::vector<KernelGroup> groups;
+  std::map<std::string, size_t> groupOf;
+  for (size_t k = 0; k < model->plan.kernels.size(); ++k) {
+    const rt::PlanKernel &pk = model->plan.kernels[k];
+    const std::string sig = rt::kernelSignature(pk);
+    auto [it, fresh] = groupOf.try_emplace(sig, groups.size());
+    if (fresh) {
+      KernelGroup g;
+      g.signature = sig;
+      g.candidates = chooseCandidates(pk, costs[k], gpu ? &*gpu : nullptr, math, size_t(o.top));
+      g.us.assign(g.candidates.size(), std::nan(""));
+      g.rejected.assign(g.candidates.size(), "");
+      groups.push_back(std::move(g));
+    }
+    groups[it->second].kernels.push_back(k);
+  }
+
+  const std::string path = o.db.empty() ? rt::TuningDb::defaultPath() : o.db;
+  if (path.empty())
+    return fail("no place for the tuning database: set HOME or XDG_CACHE_HOME, or give --db PATH");
+  std::string notice;
+  auto db = rt::TuningDb::open(path, &notice);
+  if (!db)
+    return fail(db.message());
+  if (!notice.empty())
+    std::fprintf(stderr, "ssmc: warning: %s\n", notice.c_str());
+
+  // Kernels this device already has timings of this kind for are done
+  // (a budget or a Ctrl-C stopped an earlier run after them) unless --retune.
+  size_t alreadyTuned = 0;
+  if (!o.retune) {
+    std::vector<KernelGroup> todo;
+    for (KernelGroup &g : groups) {
+      auto rows = db->ranked(device, g.signature);
+      if (!rows)
+        return fail(rows.message());
+      if (std::any_of(rows->begin(), rows->end(),
+                      [&](const rt::TuningEntry &e) { return e.measured == !o.modelOnly; }))
+        ++alreadyTuned;
+      else
+        todo.push_back(std::move(g));
+    }
+    groups = std::move(todo);
+  }
+  size_t candidates = 0;
+  for (const KernelGroup &g : groups)
+    candidates += g.candidates.size();
+  const rt::Plan &plan = model->plan;
+  const int64_t batch = o.batch.value_or(
+      plan.inputs.empty() || plan.inputs[0].shape.empty() ? 1 : plan.inputs[0].shape[0]);
+  if (!o.quiet) {
+    std::fprintf(stderr,
+                 "ssmc: tuning %s (%s, batch %lld) for %s (%s, %lld SMs): %zu kernels, %zu "
+                 "distinct to tune, %zu candidate configurations, %s\n",
+                 plan.model.c_str(), model->dtype().c_str(), (long long)batch, device.gpu.c_str(),
+                 device.arch.c_str(), (long long)device.sms, plan.kernels.size(), groups.size(),
+                 candidates, o.modelOnly ? "modeled (performance report)" : "timed on the GPU");
+    if (alreadyTuned)
+      std::fprintf(stderr,
+                   "ssmc: %zu distinct kernels already tuned in %s are skipped "
+                   "(--retune times them again)\n",
+                   alreadyTuned, path.c_str());
+  }
+  interrupted = false;
+  std::signal(SIGINT, onInterrupt);
+  struct RestoreSignal {
+    ~RestoreSignal() { std::signal(SIGINT, SIG_DFL); }
+  } restore;
+  auto outOfTime = [&] {
+    return interrupted || (o.budgetSeconds > 0 && elapsed() > o.budgetSeconds);
+  };
+  auto timeLeft = [&] {
+    return o.budgetSeconds > 0 ? fmt::format(", {:.0f} s of the budget left",
+                                             std::max(0.0, o.budgetSeconds - elapsed()))
+                               : std::string();
+  };
+  auto progress = [&](size_t gi) {
+    const KernelGroup &g = groups[gi];
+    const rt::PlanKernel &k = model->plan.kernels[g.kernels.front()];
+    size_t timed = 0;
+    for (double us : g.us)
+      timed += !std::isnan(us);
+    const size_t best = bestOf(g);
+    std::fprintf(stderr,
+                 "  [%zu/%zu] %s%s: %zu/%zu candidates, best %.2f us with configuration %s, "
+                 "default %.2f us%s\n",
+                 gi + 1, groups.size(), k.name.c_str(),
+                 g.kernels.size() > 1 ? fmt::format(" (x{})", g.kernels.size()).c_str() : "", timed,
+                 g.candidates.size(), g.us[best], configOf(k, g.candidates[best]).c_str(), g.us[0],
+                 timeLeft().c_str());
+  };
+
+  if (groups.empty()) {
+    fmt::print("{}: every distinct kernel is tuned already in {} (--retune times them again)\n",
+               plan.model, path);
+    return 0;
+  }
+  rt::KernelCache cache;
+  std::string stopped;
+  if (o.modelOnly) {
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (outOfTime()) {
+        stopped = interrupted ? "interrupted" : "out of budget";
+        break;
+      }
+      KernelGroup &g = groups[gi];
+      if (rt::Status s = modelGroup(g, *model, costs, *gpu, math, batch, cache); !s.ok()) {
+        if (interrupted) {
+          stopped = "interrupted";
+          break;
+        }
+        return fail(
+            fmt::format("{}: {}", model->plan.kernels[g.kernels.front()].name, s.message()));
+      }
+      if (rt::Status s =
+              db->record(device, entriesOf(g, model->plan.kernels[g.kernels.front()], false));
+          !s.ok())
+        return fail(s.message());
+      if (!o.quiet)
+        progress(gi);
+    }
+  } else {
+    const interp::TensorMap weights = randomWeights(built->params, o.seed);
+    std::vector<rt::TensorView> views;
+    for (const auto &[name, t] : weights)
+      views.push_back({name, rt::DType::F32, t.shape, reinterpret_cast<const std::byte *>(t.data),
+                       size_t(t.numElements()) * sizeof(float)});
+    const rt::WeightSource source = rt::WeightSource::of("random weights", views);
+    MeasureContext ctx{o, *built, driver, cache, source};
+    std::vector<rt::KernelTensors> reference(groups.size());
+    size_t rounds = 0;
+    for (const KernelGroup &g : groups)
+      rounds = std::max(rounds, g.candidates.size());
+    for (size_t r = 0; r < rounds; ++r) {
+      if (outOfTime()) {
+        stopped = interrupted ? "interrupted" : "out of budget";
+        break;
+      }
+      if (rt::Status s = measureRound(groups, r, *model, ctx, reference); !s.ok()) {
+        if (r == 0)
+          return fail(
+              fmt::format("the default configurations could not be timed: {}", s.message()));
+        std::fprintf(stderr, "ssmc: warning: candidate round %zu skipped: %s\n", r + 1,
+                     s.message().c_str());
+        for (KernelGroup &g : groups)
+          if (r < g.candidates.size())
+            g.rejected[r] = s.message();
+        continue;
+      }
+      std::vector<rt::TuningEntry> entries;
+      for (const KernelGroup &g : groups)
+        for (rt::TuningEntry &e : entriesOf(g, model->plan.kernels[g.kernels.front()], true))
+          entries.push_back(std::move(e));
+      if (rt::Status s = db->record(device, entries); !s.ok())
+        return fail(s.message());
+      if (!o.quiet)
+        std::fprintf(stderr, "  candidate round %zu/%zu done in %.1f s%s\n", r + 1, rounds,
+                     elapsed(), timeLeft().c_str());
+    }
+    if (!o.quiet)
+      for (size_t gi = 0; gi < groups.size(); ++gi)
+        if (!std::isnan(groups[gi].us[0]))
+          progress(gi);
+  }
+
+  // What changed, kernel by kernel, and for the whole forward.
+  double before = 0, after = 0;
+  size_t improved = 0;
+  for (const KernelGroup &g : groups) {
+    if (std::isnan(g.us[0]))
+      continue;
+    const size_t best = bestOf(g);
+    before += g.us[0] * double(g.kernels.size());
+    after += g.us[best] * double(g.kernels.size());
+    improved += best != 0;
+    for (size_t i = 1; i < g.candidates.size(); ++i)
+      if (!g.rejected[i].empty() && !o.quiet)
+        std::fprintf(stderr, "ssmc: note: %s: configuration %s may not win: %s\n",
+                     model->plan.kernels[g.kernels.front()].name.c_str(),
+                     configOf(model->plan.kernels[g.kernels.front()], g.candidates[i]).c_str(),
+                     g.rejected[i].c_str());
+  }
+  fmt::print("{}: {} of {} distinct kernels improved; sum of the kernels {:.2f} us -> {:.2f} us "
+             "({:.2f}x, {}) in {:.1f} s; recorded in {}\n",
+             model->plan.model, improved, groups.size(), before, after,
+             after > 0 ? before / after : 1.0, o.modelOnly ? "modeled" : "measured", elapsed(),
+             path);
+  std::fflush(stdout); // before what stderr says next
+  if (!stopped.empty()) {
+    std::fprintf(stderr,
+                 "ssmc: %s: what was timed is kept; run `ssmc tune` again to time the "
+                 "rest\n",
+                 stopped.c_str());
+    return interrupted ? 130 : 0;
+  }
+  return 0;
+}
+
+} // namespace ssmc::cli
