@@ -43,13 +43,14 @@ std::optional<double> layerScaleInit(const Config &c) {
   return c.getFloat("ls_init_value");
 }
 
-// Both are Python int() of a double product, as the reference computes them.
-int64_t hiddenWidth(const GatedCNNOptions &o) {
-  return static_cast<int64_t>(o.expansionRatio * o.dim);
+/// Python's int() of a double, as the reference computes widths; -1 for a
+/// value no int64 holds (NaN, or a ratio like 1e308), which validation
+/// reports instead of casting out of range.
+int64_t truncatedWidth(double v) {
+  return v > -9.2e18 && v < 9.2e18 ? static_cast<int64_t>(v) : -1;
 }
-int64_t convChannels(const GatedCNNOptions &o) {
-  return static_cast<int64_t>(o.convRatio * o.dim);
-}
+int64_t hiddenWidth(const GatedCNNOptions &o) { return truncatedWidth(o.expansionRatio * o.dim); }
+int64_t convChannels(const GatedCNNOptions &o) { return truncatedWidth(o.convRatio * o.dim); }
 
 /// x: [B, H, W, C] -> [B, H, W, C].
 Tensor gatedCNNBlock(Scope s, Tensor x, const GatedCNNOptions &o) {
@@ -73,12 +74,12 @@ std::string validateBlock(const GatedCNNOptions &o) {
     return fmt::format("kernel_size must be odd and positive (same padding), got {}",
                        o.kernelSize);
   if (hiddenWidth(o) < 1)
-    return fmt::format("expansion_ratio {} gives a hidden width of {}", o.expansionRatio,
-                       hiddenWidth(o));
+    return fmt::format("expansion_ratio {} gives a hidden width of {:.6g}", o.expansionRatio,
+                       o.expansionRatio * double(o.dim));
   if (convChannels(o) < 1 || convChannels(o) > hiddenWidth(o))
-    return fmt::format("conv_ratio {} gives {} conv channels; it must be between 1 and the hidden "
-                       "width {}",
-                       o.convRatio, convChannels(o), hiddenWidth(o));
+    return fmt::format("conv_ratio {} gives {:.6g} conv channels; it must be between 1 and the "
+                       "hidden width {}",
+                       o.convRatio, o.convRatio * double(o.dim), hiddenWidth(o));
   return validateAct(o.act);
 }
 

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,9 +55,20 @@ std::string fileNameFor(std::string name) {
 /// Saves a failing kernel's source; says where, or why it could not.
 std::string saveFailedSource(const KernelSource &src, const NvrtcOptions &opts) {
   std::error_code ec;
-  fs::path dir = opts.failureDir.empty() ? fs::temp_directory_path(ec) : fs::path(opts.failureDir);
-  if (!ec)
+  fs::path dir;
+  if (opts.failureDir.empty()) {
+    // A directory of its own (mode 0700, a fresh name): a predictable file
+    // in a shared /tmp could be a link planted to make us overwrite another.
+    const fs::path tmp = fs::temp_directory_path(ec);
+    std::string pattern = (tmp / "ssmc-nvrtc-XXXXXX").string();
+    if (!ec && ::mkdtemp(pattern.data()))
+      dir = pattern;
+    else if (!ec)
+      ec = std::error_code(errno, std::generic_category());
+  } else {
+    dir = opts.failureDir;
     fs::create_directories(dir, ec);
+  }
   fs::path path = dir / (fileNameFor(displayName(src)) + ".cu");
   if (!ec && writeFileAtomically(path.string(), src.source).ok())
     return "source saved to " + path.string();

@@ -17,6 +17,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// "[offset, end)", or "[offset, offset + bytes)" when the end would not
+/// fit in 64 bits (a damaged plan's numbers are said, not overflowed).
+std::string byteRange(int64_t offset, int64_t bytes) {
+  int64_t end = 0;
+  if (__builtin_add_overflow(offset, bytes, &end))
+    return fmt::format("[{}, {} + {})", offset, offset, bytes);
+  return fmt::format("[{}, {})", offset, end);
+}
+
 //===----------------------------------------------------------------------===//
 // Consistency rules on the structs.
 //===----------------------------------------------------------------------===//
@@ -48,8 +57,8 @@ public:
       const PlanOutput &o = p_.outputs[i];
       if (!written.count({o.arenaOffset, o.bytes()}))
         return fail(fmt::format("outputs[{}] ('{}')", i, o.name),
-                    fmt::format("arena bytes [{}, {}) are written by no kernel", o.arenaOffset,
-                                o.arenaOffset + o.bytes()));
+                    fmt::format("arena bytes {} are written by no kernel",
+                                byteRange(o.arenaOffset, o.bytes())));
     }
     return Status::success();
   }
@@ -83,9 +92,9 @@ private:
   Status checkArenaRange(int64_t offset, int64_t bytes, DType d, const std::string &where) const {
     int64_t end = 0;
     if (offset < 0 || __builtin_add_overflow(offset, bytes, &end) || end > p_.arenaBytes)
-      return fail(where, fmt::format("arena bytes [{}, {}) lie outside the arena "
+      return fail(where, fmt::format("arena bytes {} lie outside the arena "
                                      "(arena_bytes {})",
-                                     offset, offset + bytes, p_.arenaBytes));
+                                     byteRange(offset, bytes), p_.arenaBytes));
     if (offset % int64_t(dtypeSize(d)) != 0)
       return fail(where, fmt::format("arena offset {} is not a multiple of the "
                                      "element size {} of {}",
@@ -227,10 +236,10 @@ private:
       if (Status s = checkArenaRange(pa.value.arenaOffset, pa.bytes, pa.dtype, where); !s)
         return s;
       if (!written.count({pa.value.arenaOffset, pa.bytes}))
-        return fail(where, fmt::format("reads arena bytes [{}, {}), which no "
+        return fail(where, fmt::format("reads arena bytes {}, which no "
                                        "earlier kernel writes (kernels out "
                                        "of order, or wrong offsets)",
-                                       pa.value.arenaOffset, pa.value.arenaOffset + pa.bytes));
+                                       byteRange(pa.value.arenaOffset, pa.bytes)));
       return Status::success();
     case PlanParam::Kind::Output:
       if (pa.index < 0)

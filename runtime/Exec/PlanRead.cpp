@@ -7,6 +7,7 @@
 
 #include "Exec/Plan.h"
 #include "Exec/PlanDetail.h"
+#include "Support/JsonKeys.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 using namespace ssmc::rt;
@@ -400,12 +402,18 @@ Expected<Plan> ssmc::rt::plan_detail::readPlan(const Json &j, std::string_view w
 
 Expected<Plan> ssmc::rt::parsePlan(std::string_view text, std::string_view what) {
   Json j;
+  DuplicateKeyFinder dups; // a key given twice would silently lose a value
   try {
-    j = Json::parse(text.begin(), text.end());
+    j = Json::parse(text.begin(), text.end(), std::ref(dups));
   } catch (const Json::parse_error &e) {
     return Status::error(fmt::format("{} is not valid JSON (at byte {}: {}); {}", what, e.byte,
                                      e.what(), fixRecompile));
+  } catch (const Json::exception &e) { // a number too large for any type
+    return Status::error(fmt::format("{} cannot be read: {}; {}", what, e.what(), fixRecompile));
   }
+  if (dups.duplicate)
+    return Status::error(fmt::format("{}: key '{}' appears twice in one object; {}", what,
+                                     *dups.duplicate, fixRecompile));
   auto p = readPlan(j, what);
   if (!p)
     return p;
@@ -448,6 +456,13 @@ Expected<Plan> ssmc::rt::loadArtifact(const std::string &dir) {
   for (size_t i = 0; i < p->kernels.size(); ++i) {
     PlanKernel &k = p->kernels[i];
     fs::path src = root / k.sourceFile;
+    // An artifact's kernels are its own files: a link could make NVRTC read
+    // (and its error echo) any file the user can read.
+    if (fs::is_symlink(src, ec))
+      return Status::error(
+          fmt::format("{}: kernel '{}' is {}, a symbolic link; an artifact's kernels must be "
+                      "its own files: recompile it with `ssmc compile MODEL -o {}`",
+                      planPath.string(), k.name, src.string(), dir));
     if (!fs::is_regular_file(src, ec))
       return Status::error(
           fmt::format("{}: kernel '{}' needs {}, which is missing; the artifact is "

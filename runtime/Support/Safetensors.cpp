@@ -8,6 +8,7 @@
 
 #include "Support/Safetensors.h"
 #include "Support/AtomicFile.h"
+#include "Support/JsonKeys.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -131,36 +132,6 @@ uint64_t readLE64(const unsigned char *p) {
     v = (v << 8) | p[i];
   return v;
 }
-
-/// Records the first key that repeats within one JSON object at any depth;
-/// nlohmann itself silently keeps only one of them.
-struct DuplicateKeyFinder {
-  std::vector<std::set<std::string>> openObjects;
-  std::optional<std::string> duplicate;
-  bool duplicateAtTopLevel = false;
-
-  bool operator()(int, Json::parse_event_t event, Json &parsed) {
-    switch (event) {
-    case Json::parse_event_t::object_start:
-      openObjects.emplace_back();
-      break;
-    case Json::parse_event_t::object_end:
-      if (!openObjects.empty())
-        openObjects.pop_back();
-      break;
-    case Json::parse_event_t::key:
-      if (!duplicate && !openObjects.empty() &&
-          !openObjects.back().insert(parsed.get<std::string>()).second) {
-        duplicate = parsed.get<std::string>();
-        duplicateAtTopLevel = openObjects.size() == 1;
-      }
-      break;
-    default:
-      break;
-    }
-    return true;
-  }
-};
 
 /// A parsed header entry before its data pointer is known.
 struct Entry {

@@ -110,15 +110,25 @@ TEST(Nvrtc, SyntaxErrorNamesKernelLogAndSavedSource) {
   EXPECT_EQ(readText(path), src.source);
 }
 
-TEST(Nvrtc, FailedSourceGoesToTempDirByDefault) {
+TEST(Nvrtc, FailedSourceGoesToAPrivateTempDirByDefault) {
   REQUIRE_NVRTC();
   TempDir dir;
+  // A link planted at the predictable name must not be followed.
+  writeText(dir / "victim.txt", "untouched");
+  std::filesystem::create_symlink(dir / "victim.txt", dir / "tmp_broken.cu");
   ::setenv("TMPDIR", dir.path().c_str(), 1);
   auto k = compileKernel({"tmp_broken", "k", "this is not C++"}, {});
   ::unsetenv("TMPDIR");
   ASSERT_FALSE(k.ok());
-  EXPECT_EQ(savedPath(k.message()), dir / "tmp_broken.cu") << k.message();
-  EXPECT_TRUE(std::filesystem::exists(dir / "tmp_broken.cu"));
+  const std::filesystem::path saved = savedPath(k.message());
+  EXPECT_EQ(saved.parent_path().parent_path(), dir.path()) << k.message();
+  EXPECT_EQ(saved.parent_path().filename().string().rfind("ssmc-nvrtc-", 0), 0u) << saved;
+  EXPECT_EQ(saved.filename(), "tmp_broken.cu");
+  EXPECT_EQ(readText(saved), "this is not C++");
+  EXPECT_EQ(std::filesystem::status(saved.parent_path()).permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  EXPECT_EQ(readText(dir / "victim.txt"), "untouched");
 }
 
 TEST(Nvrtc, WarningFailsOnlyWithWarningsAsErrors) {

@@ -190,6 +190,53 @@ TEST(PlanLoad, NotJson) {
   EXPECT_HAS(p.message(), "recompile it");
 }
 
+TEST(PlanLoad, NumbersNoTypeHoldsAreAnErrorNotAnAbort) {
+  // An integer beyond a double's range once escaped as nlohmann's
+  // out_of_range and aborted ssmc-rt.
+  TempDir dir;
+  ASSERT_TRUE(writePlan(dir / "a", makeTiny(DType::F32, 100).plan).ok());
+  std::string text = readText(dir / "a/plan.json");
+  const std::string key = "\"arena_bytes\": ";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + key.size(), std::string(400, '9'));
+  writeText(dir / "a/plan.json", text);
+  auto p = loadArtifact(dir / "a");
+  ASSERT_FALSE(p.ok());
+  EXPECT_HAS(p.message(), "plan.json cannot be read");
+  EXPECT_HAS(p.message(), "recompile it");
+}
+
+TEST(PlanLoad, AKeyGivenTwiceIsRefused) {
+  TempDir dir;
+  ASSERT_TRUE(writePlan(dir / "a", makeTiny(DType::F32, 100).plan).ok());
+  std::string text = readText(dir / "a/plan.json");
+  text.insert(text.find('{') + 1, "\"arena_bytes\": 4,");
+  writeText(dir / "a/plan.json", text);
+  auto p = loadArtifact(dir / "a");
+  ASSERT_FALSE(p.ok());
+  EXPECT_HAS(p.message(), "key 'arena_bytes' appears twice in one object");
+}
+
+TEST(PlanLoad, AnOffsetNearTheLimitIsSaidWithoutOverflow) {
+  auto e = loadEdited([](Json &j) {
+    kernel(j, 1)["params"][1]["value"]["arena_offset"] = std::numeric_limits<int64_t>::max() - 3;
+  });
+  EXPECT_HAS(e, "arena bytes [9223372036854775804, 9223372036854775804 + 400) lie outside");
+}
+
+TEST(PlanLoad, AKernelFileThatIsALinkIsRefused) {
+  TempDir dir;
+  ASSERT_TRUE(writePlan(dir / "a", makeTiny(DType::F32, 100).plan).ok());
+  writeText(dir / "secret.txt", "not a kernel");
+  fs::remove(dir / "a/kernels/g00_mul.cu");
+  fs::create_symlink(dir / "secret.txt", dir / "a/kernels/g00_mul.cu");
+  auto p = loadArtifact(dir / "a");
+  ASSERT_FALSE(p.ok());
+  EXPECT_HAS(p.message(),
+             "kernel 'g00_mul' is " + (dir / "a/kernels/g00_mul.cu") + ", a symbolic link");
+}
+
 TEST(PlanLoad, TopLevelNotAnObject) {
   auto e = loadEdited([](Json &j) { j = Json::array({1, 2}); });
   EXPECT_HAS(e, "the top level must be a JSON object");
