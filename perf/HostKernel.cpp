@@ -137,6 +137,25 @@ extern "C" SSMC_SHIM void ssmc_trace_thread(void **args, unsigned bx, unsigned b
     return src;
   }
   src += R"(
+extern char __start_ssmc_smem[] __attribute__((weak));
+extern char __stop_ssmc_smem[] __attribute__((weak));
+static int ssmcBlockOrder = 0; // 0 in order (x, then y, then z), 1 reversed, 2 shuffled
+static unsigned ssmcShuffleSeed = 0;
+static bool ssmcPoisonShared = false;
+extern "C" void ssmc_host_options(int order, unsigned seed, int poison) {
+  ssmcBlockOrder = order;
+  ssmcShuffleSeed = seed;
+  ssmcPoisonShared = poison != 0;
+}
+// Shared memory as a block finds it on a GPU: undefined. 0xFF bytes are NaN
+// in f32, bf16 and f16, so a read before a write shows.
+static void ssmcPoison(std::vector<unsigned char> &dynamicSmem) {
+  if (!ssmcPoisonShared)
+    return;
+  std::memset(dynamicSmem.data(), 0xff, dynamicSmem.size());
+  if (__start_ssmc_smem && __stop_ssmc_smem > __start_ssmc_smem)
+    std::memset(__start_ssmc_smem, 0xff, size_t(__stop_ssmc_smem - __start_ssmc_smem));
+}
 extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block, size_t smem,
                               int sync) {
   gridDim.x = grid[0];
@@ -150,20 +169,30 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
     for (unsigned by = 0; by < grid[1]; ++by)
       for (unsigned bx = 0; bx < grid[0]; ++bx)
         blocks.push_back({bx, by, bz});
+  if (ssmcBlockOrder == 1)
+    std::reverse(blocks.begin(), blocks.end());
+  else if (ssmcBlockOrder == 2)
+    std::shuffle(blocks.begin(), blocks.end(), std::mt19937(ssmcShuffleSeed));
+  ssmcPoison(dynamicSmem);
   if (!sync) {
-    for (const SsmcUint3 &b : blocks)
+    for (const SsmcUint3 &b : blocks) {
       for (unsigned t = 0; t < block; ++t) {
         blockIdx = b;
         threadIdx.x = t;
         ssmc_host_entry(args);
         ssmc_shim::dropPendingCopies();
       }
+      ssmcPoison(dynamicSmem);
+    }
     return;
   }
   // One OS thread per CUDA thread for the whole launch; blocks in turn, all
-  // threads meeting at the barrier between them.
+  // threads meeting at a barrier between them (which poisons shared memory
+  // once all have arrived).
   std::barrier<> bar(block);
   ssmcBarrier = &bar;
+  auto poison = [&]() noexcept { ssmcPoison(dynamicSmem); };
+  std::barrier<decltype(poison)> betweenBlocks(block, poison);
   std::vector<std::unique_ptr<SsmcWarp>> warps;
   for (unsigned w = 0; w * 32 < block; ++w)
     warps.push_back(std::make_unique<SsmcWarp>(block - w * 32 < 32 ? block - w * 32 : 32));
@@ -176,7 +205,7 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
         blockIdx = b;
         ssmc_host_entry(args);
         ssmc_shim::dropPendingCopies();
-        bar.arrive_and_wait();
+        betweenBlocks.arrive_and_wait();
       }
     });
   for (std::thread &th : threads)

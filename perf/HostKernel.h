@@ -21,6 +21,12 @@ namespace ssmc::perf {
 
 enum class HostMode { Run, Trace };
 
+/// The order in which a run-mode launch runs its blocks.
+enum class HostBlockOrder { InOrder = 0, Reversed = 1, Shuffled = 2 };
+
+/// ssmc_host_options' signature.
+using HostOptionsFn = void (*)(int order, unsigned seed, int poison);
+
 /// The shim's text (perf/HostShim.h, embedded at build time).
 const char *hostShimText();
 
@@ -28,7 +34,9 @@ const char *hostShimText();
 /// and C entry points that take its parameters from an array of pointers.
 /// `paramTypes` has one letter per parameter in signature order: 'c' const
 /// T *, 'o' T *, 'w' float *. Run mode adds ssmc_host_run(args, grid, block,
-/// smem, sync); trace mode ssmc_trace_launch(grid, block, smem) and
+/// smem, sync) and ssmc_host_options(order, seed, poison) for the launches
+/// that follow (order: HostBlockOrder; poison: fill shared memory with 0xFF
+/// before each block); trace mode ssmc_trace_launch(grid, block, smem) and
 /// ssmc_trace_thread(args, bx, by, bz, tx).
 std::string hostKernelSource(const std::string &source, const std::string &entry,
                              const std::string &paramTypes, HostMode mode);

@@ -10,7 +10,11 @@
 // static __shared__ arrays are the block's shared memory), and nvcuda::wmma
 // is a plain 16x16 tile per thread. Slow, but it executes exactly the
 // generated index arithmetic, which the CPU test checks against the
-// reference executor.
+// reference executor. ssmc_host_options (perf/HostKernel.h) runs the blocks
+// reversed or shuffled (a result that depends on the order is a race between
+// blocks on a GPU) and fills shared memory with 0xFF bytes (NaN in every
+// float type) before each block (a block that reads what it never wrote
+// fails).
 //
 // Trace (SSMC_HOST_TRACE, built with -fsanitize=thread): the compiler calls
 // a __tsan_* hook for every load and store of the kernel; the hooks below
@@ -28,12 +32,14 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -54,7 +60,8 @@
 #define __shared__ static __attribute__((section("ssmc_smem")))
 #else
 #define SSMC_SHIM
-#define __shared__ static
+// In a section of their own here too, so that a launch can poison them.
+#define __shared__ static __attribute__((section("ssmc_smem")))
 #endif
 
 struct SsmcUint3 {

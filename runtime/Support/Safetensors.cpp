@@ -375,7 +375,9 @@ const TensorView *SafetensorsFile::find(std::string_view name) const {
 }
 
 Expected<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string &path) try {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+  // below, not a regular file); reads of a regular file are unaffected.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0)
     return Status::error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
   struct stat st;

@@ -7,15 +7,22 @@
 // the same kernel group alone on the same inputs (rounded to the storage
 // type first). Small configurations of every family, all three storage
 // types, the default configuration and the last one listed (other tile
-// sizes). Exit 0 when all match, 1 otherwise, 77 when no host compiler.
+// sizes). Shared memory is filled with NaN before each block (a kernel that
+// reads what it never wrote fails); --block-order reverse|shuffle runs the
+// blocks of each launch in another order, mixed alternates the two from
+// launch to launch (a result that changes is a race between blocks on a
+// GPU). Exit 0 when all match, 1 otherwise, 77 when no
+// host compiler.
 //
 //   ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR] [--list]
+//                         [--block-order in|reverse|shuffle|mixed] [--no-poison]
 //
 //===----------------------------------------------------------------------===//
 
 #include "Codegen.h"
 #include "Cuda/Nvrtc.h"
 #include "Exec/Plan.h"
+#include "HostKernel.h"
 #include "Interpreter/Interpreter.h"
 #include "Passes.h"
 #include "PlanTrace.h"
@@ -289,6 +296,28 @@ std::string hostSource(const rt::PlanKernel &p) {
 
 using RunFn = void (*)(void **, const unsigned *, unsigned, size_t, int);
 
+/// How every launch runs (--block-order, --no-poison). "mixed" alternates
+/// reversed and shuffled (a new seed each time) from launch to launch.
+std::string blockOrder = "in";
+bool poisonShared = true;
+unsigned launches = 0;
+
+/// Sets the next launch's block order and shared-memory poison in the
+/// library (its ssmc_host_options).
+void configureLaunch(void *handle) {
+  auto options = reinterpret_cast<perf::HostOptionsFn>(dlsym(handle, "ssmc_host_options"));
+  if (!options)
+    return;
+  ++launches;
+  perf::HostBlockOrder order =
+      blockOrder == "reverse"   ? perf::HostBlockOrder::Reversed
+      : blockOrder == "shuffle" ? perf::HostBlockOrder::Shuffled
+      : blockOrder == "mixed"
+          ? (launches % 2 ? perf::HostBlockOrder::Reversed : perf::HostBlockOrder::Shuffled)
+          : perf::HostBlockOrder::InOrder;
+  options(int(order), 1234 + launches, poisonShared ? 1 : 0);
+}
+
 /// The library's runner (loaded on first use), or null with the reason.
 RunFn runnerOf(Library &lib, std::string &why) {
   if (!lib.error.empty()) {
@@ -351,12 +380,18 @@ int main(int argc, char **argv) {
       dtypes = {argv[++i]};
     else if (a == "--keep" && i + 1 < argc)
       keep = argv[++i];
+    else if (a == "--no-poison")
+      poisonShared = false;
+    else if (a == "--block-order" && i + 1 < argc &&
+             std::set<std::string>{"in", "reverse", "shuffle", "mixed"}.count(argv[i + 1]))
+      blockOrder = argv[++i];
     else if (a == "--list") {
       for (const Case &c : allCases())
         fmt::print("{}\n", c.name);
       return 0;
     } else {
-      fmt::print(stderr, "usage: ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR]\n");
+      fmt::print(stderr, "usage: ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR] "
+                         "[--block-order in|reverse|shuffle|mixed] [--no-poison]\n");
       return 2;
     }
   }
@@ -714,6 +749,7 @@ int main(int argc, char **argv) {
       const bool sync = c.plan.source.find("__syncthreads") != std::string::npos;
       const unsigned grid[3] = {unsigned(config->grid[0]), unsigned(config->grid[1]),
                                 unsigned(config->grid[2])};
+      configureLaunch(lib.handle);
       run(args.data(), grid, unsigned(config->block[0]), size_t(config->smemBytes), sync ? 1 : 0);
       bool ok = true;
       for (size_t p = 0; p < c.plan.params.size(); ++p) {
@@ -798,6 +834,7 @@ int main(int argc, char **argv) {
       const rt::PlanConfig &cfg = k.configs[k.defaultConfig];
       const unsigned grid[3] = {unsigned(cfg.grid[0]), unsigned(cfg.grid[1]),
                                 unsigned(cfg.grid[2])};
+      configureLaunch(libraries[modelKernelKey(k)].handle);
       run(args.data(), grid, unsigned(cfg.block[0]), size_t(cfg.smemBytes),
           k.source.find("__syncthreads") != std::string::npos ? 1 : 0);
     }

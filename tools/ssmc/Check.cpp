@@ -119,6 +119,11 @@ rt::Status buildKernels(const rt::Plan &plan, std::vector<HostLibrary *> &ofKern
         lib.run = reinterpret_cast<RunFn>(lib.kernel->symbol("ssmc_host_run"));
         if (!lib.run)
           lib.error = "the host build has no ssmc_host_run";
+        // Shared memory starts as NaN, as undefined as a GPU leaves it: a
+        // kernel that reads what it did not write fails the check.
+        if (auto options =
+                reinterpret_cast<perf::HostOptionsFn>(lib.kernel->symbol("ssmc_host_options")))
+          options(int(perf::HostBlockOrder::InOrder), 0, 1);
       }
       if (!quiet && isatty(2))
         std::fprintf(stderr, "\r  building kernels for the CPU: %zu/%zu ", ++done, todo.size());

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <csetjmp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -18,6 +19,10 @@
 namespace ssmc::cli {
 
 namespace {
+
+/// The largest side decoded (checked before any pixel is allocated): 16384,
+/// far beyond what a classifier's eval transform needs.
+constexpr unsigned kMaxSide = 16384;
 
 // --- JPEG ------------------------------------------------------------------
 
@@ -62,6 +67,12 @@ bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &er
     error = "CMYK JPEG (convert it to RGB first)";
     return false;
   }
+  if (info.image_width > kMaxSide || info.image_height > kMaxSide) {
+    error = fmt::format("{}x{} pixels, more than {} on a side", info.image_width, info.image_height,
+                        kMaxSide);
+    jpeg_destroy_decompress(&info);
+    return false;
+  }
   info.out_color_space = JCS_RGB; // grey expands to RGB, as PIL's convert('RGB')
   jpeg_start_decompress(&info);
   out.width = info.output_width;
@@ -83,6 +94,12 @@ bool decodePng(const std::vector<uint8_t> &data, RgbImage &out, std::string &err
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, data.data(), data.size())) {
     error = image.message;
+    return false;
+  }
+  if (image.width > kMaxSide || image.height > kMaxSide) {
+    error =
+        fmt::format("{}x{} pixels, more than {} on a side", image.width, image.height, kMaxSide);
+    png_image_free(&image);
     return false;
   }
   image.format = PNG_FORMAT_RGBA; // alpha read, then dropped (PIL's convert('RGB'))
@@ -132,7 +149,7 @@ bool decodePpm(const std::vector<uint8_t> &data, RgbImage &out, std::string &err
   }
   const int64_t w = std::atoll(ws.c_str()), h = std::atoll(hs.c_str()),
                 maxValue = std::atoll(ms.c_str());
-  if (w < 1 || h < 1 || w > 16384 || h > 16384 || maxValue != 255) {
+  if (w < 1 || h < 1 || w > kMaxSide || h > kMaxSide || maxValue != 255) {
     error = fmt::format("unsupported size {}x{} or maximum value {} (8-bit PPM only)", ws, hs, ms);
     return false;
   }
@@ -223,6 +240,9 @@ RgbImage resample(const RgbImage &in, int64_t size, bool horizontal) {
 }
 
 rt::Expected<std::vector<uint8_t>> readFile(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    return rt::Status::error(fmt::format("image '{}' is not a regular file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return rt::Status::error(fmt::format("cannot open image '{}'", path));
