@@ -226,6 +226,9 @@ std::optional<CompiledKernel> KernelCache::lookup(const std::string &key, const 
     warn(fmt::format("kernel cache: ignoring entry {} for kernel {}: {}; "
                      "recompiling",
                      path, src.name, k.message()));
+    // Gone, so that a later store (or run) does not meet it again.
+    std::error_code ignored;
+    fs::remove(path, ignored);
   } catch (const std::exception &e) {
     warn(fmt::format("kernel cache: cannot read {}: {}", path, e.what()));
   }
@@ -244,6 +247,14 @@ void KernelCache::store(const std::string &key, const CompiledKernel &k) {
   }
   if (s.ok())
     return;
+  // One entry that cannot be written (a file in the way, a full disk for a
+  // moment) costs that entry only; a directory we cannot write in disables
+  // the cache.
+  if (::access(dir_.c_str(), W_OK | X_OK) == 0) {
+    warn(fmt::format("kernel cache: cannot store {} ({}); it will be compiled again next time",
+                     path, s.message()));
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     disabled_ = true;

@@ -36,6 +36,10 @@ constexpr std::string_view kPlanFormat = "ssmc-plan";
 constexpr int kPlanVersion = 2;
 constexpr int kOldestPlanVersion = 1;
 constexpr std::string_view kPlanFile = "plan.json";
+/// In an artifact directory while `ssmc compile -o` writes it, removed just
+/// before the directory moves into place: one that still has it was left by
+/// an interrupted compile, and loadArtifact refuses it.
+constexpr std::string_view kIncompleteMarker = ".incomplete";
 /// Dynamic shared memory a configuration may ask for (sm_90's opt-in limit).
 constexpr int64_t kMaxSmemBytes = kMaxSharedMemoryPerBlock;
 constexpr int64_t kMaxThreadsPerBlock = 1024;

@@ -435,6 +435,11 @@ Expected<Plan> ssmc::rt::loadArtifact(const std::string &dir) {
         fmt::format("'{}' is not a directory: an artifact is the directory `ssmc compile "
                     "MODEL -o DIR` writes",
                     dir));
+  if (fs::exists(root / kIncompleteMarker, ec))
+    return Status::error(fmt::format("'{}' is an artifact that `ssmc compile` was interrupted "
+                                     "while writing: compile it again with `ssmc compile MODEL "
+                                     "-o DIR` (and remove this directory)",
+                                     dir));
   fs::path planPath = root / kPlanFile;
   if (!fs::exists(planPath, ec))
     return Status::error(

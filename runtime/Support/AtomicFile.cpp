@@ -5,17 +5,61 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <filesystem>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace ssmc::rt {
 
+namespace {
+/// The writer's pid in a temporary's name ("NAME.tmp.<pid>.XXXXXX"), or 0.
+pid_t writerOf(std::string_view fileName) {
+  const size_t tmp = fileName.rfind(".tmp.");
+  if (tmp == std::string_view::npos)
+    return 0;
+  std::string_view rest = fileName.substr(tmp + 5);
+  const size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || rest.size() - dot != 7)
+    return 0;
+  pid_t pid = 0;
+  for (char c : rest.substr(0, dot)) {
+    if (c < '0' || c > '9' || pid > 100000000)
+      return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+/// Removes what writers of `path` killed before their commit left: the
+/// temporaries next to it whose writer process no longer exists.
+void removeDeadWritersTemporaries(const std::string &path) {
+  const std::filesystem::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code ec;
+  const std::filesystem::path dir =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0)
+      continue;
+    const pid_t pid = writerOf(name);
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
+}
+} // namespace
+
 Expected<AtomicFile> AtomicFile::create(const std::string &path) {
   if (path.empty())
     return Status::error("cannot write a file with an empty name");
-  std::string temp = path + ".tmp.XXXXXX";
+  removeDeadWritersTemporaries(path);
+  std::string temp = fmt::format("{}.tmp.{}.XXXXXX", path, ::getpid());
   const int fd = ::mkstemp(temp.data());
   if (fd < 0)
     return Status::error(fmt::format("cannot write '{}': cannot create a file in its directory: {}",
@@ -94,7 +138,9 @@ Status AtomicFile::commit() {
 
 bool isAtomicFileTemporary(std::string_view fileName) {
   const size_t tmp = fileName.rfind(".tmp.");
-  return tmp != std::string_view::npos && tmp > 0 && fileName.size() - tmp == 11;
+  // NAME.tmp.XXXXXX (before writers named themselves) or NAME.tmp.<pid>.XXXXXX.
+  return tmp != std::string_view::npos && tmp > 0 &&
+         (fileName.size() - tmp == 11 || writerOf(fileName) > 0);
 }
 
 Status writeFileAtomically(const std::string &path, std::string_view text) {

@@ -1,11 +1,13 @@
 //===- Support/AtomicFile.h - a file written whole or not at all -*- C++ -*-===//
 //
 // Every file ssmc writes goes through here: the bytes go to a fresh
-// temporary file next to the target (PATH.tmp.XXXXXX, so concurrent writers
-// never share one), which is fsynced, renamed over the target, and the
-// directory fsynced. A reader sees the old file or the new one, never part
-// of one; after a crash at any point the target is the old file or the new
-// one (a stray temporary may remain, never the target's name).
+// temporary file next to the target (PATH.tmp.<pid>.XXXXXX, so concurrent
+// writers never share one), which is fsynced, renamed over the target, and
+// the directory fsynced. A reader sees the old file or the new one, never
+// part of one; after a crash at any point the target is the old file or the
+// new one. A writer killed before its commit leaves its temporary; the next
+// write of the same target removes every temporary whose writer process is
+// gone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,8 +48,9 @@ private:
   int fd_ = -1;
 };
 
-/// Whether `fileName` is an AtomicFile's temporary (NAME.tmp.XXXXXX): what
-/// a crashed writer can leave behind.
+/// Whether `fileName` is an AtomicFile's temporary (NAME.tmp.<pid>.XXXXXX,
+/// or NAME.tmp.XXXXXX from an older ssmc): what a crashed writer can leave
+/// behind.
 bool isAtomicFileTemporary(std::string_view fileName);
 
 /// `text` into `path` through an AtomicFile.

@@ -513,11 +513,9 @@ Status ssmc::rt::writeSafetensors(const std::string &path,
                                   const std::map<std::string, std::string> &metadata) {
   try {
     return writeImpl(path, tensors, metadata);
-  } catch (const std::exception &e) {
-    ::unlink(fmt::format("{}.tmp.{}", path, ::getpid()).c_str());
+  } catch (const std::exception &e) { // the AtomicFile removed its temporary
     return Status::error(fmt::format("cannot write safetensors '{}': {}", path, e.what()));
   } catch (...) {
-    ::unlink(fmt::format("{}.tmp.{}", path, ::getpid()).c_str());
     return Status::error(fmt::format("cannot write safetensors '{}': unknown error", path));
   }
 }

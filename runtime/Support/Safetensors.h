@@ -91,9 +91,9 @@ struct TensorToWrite {
   size_t numBytes;
 };
 
-/// Writes \p Tensors (contiguously, in the given order) to `Path +
-/// ".tmp.<pid>"`, fsyncs it and renames it over \p Path, so \p Path is either
-/// untouched or complete. Checks every tensor before creating any file:
+/// Writes \p Tensors (contiguously, in the given order) through an
+/// AtomicFile (Support/AtomicFile.h), so \p Path is either untouched or
+/// complete. Checks every tensor before creating any file:
 /// numBytes must equal product(shape) * dtypeSize and names must be unique.
 Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite> &tensors,
                         const std::map<std::string, std::string> &metadata = {});

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,46 @@ TEST_F(AtomicFileTest, KilledBeforeCommitLeavesTheOldFile) {
   }
 }
 
+TEST_F(AtomicFileTest, AKilledWritersTemporaryGoesWithTheNextWrite) {
+  const std::string p = path("out.safetensors");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
+  crashIn([&] {
+    auto f = AtomicFile::create(p);
+    if (f.ok() && f->write("partial").ok())
+      ::raise(SIGKILL);
+  });
+  EXPECT_EQ(entries(), 2u); // the target and the killed writer's temporary
+  // Another writer's temporary, alive (this process), stays.
+  auto live = AtomicFile::create(p);
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE(writeFileAtomically(p, "new").ok());
+  EXPECT_EQ(read(p), "new");
+  EXPECT_EQ(entries(), 2u); // the target and the live writer's temporary
+  EXPECT_TRUE(fs::exists(live->tempPath()));
+}
+
+TEST_F(AtomicFileTest, AFullDiskIsAnErrorAndLeavesNothing) {
+  // A file-size limit stands in for a full disk: writes fail with EFBIG.
+  const std::string p = path("big.bin");
+  ASSERT_TRUE(writeFileAtomically(p, "old").ok());
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit {
+      4096, 4096
+    };
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    Status s = writeFileAtomically(p, std::string(1 << 20, 'x'));
+    ::_exit(!s.ok() && s.message().find(p) != std::string::npos ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "no clean error";
+  EXPECT_EQ(read(p), "old");
+  EXPECT_EQ(entries(), 1u); // no temporary left
+}
+
 TEST_F(AtomicFileTest, KilledAfterCommitLeavesTheNewFile) {
   const std::string p = path("plan.json");
   ASSERT_TRUE(writeFileAtomically(p, "old").ok());
@@ -149,6 +190,7 @@ TEST_F(AtomicFileTest, ErrorsNameThePathAndTheReason) {
 
 TEST_F(AtomicFileTest, TemporaryNames) {
   EXPECT_TRUE(isAtomicFileTemporary("plan.json.tmp.Ab12Cd"));
+  EXPECT_TRUE(isAtomicFileTemporary("plan.json.tmp.4242.Ab12Cd"));
   EXPECT_FALSE(isAtomicFileTemporary("plan.json"));
   EXPECT_FALSE(isAtomicFileTemporary(".tmp.Ab12Cd"));
   EXPECT_FALSE(isAtomicFileTemporary("x.tmp.toolongname"));

@@ -244,6 +244,23 @@ TEST(KernelCache, UnwritableDirectoryDisablesTheCache) {
   EXPECT_EQ(cache.warnings().size(), 1u);
 }
 
+TEST(KernelCache, OneEntryThatCannotBeWrittenCostsThatEntryOnly) {
+  REQUIRE_NVRTC();
+  TempDir dir;
+  KernelCache cache(dir.path());
+  // A directory where the entry should go: the rename over it fails.
+  const std::string path = cache.entryPath(keyOf(addKernel(), sm80()));
+  fs::create_directories(path + "/in-the-way");
+  auto k = compileKernel(addKernel(), sm80(), &cache);
+  ASSERT_TRUE(k.ok()) << k.message();
+  EXPECT_TRUE(cache.enabled()); // the other kernels are still cached
+  std::vector<std::string> warnings = cache.takeWarnings();
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(joined(warnings).find("kernel cache: cannot store " + path), std::string::npos)
+      << joined(warnings);
+  EXPECT_NE(joined(warnings).find("it will be compiled again next time"), std::string::npos);
+}
+
 TEST(KernelCache, CachedWarningsStillFailWithWarningsAsErrors) {
   REQUIRE_NVRTC();
   TempDir dir;

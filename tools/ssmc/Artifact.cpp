@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -129,6 +130,8 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
       break;
     }
   }
+  for (const std::string &w : cache.takeWarnings()) // a cache that is off says so
+    warn(w);
   model.compiled.clear();
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     rt::CompiledKernel c = compiled->distinct[compiled->distinctOf[k]];
@@ -159,10 +162,11 @@ rt::Expected<CompiledModel> generateAndCompile(mlir::ModuleOp module, const Opti
 }
 
 namespace {
-/// A fresh directory next to `path`: "<name>.<tag>-XXXXXX".
+/// A fresh directory next to `path`: "<name>.<tag>-<pid>-XXXXXX".
 rt::Expected<fs::path> siblingTempDir(const fs::path &path, const char *tag) {
-  std::string templ = (path.parent_path() / (path.filename().string() + "." + tag + "-XXXXXX"))
-                          .string();
+  std::string templ =
+      (path.parent_path() / fmt::format("{}.{}-{}-XXXXXX", path.filename().string(), tag, getpid()))
+          .string();
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data()))
@@ -173,6 +177,30 @@ rt::Expected<fs::path> siblingTempDir(const fs::path &path, const char *tag) {
 
 rt::Status writeFile(const fs::path &path, const std::string &text) {
   return rt::writeFileAtomically(path.string(), text);
+}
+
+/// Removes what a `ssmc compile -o` of `target` killed before it finished
+/// left next to it ("<name>.tmp-<pid>-XXXXXX", "<name>.old-<pid>-XXXXXX"):
+/// the directories whose writer process is gone.
+void removeDeadWritersDirs(const fs::path &target) {
+  const std::string name = target.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(target.parent_path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    for (const char *tag : {".tmp-", ".old-"}) {
+      const std::string prefix = name + tag;
+      if (entry.rfind(prefix, 0) != 0)
+        continue;
+      const std::string rest = entry.substr(prefix.size());
+      const size_t dash = rest.find('-');
+      const pid_t pid =
+          dash == std::string::npos ? 0 : pid_t(std::atol(rest.substr(0, dash).c_str()));
+      std::error_code ignored;
+      if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH && fs::is_directory(it->path(), ignored))
+        fs::remove_all(it->path(), ignored);
+    }
+  }
 }
 } // namespace
 
@@ -219,6 +247,7 @@ rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module, const rt
   if (ec)
     return rt::Status::error(fmt::format("cannot create the parent of -o directory '{}': {}", dir,
                                          ec.message()));
+  removeDeadWritersDirs(target);
   auto tmp = siblingTempDir(target, "tmp");
   if (!tmp)
     return tmp.status();
@@ -227,6 +256,12 @@ rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module, const rt
     fs::remove_all(*tmp, ignored);
     return s;
   };
+  // Until the directory is complete it says so: loading it (ssmc-rt
+  // validate/run of a directory a killed compile left) is refused.
+  if (rt::Status s = writeFile(*tmp / rt::kIncompleteMarker, "ssmc compile is writing this "
+                                                             "artifact\n");
+      !s.ok())
+    return cleanup(s);
 
   if (rt::Status s = rt::writePlan(tmp->string(), plan); !s.ok())
     return cleanup(s);
@@ -243,6 +278,7 @@ rt::Status writeArtifact(const std::string &dir, mlir::ModuleOp module, const rt
     if (rt::Status s = extra(*tmp); !s.ok())
       return cleanup(s);
 
+  fs::remove(*tmp / rt::kIncompleteMarker, ec);
   // mkdtemp made the directory private (0700); the artifact gets the mode a
   // plain mkdir would have given it.
   const mode_t mask = umask(0);
