@@ -61,6 +61,18 @@ void show(const rt::TuningDb &db,
 
 } // namespace
 
+rt::Expected<rt::TuningDb> openTuningDb(const Options &o) {
+  const std::string path = o.db.empty() ? rt::TuningDb::defaultPath() : o.db;
+  if (path.empty())
+    return rt::Status::error(
+        "no place for the tuning database: set HOME or XDG_CACHE_HOME, or give --db PATH");
+  std::string notice;
+  auto db = rt::TuningDb::open(path, &notice);
+  if (db && !notice.empty())
+    std::fprintf(stderr, "ssmc: warning: %s\n", notice.c_str());
+  return db;
+}
+
 int tuneDatabase(const Options &o) {
   const int actions = int(o.show) + int(!o.exportFile.empty()) + int(!o.importFile.empty());
   if (actions != 1)
@@ -71,13 +83,10 @@ int tuneDatabase(const Options &o) {
                             "--per-kernel times each configuration)",
                             o.model),
                 2);
-  const std::string path = o.db.empty() ? rt::TuningDb::defaultPath() : o.db;
-  std::string notice;
-  auto db = rt::TuningDb::open(path, &notice);
+  auto db = openTuningDb(o);
   if (!db)
     return fail(db.message());
-  if (!notice.empty())
-    std::fprintf(stderr, "ssmc: warning: %s\n", notice.c_str());
+  const std::string &path = db->path();
   if (o.show) {
     auto rows = db->all();
     if (!rows)

@@ -5,7 +5,13 @@
 
 #include "Args.h"
 
+#include "Tune/TuningDb.h"
+
 namespace ssmc::cli {
+
+/// The database --db names, else the default one, opened (created); a
+/// notice (a damaged file moved aside) is printed as a warning.
+rt::Expected<rt::TuningDb> openTuningDb(const Options &options);
 
 /// `ssmc tune --show | --export FILE | --import FILE [--db PATH]`: the
 /// tuning database listed, written out or read in. The exit code.

@@ -379,15 +379,10 @@ int tuneModel(const Options &o) {
     groups[it->second].kernels.push_back(k);
   }
 
-  const std::string path = o.db.empty() ? rt::TuningDb::defaultPath() : o.db;
-  if (path.empty())
-    return fail("no place for the tuning database: set HOME or XDG_CACHE_HOME, or give --db PATH");
-  std::string notice;
-  auto db = rt::TuningDb::open(path, &notice);
+  auto db = openTuningDb(o);
   if (!db)
     return fail(db.message());
-  if (!notice.empty())
-    std::fprintf(stderr, "ssmc: warning: %s\n", notice.c_str());
+  const std::string path = db->path();
 
   // Kernels this device already has timings of this kind for are done
   // (a budget or a Ctrl-C stopped an earlier run after them) unless --retune.
