@@ -80,7 +80,10 @@ TEST(SsmcRtUsage, ErrorsExitTwoWithOneMessage) {
   } cases[] = {
       {"", "no command given"},
       {"frobnicate", "unknown command 'frobnicate': use info, validate, run, "
-                     "bench, check or check-kernels"},
+                     "bench, check, check-kernels or tune"},
+      {"tune art --top 0", "--top takes an integer of at least 1"},
+      {"tune art --budget -1", "--budget takes a positive number of seconds"},
+      {"tune art --weights w", "unknown option '--weights' for 'tune'"},
       {"check-kernels", "'check-kernels' needs an ARTIFACT directory"},
       {"check-kernels art --weights w", "unknown option '--weights' for "
                                         "'check-kernels'"},

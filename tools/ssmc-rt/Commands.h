@@ -14,6 +14,7 @@ int cmdRun(const Options &o);
 int cmdBench(const Options &o);
 int cmdCheck(const Options &o);
 int cmdCheckKernels(const Options &o);
+int cmdTune(const Options &o);
 
 } // namespace ssmc::rtcli
 

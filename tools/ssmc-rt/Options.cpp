@@ -30,6 +30,13 @@ commands:
                             [--iters N (100)] [--warmup N (10)] [--per-kernel]
   check ARTIFACT            run and compare: --weights W --inputs I --expected E
                             [--rtol R] [--atol A] [--output O]
+  tune ARTIFACT             time each distinct kernel's first K configurations
+                            (the default and the emitter's next choices) on
+                            this GPU, each checked against the default's
+                            results, and record them in the tuning database
+                            that run/bench/check then use: [--top K (4)]
+                            [--budget SECONDS] [--db PATH] [--retune]
+                            [--iters N (10)] [--warmup N (3)]
   check-kernels ARTIFACT    run each kernel alone on the reference executor's
                             inputs and compare its results (ARTIFACT/refs/,
                             from `ssmc compile --kernel-refs`) [--rtol R]
@@ -78,6 +85,10 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       {"check", with(common, {"--expected", "--rtol", "--atol", "--output"})},
       // check-kernels takes its weights and inputs from ARTIFACT/refs and
       // synchronises after every kernel anyway.
+      // tune draws its own weights and inputs (times do not depend on them).
+      {"tune",
+       {"--device", "--cache-dir", "--no-cache", "--quiet", "--allow-arch-mismatch", "--top",
+        "--budget", "--db", "--retune", "--iters", "--warmup"}},
       {"check-kernels",
        {"--device", "--config", "--cache-dir", "--no-cache", "--quiet", "--allow-arch-mismatch",
         "--rtol", "--atol", "--only", "--no-tuning"}},
@@ -116,7 +127,7 @@ Options parseArgs(int argc, char **argv) {
   auto cmd = commandOptions().find(o.command);
   if (cmd == commandOptions().end())
     throw UsageError{fmt::format("unknown command '{}': use info, validate, "
-                                 "run, bench, check or check-kernels",
+                                 "run, bench, check, check-kernels or tune",
                                  o.command)};
   const std::set<std::string> &allowed = cmd->second;
   for (int a = 2; a < argc; ++a) {
@@ -146,8 +157,8 @@ Options parseArgs(int argc, char **argv) {
                            : fmt::format("unknown option '{}' for '{}': it takes {}", arg,
                                          o.command, fmt::join(allowed, ", "))};
     static const std::set<std::string> flags = {
-        "--graph",      "--no-cache", "--sync",     "--quiet", "--allow-arch-mismatch",
-        "--per-kernel", "--random",   "--no-tuning"};
+        "--graph",      "--no-cache", "--sync",      "--quiet", "--allow-arch-mismatch",
+        "--per-kernel", "--random",   "--no-tuning", "--retune"};
     if (flags.count(arg)) {
       if (arg.size() != std::string_view(argv[a]).size())
         throw UsageError{fmt::format("{} takes no value", arg)};
@@ -165,6 +176,8 @@ Options parseArgs(int argc, char **argv) {
         o.perKernel = true;
       else if (arg == "--random")
         o.random = true;
+      else if (arg == "--retune")
+        o.retune = true;
       else
         o.allowArch = true;
       continue;
@@ -195,11 +208,24 @@ Options parseArgs(int argc, char **argv) {
       if (value == "cuda")
         value = "0";
       o.device = int(parseInt(arg, value, 0));
-    } else if (arg == "--iters")
+    } else if (arg == "--iters") {
       o.iters = int(parseInt(arg, value, 1));
-    else if (arg == "--warmup")
+      o.itersGiven = true;
+    } else if (arg == "--warmup") {
       o.warmup = int(parseInt(arg, value, 0));
-    else if (arg == "--rtol")
+      o.warmupGiven = true;
+    } else if (arg == "--top")
+      o.top = int(parseInt(arg, value, 1));
+    else if (arg == "--db")
+      o.db = value;
+    else if (arg == "--budget") {
+      char *end = nullptr;
+      const double b = std::strtod(value.c_str(), &end);
+      if (*end || !(b > 0) || !std::isfinite(b))
+        throw UsageError{
+            fmt::format("--budget takes a positive number of seconds, not '{}'", value)};
+      o.budgetSeconds = b;
+    } else if (arg == "--rtol")
       o.rtol = parseTolerance(arg, value);
     else if (arg == "--atol")
       o.atol = parseTolerance(arg, value);

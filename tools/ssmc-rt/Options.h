@@ -25,7 +25,12 @@ struct Options {
   bool graph = false, noCache = false, sync = false, quiet = false, allowArch = false,
        perKernel = false, random = false, noTuning = false;
   int device = 0;
-  int iters = 100, warmup = 10;
+  int iters = 100, warmup = 10; ///< tune: 10 and 3 unless given
+  bool itersGiven = false, warmupGiven = false;
+  int top = 4;              ///< tune: candidates per distinct kernel
+  double budgetSeconds = 0; ///< tune: stop after this long (0: no limit)
+  std::string db;           ///< tune: the tuning database (default: TuningDb::defaultPath())
+  bool retune = false;      ///< tune: time kernels the database already has again
   std::optional<double> rtol, atol;
   std::map<std::string, int64_t> configs;
   std::vector<std::string> only; ///< check-kernels: these kernels only

@@ -10,6 +10,7 @@
 //   ssmc-rt check ARTIFACT --weights W --inputs I --expected E [--rtol R]
 //                 [--atol A]
 //   ssmc-rt check-kernels ARTIFACT [--rtol R] [--atol A] [--only KERNEL]
+//   ssmc-rt tune  ARTIFACT [--top K] [--budget S] [--db PATH] [--retune]
 //
 // check-kernels runs each kernel alone on the inputs the CPU reference
 // executor gave it and compares its results with the reference's: the files
@@ -49,5 +50,7 @@ int main(int Argc, char **Argv) {
     return cmdBench(o);
   if (o.command == "check-kernels")
     return cmdCheckKernels(o);
+  if (o.command == "tune")
+    return cmdTune(o);
   return cmdCheck(o);
 }

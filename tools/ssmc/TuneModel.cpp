@@ -29,6 +29,7 @@
 #include "Exec/Executor.h"
 #include "GpuTarget.h"
 #include "Report.h"
+#include "Tune/Tuner.h"
 #include "Tune/TuningDb.h"
 
 #include <fmt/format.h>
@@ -55,15 +56,6 @@ extern "C" void onInterrupt(int) {
   interrupted = true;
   std::signal(SIGINT, SIG_DFL); // a second Ctrl-C ends the process at once
 }
-
-/// Kernels with one signature: tuned once, the result used for all.
-struct KernelGroup {
-  std::string signature;
-  std::vector<size_t> kernels;       ///< plan order; the first is timed
-  std::vector<int64_t> candidates;   ///< configuration indices, the default first
-  std::vector<double> us;            ///< per candidate; NaN: not timed or rejected
-  std::vector<std::string> rejected; ///< per candidate: why it may not win
-};
 
 /// The default, then the emitter's first choices for half of `top`, then
 /// the best of the rest by the launch estimate (the emitter's order without
@@ -118,7 +110,7 @@ std::optional<perf::GpuTarget> rankingTarget(const std::string &arch, int64_t sm
 }
 
 /// Times every candidate of `g` with the performance model.
-rt::Status modelGroup(KernelGroup &g, const CompiledModel &model,
+rt::Status modelGroup(rt::TuneGroup &g, const CompiledModel &model,
                       const std::vector<perf::KernelCost> &costs, const perf::GpuTarget &gpu,
                       const perf::MathMode &math, int64_t batch, rt::KernelCache &cache) {
   const rt::PlanKernel &k = model.plan.kernels[g.kernels.front()];
@@ -161,140 +153,6 @@ rt::Status modelGroup(KernelGroup &g, const CompiledModel &model,
     g.us[i] = report->kernels[i].modeled->seconds * 1e6;
   }
   return rt::Status::success();
-}
-
-/// Relative difference allowed between a candidate's results and the
-/// default's: another tiling sums in another order.
-double tolerance(rt::DType t) {
-  return t == rt::DType::BF16 ? 3e-2 : t == rt::DType::F16 ? 5e-3 : 2e-3;
-}
-
-/// Why `got` may not stand in for `want`, or "" when it may: NaN where the
-/// default has none (or the reverse), or a difference over the tolerance
-/// relative to the largest magnitude of the default's results.
-std::string compareResults(const rt::KernelTensors &want, const rt::KernelTensors &got,
-                           double tol) {
-  for (const auto &[index, w] : want) {
-    auto it = got.find(index);
-    if (it == got.end() || it->second.data.size() != w.data.size())
-      return fmt::format("result {} missing or of another size", index);
-    double scale = 0, worst = 0;
-    for (float v : w.data)
-      if (std::isfinite(v))
-        scale = std::max(scale, double(std::fabs(v)));
-    for (size_t i = 0; i < w.data.size(); ++i) {
-      const float a = w.data[i], b = it->second.data[i];
-      if (std::isnan(a) != std::isnan(b))
-        return fmt::format("result {} element {} is {} where the default gives {}", index, i, b, a);
-      if (!std::isnan(a))
-        worst = std::max(worst, double(std::fabs(a - b)));
-    }
-    if (worst > tol * std::max(1.0, scale))
-      return fmt::format(
-          "result {} differs from the default's by {:.3g} (largest magnitude {:.3g})", index, worst,
-          scale);
-  }
-  return "";
-}
-
-/// Random inputs for a kernel alone, by group-input index.
-rt::KernelTensors kernelInputs(const rt::PlanKernel &k, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
-  rt::KernelTensors inputs;
-  for (const rt::PlanParam &p : k.params)
-    if (p.kind == rt::PlanParam::Kind::Input && !inputs.count(p.index)) {
-      rt::FloatTensor t;
-      t.shape = p.shape;
-      int64_t n = 1;
-      for (int64_t d : p.shape)
-        n *= d;
-      t.data.resize(size_t(n));
-      for (float &v : t.data)
-        v = uniform(rng);
-      inputs[p.index] = std::move(t);
-    }
-  return inputs;
-}
-
-struct MeasureContext {
-  const Options &o;
-  BuiltModel &built;
-  const rt::Driver *driver;
-  rt::KernelCache &cache;
-  const rt::WeightSource &weights;
-};
-
-/// Times candidate `round` of every group that has one on the GPU, in one
-/// load of the model with those configurations.
-rt::Status measureRound(std::vector<KernelGroup> &groups, size_t round, const CompiledModel &model,
-                        MeasureContext &ctx, std::vector<rt::KernelTensors> &reference) {
-  std::map<std::string, int64_t> configs;
-  for (const KernelGroup &g : groups)
-    for (size_t k : g.kernels)
-      configs[model.plan.kernels[k].name] = g.candidates[round < g.candidates.size() ? round : 0];
-  rt::GpuModelOptions options;
-  options.configs = configs;
-  options.cache = &ctx.cache;
-  options.driver = ctx.driver;
-  options.progress = false;
-  auto gpuModel = rt::GpuModel::load(model.plan, "the model being tuned", &ctx.weights, options);
-  if (!gpuModel)
-    return gpuModel.status();
-  for (size_t gi = 0; gi < groups.size(); ++gi) {
-    KernelGroup &g = groups[gi];
-    if (round >= g.candidates.size())
-      continue;
-    const size_t k = g.kernels.front();
-    if (round > 0 && gpuModel->kernels()[k].resources.spillBytes > 0)
-      g.rejected[round] =
-          fmt::format("spills {} bytes of registers", gpuModel->kernels()[k].resources.spillBytes);
-    auto results = gpuModel->runKernel(k, kernelInputs(model.plan.kernels[k], ctx.o.seed + k));
-    if (!results)
-      return results.status();
-    if (round == 0)
-      reference[gi] = std::move(*results);
-    else if (std::string why = compareResults(reference[gi], *results, tolerance(model.plan.dtype));
-             !why.empty())
-      g.rejected[round] = why;
-  }
-  rt::FloatTensorMap inputs;
-  for (const auto &[name, t] : randomInputs(ctx.built.inputs, ctx.o.seed))
-    inputs[name] = {t.shape, std::vector<float>(t.data, t.data + t.numElements())};
-  if (rt::Status s = gpuModel->setInputs(inputs); !s)
-    return s;
-  auto ms = gpuModel->timeKernels(3, 10);
-  if (!ms)
-    return ms.status();
-  for (KernelGroup &g : groups) {
-    if (round >= g.candidates.size())
-      continue;
-    double sum = 0; // the mean of the group's kernels' medians
-    for (size_t k : g.kernels)
-      sum += rt::medianOf((*ms)[k]);
-    g.us[round] = 1000 * sum / double(g.kernels.size());
-  }
-  return rt::Status::success();
-}
-
-/// The entries of `g` timed so far (candidates rejected are not recorded).
-std::vector<rt::TuningEntry> entriesOf(const KernelGroup &g, const rt::PlanKernel &k,
-                                       bool measured) {
-  std::vector<rt::TuningEntry> out;
-  for (size_t i = 0; i < g.candidates.size(); ++i)
-    if (!std::isnan(g.us[i]) && g.rejected[i].empty() && !std::isnan(g.us[0]))
-      out.push_back({g.signature, k.name, k.configs[size_t(g.candidates[i])].tunables, g.us[0],
-                     g.us[i], measured});
-  return out;
-}
-
-/// The best candidate of `g` that may win (the default at worst).
-size_t bestOf(const KernelGroup &g) {
-  size_t best = 0;
-  for (size_t i = 1; i < g.candidates.size(); ++i)
-    if (!std::isnan(g.us[i]) && g.rejected[i].empty() && g.us[i] < g.us[best])
-      best = i;
-  return best;
 }
 
 } // namespace
@@ -362,22 +220,10 @@ int tuneModel(const Options &o) {
                 : o.f32Gemm == "ffma"               ? "ffma"
                                                     : "tf32";
 
-  std::vector<KernelGroup> groups;
-  std::map<std::string, size_t> groupOf;
-  for (size_t k = 0; k < model->plan.kernels.size(); ++k) {
-    const rt::PlanKernel &pk = model->plan.kernels[k];
-    const std::string sig = rt::kernelSignature(pk);
-    auto [it, fresh] = groupOf.try_emplace(sig, groups.size());
-    if (fresh) {
-      KernelGroup g;
-      g.signature = sig;
-      g.candidates = chooseCandidates(pk, costs[k], gpu ? &*gpu : nullptr, math, size_t(o.top));
-      g.us.assign(g.candidates.size(), std::nan(""));
-      g.rejected.assign(g.candidates.size(), "");
-      groups.push_back(std::move(g));
-    }
-    groups[it->second].kernels.push_back(k);
-  }
+  std::vector<rt::TuneGroup> groups = rt::groupKernels(model->plan, [&](size_t k) {
+    return chooseCandidates(model->plan.kernels[k], costs[k], gpu ? &*gpu : nullptr, math,
+                            size_t(o.top));
+  });
 
   auto db = openTuningDb(o);
   if (!db)
@@ -388,21 +234,13 @@ int tuneModel(const Options &o) {
   // (a budget or a Ctrl-C stopped an earlier run after them) unless --retune.
   size_t alreadyTuned = 0;
   if (!o.retune) {
-    std::vector<KernelGroup> todo;
-    for (KernelGroup &g : groups) {
-      auto rows = db->ranked(device, g.signature);
-      if (!rows)
-        return fail(rows.message());
-      if (std::any_of(rows->begin(), rows->end(),
-                      [&](const rt::TuningEntry &e) { return e.measured == !o.modelOnly; }))
-        ++alreadyTuned;
-      else
-        todo.push_back(std::move(g));
-    }
-    groups = std::move(todo);
+    auto dropped = rt::dropTuned(groups, *db, device, !o.modelOnly);
+    if (!dropped)
+      return fail(dropped.message());
+    alreadyTuned = *dropped;
   }
   size_t candidates = 0;
-  for (const KernelGroup &g : groups)
+  for (const rt::TuneGroup &g : groups)
     candidates += g.candidates.size();
   const rt::Plan &plan = model->plan;
   const int64_t batch = o.batch.value_or(
@@ -434,12 +272,12 @@ int tuneModel(const Options &o) {
                                : std::string();
   };
   auto progress = [&](size_t gi) {
-    const KernelGroup &g = groups[gi];
+    const rt::TuneGroup &g = groups[gi];
     const rt::PlanKernel &k = model->plan.kernels[g.kernels.front()];
     size_t timed = 0;
     for (double us : g.us)
       timed += !std::isnan(us);
-    const size_t best = bestOf(g);
+    const size_t best = rt::bestOf(g);
     std::fprintf(stderr,
                  "  [%zu/%zu] %s%s: %zu/%zu candidates, best %.2f us with configuration %s, "
                  "default %.2f us%s\n",
@@ -462,7 +300,7 @@ int tuneModel(const Options &o) {
         stopped = interrupted ? "interrupted" : "out of budget";
         break;
       }
-      KernelGroup &g = groups[gi];
+      rt::TuneGroup &g = groups[gi];
       if (rt::Status s = modelGroup(g, *model, costs, *gpu, math, batch, cache); !s.ok()) {
         if (interrupted) {
           stopped = "interrupted";
@@ -472,7 +310,7 @@ int tuneModel(const Options &o) {
             fmt::format("{}: {}", model->plan.kernels[g.kernels.front()].name, s.message()));
       }
       if (rt::Status s =
-              db->record(device, entriesOf(g, model->plan.kernels[g.kernels.front()], false));
+              db->record(device, rt::entriesOf(g, model->plan.kernels[g.kernels.front()], false));
           !s.ok())
         return fail(s.message());
       if (!o.quiet)
@@ -485,37 +323,31 @@ int tuneModel(const Options &o) {
       views.push_back({name, rt::DType::F32, t.shape, reinterpret_cast<const std::byte *>(t.data),
                        size_t(t.numElements()) * sizeof(float)});
     const rt::WeightSource source = rt::WeightSource::of("random weights", views);
-    MeasureContext ctx{o, *built, driver, cache, source};
-    std::vector<rt::KernelTensors> reference(groups.size());
-    size_t rounds = 0;
-    for (const KernelGroup &g : groups)
-      rounds = std::max(rounds, g.candidates.size());
-    for (size_t r = 0; r < rounds; ++r) {
-      if (outOfTime()) {
-        stopped = interrupted ? "interrupted" : "out of budget";
-        break;
-      }
-      if (rt::Status s = measureRound(groups, r, *model, ctx, reference); !s.ok()) {
-        if (r == 0)
-          return fail(
-              fmt::format("the default configurations could not be timed: {}", s.message()));
-        std::fprintf(stderr, "ssmc: warning: candidate round %zu skipped: %s\n", r + 1,
-                     s.message().c_str());
-        for (KernelGroup &g : groups)
-          if (r < g.candidates.size())
-            g.rejected[r] = s.message();
-        continue;
-      }
-      std::vector<rt::TuningEntry> entries;
-      for (const KernelGroup &g : groups)
-        for (rt::TuningEntry &e : entriesOf(g, model->plan.kernels[g.kernels.front()], true))
-          entries.push_back(std::move(e));
-      if (rt::Status s = db->record(device, entries); !s.ok())
-        return fail(s.message());
+    rt::FloatTensorMap inputs;
+    for (const auto &[name, t] : randomInputs(built->inputs, o.seed))
+      inputs[name] = {t.shape, std::vector<float>(t.data, t.data + t.numElements())};
+    rt::GpuTuneOptions options;
+    options.driver = driver;
+    options.cache = &cache;
+    options.seed = o.seed;
+    options.stop = outOfTime;
+    options.roundDone = [&](size_t done, size_t rounds) {
       if (!o.quiet)
-        std::fprintf(stderr, "  candidate round %zu/%zu done in %.1f s%s\n", r + 1, rounds,
+        std::fprintf(stderr, "  candidate round %zu/%zu done in %.1f s%s\n", done, rounds,
                      elapsed(), timeLeft().c_str());
-    }
+    };
+    options.roundFailed = [&](size_t round, const std::string &why) {
+      std::fprintf(stderr, "ssmc: warning: candidate round %zu skipped: %s\n", round + 1,
+                   why.c_str());
+    };
+    auto rounds = rt::tuneOnGpu(plan, groups, source, inputs, *db, device, options);
+    if (!rounds)
+      return fail(rounds.message());
+    size_t total = 0;
+    for (const rt::TuneGroup &g : groups)
+      total = std::max(total, g.candidates.size());
+    if (*rounds < total)
+      stopped = interrupted ? "interrupted" : "out of budget";
     if (!o.quiet)
       for (size_t gi = 0; gi < groups.size(); ++gi)
         if (!std::isnan(groups[gi].us[0]))
@@ -525,10 +357,10 @@ int tuneModel(const Options &o) {
   // What changed, kernel by kernel, and for the whole forward.
   double before = 0, after = 0;
   size_t improved = 0;
-  for (const KernelGroup &g : groups) {
+  for (const rt::TuneGroup &g : groups) {
     if (std::isnan(g.us[0]))
       continue;
-    const size_t best = bestOf(g);
+    const size_t best = rt::bestOf(g);
     before += g.us[0] * double(g.kernels.size());
     after += g.us[best] * double(g.kernels.size());
     improved += best != 0;
