@@ -6,6 +6,7 @@
 #   BUNDLE/gpu-check                    the check script (scripts/gpu-check)
 #   BUNDLE/third_party/include/fmt/     /usr/include/fmt (used header-only)
 #   BUNDLE/third_party/include/nlohmann/
+#   BUNDLE/third_party/include/sqlite3.h  (the library is linked by its soname)
 #   BUNDLE/third_party/googletest/      GoogleTest's sources (no googlemock)
 #   BUNDLE/ssmc-src.tar.gz              the source tree (git archive of HEAD,
 #                                       or the working tree with --worktree)
@@ -143,6 +144,9 @@ mkdir -p "$TP/include"
 [ -f /usr/include/nlohmann/json.hpp ] ||
   die "nlohmann/json not found in /usr/include/nlohmann: apt-get install nlohmann-json3-dev"
 cp -r /usr/include/fmt /usr/include/nlohmann "$TP/include/"
+# SQLite's header, for the tuning database (`ssmc-rt tune`): the GPU machine
+# has the library but maybe not the header (runtime/CMakeLists.txt).
+[ -f /usr/include/sqlite3.h ] && cp /usr/include/sqlite3.h "$TP/include/"
 GT=/usr/src/googletest
 [ -f "$GT/CMakeLists.txt" ] && [ -d "$GT/googletest/src" ] ||
   die "GoogleTest sources not found in $GT: apt-get install googletest (or libgtest-dev)"
