@@ -51,18 +51,30 @@ std::string firstFew(const std::vector<std::string> &items, size_t shown = 4,
 }
 } // namespace
 
-rt::Expected<TensorMap> readTensors(const std::string &path) {
+rt::Expected<TensorMap> readTensors(const std::string &path,
+                                    std::map<std::string, std::string> *unreadable) {
   auto file = rt::SafetensorsFile::open(path);
   if (!file)
     return file.status();
   TensorMap out;
   for (const rt::TensorView &view : (*file)->tensors()) {
     auto t = toHost(view, *file);
-    if (!t)
+    if (!t && unreadable)
+      (*unreadable)[view.name] = t.message();
+    else if (!t)
       return t.status();
-    out[view.name] = std::move(*t);
+    else
+      out[view.name] = std::move(*t);
   }
   return out;
+}
+
+rt::Status checkReadable(const std::map<std::string, std::string> &unreadable,
+                         const std::string &name) {
+  auto it = unreadable.find(name);
+  return it == unreadable.end()
+             ? rt::Status::success()
+             : rt::Status::error(fmt::format("input '{}' cannot be used: {}", name, it->second));
 }
 
 rt::Expected<BoundWeights> bindWeights(const std::string &path, const models::Family &family,

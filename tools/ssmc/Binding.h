@@ -12,8 +12,16 @@
 namespace ssmc::cli {
 
 /// Tensors of a safetensors file by name, converted to fp32 (F32 ones stay
-/// in the memory-mapped file).
-rt::Expected<interp::TensorMap> readTensors(const std::string &path);
+/// in the memory-mapped file). A tensor that cannot be converted (an integer
+/// dtype) is an error, or with `unreadable` given, left out and its reason
+/// recorded there: an error only if the model needs it, as unused tensors
+/// are otherwise ignored.
+rt::Expected<interp::TensorMap>
+readTensors(const std::string &path, std::map<std::string, std::string> *unreadable = nullptr);
+
+/// The error for model input `name` when `unreadable` has it, else success.
+rt::Status checkReadable(const std::map<std::string, std::string> &unreadable,
+                         const std::string &name);
 
 struct BoundWeights {
   interp::TensorMap weights;

@@ -180,8 +180,9 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
                 2);
   const auto dtype = rt::parsePlanDType(o.dtype);
   interp::TensorMap given;
+  std::map<std::string, std::string> unreadable; // tensors of --inputs not convertible
   if (!o.inputs.empty()) {
-    auto t = readTensors(o.inputs);
+    auto t = readTensors(o.inputs, &unreadable);
     if (!t)
       return fail(t.message(), 1);
     given = std::move(*t);
@@ -192,6 +193,9 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   auto built = buildModel(o, shapes);
   if (!built)
     return fail(built.message(), 1);
+  for (const models::InputDecl &d : built->inputs)
+    if (rt::Status s = checkReadable(unreadable, d.name); !s.ok())
+      return fail(s.message(), 1);
   for (const models::InputDecl &d : built->inputs)
     if (!o.inputs.empty() && !given.count(d.name))
       return fail(fmt::format("inputs '{}' has no tensor '{}'", o.inputs, d.name), 1);

@@ -334,8 +334,9 @@ int runModel(const Options &o) {
 
   // Inputs given by the user fix the input shapes.
   interp::TensorMap given;
+  std::map<std::string, std::string> unreadable; // tensors of --inputs not convertible
   if (!o.inputs.empty()) {
-    auto t = readTensors(o.inputs);
+    auto t = readTensors(o.inputs, &unreadable);
     if (!t)
       return fail(t.message());
     given = std::move(*t);
@@ -362,6 +363,8 @@ int runModel(const Options &o) {
   Options runOptions = o;
   std::map<std::string, shape::Shape> shapes;
   for (const models::InputDecl &d : decls) {
+    if (rt::Status s = checkReadable(unreadable, d.name); !s.ok())
+      return fail(s.message());
     if (auto it = given.find(d.name); it != given.end())
       shapes[d.name] = it->second.shape;
     else if (!o.inputs.empty() && d.whenAbsent &&
@@ -389,6 +392,9 @@ int runModel(const Options &o) {
   auto built = buildModel(runOptions, shapes);
   if (!built)
     return fail(built.message());
+  for (const models::InputDecl &d : built->inputs)
+    if (rt::Status s = checkReadable(unreadable, d.name); !s.ok())
+      return fail(s.message());
   for (const models::InputDecl &d : built->inputs)
     if (!o.inputs.empty() && o.image.empty() && !given.count(d.name)) {
       std::vector<std::string> names;

@@ -41,7 +41,6 @@
 #include <csignal>
 #include <cstdio>
 #include <numeric>
-#include <random>
 
 namespace ssmc::cli {
 namespace {
@@ -96,8 +95,9 @@ std::string configOf(const rt::PlanKernel &k, int64_t c) {
   return fmt::format("{} ({})", c, rt::configText(k.configs[size_t(c)].tunables));
 }
 
-/// The modeled GPU the first stage ranks for: --gpu's, else the one of the
-/// GPU present's architecture with its SM count.
+/// What the first stage ranks for when tuning on the GPU present: the
+/// modeled GPU of its architecture, with its SM count (--model-only ranks
+/// for --gpu's).
 std::optional<perf::GpuTarget> rankingTarget(const std::string &arch, int64_t sms) {
   for (const perf::GpuTarget &t : perf::gpuTargets())
     if (t.arch == arch) {
