@@ -268,6 +268,8 @@ std::string reportJson(const Report &report) {
     nlohmann::ordered_json k;
     k["name"] = r.name;
     k["kind"] = r.kind;
+    if (!r.signature.empty())
+      k["signature"] = r.signature;
     k["flops"] = r.cost.flops;
     k["matmul_flops"] = r.cost.matmulFlops;
     k["transcendentals"] = r.cost.transcendentals;

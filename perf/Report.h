@@ -53,6 +53,9 @@ struct KernelReport {
   std::optional<Modeled> modeled;
   std::optional<SassFacts> sass;
   bool sameAsEarlier = false; ///< traced as an identical earlier kernel
+  /// rt::kernelSignature of the plan kernel, when the caller set it (the
+  /// JSON's "signature": which plan the report is of).
+  std::string signature;
 };
 
 struct Report {

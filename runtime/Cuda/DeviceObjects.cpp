@@ -51,6 +51,11 @@ Status Stream::copyToHost(void *dst, cu::DevicePtr src, size_t bytes) {
                  [&] { return fmt::format("cuMemcpyDtoHAsync_v2({} bytes)", bytes); });
 }
 
+Status Stream::copyOnDevice(cu::DevicePtr dst, cu::DevicePtr src, size_t bytes) {
+  return checked(driver(), driver().api().memcpyDtoDAsync(dst, src, bytes, handle()),
+                 [&] { return fmt::format("cuMemcpyDtoDAsync_v2({} bytes)", bytes); });
+}
+
 Status Stream::memset8(cu::DevicePtr dst, uint8_t value, size_t bytes) {
   return checked(driver(), driver().api().memsetD8Async(dst, value, bytes, handle()),
                  [&] { return fmt::format("cuMemsetD8Async({} bytes)", bytes); });

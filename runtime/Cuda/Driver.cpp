@@ -47,6 +47,7 @@ constexpr std::string_view kRunOnCpu =
   X(memFree, "cuMemFree_v2", nullptr)                                                              \
   X(memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", nullptr)                                              \
   X(memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", nullptr)                                              \
+  X(memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", nullptr)                                              \
   X(memsetD8Async, "cuMemsetD8Async", nullptr)                                                     \
   X(streamCreate, "cuStreamCreate", nullptr)                                                       \
   X(streamDestroy, "cuStreamDestroy_v2", nullptr)                                                  \

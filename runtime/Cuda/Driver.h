@@ -71,6 +71,7 @@ struct Api {
   Result (*memFree)(DevicePtr ptr);
   Result (*memcpyHtoDAsync)(DevicePtr dst, const void *src, size_t bytes, StreamHandle stream);
   Result (*memcpyDtoHAsync)(void *dst, DevicePtr src, size_t bytes, StreamHandle stream);
+  Result (*memcpyDtoDAsync)(DevicePtr dst, DevicePtr src, size_t bytes, StreamHandle stream);
   Result (*memsetD8Async)(DevicePtr dst, unsigned char value, size_t bytes, StreamHandle stream);
   Result (*streamCreate)(StreamHandle *stream, unsigned flags);
   Result (*streamDestroy)(StreamHandle stream);
@@ -210,6 +211,7 @@ public:
   static Expected<Stream> create(const Driver &d);
   Status copyToDevice(cu::DevicePtr dst, const void *src, size_t bytes);
   Status copyToHost(void *dst, cu::DevicePtr src, size_t bytes);
+  Status copyOnDevice(cu::DevicePtr dst, cu::DevicePtr src, size_t bytes);
   Status memset8(cu::DevicePtr dst, uint8_t value, size_t bytes);
   Status synchronize();
   /// Records the work queued from now on into a graph instead of running it

@@ -149,6 +149,12 @@ public:
   /// Milliseconds of each kernel in each of \p Iters plain forwards (events
   /// between the launches): result[kernel][iteration].
   Expected<std::vector<std::vector<float>>> timeKernels(int warmup, int iters);
+  /// The device's copy bandwidth in GB/s (10^9 bytes read plus written per
+  /// second): the median of \p Iters device-to-device copies of \p Bytes
+  /// between two buffers of its own, after one untimed copy. The yardstick
+  /// a memory-bound kernel's achieved bandwidth is read against, measured
+  /// in the same run.
+  Expected<double> copyBandwidthGbps(size_t bytes, int iters);
 
   struct Impl;
 

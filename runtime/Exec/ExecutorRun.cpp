@@ -273,6 +273,51 @@ Expected<std::vector<std::vector<float>>> GpuModel::timeKernels(int warmup, int 
   return ms;
 }
 
+Expected<double> GpuModel::copyBandwidthGbps(size_t bytes, int iters) {
+  if (bytes == 0 || iters < 1)
+    return Status::error("the copy bandwidth needs some bytes and at least one iteration");
+  if (Status st = i_->ctx->makeCurrent(); !st)
+    return st;
+  auto from = DeviceBuffer::allocate(*i_->d, bytes);
+  if (!from)
+    return from.status();
+  auto to = DeviceBuffer::allocate(*i_->d, bytes);
+  if (!to)
+    return to.status();
+  if (Status st = i_->s->memset8(from->ptr(), 0, bytes); !st)
+    return st;
+  if (Status st = i_->s->copyOnDevice(to->ptr(), from->ptr(), bytes); !st)
+    return st;
+  std::vector<Event> events;
+  for (int e = 0; e <= iters; ++e) {
+    auto ev = Event::create(*i_->d);
+    if (!ev)
+      return ev.status();
+    events.push_back(std::move(*ev));
+  }
+  if (Status st = events[0].record(*i_->s); !st)
+    return st;
+  for (int it = 0; it < iters; ++it) {
+    if (Status st = i_->s->copyOnDevice(to->ptr(), from->ptr(), bytes); !st)
+      return st;
+    if (Status st = events[size_t(it) + 1].record(*i_->s); !st)
+      return st;
+  }
+  if (Status st = events.back().synchronize(); !st)
+    return Status::error("timing the copy: " + st.message());
+  std::vector<float> ms;
+  for (int it = 0; it < iters; ++it) {
+    auto t = Event::elapsedMs(events[size_t(it)], events[size_t(it) + 1]);
+    if (!t)
+      return t.status();
+    ms.push_back(*t);
+  }
+  const double seconds = double(medianOf(ms)) * 1e-3;
+  if (seconds <= 0)
+    return Status::error("the copy took no measurable time");
+  return 2.0 * double(bytes) / seconds / 1e9;
+}
+
 float ssmc::rt::medianOf(std::vector<float> ms) {
   if (ms.empty())
     return 0;

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bench/Bench.h"
 #include "Cuda/Driver.h"
 
 #include <string>
@@ -111,6 +112,51 @@ TEST_F(FakeDriverExecutor, SharedMemoryAboveTheDeviceLimitIsRefused) {
   EXPECT_HAS(m.message(), "kernel 'g00_mul' (config 0: grid [8, 1, 1], block "
                           "[128, 1, 1], 204800 bytes of dynamic shared "
                           "memory) needs more shared memory than Fake GPU");
+}
+
+// The fake driver copies at 1000 GB/s and advances its clock by a launch
+// model: the benchmark's figures are exact there.
+TEST_F(FakeDriverExecutor, BenchMeasuresCopyBandwidthAndPutsTheReportBeside) {
+  TinyArtifact t = make();
+  auto m = load(t, options());
+  ASSERT_OK(m);
+  ASSERT_OK(m->setInputs(inputs(t)));
+  auto gbps = m->copyBandwidthGbps(1 << 20, 3);
+  ASSERT_OK(gbps);
+  EXPECT_NEAR(*gbps, 1000.0, 1.0);
+  EXPECT_FALSE(m->copyBandwidthGbps(0, 3).ok());
+
+  ModeledRun modeled;
+  modeled.origin = "in memory";
+  modeled.gpu = "h100";
+  modeled.model = t.plan.model;
+  for (const PlanKernel &k : t.plan.kernels)
+    modeled.kernels.push_back({k.name, "elementwise", "memory", "", 1e6, 4e6, 1.0, 2.0});
+  BenchOptions o;
+  o.iters = 4;
+  o.warmup = 1;
+  o.perKernel = true;
+  o.copyBytes = 1 << 20;
+  auto r = runBench(*m, o, &modeled);
+  ASSERT_OK(r);
+  EXPECT_NEAR(r->copyGbps, 1000.0, 1.0);
+  ASSERT_EQ(r->kernels.size(), 2u);
+  EXPECT_GT(r->graphMedianUs, 0.0);
+  EXPECT_GT(r->kernels[0].medianUs, 0.0);
+  EXPECT_NE(benchText(*r).find("% of bound"), std::string::npos);
+  const std::string json = benchJson(*r);
+  for (const char *key : {"\"copy_gbps\"", "\"commit\"", "\"rows\"", "\"fraction_of_bound\""})
+    EXPECT_NE(json.find(key), std::string::npos) << key;
+  EXPECT_NE(benchMarkdown(*r).find("| g00_mul |"), std::string::npos);
+  EXPECT_NE(benchSvg(*r).find("</svg>"), std::string::npos);
+
+  // A report of another plan is refused, naming the kernel.
+  modeled.kernels[1].name = "g01_other";
+  auto wrong = runBench(*m, o, &modeled);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_HAS(wrong.message(), "names kernel 1 'g01_other'");
+  modeled.kernels.pop_back();
+  EXPECT_HAS(runBench(*m, o, &modeled).message(), "has 1 kernels, the artifact 2");
 }
 
 } // namespace

@@ -323,6 +323,17 @@ Result cuMemcpyDtoHAsync_v2(void *Dst, unsigned long long Src, size_t Bytes, Str
   std::memcpy(Dst, reinterpret_cast<const void *>(Src), Bytes);
   return kOk;
 }
+/// Device-to-device copies take the time of moving their bytes twice at
+/// 1000 GB/s, so a measured copy bandwidth is 1000 GB/s.
+Result cuMemcpyDtoDAsync_v2(unsigned long long Dst, unsigned long long Src, size_t Bytes,
+                            Stream *S) {
+  if (S->capturing)
+    return kCaptureUnsupported;
+  std::memmove(reinterpret_cast<void *>(Dst), reinterpret_cast<const void *>(Src), Bytes);
+  std::lock_guard<std::mutex> Lock(mu);
+  clockUs += 2.0 * double(Bytes) / 1e6;
+  return kOk;
+}
 Result cuMemsetD8Async(unsigned long long Dst, unsigned char V, size_t Bytes, Stream *) {
   std::memset(reinterpret_cast<void *>(Dst), V, Bytes);
   return kOk;

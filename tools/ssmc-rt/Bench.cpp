@@ -3,8 +3,7 @@
 #include "Commands.h"
 #include "Session.h"
 
-#include "Exec/Executor.h"
-#include "Support/Safetensors.h"
+#include "Bench/Bench.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -16,41 +15,40 @@ namespace fs = std::filesystem;
 namespace ssmc::rtcli {
 
 int cmdBench(const Options &o) {
+  // The report first: a wrong --perf-report is a mistake to name before
+  // minutes of compiling.
+  std::optional<ModeledRun> modeled;
+  std::string report = o.perfReport;
+  std::error_code ec;
+  if (report.empty() && !o.noPerfReport &&
+      fs::is_regular_file(fs::path(o.artifact) / "perf-report.json", ec))
+    report = (fs::path(o.artifact) / "perf-report.json").string();
+  if (!report.empty()) {
+    auto m = readPerfReport(report);
+    if (!m)
+      return fail(m.message());
+    modeled = std::move(*m);
+  }
   Session s;
   if (auto r = prepare(o, s))
     return *r;
+  if (modeled)
+    if (Status st = checkReportMatches(*modeled, s.p); !st)
+      return fail(st.message() + ", or time it without: --no-perf-report");
   if (auto r = loadModel(o, s))
     return *r;
   if (Status st = s.model->setInputs(s.inputTensors); !st)
     return fail(st.message());
-  std::printf("%s (%s, %zu kernels) on %s (%s): %d iterations after %d "
-              "warm-up\n",
-              s.p.model.c_str(), std::string(planDTypeName(s.p.dtype)).c_str(), s.p.kernels.size(),
-              s.model->device().name.c_str(), s.model->device().arch().c_str(), o.iters, o.warmup);
-  for (bool graph : {false, true}) {
-    auto ms = s.model->time(graph, o.warmup, o.iters);
-    if (!ms)
-      return fail(ms.message());
-    std::printf("  %-15s median %.4f ms, min %.4f ms per forward\n",
-                graph ? "CUDA graph:" : "plain launches:", medianOf(*ms), minimumOf(*ms));
-  }
-  if (o.perKernel) {
-    auto ms = s.model->timeKernels(o.warmup, o.iters);
-    if (!ms)
-      return fail(ms.message());
-    float total = 0;
-    for (const auto &k : *ms)
-      total += medianOf(k);
-    std::printf("  per kernel (median ms, share of their sum, configuration, "
-                "registers, spill bytes):\n");
-    for (size_t k = 0; k < ms->size(); ++k) {
-      const LoadedKernelInfo &info = s.model->kernels()[k];
-      float med = medianOf((*ms)[k]);
-      std::printf("    %-40s %9.4f  %5.1f%%  config %lld  %d regs  %lld\n", info.name.c_str(), med,
-                  total > 0 ? 100 * med / total : 0.0f, (long long)info.config,
-                  info.resources.registers, (long long)info.resources.spillBytes);
-    }
-  }
+  BenchOptions options;
+  options.warmup = o.warmup;
+  options.iters = o.iters;
+  options.perKernel = o.perKernel;
+  auto result = runBench(*s.model, options, modeled ? &*modeled : nullptr);
+  if (!result)
+    return fail(result.message());
+  std::fputs(benchText(*result).c_str(), stdout);
+  if (Status st = writeBenchFiles(*result, o.json, o.markdown, o.svg); !st)
+    return fail(st.message());
   return 0;
 }
 

@@ -28,6 +28,14 @@ commands:
                             (weights and inputs drawn from a fixed seed: the
                             time does not depend on the values)
                             [--iters N (100)] [--warmup N (10)] [--per-kernel]
+                            [--json FILE] [--markdown FILE] [--svg FILE]
+                            [--perf-report REPORT.json | --no-perf-report]:
+                            the copy bandwidth measured in the same run, the
+                            forward as launches and as a CUDA graph, each
+                            kernel with --per-kernel, and the performance
+                            report's modeled figures beside the measured ones
+                            (ARTIFACT/perf-report.json, from `ssmc compile -o
+                            DIR --perf-report`, when it is there)
   check ARTIFACT            run and compare: --weights W --inputs I --expected E
                             [--rtol R] [--atol A] [--output O]
   tune ARTIFACT             time each distinct kernel's first K configurations
@@ -80,7 +88,8 @@ const std::map<std::string, std::set<std::string>> &commandOptions() {
       {"info", {}},
       {"validate", {}},
       {"run", with(common, {"--output", "--graph"})},
-      {"bench", with(common, {"--iters", "--warmup", "--per-kernel", "--random"})},
+      {"bench", with(common, {"--iters", "--warmup", "--per-kernel", "--random", "--json",
+                              "--markdown", "--svg", "--perf-report", "--no-perf-report"})},
       // check runs both plain launches and a graph replay.
       {"check", with(common, {"--expected", "--rtol", "--atol", "--output"})},
       // check-kernels takes its weights and inputs from ARTIFACT/refs and
@@ -157,8 +166,8 @@ Options parseArgs(int argc, char **argv) {
                            : fmt::format("unknown option '{}' for '{}': it takes {}", arg,
                                          o.command, fmt::join(allowed, ", "))};
     static const std::set<std::string> flags = {
-        "--graph",      "--no-cache", "--sync",      "--quiet", "--allow-arch-mismatch",
-        "--per-kernel", "--random",   "--no-tuning", "--retune"};
+        "--graph",      "--no-cache", "--sync",      "--quiet",  "--allow-arch-mismatch",
+        "--per-kernel", "--random",   "--no-tuning", "--retune", "--no-perf-report"};
     if (flags.count(arg)) {
       if (arg.size() != std::string_view(argv[a]).size())
         throw UsageError{fmt::format("{} takes no value", arg)};
@@ -178,6 +187,8 @@ Options parseArgs(int argc, char **argv) {
         o.random = true;
       else if (arg == "--retune")
         o.retune = true;
+      else if (arg == "--no-perf-report")
+        o.noPerfReport = true;
       else
         o.allowArch = true;
       continue;
@@ -201,6 +212,14 @@ Options parseArgs(int argc, char **argv) {
       o.cacheDir = value;
     else if (arg == "--only")
       o.only.push_back(value);
+    else if (arg == "--json")
+      o.json = value;
+    else if (arg == "--markdown")
+      o.markdown = value;
+    else if (arg == "--svg")
+      o.svg = value;
+    else if (arg == "--perf-report")
+      o.perfReport = value;
     else if (arg == "--device") {
       if (value == "cpu")
         throw UsageError{"ssmc-rt runs artifacts on a GPU only; `ssmc run "
@@ -239,6 +258,8 @@ Options parseArgs(int argc, char **argv) {
   }
   if (o.command != "info" && o.artifact.empty())
     throw UsageError{fmt::format("'{}' needs an ARTIFACT directory", o.command)};
+  if (o.noPerfReport && !o.perfReport.empty())
+    throw UsageError{"--perf-report and --no-perf-report contradict each other"};
   if (o.noCache && !o.cacheDir.empty())
     throw UsageError{"--no-cache and --cache-dir contradict each other"};
   // An artifact compiled with --kernel-refs carries its weights, inputs and

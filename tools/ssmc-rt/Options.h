@@ -34,6 +34,10 @@ struct Options {
   std::optional<double> rtol, atol;
   std::map<std::string, int64_t> configs;
   std::vector<std::string> only; ///< check-kernels: these kernels only
+  /// bench: the files to write (empty: none) and the performance report to
+  /// read ("": ARTIFACT/perf-report.json when it is there).
+  std::string json, markdown, svg, perfReport;
+  bool noPerfReport = false;
 };
 
 inline constexpr const char *kKernelRefsHint =

@@ -57,9 +57,21 @@ const char *const kTuneUsage =
                the tuning database (default $SSMC_TUNING_DB, else
                ~/.cache/ssmc/tuning.db): list it, or move it between machines
 )";
+const char *const kBenchUsage =
+    R"(  ssmc bench   MODEL|ARTIFACT [--set k=v]... [--dtype D] [--batch N] [--input-shape ...]
+               [--per-kernel] [--iters N (100)] [--warmup N (10)] [--json FILE]
+               [--markdown FILE] [--svg FILE] [--gpu h100|h200|a100 | --no-perf-report]
+               [--seed N] [--quiet]
+               times the model on the GPU present (random weights and inputs, tuned
+               configurations): the copy bandwidth in the same run, the forward as
+               launches and as a CUDA graph, each kernel with --per-kernel, beside
+               the performance report's modeled times for the same plan
+)";
 } // namespace
 
 std::string usage(const std::string &command) {
+  if (command == "bench")
+    return fmt::format("usage:\n{}{}", kBenchUsage, kModelNote);
   if (command == "tune")
     return fmt::format("usage:\n{}", kTuneUsage);
   if (command == "compile")
@@ -73,11 +85,11 @@ std::string usage(const std::string &command) {
   return fmt::format(
       "usage:\n"
       "  ssmc list [--plugin LIB.so]...              registered models and families\n"
-      "{}{}{}{}"
+      "{}{}{}{}{}"
       "  ssmc help | --help | CMD --help             this text, or one command's\n"
       "{}"
-      "To time an artifact on a GPU: ssmc-rt bench DIR --per-kernel.\n",
-      kCompileUsage, kRunUsage, kCheckUsage, kTuneUsage, kModelNote);
+      "On a GPU machine without LLVM, ssmc-rt runs, times and tunes artifacts.\n",
+      kCompileUsage, kRunUsage, kCheckUsage, kTuneUsage, kBenchUsage, kModelNote);
 }
 
 namespace {
@@ -115,12 +127,11 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     o.help = true;
     return o;
   }
-  // tune and bench are parsed so that main can say what to use instead.
   static const std::vector<std::string> commands{"list", "compile", "run", "check", "tune",
                                                  "bench"};
   if (std::find(commands.begin(), commands.end(), o.command) == commands.end())
     return rt::Status::error(fmt::format("unknown command '{}': use one of list, compile, run, "
-                                         "check, tune (see `ssmc --help`)",
+                                         "check, tune, bench (see `ssmc --help`)",
                                          o.command));
   for (size_t i = 1; i < args.size(); ++i) {
     std::string arg = args[i], value;
@@ -297,6 +308,25 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
         return rt::Status::error(
             fmt::format("--budget needs a positive number of seconds, got '{}'", v));
       o.budgetSeconds = t;
+    } else if (arg == "--per-kernel") {
+      o.perKernel = true;
+    } else if (arg == "--iters" || arg == "--warmup") {
+      std::string v;
+      SSMC_VALUE(v, "a number");
+      auto n = toInt(v);
+      const int64_t least = arg == "--iters" ? 1 : 0;
+      if (!n || *n < least || *n > 1000000)
+        return rt::Status::error(
+            fmt::format("{} needs a number from {} to 1000000, got '{}'", arg, least, v));
+      (arg == "--iters" ? o.iters : o.warmup) = *n;
+    } else if (arg == "--json") {
+      SSMC_VALUE(o.benchJson, "a .json file to write");
+    } else if (arg == "--markdown") {
+      SSMC_VALUE(o.benchMarkdown, "a .md file to write");
+    } else if (arg == "--svg") {
+      SSMC_VALUE(o.benchSvg, "an .svg file to write");
+    } else if (arg == "--no-perf-report") {
+      o.noPerfReport = true;
     } else if (arg == "--show") {
       o.show = true;
     } else if (arg == "--export") {

@@ -39,6 +39,11 @@ struct Options {
   double budgetSeconds = 0;           // tune: stop after this long (0: no limit)
   bool retune = false;                // tune: time kernels the database already has again
   std::string roofline;   // compile --perf-report: write the SVG chart here
+  // bench: timing, the files to write, whether to model it beside
+  bool perKernel = false;
+  int64_t iters = 100, warmup = 10;
+  std::string benchJson, benchMarkdown, benchSvg;
+  bool noPerfReport = false;
   std::string weights, inputs, output, image;
   std::optional<int64_t> imageSize; // run --image-size: the crop's side (default: the model's)
   std::string saveInputs;           // run --save-inputs: the inputs as bound, reusable with --inputs

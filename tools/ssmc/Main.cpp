@@ -7,6 +7,7 @@
 
 #include "Args.h"
 #include "Artifact.h"
+#include "Bench.h"
 #include "Binding.h"
 #include "Check.h"
 #include "GpuRun.h"
@@ -508,6 +509,12 @@ int main(int argc, char **argv) {
       if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
         return fail(
             fmt::format("`ssmc {}` does not take {} (a `ssmc tune` option)", o.command, flag), 2);
+  if (o.command != "bench")
+    for (const char *flag : {"--per-kernel", "--iters", "--warmup", "--json", "--markdown", "--svg",
+                             "--no-perf-report"})
+      if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
+        return fail(
+            fmt::format("`ssmc {}` does not take {} (a `ssmc bench` option)", o.command, flag), 2);
   if (rt::Status s = loadPlugins(pluginPaths(o.plugins)); !s.ok())
     return fail(s.message());
   if (o.command == "list")
@@ -537,9 +544,28 @@ int main(int argc, char **argv) {
       return fail(s.message(), 2);
     return tuneModel(o);
   }
-  // bench is not written yet; ssmc-rt times an artifact.
-  return fail(fmt::format("`ssmc {}` is not implemented yet: compile an artifact with `ssmc "
-                          "compile {} -o DIR` and time it with `ssmc-rt bench DIR "
-                          "--per-kernel` (each configuration: `--config KERNEL=INDEX`)",
-                          o.command, o.model.empty() ? "MODEL" : o.model));
+  // bench
+  if (rt::Status s = rejectFlags(o, {"-o",
+                                     "--output-dir",
+                                     "--output",
+                                     "--image",
+                                     "--image-size",
+                                     "--save-inputs",
+                                     "--save-activations",
+                                     "--device",
+                                     "--kernel-refs",
+                                     "--perf-report",
+                                     "--roofline",
+                                     "--summary",
+                                     "--weights",
+                                     "--inputs",
+                                     "--allow-unused-weights",
+                                     "--stop-after",
+                                     "--tolerance",
+                                     "--dump-ir",
+                                     "--print-ir-after-all",
+                                     "--arch"});
+      !s.ok())
+    return fail(s.message(), 2);
+  return benchModel(o);
 }

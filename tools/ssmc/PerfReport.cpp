@@ -1,8 +1,10 @@
 //===- PerfReport.cpp - `ssmc compile --perf-report` ----------------------===//
 
 #include "PerfReport.h"
+
 #include "Cost.h"
 #include "SsmcOps.h"
+#include "Tune/TuningDb.h"
 
 #include <fmt/format.h>
 
@@ -65,6 +67,11 @@ rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel
     std::fflush(stderr);
   };
   auto report = perf::buildReport(plan, inputs, options);
+  // Each kernel's signature, so that a benchmark can tell the report is of
+  // the plan it times (the same names but other shapes are not).
+  if (report)
+    for (size_t k = 0; k < report->kernels.size() && k < plan.kernels.size(); ++k)
+      report->kernels[k].signature = rt::kernelSignature(plan.kernels[k]);
   if (report && !o.quiet)
     std::fprintf(stderr,
                  "ssmc: performance report: %zu kernels (%zu distinct traced on the CPU) in %.1f "

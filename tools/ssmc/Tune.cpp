@@ -78,9 +78,8 @@ int tuneDatabase(const Options &o) {
   if (actions != 1)
     return fail("`ssmc tune` takes one of --show, --export FILE, --import FILE", 2);
   if (!o.model.empty())
-    return fail(fmt::format("`ssmc tune --show/--export/--import` works on the database alone; "
-                            "tuning {} itself is not implemented yet (ssmc-rt bench DIR "
-                            "--per-kernel times each configuration)",
+    return fail(fmt::format("`ssmc tune --show/--export/--import` works on the database alone: "
+                            "drop {} (or drop the flag to tune it)",
                             o.model),
                 2);
   auto db = openTuningDb(o);
