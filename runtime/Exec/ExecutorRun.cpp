@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 using namespace ssmc::rt;
 using namespace ssmc::rt::exec_detail;
@@ -184,6 +185,39 @@ Expected<FloatTensorMap> GpuModel::runGraph(const FloatTensorMap &inputs) {
   return readOutputs();
 }
 
+/// Milliseconds of each of `Iters` calls of `Work`, queued back to back on
+/// `S` with an event between each two; `What` names the work in a failed
+/// wait.
+static Expected<std::vector<float>> timeEach(const Driver &d, Stream &s, int iters,
+                                             const std::function<Status()> &work,
+                                             const char *what) {
+  std::vector<Event> events;
+  for (int e = 0; e <= iters; ++e) {
+    auto ev = Event::create(d);
+    if (!ev)
+      return ev.status();
+    events.push_back(std::move(*ev));
+  }
+  if (Status st = events[0].record(s); !st)
+    return st;
+  for (int it = 0; it < iters; ++it) {
+    if (Status st = work(); !st)
+      return st;
+    if (Status st = events[size_t(it) + 1].record(s); !st)
+      return st;
+  }
+  if (Status st = events.back().synchronize(); !st)
+    return Status::error(fmt::format("{}: {}", what, st.message()));
+  std::vector<float> ms;
+  for (int it = 0; it < iters; ++it) {
+    auto t = Event::elapsedMs(events[size_t(it)], events[size_t(it) + 1]);
+    if (!t)
+      return t.status();
+    ms.push_back(*t);
+  }
+  return ms;
+}
+
 Expected<std::vector<float>> GpuModel::time(bool graph, int warmup, int iters) {
   if (!i_->inputsSet)
     return Status::error("GpuModel::time needs inputs: call setInputs first");
@@ -203,31 +237,7 @@ Expected<std::vector<float>> GpuModel::time(bool graph, int warmup, int iters) {
       return st;
   if (Status st = i_->s->synchronize(); !st)
     return Status::error("warming up: " + st.message());
-  std::vector<Event> events;
-  for (int e = 0; e <= iters; ++e) {
-    auto ev = Event::create(*i_->d);
-    if (!ev)
-      return ev.status();
-    events.push_back(std::move(*ev));
-  }
-  if (Status st = events[0].record(*i_->s); !st)
-    return st;
-  for (int it = 0; it < iters; ++it) {
-    if (Status st = forward(); !st)
-      return st;
-    if (Status st = events[size_t(it) + 1].record(*i_->s); !st)
-      return st;
-  }
-  if (Status st = events.back().synchronize(); !st)
-    return Status::error("timing: " + st.message());
-  std::vector<float> ms;
-  for (int it = 0; it < iters; ++it) {
-    auto t = Event::elapsedMs(events[size_t(it)], events[size_t(it) + 1]);
-    if (!t)
-      return t.status();
-    ms.push_back(*t);
-  }
-  return ms;
+  return timeEach(*i_->d, *i_->s, iters, forward, "timing");
 }
 
 Expected<std::vector<std::vector<float>>> GpuModel::timeKernels(int warmup, int iters) {
@@ -288,31 +298,12 @@ Expected<double> GpuModel::copyBandwidthGbps(size_t bytes, int iters) {
     return st;
   if (Status st = i_->s->copyOnDevice(to->ptr(), from->ptr(), bytes); !st)
     return st;
-  std::vector<Event> events;
-  for (int e = 0; e <= iters; ++e) {
-    auto ev = Event::create(*i_->d);
-    if (!ev)
-      return ev.status();
-    events.push_back(std::move(*ev));
-  }
-  if (Status st = events[0].record(*i_->s); !st)
-    return st;
-  for (int it = 0; it < iters; ++it) {
-    if (Status st = i_->s->copyOnDevice(to->ptr(), from->ptr(), bytes); !st)
-      return st;
-    if (Status st = events[size_t(it) + 1].record(*i_->s); !st)
-      return st;
-  }
-  if (Status st = events.back().synchronize(); !st)
-    return Status::error("timing the copy: " + st.message());
-  std::vector<float> ms;
-  for (int it = 0; it < iters; ++it) {
-    auto t = Event::elapsedMs(events[size_t(it)], events[size_t(it) + 1]);
-    if (!t)
-      return t.status();
-    ms.push_back(*t);
-  }
-  const double seconds = double(medianOf(ms)) * 1e-3;
+  auto ms = timeEach(
+      *i_->d, *i_->s, iters, [&] { return i_->s->copyOnDevice(to->ptr(), from->ptr(), bytes); },
+      "timing the copy");
+  if (!ms)
+    return ms.status();
+  const double seconds = double(medianOf(*ms)) * 1e-3;
   if (seconds <= 0)
     return Status::error("the copy took no measurable time");
   return 2.0 * double(bytes) / seconds / 1e9;
