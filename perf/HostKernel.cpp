@@ -162,7 +162,11 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
   gridDim.y = grid[1];
   gridDim.z = grid[2];
   blockDim.x = block;
+#ifdef SSMC_HOST_ASAN
+  std::vector<unsigned char> dynamicSmem(smem); // exactly: a byte past it is reported
+#else
   std::vector<unsigned char> dynamicSmem(smem + 64);
+#endif
   ssmc_dynamic_smem = dynamicSmem.data();
   std::vector<SsmcUint3> blocks;
   for (unsigned bz = 0; bz < grid[2]; ++bz)
@@ -216,6 +220,37 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
   return src;
 }
 
+rt::Expected<std::string> hostSanitizer() {
+  const char *env = std::getenv("SSMC_HOST_SANITIZE");
+  const std::string which = env ? env : "";
+  if (which.empty())
+    return which;
+  if (which != "address" && which != "thread")
+    return rt::Status::error(
+        fmt::format("SSMC_HOST_SANITIZE='{}': use address or thread (or unset it)", which));
+  // A sanitized library needs its runtime loaded first, before anything the
+  // process loaded itself.
+  const char *init = which == "address" ? "__asan_init" : "__tsan_init";
+  if (!dlsym(RTLD_DEFAULT, init))
+    return rt::Status::error(fmt::format(
+        "SSMC_HOST_SANITIZE={} builds the kernels with -fsanitize={}, whose runtime this "
+        "process lacks: run it with LD_PRELOAD=$({} -print-file-name=lib{}.so) "
+        "(scripts/host-sanitize.sh does)",
+        which, which, hostCompiler(), which == "address" ? "asan" : "tsan"));
+  // The runtime is in: the host compilers this process starts must not get
+  // it too (a shell with the TSan runtime preloaded crashes).
+  unsetenv("LD_PRELOAD");
+  return which;
+}
+
+std::string hostSanitizerFlags(const std::string &sanitizer) {
+  if (sanitizer == "address")
+    return " -DSSMC_HOST_ASAN -fsanitize=address -fno-omit-frame-pointer";
+  if (sanitizer == "thread")
+    return " -DSSMC_HOST_TSAN -fsanitize=thread";
+  return "";
+}
+
 HostKernel::~HostKernel() {
   if (handle_)
     dlclose(handle_);
@@ -232,8 +267,17 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
   // widths, not ones the host compiler merged. No TSan runtime is linked:
   // the shim defines the hooks.
   std::string flags = "-std=c++20 -O1 -fno-tree-vectorize -w -fPIC -pthread";
-  if (mode == HostMode::Trace)
+  std::string linkFlags;
+  if (mode == HostMode::Trace) {
     flags += " -DSSMC_HOST_TRACE -fsanitize=thread --param=tsan-instrument-func-entry-exit=0";
+  } else {
+    auto sanitizer = hostSanitizer();
+    if (!sanitizer)
+      return sanitizer.status();
+    flags += hostSanitizerFlags(*sanitizer);
+    if (!sanitizer->empty())
+      linkFlags = " -fsanitize=" + *sanitizer;
+  }
   std::vector<std::string> includes;
   for (const std::string &dir : rt::cudaIncludeDirs())
     includes.push_back("-I" + quote(dir));
@@ -290,9 +334,9 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
       fmt::format("{} {} {} -include {} {} -c {} -o {}", quote(hostCompiler()), flags,
                   fmt::join(includes, " "), quote(shim.string()), fmt::join(defines, " "),
                   quote(cpp.string()), quote(obj.string()));
-  const std::string link = fmt::format("{} -shared -pthread -Wl,-z,defs {} -o {}",
-                                       quote(hostCompiler()), quote(obj.string()),
-                                       quote(tmp.string()));
+  const std::string link =
+      fmt::format("{} -shared -pthread{} -Wl,-z,defs {} -o {}", quote(hostCompiler()), linkFlags,
+                  quote(obj.string()), quote(tmp.string()));
   for (const std::string &cmd : {compile, link}) {
     auto [status, out] = runCommand(cmd);
     if (status != 0) {

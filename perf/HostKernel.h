@@ -27,6 +27,18 @@ enum class HostBlockOrder { InOrder = 0, Reversed = 1, Shuffled = 2 };
 /// ssmc_host_options' signature.
 using HostOptionsFn = void (*)(int order, unsigned seed, int poison);
 
+/// The sanitizer run-mode kernels are built with: $SSMC_HOST_SANITIZE,
+/// "address" or "thread" ("" when unset). An error for another value, or
+/// when the process lacks that sanitizer's runtime (which must be loaded
+/// first: LD_PRELOAD, as scripts/host-sanitize.sh does). Once the runtime is
+/// found, LD_PRELOAD is removed from the environment, so that the compilers
+/// this process starts do not load it.
+rt::Expected<std::string> hostSanitizer();
+
+/// The host compiler's flags for `Sanitizer` ("", "address", "thread"):
+/// compiling and linking a run-mode kernel.
+std::string hostSanitizerFlags(const std::string &sanitizer);
+
 /// The shim's text (perf/HostShim.h, embedded at build time).
 const char *hostShimText();
 

@@ -16,6 +16,15 @@
 // float type) before each block (a block that reads what it never wrote
 // fails).
 //
+// Run under a sanitizer (SSMC_HOST_SANITIZE=address or thread, perf/
+// HostKernel.h): the same run built with -fsanitize=address (static shared
+// arrays with redzones, dynamic shared memory allocated at exactly the
+// launch's size, global buffers as the caller allocated them: every
+// out-of-bounds access reported) or -fsanitize=thread (a block's threads are
+// OS threads and __syncthreads a std::barrier, which ThreadSanitizer sees:
+// two threads of a block touching the same shared or global bytes without a
+// barrier between them, one writing, is reported).
+//
 // Trace (SSMC_HOST_TRACE, built with -fsanitize=thread): the compiler calls
 // a __tsan_* hook for every load and store of the kernel; the hooks below
 // record the global and shared-memory ones (address, width, call site) into
@@ -58,6 +67,13 @@
 #define SSMC_SHIM __attribute__((no_sanitize_thread))
 // Static shared arrays live in their own section, so their addresses are known.
 #define __shared__ static __attribute__((section("ssmc_smem")))
+#elif defined(SSMC_HOST_ASAN)
+#define SSMC_SHIM
+// Plain statics under AddressSanitizer (SSMC_HOST_SANITIZE=address), which
+// puts a redzone around each (it leaves variables in named sections alone):
+// an index past the array the kernel declared is reported. No poisoning of
+// static shared memory in this mode (the poisoned run is another one).
+#define __shared__ static
 #else
 #define SSMC_SHIM
 // In a section of their own here too, so that a launch can poison them.

@@ -35,6 +35,7 @@ constexpr std::string_view kRunOnCpu =
   X(deviceGet, "cuDeviceGet", nullptr)                                                             \
   X(deviceGetName, "cuDeviceGetName", nullptr)                                                     \
   X(deviceGetAttribute, "cuDeviceGetAttribute", nullptr)                                           \
+  X(deviceTotalMem, "cuDeviceTotalMem_v2", nullptr)                                                \
   X(devicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", nullptr)                                   \
   X(devicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", nullptr)                              \
   X(ctxSetCurrent, "cuCtxSetCurrent", nullptr)                                                     \
@@ -211,6 +212,8 @@ Expected<DeviceInfo> Driver::queryDevice(int ordinal) const {
                          fmt::format("cuDeviceGetAttribute({})", q.what));
         !s)
       return s;
+  if (Status s = check(fns_.deviceTotalMem(&info.totalMemBytes, dev), "cuDeviceTotalMem_v2"); !s)
+    return s;
   return info;
 }
 

@@ -57,6 +57,7 @@ struct Api {
   Result (*deviceGet)(Device *dev, int ordinal);
   Result (*deviceGetName)(char *name, int len, Device dev);
   Result (*deviceGetAttribute)(int *value, int attribute, Device dev);
+  Result (*deviceTotalMem)(size_t *bytes, Device dev);
   Result (*devicePrimaryCtxRetain)(Context *ctx, Device dev);
   Result (*devicePrimaryCtxRelease)(Device dev);
   Result (*ctxSetCurrent)(Context ctx);
@@ -99,6 +100,7 @@ struct DeviceInfo {
   int smCount = 0;
   int driverVersion = 0;        ///< e.g. 13000 for CUDA 13.0
   int maxSmemPerBlockOptin = 0; ///< bytes, with the opt-in attribute
+  size_t totalMemBytes = 0;     ///< the device's memory
   /// "sm_90" for compute capability 9.0.
   std::string arch() const;
 };

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -251,6 +252,34 @@ Expected<std::vector<Kernel>> GpuModel::Impl::loadModules(const GpuModelOptions 
 
 /// Device memory, zeroed, and the weights uploaded; each weight's offset
 /// in the weight buffer.
+Status GpuModel::Impl::checkDeviceMemory() const {
+  if (info.totalMemBytes == 0)
+    return Status::success(); // unknown
+  // In doubles: a valid plan's sizes are far below 2^53 bytes each.
+  double weights = 0, inputs = 0, workspace = 0;
+  for (const PlanTensor &w : p.weights)
+    weights +=
+        double((size_t(w.bytes()) + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment);
+  for (const PlanTensor &in : p.inputs)
+    inputs += double(in.bytes());
+  for (const PlanKernel &k : p.kernels)
+    workspace = std::max(workspace, double(k.workspaceBytes));
+  const double arena = double(p.arenaBytes);
+  const double total = weights + inputs + workspace + arena;
+  if (total <= double(info.totalMemBytes))
+    return Status::success();
+  auto gib = [](double bytes) {
+    return bytes >= double(1ull << 30)   ? fmt::format("{:.2f} GiB", bytes / double(1ull << 30))
+           : bytes >= double(1ull << 20) ? fmt::format("{:.1f} MiB", bytes / double(1ull << 20))
+                                         : fmt::format("{:.0f} KiB", std::ceil(bytes / 1024));
+  };
+  return Status::error(fmt::format(
+      "'{}' needs {} of GPU memory (activation arena {}, weights {}, inputs {}, workspace {}), "
+      "more than the {} of {}: compile it for a smaller batch or input, or in bf16/f16",
+      p.model, gib(total), gib(arena), gib(weights), gib(inputs), gib(workspace),
+      gib(double(info.totalMemBytes)), info.name));
+}
+
 Expected<std::map<std::string, size_t>>
 GpuModel::Impl::allocate(const std::vector<const TensorView *> &views) {
   Impl &m = *this;
@@ -365,6 +394,8 @@ Expected<GpuModel> GpuModel::load(const Plan &p, std::string_view planOrigin,
   m.syncEach = o.syncEachKernel;
   std::string arch;
   if (Status st = m.openDevice(o, arch); !st)
+    return st;
+  if (Status st = m.checkDeviceMemory(); !st)
     return st;
   auto configs = m.chooseConfigs(o);
   if (!configs)

@@ -72,6 +72,10 @@ struct GpuModel::Impl {
 
   // GpuModel::load's steps, in order.
   Status openDevice(const GpuModelOptions &o, std::string &arch);
+  /// Refuses a plan whose weights, arena, inputs and workspace together
+  /// exceed the device's memory, with the figures, before anything is
+  /// compiled or allocated.
+  Status checkDeviceMemory() const;
   Expected<std::vector<int64_t>> chooseConfigs(const GpuModelOptions &o) const;
   Expected<std::vector<const TensorView *>> findWeights(const WeightSource *weights) const;
   Expected<std::vector<Kernel>> loadModules(const GpuModelOptions &o,

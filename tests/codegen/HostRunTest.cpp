@@ -395,6 +395,17 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  // SSMC_HOST_SANITIZE=address|thread: the kernels under a sanitizer
+  // (scripts/host-sanitize.sh preloads its runtime).
+  auto sanitizer = perf::hostSanitizer();
+  if (!sanitizer) {
+    fmt::print(stderr, "FAIL: {}\n", sanitizer.message());
+    return 1;
+  }
+  const std::string flags =
+      "-std=c++20 -O1 -w -fPIC -pthread" + perf::hostSanitizerFlags(*sanitizer);
+  if (!sanitizer->empty())
+    fmt::print("kernels built with -fsanitize={}\n", *sanitizer);
   const auto start = std::chrono::steady_clock::now();
   if (std::system(fmt::format("{} --version > /dev/null 2>&1", SSMC_HOST_CXX).c_str()) != 0) {
     fmt::print("SKIPPED: no host C++ compiler '{}'\n", SSMC_HOST_CXX);
@@ -583,7 +594,6 @@ int main(int argc, char **argv) {
 
   // 2. Build each distinct (kernel, configuration) once with the host compiler.
   // The shim precompiled once: each kernel then builds in a fraction of the time.
-  const std::string flags = "-std=c++20 -O1 -w -fPIC -pthread";
   const std::string shim = (dir / "HostShim.h").string();
   std::ofstream(shim) << perf::hostShimText();
   if (std::system(fmt::format("{} {} -I{} -x c++-header {} -o {}.gch", SSMC_HOST_CXX, flags,

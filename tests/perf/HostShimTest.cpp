@@ -4,16 +4,25 @@
 // make the bugs a GPU would show visible on the CPU. Shared memory that a
 // block reads before writing comes back NaN when poisoned (static and
 // dynamic); blocks run in another order change the result of a kernel whose
-// blocks race on one element.
+// blocks race on one element; built with AddressSanitizer an index past a
+// shared array is reported, and with ThreadSanitizer two threads of a block
+// racing on shared memory (and not threads separated by __syncthreads).
 //
 //===----------------------------------------------------------------------===//
 
 #include "HostKernel.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ssmc;
 
@@ -94,4 +103,115 @@ extern "C" __global__ void k(const float *x, float *y) {
   std::vector<float> shuffled = launch(b, 8, 32, 0, perf::HostBlockOrder::Shuffled, true);
   EXPECT_GE(shuffled[0], 0.0f);
   EXPECT_LE(shuffled[0], 7.0f);
+}
+
+// The kernels under a sanitizer (SSMC_HOST_SANITIZE): each case below runs in
+// a child process of this test binary with the sanitizer's runtime preloaded
+// (as scripts/host-sanitize.sh runs the host-run suite), and its report is
+// read from the child's output. The DISABLED_ tests are the children's
+// bodies; they never run on their own.
+
+namespace {
+
+const char *const kSharedPastTheEnd = R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  __shared__ float tile[32];
+  tile[threadIdx.x + 1] = x[threadIdx.x]; // one past the end for the last thread
+  __syncthreads();
+  y[threadIdx.x] = tile[threadIdx.x];
+}
+)";
+
+const char *const kDynamicPastTheEnd = R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  extern __shared__ float dyn[];
+  dyn[threadIdx.x + 1] = x[threadIdx.x]; // the launch gives 32 floats
+  __syncthreads();
+  y[threadIdx.x] = dyn[threadIdx.x];
+}
+)";
+
+const char *const kRaceInShared = R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  __shared__ float total;
+  if (threadIdx.x == 0)
+    total = 0;
+  __syncthreads();
+  total += x[threadIdx.x]; // every thread, no barrier between them
+  __syncthreads();
+  y[threadIdx.x] = total;
+}
+)";
+
+const char *const kBarrierSeparated = R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  __shared__ float tile[32];
+  tile[threadIdx.x] = x[threadIdx.x];
+  __syncthreads();
+  y[threadIdx.x] = tile[31 - threadIdx.x];
+}
+)";
+
+/// Runs this binary's test `Name` with `Sanitizer`'s runtime preloaded;
+/// its output and exit status.
+std::pair<std::string, int> runSanitizedChild(const std::string &name,
+                                              const std::string &sanitizer) {
+  const std::string runtime = sanitizer == "address" ? "libasan.so" : "libtsan.so";
+  const std::string cmd =
+      fmt::format("env LD_PRELOAD=\"$({} -print-file-name={})\" SSMC_HOST_SANITIZE={} "
+                  "ASAN_OPTIONS=detect_leaks=0 TSAN_OPTIONS=exitcode=66 /proc/{}/exe "
+                  "--gtest_also_run_disabled_tests --gtest_filter=HostShimSanitizedChild.{} 2>&1",
+                  perf::hostCompiler(), runtime, sanitizer, getpid(), name);
+  std::string out;
+  FILE *pipe = popen(cmd.c_str(), "r");
+  if (!pipe)
+    return {"popen failed", -1};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
+  const int status = pclose(pipe);
+  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+void runInChild(const char *source, size_t smem) {
+  auto sanitizer = perf::hostSanitizer();
+  ASSERT_TRUE(sanitizer.ok() && !sanitizer->empty()) << "a child of HostShimSanitized only";
+  Built b = build(source);
+  ASSERT_TRUE(b.run);
+  launch(b, 2, 32, smem, perf::HostBlockOrder::InOrder, false);
+}
+
+} // namespace
+
+TEST(HostShimSanitizedChild, DISABLED_SharedPastTheEnd) { runInChild(kSharedPastTheEnd, 0); }
+TEST(HostShimSanitizedChild, DISABLED_DynamicPastTheEnd) {
+  runInChild(kDynamicPastTheEnd, 32 * sizeof(float));
+}
+TEST(HostShimSanitizedChild, DISABLED_RaceInShared) { runInChild(kRaceInShared, 0); }
+TEST(HostShimSanitizedChild, DISABLED_BarrierSeparated) { runInChild(kBarrierSeparated, 0); }
+
+TEST(HostShimSanitized, AddressSanitizerReportsAnIndexPastASharedArray) {
+  if (!perf::hostBuildUnavailable().empty())
+    GTEST_SKIP() << perf::hostBuildUnavailable();
+  auto [out, status] = runSanitizedChild("DISABLED_SharedPastTheEnd", "address");
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("global-buffer-overflow"), std::string::npos) << out;
+  auto [dyn, dynStatus] = runSanitizedChild("DISABLED_DynamicPastTheEnd", "address");
+  EXPECT_NE(dynStatus, 0) << dyn;
+  EXPECT_NE(dyn.find("heap-buffer-overflow"), std::string::npos) << dyn;
+}
+
+TEST(HostShimSanitized, ThreadSanitizerReportsARaceWithinABlockAndNotABarrier) {
+  if (!perf::hostBuildUnavailable().empty())
+    GTEST_SKIP() << perf::hostBuildUnavailable();
+  auto [out, status] = runSanitizedChild("DISABLED_RaceInShared", "thread");
+  EXPECT_EQ(status, 66) << out;
+  EXPECT_NE(out.find("WARNING: ThreadSanitizer: data race"), std::string::npos) << out;
+  auto [clean, cleanStatus] = runSanitizedChild("DISABLED_BarrierSeparated", "thread");
+  EXPECT_EQ(cleanStatus, 0) << clean;
+  EXPECT_EQ(clean.find("ThreadSanitizer"), std::string::npos) << clean;
 }

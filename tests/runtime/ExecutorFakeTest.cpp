@@ -114,6 +114,21 @@ TEST_F(FakeDriverExecutor, SharedMemoryAboveTheDeviceLimitIsRefused) {
                           "memory) needs more shared memory than Fake GPU");
 }
 
+TEST_F(FakeDriverExecutor, AModelLargerThanTheDeviceIsRefusedBeforeCompiling) {
+  TinyArtifact t = make();
+  ScopedEnv mem("SSMC_FAKE_CUDA_MEM_MIB", "1");
+  const int64_t arena = t.plan.arenaBytes;
+  t.plan.arenaBytes = int64_t(3) << 19; // 1.5 MiB
+  auto m = load(t, options());
+  ASSERT_FALSE(m.ok());
+  EXPECT_HAS(m.message(), "needs 1.5 MiB of GPU memory (activation arena 1.5 MiB, weights");
+  EXPECT_HAS(m.message(), "more than the 1.0 MiB of Fake GPU (ssmc tests): compile it for a "
+                          "smaller batch or input, or in bf16/f16");
+  t.plan.arenaBytes = arena;
+  auto fits = load(t, options());
+  EXPECT_TRUE(fits.ok()) << fits.message();
+}
+
 // The fake driver copies at 1000 GB/s and advances its clock by a launch
 // model: the benchmark's figures are exact there.
 TEST_F(FakeDriverExecutor, BenchMeasuresCopyBandwidthAndPutsTheReportBeside) {

@@ -16,9 +16,9 @@
 // sources do).
 //
 // Knobs, read at each call: SSMC_FAKE_CUDA_CC ("90": compute capability
-// 9.0), SSMC_FAKE_CUDA_FAIL_LAUNCH (an entry whose launches fail with
-// CUDA_ERROR_LAUNCH_FAILED), SSMC_FAKE_CUDA_FAULT (an entry whose launches
-// succeed but make the next synchronisation fail, like a faulting kernel).
+// 9.0), SSMC_FAKE_CUDA_MEM_MIB (the device's memory, default 16 GiB), SSMC_FAKE_CUDA_FAIL_LAUNCH
+// (an entry whose launches fail with CUDA_ERROR_LAUNCH_FAILED), SSMC_FAKE_CUDA_FAULT (an entry
+// whose launches succeed but make the next synchronisation fail, like a faulting kernel).
 // ssmcFakeCudaStats reports launches and graph replays.
 //
 //===----------------------------------------------------------------------===//
@@ -241,6 +241,12 @@ Result cuDeviceGetName(char *Name, int Len, int) {
 }
 Result cuDeviceGetAttribute(int *V, int Attr, int) {
   *V = attribute(Attr);
+  return kOk;
+}
+/// 16 GiB, or SSMC_FAKE_CUDA_MEM_MIB mebibytes.
+Result cuDeviceTotalMem_v2(size_t *Bytes, int) {
+  const char *mib = std::getenv("SSMC_FAKE_CUDA_MEM_MIB");
+  *Bytes = (mib ? size_t(std::strtoull(mib, nullptr, 10)) : size_t(16) << 10) << 20;
   return kOk;
 }
 Result cuDevicePrimaryCtxRetain(void **Ctx, int) {

@@ -31,9 +31,10 @@ int cmdInfo() {
     if (!info)
       return fail(info.message());
     std::printf("device %d: %s, %s (compute capability %d.%d), %d SMs, %d "
-                "KiB shared memory per block\n",
+                "KiB shared memory per block, %.1f GiB of memory\n",
                 i, info->name.c_str(), info->arch().c_str(), info->ccMajor, info->ccMinor,
-                info->smCount, info->maxSmemPerBlockOptin / 1024);
+                info->smCount, info->maxSmemPerBlockOptin / 1024,
+                double(info->totalMemBytes) / double(1ull << 30));
   }
   return 0;
 }
