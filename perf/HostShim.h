@@ -209,10 +209,11 @@ inline void __syncthreads() {
 // A warp: its threads meet at their own barrier; shuffles go through slots.
 struct SsmcWarp {
   std::barrier<> bar;
+  int lanes; // threads in this warp (the last may be partial)
   float slots[32];
   const void *rows[32];  // ldmatrix: each lane's row address
   unsigned frags[32][6]; // mma: each lane's A (4) and B (2) registers
-  explicit SsmcWarp(int threads) : bar(threads) {}
+  explicit SsmcWarp(int threads) : bar(threads), lanes(threads) {}
 };
 thread_local SsmcWarp *ssmcWarp = nullptr;
 inline void __syncwarp(unsigned = 0xffffffffu) {
@@ -471,12 +472,20 @@ inline void mma_sync(fragment<accumulator, M, N, K, EC, void> &d,
     }
   std::memcpy(d.x, out, sizeof out);
 }
+// Every lane holds the whole tile here, but each writes only its share of
+// it, as a GPU warp's lanes do: no element has two writers (which a
+// ThreadSanitizer run would rightly report), and a kernel that reads the
+// tile back without a barrier reads elements other lanes have not yet
+// written, as it would on a GPU.
 template <int M, int N, int K, class E>
 inline void store_matrix_sync(float *p, const fragment<accumulator, M, N, K, E, void> &f,
                               unsigned ld, layout_t layout) {
-  for (int r = 0; r < M; ++r)
-    for (int c = 0; c < N; ++c)
-      (layout == mem_row_major ? p[r * ld + c] : p[c * ld + r]) = f.x[r * N + c];
+  const int lanes = ssmcWarp ? ssmcWarp->lanes : 1;
+  const int lane = ssmcWarp ? int(threadIdx.x % 32) : 0;
+  for (int e = lane; e < M * N; e += lanes) {
+    const int r = e / N, c = e % N;
+    (layout == mem_row_major ? p[r * ld + c] : p[c * ld + r]) = f.x[e];
+  }
 }
 #endif
 } // namespace nvcuda::wmma

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,6 +157,13 @@ extern "C" __global__ void k(const float *x, float *y) {
 }
 )";
 
+/// Whether the host compiler has `Sanitizer`'s runtime library.
+bool sanitizerRuntime(const std::string &sanitizer) {
+  const std::string cmd = fmt::format("test -f \"$({} -print-file-name={})\"", perf::hostCompiler(),
+                                      sanitizer == "address" ? "libasan.so" : "libtsan.so");
+  return std::system(cmd.c_str()) == 0;
+}
+
 /// Runs this binary's test `Name` with `Sanitizer`'s runtime preloaded;
 /// its output and exit status.
 std::pair<std::string, int> runSanitizedChild(const std::string &name,
@@ -197,6 +205,8 @@ TEST(HostShimSanitizedChild, DISABLED_BarrierSeparated) { runInChild(kBarrierSep
 TEST(HostShimSanitized, AddressSanitizerReportsAnIndexPastASharedArray) {
   if (!perf::hostBuildUnavailable().empty())
     GTEST_SKIP() << perf::hostBuildUnavailable();
+  if (!sanitizerRuntime("address"))
+    GTEST_SKIP() << "the host compiler has no libasan.so";
   auto [out, status] = runSanitizedChild("DISABLED_SharedPastTheEnd", "address");
   EXPECT_NE(status, 0) << out;
   EXPECT_NE(out.find("global-buffer-overflow"), std::string::npos) << out;
@@ -208,6 +218,8 @@ TEST(HostShimSanitized, AddressSanitizerReportsAnIndexPastASharedArray) {
 TEST(HostShimSanitized, ThreadSanitizerReportsARaceWithinABlockAndNotABarrier) {
   if (!perf::hostBuildUnavailable().empty())
     GTEST_SKIP() << perf::hostBuildUnavailable();
+  if (!sanitizerRuntime("thread"))
+    GTEST_SKIP() << "the host compiler has no libtsan.so";
   auto [out, status] = runSanitizedChild("DISABLED_RaceInShared", "thread");
   EXPECT_EQ(status, 66) << out;
   EXPECT_NE(out.find("WARNING: ThreadSanitizer: data race"), std::string::npos) << out;
