@@ -107,12 +107,23 @@ def ssmc_rows(args, weights, x, eager_out):
                        "bench.json"))
         with open(os.path.join(args.artifact, "plan.json")) as f:
             plan = json.load(f)
+        # The artifact must be the peer's model: the same weights, by name and shape.
+        want = {t["name"]: list(t["shape"]) for t in plan["weights"]}
+        have = {name: list(t.shape) for name, t in weights.items()}
+        wrong = sorted(n for n in want if have.get(n) != want[n])
+        if wrong:
+            raise SystemExit(f"peers: the artifact's {plan['model']} is not the peer's (weights "
+                             f"{wrong[:4]} differ or are missing): compile the registered variant "
+                             "with only --batch/--dtype")
         st.write(w, weights)
         st.write(i, {plan["inputs"][0]["name"]: x})
         subprocess.run([args.ssmc_rt, "run", args.artifact, "--weights", w, "--inputs", i,
                         "--output", o, "--quiet"], check=True)
         out = st.read(o)[plan["outputs"][0]["name"]]
         diff = rel_diff(out, eager_out)
+        if diff > TOLERANCE[args.dtype]:  # not timed: it does not compute the same thing
+            return {"peer": "ssmc (CUDA graph)", "median_ms": None, "min_ms": None,
+                    "images_per_s": None, "rel_diff_vs_eager": diff}, None
         subprocess.run([args.ssmc_rt, "bench", args.artifact, "--weights", w, "--inputs", i,
                         "--iters", str(args.iters), "--warmup", str(args.warmup), "--quiet",
                         "--json", j], check=True, stdout=sys.stderr)
@@ -224,8 +235,10 @@ def main():
              f"{result['gpu']}, torch {torch.__version__}", "",
              "| peer | median ms | min ms | images/s | max diff vs eager |",
              "| --- | ---: | ---: | ---: | ---: |"]
-    table += [f"| {r['peer']} | {r['median_ms']:.3f} | {r['min_ms']:.3f} | "
-              f"{r['images_per_s']:.0f} | {r['rel_diff_vs_eager']:.2g} |" for r in rows]
+    def cell(v, fmt):
+        return "not timed" if v is None else format(v, fmt)
+    table += [f"| {r['peer']} | {cell(r['median_ms'], '.3f')} | {cell(r['min_ms'], '.3f')} | "
+              f"{cell(r['images_per_s'], '.0f')} | {r['rel_diff_vs_eager']:.2g} |" for r in rows]
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(table) + "\n")
