@@ -118,6 +118,7 @@ Expected<BenchResult> runBench(GpuModel &model, const BenchOptions &o, const Mod
   r.model = p.model;
   r.dtype = std::string(planDTypeName(p.dtype));
   r.batch = p.inputs.empty() || p.inputs[0].shape.empty() ? 1 : p.inputs[0].shape[0];
+  r.kernelCount = p.kernels.size();
   r.device = model.device();
   r.nvrtc = nvrtcVersion();
   r.commit = sourceCommit();

@@ -75,6 +75,7 @@ struct BenchKernelRow {
 struct BenchResult {
   std::string model, dtype;
   int64_t batch = 0;
+  size_t kernelCount = 0; ///< the plan's kernels
   DeviceInfo device;
   std::string nvrtc, commit;
   int warmup = 0, iters = 0;

@@ -65,10 +65,9 @@ std::string header(const BenchResult &r) {
 } // namespace
 
 std::string benchText(const BenchResult &r) {
-  std::string out = fmt::format(
-      "{} ({}, {} kernels) on {} ({}): {} iterations after {} warm-up\n", r.model, r.dtype,
-      r.kernels.empty() && r.modeled ? r.modeled->kernels.size() : r.kernels.size(), r.device.name,
-      r.device.arch(), r.iters, r.warmup);
+  std::string out =
+      fmt::format("{} ({}, {} kernels) on {} ({}): {} iterations after {} warm-up\n", r.model,
+                  r.dtype, r.kernelCount, r.device.name, r.device.arch(), r.iters, r.warmup);
   out += fmt::format("  copy bandwidth: {:.0f} GB/s (device to device, {} MiB, read + written)\n",
                      r.copyGbps, r.copyBytes >> 20);
   out += fmt::format("  {:<15} median {:.4f} ms, min {:.4f} ms per forward\n",

@@ -55,13 +55,7 @@ rt::Expected<std::optional<perf::GpuTarget>> modeledGpu(const Options &o,
                                            t->name, t->arch, info.name, info.arch()));
     return std::optional<perf::GpuTarget>(*t);
   }
-  for (const perf::GpuTarget &t : perf::gpuTargets())
-    if (t.arch == info.arch()) {
-      perf::GpuTarget copy = t;
-      copy.sms = info.smCount;
-      return std::optional<perf::GpuTarget>(copy);
-    }
-  return std::optional<perf::GpuTarget>();
+  return modeledTargetFor(info.arch(), info.smCount);
 }
 
 rt::ModeledRun modeledRunOf(const perf::Report &report, const perf::GpuTarget &gpu) {
@@ -146,7 +140,7 @@ int benchModel(const Options &o) {
   // The plan, its weights and inputs, and the modeled figures.
   rt::Plan plan;
   std::optional<rt::ModeledRun> modeled;
-  interp::TensorMap weights, inputs;
+  interp::TensorMap weights;
   std::vector<std::vector<float>> drawnWeights;
   std::vector<rt::TensorView> views;
   rt::FloatTensorMap deviceInputs;

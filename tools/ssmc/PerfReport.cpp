@@ -80,4 +80,15 @@ rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel
   return report;
 }
 
+std::optional<perf::GpuTarget> modeledTargetFor(const std::string &arch, int64_t sms) {
+  for (const perf::GpuTarget &t : perf::gpuTargets())
+    if (t.arch == arch) {
+      perf::GpuTarget copy = t;
+      if (sms > 0)
+        copy.sms = int(sms);
+      return copy;
+    }
+  return std::nullopt;
+}
+
 } // namespace ssmc::cli

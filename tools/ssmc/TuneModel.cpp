@@ -95,20 +95,6 @@ std::string configOf(const rt::PlanKernel &k, int64_t c) {
   return fmt::format("{} ({})", c, rt::configText(k.configs[size_t(c)].tunables));
 }
 
-/// What the first stage ranks for when tuning on the GPU present: the
-/// modeled GPU of its architecture, with its SM count (--model-only ranks
-/// for --gpu's).
-std::optional<perf::GpuTarget> rankingTarget(const std::string &arch, int64_t sms) {
-  for (const perf::GpuTarget &t : perf::gpuTargets())
-    if (t.arch == arch) {
-      perf::GpuTarget copy = t;
-      if (sms > 0)
-        copy.sms = int(sms);
-      return copy;
-    }
-  return std::nullopt;
-}
-
 /// Times every candidate of `g` with the performance model.
 rt::Status modelGroup(rt::TuneGroup &g, const CompiledModel &model,
                       const std::vector<perf::KernelCost> &costs, const perf::GpuTarget &gpu,
@@ -199,7 +185,8 @@ int tuneModel(const Options &o) {
     if (rt::Status s = checkArch(target.arch); !s.ok())
       return fail(fmt::format("the GPU '{}' is {}: {}", info->name, target.arch, s.message()));
     target.sms = info->smCount;
-    gpu = rankingTarget(target.arch, info->smCount);
+    // The first stage ranks for the modeled GPU of the present one's arch.
+    gpu = modeledTargetFor(target.arch, info->smCount);
     device = tuningDevice(target.arch, info->smCount);
   }
 
