@@ -88,8 +88,10 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
   if (*dtype == rt::DType::F32) // ssmc-rt check-kernels' tolerance
     plan.metadata["f32_gemm"] = options.exactF32Gemm ? "ffma" : "tf32";
 
+  // A value kept in fp32 (`ssmc.storage`) is an f32 input or output.
+  auto storage = [&](Value v) { return isStoredAsF32(v) ? rt::DType::F32 : *dtype; };
   for (BlockArgument a : entry.getArguments())
-    plan.inputs.push_back({homes.find(a)->modelInput, shapeOf(a), *dtype});
+    plan.inputs.push_back({homes.find(a)->modelInput, shapeOf(a), storage(a)});
   auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     const rt::ValueRef *home = homes.find(v);
@@ -101,7 +103,7 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
     rt::PlanOutput out;
     out.name = name ? name.getValue().str() : fmt::format("#{}", i);
     out.shape = shapeOf(v);
-    out.dtype = *dtype;
+    out.dtype = storage(v);
     out.arenaOffset = home->arenaOffset;
     plan.outputs.push_back(out);
   }

@@ -27,24 +27,43 @@ std::string floatLiteral(double v) {
   return s + "f";
 }
 
-std::string load16Method(int64_t vec) {
-  return fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
-                     "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
-                     "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
-                     "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
-                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                     "      out[t] = ld(vals[t]);\n  }}\n",
-                     vec);
+std::string load16Method(int64_t vec, bool f32Overload) {
+  std::string m =
+      fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
+                  "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
+                  "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
+                  "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+                  "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                  "      out[t] = ld(vals[t]);\n  }}\n",
+                  vec);
+  if (f32Overload)
+    m += fmt::format("  // The same V values of a tensor kept in fp32: {} 16-byte loads.\n"
+                     "  __device__ __forceinline__ void load16(const float *p, float *out) {{\n"
+                     "#pragma unroll\n    for (int t = 0; t < {}; ++t) {{\n"
+                     "      const float4 q = __ldg(reinterpret_cast<const float4 *>(p) + t);\n"
+                     "      out[4 * t] = q.x;\n      out[4 * t + 1] = q.y;\n"
+                     "      out[4 * t + 2] = q.z;\n      out[4 * t + 3] = q.w;\n    }}\n  }}\n",
+                     vec / 4, vec / 4);
+  return m;
 }
 
-std::string store16Method(int64_t vec) {
-  return fmt::format("  // V values as one 16-byte store (STG.128).\n"
-                     "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
-                     "    struct alignas(16) Raw {{\n      T t[{0}];\n    }} raw;\n"
-                     "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
-                     "      raw.t[t] = st(v[t]);\n"
-                     "    *reinterpret_cast<Raw *>(p) = raw; // p is 16-byte aligned\n  }}\n",
-                     vec);
+std::string store16Method(int64_t vec, bool f32Overload) {
+  std::string m =
+      fmt::format("  // V values as one 16-byte store (STG.128).\n"
+                  "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
+                  "    struct alignas(16) Raw {{\n      T t[{0}];\n    }} raw;\n"
+                  "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
+                  "      raw.t[t] = st(v[t]);\n"
+                  "    *reinterpret_cast<Raw *>(p) = raw; // p is 16-byte aligned\n  }}\n",
+                  vec);
+  if (f32Overload)
+    m += fmt::format("  // The same V values into a tensor kept in fp32: {} 16-byte stores.\n"
+                     "  __device__ __forceinline__ void store16(float *p, const float *v) {{\n"
+                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
+                     "      reinterpret_cast<float4 *>(p)[t] = "
+                     "make_float4(v[4 * t], v[4 * t + 1], v[4 * t + 2], v[4 * t + 3]);\n  }}\n",
+                     vec / 4, vec / 4);
+  return m;
 }
 
 std::string identifier(std::string_view text) {
@@ -202,8 +221,8 @@ rt::Status GroupEmitter::init() {
     p.index = arg.getArgNumber();
     p.name = inputParam(arg.getArgNumber());
     p.shape = shape(arg);
-    p.dtype = dtype_;
-    p.bytes = numElements(arg) * int64_t(rt::dtypeSize(dtype_));
+    p.dtype = storageOf(arg);
+    p.bytes = numElements(arg) * int64_t(rt::dtypeSize(p.dtype));
     params_.push_back(p);
     pointerOf_[arg] = p.name;
   }
@@ -240,8 +259,8 @@ rt::Status GroupEmitter::init() {
     p.index = i;
     p.name = outputParam(i);
     p.shape = shape(v);
-    p.dtype = dtype_;
-    p.bytes = numElements(v) * int64_t(rt::dtypeSize(dtype_));
+    p.dtype = storageOf(v);
+    p.bytes = numElements(v) * int64_t(rt::dtypeSize(p.dtype));
     params_.push_back(p);
   }
   // 32-bit index arithmetic unless some tensor (or a grid-stride step past
@@ -263,6 +282,33 @@ rt::Status GroupEmitter::init() {
         mayAlias_ = true;
   }
   return rt::Status::success();
+}
+
+rt::DType GroupEmitter::storageOf(Value v) const {
+  return dtype_ != rt::DType::F32 && isStoredAsF32(v) ? rt::DType::F32 : dtype_;
+}
+
+bool GroupEmitter::keptInF32(const rt::PlanParam &p) const {
+  return p.kind != rt::PlanParam::Kind::Workspace && p.dtype != dtype_;
+}
+
+bool GroupEmitter::anyKeptInF32() const {
+  return llvm::any_of(params_, [&](const rt::PlanParam &p) { return keptInF32(p); });
+}
+
+const rt::PlanParam &GroupEmitter::outputParamInfo(unsigned i) const {
+  for (const rt::PlanParam &p : params_)
+    if (p.kind == rt::PlanParam::Kind::Output && p.index == int64_t(i))
+      return p;
+  llvm_unreachable("no such group result");
+}
+
+std::string GroupEmitter::storeValue(unsigned result, const std::string &value) const {
+  return keptInF32(outputParamInfo(result)) ? value : fmt::format("st({})", value);
+}
+
+std::string GroupEmitter::pointee(const rt::PlanParam &p) const {
+  return keptInF32(p) ? "float" : "T";
 }
 
 void GroupEmitter::addWorkspace(int64_t bytes) {
@@ -327,8 +373,9 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
   if (module)
     if (auto model = module->getAttrOfType<StringAttr>(ssmc::kModelAttr))
       h += fmt::format("// model: {}\n", model.getValue().str());
-  h += fmt::format("// storage: {} (T), arithmetic and accumulation: fp32\n",
-                   rt::planDTypeName(dtype_));
+  h += fmt::format("// storage: {} (T){}, arithmetic and accumulation: fp32\n",
+                   rt::planDTypeName(dtype_),
+                   anyKeptInF32() ? ", the tensors marked f32 below in fp32" : "");
   for (const std::string &n : notes)
     h += "// " + n + "\n";
   h += "//\n// Fused ops (MLIR, with locations):\n";
@@ -382,13 +429,15 @@ std::string GroupEmitter::prelude() const {
     s += "#include <cuda_bf16.h>\n"
          "typedef __nv_bfloat16 T;\n"
          "__device__ __forceinline__ float ld(T x) { return __bfloat162float(x); }\n"
-         "__device__ __forceinline__ T st(float x) { return __float2bfloat16(x); }\n";
+         "__device__ __forceinline__ T st(float x) { return __float2bfloat16(x); }\n"
+         "__device__ __forceinline__ float ld(float x) { return x; } // tensors kept in fp32\n";
     break;
   case rt::DType::F16:
     s += "#include <cuda_fp16.h>\n"
          "typedef __half T;\n"
          "__device__ __forceinline__ float ld(T x) { return __half2float(x); }\n"
-         "__device__ __forceinline__ T st(float x) { return __float2half(x); }\n";
+         "__device__ __forceinline__ T st(float x) { return __float2half(x); }\n"
+         "__device__ __forceinline__ float ld(float x) { return x; } // tensors kept in fp32\n";
     break;
   }
   s += fmt::format("typedef {} idx_t;\n", wide_ ? "long long" : "int");
@@ -439,13 +488,13 @@ std::string GroupEmitter::kernelParams() const {
   for (const rt::PlanParam &p : params_) {
     switch (p.kind) {
     case rt::PlanParam::Kind::Input:
-      ps.push_back(fmt::format("const T *{}{}", restrict, p.name));
+      ps.push_back(fmt::format("const {} *{}{}", pointee(p), restrict, p.name));
       break;
     case rt::PlanParam::Kind::Weight:
       ps.push_back(fmt::format("const T *__restrict__ {}", p.name));
       break;
     case rt::PlanParam::Kind::Output:
-      ps.push_back(fmt::format("T *{}{}", restrict, p.name));
+      ps.push_back(fmt::format("{} *{}{}", pointee(p), restrict, p.name));
       break;
     case rt::PlanParam::Kind::Workspace:
       ps.push_back(fmt::format("float *__restrict__ {}", p.name));
@@ -459,7 +508,7 @@ std::string GroupEmitter::outputMembers() const {
   std::string s;
   for (const rt::PlanParam &p : params_)
     if (p.kind == rt::PlanParam::Kind::Output)
-      s += fmt::format("  T *{}{};\n", mayAlias_ ? "" : "__restrict__ ", p.name);
+      s += fmt::format("  {} *{}{};\n", pointee(p), mayAlias_ ? "" : "__restrict__ ", p.name);
   return s;
 }
 
@@ -488,7 +537,7 @@ GroupEmitter::groupStruct(const llvm::DenseMap<Value, std::string> &custom,
   const char *restrict = mayAlias_ ? "" : "__restrict__ ";
   for (const rt::PlanParam &p : params_)
     if (p.kind == rt::PlanParam::Kind::Input)
-      s += fmt::format("  const T *{}{};\n", restrict, p.name);
+      s += fmt::format("  const {} *{}{};\n", pointee(p), restrict, p.name);
     else if (p.kind == rt::PlanParam::Kind::Weight)
       s += fmt::format("  const T *__restrict__ {};\n", p.name);
   s += extraMembers;
@@ -560,7 +609,8 @@ std::string GroupEmitter::plainResultLoops(ValueRange values, llvm::ArrayRef<uns
     for (unsigned r : loop)
       code += fmt::format("{}  const float r{} = {}{};\n", indent, r, group, call(values[r], index));
     for (unsigned r : loop)
-      code += fmt::format("{}  {}[e] = st(r{});\n", indent, outputParam(r), r);
+      code += fmt::format("{}  {}[e] = {};\n", indent, outputParam(r),
+                          storeValue(r, fmt::format("r{}", r)));
     code += indent + "}\n";
   }
   return code;

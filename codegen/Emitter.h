@@ -30,10 +30,13 @@ namespace ssmc::codegen {
 std::string floatLiteral(double v);
 
 /// The Group method load16(p, out): one 16-byte load (LDG.128) of read-only
-/// T at p, then its `vec` values as floats.
-std::string load16Method(int64_t vec);
-/// The Group method store16(p, v): `vec` floats as T by one 16-byte store.
-std::string store16Method(int64_t vec);
+/// T at p, then its `vec` values as floats. With `f32Overload` (a group with
+/// a tensor kept in fp32, `vec` a multiple of 4), also load16(const float *,
+/// out): the same `vec` values from fp32 storage, 16 bytes a load.
+std::string load16Method(int64_t vec, bool f32Overload);
+/// The Group method store16(p, v): `vec` floats as T by one 16-byte store;
+/// with `f32Overload` also into fp32 storage.
+std::string store16Method(int64_t vec, bool f32Overload);
 
 /// Whether `code` holds `word` as a whole identifier.
 bool mentions(const std::string &code, const std::string &word);
@@ -124,6 +127,19 @@ public:
   std::string inputParam(unsigned i) const { return "in" + std::to_string(i); }
   bool mayAlias() const { return mayAlias_; }
   std::string outputParam(unsigned i) const { return "out" + std::to_string(i); }
+  const rt::PlanParam &outputParamInfo(unsigned i) const;
+
+  /// Storage of a group value: the module's dtype, or f32 for a value kept
+  /// in fp32 (`ssmc.storage`) in a bf16/f16 model.
+  rt::DType storageOf(mlir::Value v) const;
+  /// Whether an input or result parameter is stored in fp32 while T is not.
+  bool keptInF32(const rt::PlanParam &p) const;
+  bool anyKeptInF32() const;
+  /// The element type a parameter points at: "T" or "float".
+  std::string pointee(const rt::PlanParam &p) const;
+  /// `value` (a float) as stored into result #i: "st(value)", or the value
+  /// itself into a result kept in fp32.
+  std::string storeValue(unsigned result, const std::string &value) const;
 
   /// Grid-stride loops over the group results `results` (the yield's
   /// operands `values`) that read no anchor (norm, scan, linear): results

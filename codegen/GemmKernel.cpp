@@ -889,8 +889,8 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
     for (unsigned y : info.epilogueYields[j])
       m += fmt::format("      const float r{} = {};\n", y, e.call(yield.getValues()[y], idx));
     for (unsigned y : info.epilogueYields[j])
-      m += fmt::format("      {}[m * kGemmN + n] = st(r{}); // result #{}\n", e.outputParam(y), y,
-                       y);
+      m += fmt::format("      {}[m * kGemmN + n] = {}; // result #{}\n", e.outputParam(y),
+                       e.storeValue(y, fmt::format("r{}", y)), y);
     m += "      break;\n    }\n";
   }
   m += "    }\n  }\n";
@@ -1082,7 +1082,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const bool aAsItIs =
       !info.conv && info.norms.empty() && llvm::all_of(info.anchors, [&](const Anchor &a) {
         return isa<BlockArgument>(a.input()) && e.pointerName(a.input()) &&
-               GroupEmitter::shape(a.input()).back() == info.k;
+               GroupEmitter::shape(a.input()).back() == info.k &&
+               e.storageOf(a.input()) == e.dtype(); // copied as T
       });
   const bool wholePieces = info.k * elemBytes % 16 == 0;
   const bool aCopy = aAsItIs && wholePieces;
@@ -1182,9 +1183,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   bool statsInRegisters = false;
   const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused, statsInRegisters);
   if (epiVec || !fused.empty())
-    m += store16Method(vec);
+    m += store16Method(vec, e.anyKeptInF32());
   if (aVec || epiVec)
-    m += load16Method(vec);
+    m += load16Method(vec, e.anyKeptInF32());
 
   if (aAsItIs) {
     m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy, kGemmAShift).\n"

@@ -183,7 +183,8 @@ __device__ __forceinline__ float ssmc_block_sum(float v, float *red) {
     code += fmt::format("      const idx_t at{} = {};\n", r, e.linear(v, yi));
   }
   for (auto &[r, map] : info.driven)
-    code += fmt::format("      {}[at{}] = st(r{}); // result #{}\n", e.outputParam(r), r, r, r);
+    code += fmt::format("      {}[at{}] = {}; // result #{}\n", e.outputParam(r), r,
+                        e.storeValue(r, fmt::format("r{}", r)), r);
   code += "    }\n    __syncthreads(); // the row's buffer is reused\n  }\n";
   if (!info.plain.empty()) {
     code += "  // Results that read no norm: one thread per element.\n";

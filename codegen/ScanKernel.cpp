@@ -506,8 +506,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
           if (x.axis >= 0)
             yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
         }
-        line(fmt::format("    {}[{}] = st(g.{}); // result #{}", e.outputParam(dy.result),
-                         e.linear(v, yi), e.call(v, yi), dy.result));
+        line(fmt::format("    {}[{}] = {}; // result #{}", e.outputParam(dy.result),
+                         e.linear(v, yi), e.storeValue(dy.result, "g." + e.call(v, yi)),
+                         dy.result));
       }
       line("  }");
       line("}");
@@ -539,8 +540,8 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     for (unsigned r : scans[k].lastStateYields)
       code += fmt::format("    if (active && part == kSplits - 1)\n      for (int n = 0; n < "
                           "kStates; ++n)\n        {}[(b * kChannels + d) * kStates + n] = "
-                          "st(h[n]); // result #{}: last_state\n",
-                          e.outputParam(r), r);
+                          "{}; // result #{}: last_state\n",
+                          e.outputParam(r), e.storeValue(r, "h[n]"), r);
     code += "  }\n";
   }
   if (!plainYields.empty()) {

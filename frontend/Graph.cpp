@@ -174,6 +174,16 @@ Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Wher
   return Tensor(this, op.getResult());
 }
 
+void Graph::keepInF32(Tensor value) {
+  if (!usable({&value}))
+    return;
+  Value v = value.value();
+  if (Operation *op = v.getDefiningOp())
+    op->setAttr(kStorageAttr, state_->builder.getStringAttr("f32"));
+  else
+    f32Inputs_.push_back(cast<BlockArgument>(v).getArgNumber());
+}
+
 OwningOpRef<ModuleOp> Graph::finish() {
   if (failed())
     return nullptr;
@@ -195,6 +205,8 @@ OwningOpRef<ModuleOp> Graph::finish() {
   st.func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), resultTypes));
   for (auto [i, name] : llvm::enumerate(inputNames_))
     st.func.setArgAttr(i, kNameAttr, b.getStringAttr(name));
+  for (unsigned i : f32Inputs_)
+    st.func.setArgAttr(i, kStorageAttr, b.getStringAttr("f32"));
   for (auto [i, out] : llvm::enumerate(st.outputs))
     st.func.setResultAttr(i, kNameAttr, b.getStringAttr(out.first));
   if (mlir::failed(mlir::verify(*st.module))) {

@@ -112,6 +112,9 @@ public:
   /// activations are captured, ignored otherwise.
   void activation(const std::string &name, Tensor value, Where where = Where::current());
   void setCaptureActivations(bool on) { captureActivations_ = on; }
+  /// Stores `value` in fp32 even in a bf16/f16 model (`ssmc.storage`): the
+  /// op that computes it, or the input it is. Vim's `residual_in_fp32`.
+  void keepInF32(Tensor value);
 
   /// A parameter; the same name twice must have the same shape.
   Tensor param(const std::string &name, const Shape &shape, Init init,
@@ -142,6 +145,7 @@ private:
   struct State; // the module being built (Graph.cpp)
   std::unique_ptr<State> state_;
   std::vector<std::string> inputNames_;
+  std::vector<unsigned> f32Inputs_; ///< inputs kept in fp32, set on the function at finish()
   std::vector<ParamInfo> params_;
   bool captureActivations_ = false;
   std::string error_;

@@ -25,6 +25,8 @@ int64_t tensorBytes(Value v) {
   auto module = scope ? (isa<ModuleOp>(scope) ? cast<ModuleOp>(scope)
                                               : scope->getParentOfType<ModuleOp>())
                       : ModuleOp();
+  if (isStoredAsF32(v))
+    return t.getNumElements() * 4;
   return t.getNumElements() * storageElementBytes(module, t.getElementType());
 }
 

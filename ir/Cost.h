@@ -26,7 +26,8 @@ struct OpCost {
 /// (the module's `ssmc.dtype`), else the element type's size.
 int64_t storageElementBytes(mlir::ModuleOp module, mlir::Type elementType);
 
-/// Bytes a statically shaped tensor value occupies in storage.
+/// Bytes a statically shaped tensor value occupies in storage (4 an element
+/// for a value kept in fp32, `ssmc.storage`).
 int64_t tensorBytes(mlir::Value v);
 
 /// Cost of one op run as its own kernel (data movement ops count their bytes).

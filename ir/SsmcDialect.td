@@ -19,9 +19,16 @@ def Ssmc_Dialect : Dialect {
     are written in. Shapes are static; the verifiers name the operand at fault
     and the expected and actual shapes. Weights are `ssmc.weight` ops carrying
     the reference implementation's `state_dict` name.
+
+    `ssmc.storage = "f32"` on an op (or an entry function argument) keeps
+    that value in fp32 whatever the module's `ssmc.dtype` (Vim's
+    `residual_in_fp32`); memory planning, codegen and the plan obey it.
   }];
   let cppNamespace = "::ssmc";
   let useDefaultAttributePrinterParser = 1;
+  // `ssmc.storage = "f32"` on an op or a function argument (SsmcOps.h).
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
 }
 
 class Ssmc_Op<string mnemonic, list<Trait> traits = []>

@@ -46,6 +46,45 @@ LogicalResult ScanTilingAttr::verify(function_ref<InFlightDiagnostic()> emitErro
   return success();
 }
 
+namespace {
+LogicalResult verifyStorage(NamedAttribute attr, function_ref<InFlightDiagnostic()> emitError) {
+  auto s = dyn_cast<StringAttr>(attr.getValue());
+  if (!s || s.getValue() != "f32")
+    return emitError() << "'" << kStorageAttr << "' must be \"f32\" (the only storage a value "
+                       << "may override the module's dtype with), got " << attr.getValue();
+  return success();
+}
+} // namespace
+
+LogicalResult SsmcDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  if (attr.getName() == kStorageAttr)
+    return verifyStorage(attr, [&] { return op->emitOpError(); });
+  return success();
+}
+
+LogicalResult SsmcDialect::verifyRegionArgAttribute(Operation *op, unsigned, unsigned,
+                                                    NamedAttribute attr) {
+  if (attr.getName() == kStorageAttr)
+    return verifyStorage(attr, [&] { return op->emitOpError(); });
+  return success();
+}
+
+bool ssmc::isStoredAsF32(Value v) {
+  if (auto r = dyn_cast<OpResult>(v)) {
+    Operation *op = r.getOwner();
+    if (auto g = dyn_cast<KernelGroupOp>(op))
+      return isStoredAsF32(g.getBody().front().getTerminator()->getOperand(r.getResultNumber()));
+    return op->hasAttr(kStorageAttr);
+  }
+  auto arg = cast<BlockArgument>(v);
+  Operation *parent = arg.getOwner()->getParentOp();
+  if (auto g = dyn_cast_or_null<KernelGroupOp>(parent))
+    return isStoredAsF32(g.getInputs()[arg.getArgNumber()]);
+  if (auto f = dyn_cast_or_null<func::FuncOp>(parent))
+    return f.getArgAttr(arg.getArgNumber(), kStorageAttr) != nullptr;
+  return false;
+}
+
 func::FuncOp ssmc::getEntryFunction(ModuleOp module) {
   func::FuncOp only;
   int count = 0;

@@ -35,6 +35,16 @@ inline constexpr llvm::StringLiteral kArchAttr = "ssmc.arch";
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "ssmc.arena_bytes";
 inline constexpr llvm::StringLiteral kArenaOffsetsAttr = "ssmc.arena_offsets";
 
+/// `ssmc.storage = "f32"` on an op (all its results) or on an entry
+/// function argument: the value is stored in fp32 whatever the module's
+/// `ssmc.dtype` (Vim's `residual_in_fp32`). The only storage it names.
+inline constexpr llvm::StringLiteral kStorageAttr = "ssmc.storage";
+
+/// Whether \p v is stored in fp32 in a bf16/f16 module: its defining op or
+/// function argument says so; a kernel group's result as the value it
+/// yields, a group's block argument as the group's input.
+bool isStoredAsF32(mlir::Value v);
+
 /// The entry function of a model module: `@main`, or the only function.
 mlir::func::FuncOp getEntryFunction(mlir::ModuleOp module);
 } // namespace ssmc

@@ -75,6 +75,7 @@ struct MambaOptions {
   bool bias = false;          // in_proj and out_proj
   bool bidirectional = false; // Vim's bimamba v2
   bool divideOut = true;      // halve the sum of the two directions
+  bool residualInF32 = false; // Vim: the residual stream stored in fp32 (residual_in_fp32)
 };
 
 int64_t innerWidth(const MambaOptions &o) { return o.expand * o.dModel; }
@@ -179,6 +180,10 @@ bool checkTokens(Graph &g, const Tensor &t, const std::string &name, int64_t wid
 std::pair<Tensor, Tensor> vimBlock(Scope s, Tensor hidden, std::optional<Tensor> residual,
                                    const MambaOptions &o, double eps) {
   Tensor res = residual ? hidden + *residual : hidden;
+  // As the reference's fused add + norm: the sum is computed in fp32 and,
+  // with residual_in_fp32, stored so. A first block's residual is its input.
+  if (residual && o.residualInF32)
+    s.graph().keepInF32(res);
   Tensor out = mambaMixer(s["mixer"], rmsNorm(s["norm"], res, eps), o);
   return {out, res};
 }
@@ -257,6 +262,7 @@ Tensor visionMamba(Graph &g, Tensor image, const Config &c) {
   const double eps = c.getFloat("norm_epsilon");
   MambaOptions o = mambaOptions(c, v.dim);
   o.bidirectional = true;
+  o.residualInF32 = c.getBool("residual_in_fp32");
 
   // Patch embedding, flattened row-major over the grid: [B, M, D].
   Tensor x = conv2d(root["patch_embed"]["proj"], image, v.dim,
@@ -291,7 +297,10 @@ Tensor visionMamba(Graph &g, Tensor image, const Config &c) {
       g.activation(fmt::format("act.layers.{}.residual", i), *residual);
     }
   }
-  Tensor out = rmsNorm(root["norm_f"], residual ? *residual + hidden : hidden, eps);
+  Tensor last = residual ? *residual + hidden : hidden;
+  if (residual && o.residualInF32)
+    g.keepInF32(last);
+  Tensor out = rmsNorm(root["norm_f"], last, eps);
   g.activation("act.norm_f", out);
 
   // Only the middle cls token reaches the head.
@@ -407,7 +416,8 @@ std::vector<ConfigKey> vimBlockKeys() {
       {"norm_epsilon", KeyType::Float, "1e-05", "RMSNorm eps"},
       {"drop_path", KeyType::Float, "0.0", "identity at inference", true},
       {"rms_norm", KeyType::Bool, "true", "RMSNorm (only true is implemented)"},
-      {"residual_in_fp32", KeyType::Bool, "true", "residual stream kept in fp32", true},
+      {"residual_in_fp32", KeyType::Bool, "true",
+       "the residual stream (each block's add) stored in fp32 in a bf16/f16 model"},
       {"fused_add_norm", KeyType::Bool, "true", "fused add + norm: same result either way", true},
       {"layer_idx", KeyType::Opaque, "null", "inference-cache slot", true},
       {"if_bimamba", KeyType::Bool, "false", "bimamba v1 (only false)"},
@@ -440,7 +450,8 @@ std::vector<ConfigKey> visionMambaKeys() {
       {"rms_norm", KeyType::Bool, "true", "RMSNorm (only true is implemented)"},
       {"initializer_cfg", KeyType::Opaque, "null", "initialisation only", true},
       {"fused_add_norm", KeyType::Bool, "true", "fused add + norm: same result either way", true},
-      {"residual_in_fp32", KeyType::Bool, "true", "residual stream kept in fp32", true},
+      {"residual_in_fp32", KeyType::Bool, "true",
+       "the residual stream (each block's add) stored in fp32 in a bf16/f16 model"},
       {"ft_seq_len", KeyType::Opaque, "null", "rotary embedding only", true},
       {"pt_hw_seq_len", KeyType::Int, "14", "rotary embedding only", true},
       {"if_bidirectional", KeyType::Bool, "false",
@@ -561,6 +572,7 @@ void addMambaModels(std::vector<Family> &families, std::vector<Variant> &variant
             Tensor x = in.at("input");
             MambaOptions o = mambaOptions(c, c.getInt("d_model"));
             o.bidirectional = true;
+            o.residualInF32 = c.getBool("residual_in_fp32");
             if (!checkTokens(g, x, "input", o.dModel, "d_model"))
               return;
             std::optional<Tensor> residual;
@@ -575,6 +587,8 @@ void addMambaModels(std::vector<Family> &families, std::vector<Variant> &variant
                        Where::current());
                 return;
               }
+              if (o.residualInF32)
+                g.keepInF32(*residual);
             }
             auto [out, res] = vimBlock(g.root(), x, residual, o, c.getFloat("norm_epsilon"));
             g.output("output", out);

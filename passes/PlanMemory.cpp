@@ -35,10 +35,9 @@ constexpr int64_t kAlignment = 256; // bytes: what cudaMalloc and vector loads l
 
 int64_t alignUp(int64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignment; }
 
-/// Bytes per element as stored on the device: the module's `ssmc.dtype`.
-int64_t storageBytes(Operation *op) {
-  return storageElementBytes(op->getParentOfType<ModuleOp>(), Float32Type::get(op->getContext()));
-}
+/// Bytes per element as stored on the device: the module's `ssmc.dtype`,
+/// 4 for a value kept in fp32 (`ssmc.storage`).
+int64_t storageBytes(Value v, int64_t moduleBytes) { return isStoredAsF32(v) ? 4 : moduleBytes; }
 
 bool isElementwise(Operation *op) {
   return isa<GeluOp, SiluOp, SoftplusOp, ExpOp, NegOp, ScaleOp, AddOp, MulOp>(op);
@@ -75,7 +74,8 @@ struct PlanMemoryPass : ssmc::impl::PlanMemoryBase<PlanMemoryPass> {
     if (f.isExternal())
       return;
     Block &body = f.getBody().front();
-    const int64_t elementBytes = storageBytes(f);
+    const int64_t elementBytes =
+        storageElementBytes(f->getParentOfType<ModuleOp>(), Float32Type::get(f.getContext()));
     const int64_t endOfFunction = static_cast<int64_t>(body.getOperations().size());
 
     llvm::DenseMap<Operation *, int64_t> position;
@@ -100,14 +100,15 @@ struct PlanMemoryPass : ssmc::impl::PlanMemoryBase<PlanMemoryPass> {
       llvm::SmallDenseSet<size_t> taken;
       for (OpResult r : op.getResults()) {
         auto type = cast<RankedTensorType>(r.getType());
-        const int64_t bytes = alignUp(type.getNumElements() * elementBytes);
+        const int64_t bytes = alignUp(type.getNumElements() * storageBytes(r, elementBytes));
         std::optional<size_t> reuse;
         for (auto [i, input] : llvm::enumerate(op.getOperands())) {
           auto it = bufferOf.find(input);
           if (!group || it == bufferOf.end() || taken.contains(it->second))
             continue;
           Buffer &b = buffers[it->second];
-          if (b.bytes == bytes && b.end == position[&op] && lastUse(input) == position[&op] &&
+          if (b.bytes == bytes && isStoredAsF32(input) == isStoredAsF32(r) &&
+              b.end == position[&op] && lastUse(input) == position[&op] &&
               onlyElementwiseUses(group.getBody().front().getArgument(i), type)) {
             reuse = it->second;
             break;

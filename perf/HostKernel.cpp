@@ -89,9 +89,10 @@ std::string hostKernelSource(const std::string &source, const std::string &entry
   std::vector<std::string> args;
   for (size_t i = 0; i < paramTypes.size(); ++i)
     args.push_back(fmt::format("({})a[{}]",
-                               paramTypes[i] == 'w'   ? "float *"
-                               : paramTypes[i] == 'o' ? "T *"
-                                                      : "const T *",
+                               paramTypes[i] == 'w' || paramTypes[i] == 'F' ? "float *"
+                               : paramTypes[i] == 'f'                       ? "const float *"
+                               : paramTypes[i] == 'o'                       ? "T *"
+                                                                            : "const T *",
                                i));
   src += fmt::format("\nextern \"C\" void ssmc_host_entry(void **a) {{ {}({}); }}\n", entry,
                      fmt::join(args, ", "));

@@ -115,10 +115,12 @@ rt::Status PlanMemory::bind(const rt::PlanKernel &kernel, std::vector<void *> &a
 
 std::string paramTypes(const rt::PlanKernel &kernel) {
   std::string types;
-  for (const rt::PlanParam &q : kernel.params)
+  for (const rt::PlanParam &q : kernel.params) {
+    const bool f32 = q.dtype == rt::DType::F32; // T, or a tensor kept in fp32
     types += q.kind == rt::PlanParam::Kind::Workspace ? 'w'
-             : q.kind == rt::PlanParam::Kind::Output  ? 'o'
-                                                      : 'c';
+             : q.kind == rt::PlanParam::Kind::Output  ? (f32 ? 'F' : 'o')
+                                                      : (f32 ? 'f' : 'c');
+  }
   return types;
 }
 

@@ -55,7 +55,7 @@ private:
   std::map<std::string, std::unique_ptr<HostBuffer>> inputs_, weights_;
 };
 
-/// 'c', 'o' or 'w' per parameter (perf/HostKernel.h's paramTypes).
+/// 'c', 'o', 'f', 'F' or 'w' per parameter (perf/HostKernel.h's paramTypes).
 std::string paramTypes(const rt::PlanKernel &kernel);
 
 /// Traces one kernel of the plan in configuration `config` (its

@@ -264,6 +264,11 @@ std::vector<float> fromStorage(const std::string &dtype, const unsigned char *p,
   return out;
 }
 
+/// A tensor's storage: the case's dtype, or "f32" for one kept in fp32.
+std::string storageName(rt::DType d, const std::string &dtype) {
+  return d == rt::DType::F32 ? "f32" : dtype;
+}
+
 /// One kernel run to check: the plan, its inputs and weights (already
 /// rounded to the storage type), the reference results.
 struct Check {
@@ -286,12 +291,7 @@ struct Library {
 };
 
 std::string hostSource(const rt::PlanKernel &p) {
-  std::string types;
-  for (const rt::PlanParam &q : p.params)
-    types += q.kind == rt::PlanParam::Kind::Workspace ? 'w'
-             : q.kind == rt::PlanParam::Kind::Output  ? 'o'
-                                                             : 'c';
-  return perf::hostKernelSource(p.source, p.entry, types, perf::HostMode::Run);
+  return perf::hostKernelSource(p.source, p.entry, perf::paramTypes(p), perf::HostMode::Run);
 }
 
 using RunFn = void (*)(void **, const unsigned *, unsigned, size_t, int);
@@ -724,15 +724,15 @@ int main(int argc, char **argv) {
       for (const rt::PlanParam &q : c.plan.params) {
         switch (q.kind) {
         case rt::PlanParam::Kind::Input:
-          buffers.push_back(toStorage(c.dtype, c.inputs[q.index]));
+          buffers.push_back(toStorage(storageName(q.dtype, c.dtype), c.inputs[q.index]));
           break;
         case rt::PlanParam::Kind::Weight:
           buffers.push_back(toStorage(c.dtype, c.weights.at(q.weight)));
           break;
         case rt::PlanParam::Kind::Output:
           // NaN-filled: an element never written shows up.
-          buffers.push_back(toStorage(
-              c.dtype, std::vector<float>(q.bytes / (c.dtype == "f32" ? 4 : 2), NAN)));
+          buffers.push_back(toStorage(storageName(q.dtype, c.dtype),
+                                      std::vector<float>(q.bytes / rt::dtypeSize(q.dtype), NAN)));
           break;
         case rt::PlanParam::Kind::Workspace:
           buffers.push_back(std::vector<unsigned char>(q.bytes + 16, 0xff));
@@ -767,8 +767,8 @@ int main(int argc, char **argv) {
         if (q.kind != rt::PlanParam::Kind::Output)
           continue;
         const std::vector<float> &want = c.expected[q.index];
-        std::vector<float> got =
-            fromStorage(c.dtype, buffers[bufferOfParam[p]].data(), want.size());
+        std::vector<float> got = fromStorage(storageName(q.dtype, c.dtype),
+                                             buffers[bufferOfParam[p]].data(), want.size());
         double scale = 1e-6, worst = 0;
         size_t worstAt = 0;
         for (float w : want)
@@ -810,8 +810,8 @@ int main(int argc, char **argv) {
       wsBytes = std::max(wsBytes, k.workspaceBytes);
     std::vector<unsigned char> ws(wsBytes + 16, 0xff);
     std::map<std::string, std::vector<unsigned char>> inputs, weights;
-    for (auto &[n, v] : m.inputs)
-      inputs[n] = toStorage(m.dtype, v);
+    for (const rt::PlanTensor &t : m.plan.inputs)
+      inputs[t.name] = toStorage(storageName(t.dtype, m.dtype), m.inputs.at(t.name));
     for (const rt::PlanTensor &t : m.plan.weights) // as the device holds them
       weights[t.name] = toStorage(m.dtype, rt::toStoredOrder(m.weights.at(t.name), t.shape,
                                                              t.storedAs));
@@ -854,8 +854,8 @@ int main(int argc, char **argv) {
     for (const rt::PlanOutput &o : m.plan.outputs) {
       if (!ok)
         break;
-      std::vector<float> got =
-          fromStorage(m.dtype, arena.data() + o.arenaOffset, size_t(o.numElements()));
+      std::vector<float> got = fromStorage(storageName(o.dtype, m.dtype),
+                                           arena.data() + o.arenaOffset, size_t(o.numElements()));
       double scale = 0;
       auto [worst, at] = relativeError(got, m.expected.at(o.name), scale);
       worstModel[m.dtype] = std::max(worstModel[m.dtype], worst);

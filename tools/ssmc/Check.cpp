@@ -278,7 +278,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   }
   auto storeInputs = [&] {
     for (const rt::PlanTensor &t : plan.inputs)
-      store(*dtype, inputs.at(t.name).data, size_t(t.numElements()), mem.input(t.name));
+      store(t.dtype, inputs.at(t.name).data, size_t(t.numElements()), mem.input(t.name));
   };
 
   const bool f32 = *dtype == rt::DType::F32;
@@ -301,7 +301,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
     storeInputs();
     for (const rt::PlanParam &p : pk.params)
       if (p.kind == rt::PlanParam::Kind::Input && p.value.kind == rt::ValueRef::Kind::Arena)
-        store(*dtype, groups[k].inputs.at(p.index).data(), groups[k].inputs.at(p.index).size(),
+        store(p.dtype, groups[k].inputs.at(p.index).data(), groups[k].inputs.at(p.index).size(),
               addressOf(p, mem));
     if (rt::Status s = mem.bind(pk, args, ranges); !s.ok())
       return fail(s.message(), 1);
@@ -312,7 +312,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
       if (p.kind != rt::PlanParam::Kind::Output)
         continue;
       const std::vector<float> &want = groups[k].results.at(p.index);
-      const std::vector<float> got = readBack(*dtype, addressOf(p, mem), want.size());
+      const std::vector<float> got = readBack(p.dtype, addressOf(p, mem), want.size());
       Difference d = compare(got, want.data(), want.size());
       if (d.relative >= worst.relative) {
         worst = d;
@@ -338,7 +338,7 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   for (const rt::PlanOutput &out : plan.outputs) {
     const interp::HostTensor &want = expected->at(out.name);
     const std::vector<float> got =
-        readBack(*dtype, mem.arena() + out.arenaOffset, size_t(out.numElements()));
+        readBack(out.dtype, mem.arena() + out.arenaOffset, size_t(out.numElements()));
     Difference d = compare(got, want.data, got.size());
     const bool ok = d.relative <= modelTolerance;
     passed &= ok;

@@ -61,10 +61,18 @@ rt::Expected<KernelRefsSummary> writeKernelRefs(const fs::path &dir, mlir::Modul
   // with.
   interp::TensorMap weights = randomWeights(built.params, seed);
   interp::TensorMap inputs = randomInputs(built.inputs, seed);
-  for (interp::TensorMap *map : {&weights, &inputs})
-    for (auto &[name, t] : *map)
-      for (int64_t i = 0; i < t.numElements(); ++i)
-        t.data[i] = rt::roundTrip(plan.dtype, t.data[i]);
+  auto storageOf = [&](const std::string &input) {
+    for (const rt::PlanTensor &t : plan.inputs)
+      if (t.name == input)
+        return t.dtype; // f32 for an input kept in fp32
+    return plan.dtype;
+  };
+  for (auto &[name, t] : weights)
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      t.data[i] = rt::roundTrip(plan.dtype, t.data[i]);
+  for (auto &[name, t] : inputs)
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      t.data[i] = rt::roundTrip(storageOf(name), t.data[i]);
 
   nlohmann::ordered_json config(built.model.config.values());
   const std::map<std::string, std::string> meta{
