@@ -88,10 +88,11 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(d))
         self.eps = eps
 
-    def forward(self, x):
+    def forward(self, x, dtype=None):
+        """In fp32, rounded to `dtype` (x's by default) at the end."""
         xf = x.float()
         return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-                * self.weight.float()).to(x.dtype)
+                * self.weight.float()).to(dtype or x.dtype)
 
 
 class Block(nn.Module):
@@ -101,9 +102,10 @@ class Block(nn.Module):
         self.norm = RMSNorm(d_model)
 
     def forward(self, hidden, residual):
-        # residual_in_fp32: the residual stream stays fp32 in bf16/f16 models.
+        # residual_in_fp32: the residual stream stays fp32 in bf16/f16 models,
+        # and the fused add + norm normalizes the fp32 sum.
         residual = hidden.float() if residual is None else residual + hidden.float()
-        return self.mixer(self.norm(residual.to(hidden.dtype))), residual
+        return self.mixer(self.norm(residual, hidden.dtype)), residual
 
 
 class VisionMamba(nn.Module):
@@ -131,7 +133,7 @@ class VisionMamba(nn.Module):
         hidden, residual = x, None
         for layer in self.layers:
             hidden, residual = layer(hidden, residual)
-        out = self.norm_f((residual + hidden.float()).to(hidden.dtype))
+        out = self.norm_f(residual + hidden.float(), hidden.dtype)
         return self.head(out[:, m])
 
     def load_official(self, tensors):
