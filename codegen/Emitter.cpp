@@ -27,43 +27,73 @@ std::string floatLiteral(double v) {
   return s + "f";
 }
 
-std::string load16Method(int64_t vec, bool f32Overload) {
-  std::string m =
-      fmt::format("  // One 16-byte load (LDG.128) of read-only data, then V values.\n"
-                  "  __device__ __forceinline__ void load16(const T *p, float *out) {{\n"
-                  "    const uint4 raw = __ldg(reinterpret_cast<const uint4 *>(p));\n"
-                  "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
-                  "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                  "      out[t] = ld(vals[t]);\n  }}\n",
-                  vec);
-  if (f32Overload)
-    m += fmt::format("  // The same V values of a tensor kept in fp32: {} 16-byte loads.\n"
-                     "  __device__ __forceinline__ void load16(const float *p, float *out) {{\n"
-                     "#pragma unroll\n    for (int t = 0; t < {}; ++t) {{\n"
+namespace {
+/// The unsigned type of a `bytes`-wide raw access.
+const char *rawType(int64_t bytes) { return bytes == 16 ? "uint4" : bytes == 8 ? "uint2" : "unsigned"; }
+
+/// `count` floats at p (fp32 storage, `count` 2 or a multiple of 4) by the
+/// widest accesses (16 or 8 bytes), as statements reading `out` or writing
+/// `v`. A store is an aligned struct, one access as the host trace sees it
+/// too.
+std::string f32Pieces(int64_t count, bool store) {
+  if (store) {
+    const int64_t per = count % 4 ? 2 : 4;
+    return fmt::format("    struct alignas({0}) Raw {{\n      float f[{1}];\n    }};\n"
+                       "#pragma unroll\n    for (int t = 0; t < {2}; ++t) {{\n"
+                       "      Raw raw;\n#pragma unroll\n      for (int i = 0; i < {1}; ++i)\n"
+                       "        raw.f[i] = v[{1} * t + i];\n"
+                       "      reinterpret_cast<Raw *>(p)[t] = raw;\n    }}\n",
+                       per * 4, per, count / per);
+  }
+  if (count % 4 != 0) // 2 floats: one 8-byte load
+    return "    const float2 q = __ldg(reinterpret_cast<const float2 *>(p));\n"
+           "    out[0] = q.x;\n    out[1] = q.y;\n";
+  return fmt::format("#pragma unroll\n    for (int t = 0; t < {}; ++t) {{\n"
                      "      const float4 q = __ldg(reinterpret_cast<const float4 *>(p) + t);\n"
                      "      out[4 * t] = q.x;\n      out[4 * t + 1] = q.y;\n"
-                     "      out[4 * t + 2] = q.z;\n      out[4 * t + 3] = q.w;\n    }}\n  }}\n",
-                     vec / 4, vec / 4);
+                     "      out[4 * t + 2] = q.z;\n      out[4 * t + 3] = q.w;\n    }}\n",
+                     count / 4);
+}
+} // namespace
+
+std::string loadMethod(int64_t bytes, int64_t vec, bool f32Overload) {
+  std::string m = fmt::format(
+      "  // One {0}-byte load (LDG.{1}) of read-only data, then V values.\n"
+      "  __device__ __forceinline__ void load{0}(const T *p, float *out) {{\n"
+      "    const {2} raw = __ldg(reinterpret_cast<const {2} *>(p));\n"
+      "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+      "#pragma unroll\n    for (int t = 0; t < {3}; ++t)\n"
+      "      out[t] = ld(vals[t]);\n  }}\n",
+      bytes, bytes * 8, rawType(bytes), vec);
+  if (f32Overload)
+    m += fmt::format("  // The same V values of a tensor kept in fp32.\n"
+                     "  __device__ __forceinline__ void load{}(const float *p, float *out) {{\n"
+                     "{}  }}\n",
+                     bytes, f32Pieces(vec, false));
   return m;
 }
 
-std::string store16Method(int64_t vec, bool f32Overload) {
-  std::string m =
-      fmt::format("  // V values as one 16-byte store (STG.128).\n"
-                  "  __device__ __forceinline__ void store16(T *p, const float *v) {{\n"
-                  "    struct alignas(16) Raw {{\n      T t[{0}];\n    }} raw;\n"
-                  "#pragma unroll\n    for (int t = 0; t < {0}; ++t)\n"
-                  "      raw.t[t] = st(v[t]);\n"
-                  "    *reinterpret_cast<Raw *>(p) = raw; // p is 16-byte aligned\n  }}\n",
-                  vec);
+std::string storeMethod(int64_t bytes, int64_t vec, bool f32Overload) {
+  std::string m = fmt::format(
+      "  // V values as one {0}-byte store (STG.{1}).\n"
+      "  __device__ __forceinline__ void store{0}(T *p, const float *v) {{\n"
+      "    struct alignas({0}) Raw {{\n      T t[{2}];\n    }} raw;\n"
+      "#pragma unroll\n    for (int t = 0; t < {2}; ++t)\n"
+      "      raw.t[t] = st(v[t]);\n"
+      "    *reinterpret_cast<Raw *>(p) = raw; // p is {0}-byte aligned\n  }}\n",
+      bytes, bytes * 8, vec);
   if (f32Overload)
-    m += fmt::format("  // The same V values into a tensor kept in fp32: {} 16-byte stores.\n"
-                     "  __device__ __forceinline__ void store16(float *p, const float *v) {{\n"
-                     "#pragma unroll\n    for (int t = 0; t < {}; ++t)\n"
-                     "      reinterpret_cast<float4 *>(p)[t] = "
-                     "make_float4(v[4 * t], v[4 * t + 1], v[4 * t + 2], v[4 * t + 3]);\n  }}\n",
-                     vec / 4, vec / 4);
+    m += fmt::format("  // The same V values into a tensor kept in fp32.\n"
+                     "  __device__ __forceinline__ void store{}(float *p, const float *v) {{\n"
+                     "{}  }}\n",
+                     bytes, f32Pieces(vec, true));
   return m;
+}
+
+std::string load16Method(int64_t vec, bool f32Overload) { return loadMethod(16, vec, f32Overload); }
+
+std::string store16Method(int64_t vec, bool f32Overload) {
+  return storeMethod(16, vec, f32Overload);
 }
 
 std::string identifier(std::string_view text) {

@@ -37,6 +37,10 @@ std::string load16Method(int64_t vec, bool f32Overload);
 /// The Group method store16(p, v): `vec` floats as T by one 16-byte store;
 /// with `f32Overload` also into fp32 storage.
 std::string store16Method(int64_t vec, bool f32Overload);
+/// The same for `bytes` = 16, 8 or 4 (load8, store4, ...): `vec` values of
+/// T in one access of that width.
+std::string loadMethod(int64_t bytes, int64_t vec, bool f32Overload);
+std::string storeMethod(int64_t bytes, int64_t vec, bool f32Overload);
 
 /// Whether `code` holds `word` as a whole identifier.
 bool mentions(const std::string &code, const std::string &word);

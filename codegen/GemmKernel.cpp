@@ -822,18 +822,19 @@ std::optional<std::vector<Value>> epilogueLeaves(const GemmInfo &info, Value res
   return leaves;
 }
 
-/// epilogueVec(z, m, n, acc): the epilogue at (m, n..n+V-1), V = 16 bytes of
-/// T: every input it reads loaded 16 bytes at a time, every result stored
-/// so (kGemmEpiVec).
+/// epilogueVec(z, m, n, acc): the epilogue at (m, n..n+V-1), V = `bytes`
+/// (16, 8 or 4) of T: every input it reads loaded `bytes` at a time, every
+/// result stored so (kGemmEpiVec = V).
 std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
-                                 const std::vector<std::vector<Value>> &leaves, bool on,
+                                 const std::vector<std::vector<Value>> &leaves, int64_t bytes,
                                  int64_t vec) {
-  if (!on)
+  if (!bytes)
     return "  __device__ __forceinline__ void epilogueVec(int, idx_t, idx_t, const float *) {}\n";
-  std::string m = "  // The epilogue at (m, n..n+V-1), V = 16 bytes of T: its inputs and results "
-                  "16 bytes at a time.\n"
-                  "  __device__ __forceinline__ void epilogueVec(int z, idx_t m, idx_t n, const "
-                  "float *acc) {\n    switch (z) {\n";
+  std::string m = fmt::format("  // The epilogue at (m, n..n+V-1), V = {0} bytes of T: its inputs "
+                              "and results {0} bytes at a time.\n"
+                              "  __device__ __forceinline__ void epilogueVec(int z, idx_t m, "
+                              "idx_t n, const float *acc) {{\n    switch (z) {{\n",
+                              bytes);
   for (auto [j, a] : llvm::enumerate(info.anchors)) {
     m += fmt::format("    case {}: {{\n", j);
     Value out = a.result();
@@ -848,8 +849,8 @@ std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp 
     std::string set;
     for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
       const bool row = GroupEmitter::shape(leaf).size() == 1 && r > 1;
-      m += fmt::format("      float piece{}[{}];\n      load16({} + {}, piece{});\n", l, vec,
-                       *e.pointerName(leaf),
+      m += fmt::format("      float piece{}[{}];\n      load{}({} + {}, piece{});\n", l, vec,
+                       bytes, *e.pointerName(leaf),
                        row ? std::string("n") : e.linear(leaf, first), l);
       set += fmt::format("        e_{} = piece{}[t];\n", e.name(leaf), l);
     }
@@ -864,7 +865,7 @@ std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp 
       m += fmt::format("        r{}[t] = {};\n", y, e.call(yield.getValues()[y], each));
     m += "      }\n      epiMode = false;\n";
     for (unsigned y : info.epilogueYields[j])
-      m += fmt::format("      store16({} + m * kGemmN + n, r{}); // result #{}\n",
+      m += fmt::format("      store{}({} + m * kGemmN + n, r{}); // result #{}\n", bytes,
                        e.outputParam(y), y, y);
     m += "      break;\n    }\n";
   }
@@ -1147,11 +1148,17 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     custom[leaf] = fmt::format("if (vecMode)\n      return c_{};\n    return ld({}[{}]);",
                                e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
   }
-  // The epilogue 16 bytes at a time (kGemmEpiVec) where N is whole pieces
-  // and every result reads only what pieces can carry (epilogueLeaves),
-  // none of it also read by aVec.
+  // The epilogue 16 bytes at a time (kGemmEpiVec) where N is whole pieces,
+  // else 8 or 4 (at least two values) where N is whole pieces of those, so
+  // that every row's pieces stay aligned; and where every result reads only
+  // what pieces can carry (epilogueLeaves), none of it also read by aVec.
+  int64_t epiBytes = 0;
+  for (int64_t bytes : {16, 8, 4})
+    if (!epiBytes && info.n * elemBytes % bytes == 0 && bytes / elemBytes >= 2)
+      epiBytes = bytes;
+  const int64_t epiV = epiBytes / elemBytes;
   std::vector<std::vector<Value>> epiLeaves(info.anchors.size());
-  bool epiVec = info.n * elemBytes % 16 == 0 &&
+  bool epiVec = epiBytes > 0 &&
                 llvm::any_of(info.epilogueYields, [](const auto &ys) { return !ys.empty(); });
   for (size_t j = 0; j < info.anchors.size() && epiVec; ++j)
     for (unsigned y : info.epilogueYields[j]) {
@@ -1182,10 +1189,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::vector<unsigned> fused; // extra results stored by stats()
   bool statsInRegisters = false;
   const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused, statsInRegisters);
-  if (epiVec || !fused.empty())
+  if ((epiVec && epiBytes == 16) || !fused.empty())
     m += store16Method(vec, e.anyKeptInF32());
-  if (aVec || epiVec)
+  if (aVec || (epiVec && epiBytes == 16))
     m += load16Method(vec, e.anyKeptInF32());
+  if (epiVec && epiBytes != 16) {
+    m += storeMethod(epiBytes, epiV, e.anyKeptInF32());
+    m += loadMethod(epiBytes, epiV, e.anyKeptInF32());
+  }
 
   if (aAsItIs) {
     m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy, kGemmAShift).\n"
@@ -1207,7 +1218,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   m += operandMethods(e, info, mode == kFfma);
   m += vectorOperandMethod(e, info, leaves, mode == kFfma, vec);
   m += resultMethods(e, info, yield, fused);
-  m += vectorEpilogueMethod(e, info, yield, epiLeaves, epiVec, vec);
+  m += vectorEpilogueMethod(e, info, yield, epiLeaves, epiVec ? epiBytes : 0, epiV);
   auto fns = e.groupStruct(custom, m);
   if (!fns)
     return fns.status();
@@ -1289,12 +1300,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                                  "at a time\n"
                                  "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
                                  "copied as aligned chunks, realigned in shared memory\n"
-                                 "constexpr bool kGemmEpiVec = {}; // the epilogue 16 bytes at a "
-                                 "time\n"
+                                 "constexpr int kGemmEpiVec = {}; // the epilogue this many "
+                                 "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
                                  "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
                                  "a row of tiles side by side (A is the larger operand)\n\n",
                                  info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aCopy,
-                                 staging.aShift, staging.bShift, epiVec, info.m >= info.n);
+                                 staging.aShift, staging.bShift, epiVec ? epiV : 0,
+                                 info.m >= info.n);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",

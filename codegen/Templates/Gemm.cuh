@@ -18,8 +18,8 @@
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
-//   g.epilogueVec(z, m, n, acc)  the same at n..n+V-1 (kGemmEpiVec: inputs and results
-//                                16 bytes at a time)
+//   g.epilogueVec(z, m, n, acc)  the same at n..n+V-1 (V = kGemmEpiVec: inputs and results
+//                                16, 8 or 4 bytes at a time)
 //   g.extra(first, stride)       results that read no linear (C's first N tile, z = 0)
 //   g.m0, g.firstN               set here: the block's first row; whether its tile is
 //                                C's first N tile (writers of per-row results)
@@ -564,11 +564,11 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       __syncthreads();
     }
     if (kGemmEpiVec) {
-      // V consecutive columns a thread (16 bytes of T): the epilogue's inputs
-      // and results 16 bytes at a time. N is whole pieces, so a piece that
-      // starts inside N ends inside it.
-      constexpr int kV = 16 / (int)sizeof(T), kPieces = kBN / kV;
-      static_assert(kBN % kV == 0, "whole 16-byte pieces of a tile row");
+      // V consecutive columns a thread (16, 8 or 4 bytes of T): the
+      // epilogue's inputs and results V values at a time. N is whole pieces,
+      // so a piece that starts inside N ends inside it.
+      constexpr int kV = kGemmEpiVec > 1 ? kGemmEpiVec : 2, kPieces = kBN / kV;
+      static_assert(kBN % kV == 0, "whole pieces of a tile row");
       for (int e = tid; e < kBM * kPieces; e += kThreads) {
         const int r = e / kPieces, c = e % kPieces * kV;
         const idx_t m = m0 + r, n = n0 + c;
@@ -582,6 +582,11 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
             const int q = (h + tid / 4) % (kV / 4) * 4;
             const Vec16 raw = *reinterpret_cast<const Vec16 *>(Cs + r * kLdC + c + q);
             memcpy(acc + q, &raw, 16);
+          }
+          if (kV == 2) { // two floats, one 8-byte load
+            const unsigned long long raw =
+                *reinterpret_cast<const unsigned long long *>(Cs + r * kLdC + c);
+            memcpy(acc, &raw, 8);
           }
           g.epilogueVec(z, m, n, acc);
         }
