@@ -29,7 +29,9 @@ std::string floatLiteral(double v) {
 
 namespace {
 /// The unsigned type of a `bytes`-wide raw access.
-const char *rawType(int64_t bytes) { return bytes == 16 ? "uint4" : bytes == 8 ? "uint2" : "unsigned"; }
+const char *rawType(int64_t bytes) {
+  return bytes == 16 ? "uint4" : bytes == 8 ? "uint2" : "unsigned";
+}
 
 /// `count` floats at p (fp32 storage, `count` 2 or a multiple of 4) by the
 /// widest accesses (16 or 8 bytes), as statements reading `out` or writing
@@ -57,14 +59,14 @@ std::string f32Pieces(int64_t count, bool store) {
 } // namespace
 
 std::string loadMethod(int64_t bytes, int64_t vec, bool f32Overload) {
-  std::string m = fmt::format(
-      "  // One {0}-byte load (LDG.{1}) of read-only data, then V values.\n"
-      "  __device__ __forceinline__ void load{0}(const T *p, float *out) {{\n"
-      "    const {2} raw = __ldg(reinterpret_cast<const {2} *>(p));\n"
-      "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
-      "#pragma unroll\n    for (int t = 0; t < {3}; ++t)\n"
-      "      out[t] = ld(vals[t]);\n  }}\n",
-      bytes, bytes * 8, rawType(bytes), vec);
+  std::string m =
+      fmt::format("  // One {0}-byte load (LDG.{1}) of read-only data, then V values.\n"
+                  "  __device__ __forceinline__ void load{0}(const T *p, float *out) {{\n"
+                  "    const {2} raw = __ldg(reinterpret_cast<const {2} *>(p));\n"
+                  "    const T *vals = reinterpret_cast<const T *>(&raw);\n"
+                  "#pragma unroll\n    for (int t = 0; t < {3}; ++t)\n"
+                  "      out[t] = ld(vals[t]);\n  }}\n",
+                  bytes, bytes * 8, rawType(bytes), vec);
   if (f32Overload)
     m += fmt::format("  // The same V values of a tensor kept in fp32.\n"
                      "  __device__ __forceinline__ void load{}(const float *p, float *out) {{\n"
@@ -74,14 +76,14 @@ std::string loadMethod(int64_t bytes, int64_t vec, bool f32Overload) {
 }
 
 std::string storeMethod(int64_t bytes, int64_t vec, bool f32Overload) {
-  std::string m = fmt::format(
-      "  // V values as one {0}-byte store (STG.{1}).\n"
-      "  __device__ __forceinline__ void store{0}(T *p, const float *v) {{\n"
-      "    struct alignas({0}) Raw {{\n      T t[{2}];\n    }} raw;\n"
-      "#pragma unroll\n    for (int t = 0; t < {2}; ++t)\n"
-      "      raw.t[t] = st(v[t]);\n"
-      "    *reinterpret_cast<Raw *>(p) = raw; // p is {0}-byte aligned\n  }}\n",
-      bytes, bytes * 8, vec);
+  std::string m =
+      fmt::format("  // V values as one {0}-byte store (STG.{1}).\n"
+                  "  __device__ __forceinline__ void store{0}(T *p, const float *v) {{\n"
+                  "    struct alignas({0}) Raw {{\n      T t[{2}];\n    }} raw;\n"
+                  "#pragma unroll\n    for (int t = 0; t < {2}; ++t)\n"
+                  "      raw.t[t] = st(v[t]);\n"
+                  "    *reinterpret_cast<Raw *>(p) = raw; // p is {0}-byte aligned\n  }}\n",
+                  bytes, bytes * 8, vec);
   if (f32Overload)
     m += fmt::format("  // The same V values into a tensor kept in fp32.\n"
                      "  __device__ __forceinline__ void store{}(float *p, const float *v) {{\n"

@@ -849,9 +849,8 @@ std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp 
     std::string set;
     for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
       const bool row = GroupEmitter::shape(leaf).size() == 1 && r > 1;
-      m += fmt::format("      float piece{}[{}];\n      load{}({} + {}, piece{});\n", l, vec,
-                       bytes, *e.pointerName(leaf),
-                       row ? std::string("n") : e.linear(leaf, first), l);
+      m += fmt::format("      float piece{}[{}];\n      load{}({} + {}, piece{});\n", l, vec, bytes,
+                       *e.pointerName(leaf), row ? std::string("n") : e.linear(leaf, first), l);
       set += fmt::format("        e_{} = piece{}[t];\n", e.name(leaf), l);
     }
     for (unsigned y : info.epilogueYields[j])
@@ -1158,8 +1157,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       epiBytes = bytes;
   const int64_t epiV = epiBytes / elemBytes;
   std::vector<std::vector<Value>> epiLeaves(info.anchors.size());
-  bool epiVec = epiBytes > 0 &&
-                llvm::any_of(info.epilogueYields, [](const auto &ys) { return !ys.empty(); });
+  bool epiVec =
+      epiBytes > 0 && llvm::any_of(info.epilogueYields, [](const auto &ys) { return !ys.empty(); });
   for (size_t j = 0; j < info.anchors.size() && epiVec; ++j)
     for (unsigned y : info.epilogueYields[j]) {
       auto l = epilogueLeaves(info, yield.getValues()[y], info.anchors[j]);
@@ -1291,22 +1290,22 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (panels)
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", int(d.panel));
   src += "\n";
-  std::string code = fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
-                                 "constexpr int kGemmStats = {};\n"
-                                 "constexpr bool kGemmRowStats = {}; // norms of the output\n"
-                                 "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
-                                 "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
-                                 "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
-                                 "at a time\n"
-                                 "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
-                                 "copied as aligned chunks, realigned in shared memory\n"
-                                 "constexpr int kGemmEpiVec = {}; // the epilogue this many "
-                                 "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
-                                 "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
-                                 "a row of tiles side by side (A is the larger operand)\n\n",
-                                 info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aCopy,
-                                 staging.aShift, staging.bShift, epiVec ? epiV : 0,
-                                 info.m >= info.n);
+  std::string code =
+      fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
+                  "constexpr int kGemmStats = {};\n"
+                  "constexpr bool kGemmRowStats = {}; // norms of the output\n"
+                  "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
+                  "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
+                  "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
+                  "at a time\n"
+                  "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
+                  "copied as aligned chunks, realigned in shared memory\n"
+                  "constexpr int kGemmEpiVec = {}; // the epilogue this many "
+                  "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
+                  "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
+                  "a row of tiles side by side (A is the larger operand)\n\n",
+                  info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aCopy,
+                  staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
