@@ -179,14 +179,20 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     if (!failed.empty())
       return rt::Status::error(failed);
   }
-  std::map<std::string, size_t> tracedAs; // trace key -> kernel index
+  // 1. Per kernel: the bound, the launch, the SASS facts, and which trace
+  // gives its traffic (one per distinct trace key).
+  struct TraceJob {
+    size_t kernel;
+    SampleOptions sampling;
+    std::optional<rt::Expected<KernelTraffic>> traffic;
+  };
+  std::vector<TraceJob> jobs;
+  std::vector<size_t> jobOf(plan.kernels.size(), SIZE_MAX);
+  std::map<std::string, size_t> tracedAs; // trace key -> job
   std::map<std::string, size_t> sassOf;   // code key -> kernel index
-  bool allTraced = noTrace.empty();
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const rt::PlanKernel &k = plan.kernels[i];
     const KernelInput &in = inputs[i];
-    if (options.progress)
-      options.progress(i, plan.kernels.size(), k.name);
     KernelReport r;
     r.name = k.name;
     r.kind = k.kind;
@@ -220,7 +226,7 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     if (noTrace.empty()) {
       const std::string key = traceKey(k, in);
       if (auto it = tracedAs.find(key); it != tracedAs.end()) {
-        r.traffic = report.kernels[it->second].traffic;
+        jobOf[i] = it->second;
         r.sameAsEarlier = true;
       } else {
         SampleOptions sampling = options.sampling;
@@ -228,20 +234,66 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
             uint64_t(gpu.sms) * residentBlocks(gpu, r.launch.threads, r.launch.registers,
                                                r.launch.smemBytes);
         sampling.l2Bytes = uint64_t(gpu.l2Bytes);
-        auto traffic = tracePlanKernel(k, *memory, sampling);
-        if (!traffic)
-          return traffic.status();
-        r.traffic = *traffic;
-        tracedAs[key] = i;
-        ++report.kernelsTraced;
+        jobOf[i] = tracedAs[key] = jobs.size();
+        jobs.push_back({i, sampling, std::nullopt});
       }
-      r.modeled = modelTime(gpu, in.cost, options.math, r.launch, *r.traffic);
     }
-    allTraced = allTraced && r.modeled.has_value();
     report.kernels.push_back(std::move(r));
+  }
+
+  // 2. The traces, side by side on up to 8 cores (each holds its own trace
+  // buffers). A host library's trace state is its own globals, so traces
+  // of one library (the same code and configuration) run one after the
+  // other, on one worker.
+  std::map<std::string, std::vector<size_t>> byLibrary;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const rt::PlanKernel &k = plan.kernels[jobs[j].kernel];
+    byLibrary[fmt::format("{}|{}|{}", k.entry, k.defaultConfig, k.source)].push_back(j);
+  }
+  std::vector<std::vector<size_t>> buckets;
+  for (auto &[library, js] : byLibrary)
+    buckets.push_back(std::move(js));
+  {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex progressMutex;
+    size_t done = 0;
+    auto worker = [&] {
+      for (size_t b; !failed && (b = next++) < buckets.size();)
+        for (size_t j : buckets[b]) {
+          const rt::PlanKernel &k = plan.kernels[jobs[j].kernel];
+          jobs[j].traffic = tracePlanKernel(k, *memory, jobs[j].sampling);
+          if (!*jobs[j].traffic)
+            failed = true;
+          std::lock_guard<std::mutex> lock(progressMutex);
+          if (options.progress)
+            options.progress(++done, jobs.size(), k.name);
+        }
+    };
+    const unsigned workers = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::min<size_t>(workers, buckets.size()); ++t)
+      pool.emplace_back(worker);
+    for (std::thread &t : pool)
+      t.join();
   }
   if (options.progress)
     options.progress(plan.kernels.size(), plan.kernels.size(), "");
+
+  // 3. The modeled times, in plan order; the first failed trace is the error.
+  for (const TraceJob &job : jobs)
+    if (job.traffic && !*job.traffic)
+      return job.traffic->status();
+  report.kernelsTraced = jobs.size();
+  bool allTraced = noTrace.empty();
+  for (size_t i = 0; i < plan.kernels.size(); ++i) {
+    KernelReport &r = report.kernels[i];
+    if (jobOf[i] != SIZE_MAX && jobs[jobOf[i]].traffic) {
+      r.traffic = **jobs[jobOf[i]].traffic;
+      r.modeled = modelTime(gpu, inputs[i].cost, options.math, r.launch, *r.traffic);
+    }
+    allTraced = allTraced && r.modeled.has_value();
+  }
   if (allTraced) {
     double sum = 0;
     for (const KernelReport &r : report.kernels)
