@@ -307,8 +307,8 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   // (16 bytes of T) where a result's channels are whole pieces: its values
   // computed (their loads issued together), then one 16-byte store; results
   // of one shape share a loop, every value computed before any is stored.
-  m += store16Method(vec, e.anyKeptInF32());
-  m += load16Method(vec, e.anyKeptInF32());
+  m += storeMethod(16, vec, e.anyKeptInF32());
+  m += loadMethod(16, vec, e.anyKeptInF32());
   m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
        "...\n";
   m += "  __device__ __forceinline__ void pixels(idx_t i0, int first, int stride) {\n";

@@ -92,12 +92,6 @@ std::string storeMethod(int64_t bytes, int64_t vec, bool f32Overload) {
   return m;
 }
 
-std::string load16Method(int64_t vec, bool f32Overload) { return loadMethod(16, vec, f32Overload); }
-
-std::string store16Method(int64_t vec, bool f32Overload) {
-  return storeMethod(16, vec, f32Overload);
-}
-
 std::string identifier(std::string_view text) {
   std::string out;
   for (char c : text)

@@ -29,17 +29,14 @@ namespace ssmc::codegen {
 /// "1.0f", "9.99999997e-07f": a float literal that reads back exactly.
 std::string floatLiteral(double v);
 
-/// The Group method load16(p, out): one 16-byte load (LDG.128) of read-only
-/// T at p, then its `vec` values as floats. With `f32Overload` (a group with
-/// a tensor kept in fp32, `vec` a multiple of 4), also load16(const float *,
-/// out): the same `vec` values from fp32 storage, 16 bytes a load.
-std::string load16Method(int64_t vec, bool f32Overload);
-/// The Group method store16(p, v): `vec` floats as T by one 16-byte store;
-/// with `f32Overload` also into fp32 storage.
-std::string store16Method(int64_t vec, bool f32Overload);
-/// The same for `bytes` = 16, 8 or 4 (load8, store4, ...): `vec` values of
-/// T in one access of that width.
+/// The Group method load<bytes>(p, out) (`bytes` 16, 8 or 4: load16, load8,
+/// load4): one load of that width (LDG.128, .64, .32) of read-only T at p,
+/// then its `vec` values as floats. With `f32Overload` (a group with a
+/// tensor kept in fp32) also load<bytes>(const float *, out): the same `vec`
+/// values from fp32 storage, 16 or 8 bytes a load.
 std::string loadMethod(int64_t bytes, int64_t vec, bool f32Overload);
+/// The Group method store<bytes>(p, v): `vec` floats as T by one store of
+/// that width; with `f32Overload` also into fp32 storage.
 std::string storeMethod(int64_t bytes, int64_t vec, bool f32Overload);
 
 /// Whether `code` holds `word` as a whole identifier.

@@ -1189,9 +1189,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   bool statsInRegisters = false;
   const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused, statsInRegisters);
   if ((epiVec && epiBytes == 16) || !fused.empty())
-    m += store16Method(vec, e.anyKeptInF32());
+    m += storeMethod(16, vec, e.anyKeptInF32());
   if (aVec || (epiVec && epiBytes == 16))
-    m += load16Method(vec, e.anyKeptInF32());
+    m += loadMethod(16, vec, e.anyKeptInF32());
   if (epiVec && epiBytes != 16) {
     m += storeMethod(epiBytes, epiV, e.anyKeptInF32());
     m += loadMethod(epiBytes, epiV, e.anyKeptInF32());
