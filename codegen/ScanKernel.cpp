@@ -1,19 +1,13 @@
 //===- ScanKernel.cpp - groups holding selective scans --------------------===//
 //
-// A thread owns one (batch, channel) of every scan in the group, or with
-// SSMC_SCAN_SPLITS > 1 one part of its sequence, and runs the recurrences
-// one after the other, its d_state-wide state h in registers. A thread block
-// holds SSMC_SCAN_CHANNELS channels (x SSMC_SCAN_SPLITS parts) of one batch
-// element and walks the sequence in chunks of SSMC_SCAN_CHUNK steps, staging
-// each part's chunk of B and C (shared by all its channels) in shared
-// memory. u, delta, z, A, D and delta_bias are read through their index
-// functions, so producers such as dt_proj + softplus or exp(A_log) are
-// recomputed in place.
-//
-// Time split (small batches): pass 1 scans each part from a zero state for
-// its end state and summed delta, the block combines them in order into each
-// part's starting state (the decay of a part is exp(A * sum(delta))), and
-// pass 2 scans each part again from it, writing what the group yields.
+// The loops are Templates/Scan.cuh: a thread owns one (batch, channel) of
+// every scan in the group, or with SSMC_SCAN_SPLITS > 1 one part of its
+// sequence, its state in registers, B and C (and dt_proj's inputs) staged in
+// shared memory per chunk of steps. This file writes what the template asks
+// of each scan: a `ScanK` struct of flags and of static functions reading
+// u, delta, z, A, D, delta_bias, B and C through their index functions (so
+// producers such as dt_proj + softplus or exp(A_log) are recomputed in place)
+// and holding the epilogue.
 //
 // The epilogue (what the group yields from the scans' outputs: D skip, the
 // sum of two directions, scaling, permutes, flips) is evaluated by the
@@ -31,6 +25,7 @@
 
 #include "AxisMap.h"
 #include "Kernels.h"
+#include "ScanTemplate.inc"
 #include "ScanTiling.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -223,8 +218,10 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
 
   // Index functions: scan outputs come from the current step or the scratch.
   llvm::DenseMap<Value, std::string> custom;
-  std::string members;
-  std::string extraInit;
+  // The Group stores the results itself (the scans' epilogues are its
+  // callers' static functions).
+  std::string members = e.outputMembers();
+  std::string extraInit = e.outputNames() + ", ";
   if (scratchFloats) {
     members += "  float *__restrict__ ws; // fp32 scratch of scan outputs read by later scans\n";
     extraInit += "ws, ";
@@ -322,284 +319,119 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     return nlc ? std::vector<std::string>{"b", "t", inner}
                : std::vector<std::string>{"b", inner, "t"};
   };
-  std::string code;
-  code += *fns + "\n";
-  code += fmt::format("extern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS * "
-                      "SSMC_SCAN_SPLITS) {}(\n    {}) {{\n",
-                      e.entry(), e.kernelParams());
-  // A step's staged values are contiguous (16-byte aligned rows): every
-  // thread of a part reads the same ones, each 16-byte load a broadcast.
-  code += "  // Per part, per step of the chunk: B, C [SSMC_SCAN_CHUNK][kStatePitch] each";
-  code += maxDeltaInputs ? "; the delta projection's inputs [SSMC_SCAN_CHUNK][kDtPitch]" : "";
-  code += ".\n  // With splits, each (channel, part)'s carried state and summed delta\n"
-          "  // [SSMC_SCAN_CHANNELS * kSplits][kCarryPitch].\n";
-  code += "  extern __shared__ __align__(16) float smem[];\n";
-  code += "  float *const sB = smem, *const sC = sB + kSplits * kPartB;\n";
-  code += maxDeltaInputs ? "  float *const sX = sC + kSplits * kPartB;\n"
-                           "  float *const sCarry = sX + kSplits * kPartX;\n"
-                         : "  float *const sCarry = sC + kSplits * kPartB;\n";
-  code += "  " + e.groupInit(extraInit) + "\n";
-  code += "  const int lane = kSplits == 1 ? (int)threadIdx.x : (int)threadIdx.x % "
-          "SSMC_SCAN_CHANNELS; // channel in the block\n";
-  code += "  const int part = kSplits == 1 ? 0 : (int)threadIdx.x / SSMC_SCAN_CHANNELS;\n";
-  code += "  const idx_t b = (idx_t)blockIdx.x / kChannelBlocks;\n";
-  code += "  const idx_t d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + lane;\n";
-  code += "  const bool active = d < kChannels;\n";
-  code += "  // This thread's part: steps [p0, p0 + partLen) in scan order.\n";
-  code += "  const idx_t p0 = part * kPartSteps;\n";
-  code += "  const idx_t partLen = kLength - p0 < kPartSteps ? (kLength - p0 > 0 ? kLength - p0 : "
-          "0) : kPartSteps;\n";
-
+  // Per scan, what the template asks of it (Templates/Scan.cuh): its flags
+  // and its operands' index functions.
+  std::string code = std::string(kScanTemplate) + "\n" + *fns + "\n";
   for (size_t k = 0; k < scans.size(); ++k) {
     SelectiveScanOp s = scans[k].op;
-    const int64_t n = scans[k].states;
-    const bool rev = s.getReverse();
     LinearOp dtProj = stagedDeltaProjection(s);
-    // Step `i` of the scan (0 first) at time t.
-    auto timeOf = [&](const std::string &i) {
-      return rev ? fmt::format("kLength - 1 - ({})", i) : i;
+    const int64_t dtIn = dtProj ? GroupEmitter::shape(dtProj.getWeight())[1] : 0;
+    auto flag = [](bool on) { return on ? "true" : "false"; };
+    auto fn = [&](const char *ret, const char *name, const char *params, const std::string &body) {
+      code += fmt::format("  static __device__ __forceinline__ {} {}({}) {{\n    {}\n  }}\n", ret,
+                          name, params, body);
     };
-    code += fmt::format("\n  // scan {}: {} of [{}], d_state {}{}{}{}{}{}{}\n", k,
-                        e.name(s.getOut()), fmt::join(bdl, ", "), n, nlc ? ", channels-last" : "",
-                        rev ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
-                        s.getZ() ? ", silu(z) gate" : "", s.getDeltaBias() ? ", delta_bias" : "",
-                        s.getDeltaSoftplus() ? ", softplus(delta)" : "");
-    if (k > 0 && scratchFloats)
-      code += "  __syncthreads(); // earlier scans' outputs, written by other parts, are read\n";
-    code += fmt::format("  g.phase = {};\n  {{\n", k);
-    code += fmt::format("    constexpr int kStates = {};\n", n);
-    code += "    float h[kStates], A2[kStates]; // A2 = A * log2(e)\n";
-    code += "#pragma unroll\n    for (int n = 0; n < kStates; ++n) {\n      h[n] = 0.0f;\n";
-    code += fmt::format("      A2[n] = active ? g.{} * 1.44269504088896341f : 0.0f;\n    }}\n",
-                        e.call(s.getA(), {"d", "n"}));
-    if (s.getD())
-      code +=
-          fmt::format("    const float skip = active ? g.{} : 0.0f;\n", e.call(s.getD(), {"d"}));
-    if (s.getDeltaBias())
-      code += fmt::format("    const float deltaBias = active ? g.{} : 0.0f;\n",
-                          e.call(s.getDeltaBias(), {"d"}));
-    if (dtProj) {
-      const int64_t r = GroupEmitter::shape(dtProj.getWeight())[1];
-      code += fmt::format("    // delta = {} computed here: the channel's weights in registers, "
+    auto value = [&](Value v, const std::vector<std::string> &index) {
+      return "return g." + e.call(v, index) + ";";
+    };
+    code +=
+        fmt::format("\n// scan {}: {} of [{}], d_state {}{}{}{}{}{}{}\n", k, e.name(s.getOut()),
+                    fmt::join(bdl, ", "), scans[k].states, nlc ? ", channels-last" : "",
+                    s.getReverse() ? ", reverse (t from the end)" : "", s.getD() ? ", D skip" : "",
+                    s.getZ() ? ", silu(z) gate" : "", s.getDeltaBias() ? ", delta_bias" : "",
+                    s.getDeltaSoftplus() ? ", softplus(delta)" : "");
+    if (dtProj)
+      code += fmt::format("// delta = {} computed in the scan: the channel's weights in registers, "
                           "the inputs staged per chunk.\n",
                           e.name(dtProj.getResult()));
-      code += fmt::format("    constexpr int kDtIn = {};\n    float wdt[kDtIn];\n", r);
-      code += "#pragma unroll\n    for (int r = 0; r < kDtIn; ++r)\n";
-      code += fmt::format("      wdt[r] = active ? g.{} : 0.0f;\n",
-                          e.call(dtProj.getWeight(), {"d", "r"}));
+    code += fmt::format("struct Scan{} {{\n", k);
+    code += fmt::format("  static constexpr int kPhase = {}, kStates = {}, kDtIn = {};\n", k,
+                        scans[k].states, dtIn);
+    code += fmt::format(
+        "  static constexpr bool kReverse = {}, kStatesFastest = {}, kSkip = {}, kGate = {},\n"
+        "                        kDeltaBias = {}, kDtBias = {}, kSoftplus = {}, kLastState = {};\n",
+        flag(s.getReverse()), flag(nlc), flag(bool(s.getD())), flag(bool(s.getZ())),
+        flag(bool(s.getDeltaBias())), flag(dtProj && dtProj.getBias()), flag(s.getDeltaSoftplus()),
+        flag(!scans[k].lastStateYields.empty()));
+    fn("float", "A", "Group &g, idx_t d, idx_t n", value(s.getA(), {"d", "n"}));
+    fn("float", "B", "Group &g, idx_t b, idx_t t, idx_t n", value(s.getB(), seqIndex("n")));
+    fn("float", "C", "Group &g, idx_t b, idx_t t, idx_t n", value(s.getC(), seqIndex("n")));
+    fn("float", "u", "Group &g, idx_t b, idx_t d, idx_t t", value(s.getU(), seqIndex("d")));
+    if (dtProj) {
+      fn("float", "dtIn", "Group &g, idx_t b, idx_t t, idx_t r",
+         value(dtProj.getInput(), {"b", "t", "r"}));
+      fn("float", "dtWeight", "Group &g, idx_t d, idx_t r", value(dtProj.getWeight(), {"d", "r"}));
       if (dtProj.getBias())
-        code += fmt::format("    const float dtBias = active ? g.{} : 0.0f;\n",
-                            e.call(dtProj.getBias(), {"d"}));
+        fn("float", "dtBias", "Group &g, idx_t d", value(dtProj.getBias(), {"d"}));
+    } else {
+      fn("float", "delta", "Group &g, idx_t b, idx_t d, idx_t t",
+         value(s.getDelta(), seqIndex("d")));
     }
-    code += "    const float *const myB = sB + part * kPartB, *const myC = sC + part * kPartB;\n";
-    if (dtProj)
-      code += "    const float *const myX = sX + part * kPartX;\n";
+    if (s.getDeltaBias())
+      fn("float", "deltaBias", "Group &g, idx_t d", value(s.getDeltaBias(), {"d"}));
+    if (s.getD())
+      fn("float", "skip", "Group &g, idx_t d", value(s.getD(), {"d"}));
+    if (s.getZ())
+      fn("float", "z", "Group &g, idx_t b, idx_t d, idx_t t", value(s.getZ(), seqIndex("d")));
+    // The epilogue at (b, d, t): this scan's output for later reads, then
+    // every result this scan drives.
+    std::string step = fmt::format("g.cur{} = y;", k);
+    if (scans[k].scratch)
+      step += fmt::format("\n    g.ws[{} + {}] = y;", scans[k].scratchOffset,
+                          e.linear(s.getOut(), coords));
+    for (const DrivenYield &dy : scans[k].driven) {
+      Value v = yield.getValues()[dy.result];
+      std::vector<int64_t> ys = GroupEmitter::shape(v);
+      std::vector<std::string> yi(ys.size(), "0");
+      for (size_t a = 0; a < 3; ++a) {
+        const AxisExpr &x = dy.driverMap[a];
+        if (x.axis >= 0)
+          yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
+      }
+      step +=
+          fmt::format("\n    g.{}[{}] = {}; // result #{}", e.outputParam(dy.result),
+                      e.linear(v, yi), e.storeValue(dy.result, "g." + e.call(v, yi)), dy.result);
+    }
+    fn("void", "step", "Group &g, idx_t b, idx_t d, idx_t t, float y", step);
+    if (!scans[k].lastStateYields.empty()) {
+      std::string body = "for (int n = 0; n < kStates; ++n) {";
+      for (unsigned r : scans[k].lastStateYields)
+        body += fmt::format("\n      g.{}[(b * kChannels + d) * kStates + n] = {}; // result "
+                            "#{}: last_state",
+                            e.outputParam(r), e.storeValue(r, "h[n]"), r);
+      fn("void", "lastState", "Group &g, idx_t b, idx_t d, const float *h", body + "\n    }");
+    }
+    code += "};\n";
+  }
 
-    // One pass over this thread's part, chunk by chunk: stage (every
-    // part's chunk, the whole block), then step. `outputs`: the second
-    // pass (C, the epilogue); else the first (the end state, summed delta).
-    auto pass = [&](bool outputs, const std::string &indent) {
-      std::string c;
-      auto line = [&](const std::string &text) { c += indent + text + "\n"; };
-      line("for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK) {");
-      line("  __syncthreads(); // the previous chunk's staged values are consumed");
-      // Every part's chunk of `width` values a step; `split` names step s
-      // and value index `v` within a part's i.
-      auto stage = [&](const char *width, const std::string &split,
-                       const std::vector<std::string> &stores) {
-        line(fmt::format("  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * {}; j += "
-                         "kThreads) {{",
-                         width));
-        line(fmt::format("    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * {0}), i = "
-                         "j - q * SSMC_SCAN_CHUNK * {0};",
-                         width));
-        line("    " + split);
-        line("    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)");
-        line("      continue;");
-        line(fmt::format("    const idx_t t = {};", timeOf("q * kPartSteps + c0 + s")));
-        for (const std::string &store : stores)
-          line("    " + store);
-        line("  }");
-      };
-      std::vector<std::string> stateStores = {fmt::format(
-          "sB[q * kPartB + s * kStatePitch + n] = g.{};", e.call(s.getB(), seqIndex("n")))};
-      if (outputs)
-        stateStores.push_back(fmt::format("sC[q * kPartB + s * kStatePitch + n] = g.{};",
-                                          e.call(s.getC(), seqIndex("n"))));
-      stage("kStates",
-            nlc ? "const idx_t s = i / kStates, n = i - s * kStates; // states fastest"
-                : "const idx_t n = i / SSMC_SCAN_CHUNK, s = i - n * SSMC_SCAN_CHUNK; // steps "
-                  "fastest (B, C are [B, N, L])",
-            stateStores);
-      if (dtProj)
-        stage("kDtIn", "const idx_t s = i / kDtIn, r = i - s * kDtIn;",
-              {fmt::format("sX[q * kPartX + s * kDtPitch + r] = g.{};",
-                           e.call(dtProj.getInput(), {"b", "t", "r"}))});
-      line("  __syncthreads();");
-      line("  const idx_t len = partLen - c0 < SSMC_SCAN_CHUNK ? partLen - c0 : SSMC_SCAN_CHUNK;");
-      line("  if (!active)");
-      line("    continue;");
-      line("  for (idx_t s = 0; s < len; ++s) {");
-      line(fmt::format("    const idx_t t = {};", timeOf("p0 + c0 + s")));
-      if (dtProj) {
-        // The linear's order: the sum over its inputs, then its bias.
-        line("    float dt = 0.0f;");
-        line("#pragma unroll");
-        line("    for (int r0 = 0; r0 < kDtIn; r0 += 4) {");
-        line("      const Step4 x4 = loadStep4(myX + s * kDtPitch + r0);");
-        line("#pragma unroll");
-        line("      for (int i = 0; i < 4; ++i)");
-        line("        if (r0 + i < kDtIn)");
-        line("          dt += x4.v[i] * wdt[r0 + i];");
-        line("    }");
-        if (dtProj.getBias())
-          line("    dt += dtBias;");
-      } else {
-        line(fmt::format("    float dt = g.{};", e.call(s.getDelta(), seqIndex("d"))));
-      }
-      if (s.getDeltaBias())
-        line("    dt += deltaBias;");
-      if (s.getDeltaSoftplus())
-        line("    dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;");
-      line(fmt::format("    const float u = g.{};", e.call(s.getU(), seqIndex("d"))));
-      // The state update; the second pass also sums y = C . h.
-      if (outputs)
-        line("    float y = 0.0f;");
-      else
-        line("    dtSum += dt;");
-      line("#pragma unroll");
-      line("    for (int n0 = 0; n0 < kStates; n0 += 4) {");
-      line("      const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);");
-      if (outputs)
-        line("      const Step4 c4 = loadStep4(myC + s * kStatePitch + n0);");
-      line("#pragma unroll");
-      line("      for (int i = 0; i < 4; ++i) {");
-      line("        const int n = n0 + i;");
-      line("        if (n >= kStates)");
-      line("          break;");
-      line("        h[n] = exp2f(dt * A2[n]) * h[n] + dt * b4.v[i] * u;");
-      if (outputs)
-        line("        y += h[n] * c4.v[i];");
-      line("      }");
-      line("    }");
-      if (!outputs) {
-        line("  }");
-        line("}");
-        return c;
-      }
-      if (s.getD())
-        line("    y += skip * u;");
-      if (s.getZ()) {
-        line(fmt::format("    const float z = g.{};", e.call(s.getZ(), seqIndex("d"))));
-        line("    y *= z / (1.0f + expf(-z));");
-      }
-      line(fmt::format("    g.cur{} = y;", k));
-      if (scans[k].scratch)
-        line(fmt::format("    g.ws[{} + {}] = y;", scans[k].scratchOffset,
-                         e.linear(s.getOut(), coords)));
-      for (const DrivenYield &dy : scans[k].driven) {
-        Value v = yield.getValues()[dy.result];
-        std::vector<int64_t> ys = GroupEmitter::shape(v);
-        std::vector<std::string> yi(ys.size(), "0");
-        for (size_t a = 0; a < 3; ++a) {
-          const AxisExpr &x = dy.driverMap[a];
-          if (x.axis >= 0)
-            yi[x.axis] = x.flip ? fmt::format("{} - 1 - {}", sizeNames[a], coords[a]) : coords[a];
-        }
-        line(fmt::format("    {}[{}] = {}; // result #{}", e.outputParam(dy.result),
-                         e.linear(v, yi), e.storeValue(dy.result, "g." + e.call(v, yi)),
-                         dy.result));
-      }
-      line("  }");
-      line("}");
-      return c;
-    };
-
-    code += "    if constexpr (kSplits > 1) {\n";
-    code += "      // Pass 1: this part from a zero state; its end state and summed delta.\n";
-    code += "      float dtSum = 0.0f;\n";
-    code += pass(false, "      ");
-    code += "      float *const carry = sCarry + (lane * kSplits + part) * kCarryPitch;\n";
-    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n)\n        carry[n] = h[n];\n";
-    code += "      carry[kStatePitch] = dtSum;\n      __syncthreads();\n";
-    code += "      // Each part's starting state: the parts before it combined in order,\n";
-    code += "      // h <- exp(A * sum(delta)) * h + end state; thread `part` takes states\n";
-    code += "      // part, part + kSplits, ...\n";
-    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n) {\n";
-    code += "        if (n % kSplits != part)\n          continue;\n";
-    code += "        float hin = 0.0f;\n";
-    code += "        for (int q = 0; q < kSplits; ++q) {\n";
-    code += "          float *const c = sCarry + (lane * kSplits + q) * kCarryPitch;\n";
-    code += "          const float end = c[n];\n          c[n] = hin;\n";
-    code += "          hin = exp2f(A2[n] * c[kStatePitch]) * hin + end;\n";
-    code += "        }\n      }\n      __syncthreads();\n";
-    code += "#pragma unroll\n      for (int n = 0; n < kStates; ++n)\n        h[n] = carry[n];\n";
-    code += "    }\n";
-    code += "    // Pass 2 (the only one without splits): the outputs.\n";
-    code += pass(true, "    ");
-    for (unsigned r : scans[k].lastStateYields)
-      code += fmt::format("    if (active && part == kSplits - 1)\n      for (int n = 0; n < "
-                          "kStates; ++n)\n        {}[(b * kChannels + d) * kStates + n] = "
-                          "{}; // result #{}: last_state\n",
-                          e.outputParam(r), e.storeValue(r, "h[n]"), r);
-    code += "  }\n";
+  code += fmt::format("\nextern \"C\" __global__ void __launch_bounds__(SSMC_SCAN_CHANNELS * "
+                      "SSMC_SCAN_SPLITS) {}(\n    {}) {{\n",
+                      e.entry(), e.kernelParams());
+  code +=
+      "  extern __shared__ __align__(16) float smem[]; // staged B, C, dt_proj inputs; carries\n";
+  code += "  " + e.groupInit(extraInit) + "\n";
+  code += "  const ssmc_scan::Thread th = ssmc_scan::thread();\n";
+  for (size_t k = 0; k < scans.size(); ++k) {
+    if (k > 0 && scratchFloats)
+      code += "  __syncthreads(); // earlier scans' outputs, written by other parts, are read\n";
+    code += fmt::format("  ssmc_scan::run<Scan{}>(g, smem, th);\n", k);
   }
   if (!plainYields.empty()) {
     code += "\n  // Results that read no scan: one thread per element.\n";
-    code += "  const idx_t first = (idx_t)blockIdx.x * kThreads + (idx_t)threadIdx.x;\n";
-    code += "  const idx_t stride = (idx_t)gridDim.x * kThreads;\n";
+    code += "  const idx_t first = (idx_t)blockIdx.x * ssmc_scan::kThreads + (idx_t)threadIdx.x;\n";
+    code += "  const idx_t stride = (idx_t)gridDim.x * ssmc_scan::kThreads;\n";
     code += e.plainResultLoops(yield.getValues(), plainYields, "g.", "  ");
   }
   code += "}\n";
-  std::vector<std::string> sizes;
-  for (auto [n, v] : {std::pair<const char *, int64_t>{"kBatch", batch},
-                      {"kChannels", channels},
-                      {"kLength", length}})
-    if (mentions(code, n))
-      sizes.push_back(fmt::format("{} = {}", n, v));
   src += e.shapeConstants(code);
-  if (!sizes.empty())
-    src += fmt::format("constexpr idx_t {}; // the scans' [batch, channels, length]\n",
-                       fmt::join(sizes, ", "));
+  src += fmt::format("constexpr idx_t kBatch = {}, kChannels = {}, kLength = {}; // the scans' "
+                     "[batch, channels, length]\n",
+                     batch, channels, length);
   src += fmt::format("constexpr int kStatePitch = {}; // floats a step of B (of C) takes\n",
                      scanStepPitch(maxStates));
-  if (maxDeltaInputs)
-    src += fmt::format("constexpr int kDtPitch = {}; // floats a step of the delta projection's "
-                       "inputs takes\n",
-                       scanStepPitch(maxDeltaInputs));
-  src += R"(constexpr int kSplits = SSMC_SCAN_SPLITS, kThreads = SSMC_SCAN_CHANNELS * kSplits;
-constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / SSMC_SCAN_CHANNELS;
-constexpr idx_t kPartSteps = (kLength + kSplits - 1) / kSplits; // steps of one part
-// Floats of one part's staged chunk (scanPartFloats): with splits, padded to
-// 4 past a multiple of 32, so the parts' 16-byte loads take different banks.
-constexpr int partFloats(int stepFloats) {
-  return kSplits == 1 || stepFloats == 0 ? stepFloats * SSMC_SCAN_CHUNK
-                                         : (stepFloats * SSMC_SCAN_CHUNK + 31) / 32 * 32 + 4;
-}
-constexpr int kPartB = partFloats(kStatePitch);
-// A (channel, part)'s carried state, then its summed delta: an odd pitch, so
-// the threads' rows fall in different banks.
-constexpr int kCarryPitch = kStatePitch + 1;
-)";
-  if (maxDeltaInputs)
-    src += "constexpr int kPartX = partFloats(kDtPitch);\n";
-  src += R"(
-// Four staged floats of one step by one 16-byte shared-memory load; every
-// lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
-struct alignas(16) Step4 {
-  float v[4];
-};
-__device__ __forceinline__ Step4 loadStep4(const float *p) {
-#ifdef SSMC_HOST_SHIM
-  Step4 r;
-  memcpy(&r, p, sizeof r);
-  return r;
-#else
-  return *reinterpret_cast<const Step4 *>(p);
-#endif
-}
-
-)";
+  src += fmt::format("constexpr int kDtPitch = {}; // floats a step of the delta projection's "
+                     "inputs takes\n",
+                     scanStepPitch(maxDeltaInputs));
   src += code;
 
   rt::PlanKernel plan =

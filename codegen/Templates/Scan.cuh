@@ -1,0 +1,277 @@
+// ---- ssmc selective-scan template (codegen/Templates/Scan.cuh, embedded at build time) ----
+//
+// A thread owns one (batch, channel) of every scan of the group, or with
+// SSMC_SCAN_SPLITS > 1 one part of its sequence; its d_state-wide state h
+// lives in registers. A block holds SSMC_SCAN_CHANNELS channels (x
+// SSMC_SCAN_SPLITS parts) of one batch element and walks the sequence in
+// chunks of SSMC_SCAN_CHUNK steps, staging each part's chunk of B and C
+// (shared by all its channels) and, where the group computes delta with a
+// small linear (dt_proj), that linear's inputs in shared memory as fp32.
+// One buffer serves the scans in turn.
+//
+// Time split (small batches): pass 1 scans each part from a zero state for
+// its end state and summed delta, the block combines them in order into each
+// part's starting state (the decay of a part is exp(A * sum(delta))), and
+// pass 2 scans each part again from it, writing outputs. Without a split,
+// pass 2 is the only one.
+//
+// The generated code supplies, before this template: kBatch, kChannels,
+// kLength (the scans' [batch, channels, length]), kStatePitch and kDtPitch
+// (floats a staged step of B, C and of dt_proj's inputs takes); after it, a
+// struct per scan, with (all static, reading through the Group's index
+// functions; b, d, t the batch, channel and time of the scan's output):
+//   kStates, kDtIn (0: delta is read, not computed), kReverse, kStatesFastest
+//   (B and C in [batch, length, d_state], else [batch, d_state, length]),
+//   kSkip, kGate, kDeltaBias, kDtBias, kSoftplus, kPhase
+//   A(g, d, n), B(g, b, t, n), C(g, b, t, n), u(g, b, d, t), delta(g, b, d, t)
+//   dtIn(g, b, t, r), dtWeight(g, d, r), dtBias(g, d), deltaBias(g, d),
+//   skip(g, d), z(g, b, d, t)
+//   step(g, b, d, t, y)   the epilogue at one output (y after skip and gate)
+//   lastState(g, b, d, h) where the scan's last_state is a result
+// and the kernel calls run<Scan>(g, smem, thread()) for each in order.
+
+namespace ssmc_scan {
+
+constexpr int kSplits = SSMC_SCAN_SPLITS, kThreads = SSMC_SCAN_CHANNELS * kSplits;
+constexpr idx_t kChannelBlocks = (kChannels + SSMC_SCAN_CHANNELS - 1) / SSMC_SCAN_CHANNELS;
+constexpr idx_t kPartSteps = (kLength + kSplits - 1) / kSplits; // steps of one part
+// Floats of one part's staged chunk (scanPartFloats): with splits, padded to
+// 4 past a multiple of 32, so the parts' 16-byte loads take different banks.
+constexpr int partFloats(int stepFloats) {
+  return kSplits == 1 || stepFloats == 0 ? stepFloats * SSMC_SCAN_CHUNK
+                                         : (stepFloats * SSMC_SCAN_CHUNK + 31) / 32 * 32 + 4;
+}
+constexpr int kPartB = partFloats(kStatePitch), kPartX = partFloats(kDtPitch);
+// A (channel, part)'s carried state, then its summed delta: an odd pitch, so
+// the threads' rows fall in different banks.
+constexpr int kCarryPitch = kStatePitch + 1;
+constexpr float kLog2e = 1.44269504088896341f;
+
+// Four staged floats of one step by one 16-byte shared-memory load; every
+// lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
+struct alignas(16) Step4 {
+  float v[4];
+};
+__device__ __forceinline__ Step4 loadStep4(const float *p) {
+#ifdef SSMC_HOST_SHIM
+  Step4 r;
+  memcpy(&r, p, sizeof r);
+  return r;
+#else
+  return *reinterpret_cast<const Step4 *>(p);
+#endif
+}
+
+// Shared memory, per part, per step of the chunk: B, C [SSMC_SCAN_CHUNK]
+// [kStatePitch] each, dt_proj's inputs [SSMC_SCAN_CHUNK][kDtPitch]; with
+// splits, each (channel, part)'s carried state and summed delta
+// [SSMC_SCAN_CHANNELS * kSplits][kCarryPitch].
+struct Staging {
+  float *B, *C, *X, *carry;
+};
+
+// The calling thread's place: its channel in the block, its part of the
+// sequence (steps [p0, p0 + partLen) in scan order), its batch element and
+// channel.
+struct Thread {
+  int lane, part;
+  idx_t b, d, p0, partLen;
+  bool active; // d < kChannels: inactive threads stage and wait, never step
+};
+
+__device__ __forceinline__ Thread thread() {
+  Thread th;
+  th.lane = kSplits == 1 ? (int)threadIdx.x : (int)threadIdx.x % SSMC_SCAN_CHANNELS;
+  th.part = kSplits == 1 ? 0 : (int)threadIdx.x / SSMC_SCAN_CHANNELS;
+  th.b = (idx_t)blockIdx.x / kChannelBlocks;
+  th.d = ((idx_t)blockIdx.x % kChannelBlocks) * SSMC_SCAN_CHANNELS + th.lane;
+  th.active = th.d < kChannels;
+  th.p0 = th.part * kPartSteps;
+  th.partLen =
+      kLength - th.p0 < kPartSteps ? (kLength - th.p0 > 0 ? kLength - th.p0 : 0) : kPartSteps;
+  return th;
+}
+
+// Time of step `i` of scan S (0 first).
+template <class S> __device__ __forceinline__ idx_t timeOf(idx_t i) {
+  return S::kReverse ? kLength - 1 - i : i;
+}
+
+// Every part's chunk [c0, c0 + SSMC_SCAN_CHUNK) of B (and C, in pass 2) and
+// of dt_proj's inputs, the whole block sharing the work.
+template <class S, bool kOutputs, class G>
+__device__ __forceinline__ void stage(G &g, const Staging &sm, idx_t b, idx_t c0) {
+  constexpr int kStates = S::kStates;
+  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kStates; j += kThreads) {
+    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kStates),
+                i = j - q * SSMC_SCAN_CHUNK * kStates;
+    // Consecutive threads walk the contiguous axis of B and C.
+    const idx_t s = S::kStatesFastest ? i / kStates : i % SSMC_SCAN_CHUNK;
+    const idx_t n = S::kStatesFastest ? i - s * kStates : i / SSMC_SCAN_CHUNK;
+    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)
+      continue;
+    const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
+    sm.B[q * kPartB + s * kStatePitch + n] = S::B(g, b, t, n);
+    if constexpr (kOutputs)
+      sm.C[q * kPartB + s * kStatePitch + n] = S::C(g, b, t, n);
+  }
+  if constexpr (S::kDtIn > 0) {
+    constexpr int kDtIn = S::kDtIn;
+    for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kDtIn; j += kThreads) {
+      const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kDtIn),
+                  i = j - q * SSMC_SCAN_CHUNK * kDtIn;
+      const idx_t s = i / kDtIn, r = i - s * kDtIn;
+      if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)
+        continue;
+      const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
+      sm.X[q * kPartX + s * kDtPitch + r] = S::dtIn(g, b, t, r);
+    }
+  }
+}
+
+// What a scan keeps in registers for the whole sequence.
+template <class S> struct Registers {
+  float h[S::kStates];  // the state
+  float A2[S::kStates]; // A * log2(e): exp(delta * A) is one exp2f
+  float wdt[S::kDtIn > 0 ? S::kDtIn : 1], dtBias, deltaBias, skip;
+};
+
+// One pass over the thread's part, chunk by chunk: stage (the whole block),
+// then step. Pass 2 (`kOutputs`) sums y = C . h and runs the epilogue; pass
+// 1 only advances h and sums delta.
+template <class S, bool kOutputs, class G>
+__device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, Registers<S> &r,
+                                     float &dtSum) {
+  constexpr int kStates = S::kStates;
+  const float *const myB = sm.B + th.part * kPartB, *const myC = sm.C + th.part * kPartB;
+  const float *const myX = sm.X + th.part * kPartX;
+  for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK) {
+    __syncthreads(); // the previous chunk's staged values are consumed
+    stage<S, kOutputs>(g, sm, th.b, c0);
+    __syncthreads();
+    const idx_t len = th.partLen - c0 < SSMC_SCAN_CHUNK ? th.partLen - c0 : SSMC_SCAN_CHUNK;
+    if (!th.active)
+      continue;
+    for (idx_t s = 0; s < len; ++s) {
+      const idx_t t = timeOf<S>(th.p0 + c0 + s);
+      float dt;
+      if constexpr (S::kDtIn > 0) {
+        // dt_proj's order: the sum over its inputs, then its bias.
+        dt = 0.0f;
+#pragma unroll
+        for (int r0 = 0; r0 < S::kDtIn; r0 += 4) {
+          const Step4 x4 = loadStep4(myX + s * kDtPitch + r0);
+#pragma unroll
+          for (int i = 0; i < 4; ++i)
+            if (r0 + i < S::kDtIn)
+              dt += x4.v[i] * r.wdt[r0 + i];
+        }
+        if constexpr (S::kDtBias)
+          dt += r.dtBias;
+      } else {
+        dt = S::delta(g, th.b, th.d, t);
+      }
+      if constexpr (S::kDeltaBias)
+        dt += r.deltaBias;
+      if constexpr (S::kSoftplus)
+        dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;
+      const float u = S::u(g, th.b, th.d, t);
+      [[maybe_unused]] float y = 0.0f; // pass 2: C . h
+      if constexpr (!kOutputs)
+        dtSum += dt;
+#pragma unroll
+      for (int n0 = 0; n0 < kStates; n0 += 4) {
+        const Step4 b4 = loadStep4(myB + s * kStatePitch + n0);
+        [[maybe_unused]] Step4 c4;
+        if constexpr (kOutputs)
+          c4 = loadStep4(myC + s * kStatePitch + n0);
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int n = n0 + i;
+          if (n >= kStates)
+            break;
+          r.h[n] = exp2f(dt * r.A2[n]) * r.h[n] + dt * b4.v[i] * u;
+          if constexpr (kOutputs)
+            y += r.h[n] * c4.v[i];
+        }
+      }
+      if constexpr (kOutputs) {
+        if constexpr (S::kSkip)
+          y += r.skip * u;
+        if constexpr (S::kGate) {
+          const float z = S::z(g, th.b, th.d, t);
+          y *= z / (1.0f + expf(-z));
+        }
+        S::step(g, th.b, th.d, t, y);
+      }
+    }
+  }
+}
+
+// Pass 1's end states combined in order into each part's starting state:
+// h <- exp(A * sum(delta)) * h + end state; thread `part` takes states part,
+// part + kSplits, ...
+template <class S>
+__device__ __forceinline__ void combineParts(const Staging &sm, const Thread &th, Registers<S> &r,
+                                             float dtSum) {
+  constexpr int kStates = S::kStates;
+  float *const carry = sm.carry + (th.lane * kSplits + th.part) * kCarryPitch;
+#pragma unroll
+  for (int n = 0; n < kStates; ++n)
+    carry[n] = r.h[n];
+  carry[kStatePitch] = dtSum;
+  __syncthreads();
+#pragma unroll
+  for (int n = 0; n < kStates; ++n) {
+    if (n % kSplits != th.part)
+      continue;
+    float hin = 0.0f;
+    for (int q = 0; q < kSplits; ++q) {
+      float *const c = sm.carry + (th.lane * kSplits + q) * kCarryPitch;
+      const float end = c[n];
+      c[n] = hin;
+      hin = exp2f(r.A2[n] * c[kStatePitch]) * hin + end;
+    }
+  }
+  __syncthreads();
+#pragma unroll
+  for (int n = 0; n < kStates; ++n)
+    r.h[n] = carry[n];
+}
+
+// One scan of the group, every thread of the block taking part.
+template <class S, class G>
+__device__ __forceinline__ void run(G &g, float *smem, const Thread &th) {
+  const Staging sm{smem, smem + kSplits * kPartB, smem + 2 * kSplits * kPartB,
+                   smem + 2 * kSplits * kPartB + kSplits * kPartX};
+  g.phase = S::kPhase;
+  Registers<S> r;
+  // Loop-invariant per channel: A, D, the biases and dt_proj's weights.
+#pragma unroll
+  for (int n = 0; n < S::kStates; ++n) {
+    r.h[n] = 0.0f;
+    r.A2[n] = th.active ? S::A(g, th.d, n) * kLog2e : 0.0f;
+  }
+  if constexpr (S::kSkip)
+    r.skip = th.active ? S::skip(g, th.d) : 0.0f;
+  if constexpr (S::kDeltaBias)
+    r.deltaBias = th.active ? S::deltaBias(g, th.d) : 0.0f;
+  if constexpr (S::kDtIn > 0) {
+#pragma unroll
+    for (int k = 0; k < S::kDtIn; ++k)
+      r.wdt[k] = th.active ? S::dtWeight(g, th.d, k) : 0.0f;
+    if constexpr (S::kDtBias)
+      r.dtBias = th.active ? S::dtBias(g, th.d) : 0.0f;
+  }
+  float dtSum = 0.0f;
+  if constexpr (kSplits > 1) {
+    pass<S, false>(g, sm, th, r, dtSum);
+    combineParts<S>(sm, th, r, dtSum);
+  }
+  pass<S, true>(g, sm, th, r, dtSum);
+  if constexpr (S::kLastState)
+    if (th.active && th.part == kSplits - 1)
+      S::lastState(g, th.b, th.d, r.h);
+}
+
+} // namespace ssmc_scan
