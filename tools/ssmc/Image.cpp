@@ -8,6 +8,7 @@
 #include <cmath>
 #include <csetjmp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -46,8 +47,10 @@ void jpegEmitMessage(j_common_ptr info, int level) {
 }
 
 /// libjpeg reports errors by longjmp: nothing with a destructor lives in
-/// this frame across it (`out` belongs to the caller).
-bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &error) {
+/// this frame across it (`out` belongs to the caller), and no string is
+/// built here (GCC's -Wclobbered sees the locals of inlined std::string
+/// code); the message goes to `message`.
+bool readJpeg(const std::vector<uint8_t> &data, RgbImage &out, char (&message)[JMSG_LENGTH_MAX]) {
   jpeg_decompress_struct info;
   JpegError jerr;
   info.err = jpeg_std_error(&jerr.manager);
@@ -56,7 +59,7 @@ bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &er
   jerr.message[0] = '\0';
   if (setjmp(jerr.jump)) {
     jpeg_destroy_decompress(&info);
-    error = jerr.message;
+    std::memcpy(message, jerr.message, sizeof message);
     return false;
   }
   jpeg_create_decompress(&info);
@@ -64,12 +67,13 @@ bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &er
   jpeg_read_header(&info, TRUE);
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress(&info);
-    error = "CMYK JPEG (convert it to RGB first)";
+    std::snprintf(message, sizeof message, "CMYK JPEG (convert it to RGB first)");
     return false;
   }
   if (info.image_width > kMaxSide || info.image_height > kMaxSide) {
-    error = fmt::format("{}x{} pixels, more than {} on a side", info.image_width, info.image_height,
-                        kMaxSide);
+    std::snprintf(message, sizeof message, "%ux%u pixels, more than %u on a side",
+                  static_cast<unsigned>(info.image_width), static_cast<unsigned>(info.image_height),
+                  kMaxSide);
     jpeg_destroy_decompress(&info);
     return false;
   }
@@ -85,6 +89,14 @@ bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &er
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
   return true;
+}
+
+bool decodeJpeg(const std::vector<uint8_t> &data, RgbImage &out, std::string &error) {
+  char message[JMSG_LENGTH_MAX];
+  if (readJpeg(data, out, message))
+    return true;
+  error = message;
+  return false;
 }
 
 // --- PNG -------------------------------------------------------------------
