@@ -157,6 +157,91 @@ static void ssmcPoison(std::vector<unsigned char> &dynamicSmem) {
   if (__start_ssmc_smem && __stop_ssmc_smem > __start_ssmc_smem)
     std::memset(__start_ssmc_smem, 0xff, size_t(__stop_ssmc_smem - __start_ssmc_smem));
 }
+#ifndef SSMC_HOST_OS_THREADS
+// A CUDA thread of the block running now: its context, its stack (a guard
+// page below it, so an overflow faults) and its cp.async groups.
+struct SsmcFiber {
+  ucontext_t context;
+  char *mapping = nullptr;
+  bool done = false;
+  ssmc_shim::AsyncCopies copies;
+};
+constexpr size_t kSsmcGuard = 4096, kSsmcFiberStack = 256 * 1024;
+static void **ssmcFiberArgs = nullptr;
+static bool *ssmcFiberDone = nullptr;
+static void ssmcFiberMain() {
+  ssmc_host_entry(ssmcFiberArgs);
+  *ssmcFiberDone = true;
+  ++ssmc_fiber::progress;
+} // and on to the scheduler (uc_link)
+// The blocks in turn; in each, every thread that has not ended runs until
+// it waits or ends, round after round. A round in which no thread arrives
+// anywhere or ends is a deadlock (a barrier some threads never reach).
+static void ssmcRunFibers(void **args, const std::vector<SsmcUint3> &blocks, unsigned block,
+                          std::vector<unsigned char> &dynamicSmem) {
+  SsmcBarrier bar{int(block)};
+  ssmcBarrier = &bar;
+  std::vector<std::unique_ptr<SsmcWarp>> warps;
+  for (unsigned w = 0; w * 32 < block; ++w)
+    warps.push_back(std::make_unique<SsmcWarp>(block - w * 32 < 32 ? block - w * 32 : 32));
+  std::vector<SsmcFiber> fibers(block);
+  for (SsmcFiber &f : fibers) {
+    void *m = mmap(nullptr, kSsmcGuard + kSsmcFiberStack, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+      std::fprintf(stderr, "host shim: no memory for the stacks of %u threads\n", block);
+      std::abort();
+    }
+    mprotect(m, kSsmcGuard, PROT_NONE);
+    f.mapping = static_cast<char *>(m);
+  }
+  ucontext_t scheduler;
+  ssmc_fiber::scheduler = &scheduler;
+  ssmcFiberArgs = args;
+  for (const SsmcUint3 &b : blocks) {
+    blockIdx = b;
+    for (SsmcFiber &f : fibers) {
+      getcontext(&f.context);
+      f.context.uc_stack.ss_sp = f.mapping + kSsmcGuard;
+      f.context.uc_stack.ss_size = kSsmcFiberStack;
+      f.context.uc_link = &scheduler;
+      makecontext(&f.context, ssmcFiberMain, 0);
+      f.done = false;
+    }
+    for (unsigned alive = block; alive > 0;) {
+      const unsigned long before = ssmc_fiber::progress;
+      for (unsigned t = 0; t < block; ++t) {
+        SsmcFiber &f = fibers[t];
+        if (f.done)
+          continue;
+        threadIdx.x = t;
+        ssmcWarp = warps[t / 32].get();
+        ssmc_fiber::current = &f.context;
+        ssmcFiberDone = &f.done;
+        std::swap(ssmc_shim::asyncCopies, f.copies);
+        swapcontext(&scheduler, &f.context);
+        std::swap(ssmc_shim::asyncCopies, f.copies);
+        alive -= f.done ? 1 : 0;
+      }
+      if (alive > 0 && ssmc_fiber::progress == before) {
+        std::fprintf(stderr,
+                     "host shim: block (%u, %u, %u): %u of its %u threads wait at a barrier "
+                     "that can never open (a __syncthreads or warp operation not every thread "
+                     "reaches)\n",
+                     b.x, b.y, b.z, alive, block);
+        std::abort();
+      }
+    }
+    for (SsmcFiber &f : fibers) // what a block left in flight is not the next one's
+      f.copies = {};
+    ssmcPoison(dynamicSmem);
+  }
+  for (SsmcFiber &f : fibers)
+    munmap(f.mapping, kSsmcGuard + kSsmcFiberStack);
+  ssmcBarrier = nullptr;
+  ssmcWarp = nullptr;
+}
+#endif
 extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block, size_t smem,
                               int sync) {
   gridDim.x = grid[0];
@@ -191,6 +276,9 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
     }
     return;
   }
+#ifndef SSMC_HOST_OS_THREADS
+  ssmcRunFibers(args, blocks, block, dynamicSmem);
+#else
   // One OS thread per CUDA thread for the whole launch; blocks in turn, all
   // threads meeting at a barrier between them (which poisons shared memory
   // once all have arrived).
@@ -216,6 +304,7 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
   for (std::thread &th : threads)
     th.join();
   ssmcBarrier = nullptr;
+#endif
 }
 )";
   return src;

@@ -5,9 +5,10 @@
 // Two modes:
 //
 // Run (the default): CUDA's qualifiers become nothing, blockIdx and
-// threadIdx are thread-local, a block's threads run as OS threads meeting at
-// a barrier for __syncthreads() (blocks one after the other, so a function's
-// static __shared__ arrays are the block's shared memory), and nvcuda::wmma
+// threadIdx are thread-local, a block's threads run as fibers on the
+// launching thread, switching where they wait at a barrier for
+// __syncthreads() or a warp operation (blocks one after the other, so a
+// function's static __shared__ arrays are the block's shared memory), and nvcuda::wmma
 // is a plain 16x16 tile per thread. Slow, but it executes exactly the
 // generated index arithmetic, which the CPU test checks against the
 // reference executor. ssmc_host_options (perf/HostKernel.h) runs the blocks
@@ -45,12 +46,16 @@
 #include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <random>
 #include <thread>
 #include <vector>
+
+#include <sys/mman.h>
+#include <ucontext.h>
 
 #undef __device__
 #undef __global__
@@ -198,17 +203,52 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 }
 #else
 //===----------------------------------------------------------------------===//
-// Run mode: a block's threads as OS threads.
+// Run mode: a block's threads as fibers (ucontext) on the launching OS
+// thread, each running until it waits at a barrier or ends: no thread is
+// created, and a busy machine costs no more than an idle one (an OS thread
+// per CUDA thread made each barrier hundreds of context switches, 50 times
+// slower with the cores taken). Under a sanitizer (SSMC_HOST_ASAN,
+// SSMC_HOST_TSAN) they are OS threads meeting at std::barrier, which
+// ThreadSanitizer understands.
 //===----------------------------------------------------------------------===//
 
-static std::barrier<> *ssmcBarrier = nullptr;
+#if defined(SSMC_HOST_ASAN) || defined(SSMC_HOST_TSAN)
+#define SSMC_HOST_OS_THREADS 1
+using SsmcBarrier = std::barrier<>;
+#else
+namespace ssmc_fiber {
+inline ucontext_t *scheduler = nullptr; // the launch's loop
+inline ucontext_t *current = nullptr;   // the fiber running now
+inline unsigned long progress = 0;      // arrivals at barriers and fibers ended
+inline void yield() { swapcontext(current, scheduler); }
+} // namespace ssmc_fiber
+// A barrier among the fibers: the last to arrive opens it and goes on; the
+// others yield until it is open.
+struct SsmcBarrier {
+  explicit SsmcBarrier(int threads) : expected(threads) {}
+  void arrive_and_wait() {
+    const unsigned long mine = generation;
+    ++ssmc_fiber::progress;
+    if (++arrived == expected) {
+      arrived = 0;
+      ++generation;
+      return;
+    }
+    while (generation == mine)
+      ssmc_fiber::yield();
+  }
+  int expected, arrived = 0;
+  unsigned long generation = 0;
+};
+#endif
+static SsmcBarrier *ssmcBarrier = nullptr;
 inline void __syncthreads() {
   if (ssmcBarrier)
     ssmcBarrier->arrive_and_wait();
 }
 // A warp: its threads meet at their own barrier; shuffles go through slots.
 struct SsmcWarp {
-  std::barrier<> bar;
+  SsmcBarrier bar;
   int lanes; // threads in this warp (the last may be partial)
   float slots[32];
   const void *rows[32];  // ldmatrix: each lane's row address
