@@ -106,6 +106,46 @@ extern "C" __global__ void k(const float *x, float *y) {
   EXPECT_LE(shuffled[0], 7.0f);
 }
 
+TEST(HostShim, ThreadsExchangeThroughBarriersAndWarpShuffles) {
+  if (!perf::hostBuildUnavailable().empty())
+    GTEST_SKIP() << perf::hostBuildUnavailable();
+  // Each warp sums its lanes by shuffles, then thread 0 adds the warps'
+  // sums after a barrier: every thread's turn must come at every meeting.
+  Built b = build(R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  __shared__ float sums[4];
+  float v = x[threadIdx.x] * float(threadIdx.x);
+  for (int m = 16; m > 0; m /= 2)
+    v += __shfl_xor_sync(0xffffffffu, v, m);
+  if (threadIdx.x % 32 == 0)
+    sums[threadIdx.x / 32] = v;
+  __syncthreads();
+  y[threadIdx.x] = sums[0] + sums[1] + sums[2] + sums[3];
+}
+)");
+  ASSERT_TRUE(b.run);
+  for (float v : launch(b, 3, 128, 0, perf::HostBlockOrder::Shuffled, true))
+    EXPECT_EQ(v, 127.0f * 128.0f / 2.0f);
+}
+
+TEST(HostShimDeathTest, ABarrierNotEveryThreadReachesIsReportedNotAHang) {
+  if (!perf::hostBuildUnavailable().empty())
+    GTEST_SKIP() << perf::hostBuildUnavailable();
+  Built b = build(R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  if (threadIdx.x == 5)
+    return;
+  __syncthreads();
+  y[threadIdx.x] = x[threadIdx.x];
+}
+)");
+  ASSERT_TRUE(b.run);
+  EXPECT_DEATH(launch(b, 1, 32, 0, perf::HostBlockOrder::InOrder, false),
+               "block \\(0, 0, 0\\): 31 of its 32 threads wait at a barrier that can never open");
+}
+
 // The kernels under a sanitizer (SSMC_HOST_SANITIZE): each case below runs in
 // a child process of this test binary with the sanitizer's runtime preloaded
 // (as scripts/host-sanitize.sh runs the host-run suite), and its report is
