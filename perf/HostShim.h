@@ -208,12 +208,14 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 // created, and a busy machine costs no more than an idle one (an OS thread
 // per CUDA thread made each barrier hundreds of context switches, 50 times
 // slower with the cores taken). Under a sanitizer (SSMC_HOST_ASAN,
-// SSMC_HOST_TSAN) they are OS threads meeting at std::barrier, which
-// ThreadSanitizer understands.
+// SSMC_HOST_TSAN, or a sanitized harness: SSMC_HOST_OS_THREADS) they are OS
+// threads meeting at std::barrier, which ThreadSanitizer understands.
 //===----------------------------------------------------------------------===//
 
-#if defined(SSMC_HOST_ASAN) || defined(SSMC_HOST_TSAN)
+#if defined(SSMC_HOST_ASAN) || defined(SSMC_HOST_TSAN) || defined(SSMC_HOST_OS_THREADS)
+#ifndef SSMC_HOST_OS_THREADS
 #define SSMC_HOST_OS_THREADS 1
+#endif
 using SsmcBarrier = std::barrier<>;
 #else
 namespace ssmc_fiber {

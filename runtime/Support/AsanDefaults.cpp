@@ -11,4 +11,5 @@
 //
 //===----------------------------------------------------------------------===//
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name is ASan's hook.
 extern "C" const char *__asan_default_options() { return "allow_user_poisoning=0"; }
