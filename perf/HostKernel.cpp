@@ -338,7 +338,14 @@ std::string hostSanitizerFlags(const std::string &sanitizer) {
     return " -DSSMC_HOST_ASAN -fsanitize=address -fno-omit-frame-pointer";
   if (sanitizer == "thread")
     return " -DSSMC_HOST_TSAN -fsanitize=thread";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // This process is instrumented (-DSSMC_SANITIZE): its sanitizer cannot
+  // follow the shim's fibers (LeakSanitizer crashed at exit), so the
+  // block's threads are OS threads here.
+  return " -DSSMC_HOST_OS_THREADS";
+#else
   return "";
+#endif
 }
 
 HostKernel::~HostKernel() {
@@ -367,12 +374,6 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
     flags += hostSanitizerFlags(*sanitizer);
     if (!sanitizer->empty())
       linkFlags = " -fsanitize=" + *sanitizer;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    // This process is instrumented (-DSSMC_SANITIZE): its sanitizer cannot
-    // follow the shim's fibers (LeakSanitizer crashed at exit), so the
-    // block's threads are OS threads here.
-    flags += " -DSSMC_HOST_OS_THREADS";
-#endif
   }
   std::vector<std::string> includes;
   for (const std::string &dir : rt::cudaIncludeDirs())

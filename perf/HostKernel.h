@@ -36,7 +36,9 @@ using HostOptionsFn = void (*)(int order, unsigned seed, int poison);
 rt::Expected<std::string> hostSanitizer();
 
 /// The host compiler's flags for `Sanitizer` ("", "address", "thread"):
-/// compiling and linking a run-mode kernel.
+/// compiling and linking a run-mode kernel. In a process itself built with
+/// a sanitizer, the block's threads are OS threads (no fibers) whatever
+/// `Sanitizer` is.
 std::string hostSanitizerFlags(const std::string &sanitizer);
 
 /// The shim's text (perf/HostShim.h, embedded at build time).
