@@ -39,6 +39,9 @@ struct CodegenOptions {
   /// Target whose shared-memory limit bounds the configurations (227 KiB on
   /// sm_90, 163 KiB on sm_80, 99 KiB on sm_86/89: runtime/Support/Arch.h).
   std::string arch = "sm_90";
+  /// The target's SMs, for the waves a grid makes; 0: the arch's typical
+  /// GPU (runtime/Support/Arch.h).
+  int64_t sms = 0;
   /// f32 GEMMs: exact FFMA instead of TF32 tensor cores (the default).
   bool exactF32Gemm = false;
   /// GEMM groups on tensor cores (wmma); false sends them to the generic path.

@@ -28,12 +28,16 @@
 
 #include "Kernels.h"
 
+#include "Support/Arch.h"
+
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -217,7 +221,9 @@ enum Mode { kFfma = 0, kMma16 = 1, kTf32 = 2 };
 
 struct Tile {
   int64_t bm, bn, bk, wm, wn;
-  bool panel = false; ///< A's rows staged whole once, every N tile per block
+  /// A's rows staged whole once per block, and the N tiles shared by this
+  /// many blocks of a panel (SSMC_PANEL); 0: no panel.
+  int64_t panel = 0;
   bool operator==(const Tile &) const = default;
 };
 
@@ -944,9 +950,52 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit)
   return tiles;
 }
 
+/// The blocks of `threads` threads and `smem` bytes one SM holds at once:
+/// by shared memory (an SM has the per-block limit plus 1 KiB, and each
+/// block reserves 1 KiB), and by registers at the most a thread may take
+/// (the GEMMs take 160-240).
+int64_t residentBlocks(int64_t threads, int64_t smem, int64_t limit) {
+  const int64_t bySmem = (limit + 1024) / (smem + 1024);
+  const int64_t byRegisters = 65536 / (threads * 256);
+  return std::max<int64_t>(1, std::min(bySmem, byRegisters));
+}
+
+/// A panel's blocks (SSMC_PANEL) and what the busiest SM's shared memory
+/// does for them, in bytes per 16 of K: each block stages its panel and
+/// takes the rows' statistics from it (twice the panel's bytes), and for
+/// each of its N tiles copies W's rows in and loads every warp's fragments
+/// with ldmatrix. As the performance model counts it (perf/Model.h), an
+/// SM's resident blocks share its pipes and the busiest SM does the whole
+/// waves' blocks or one block more than the average, whichever is more.
+/// One panel a block can leave SMs idle: 196 panels of 128 rows, one a SM,
+/// are two waves on 132 SMs for 1.48 waves of work; two blocks a panel make
+/// that three waves for 2.97.
+struct PanelChoice {
+  int64_t parts = 1;
+  double cost = 0;
+};
+PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, int64_t limit,
+                             int64_t sms) {
+  const int64_t mTiles = (info.m + t.bm - 1) / t.bm, nTiles = (info.n + t.bn - 1) / t.bn;
+  const int64_t resident = residentBlocks(32 * t.wm * t.wn, smem, limit);
+  const double panel = 2.0 * t.bm * 32;
+  const double tile = t.bn * 32 + t.wm * t.wn * (t.bm / t.wm + t.bn / t.wn) * 32;
+  PanelChoice best;
+  for (int64_t p = 1; p <= std::min<int64_t>(nTiles, 8); ++p) {
+    const double blocks = double(mTiles * p), used = std::min(blocks, double(sms));
+    const double waves = blocks / double(sms * resident), perSm = blocks / used;
+    const double tail =
+        std::max(waves >= 1 ? std::ceil(waves) / waves : 1.0, std::ceil(perSm) / perSm);
+    const double cost = perSm * tail * (double((nTiles + p - 1) / p) * tile + panel);
+    if (p == 1 || cost < best.cost)
+      best = {p, cost};
+  }
+  return best;
+}
+
 /// Every valid tile configuration, the default first; empty when none fits
-/// `limit` bytes of shared memory.
-std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
+/// `limit` bytes of shared memory. `sms`: the target's SMs, for the waves.
+std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int64_t sms) {
   const Mode mode = st.mode;
   if (info.wholeRows())
     return wholeRowTiles(info, st, limit);
@@ -977,11 +1026,11 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
       if (!wideBn && padded(bn) - least <= info.n / 16)
         wideBn = bn;
   }
-  auto wide = [&](int64_t bm, bool panel) {
+  auto wide = [&](int64_t bm, int64_t panel) {
     return Tile{bm, wideBn, bk, bm >= 64 ? 2 : 1, 2, panel}; // 32 rows: 1 x 2 warps of 32 x BN/2
   };
   auto blocks = [&](const Tile &t) {
-    return (info.m + t.bm - 1) / t.bm * (t.panel ? 1 : (info.n + t.bn - 1) / t.bn);
+    return (info.m + t.bm - 1) / t.bm * (t.panel ? t.panel : (info.n + t.bn - 1) / t.bn);
   };
   if (wideBn)
     for (int64_t bm : {128, 64})
@@ -996,16 +1045,28 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
   if (!info.norms.empty()) {
     const int64_t bn = info.n >= 64 ? 64 : 32;
     std::vector<Tile> panels;
+    // Wide: the rows a panel and blocks a panel that cost the busiest SM
+    // least (choosePanelParts); the fewest rows only where that is all
+    // that fits.
+    std::optional<Tile> widePanel;
+    double widest = 0;
     if (wideBn)
       for (int64_t bm : {128, 64, 32})
-        if (Tile t = wide(bm, true); valid(t) && blocks(t) >= 128) {
-          panels.push_back(t);
-          break;
+        if (Tile t = wide(bm, 1); valid(t)) {
+          const PanelChoice c =
+              choosePanelParts(info, t, smemBytes(t, st, stats, info.k), limit, sms);
+          t.panel = c.parts;
+          if (!widePanel || c.cost < widest) {
+            widePanel = t;
+            widest = c.cost;
+          }
         }
+    if (widePanel)
+      panels.push_back(*widePanel);
     for (int64_t bm : {128, 64, 32})
       for (int64_t pbn : {bn, int64_t(128)}) {
         // At least four warps (2 x 2 for 32 rows), fragments of 32x32 per warp above.
-        Tile t{bm, pbn, bk, std::max<int64_t>(2, bm / 32), pbn / 32, true};
+        Tile t{bm, pbn, bk, std::max<int64_t>(2, bm / 32), pbn / 32, 1};
         if ((pbn == 128 && info.n <= 64) || (bm > 32 && bm > capM) || !valid(t) ||
             (!panels.empty() && pbn == 128 && bn == 128) || llvm::is_contained(panels, t))
           continue;
@@ -1019,9 +1080,24 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit) {
       if (best != panels.end())
         std::rotate(panels.begin(), best, best + 1);
     }
-    // A panel is one block column: with few rows (a classifier head's
-    // batch) it would leave most SMs idle, so the classic tile leads.
-    const bool fewRows = panels.empty() || (info.m + panels.front().bm - 1) / panels.front().bm < 128;
+    // The leading panel shared by as many blocks as fill the waves best;
+    // the tuner also gets it whole and in two and four parts.
+    if (!panels.empty()) {
+      Tile whole = panels.front();
+      whole.panel = 1;
+      if (panels.front().panel == 1)
+        panels.front().panel =
+            choosePanelParts(info, whole, smemBytes(whole, st, stats, info.k), limit, sms).parts;
+      for (int64_t p : {int64_t(1), int64_t(2), int64_t(4)}) {
+        Tile t = whole;
+        t.panel = p;
+        if (p <= (info.n + t.bn - 1) / t.bn && !llvm::is_contained(panels, t))
+          panels.push_back(t);
+      }
+    }
+    // With few rows (a classifier head's batch) even a panel's parts would
+    // leave most SMs idle, so the classic tile leads.
+    const bool fewRows = panels.empty() || blocks(panels.front()) < 128;
     if (fewRows && valid(def))
       tiles.push_back(def);
     tiles.insert(tiles.end(), panels.begin(), panels.end());
@@ -1095,7 +1171,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   });
 
   // Enumerate the configurations.
-  const std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch));
+  const int64_t sms = options.sms ? options.sms : rt::typicalSmCount(options.arch).value_or(132);
+  const std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
@@ -1270,9 +1347,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       {"STAGES",
        fmt::format("K steps in the shared-memory pipeline (default {})", stagesFor(d, staging))}};
   if (panels)
-    described.push_back({"PANEL", fmt::format("1: A's rows staged once, every N tile per block "
-                                              "(default {})",
-                                              int(d.panel))});
+    described.push_back(
+        {"PANEL", fmt::format("P > 0: A's rows staged once per block, P blocks a panel (each "
+                              "every P-th N tile); 0: A tiled per K step (default {})",
+                              d.panel)});
   std::string src = e.header("gemm", notes, described);
   src += '\n';
   src += e.prelude();
@@ -1288,7 +1366,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      "#ifndef SSMC_STAGES\n#define SSMC_STAGES {}\n#endif\n",
                      d.bm, d.bn, d.bk, d.wm, d.wn, stagesFor(d, staging));
   if (panels)
-    src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", int(d.panel));
+    src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", d.panel);
   src += "\n";
   std::string code =
       fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
@@ -1326,7 +1404,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     if (panels)
       c.tunables["PANEL"] = t.panel;
     c.block = {32 * t.wm * t.wn, 1, 1};
-    c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? 1 : (info.n + t.bn - 1) / t.bn,
+    c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? t.panel : (info.n + t.bn - 1) / t.bn,
               int64_t(info.anchors.size())};
     c.smemBytes = smemBytes(t, staging, stats, info.k);
     plan.configs.push_back(c);

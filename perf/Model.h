@@ -19,8 +19,10 @@
 //   fp32     the other FLOPs (the IR's count) at the FFMA rate
 //   mufu     special functions at the MUFU rate
 // the per-SM terms (lsu, tensor, fp32, mufu) multiplied by the last wave's
-// quantization (ceil(waves) / waves) when the grid has a wave or more. It is
-// a model: always labelled modeled.
+// quantization (ceil(waves) / waves) when the grid has a wave or more, and
+// by the busiest SM's share (ceil(blocks / SMs) over blocks / SMs) where
+// that is larger: fewer blocks than a wave still leave some SMs with one
+// more block than the rest. It is a model: always labelled modeled.
 //
 //===----------------------------------------------------------------------===//
 

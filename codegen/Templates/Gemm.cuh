@@ -151,17 +151,20 @@ constexpr int kFragM = kBM / kWarpsM / 16, kFragN = kBN / kWarpsN / 16; // per w
 constexpr int kFragK = 8;
 #endif
 
-// SSMC_PANEL 1: A's BM rows are staged whole (BM x K, K padded to BK) once,
-// and the block walks every N tile against them (grid.y = 1), so each row's
-// prologue (loads, norm statistics, the norm itself) is evaluated once per
-// kernel rather than once per N tile. 0: A and B tiles per K step.
+// SSMC_PANEL P > 0: A's BM rows are staged whole (BM x K, K padded to BK)
+// once per block, and the block walks every P-th N tile against them
+// (grid.y = P, the P blocks of a panel side by side), so each row's prologue
+// (loads, norm statistics, the norm itself) is evaluated P times per kernel
+// rather than once per N tile; P > 1 gives more blocks where a panel per
+// block would leave the last wave half empty. 0: A and B tiles per K step.
 #ifndef SSMC_PANEL
 #define SSMC_PANEL 0
 #endif
 #ifndef SSMC_STAGES
 #define SSMC_STAGES 3
 #endif
-constexpr bool kPanel = SSMC_PANEL;
+constexpr bool kPanel = SSMC_PANEL > 0;
+constexpr int kPanelParts = SSMC_PANEL > 0 ? SSMC_PANEL : 1;
 constexpr int kStages = SSMC_STAGES;
 static_assert(kStages >= 2, "at least two stages: one in flight while one is consumed");
 constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
@@ -374,11 +377,13 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
 template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int z = blockIdx.z;
   // The block's tile of C. N-fastest where A is the larger operand
-  // (kGemmNFastest): the blocks that read the same rows of A run side by
-  // side, so A comes from DRAM about once while W stays in the L2.
+  // (kGemmNFastest) and for a panel's parts: the blocks that read the same
+  // rows of A run side by side, so A comes from DRAM about once while W
+  // stays in the L2.
+  constexpr bool kNFastest = kGemmNFastest || kPanel;
   const idx_t block = blockIdx.x + (idx_t)blockIdx.y * gridDim.x;
-  const idx_t tileM = kGemmNFastest ? block / gridDim.y : blockIdx.x;
-  const idx_t tileN = kGemmNFastest ? block % gridDim.y : blockIdx.y;
+  const idx_t tileM = kNFastest ? block / gridDim.y : blockIdx.x;
+  const idx_t tileN = kNFastest ? block % gridDim.y : blockIdx.y;
   const idx_t m0 = tileM * kBM;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   g.m0 = m0;
@@ -412,7 +417,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #endif
 
   constexpr int kTilesK = (kGemmK + kBK - 1) / kBK;
-  const idx_t nStep = kPanel ? kBN : kGemmN; // a panel walks every N tile
+  // A panel's part walks every kPanelParts-th N tile from its own.
+  const idx_t nStep = kPanel ? (idx_t)kBN * kPanelParts : kGemmN;
   for (idx_t n0 = tileN * kBN; n0 < kGemmN; n0 += nStep) {
 #if SSMC_GEMM_MODE == 1
     float acc[kFragM][kFragN8][4];

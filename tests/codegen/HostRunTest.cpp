@@ -2,12 +2,12 @@
 //
 // Without a GPU, the generated CUDA is still executed: each kernel is built
 // by the host C++ compiler with perf/HostShim.h (CUDA qualifiers erased, a
-// block's threads as OS threads meeting at a barrier) and run on random
+// block's threads as fibers meeting at a barrier) and run on random
 // inputs, and every result is compared with the reference executor running
 // the same kernel group alone on the same inputs (rounded to the storage
 // type first). Small configurations of every family, all three storage
 // types, the default configuration and the last one listed (other tile
-// sizes). Shared memory is filled with NaN before each block (a kernel that
+// sizes), and a scan's other split and a GEMM's shared panel. Shared memory is filled with NaN before each block (a kernel that
 // reads what it never wrote fails); --block-order reverse|shuffle runs the
 // blocks of each launch in another order, mixed alternates the two from
 // launch to launch (a result that changes is a race between blocks on a
@@ -626,6 +626,16 @@ int main(int argc, char **argv) {
           break;
         }
     }
+    // GEMMs also with a panel shared by several blocks (PANEL > 1): each
+    // block walks every PANEL-th N tile, and only the first writes the
+    // rows' extra results.
+    if (p.kind == "gemm")
+      for (const rt::PlanConfig &c : p.configs)
+        if (auto it = c.tunables.find("PANEL"); it != c.tunables.end() && it->second > 1) {
+          if (std::find(configs.begin(), configs.end(), &c) == configs.end())
+            configs.push_back(&c);
+          break;
+        }
     for (size_t c = 0; c < configs.size(); ++c) {
       std::vector<std::string> defines = configs[c] == &p.configs.front()
                                              ? std::vector<std::string>{}

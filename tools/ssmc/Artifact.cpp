@@ -51,6 +51,7 @@ rt::Expected<CompiledModel> generateModel(mlir::ModuleOp module, const Options &
   options.dtype = o.dtype;
   options.arch = o.arch.empty() ? defaultArch() : o.arch; // the GPU present, else sm_90
   options.exactF32Gemm = o.f32Gemm == "ffma";
+  options.sms = o.sms ? o.sms : presentSmCount(options.arch); // as lowerModel's
   auto plan = codegen::buildPlan(module, options);
   if (!plan)
     return plan.status();
