@@ -110,9 +110,12 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
 
   std::set<std::string> weights;
   std::map<std::string, std::vector<int64_t>> storedAs; // the layout ssmc-layout chose
+  std::map<std::string, int64_t> rowPitch;
   entry.walk([&](WeightOp w) {
     if (auto order = w.getStoredAs())
       storedAs[w.getName().str()] = std::vector<int64_t>(order->begin(), order->end());
+    if (auto pitch = w.getRowPitch())
+      rowPitch[w.getName().str()] = int64_t(*pitch);
   });
   auto groups = entry.getBody().front().getOps<KernelGroupOp>();
   for (auto [group, kernel] : llvm::zip_equal(groups, *kernels)) {
@@ -122,7 +125,7 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
       else if (p.kind == rt::PlanParam::Kind::Output)
         p.value = *homes.find(group->getResult(p.index));
       else if (p.kind == rt::PlanParam::Kind::Weight && weights.insert(p.weight).second)
-        plan.weights.push_back({p.weight, p.shape, *dtype, storedAs[p.weight]});
+        plan.weights.push_back({p.weight, p.shape, *dtype, storedAs[p.weight], rowPitch[p.weight]});
     }
     plan.kernels.push_back(std::move(kernel));
   }

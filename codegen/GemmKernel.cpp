@@ -663,8 +663,13 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec, kGemmBShift).\n";
   m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
   for (auto [j, a] : llvm::enumerate(info.anchors))
-    if (const std::string *w = e.pointerName(a.weight()))
-      m += fmt::format("    case {}:\n      return {} + n * kGemmK;\n", j, *w);
+    if (const std::string *w = e.pointerName(a.weight())) {
+      auto op = a.weight().getDefiningOp<WeightOp>();
+      auto pitch = op ? op.getRowPitch() : std::nullopt;
+      m += pitch ? fmt::format("    case {}:\n      return {} + n * {}; // rows padded\n", j, *w,
+                               *pitch)
+                 : fmt::format("    case {}:\n      return {} + n * kGemmK;\n", j, *w);
+    }
   m += "    }\n    return nullptr;\n  }\n";
 
   return m;
@@ -1140,13 +1145,18 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const int64_t elemBytes = e.dtype() == rt::DType::F32 ? 4 : 2;
   // A conv's weight qualifies when stored [O, KH, KW, C] (ssmc-layout), the
   // order of its taps here (not under exact fp32, which keeps PyTorch's).
+  // A linear's weight with padded rows (row_pitch) qualifies where the pitch
+  // is whole 16-byte pieces: the padding holds zeros.
   const bool bVec =
-      info.k * elemBytes % 16 == 0 && llvm::all_of(info.anchors, [&](const Anchor &a) {
+      llvm::all_of(info.anchors, [&](const Anchor &a) {
         auto w = a.weight().getDefiningOp<WeightOp>();
         if (!w || !e.pointerName(a.weight()))
           return false;
         if (!info.conv)
-          return !w.getStoredAs();
+          return !w.getStoredAs() &&
+                 w.getRowPitch().value_or(uint64_t(info.k)) * elemBytes % 16 == 0;
+        if (info.k * elemBytes % 16 != 0)
+          return false;
         return mode != kFfma && w.getStoredAs() && llvm::equal(*w.getStoredAs(),
                                                                  ArrayRef<int64_t>{0, 2, 3, 1});
       });
@@ -1165,10 +1175,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const bool aCopy = aAsItIs && wholePieces;
   Staging staging{mode};
   staging.aShift = aAsItIs && !wholePieces;
-  staging.bShift = !wholePieces && !info.conv && llvm::all_of(info.anchors, [&](const Anchor &a) {
-    auto w = a.weight().getDefiningOp<WeightOp>();
-    return w && e.pointerName(a.weight()) && !w.getStoredAs();
-  });
+  staging.bShift =
+      !wholePieces && !bVec && !info.conv && llvm::all_of(info.anchors, [&](const Anchor &a) {
+        auto w = a.weight().getDefiningOp<WeightOp>();
+        return w && e.pointerName(a.weight()) && !w.getStoredAs() && !w.getRowPitch();
+      });
 
   // Enumerate the configurations.
   const int64_t sms = options.sms ? options.sms : rt::typicalSmCount(options.arch).value_or(132);
@@ -1331,6 +1342,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         staging.aShift && staging.bShift ? "A's and W's"
         : staging.aShift                 ? "A's"
                                          : "W's"));
+  if (bVec && !info.conv && info.k * elemBytes % 16 != 0)
+    notes.push_back(
+        fmt::format("W's rows are stored padded with zeros to {} elements (row_pitch): "
+                    "copied 16 bytes at a time.",
+                    *info.anchors.front().weight().getDefiningOp<WeightOp>().getRowPitch()));
   if (!info.extraYields.empty())
     notes.push_back(fmt::format(
         "Result(s) #{} read no linear: written by the blocks of C's first N tile with "

@@ -32,6 +32,15 @@ std::string GroupEmitter::loadParam(const std::string &pointer, Value v,
     return fmt::format("return ld({}[{}]); // stored as [{}]", pointer, offset,
                        fmt::join(*order, ", "));
   }
+  // A weight whose rows are padded (row_pitch): rows that many elements apart.
+  if (auto pitch = w ? w.getRowPitch() : std::nullopt) {
+    const std::vector<int64_t> s = shape(v);
+    std::string row = s.size() > 1 ? idx[0] : "0";
+    for (size_t j = 1; j + 1 < s.size(); ++j)
+      row = fmt::format("({}) * {} + {}", row, s[j], idx[j]);
+    return fmt::format("return ld({}[({}) * {} + {}]); // rows padded to {}", pointer, row, *pitch,
+                       idx.back(), *pitch);
+  }
   return fmt::format("return ld({}[{}]);", pointer, linear(v, idx));
 }
 

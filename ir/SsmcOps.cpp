@@ -159,6 +159,14 @@ LogicalResult WeightOp::verify() {
       return emitOpError() << "stored_as must be a permutation of the " << rank
                            << " axes of its tensor";
   }
+  if (auto pitch = getRowPitch()) {
+    auto type = cast<RankedTensorType>(getType());
+    if (type.getRank() < 1 || getStoredAs())
+      return emitOpError() << "row_pitch needs a tensor of rank 1 or more, and no stored_as";
+    if (!type.isDynamicDim(type.getRank() - 1) && int64_t(*pitch) < type.getShape().back())
+      return emitOpError() << "row_pitch " << *pitch << " is shorter than a row ("
+                           << type.getShape().back() << " elements)";
+  }
   return checkStaticAndTyped(*this);
 }
 

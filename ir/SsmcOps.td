@@ -19,13 +19,19 @@ def Ssmc_WeightOp : Ssmc_Op<"weight", [Pure]> {
     memory: the runtime uploads the tensor permuted so (a conv weight
     `[O, C, KH, KW]` stored as `[O, KH, KW, C]` with `[0, 2, 3, 1]`), and
     kernels index it so; the value and the reference semantics are unchanged.
+    `row_pitch`, also set by `ssmc-layout`, is the stored length of its last
+    axis: each row padded with zeros to that many elements (a linear weight
+    `[N, K]` whose rows are not whole 16-byte pieces, so the GEMM can copy
+    them 16 bytes at a time). Not together with `stored_as`.
 
     ```mlir
     %w = ssmc.weight "stages.0.0.fc1.weight" : tensor<256x48xf32>
     %c = ssmc.weight "downsample_layers.1.conv.weight" {stored_as = array<i64: 0, 2, 3, 1>} : tensor<192x96x3x3xf32>
+    %p = ssmc.weight "stages.2.0.fc2.weight" {row_pitch = 1368 : i64} : tensor<512x1365xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, OptionalAttr<DenseI64ArrayAttr>:$stored_as);
+  let arguments = (ins StrAttr:$name, OptionalAttr<DenseI64ArrayAttr>:$stored_as,
+                   OptionalAttr<I64Attr>:$row_pitch);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;

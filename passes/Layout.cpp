@@ -11,7 +11,8 @@
 // moves below the split, conv1d and the scan turn channels-last, and every
 // transpose cancels. The weight of a channels-last conv is stored [O, KH, KW,
 // C] (stored_as), so an output channel's taps are contiguous in the order the
-// implicit GEMM gathers them.
+// implicit GEMM gathers them; a linear weight whose rows are not whole
+// 16-byte pieces is stored with its rows padded to them (row_pitch).
 //
 //===----------------------------------------------------------------------===//
 
@@ -214,6 +215,30 @@ struct LayoutPass : ssmc::impl::LayoutBase<LayoutPass> {
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     storeConvWeightsChannelsLast();
+    padLinearWeightRows();
+  }
+
+  /// A linear's weight [N, K] whose rows are not whole 16-byte pieces in the
+  /// module's storage type (mambaout_base's fc2, K = 1365) gets `row_pitch`,
+  /// K rounded up to them: the runtime uploads each row padded with zeros,
+  /// and the GEMM copies W 16 bytes at a time instead of realigning
+  /// shifted rows in shared memory. Only for a weight no other op reads.
+  void padLinearWeightRows() {
+    auto module = getOperation()->getParentOfType<ModuleOp>();
+    auto dtype = module ? module->getAttrOfType<StringAttr>(kDtypeAttr) : StringAttr();
+    const int64_t piece = !dtype || dtype.getValue() == "f32" ? 4 : 8; // elements a 16 bytes
+    llvm::StringMap<int> readers;
+    getOperation().walk([&](WeightOp w) {
+      readers[w.getName()] += int(std::distance(w->use_begin(), w->use_end()));
+    });
+    getOperation().walk([&](LinearOp linear) {
+      auto w = linear.getWeight().getDefiningOp<WeightOp>();
+      if (!w || w.getStoredAs() || w.getRowPitch() || readers[w.getName()] != 1)
+        return;
+      const int64_t k = cast<RankedTensorType>(w.getType()).getShape().back();
+      if (k % piece != 0)
+        w.setRowPitch((k + piece - 1) / piece * piece);
+    });
   }
 
   /// A channels-last conv (groups 1) reads its weight [O, C, KH, KW] at

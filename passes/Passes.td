@@ -39,6 +39,10 @@ def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
     The weight of a channels-last conv with groups 1 that nothing else reads
     gets `stored_as = [0, 2, 3, 1]`: the runtime uploads it `[O, KH, KW, C]`,
     the order in which the implicit GEMM reads an output channel's taps.
+    A linear's weight `[N, K]` that nothing else reads, whose rows are not
+    whole 16-byte pieces in the module's `ssmc.dtype` (8 elements; 4 in
+    f32), gets `row_pitch` = K rounded up to them: the runtime uploads its
+    rows padded with zeros, so the GEMM copies them 16 bytes at a time.
     Likewise a `causal_conv1d` or `selective_scan` that reads a [B, L, D] ->
     [B, D, L] transpose (or whose output goes straight back) turns
     `channels_last`, its sequence operands read through the opposite

@@ -5,8 +5,9 @@
 // staged in shared memory. The generated Group supplies:
 //   g.a(z, m, k)                 the prologue: A's element, fp32
 //   g.b(z, k, n)                 the weight W[n, k], fp32
-//   g.bRow(z, n)                 &W[z][n][0] (kGemmBVec: W row-major, K a multiple of
-//                                16 bytes), staged with 16-byte asynchronous copies;
+//   g.bRow(z, n)                 &W[z][n][0] (kGemmBVec: W row-major, K or its rows'
+//                                zero-padded pitch a multiple of 16 bytes), staged
+//                                with 16-byte asynchronous copies;
 //                                kGemmBShift: K is not, rows staged as the aligned
 //                                chunks that cover them, then realigned
 //   g.aVec(z, m, k, v)           A(m, k..k+kVec-1) into v (kGemmAVec: the prologue's

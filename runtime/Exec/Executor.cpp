@@ -319,7 +319,7 @@ GpuModel::Impl::allocate(const std::vector<const TensorView *> &views) {
     auto values = SafetensorsFile::toF32(*views[w]);
     if (!values)
       return values.status();
-    *values = toStoredOrder(std::move(*values), pw.shape, pw.storedAs);
+    *values = toDeviceLayout(std::move(*values), pw);
     encodeAs(pw.dtype, values->data(), values->size(), host);
   }
   auto wb = alloc(host.size(), "the weights");

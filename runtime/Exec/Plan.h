@@ -32,8 +32,9 @@ namespace ssmc::rt {
 
 constexpr std::string_view kPlanFormat = "ssmc-plan";
 /// The version written. 2 added weights' `stored_as` (a device layout a
-/// runtime must apply); version 1 plans mean the same without it.
-constexpr int kPlanVersion = 2;
+/// runtime must apply), 3 their `row_pitch` (rows padded with zeros);
+/// earlier versions mean the same without them.
+constexpr int kPlanVersion = 3;
 constexpr int kOldestPlanVersion = 1;
 constexpr std::string_view kPlanFile = "plan.json";
 /// In an artifact directory while `ssmc compile -o` writes it, removed just
@@ -57,8 +58,13 @@ struct PlanTensor {
   /// Weights: the order of the axes in device memory (the IR's stored_as);
   /// empty when stored as `shape` says. The runtime permutes at upload.
   std::vector<int64_t> storedAs = {};
+  /// Weights: the stored length of the last axis (the IR's row_pitch), each
+  /// row padded with zeros to it; 0 when rows are as long as the shape says.
+  int64_t rowPitch = 0;
   int64_t numElements() const;
-  int64_t bytes() const; ///< numElements() * element size
+  /// The shape in device memory: the last axis rowPitch long where set.
+  std::vector<int64_t> storedShape() const;
+  int64_t bytes() const; ///< storedShape()'s elements * element size
 };
 
 /// `values` (row-major in `shape`) with their axes in `order`: the layout a
@@ -66,6 +72,11 @@ struct PlanTensor {
 /// `order` is empty.
 std::vector<float> toStoredOrder(std::vector<float> values, const std::vector<int64_t> &shape,
                                  const std::vector<int64_t> &order);
+
+/// `values` (row-major in `t.shape`) as the weight `t` lies on the device:
+/// its axes in `t.storedAs`, then each row padded with zeros to
+/// `t.rowPitch` elements.
+std::vector<float> toDeviceLayout(std::vector<float> values, const PlanTensor &t);
 
 /// A model output: a value in the arena, copied out after the last kernel.
 struct PlanOutput : PlanTensor {

@@ -86,6 +86,11 @@ private:
                                          "shape {}",
                                          shapeStr(t.storedAs), t.shape.size(), shapeStr(t.shape)));
     }
+    if (t.rowPitch != 0 &&
+        (t.rowPitch < 0 || t.shape.empty() || t.rowPitch < t.shape.back() || !t.storedAs.empty()))
+      return fail(where, fmt::format("row_pitch {} does not pad the rows of shape {}{}", t.rowPitch,
+                                     shapeStr(t.shape),
+                                     t.storedAs.empty() ? "" : " (nor goes with stored_as)"));
     return Status::success();
   }
 

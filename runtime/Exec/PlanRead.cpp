@@ -215,6 +215,8 @@ PlanTensor readTensor(Reader &r, const Json &j, const std::string &where) {
   t.dtype = r.dtype(j, where);
   if (j.contains("stored_as"))
     t.storedAs = r.ints(j, "stored_as", where);
+  if (j.contains("row_pitch"))
+    t.rowPitch = r.integer(j, "row_pitch", where);
   return t;
 }
 

@@ -26,6 +26,8 @@ Json tensorJson(const PlanTensor &t) {
   j["dtype"] = planDTypeName(t.dtype);
   if (!t.storedAs.empty())
     j["stored_as"] = t.storedAs;
+  if (t.rowPitch > 0)
+    j["row_pitch"] = t.rowPitch;
   return j;
 }
 

@@ -100,8 +100,8 @@ std::vector<Case> allCases() {
         {"conv_ratio", "0.7"}},
        {{"input", {1, 3, 30, 30}}}},
       // K whole steps of 64 (BK 64: fc1's K = 64, 128, the third
-      // downsample's 9 x 64 taps); hidden widths 85, 170, 256, 341 (fc2's
-      // shifted rows at 85, 170 and 341).
+      // downsample's 9 x 64 taps); hidden widths 85, 170, 256, 341 (fc2's A
+      // as shifted rows and its weight's rows padded at 85, 170 and 341).
       {"mambaout wide",
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
@@ -482,12 +482,14 @@ int main(int argc, char **argv) {
             x = roundTo(dtype, 0.5f * uni(rng));
           std::copy(vals.begin(), vals.end(), h.data);
           weights[name] = h;
-          // The kernel reads the weight as the device holds it (stored_as).
-          std::vector<int64_t> order;
+          // The kernel reads the weight as the device holds it (stored_as,
+          // row_pitch).
+          rt::PlanTensor device;
+          device.shape.assign(t.getShape().begin(), t.getShape().end());
           if (auto o = w.getStoredAs())
-            order.assign(o->begin(), o->end());
-          check.weights[name] = rt::toStoredOrder(
-              vals, std::vector<int64_t>(t.getShape().begin(), t.getShape().end()), order);
+            device.storedAs.assign(o->begin(), o->end());
+          device.rowPitch = int64_t(w.getRowPitch().value_or(0));
+          check.weights[name] = rt::toDeviceLayout(vals, device);
         });
         // Results memory planning put over an input: run them in place.
         if (auto offsets = group->getAttrOfType<DenseI64ArrayAttr>("ssmc.arena_offsets"))
@@ -823,8 +825,7 @@ int main(int argc, char **argv) {
     for (const rt::PlanTensor &t : m.plan.inputs)
       inputs[t.name] = toStorage(storageName(t.dtype, m.dtype), m.inputs.at(t.name));
     for (const rt::PlanTensor &t : m.plan.weights) // as the device holds them
-      weights[t.name] = toStorage(m.dtype, rt::toStoredOrder(m.weights.at(t.name), t.shape,
-                                                             t.storedAs));
+      weights[t.name] = toStorage(m.dtype, rt::toDeviceLayout(m.weights.at(t.name), t));
     bool ok = true;
     for (const rt::PlanKernel &k : m.plan.kernels) {
       std::string why;

@@ -94,7 +94,7 @@ TEST(Plan, TheJsonHasTheDocumentedShape) {
   TinyArtifact t = makeTiny(DType::BF16, 100);
   Json j = Json::parse(planToJson(t.plan));
   EXPECT_EQ(j["format"], "ssmc-plan");
-  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j["dtype"], "bf16");
   EXPECT_EQ(j["arena_bytes"], 456);
   EXPECT_EQ(j["outputs"][1]["arena_offset"], 256);
@@ -248,10 +248,11 @@ TEST(PlanLoad, WrongFormat) {
 }
 
 TEST(PlanLoad, WrongVersion) {
-  auto e = loadEdited([](Json &j) { j["version"] = 3; });
-  EXPECT_HAS(e, "plan version 3 is not supported (this ssmc reads versions 1 to 2)");
-  // Version 1 (before weights' stored_as) still reads.
+  auto e = loadEdited([](Json &j) { j["version"] = 4; });
+  EXPECT_HAS(e, "plan version 4 is not supported (this ssmc reads versions 1 to 3)");
+  // Versions 1 and 2 (before weights' stored_as, row_pitch) still read.
   EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 1; }).empty());
+  EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 2; }).empty());
   EXPECT_HAS(e, "recompile the artifact");
 }
 
@@ -555,6 +556,41 @@ TEST(PlanLoad, StoredAsMustPermuteTheWeightsAxes) {
   EXPECT_HAS(e, "stored_as [1] is not a permutation of the 1 axes of shape");
   e = loadEdited([](Json &j) { j["weights"][0]["stored_as"] = {0, 1}; });
   EXPECT_HAS(e, "stored_as [0, 1] is not a permutation of the 1 axes of shape");
+}
+
+TEST(PlanLoad, RowPitchMustPadTheWeightsRows) {
+  // The tiny plan's weight is [100]: one row.
+  EXPECT_TRUE(loadEdited([](Json &j) { j["weights"][0]["row_pitch"] = 104; }).empty());
+  auto e = loadEdited([](Json &j) { j["weights"][0]["row_pitch"] = 96; });
+  EXPECT_HAS(e, "row_pitch 96 does not pad the rows of shape [100]");
+  e = loadEdited([](Json &j) {
+    j["weights"][0]["row_pitch"] = 104;
+    j["weights"][0]["stored_as"] = {0};
+  });
+  EXPECT_HAS(e, "row_pitch 104 does not pad the rows of shape [100] (nor goes with stored_as)");
+}
+
+TEST(Plan, RowPitchRoundTripsAndSizesTheWeight) {
+  TempDir dir;
+  TinyArtifact t = makeTiny(DType::BF16, 100);
+  t.plan.weights[0].rowPitch = 104;
+  ASSERT_TRUE(writePlan(dir / "a", t.plan).ok());
+  auto p = loadArtifact(dir / "a");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->weights[0].rowPitch, 104);
+  EXPECT_EQ(p->weights[0].storedShape(), (std::vector<int64_t>{104}));
+  EXPECT_EQ(p->weights[0].bytes(), 208);
+  EXPECT_EQ(p->weights[0].numElements(), 100);
+}
+
+TEST(Plan, ToDeviceLayoutPadsRowsWithZeros) {
+  PlanTensor w{"w", {2, 3}, DType::BF16};
+  w.rowPitch = 4;
+  EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, w), (std::vector<float>{1, 2, 3, 0, 4, 5, 6, 0}));
+  w.rowPitch = 0;
+  EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, w), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  PlanTensor t{"t", {2, 3}, DType::BF16, {1, 0}}; // permuted, not padded
+  EXPECT_EQ(toDeviceLayout({0, 1, 2, 3, 4, 5}, t), (std::vector<float>{0, 3, 1, 4, 2, 5}));
 }
 
 TEST(Plan, ToStoredOrderPermutesTheAxes) {

@@ -268,13 +268,13 @@ int checkModel(const Options &o, const std::function<int(const std::string &, in
   if (!memory)
     return fail(memory.message(), 1);
   perf::PlanMemory &mem = **memory;
-  // Weights as the device holds them: in their stored_as order, as the
-  // runtime uploads them.
+  // Weights as the device holds them: in their stored_as order, rows padded
+  // to their row_pitch, as the runtime uploads them.
   for (const rt::PlanTensor &t : plan.weights) {
     const interp::HostTensor &w = weights.at(t.name);
-    std::vector<float> stored = rt::toStoredOrder(
-        std::vector<float>(w.data, w.data + t.numElements()), t.shape, t.storedAs);
-    store(*dtype, stored.data(), size_t(t.numElements()), mem.weight(t.name));
+    std::vector<float> stored =
+        rt::toDeviceLayout(std::vector<float>(w.data, w.data + t.numElements()), t);
+    store(*dtype, stored.data(), stored.size(), mem.weight(t.name));
   }
   auto storeInputs = [&] {
     for (const rt::PlanTensor &t : plan.inputs)

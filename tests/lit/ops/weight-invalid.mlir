@@ -54,3 +54,19 @@ func.func @stored_as_wrong_rank() {
   %w = ssmc.weight "w" {stored_as = array<i64: 1, 0>} : tensor<8x4x3x3xf32>
   return
 }
+
+// -----
+
+func.func @row_pitch_shorter_than_a_row() {
+  // expected-error @+1 {{'ssmc.weight' op row_pitch 40 is shorter than a row (42 elements)}}
+  %w = ssmc.weight "w" {row_pitch = 40 : i64} : tensor<16x42xf32>
+  return
+}
+
+// -----
+
+func.func @row_pitch_with_stored_as() {
+  // expected-error @+1 {{'ssmc.weight' op row_pitch needs a tensor of rank 1 or more, and no stored_as}}
+  %w = ssmc.weight "w" {row_pitch = 48 : i64, stored_as = array<i64: 1, 0>} : tensor<16x42xf32>
+  return
+}

@@ -126,3 +126,37 @@ func.func @conv1d_weight(%x: tensor<1x5x8xf32>) -> (tensor<1x5x8xf32>, tensor<1x
   %y2 = ssmc.permute %c2 [0, 2, 1] : tensor<1x8x5xf32> -> tensor<1x5x8xf32>
   return %y, %y2, %t : tensor<1x5x8xf32>, tensor<1x5x8xf32>, tensor<8x1x4xf32>
 }
+
+// -----
+
+// A linear's weight whose rows are not whole 16-byte pieces in the module's
+// storage type gets its rows padded (row_pitch: 8 elements in bf16); one
+// whose rows are, or that another op also reads, keeps its layout.
+// CHECK-LABEL: func.func @padded_rows
+// CHECK: ssmc.weight "fc2" {row_pitch = 48 : i64} : tensor<16x42xf32>
+// CHECK: ssmc.weight "whole" : tensor<16x48xf32>
+// CHECK: ssmc.weight "tied" : tensor<16x42xf32>
+module attributes {ssmc.dtype = "bf16"} {
+  func.func @padded_rows(%x: tensor<2x42xf32>, %y: tensor<2x48xf32>) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>) {
+    %w = ssmc.weight "fc2" : tensor<16x42xf32>
+    %v = ssmc.weight "whole" : tensor<16x48xf32>
+    %t = ssmc.weight "tied" : tensor<16x42xf32>
+    %a = ssmc.linear %x, %w : (tensor<2x42xf32>, tensor<16x42xf32>) -> tensor<2x16xf32>
+    %b = ssmc.linear %y, %v : (tensor<2x48xf32>, tensor<16x48xf32>) -> tensor<2x16xf32>
+    %c = ssmc.linear %x, %t : (tensor<2x42xf32>, tensor<16x42xf32>) -> tensor<2x16xf32>
+    %d = ssmc.linear %x, %t : (tensor<2x42xf32>, tensor<16x42xf32>) -> tensor<2x16xf32>
+    return %a, %b, %c, %d : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
+  }
+}
+
+// -----
+
+// In f32 (no ssmc.dtype: the default) 16 bytes are 4 elements: K = 42 pads
+// to 44.
+// CHECK-LABEL: func.func @padded_rows_f32
+// CHECK: ssmc.weight "fc2" {row_pitch = 44 : i64} : tensor<16x42xf32>
+func.func @padded_rows_f32(%x: tensor<2x42xf32>) -> tensor<2x16xf32> {
+  %w = ssmc.weight "fc2" : tensor<16x42xf32>
+  %a = ssmc.linear %x, %w : (tensor<2x42xf32>, tensor<16x42xf32>) -> tensor<2x16xf32>
+  return %a : tensor<2x16xf32>
+}
