@@ -74,6 +74,15 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
 /// (a sequence too short to cut keeps its channels).
 std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms);
 
+/// The chunk of a scan without a time split, tiled `channels` a block for
+/// `sms` SMs whose blocks may take `smemLimit` bytes: kDefaultScanChunk,
+/// or the length among a few near it whose shared memory lets the SMs hold
+/// the blocks in the most nearly whole waves (the performance model's
+/// last-wave factor, with the resident blocks as shared memory allows).
+/// vim_small at batch 128: 3072 one-warp blocks; 64 steps give 15 a SM,
+/// 1.55 waves, 80 give 12, 1.94.
+int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int64_t smemLimit);
+
 /// ssmc-tile-scan's defaults.
 constexpr int64_t kDefaultScanChunk = 64, kDefaultScanChannels = 32;
 /// The longest chunk a time-split block stages: its parts each stage one,

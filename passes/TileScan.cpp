@@ -29,10 +29,10 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
                                  << "' (known: " << known << ")";
       return signalPassFailure();
     }
-    if (chunk < 1 || channels < 1 || splits < 0 || sms < 0) {
+    if (chunk < 0 || channels < 1 || splits < 0 || sms < 0) {
       // Options print as characters unless read as numbers first.
-      getOperation().emitError() << "ssmc-tile-scan: chunk " << int64_t(chunk) << " and channels "
-                                 << int64_t(channels) << " must be positive, splits "
+      getOperation().emitError() << "ssmc-tile-scan: channels " << int64_t(channels)
+                                 << " must be positive, chunk " << int64_t(chunk) << ", splits "
                                  << int64_t(splits) << " and sms " << int64_t(sms)
                                  << " not negative";
       return signalPassFailure();
@@ -42,9 +42,14 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
       auto [perBlock, parts] = splits ? std::pair<int64_t, int64_t>(channels, splits)
                                       : chooseScanSplit(scan, channels, smCount);
       // A split chosen here stages short chunks (one per part); one asked
-      // for stages what was asked.
+      // for stages what was asked; without a split the chunk is chosen for
+      // the waves (chooseScanChunk) unless one is asked for.
       const int64_t steps =
-          !splits && parts > 1 ? std::min<int64_t>(chunk, kSplitScanChunk) : chunk;
+          !splits && parts > 1
+              ? std::min<int64_t>(chunk ? chunk : kDefaultScanChunk, kSplitScanChunk)
+          : chunk     ? chunk
+          : parts > 1 ? kDefaultScanChunk
+                      : chooseScanChunk(scan, perBlock, smCount, *limit);
       ScanTilingAttr tiling = chooseScanTiling(scan, steps, perBlock, parts);
       if (tiling.getSmemBytes() > *limit) {
         const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);

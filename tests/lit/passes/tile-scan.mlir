@@ -34,7 +34,17 @@
 // RUN: ssmc-opt %s --ssmc-tile-scan="sms=4" --split-input-file | FileCheck %s --check-prefix=SMS4
 // SMS4: tiling = #ssmc.scan_tiling<chunk = 16, channels = 2, splits = 16,
 // RUN: not ssmc-opt %s --ssmc-tile-scan="sms=-1" 2>&1 | FileCheck %s --check-prefix=NEG
-// NEG: error: ssmc-tile-scan: chunk 64 and channels 32 must be positive, splits 0 and sms -1 not negative
+// The chunk for the waves (@waves below): 128 x 768 channels at d_state 24
+// in one-warp blocks are 3072 blocks. 64 steps stage 12 KiB (17 blocks a
+// SM: 1.37 waves on 132 SMs), 80 steps 15 KiB (14 a SM: 1.66 waves), 96
+// steps 18 KiB (12 a SM: 1.94 waves). Asked for, 64 it is.
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=132" --split-input-file | FileCheck %s --check-prefix=WAVES
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=132 chunk=64" --split-input-file | FileCheck %s --check-prefix=ASKED
+// WAVES-LABEL: func.func @waves
+// WAVES: tiling = #ssmc.scan_tiling<chunk = 96, channels = 32, smem_bytes = 18432>
+// ASKED-LABEL: func.func @waves
+// ASKED: tiling = #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 12288>
+// NEG: error: ssmc-tile-scan: channels 32 must be positive, chunk 0, splits 0 and sms -1 not negative
 
 // Chunks are clamped to the sequence and channels to the scan's width.
 // CHECK-LABEL: func.func @scan
@@ -58,4 +68,11 @@ func.func @staged_delta(%u: tensor<1x100x32xf32>, %x: tensor<1x100x6xf32>, %w: t
   %dt = ssmc.linear %x, %w : (tensor<1x100x6xf32>, tensor<32x6xf32>) -> tensor<1x100x32xf32>
   %o, %h = ssmc.selective_scan %u, %dt, %A, %B, %B delta_softplus channels_last : (tensor<1x100x32xf32>, tensor<1x100x32xf32>, tensor<32x16xf32>, tensor<1x100x16xf32>, tensor<1x100x16xf32>) -> (tensor<1x100x32xf32>, tensor<1x32x16xf32>)
   return %o : tensor<1x100x32xf32>
+}
+
+// -----
+
+func.func @waves(%u: tensor<128x768x197xf32>, %A: tensor<768x24xf32>, %B: tensor<128x24x197xf32>) -> tensor<128x768x197xf32> {
+  %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B delta_softplus : (tensor<128x768x197xf32>, tensor<128x768x197xf32>, tensor<768x24xf32>, tensor<128x24x197xf32>, tensor<128x24x197xf32>) -> (tensor<128x768x197xf32>, tensor<128x768x24xf32>)
+  return %o : tensor<128x768x197xf32>
 }
