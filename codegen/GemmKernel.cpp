@@ -76,6 +76,9 @@ struct GemmInfo {
   std::vector<unsigned> postNormAnchor;
   std::vector<std::vector<unsigned>> epilogueYields; // per anchor
   std::vector<unsigned> extraYields;
+  /// Bytes of group inputs A's prologue reads per element (the storage
+  /// type's size where unknown); set by emitGemmKernel, for the tiling.
+  int64_t aInputBytes = 2;
   /// Floats of statistics per row: mean and 1/sqrt(var + eps) per norm.
   int64_t stats() const { return 2 * int64_t(norms.size() + postNorms.size()); }
   /// A post-norm needs every column of its row in one tile.
@@ -965,16 +968,23 @@ int64_t residentBlocks(int64_t threads, int64_t smem, int64_t limit) {
   return std::max<int64_t>(1, std::min(bySmem, byRegisters));
 }
 
-/// A panel's blocks (SSMC_PANEL) and what the busiest SM's shared memory
-/// does for them, in bytes per 16 of K: each block stages its panel and
-/// takes the rows' statistics from it (twice the panel's bytes), and for
-/// each of its N tiles copies W's rows in and loads every warp's fragments
-/// with ldmatrix. As the performance model counts it (perf/Model.h), an
-/// SM's resident blocks share its pipes and the busiest SM does the whole
-/// waves' blocks or one block more than the average, whichever is more.
+/// A panel's blocks (SSMC_PANEL) and their cost, the larger of two counts in
+/// bytes per 16 of K. The busiest SM's shared memory: each block stages its
+/// panel and takes the rows' statistics from it (twice the panel's bytes),
+/// and for each of its N tiles copies W's rows in and loads every warp's
+/// fragments with ldmatrix; as the performance model counts it
+/// (perf/Model.h), an SM's resident blocks share its pipes and the busiest
+/// SM does the whole waves' blocks or one block more than the average,
+/// whichever is more. And an SM's share of the L2's traffic, each part
+/// reading its panel's inputs and its N tiles of W and writing its tiles
+/// of C (2 bytes an element, spread over K's steps), weighted 3x (the L2
+/// moves about a third of what the SMs' shared memory does a clock: 9.4
+/// TB/s against 132 x 128 B x 1.83 GHz on an H100).
 /// One panel a block can leave SMs idle: 196 panels of 128 rows, one a SM,
 /// are two waves on 132 SMs for 1.48 waves of work; two blocks a panel make
-/// that three waves for 2.97.
+/// that three waves for 2.97. Where the panel's inputs weigh as much as its
+/// part of W (vim_tiny's in_proj: K = 192, fp32 residual), reading them
+/// twice costs the L2 more than the waves gain.
 struct PanelChoice {
   int64_t parts = 1;
   double cost = 0;
@@ -991,7 +1001,13 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
     const double waves = blocks / double(sms * resident), perSm = blocks / used;
     const double tail =
         std::max(waves >= 1 ? std::ceil(waves) / waves : 1.0, std::ceil(perSm) / perSm);
-    const double cost = perSm * tail * (double((nTiles + p - 1) / p) * tile + panel);
+    const double tilesPerBlock = double((nTiles + p - 1) / p);
+    const double shared = perSm * tail * (tilesPerBlock * tile + panel);
+    const double steps = double((info.k + 15) / 16);
+    const double l2 = 3.0 * blocks / double(sms) *
+                      (double(t.bm * 16 * info.aInputBytes) + tilesPerBlock * double(t.bn * 32) +
+                       tilesPerBlock * double(t.bm * t.bn * 2) / steps);
+    const double cost = std::max(shared, l2);
     if (p == 1 || cost < best.cost)
       best = {p, cost};
   }
@@ -1181,7 +1197,16 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         return w && e.pointerName(a.weight()) && !w.getStoredAs() && !w.getRowPitch();
       });
 
-  // Enumerate the configurations.
+  // Enumerate the configurations; the tiling weighs what A's prologue reads.
+  if (auto leaves = vectorLeaves(info, info.anchors.front())) {
+    int64_t bytes = 0;
+    for (Value v : *leaves)
+      if (isa<BlockArgument>(v))
+        bytes += int64_t(rt::dtypeSize(e.storageOf(v)));
+    info.aInputBytes = bytes ? bytes : elemBytes;
+  } else {
+    info.aInputBytes = elemBytes;
+  }
   const int64_t sms = options.sms ? options.sms : rt::typicalSmCount(options.arch).value_or(132);
   const std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
   if (tiles.empty())
