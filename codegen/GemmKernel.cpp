@@ -996,7 +996,9 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
   const double panel = 2.0 * t.bm * 32;
   const double tile = t.bn * 32 + t.wm * t.wn * (t.bm / t.wm + t.bn / t.wn) * 32;
   PanelChoice best;
-  for (int64_t p = 1; p <= std::min<int64_t>(nTiles, 8); ++p) {
+  // At least two N tiles a part: the rows' statistics are never taken per
+  // N tile.
+  for (int64_t p = 1; p <= std::min<int64_t>(nTiles / 2, 8) || p == 1; ++p) {
     const double blocks = double(mTiles * p), used = std::min(blocks, double(sms));
     const double waves = blocks / double(sms * resident), perSm = blocks / used;
     const double tail =
@@ -1066,9 +1068,8 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   if (!info.norms.empty()) {
     const int64_t bn = info.n >= 64 ? 64 : 32;
     std::vector<Tile> panels;
-    // Wide: the rows a panel and blocks a panel that cost the busiest SM
-    // least (choosePanelParts); the fewest rows only where that is all
-    // that fits.
+    // Wide: the rows a panel and blocks a panel that cost least
+    // (choosePanelParts) among those that make 128 blocks.
     std::optional<Tile> widePanel;
     double widest = 0;
     if (wideBn)
@@ -1077,6 +1078,8 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
           const PanelChoice c =
               choosePanelParts(info, t, smemBytes(t, st, stats, info.k), limit, sms);
           t.panel = c.parts;
+          if (blocks(t) < 128)
+            continue;
           if (!widePanel || c.cost < widest) {
             widePanel = t;
             widest = c.cost;
@@ -1112,7 +1115,7 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
       for (int64_t p : {int64_t(1), int64_t(2), int64_t(4)}) {
         Tile t = whole;
         t.panel = p;
-        if (p <= (info.n + t.bn - 1) / t.bn && !llvm::is_contained(panels, t))
+        if ((p == 1 || 2 * p <= (info.n + t.bn - 1) / t.bn) && !llvm::is_contained(panels, t))
           panels.push_back(t);
       }
     }
