@@ -999,10 +999,8 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
   // At least two N tiles a part: the rows' statistics are never taken per
   // N tile.
   for (int64_t p = 1; p <= std::min<int64_t>(nTiles / 2, 8) || p == 1; ++p) {
-    const double blocks = double(mTiles * p), used = std::min(blocks, double(sms));
-    const double waves = blocks / double(sms * resident), perSm = blocks / used;
-    const double tail =
-        std::max(waves >= 1 ? std::ceil(waves) / waves : 1.0, std::ceil(perSm) / perSm);
+    const double blocks = double(mTiles * p), perSm = blocks / std::min(blocks, double(sms));
+    const double tail = rt::lastWaveFactor(blocks, double(sms), double(resident));
     const double tilesPerBlock = double((nTiles + p - 1) / p);
     const double shared = perSm * tail * (tilesPerBlock * tile + panel);
     const double steps = double((info.k + 15) / 16);

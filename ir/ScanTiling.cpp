@@ -2,8 +2,9 @@
 
 #include "ScanTiling.h"
 
+#include "Support/Arch.h"
+
 #include <algorithm>
-#include <cmath>
 
 using namespace mlir;
 
@@ -45,7 +46,6 @@ int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int
   const int64_t width = std::max<int64_t>(1, scanChannels(scan));
   const int64_t perBlock = std::clamp<int64_t>(channels, 1, std::min<int64_t>(width, 1024));
   const double blocks = double(batch * ((width + perBlock - 1) / perBlock));
-  const double used = std::min(blocks, double(std::max<int64_t>(sms, 1)));
   int64_t best = kDefaultScanChunk;
   double bestTail = 0;
   for (int64_t chunk : {kDefaultScanChunk, int64_t(80), int64_t(96), int64_t(48), int64_t(128)}) {
@@ -54,10 +54,8 @@ int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int
       continue;
     const int64_t resident = std::min<int64_t>(
         {(smemLimit + 1024) / (t.getSmemBytes() + 1024), 32, 2048 / ((perBlock + 31) / 32 * 32)});
-    const double waves = blocks / (used * double(std::max<int64_t>(resident, 1)));
-    const double perSm = blocks / used;
     const double tail =
-        std::max(waves >= 1 ? std::ceil(waves) / waves : 1.0, std::ceil(perSm) / perSm);
+        rt::lastWaveFactor(blocks, double(std::max<int64_t>(sms, 1)), double(resident));
     if (bestTail == 0 || tail < bestTail - 1e-9) {
       best = t.getChunk();
       bestTail = tail;

@@ -2,6 +2,8 @@
 
 #include "Model.h"
 
+#include "Support/Arch.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -19,16 +21,6 @@ std::string largest(const std::map<std::string, double> &terms) {
   auto it = std::max_element(terms.begin(), terms.end(),
                              [](const auto &a, const auto &b) { return a.second < b.second; });
   return it == terms.end() ? "" : it->first;
-}
-
-/// How much longer than an even spread the SMs' own pipes take: the last
-/// wave's quantization, or, with fewer blocks than a wave but more than the
-/// SMs, the SMs that hold one block more than the others (196 blocks on 132
-/// SMs: 64 SMs do two blocks' work while 68 do one, whatever the occupancy).
-double lastWaveFactor(double waves, uint64_t blocks, int smsUsed) {
-  const double waveTail = waves >= 1 ? std::ceil(waves) / waves : 1.0;
-  const double perSm = double(blocks) / std::max(smsUsed, 1);
-  return std::max(waveTail, std::ceil(perSm) / perSm);
 }
 } // namespace
 
@@ -102,7 +94,7 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
 
   // The last wave's quantization: the SMs' own pipes wait for its blocks;
   // memory is shared, so a half-empty wave still gets the whole bandwidth.
-  const double tail = lastWaveFactor(m.waves, blocks, m.smsUsed);
+  const double tail = rt::lastWaveFactor(double(blocks), gpu.sms, m.residentBlocks);
   for (const char *perSM : {"lsu", "tensor", "fp32", "mufu"})
     m.terms[perSM] *= tail;
   m.limiter = largest(m.terms);
@@ -118,7 +110,7 @@ Modeled estimateFromLaunch(const GpuTarget &gpu, const KernelCost &cost, const M
   m.smsUsed = int(std::min<uint64_t>(uint64_t(gpu.sms), blocks));
   const double share = double(m.smsUsed) / gpu.sms;
   m.waves = double(blocks) / (double(gpu.sms) * m.residentBlocks);
-  const double tail = lastWaveFactor(m.waves, blocks, m.smsUsed);
+  const double tail = rt::lastWaveFactor(double(blocks), gpu.sms, m.residentBlocks);
 
   m.terms["dram"] = cost.minBytes / (gpu.copyTBs * 1e12);
   const double warps = m.smsUsed *

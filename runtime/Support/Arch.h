@@ -9,6 +9,7 @@
 #define SSMC_RUNTIME_SUPPORT_ARCH_H
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -42,6 +43,23 @@ inline std::optional<int64_t> sharedMemoryPerBlock(std::string_view arch) {
     if (a.arch == arch)
       return a.sharedMemoryPerBlock;
   return std::nullopt;
+}
+
+/// How much longer than an even spread an SM's own pipes take for `blocks`
+/// blocks on `sms` SMs holding `resident` each: the last wave's
+/// quantization, or, with fewer blocks than a wave but more than the SMs,
+/// the SMs that hold one block more than the others (196 blocks on 132
+/// SMs: 64 do two blocks' work while 68 do one, whatever the occupancy).
+/// The performance model's factor (perf/Model.h), which the tilings that
+/// choose for the waves (GEMM panels, the scan's chunk) share.
+inline double lastWaveFactor(double blocks, double sms, double resident) {
+  if (blocks <= 0 || sms <= 0)
+    return 1.0;
+  const double waves = blocks / (sms * (resident > 0 ? resident : 1.0));
+  const double perSm = blocks / (blocks < sms ? blocks : sms);
+  const double waveTail = waves >= 1 ? std::ceil(waves) / waves : 1.0;
+  const double smTail = std::ceil(perSm) / perSm;
+  return waveTail > smTail ? waveTail : smTail;
 }
 
 /// typicalSms of `arch`; std::nullopt for a target ssmc does not know.
