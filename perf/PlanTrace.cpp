@@ -150,6 +150,15 @@ rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const 
   Tracer tracer(**lib, args, ranges,
                 {unsigned(cfg.grid[0]), unsigned(cfg.grid[1]), unsigned(cfg.grid[2])},
                 unsigned(cfg.block[0]), size_t(cfg.smemBytes));
+  // Operand i is parameter i (KernelTraffic::byOperand).
+  std::vector<Tracer::Operand> operands;
+  for (size_t i = 0; i < kernel.params.size(); ++i) {
+    const auto *begin = static_cast<const unsigned char *>(args[i]);
+    operands.push_back({begin, begin + kernel.params[i].bytes,
+                        kernel.params[i].kind == rt::PlanParam::Kind::Output ||
+                            kernel.params[i].kind == rt::PlanParam::Kind::Workspace});
+  }
+  tracer.setOperands(std::move(operands));
   auto traffic = sampleKernel(tracer, options);
   if (!traffic)
     return rt::Status::error(fmt::format("kernel {}: {}", kernel.name, traffic.message()));

@@ -91,6 +91,25 @@ nlohmann::ordered_json statsJson(const RequestStats &s) {
   return j;
 }
 
+/// The global requests by operand: its name, requests, coalescing (the
+/// operands a kernel never touches left out).
+nlohmann::ordered_json operandsJson(const KernelReport &r, const KernelTraffic &t) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < t.byOperand.size() && i < r.operands.size(); ++i) {
+    const RequestStats &s = t.byOperand[i];
+    if (s.requests <= 0)
+      continue;
+    out.push_back({{"operand", r.operands[i].name},
+                   {"kind", r.operands[i].kind},
+                   {"shape", r.operands[i].shape},
+                   {"requests", s.requests},
+                   {"bytes_used", s.bytesUsed},
+                   {"sectors", s.sectors},
+                   {"coalescing", s.sectors > 0 ? s.bytesUsed / (32.0 * s.sectors) : 1.0}});
+  }
+  return out;
+}
+
 /// Shared-memory wavefronts per request over the conflict-free count.
 double bankConflictFactor(const KernelTraffic &t) {
   const double ideal = t.sharedLoad.idealWavefronts + t.sharedStore.idealWavefronts;
@@ -199,6 +218,9 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     r.cost = in.cost;
     r.bound = speedOfLight(gpu, in.cost, options.math);
     r.launch = launchShape(k, in);
+    for (const rt::PlanParam &p : k.params)
+      r.operands.push_back({p.kind == rt::PlanParam::Kind::Weight ? p.weight : p.name,
+                            std::string(rt::paramKindName(p.kind)), p.shape});
     report.speedOfLightUs += r.bound.seconds * 1e6;
 
     if (noSass.empty()) {
@@ -361,6 +383,7 @@ std::string reportJson(const Report &report) {
                       {"global_stores", statsJson(t.globalStore)},
                       {"shared_loads", statsJson(t.sharedLoad)},
                       {"shared_stores", statsJson(t.sharedStore)},
+                      {"by_operand", operandsJson(r, t)},
                       {"bank_conflict_factor", bankConflictFactor(t)},
                       {"mma_flops", t.mmaFlops},
                       {"sampled", t.sampled},

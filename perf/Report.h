@@ -52,6 +52,13 @@ struct KernelReport {
   std::optional<KernelTraffic> traffic; ///< counted; absent when not traced
   std::optional<Modeled> modeled;
   std::optional<SassFacts> sass;
+  /// The plan parameters in order (KernelTraffic::byOperand).
+  struct Operand {
+    std::string name; ///< a weight's state_dict name, else the parameter's
+    std::string kind; ///< "input", "weight", "output", "workspace"
+    std::vector<int64_t> shape;
+  };
+  std::vector<Operand> operands;
   bool sameAsEarlier = false; ///< traced as an identical earlier kernel
   /// rt::kernelSignature of the plan kernel, when the caller set it (the
   /// JSON's "signature": which plan the report is of).

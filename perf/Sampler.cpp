@@ -19,6 +19,10 @@ void addStats(BlockTrace &to, const BlockTrace &from, double weight = 1.0) {
   to.globalStore.add(from.globalStore, weight);
   to.sharedLoad.add(from.sharedLoad, weight);
   to.sharedStore.add(from.sharedStore, weight);
+  if (to.byOperand.size() < from.byOperand.size())
+    to.byOperand.resize(from.byOperand.size());
+  for (size_t i = 0; i < from.byOperand.size(); ++i)
+    to.byOperand[i].add(from.byOperand[i], weight);
   to.mmaFlops += weight * from.mmaFlops;
 }
 
@@ -567,6 +571,7 @@ rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &op
   out.globalStore = total.globalStore;
   out.sharedLoad = total.sharedLoad;
   out.sharedStore = total.sharedStore;
+  out.byOperand = total.byOperand;
   out.mmaFlops = total.mmaFlops;
   out.sites = tracer.numSites();
   out.recordsRun = tracer.totalRecords();

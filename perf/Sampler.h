@@ -52,6 +52,7 @@ struct SampleOptions {
 /// A kernel's counts, extrapolated to its whole grid.
 struct KernelTraffic {
   RequestStats globalLoad, globalStore, sharedLoad, sharedStore;
+  std::vector<RequestStats> byOperand; ///< global requests (Tracer::setOperands): by plan parameter
   double mmaFlops = 0;
   double dramReadBytes = 0, dramWriteBytes = 0;
   double distinctBytes = 0; ///< sectors touched at all (sampled: within the warm-up's reach)

@@ -48,6 +48,13 @@ struct Request {
   uint8_t flags;
   uint32_t begin = 0, count = 0; // into the sorted accesses
 };
+/// What one request added to `after` since `before`.
+RequestStats requestStatsDelta(const RequestStats &after, const RequestStats &before) {
+  RequestStats d = after;
+  d.add(before, -1.0);
+  return d;
+}
+
 } // namespace
 
 struct Tracer::Record : TraceRecord {};
@@ -112,6 +119,7 @@ rt::Status Tracer::runBlock(uint64_t linear, BlockTrace &out, Detail detail) {
   lastRecords_ = state.count;
   totalRecords_ += state.count;
   out.globalLoad = out.globalStore = out.sharedLoad = out.sharedStore = RequestStats();
+  out.byOperand.assign(operands_.size(), RequestStats());
   out.mmaFlops = 0;
   out.events.clear();
   if (detail == Detail::Lines)
@@ -154,6 +162,20 @@ void Tracer::linesOnly(BlockTrace &out) {
     if (slot.written)
       out.events.push_back(lineEvent(slot.line, slot.written, true));
   }
+}
+
+int Tracer::operandOf(uint64_t addr, bool write) const {
+  int any = -1;
+  for (size_t i = 0; i < operands_.size(); ++i) {
+    const Operand &o = operands_[i];
+    if (addr < reinterpret_cast<uint64_t>(o.begin) || addr >= reinterpret_cast<uint64_t>(o.end))
+      continue;
+    if (o.written == write)
+      return int(i);
+    if (any < 0)
+      any = int(i);
+  }
+  return any;
 }
 
 uint32_t Tracer::siteOf(uint32_t site) {
@@ -303,6 +325,7 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
         continue;
       }
       RequestStats &s = q.flags & kWrite ? out.globalStore : out.globalLoad;
+      const RequestStats before = s;
       s.requests += 1;
       s.bytesRequested += asked;
       s.byWidth[widthSlot(widest)] += 1;
@@ -340,6 +363,11 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
       if (curLine != ~uint64_t(0)) {
         s.lines += 1;
         we.events.push_back(lineEvent(curLine, mask, q.flags & kWrite));
+      }
+      if (!operands_.empty()) {
+        const int operand = operandOf(spans.front().first, q.flags & kWrite);
+        if (operand >= 0)
+          out.byOperand[size_t(operand)].add(requestStatsDelta(s, before));
       }
     }
     we.eventBegin.push_back(uint32_t(we.events.size()));

@@ -64,6 +64,9 @@ inline bool eventCounted(LineEvent e) { return !((e >> 5) & 1); }
 
 struct BlockTrace {
   RequestStats globalLoad, globalStore, sharedLoad, sharedStore;
+  /// The global requests (loads and stores) by operand (Tracer::setOperands),
+  /// a request counted for the operand its lowest address falls in.
+  std::vector<RequestStats> byOperand;
   double mmaFlops = 0; ///< tensor-core FLOPs the block's warps issued
   std::vector<LineEvent> events;
 };
@@ -81,6 +84,17 @@ public:
     Full,  ///< request statistics and the line stream in modeled order
     Lines, ///< the distinct lines only, in no particular order (an L2 warm-up)
   };
+  /// The kernel's operands as [begin, end) byte ranges, to count global
+  /// requests per operand (BlockTrace::byOperand). A request whose lowest
+  /// address lies in several (an in-place result aliases its input) counts
+  /// for the first one of its kind: a store for a written operand, a load
+  /// for a read one.
+  struct Operand {
+    const void *begin, *end;
+    bool written;
+  };
+  void setOperands(std::vector<Operand> operands) { operands_ = std::move(operands); }
+
   /// Runs block `linear` (x fastest, then y, then z) and fills `out`.
   rt::Status runBlock(uint64_t linear, BlockTrace &out, Detail detail = Detail::Full);
 
@@ -100,9 +114,11 @@ private:
   void process(const std::vector<size_t> &threadStart, BlockTrace &out);
   void linesOnly(BlockTrace &out);
   uint32_t siteOf(uint32_t site);
+  int operandOf(uint64_t addr, bool write) const;
 
   std::vector<void *> args_;
   std::vector<std::pair<const void *, const void *>> globals_;
+  std::vector<Operand> operands_;
   std::array<unsigned, 3> grid_;
   unsigned block_;
   size_t smem_;

@@ -200,4 +200,29 @@ TEST(Calibration, RatiosComeOutInOrder) {
   EXPECT_LT(ratio["transpose_naive"], ratio["gemm_tiled"]);
 }
 
+// The global requests split by operand add up to the kernel's, and each
+// operand's coalescing is its own: the naive transpose reads its input a
+// row at a time (whole sectors) and writes a column at a time (4 of each
+// sector's 32 bytes).
+TEST(Calibration, CountsRequestsByOperand) {
+  if (std::string why = perf::hostBuildUnavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  const Calibration &c = calibrations()[1];
+  ASSERT_EQ(c.name, "transpose_naive");
+  const perf::KernelReport *r = resultOf(c);
+  ASSERT_TRUE(r && r->traffic);
+  const perf::KernelTraffic &t = *r->traffic;
+  ASSERT_EQ(t.byOperand.size(), 2u);
+  ASSERT_EQ(r->operands.size(), 2u);
+  EXPECT_EQ(r->operands[0].name, "in0");
+  EXPECT_EQ(r->operands[1].kind, "output");
+  const perf::RequestStats &in = t.byOperand[0], &out = t.byOperand[1];
+  expectNear(in.requests + out.requests, t.globalLoad.requests + t.globalStore.requests, 1e-9,
+             "requests");
+  expectNear(in.sectors, t.globalLoad.sectors, 1e-9, "input sectors");
+  expectNear(out.sectors, t.globalStore.sectors, 1e-9, "output sectors");
+  expectNear(in.bytesUsed / (32 * in.sectors), 1.0, 1e-9, "input coalescing");
+  expectNear(out.bytesUsed / (32 * out.sectors), 0.125, 1e-9, "output coalescing");
+}
+
 } // namespace

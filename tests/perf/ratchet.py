@@ -33,6 +33,7 @@ CASES = {
                   "--input-shape", "residual=128,197,384"],
 }
 TOLERANCE = 0.02  # relative: sampling is deterministic, so this is slack for rounding
+COALESCING_TOLERANCE = 0.01  # absolute
 
 
 def main():
@@ -65,7 +66,10 @@ def main():
     current = {"ratio": report["ratio"],
                "speed_of_light_us": report["speed_of_light_us"],
                "modeled_us": report["modeled_us"],
-               "kernels": {k["name"]: k["ratio"] for k in report["kernels"]}}
+               "kernels": {k["name"]: k["ratio"] for k in report["kernels"]},
+               "coalescing": {k["name"]: {o["operand"]: round(o["coalescing"], 4)
+                                          for o in k["traffic"]["by_operand"]}
+                              for k in report["kernels"]}}
     limiter = {k["name"]: k.get("limiter", "?") for k in report["kernels"]}
 
     baseline = {}
@@ -102,6 +106,33 @@ def main():
     for name in base["kernels"]:
         if name not in current["kernels"]:
             worse.append(f"{name}: in the baseline but not generated any more (--update)")
+    # Each operand's coalescing (global bytes used over bytes in the sectors
+    # touched) must not drop.
+    for name, operands in current["coalescing"].items():
+        for operand, now in operands.items():
+            then = base.get("coalescing", {}).get(name, {}).get(operand)
+            if then is None:
+                worse.append(f"{name}: operand {operand} has no coalescing in the baseline "
+                             "(--update)")
+            elif now < then - COALESCING_TOLERANCE:
+                worse.append(f"{name}: operand {operand} coalescing {then:.3f} -> {now:.3f}")
+            elif now > then + COALESCING_TOLERANCE:
+                better.append(f"{name}: operand {operand} coalescing {then:.3f} -> {now:.3f}")
+    # Issue 14's gate: a scan reads its activations (u and z: the inputs
+    # shaped like its result, [B, L, D] or [B, L, 2D]) and writes its result
+    # at least 90 % coalesced.
+    for k in report["kernels"]:
+        if "selective_scan" not in k["name"]:
+            continue
+        operands = k["traffic"]["by_operand"]
+        results = [o["shape"] for o in operands if o["kind"] == "output"]
+        for o in operands:
+            activation = o["kind"] == "output" or (
+                o["kind"] == "input" and any(o["shape"][:-1] == r[:-1] and
+                                             o["shape"][-1] % r[-1] == 0 for r in results))
+            if activation and o["coalescing"] < 0.9:
+                worse.append(f"{k['name']}: {o['kind']} {o['operand']} {o['shape']} is "
+                             f"{o['coalescing']:.3f} coalesced (the gate is 0.9)")
 
     print(f"{args.case}: modeled {current['modeled_us']:.0f} us over a speed of light of "
           f"{current['speed_of_light_us']:.0f} us, ratio {current['ratio']:.3f} "
