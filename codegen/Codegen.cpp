@@ -49,6 +49,8 @@ rt::Expected<rt::PlanKernel> generate(KernelGroupOp group, const CodegenOptions 
     return emitGemmKernel(e, options);
   if (isDepthwiseGroup(e))
     return emitDepthwiseKernel(e, options);
+  if (isConv1dGroup(e))
+    return emitConv1dKernel(e, options);
   if (isRowGroup(e))
     return emitRowKernel(e, options);
   return emitGenericKernel(e, options);

@@ -14,8 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
-
-#include "llvm/ADT/TypeSwitch.h"
+#include "Pieces.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -123,137 +122,37 @@ std::vector<DwTile> dwTiles(const DepthwiseInfo &info, int64_t limit) {
   return tiles;
 }
 
-/// Statements that fill `out` (float[V]) with channels c..c+V-1 of `v` at
-/// pixel (i0, i1, i2), each group input read by one 16-byte load: where
-/// every value on the way is a same-shape elementwise op, a split, slice
-/// or concat along the channels at offsets of whole pieces, a group input
-/// whose channels are whole pieces, or the conv (its tile, and a bias of
-/// whole pieces). None otherwise.
-class PieceEmitter {
-public:
-  PieceEmitter(const GroupEmitter &e, Value conv, int64_t vec) : e_(e), conv_(conv), vec_(vec) {}
-
-  std::optional<std::string> fill(Value v, const std::string &c, const std::string &out,
-                                  const std::string &indent) {
-    const int64_t channels = GroupEmitter::shape(v).back();
-    if (GroupEmitter::shape(v).size() != 4 || channels % vec_ != 0)
-      return std::nullopt;
-    if (isa<BlockArgument>(v)) {
-      const std::string *p = e_.pointerName(v);
-      if (!p)
-        return std::nullopt;
-      return fmt::format("{}load16({} + {}, {});\n", indent, *p,
-                         e_.linear(v, {"i0", "i1", "i2", c}), out);
-    }
-    Operation *op = v.getDefiningOp();
-    if (v == conv_) {
-      auto dw = cast<DepthwiseConv2dOp>(op);
-      std::string s;
-      std::string bias;
-      if (Value b = dw.getBias()) {
-        const std::string *p = e_.pointerName(b);
-        if (!p || GroupEmitter::shape(b) != std::vector<int64_t>{channels})
-          return std::nullopt;
-        bias = temp();
-        s += fmt::format("{}float {}[{}];\n{}load16({} + {}, {});\n", indent, bias, vec_, indent,
-                         *p, c, bias);
-      }
-      s += fmt::format("{}ssmc_dw::loadPiece(convTile + ((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * "
-                       "kDwC + {}, {});\n",
-                       indent, c, out);
-      if (!bias.empty())
-        s += fmt::format(
-            "#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n", indent,
-            vec_, out, bias);
-      return s;
-    }
-    if (!op)
-      return std::nullopt;
-    const auto offsetOk = [&](int64_t o) { return o % vec_ == 0; };
-    if (auto split = dyn_cast<SplitOp>(op)) {
-      if (split.getAxis() != 3)
-        return std::nullopt;
-      int64_t start = 0;
-      for (unsigned i = 0; i < cast<OpResult>(v).getResultNumber(); ++i)
-        start += GroupEmitter::shape(split.getResult(i))[3];
-      if (!offsetOk(start))
-        return std::nullopt;
-      return fill(split.getInput(), start ? fmt::format("{} + {}", c, start) : c, out, indent);
-    }
-    if (auto slice = dyn_cast<SliceOp>(op)) {
-      if (slice.getAxis() != 3 || !offsetOk(slice.getStart()))
-        return std::nullopt;
-      return fill(slice.getInput(),
-                  slice.getStart() ? fmt::format("{} + {}", c, slice.getStart()) : c, out, indent);
-    }
-    if (auto concat = dyn_cast<ConcatOp>(op)) {
-      if (concat.getAxis() != 3)
-        return std::nullopt;
-      auto inputs = concat.getInputs();
-      if (inputs.size() == 1)
-        return fill(inputs[0], c, out, indent);
-      std::string s;
-      int64_t start = 0;
-      for (size_t k = 0; k < inputs.size(); ++k) {
-        const int64_t size = GroupEmitter::shape(inputs[k])[3];
-        if (!offsetOk(size))
-          return std::nullopt;
-        const std::string at = start ? fmt::format("({} - {})", c, start) : c;
-        auto part = fill(inputs[k], at, out, indent + "  ");
-        if (!part)
-          return std::nullopt;
-        s += k + 1 < inputs.size()
-                 ? fmt::format("{}{}if ({} < {}) {{\n", indent, k ? "} else " : "", c, start + size)
-                 : fmt::format("{}}} else {{\n", indent);
-        s += *part;
-        start += size;
-      }
-      return s + indent + "}\n";
-    }
-    if (!isElementwiseOp(op))
-      return std::nullopt;
-    std::vector<std::string> operands;
+/// The pieces' reader of the conv: its tile in shared memory, plus the bias
+/// (16 bytes at a time where its channels are whole pieces).
+PieceEmitter pieces(const GroupEmitter &e, const DepthwiseInfo &info, int64_t vec) {
+  const int64_t channels = info.c;
+  PieceEmitter::Computed conv =
+      [&e, info, vec, channels](const std::string &c, const std::string &out,
+                                const std::string &indent) -> std::optional<std::string> {
     std::string s;
-    for (Value operand : op->getOperands()) {
-      if (operand.getType() != v.getType())
+    std::string bias;
+    DepthwiseConv2dOp dw = info.conv;
+    if (Value b = dw.getBias()) {
+      const std::string *p = e.pointerName(b);
+      if (!p || GroupEmitter::shape(b) != std::vector<int64_t>{channels})
         return std::nullopt;
-      operands.push_back(temp());
-      s += fmt::format("{}float {}[{}];\n", indent, operands.back(), vec_);
-      auto part = fill(operand, c, operands.back(), indent);
-      if (!part)
-        return std::nullopt;
-      s += *part;
+      bias = out + "_bias";
+      s += fmt::format("{}float {}[{}];\n{}load16({} + {}, {});\n", indent, bias, vec, indent, *p,
+                       c, bias);
     }
-    std::vector<std::string> at;
-    for (const std::string &o : operands)
-      at.push_back(o + "[t]");
-    std::string expr =
-        llvm::TypeSwitch<Operation *, std::string>(op)
-            .Case<GeluOp>([&](auto) { return fmt::format("ssmc_gelu({})", at[0]); })
-            .Case<SiluOp>([&](auto) { return fmt::format("ssmc_silu({})", at[0]); })
-            .Case<SoftplusOp>([&](auto) { return fmt::format("ssmc_softplus({})", at[0]); })
-            .Case<ExpOp>([&](auto) { return fmt::format("expf({})", at[0]); })
-            .Case<NegOp>([&](auto) { return fmt::format("-{}", at[0]); })
-            .Case<ScaleOp>([&](ScaleOp o) {
-              return fmt::format("{} * {}", at[0], floatLiteral(o.getFactor().convertToDouble()));
-            })
-            .Case<AddOp>([&](auto) { return fmt::format("{} + {}", at[0], at[1]); })
-            .Case<MulOp>([&](auto) { return fmt::format("{} * {}", at[0], at[1]); })
-            .Default([](Operation *) { return std::string(); });
-    if (expr.empty())
-      return std::nullopt;
-    return s + fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n"
-                           "{0}  {2}[t] = {3};\n",
-                           indent, vec_, out, expr);
-  }
-
-private:
-  std::string temp() { return fmt::format("q{}", next_++); }
-  const GroupEmitter &e_;
-  Value conv_;
-  int64_t vec_;
-  int next_ = 0;
-};
+    s += fmt::format("{}ssmc_dw::loadPiece(convTile + ((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * "
+                     "kDwC + {}, {});\n",
+                     indent, c, out);
+    if (!bias.empty())
+      s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n",
+                       indent, vec, out, bias);
+    return s;
+  };
+  DepthwiseConv2dOp dw = info.conv;
+  llvm::DenseMap<Value, PieceEmitter::Computed> computed;
+  computed[dw.getResult()] = conv;
+  return PieceEmitter(e, {"i0", "i1", "i2"}, vec, std::move(computed));
+}
 
 } // namespace
 
@@ -292,7 +191,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   // a split of one) at whole pieces.
   const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
   {
-    PieceEmitter pe(e, conv, vec);
+    PieceEmitter pe = pieces(e, info, vec);
     auto code = pe.fill(x, "c", "v", "    ");
     m += fmt::format("  static constexpr bool kXVec = {};\n", code ? "true" : "false");
     m += code ? "  __device__ __forceinline__ void xVec(idx_t i0, idx_t i1, idx_t i2, idx_t c, "
@@ -329,7 +228,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     // (PieceEmitter), else element by element.
     std::string pieceCode;
     if (channels % vec == 0) {
-      PieceEmitter pe(e, conv, vec);
+      PieceEmitter pe = pieces(e, info, vec);
       for (unsigned r : loop) {
         auto code = pe.fill(yield.getValues()[r], "c", fmt::format("r{}", r), "      ");
         if (!code) {

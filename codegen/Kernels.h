@@ -35,6 +35,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
 bool isDepthwiseGroup(GroupEmitter &e);
 rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenOptions &options);
 
+/// Whether the group is channels-last causal conv1ds (one input or several
+/// of the same shape) whose results read them at their own position
+/// (elementwise ops, channel splits, slices and concats): the conv1d
+/// kernel, V channels of several time steps a thread.
+bool isConv1dGroup(GroupEmitter &e);
+rt::Expected<rt::PlanKernel> emitConv1dKernel(GroupEmitter &e, const CodegenOptions &options);
+
 /// Same-shape-or-broadcast elementwise arithmetic (gelu, silu, add, mul, ...).
 bool isElementwiseOp(mlir::Operation *op);
 
