@@ -5,11 +5,56 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace ssmc {
 namespace {
 int64_t elements(Value v) { return cast<RankedTensorType>(v.getType()).getNumElements(); }
+int64_t dimOf(Value v, int64_t axis) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(unsigned(axis));
+}
+
+/// The bytes of a group input its kernel must read: all of it, or, where
+/// every use is a split or slice along one axis, the parts that are used
+/// (Vision Mamba's conv1d reads the x half of in_proj's x|z result).
+int64_t bytesRead(Value input, BlockArgument inside) {
+  const int64_t whole = tensorBytes(input);
+  std::optional<int64_t> axis;
+  std::vector<std::pair<int64_t, int64_t>> parts; // [begin, end) along the axis
+  for (Operation *user : inside.getUsers()) {
+    int64_t along = -1;
+    if (auto split = dyn_cast<SplitOp>(user)) {
+      along = split.getAxis();
+      int64_t start = 0;
+      for (OpResult r : split->getResults()) {
+        const int64_t size = dimOf(r, along);
+        if (!r.use_empty())
+          parts.emplace_back(start, start + size);
+        start += size;
+      }
+    } else if (auto slice = dyn_cast<SliceOp>(user)) {
+      along = slice.getAxis();
+      parts.emplace_back(slice.getStart(), slice.getStart() + dimOf(slice.getResult(), along));
+    } else {
+      return whole;
+    }
+    if (axis && *axis != along)
+      return whole;
+    axis = along;
+  }
+  const int64_t size = axis ? dimOf(inside, *axis) : 0;
+  if (size <= 0)
+    return whole;
+  std::sort(parts.begin(), parts.end());
+  int64_t used = 0, end = 0;
+  for (auto [b, e] : parts) {
+    used += std::max<int64_t>(0, e - std::max(b, end));
+    end = std::max(end, e);
+  }
+  return whole / size * std::min(used, size);
+}
 } // namespace
 
 int64_t storageElementBytes(ModuleOp module, Type elementType) {
@@ -94,8 +139,8 @@ OpCost estimateCost(Operation *op) {
 
 OpCost estimateGroupCost(KernelGroupOp group) {
   OpCost cost;
-  for (Value v : group.getInputs())
-    cost.bytes += tensorBytes(v);
+  for (auto [v, inside] : llvm::zip(group.getInputs(), group.getBody().front().getArguments()))
+    cost.bytes += bytesRead(v, inside);
   for (Value v : group->getResults())
     cost.bytes += tensorBytes(v);
   for (Operation &inner : group.getBody().front().without_terminator()) {

@@ -34,7 +34,8 @@ int64_t tensorBytes(mlir::Value v);
 OpCost estimateCost(mlir::Operation *op);
 
 /// Cost of a kernel group: its ops' FLOPs and special functions; bytes are
-/// its inputs, weights and results once each.
+/// its inputs, weights and results once each (of an input only split or
+/// sliced along one axis, the parts its ops use).
 OpCost estimateGroupCost(KernelGroupOp group);
 
 } // namespace ssmc
