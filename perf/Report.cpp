@@ -2,8 +2,12 @@
 
 #include "Report.h"
 #include "PlanTrace.h"
+#include "ResultCache.h"
+
+#include "Cuda/Sha256.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -203,6 +207,7 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
   struct TraceJob {
     size_t kernel;
     SampleOptions sampling;
+    std::string cacheKey;
     std::optional<rt::Expected<KernelTraffic>> traffic;
   };
   std::vector<TraceJob> jobs;
@@ -234,10 +239,17 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
         if (!cubin->empty()) {
           const std::string entry =
               in.sameCodeAs >= 0 ? plan.kernels[size_t(in.sameCodeAs)].entry : k.entry;
-          auto facts = disassemble(*cubin, entry);
-          if (!facts)
-            return facts.status();
-          r.sass = *facts;
+          const std::string key = resultKey(
+              {"sass", rt::Sha256::hex(std::string_view(cubin->data(), cubin->size())), entry});
+          if (auto cached = loadSass(key)) {
+            r.sass = std::move(*cached);
+          } else {
+            auto facts = disassemble(*cubin, entry);
+            if (!facts)
+              return facts.status();
+            r.sass = *facts;
+            storeSass(key, *facts);
+          }
           sassOf[code] = i;
         }
       }
@@ -257,7 +269,15 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
                                                r.launch.smemBytes);
         sampling.l2Bytes = uint64_t(gpu.l2Bytes);
         jobOf[i] = tracedAs[key] = jobs.size();
-        jobs.push_back({i, sampling, std::nullopt});
+        const rt::PlanConfig &c = k.configs[size_t(k.defaultConfig)];
+        const std::string cacheKey = resultKey(
+            {"traffic", key,
+             fmt::format("grid {} block {} smem {}", fmt::join(c.grid, ","),
+                         fmt::join(c.block, ","), c.smemBytes),
+             fmt::format("sampling {} {} {} {} {} {} {}", sampling.waveBlocks, sampling.l2Bytes,
+                         sampling.fullRecords, sampling.statsRecords, sampling.windowRecords,
+                         sampling.warmupRecords, sampling.windows)});
+        jobs.push_back({i, sampling, cacheKey, std::nullopt});
       }
     }
     report.kernels.push_back(std::move(r));
@@ -284,9 +304,15 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
       for (size_t b; !failed && (b = next++) < buckets.size();)
         for (size_t j : buckets[b]) {
           const rt::PlanKernel &k = plan.kernels[jobs[j].kernel];
-          jobs[j].traffic = tracePlanKernel(k, *memory, jobs[j].sampling);
-          if (!*jobs[j].traffic)
-            failed = true;
+          if (auto cached = loadTraffic(jobs[j].cacheKey)) {
+            jobs[j].traffic = std::move(*cached);
+          } else {
+            jobs[j].traffic = tracePlanKernel(k, *memory, jobs[j].sampling);
+            if (!*jobs[j].traffic)
+              failed = true;
+            else
+              storeTraffic(jobs[j].cacheKey, **jobs[j].traffic);
+          }
           std::lock_guard<std::mutex> lock(progressMutex);
           if (options.progress)
             options.progress(++done, jobs.size(), k.name);
@@ -390,7 +416,8 @@ std::string reportJson(const Report &report) {
                       {"blocks_measured", t.blocksMeasured},
                       {"blocks_run", t.blocksRun},
                       {"accesses_recorded", t.recordsRun},
-                      {"trace_seconds", r.sameAsEarlier ? 0.0 : t.seconds},
+                      {"trace_seconds", r.sameAsEarlier || t.fromCache ? 0.0 : t.seconds},
+                      {"from_result_cache", t.fromCache},
                       {"warmup_truncated", t.warmupTruncated},
                       {"fits_in_l2", t.fitsInL2},
                       {"same_as_earlier_kernel", r.sameAsEarlier}};

@@ -65,6 +65,7 @@ struct KernelTraffic {
   bool fitsInL2 = false; ///< every buffer together fits: DRAM capped at one pass (PlanTrace)
   size_t sites = 0; ///< distinct load and store instructions seen
   double seconds = 0; ///< the tracing's own CPU time
+  bool fromCache = false; ///< read from the result cache (perf/ResultCache.h), not traced now
 };
 
 rt::Expected<KernelTraffic> sampleKernel(Tracer &tracer, const SampleOptions &options);

@@ -8,10 +8,15 @@
 #include "GpuTarget.h"
 #include "L2Cache.h"
 #include "PlanTrace.h"
+#include "ResultCache.h"
 #include "Sass.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 using namespace ssmc;
 using namespace ssmc::perf;
@@ -110,6 +115,68 @@ k:
   ASSERT_EQ(f.innermostLoops.size(), 1u); // the outer loop holds the inner one
   EXPECT_EQ(f.innermostLoops[0].instructions, 3);
   EXPECT_EQ(f.innermostLoops[0].opcodes["LDG"], 1);
+}
+
+// The result cache: what is stored reads back equal; a torn or foreign file
+// reads as absent (and is traced again); keys differ with any field.
+TEST(ResultCache, RoundTripsAndIgnoresTornFiles) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("ssmc-result-cache-{}", getpid());
+  std::filesystem::remove_all(dir);
+  setenv("SSMC_CACHE_DIR", dir.c_str(), 1);
+  if (!resultCacheEnabled())
+    GTEST_SKIP() << "the result cache is off here (SSMC_RESULT_CACHE=0)";
+  KernelTraffic t;
+  t.globalLoad.requests = 12;
+  t.globalLoad.sectors = 48;
+  t.globalLoad.byWidth[4] = 12;
+  t.sharedStore.wavefronts = 7.5;
+  t.byOperand = {t.globalLoad, RequestStats()};
+  t.dramReadBytes = 1536;
+  t.blocks = 9;
+  t.sampled = true;
+  t.sites = 3;
+  const std::string key = resultKey({"traffic", "kernel A", "config 0"});
+  EXPECT_NE(key, resultKey({"traffic", "kernel A", "config 1"}));
+  EXPECT_FALSE(loadTraffic(key));
+  storeTraffic(key, t);
+  auto back = loadTraffic(key);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->fromCache);
+  EXPECT_EQ(back->globalLoad.sectors, 48);
+  EXPECT_EQ(back->globalLoad.byWidth[4], 12);
+  EXPECT_EQ(back->sharedStore.wavefronts, 7.5);
+  ASSERT_EQ(back->byOperand.size(), 2u);
+  EXPECT_EQ(back->byOperand[0].requests, 12);
+  EXPECT_EQ(back->dramReadBytes, 1536);
+  EXPECT_EQ(back->blocks, 9u);
+  EXPECT_TRUE(back->sampled);
+  EXPECT_EQ(back->sites, 3u);
+
+  SassFacts f;
+  f.opcodes = {{"LDG", 4}, {"HMMA", 16}};
+  f.innermostLoops = {{20, {{"HMMA", 8}}}};
+  f.instructions = 99;
+  storeSass(key, f);
+  auto facts = loadSass(key);
+  ASSERT_TRUE(facts);
+  EXPECT_EQ(facts->opcodes, f.opcodes);
+  ASSERT_EQ(facts->innermostLoops.size(), 1u);
+  EXPECT_EQ(facts->innermostLoops[0].opcodes.at("HMMA"), 8);
+
+  for (const auto &entry : std::filesystem::directory_iterator(dir / "results")) {
+    std::string text;
+    {
+      std::ifstream in(entry.path());
+      std::getline(in, text, '\0');
+    }
+    std::ofstream(entry.path(), std::ios::trunc) << text.substr(0, text.size() / 2);
+  }
+  EXPECT_FALSE(loadTraffic(key));
+  EXPECT_FALSE(loadSass(key));
+  storeTraffic(key, t); // replaced whole
+  EXPECT_TRUE(loadTraffic(key));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Occupancy, TheTightestLimitWins) {
