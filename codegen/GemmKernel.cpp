@@ -414,9 +414,17 @@ std::optional<std::vector<Value>> piecewiseLeaves(Value v, const llvm::SetVector
 /// Results in `fused` (same shape as the norm's input, computed from the
 /// same inputs: MambaOut's residual sum) are stored from the same pieces by
 /// the blocks of the first tile column.
+///
+/// Where an input or a stored result is kept in fp32 beside 16-bit ones
+/// (Vim's residual stream), a lane's piece is two halves of V/2 elements,
+/// half h of piece p at element ((2p + h) G + lane) V/2: the lanes of a row
+/// then read 16 bytes each of the fp32 tensor and 8 bytes each of the 16-bit
+/// ones, contiguous across the lanes (whole pieces of 8 floats would leave
+/// every request's sectors half used). `halves` says so (stats() then needs
+/// load8/store8).
 std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation *op, int64_t slot,
                                 const std::vector<Value> &leaves, int64_t vec, YieldOp yield,
-                                const std::vector<unsigned> &fused) {
+                                const std::vector<unsigned> &fused, bool &halves) {
   Value x = op->getOperand(0);
   const bool layerNorm = isa<LayerNormOp>(op);
   const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
@@ -449,49 +457,75 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
        "        const int r = first + sub;\n        const idx_t m = m0 + r;\n"
        "        const bool live = r < SSMC_BM && m < kGemmM;\n";
   m += e.delinearizePrefix(x, r - 1, "m", "j", "        ");
+  halves = e.dtype() != rt::DType::F32 &&
+           (llvm::any_of(leaves, [&](Value l) { return e.storageOf(l) == rt::DType::F32; }) ||
+            llvm::any_of(fused, [&](unsigned y) {
+              return e.storageOf(yield.getValues()[y]) == rt::DType::F32;
+            }));
+  // One piece (whole) or two halves: the elements, their loads and stores.
+  const int64_t run = halves ? vec / 2 : vec;
+  const std::string load = halves ? "load8" : "load16", store = halves ? "store8" : "store16";
   m += fmt::format("        float x[kPer][{}];\n#pragma unroll\n"
-                   "        for (int p = 0; p < kPer; ++p) {{\n"
-                   "          const idx_t k = (idx_t)(part + p * kLanes) * {};\n"
-                   "          if (!live || k >= {}) {{\n#pragma unroll\n"
-                   "            for (int t = 0; t < {}; ++t)\n              x[p][t] = 0.0f;\n"
-                   "            continue;\n          }}\n",
-                   vec, vec, k, vec);
+                   "        for (int p = 0; p < kPer; ++p) {{\n",
+                   vec);
+  std::string indent = "          ";
+  if (halves) {
+    m += fmt::format("#pragma unroll\n          for (int h = 0; h < 2; ++h) {{ // halves of {} "
+                     "elements, contiguous across the lanes\n"
+                     "            float *xh = x[p] + h * {};\n"
+                     "            const idx_t k = ((idx_t)(2 * p + h) * kLanes + part) * {};\n",
+                     run, run, run);
+    indent += "  ";
+  } else {
+    m += fmt::format("          float *xh = x[p];\n"
+                     "          const idx_t k = (idx_t)(part + p * kLanes) * {};\n",
+                     vec);
+  }
+  m += fmt::format("{0}if (!live || k >= {1}) {{\n#pragma unroll\n"
+                   "{0}  for (int t = 0; t < {2}; ++t)\n{0}    xh[t] = 0.0f;\n"
+                   "{0}  continue;\n{0}}}\n",
+                   indent, k, run);
   std::string set;
   for (auto [l, leaf] : llvm::enumerate(leaves)) {
-    m += fmt::format("          float piece{}[{}];\n          load16({} + {}, piece{});\n", l, vec,
-                     *e.pointerName(leaf), e.linear(leaf, first), l);
-    set += fmt::format("            c_{} = piece{}[t];\n", e.name(leaf), l);
+    m += fmt::format("{0}float piece{1}[{2}];\n{0}{3}({4} + {5}, piece{1});\n", indent, l, run,
+                     load, *e.pointerName(leaf), e.linear(leaf, first));
+    set += fmt::format("{}  c_{} = piece{}[t];\n", indent, e.name(leaf), l);
   }
   for (unsigned y : fused)
-    m += fmt::format("          float r{}[{}];\n", y, vec);
-  m += fmt::format("          vecMode = true;\n#pragma unroll\n"
-                   "          for (int t = 0; t < {}; ++t) {{\n{}            x[p][t] = {};\n",
-                   vec, set, e.call(x, each));
+    m += fmt::format("{}float r{}[{}];\n", indent, y, run);
+  m += fmt::format("{0}vecMode = true;\n#pragma unroll\n"
+                   "{0}for (int t = 0; t < {1}; ++t) {{\n{2}{0}  xh[t] = {3};\n",
+                   indent, run, set, e.call(x, each));
   for (unsigned y : fused)
-    m += fmt::format("            r{}[t] = {};\n", y, e.call(yield.getValues()[y], each));
-  m += "          }\n          vecMode = false;\n";
+    m += fmt::format("{}  r{}[t] = {};\n", indent, y, e.call(yield.getValues()[y], each));
+  m += fmt::format("{0}}}\n{0}vecMode = false;\n", indent);
   if (!fused.empty()) {
-    m += "          if (writer) {\n";
+    m += indent + "if (writer) {\n";
     for (unsigned y : fused)
-      m += fmt::format("            store16({} + m * {} + k, r{}); // result #{}\n",
+      m += fmt::format("{}  {}({} + m * {} + k, r{}); // result #{}\n", indent, store,
                        e.outputParam(y), k, y, y);
-    m += "          }\n";
+    m += indent + "}\n";
   }
+  if (halves)
+    m += "          }\n";
   m += "        }\n";
   const std::string reduce = "        for (int o = kLanes / 2; o > 0; o >>= 1)\n"
                              "          {0} += __shfl_xor_sync(0xffffffffu, {0}, o);\n";
   // `name` = the sum of `term` over the lane's pieces (only those inside
   // the row where `guarded`: padding pieces hold zeros, not x - mean).
+  // Element t of piece p's position in the row (padding past the row
+  // holds zeros, not x - mean).
+  const std::string elementAt =
+      halves ? fmt::format("((2 * p + t / {0}) * kLanes + part) * {0} + t % {0}", run)
+             : fmt::format("(part + p * kLanes) * {} + t", vec);
   const auto accumulate = [&](const char *name, const std::string &term, bool guarded,
                               const char *comment) {
-    const std::string in = guarded ? "  " : ""; // under the guard's if
-    return fmt::format(
-        "        float {} = 0.0f;{}\n#pragma unroll\n"
-        "        for (int p = 0; p < kPer; ++p)\n{}#pragma unroll\n"
-        "          {}for (int t = 0; t < {}; ++t)\n            {}{} += {};\n",
-        name, comment,
-        guarded ? fmt::format("          if ((part + p * kLanes) * {} < {})\n", vec, k) : "", in,
-        vec, in, name, term);
+    return fmt::format("        float {} = 0.0f;{}\n#pragma unroll\n"
+                       "        for (int p = 0; p < kPer; ++p)\n#pragma unroll\n"
+                       "          for (int t = 0; t < {}; ++t)\n{}            {} += {};\n",
+                       name, comment, vec,
+                       guarded ? fmt::format("            if ({} < {})\n  ", elementAt, k) : "",
+                       name, term);
   };
   if (layerNorm) {
     m += accumulate("sum", "x[p][t]", false, "");
@@ -518,7 +552,7 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
 /// norms of an anchor's output from the C tile (whole rows), after it.
 std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
                          const llvm::SetVector<Value> &cached, int64_t vec, YieldOp yield,
-                         std::vector<unsigned> &fused, bool &fromRegisters) {
+                         std::vector<unsigned> &fused, bool &fromRegisters, bool &statsHalves) {
   const int64_t stats = info.stats();
   std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
@@ -557,7 +591,9 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
           continue;
         mine.push_back(y);
       }
-      m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine);
+      bool halves = false;
+      m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine, halves);
+      statsHalves = statsHalves || halves;
       fromRegisters = true;
       fused.insert(fused.end(), mine.begin(), mine.end());
       continue;
@@ -728,8 +764,12 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
                                 int64_t vec) {
   if (leaves.empty())
     return "  __device__ __forceinline__ void aVec(int, idx_t, idx_t, float *) {}\n";
-  std::string m = "  // A(m, k..k+V-1), V = 16 bytes of T: the prologue's inputs 16 bytes at a "
-                  "time.\n";
+  // `vec` values a call: 16 bytes of T, or 8 (halves of pieces, kGemmAVecElems).
+  const std::string load =
+      vec * int64_t(e.dtype() == rt::DType::F32 ? 4 : 2) == 16 ? "load16" : "load8";
+  std::string m = fmt::format("  // A(m, k..k+{0}-1): the prologue's inputs {0} values at a "
+                              "time.\n",
+                              vec);
   m += "  __device__ __forceinline__ void aVec(int z, idx_t m, idx_t k, float *v) {\n"
        "    switch (z) {\n";
   for (auto [j, a] : llvm::enumerate(info.anchors)) {
@@ -754,7 +794,7 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
       // A [K] weight (a norm's) is indexed by k alone.
       const bool row = GroupEmitter::shape(leaf).size() == 1 && first.size() > 1;
-      m += fmt::format("      float piece{}[{}];\n      load16({} + {}, piece{});\n", l, vec,
+      m += fmt::format("      float piece{}[{}];\n      {}({} + {}, piece{});\n", l, vec, load,
                        *e.pointerName(leaf),
                        e.linear(leaf, row ? std::vector<std::string>{last} : first), l);
       set += fmt::format("        c_{} = piece{}[t];\n", e.name(leaf), l);
@@ -1243,6 +1283,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (aAsItIs)
     leaves.clear();
   const bool aVec = !leaves.empty();
+  // A's pieces as halves (V/2 values a call) where an input is kept in fp32
+  // beside 16-bit ones, so that consecutive threads read consecutive 16
+  // bytes of it (whole pieces of 8 floats would half-use every sector).
+  const bool aHalves =
+      aVec && !info.conv && e.dtype() != rt::DType::F32 &&
+      llvm::any_of(leaves, [&](const std::vector<Value> &l) {
+        return llvm::any_of(l, [&](Value v) { return e.storageOf(v) == rt::DType::F32; });
+      });
   llvm::DenseMap<Value, std::string> custom = gemmIndexFunctions(e, info);
   llvm::SetVector<Value> cached;
   for (const std::vector<Value> &l : leaves)
@@ -1300,15 +1348,21 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   }
   // The statistics first: they decide which extra results need store16.
   std::vector<unsigned> fused; // extra results stored by stats()
-  bool statsInRegisters = false;
-  const std::string statsCode = statsMethods(e, info, cached, vec, yield, fused, statsInRegisters);
+  bool statsInRegisters = false, statsHalves = false;
+  const std::string statsCode =
+      statsMethods(e, info, cached, vec, yield, fused, statsInRegisters, statsHalves);
   if ((epiVec && epiBytes == 16) || !fused.empty())
     m += storeMethod(16, vec, e.anyKeptInF32());
-  if (aVec || (epiVec && epiBytes == 16))
+  if ((aVec && !aHalves) || (epiVec && epiBytes == 16) || statsInRegisters)
     m += loadMethod(16, vec, e.anyKeptInF32());
   if (epiVec && epiBytes != 16) {
     m += storeMethod(epiBytes, epiV, e.anyKeptInF32());
     m += loadMethod(epiBytes, epiV, e.anyKeptInF32());
+  }
+  // The statistics' halves of pieces (V / 2 values: 8 bytes of T, 16 of fp32).
+  if ((statsHalves || aHalves) && !(epiVec && epiBytes == 8 && epiV == vec / 2)) {
+    m += storeMethod(8, vec / 2, e.anyKeptInF32());
+    m += loadMethod(8, vec / 2, e.anyKeptInF32());
   }
 
   if (aAsItIs) {
@@ -1329,7 +1383,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   }
   m += statsCode;
   m += operandMethods(e, info, mode == kFfma);
-  m += vectorOperandMethod(e, info, leaves, mode == kFfma, vec);
+  m += vectorOperandMethod(e, info, leaves, mode == kFfma, aHalves ? vec / 2 : vec);
   m += resultMethods(e, info, yield, fused);
   m += vectorEpilogueMethod(e, info, yield, epiLeaves, epiVec ? epiBytes : 0, epiV);
   auto fns = e.groupStruct(custom, m);
@@ -1410,22 +1464,24 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (panels)
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", d.panel);
   src += "\n";
-  std::string code =
-      fmt::format("constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
-                  "constexpr int kGemmStats = {};\n"
-                  "constexpr bool kGemmRowStats = {}; // norms of the output\n"
-                  "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
-                  "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
-                  "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
-                  "at a time\n"
-                  "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
-                  "copied as aligned chunks, realigned in shared memory\n"
-                  "constexpr int kGemmEpiVec = {}; // the epilogue this many "
-                  "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
-                  "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
-                  "a row of tiles side by side (A is the larger operand)\n\n",
-                  info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aCopy,
-                  staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
+  std::string code = fmt::format(
+      "constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
+      "constexpr int kGemmStats = {};\n"
+      "constexpr bool kGemmRowStats = {}; // norms of the output\n"
+      "constexpr bool kGemmBVec = {}; // W's rows in 16-byte pieces\n"
+      "constexpr bool kGemmAVec = {}; // A's inputs in 16-byte pieces\n"
+      "constexpr int kGemmAVecElems = {}; // values an aVec call gives (halves "
+      "of 16 bytes of T where an input is fp32)\n"
+      "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
+      "at a time\n"
+      "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
+      "copied as aligned chunks, realigned in shared memory\n"
+      "constexpr int kGemmEpiVec = {}; // the epilogue this many "
+      "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
+      "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
+      "a row of tiles side by side (A is the larger operand)\n\n",
+      info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
+      staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",

@@ -10,8 +10,8 @@
 //                                with 16-byte asynchronous copies;
 //                                kGemmBShift: K is not, rows staged as the aligned
 //                                chunks that cover them, then realigned
-//   g.aVec(z, m, k, v)           A(m, k..k+kVec-1) into v (kGemmAVec: the prologue's
-//                                inputs gathered 16 bytes at a time)
+//   g.aVec(z, m, k, v)           A(m, k..k+kGemmAVecElems-1) into v (kGemmAVec: the prologue's
+//                                inputs gathered 16 or 8 bytes of T at a time)
 //   g.aRow(z, m)                 &A[z][m][0] (kGemmACopy: A is a group input read as
 //                                it is, row-major), staged like W's rows (kGemmAShift:
 //                                like W's shifted rows)
@@ -231,8 +231,11 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
              valid ? 16 : 0);
     }
   } else if (kGemmAVec) {
-    constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
-    static_assert(kCols % kVec == 0, "whole 16-byte pieces");
+    // 16 bytes of TileT a piece, or 8 (kGemmAVecElems: halves, where an
+    // input is fp32 and so read 16 bytes a thread).
+    constexpr int kVec = kGemmAVecElems, kPieces = kCols / kVec;
+    static_assert(kCols % kVec == 0, "whole pieces");
+    static_assert(kVec * sizeof(TileT) == 16 || kVec * sizeof(TileT) == 8, "16 or 8 bytes");
     // Unrolled: four pieces' loads in flight per thread (a panel's rows).
 #pragma unroll 4
     for (int e = tid; e < kBM * kPieces; e += kThreads) {
@@ -246,12 +249,13 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
         for (int t = 0; t < kVec; ++t)
           v[t] = 0.0f;
       }
-      Vec16 packed;
-      TileT *p = reinterpret_cast<TileT *>(&packed);
+      struct alignas(kVec * sizeof(TileT)) Packed {
+        TileT t[kVec];
+      } packed;
 #pragma unroll
       for (int t = 0; t < kVec; ++t)
-        p[t] = toTile(v[t]);
-      *reinterpret_cast<Vec16 *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
+        packed.t[t] = toTile(v[t]);
+      *reinterpret_cast<Packed *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
     }
   } else {
     // Element by element (a conv's taps over few channels, K not whole
