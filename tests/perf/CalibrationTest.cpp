@@ -207,7 +207,7 @@ TEST(Calibration, RatiosComeOutInOrder) {
 TEST(Calibration, CountsRequestsByOperand) {
   if (std::string why = perf::hostBuildUnavailable(); !why.empty())
     GTEST_SKIP() << why;
-  const Calibration &c = calibrations()[1];
+  const Calibration c = calibrations()[1]; // a copy: calibrations() returns a temporary
   ASSERT_EQ(c.name, "transpose_naive");
   const perf::KernelReport *r = resultOf(c);
   ASSERT_TRUE(r && r->traffic);
