@@ -962,35 +962,73 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
   return m;
 }
 
+/// The registers a thread of tile `t` takes, about: 8 fp32 accumulators a
+/// lane for each 16 x 16 fragment of its warp, and 120 for the rest (a
+/// convolution's gather and a row norm take about that: 16 fragments
+/// compile to 242-248).
+int64_t tileRegisters(const Tile &t) { return (t.bm / t.wm / 16) * (t.bn / t.wn / 16) * 8 + 120; }
+
+/// The busiest SM's cycles for tile `t`, as the performance model counts
+/// them (perf/Model.cpp): per 16 of K, the L1's lines and wavefronts for
+/// A's and W's rows copied in (one of each per 128 bytes), each warp's
+/// fragments by ldmatrix (its rows and columns, 32 bytes each) and the C
+/// tile's trip through shared memory to the epilogue, spread over K;
+/// against mma.sync's rate; times the blocks an SM does and the last
+/// wave's quantization. Every block reads the W rows of its N tile, so BM
+/// decides how often W is read, and the warp tile ldmatrix's traffic per
+/// MMA (a 64 x 64 warp tile reads a third of what a 16 x 32 one does).
+double tileCycles(const GemmInfo &info, Staging st, const Tile &t, int64_t limit, int64_t sms) {
+  const int64_t elem = st.mode == kMma16 ? 2 : 4;
+  const double steps = double((info.k + 15) / 16);
+  // mma.sync's 16-bit rate on an H100 SM a clock (2/3 of wgmma's 4096);
+  // only its ratio to the L1's one wavefront a clock matters.
+  const double mmaFlopsPerClock = st.mode == kMma16 ? 2730.0 : 1365.0;
+  const double perStep = double(t.bm * 16 * info.aInputBytes + t.bm * 16 * elem) / 128 +
+                         2.0 * double(t.bn * 16 * elem) / 128 +
+                         double(t.wm * t.wn * (t.bm / t.wm + t.bn / t.wn) * 32) / 128 +
+                         2.0 * double(t.bm * t.bn * 4) / 128 / steps;
+  const double mma = double(t.bm * t.bn * 32) / mmaFlopsPerClock;
+  const double blocks = double((info.m + t.bm - 1) / t.bm) * double((info.n + t.bn - 1) / t.bn);
+  const int64_t threads = t.wm * t.wn * 32;
+  const int64_t smem = smemBytes(t, st, info.stats(), info.k);
+  const int64_t resident = std::max<int64_t>(
+      1, std::min((limit + 1024) / (smem + 1024), 65536 / (threads * tileRegisters(t))));
+  const double tail = rt::lastWaveFactor(blocks, double(sms), double(resident));
+  return tail * blocks / double(std::min<int64_t>(sms, int64_t(blocks))) * steps *
+         std::max(perStep, mma);
+}
+
+/// Whether each thread of `t` has the registers its warp's fragments need
+/// (65536 / threads, at most 255): else ptxas spills.
+bool registersFit(const Tile &t) {
+  const int64_t threads = t.wm * t.wn * 32;
+  return tileRegisters(t) <= std::min<int64_t>(255, 65536 / threads / 8 * 8);
+}
+
 /// Tiles whose rows are whole (BN >= N, one tile column), for the norms of
-/// an anchor's output. Warps along N (any count up to 16) are chosen so
-/// that BN wastes the fewest columns and each warp holds at most 4x8
-/// fragments; the default (first) has 32 rows, the least waste, the fewest
-/// fragments per warp.
-std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit) {
+/// an anchor's output, ranked by tileCycles: every block reads all of W.
+/// Each warp holds at most 16 fragments of 16 x 16 (8 along N).
+std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit, int64_t sms) {
   struct Ranked {
     Tile t;
-    std::tuple<bool, int64_t, bool, int64_t> key;
+    double cost;
   };
   std::vector<Ranked> ranked;
   const int64_t bk = stepK(info, st);
-  for (int64_t bm : {32, 16, 64})
+  for (int64_t bm : {16, 32, 64, 128})
     for (int64_t wn = 1; wn <= 16; ++wn)
-      for (int64_t wm : {2, 1}) {
+      for (int64_t wm : {1, 2, 4}) {
         const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);
         const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
         Tile t{bm, bn, bk, wm, wn};
-        // Each 16 x 16 fragment is 8 fp32 accumulators a lane; with 64
-        // registers for the rest they must fit what the block size leaves
-        // each thread (65536 / threads, at most 255), or ptxas spills.
-        const int64_t regCap = std::min<int64_t>(255, 65536 / (wm * wn * 32) / 8 * 8);
         if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
-            fragM * fragN * 8 + 64 > regCap || smemBytes(t, st, info.stats(), info.k) > limit)
+            !registersFit(t) || smemBytes(t, st, info.stats(), info.k) > limit ||
+            (bm > 16 && bm / 2 >= info.m))
           continue;
-        ranked.push_back({t, {bm != 32, bn - info.n, fragN > 4, wm * wn}});
+        ranked.push_back({t, tileCycles(info, st, t, limit, sms)});
       }
   std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Ranked &a, const Ranked &b) { return a.key < b.key; });
+                   [](const Ranked &a, const Ranked &b) { return a.cost < b.cost; });
   std::vector<Tile> tiles;
   for (const Ranked &r : ranked)
     if (tiles.size() < 8) // the best few: each is a kernel the tuner builds
@@ -1059,7 +1097,7 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
 std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int64_t sms) {
   const Mode mode = st.mode;
   if (info.wholeRows())
-    return wholeRowTiles(info, st, limit);
+    return wholeRowTiles(info, st, limit, sms);
   const int64_t stats = info.stats();
   std::vector<Tile> tiles;
   const int64_t capM = std::max<int64_t>(32, pow2AtLeast(info.m));
@@ -1093,7 +1131,38 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   auto blocks = [&](const Tile &t) {
     return (info.m + t.bm - 1) / t.bm * (t.panel ? t.panel : (info.n + t.bn - 1) / t.bn);
   };
-  if (wideBn)
+  // Without a panel: the wide tiles (warp tiles of 32 or 64 rows and 32,
+  // 48 or 64 columns, at most 8 warps) ranked by tileCycles, which weighs
+  // ldmatrix's traffic per MMA against the waves: fc2 of MambaOut's third
+  // stage (N = 384) is 588 tiles of 128 x 128, 2.2 waves of two blocks an
+  // SM, but 392 of 128 x 192, three full waves of one. The best is the
+  // default; the next three go to the tuner. Only grids of a wave or more.
+  std::vector<Tile> ranked;
+  if (wideBn && info.norms.empty()) {
+    std::vector<std::pair<double, Tile>> costs;
+    for (int64_t bm : {64, 128, 256})
+      for (int64_t bn : {64, 96, 128, 192, 256})
+        for (int64_t wm : {1, 2, 4})
+          for (int64_t wn : {1, 2, 3, 4}) {
+            const Tile t{bm, bn, bk, wm, wn};
+            const int64_t rows = bm / wm, cols = bn / wn;
+            if (bm % wm || bn % wn || (rows != 32 && rows != 64) ||
+                (cols != 32 && cols != 48 && cols != 64) || wm * wn > 8 || bm / 2 >= info.m ||
+                bn / 2 >= info.n || !registersFit(t) || !valid(t) || blocks(t) < sms)
+              continue;
+            costs.push_back({tileCycles(info, st, t, limit, sms), t});
+          }
+    std::stable_sort(costs.begin(), costs.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (const auto &c : costs)
+      if (ranked.size() < 4)
+        ranked.push_back(c.second);
+    if (!ranked.empty())
+      def = ranked.front();
+  }
+  // Grids smaller than the SMs (a classifier head) are latency-bound: more
+  // warps a block, not bigger warp tiles.
+  if (wideBn && ranked.empty())
     for (int64_t bm : {128, 64})
       if (Tile t = wide(bm, false); valid(t) && blocks(t) >= 256) {
         def = t;
@@ -1167,6 +1236,9 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   if (valid(def) && (tiles.empty() || !(tiles.front().bm == def.bm && tiles.front().bn == def.bn &&
                                         tiles.front().bk == def.bk && !tiles.front().panel)))
     tiles.push_back(def);
+  for (const Tile &t : ranked)
+    if (!llvm::is_contained(tiles, t))
+      tiles.push_back(t);
   for (int64_t bm : {32, 64, 128})
     for (int64_t bn : {32, 64, 128})
       for (int64_t bk : {16, 32, 64})

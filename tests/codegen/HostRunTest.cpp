@@ -74,6 +74,7 @@ struct Case {
   std::vector<std::pair<std::string, std::string>> sets;
   std::map<std::string, shape::Shape> shapes; // inputs to resize
   bool f32Only = false;                       // one storage type is enough
+  int64_t sms = 0; // the SMs the tiles are chosen for (0: sm_90's); few make big tiles lead
 };
 
 std::vector<Case> splitScanCases();
@@ -106,6 +107,16 @@ std::vector<Case> allCases() {
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
        {{"input", {1, 3, 32, 32}}}},
+      // Tiles chosen for 4 SMs, so that the big ones lead: whole-row
+      // tiles of 128 rows for the convolutions (the stem's second: 512
+      // rows of 72), 256 x 64 and 128 x 96 tiles of 64 x 64 / 64 x 48 warp
+      // tiles for fc2 (512 rows of 72, 128 of 88), widths not whole 16s.
+      {"mambaout rows",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "72,88,104,120"}, {"num_classes", "5"}},
+       {{"input", {2, 3, 64, 64}}},
+       false,
+       4},
       {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
       {"vim_block",
        "vim_block",
@@ -435,6 +446,7 @@ int main(int argc, char **argv) {
       codegen::CodegenOptions options;
       options.dtype = dtype;
       options.exactF32Gemm = variant == "f32-ffma";
+      options.sms = c.sms;
       auto plans = codegen::generateKernels(entry, options);
       if (!plans) {
         fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, plans.message());
