@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
+#include <set>
 
 namespace ssmc::cli {
 
@@ -22,6 +24,12 @@ int fail(const std::string &message, int code = 1) {
 void show(const rt::TuningDb &db,
           const std::vector<std::pair<rt::TuningDevice, rt::TuningEntry>> &rows) {
   fmt::print("tuning database {}: {} timing(s)\n", db.path(), rows.size());
+  // A kernel name with results for more than one signature (its generated
+  // code changed between tunings): each row names its signature.
+  std::map<std::string, std::set<std::string>> signatures;
+  for (const auto &[d, e] : rows)
+    signatures[fmt::format("{}/{}/{}/{}", d.gpu, d.driver, d.nvrtc, e.kernel)].insert(e.signature);
+  bool versions = false;
   const rt::TuningDevice *device = nullptr;
   std::string lastKernel;
   int others = 0;
@@ -51,12 +59,21 @@ void show(const rt::TuningDb &db,
     }
     flush();
     lastKernel = key;
-    std::string name = e.kernel.size() > 44 ? e.kernel.substr(0, 41) + "..." : e.kernel;
+    std::string name = e.kernel;
+    if (signatures[fmt::format("{}/{}/{}/{}", d.gpu, d.driver, d.nvrtc, e.kernel)].size() > 1) {
+      name += " #" + e.signature.substr(0, 8);
+      versions = true;
+    }
+    if (name.size() > 44)
+      name = name.substr(0, 41) + "...";
     fmt::print("  {:<44} {:>8.2f} us {:>8.2f} us {:>7.2f}x  {} ({})\n", name, e.defaultUs, e.timeUs,
                e.defaultUs / e.timeUs, rt::configText(e.config),
                e.measured ? "measured" : "modeled");
   }
   flush();
+  if (versions)
+    fmt::print("\nA kernel listed with #signature has results for more than one version of its "
+               "generated code; each compile uses the one whose code it generates.\n");
 }
 
 } // namespace
