@@ -341,33 +341,66 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
 }
 
 /// One warp's statistics of one row: `x(col)` is the row's element at
-/// column `col` (statements in `setup` run before each), `c` the length.
+/// column `col` (statements in `setup` run before each), `c` the length,
+/// `length` its value. A row of at most 768 is read once, into registers
+/// (each lane's columns lane, lane + 32, ...), and both passes sum those:
+/// the same sums in the same order as reading it twice, for half the
+/// loads.
 std::string rowStatistics(Operation *op, const std::string &setup, const std::string &x,
-                          const std::string &col, const std::string &c, int64_t slot,
-                          const std::string &indent) {
+                          const std::string &col, const std::string &c, int64_t length,
+                          int64_t slot, const std::string &indent) {
   const bool layerNorm = isa<LayerNormOp>(op);
   const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
                                : cast<RmsNormOp>(op).getEps().convertToDouble();
-  // Unrolled: four iterations' loads in flight per warp (the statistics
-  // pass is the row's first read, from DRAM).
-  const std::string loop =
-      fmt::format("{0}#pragma unroll 4\n{0}for (idx_t {1} = lane; {1} < {2}; {1} += 32) {{\n{3}",
-                  indent, col, c, setup);
   const std::string reduce = fmt::format("{0}for (int o = 16; o > 0; o >>= 1)\n"
                                          "{0}  {{}} += __shfl_xor_sync(0xffffffffu, {{}}, o);\n",
                                          indent);
   std::string m;
-  if (layerNorm) {
-    m += fmt::format("{}float sum = 0.0f;\n{}{}  sum += {};\n{}}}\n", indent, loop, indent, x,
-                     indent);
-    m += fmt::format(fmt::runtime(reduce), "sum", "sum");
-    m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
-    m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  const float d = {} "
-                     "- mean;\n{}  sq += d * d;\n{}}}\n",
-                     indent, loop, indent, x, indent, indent);
+  const int64_t perLane = (length + 31) / 32;
+  if (length > 0 && perLane <= 24) {
+    // Every lane's loads in flight at once (the row's first read).
+    const std::string each = fmt::format("{0}#pragma unroll\n{0}for (int q = 0; q < {1}; ++q) {{\n"
+                                         "{0}  const idx_t {2} = lane + q * 32;\n",
+                                         indent, perLane, col);
+    const std::string live = length % 32 ? fmt::format("{} < {}", col, c) : "true";
+    std::string inner; // `setup` one level deeper, inside the guard
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(setup).split(lines, '\n', -1, false);
+    for (llvm::StringRef line : lines)
+      inner += "  " + line.str() + "\n";
+    m += fmt::format("{0}float row[{1}];\n{2}{0}  row[q] = 0.0f;\n{0}  if ({3}) {{\n{4}{0}    "
+                     "row[q] = {5};\n{0}  }}\n{0}}}\n",
+                     indent, perLane, each, live, inner, x);
+    if (layerNorm) {
+      m += fmt::format("{}float sum = 0.0f;\n{}{}  if ({})\n{}    sum += row[q];\n{}}}\n", indent,
+                       each, indent, live, indent, indent);
+      m += fmt::format(fmt::runtime(reduce), "sum", "sum");
+      m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
+      m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  if ({}) {{\n"
+                       "{}    const float d = row[q] - mean;\n{}    sq += d * d;\n{}  }}\n{}}}\n",
+                       indent, each, indent, live, indent, indent, indent, indent);
+    } else {
+      m += fmt::format("{}float sq = 0.0f;\n{}{}  if ({})\n{}    sq += row[q] * row[q];\n{}}}\n",
+                       indent, each, indent, live, indent, indent);
+    }
   } else {
-    m += fmt::format("{}float sq = 0.0f;\n{}{}  const float v = {};\n{}  sq += v * v;\n{}}}\n",
-                     indent, loop, indent, x, indent, indent);
+    // Unrolled: four iterations' loads in flight per warp (the statistics
+    // pass is the row's first read, from DRAM).
+    const std::string loop =
+        fmt::format("{0}#pragma unroll 4\n{0}for (idx_t {1} = lane; {1} < {2}; {1} += 32) {{\n{3}",
+                    indent, col, c, setup);
+    if (layerNorm) {
+      m += fmt::format("{}float sum = 0.0f;\n{}{}  sum += {};\n{}}}\n", indent, loop, indent, x,
+                       indent);
+      m += fmt::format(fmt::runtime(reduce), "sum", "sum");
+      m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
+      m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  const float d = "
+                       "{} - mean;\n{}  sq += d * d;\n{}}}\n",
+                       indent, loop, indent, x, indent, indent);
+    } else {
+      m += fmt::format("{}float sq = 0.0f;\n{}{}  const float v = {};\n{}  sq += v * v;\n{}}}\n",
+                       indent, loop, indent, x, indent, indent);
+    }
   }
   m += fmt::format(fmt::runtime(reduce), "sq", "sq");
   m += fmt::format("{}if (lane == 0) {{\n{}  s{}[r] = {};\n", indent, indent, 2 * slot,
@@ -604,7 +637,7 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
     m += fmt::format("    // norm {}: {} over the last axis of {}, one warp per row\n    {}", i,
                      isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", e.name(x), rows);
     m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
-    m += rowStatistics(op, "", e.call(x, xi), "k", e.dim(x, r - 1), int64_t(i), "      ");
+    m += rowStatistics(op, "", e.call(x, xi), "k", e.dim(x, r - 1), info.k, int64_t(i), "      ");
     m += "    }\n";
   }
   if (!info.norms.empty())
@@ -626,7 +659,7 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
                      rows);
     m += e.delinearizePrefix(x, r - 1, "m", "i", "      ");
     m += rowStatistics(op, fmt::format("        cur{} = tile[r * ld + n];\n", j), e.call(x, xi),
-                       "n", "kGemmN", int64_t(info.norms.size() + i), "      ");
+                       "n", "kGemmN", info.n, int64_t(info.norms.size() + i), "      ");
     m += "      }\n    }\n";
   }
   if (!info.postNorms.empty())
@@ -1355,6 +1388,17 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (aAsItIs)
     leaves.clear();
   const bool aVec = !leaves.empty();
+  // A convolution reading a channels-first input through a permute to
+  // channels-last (the stem's NCHW image): consecutive output pixels of a
+  // row are stride elements apart, a tap's channels a whole plane apart,
+  // so the element-by-element gather walks rows, not taps (one or two
+  // 128-byte lines a warp instead of one per channel and tap row).
+  const bool aRowsFastest = !aVec && !aCopy && !staging.aShift && info.conv &&
+                            llvm::all_of(info.anchors, [](const Anchor &a) {
+                              auto p = a.input().getDefiningOp<PermuteOp>();
+                              return p && isa<BlockArgument>(p.getInput()) &&
+                                     llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1});
+                            });
   // A's pieces as halves (V/2 values a call) where an input is kept in fp32
   // beside 16-bit ones, so that consecutive threads read consecutive 16
   // bytes of it (whole pieces of 8 floats would half-use every sector).
@@ -1546,6 +1590,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "of 16 bytes of T where an input is fp32)\n"
       "constexpr bool kGemmACopy = {}; // A copied as it is, 16 bytes "
       "at a time\n"
+      "constexpr bool kGemmARowsFastest = {}; // A gathered element by element, "
+      "consecutive threads along M (a channels-first input)\n"
       "constexpr bool kGemmAShift = {}, kGemmBShift = {}; // rows "
       "copied as aligned chunks, realigned in shared memory\n"
       "constexpr int kGemmEpiVec = {}; // the epilogue this many "
@@ -1553,7 +1599,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
       "a row of tiles side by side (A is the larger operand)\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
-      staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
+      aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
   code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",

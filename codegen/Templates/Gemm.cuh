@@ -25,7 +25,7 @@
 //   g.m0, g.firstN               set here: the block's first row; whether its tile is
 //                                C's first N tile (writers of per-row results)
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
-//   kGemmNFastest (the block order)
+//   kGemmNFastest (the block order), kGemmARowsFastest (the element-wise gather along M)
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
 // f16), its fragments loaded with ldmatrix; 2 = wmma 16x16x8 TF32; 0 = FFMA
 // (exact fp32). Accumulation is fp32 in every mode.
@@ -260,10 +260,13 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
   } else {
     // Element by element (a conv's taps over few channels, K not whole
     // pieces): unrolled, so that a thread has several loads in flight
-    // rather than one memory wait per element.
+    // rather than one memory wait per element. Consecutive threads take
+    // consecutive k, or consecutive rows where the input is contiguous
+    // along M (kGemmARowsFastest).
 #pragma unroll 4
     for (int e = tid; e < kBM * kCols; e += kThreads) {
-      const int r = e / kCols, c = e % kCols;
+      const int r = kGemmARowsFastest ? e % kBM : e / kCols,
+                c = kGemmARowsFastest ? e / kBM : e % kCols;
       const idx_t m = m0 + r, k = k0 + c;
       As[kPanel ? r * kLdA + c : tileAt(r, c)] =
           toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
