@@ -747,6 +747,110 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   return m;
 }
 
+/// One mixed-radix digit of an axis of a view: `extent` values, `stride`
+/// elements apart in the group input the view reads.
+struct Digit {
+  int64_t extent, stride;
+};
+/// Each axis of a view as its digits, most significant first.
+using ViewLayout = std::vector<std::vector<Digit>>;
+
+/// The layout of `v` over the group input it reads, where v is that input
+/// through reshapes and permutes only (Vim's patch embedding: the NCHW
+/// image as [B, 14, 14, 3 * 16 * 16]); std::nullopt otherwise, or where a
+/// reshape splits a digit unevenly.
+std::optional<std::pair<Value, ViewLayout>> viewLayout(Value v) {
+  const std::vector<int64_t> shape = GroupEmitter::shape(v);
+  if (isa<BlockArgument>(v)) {
+    ViewLayout layout(shape.size());
+    int64_t stride = 1;
+    for (size_t a = shape.size(); a-- > 0;) {
+      layout[a] = {{shape[a], stride}};
+      stride *= shape[a];
+    }
+    return std::make_pair(v, layout);
+  }
+  if (auto p = v.getDefiningOp<PermuteOp>()) {
+    auto in = viewLayout(p.getInput());
+    if (!in)
+      return std::nullopt;
+    ViewLayout layout;
+    for (int64_t axis : p.getPerm())
+      layout.push_back(in->second[size_t(axis)]);
+    return std::make_pair(in->first, layout);
+  }
+  if (auto r = v.getDefiningOp<ReshapeOp>()) {
+    auto in = viewLayout(r.getInput());
+    if (!in)
+      return std::nullopt;
+    std::vector<Digit> flat; // row-major: least significant last
+    for (const std::vector<Digit> &axis : in->second)
+      flat.insert(flat.end(), axis.begin(), axis.end());
+    ViewLayout layout(shape.size());
+    size_t next = 0;
+    for (size_t a = 0; a < shape.size(); ++a) {
+      int64_t left = shape[a];
+      while (left > 1) {
+        while (next < flat.size() && flat[next].extent == 1)
+          ++next;
+        if (next == flat.size())
+          return std::nullopt;
+        Digit &d = flat[next];
+        if (d.extent <= left) {
+          if (left % d.extent)
+            return std::nullopt;
+          layout[a].push_back(d);
+          left /= d.extent;
+          ++next;
+        } else {
+          if (d.extent % left)
+            return std::nullopt;
+          // Split: the axis takes the digit's high part; its low part stays.
+          layout[a].push_back({left, d.stride * (d.extent / left)});
+          d.extent /= left;
+          left = 1;
+        }
+      }
+    }
+    return std::make_pair(in->first, layout);
+  }
+  return std::nullopt;
+}
+
+/// The offset in its group input of a view's element at `idx` (one index
+/// per axis), when the view reads that input `vec` elements at a time along
+/// its last axis: the last axis's least significant digit contiguous
+/// (stride 1) in runs of whole pieces, every other digit a multiple of
+/// `vec` apart, so a piece at a multiple of `vec` never straddles a run
+/// and starts aligned. std::nullopt when it does not.
+std::optional<std::string> viewPieceOffset(Value view, int64_t vec,
+                                           const std::vector<std::string> &idx) {
+  auto layout = viewLayout(view);
+  if (!layout || isa<BlockArgument>(view))
+    return std::nullopt;
+  const ViewLayout &l = layout->second;
+  if (l.empty() || l.back().empty() || l.back().back().stride != 1 ||
+      l.back().back().extent % vec != 0)
+    return std::nullopt;
+  std::vector<std::string> terms;
+  for (size_t a = 0; a < l.size(); ++a) {
+    int64_t below = 1;
+    for (size_t d = l[a].size(); d-- > 0;) {
+      const Digit digit = l[a][d];
+      const bool fastest = a + 1 == l.size() && d + 1 == l[a].size();
+      if (!fastest && digit.stride % vec != 0)
+        return std::nullopt;
+      std::string v = below == 1 ? idx[a] : fmt::format("{} / {}", idx[a], below);
+      if (d > 0)
+        v = fmt::format("({}) % {}", v, digit.extent);
+      terms.push_back(digit.stride == 1 ? fmt::format("({})", v)
+                                        : fmt::format("({}) * {}", v, digit.stride));
+      below *= digit.extent;
+    }
+  }
+  return fmt::format("{}", fmt::join(terms, " + "));
+}
+
 /// The group inputs anchor `a`'s prologue reads at A's own element (the
 /// type of the anchor's input, so the same index), when every value between
 /// them and the anchor's input is same-shape elementwise or a prologue norm
@@ -754,6 +858,11 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
 /// inputs 16 bytes at a time and evaluate the prologue from registers.
 std::optional<std::vector<Value>> vectorLeaves(const GemmInfo &info, const Anchor &a) {
   Value x = a.input();
+  // A group input through reshapes and permutes (viewPieceOffset decides
+  // whether its pieces are contiguous).
+  if (isa_and_nonnull<ReshapeOp, PermuteOp>(x.getDefiningOp()) && !a.conv() && info.norms.empty())
+    if (auto view = viewLayout(x))
+      return std::vector<Value>{view->first};
   std::vector<Value> leaves, work{x};
   llvm::DenseSet<Value> seen{x};
   while (!work.empty()) {
@@ -825,11 +934,14 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     first.push_back(last);
     std::string set;
     for (auto [l, leaf] : llvm::enumerate(leaves[j])) {
-      // A [K] weight (a norm's) is indexed by k alone.
+      // A [K] weight (a norm's) is indexed by k alone; a view of a group
+      // input (reshapes and permutes) at the offset its layout gives.
       const bool row = GroupEmitter::shape(leaf).size() == 1 && first.size() > 1;
+      std::string offset = e.linear(leaf, row ? std::vector<std::string>{last} : first);
+      if (auto viewed = leaf != x && !a.conv() ? viewPieceOffset(x, vec, first) : std::nullopt)
+        offset = *viewed;
       m += fmt::format("      float piece{}[{}];\n      {}({} + {}, piece{});\n", l, vec, load,
-                       *e.pointerName(leaf),
-                       e.linear(leaf, row ? std::vector<std::string>{last} : first), l);
+                       *e.pointerName(leaf), offset, l);
       set += fmt::format("        c_{} = piece{}[t];\n", e.name(leaf), l);
     }
     std::vector<std::string> each = at;
@@ -1379,7 +1491,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (const Anchor &a : info.anchors) {
     auto l = vectorLeaves(info, a);
     const int64_t along = info.conv ? GroupEmitter::shape(a.input()).back() : info.k;
-    if (!l || along % vec != 0 || (info.conv && mode == kFfma)) {
+    const bool view = isa_and_nonnull<ReshapeOp, PermuteOp>(a.input().getDefiningOp());
+    const std::vector<std::string> idx(GroupEmitter::shape(a.input()).size(), "i");
+    if (!l || along % vec != 0 || (info.conv && mode == kFfma) ||
+        (view && (!viewPieceOffset(a.input(), vec, idx) || e.storageOf(l->front()) != e.dtype()))) {
       leaves.clear();
       break;
     }
