@@ -747,6 +747,10 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   return m;
 }
 
+/// Whether `v` is a view: a reshape or permute (of a group input, where
+/// viewLayout says so).
+bool isView(Value v) { return isa_and_nonnull<ReshapeOp, PermuteOp>(v.getDefiningOp()); }
+
 /// One mixed-radix digit of an axis of a view: `extent` values, `stride`
 /// elements apart in the group input the view reads.
 struct Digit {
@@ -860,7 +864,7 @@ std::optional<std::vector<Value>> vectorLeaves(const GemmInfo &info, const Ancho
   Value x = a.input();
   // A group input through reshapes and permutes (viewPieceOffset decides
   // whether its pieces are contiguous).
-  if (isa_and_nonnull<ReshapeOp, PermuteOp>(x.getDefiningOp()) && !a.conv() && info.norms.empty())
+  if (isView(x) && !a.conv() && info.norms.empty())
     if (auto view = viewLayout(x))
       return std::vector<Value>{view->first};
   std::vector<Value> leaves, work{x};
@@ -938,7 +942,7 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
       // input (reshapes and permutes) at the offset its layout gives.
       const bool row = GroupEmitter::shape(leaf).size() == 1 && first.size() > 1;
       std::string offset = e.linear(leaf, row ? std::vector<std::string>{last} : first);
-      if (auto viewed = leaf != x && !a.conv() ? viewPieceOffset(x, vec, first) : std::nullopt)
+      if (auto viewed = isView(x) && !a.conv() ? viewPieceOffset(x, vec, first) : std::nullopt)
         offset = *viewed;
       m += fmt::format("      float piece{}[{}];\n      {}({} + {}, piece{});\n", l, vec, load,
                        *e.pointerName(leaf), offset, l);
@@ -1113,6 +1117,16 @@ std::string resultMethods(const GroupEmitter &e, GemmInfo &info, YieldOp yield,
 /// compile to 242-248).
 int64_t tileRegisters(const Tile &t) { return (t.bm / t.wm / 16) * (t.bn / t.wn / 16) * 8 + 120; }
 
+/// The blocks of `threads` threads and `smem` bytes one SM holds at once:
+/// by shared memory (an SM has the per-block limit plus 1 KiB, and each
+/// block reserves 1 KiB), and by `registers` a thread (by default the most
+/// a thread may take: the GEMMs take 160-240).
+int64_t residentBlocks(int64_t threads, int64_t smem, int64_t limit, int64_t registers = 256) {
+  const int64_t bySmem = (limit + 1024) / (smem + 1024);
+  const int64_t byRegisters = 65536 / (threads * registers);
+  return std::max<int64_t>(1, std::min(bySmem, byRegisters));
+}
+
 /// The busiest SM's cycles for tile `t`, as the performance model counts
 /// them (perf/Model.cpp): per 16 of K, the L1's lines and wavefronts for
 /// A's and W's rows copied in (one of each per 128 bytes), each warp's
@@ -1134,10 +1148,8 @@ double tileCycles(const GemmInfo &info, Staging st, const Tile &t, int64_t limit
                          2.0 * double(t.bm * t.bn * 4) / 128 / steps;
   const double mma = double(t.bm * t.bn * 32) / mmaFlopsPerClock;
   const double blocks = double((info.m + t.bm - 1) / t.bm) * double((info.n + t.bn - 1) / t.bn);
-  const int64_t threads = t.wm * t.wn * 32;
-  const int64_t smem = smemBytes(t, st, info.stats(), info.k);
-  const int64_t resident = std::max<int64_t>(
-      1, std::min((limit + 1024) / (smem + 1024), 65536 / (threads * tileRegisters(t))));
+  const int64_t resident = residentBlocks(t.wm * t.wn * 32, smemBytes(t, st, info.stats(), info.k),
+                                          limit, tileRegisters(t));
   const double tail = rt::lastWaveFactor(blocks, double(sms), double(resident));
   return tail * blocks / double(std::min<int64_t>(sms, int64_t(blocks))) * steps *
          std::max(perStep, mma);
@@ -1179,16 +1191,6 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit,
     if (tiles.size() < 8) // the best few: each is a kernel the tuner builds
       tiles.push_back(r.t);
   return tiles;
-}
-
-/// The blocks of `threads` threads and `smem` bytes one SM holds at once:
-/// by shared memory (an SM has the per-block limit plus 1 KiB, and each
-/// block reserves 1 KiB), and by registers at the most a thread may take
-/// (the GEMMs take 160-240).
-int64_t residentBlocks(int64_t threads, int64_t smem, int64_t limit) {
-  const int64_t bySmem = (limit + 1024) / (smem + 1024);
-  const int64_t byRegisters = 65536 / (threads * 256);
-  return std::max<int64_t>(1, std::min(bySmem, byRegisters));
 }
 
 /// A panel's blocks (SSMC_PANEL) and their cost, the larger of two counts in
@@ -1498,7 +1500,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (const Anchor &a : info.anchors) {
     auto l = vectorLeaves(info, a);
     const int64_t along = info.conv ? GroupEmitter::shape(a.input()).back() : info.k;
-    const bool view = isa_and_nonnull<ReshapeOp, PermuteOp>(a.input().getDefiningOp());
+    const bool view = isView(a.input());
     const std::vector<std::string> idx(GroupEmitter::shape(a.input()).size(), "i");
     if (!l || along % vec != 0 || (info.conv && mode == kFfma) ||
         (view && (!viewPieceOffset(a.input(), vec, idx) || e.storageOf(l->front()) != e.dtype()))) {

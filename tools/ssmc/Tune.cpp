@@ -26,9 +26,12 @@ void show(const rt::TuningDb &db,
   fmt::print("tuning database {}: {} timing(s)\n", db.path(), rows.size());
   // A kernel name with results for more than one signature (its generated
   // code changed between tunings): each row names its signature.
+  auto kernelOn = [](const rt::TuningDevice &d, const rt::TuningEntry &e) {
+    return fmt::format("{}/{}/{}/{}/{}/{}", d.gpu, d.arch, d.sms, d.driver, d.nvrtc, e.kernel);
+  };
   std::map<std::string, std::set<std::string>> signatures;
   for (const auto &[d, e] : rows)
-    signatures[fmt::format("{}/{}/{}/{}", d.gpu, d.driver, d.nvrtc, e.kernel)].insert(e.signature);
+    signatures[kernelOn(d, e)].insert(e.signature);
   bool versions = false;
   const rt::TuningDevice *device = nullptr;
   std::string lastKernel;
@@ -60,7 +63,7 @@ void show(const rt::TuningDb &db,
     flush();
     lastKernel = key;
     std::string name = e.kernel;
-    if (signatures[fmt::format("{}/{}/{}/{}", d.gpu, d.driver, d.nvrtc, e.kernel)].size() > 1) {
+    if (signatures[kernelOn(d, e)].size() > 1) {
       name += " #" + e.signature.substr(0, 8);
       versions = true;
     }
