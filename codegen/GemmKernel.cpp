@@ -51,6 +51,7 @@ bool isElementwiseOp(Operation *op) {
 
 namespace {
 
+#include "AsyncTemplate.inc"
 #include "GemmTemplate.inc"
 
 /// A GEMM's anchor: a linear, or a channels-last conv2d with groups 1.
@@ -1724,7 +1725,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "a row of tiles side by side (A is the larger operand)\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
       aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
-  code += std::string(kGemmTemplate) + "\n" + *fns + "\n";
+  code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",
                       e.entry(), e.kernelParams());

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AsyncTemplate.inc"
 #include "AxisMap.h"
 #include "Kernels.h"
 #include "ScanTemplate.inc"
@@ -52,14 +53,29 @@ struct ScanInfo {
   int64_t scratchOffset = 0; // in floats
   std::vector<DrivenYield> driven;
   std::vector<unsigned> lastStateYields;
+  // Staged rows (its tiling's row_bytes > 0): the group input whose rows
+  // hold B, C and dt_proj's inputs, and where each starts.
+  int64_t rowBytes = 0;
+  BlockArgument rows;
+  int64_t offB = 0, offC = 0, offX = 0;
 };
 
+/// Where result `v` of a split along the last axis starts on that axis.
+int64_t splitColumn(Value v) {
+  auto r = cast<OpResult>(v);
+  int64_t column = 0;
+  for (unsigned i = 0; i < r.getResultNumber(); ++i)
+    column += cast<RankedTensorType>(r.getOwner()->getResult(i).getType()).getShape().back();
+  return column;
+}
+
 /// Every configuration of a scan kernel over [batch, channels, length] with
-/// up to `maxStates` states that fits `limit` bytes of shared memory: the
+/// up to `maxStates` states (staging rows of `rowBytes`, or values where 0)
+/// that fits `limit` bytes of shared memory: the
 /// default (the tiling's) first, then time splits (a warp a block: more
 /// blocks at small batch), then channel and chunk variations without.
 std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t length,
-                                        int64_t maxStates, int64_t deltaInputs,
+                                        int64_t maxStates, int64_t deltaInputs, int64_t rowBytes,
                                         ScanTilingAttr tiling, int64_t limit) {
   std::vector<rt::PlanConfig> configs;
   std::set<std::tuple<int64_t, int64_t, int64_t>> seen;
@@ -73,7 +89,7 @@ std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t
     c.tunables["SCAN_SPLITS"] = splits;
     c.block = {ch * splits, 1, 1};
     c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
-    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk, ch, splits);
+    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk, ch, splits, rowBytes);
     if (c.smemBytes <= limit)
       configs.push_back(c);
   };
@@ -258,9 +274,31 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   ScanTilingAttr tiling = first.getTilingAttr();
   if (!tiling)
     tiling = chooseScanTiling(first, kDefaultScanChunk, kDefaultScanChannels);
-  for (ScanInfo &s : scans)
-    if (ScanTilingAttr t = s.op.getTilingAttr();
-        t && (t.getChunk() != tiling.getChunk() || t.getChannels() != tiling.getChannels() ||
+  for (ScanInfo &s : scans) {
+    ScanTilingAttr t = s.op.getTilingAttr();
+    s.rowBytes = t ? t.getRowBytes() : stagedRowBytes(s.op);
+    if ((s.rowBytes > 0) != (scans[0].rowBytes > 0))
+      return e.unsupported(s.op, "the scans of one kernel must all stage rows (row_bytes) or "
+                                 "all stage values");
+    if (s.rowBytes > 0) {
+      // ssmc-tile-scan stages rows only where B, C and dt_proj's inputs
+      // are columns of one group input (stagedRowBytes); the verifier
+      // holds the attribute to that.
+      auto split = s.op.getB().getDefiningOp<SplitOp>();
+      s.rows = cast<BlockArgument>(split.getInput());
+      const int64_t width = GroupEmitter::shape(s.rows).back();
+      const int64_t stored = width * int64_t(rt::dtypeSize(e.storageOf(s.rows)));
+      if (stored != s.rowBytes)
+        return e.unsupported(s.op, fmt::format("its tiling stages rows of {} bytes, but in this "
+                                               "kernel's storage type they take {}: lower the "
+                                               "module with the --dtype it is generated for",
+                                               s.rowBytes, stored));
+      s.offB = splitColumn(s.op.getB());
+      s.offC = splitColumn(s.op.getC());
+      if (LinearOp dt = stagedDeltaProjection(s.op))
+        s.offX = splitColumn(dt.getInput());
+    }
+    if (t && (t.getChunk() != tiling.getChunk() || t.getChannels() != tiling.getChannels() ||
               t.getSplits() != tiling.getSplits()))
       return e.unsupported(s.op, fmt::format("the scans of one kernel must share one tiling; "
                                              "this one has chunk {}, channels {} and splits {}, "
@@ -268,11 +306,15 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                                              t.getChunk(), t.getChannels(), t.getSplits(),
                                              tiling.getChunk(), tiling.getChannels(),
                                              tiling.getSplits()));
+  }
+  int64_t maxRowBytes = 0;
+  for (ScanInfo &s : scans)
+    maxRowBytes = std::max(maxRowBytes, s.rowBytes);
   const int64_t defChannels = tiling.getChannels(), defChunk = tiling.getChunk(),
                 defSplits = tiling.getSplits();
   const int64_t limit = sharedMemoryLimit(options.arch);
   if (const int64_t bytes =
-          scanSharedBytes(maxStates, maxDeltaInputs, defChunk, defChannels, defSplits);
+          scanSharedBytes(maxStates, maxDeltaInputs, defChunk, defChannels, defSplits, maxRowBytes);
       bytes > limit)
     return e.unsupported(first, fmt::format("its tiling (chunk {}) stages {} bytes of shared "
                                             "memory per block, more than the {} bytes of {}: the "
@@ -280,7 +322,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                                             "--arch {} (ssmc-tile-scan's arch option)",
                                             defChunk, bytes, limit, options.arch, options.arch));
   std::vector<rt::PlanConfig> configs =
-      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, tiling, limit);
+      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, maxRowBytes, tiling, limit);
   if (configs.empty())
     return e.unsupported(first, "no scan configuration fits the shared memory of " + options.arch);
 
@@ -289,10 +331,17 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                   "[{}]; {} scan(s), d_state {}.",
                   nlc ? "channels-last" : "sequence-major", fmt::join(bdl, ", "), scans.size(),
                   maxStates),
-      fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, B and C{} staged in "
-                  "shared memory as fp32 (dynamic, {} floats a step).",
-                  maxDeltaInputs ? " and the delta projection's inputs" : "",
-                  2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs)),
+      maxRowBytes
+          ? fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, the rows "
+                        "holding B and C{} ({} bytes a step) copied as stored into shared memory "
+                        "by cp.async, a chunk ahead (two buffers), then unpacked once per block "
+                        "to fp32 ({} floats a step) for the steps.",
+                        maxDeltaInputs ? " and the delta projection's inputs" : "", maxRowBytes,
+                        2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs))
+          : fmt::format("State h in registers; per chunk of SSMC_SCAN_CHUNK steps, B and C{} "
+                        "staged in shared memory as fp32 (dynamic, {} floats a step).",
+                        maxDeltaInputs ? " and the delta projection's inputs" : "",
+                        2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs)),
       "exp(delta * A) as exp2f(delta * A * log2(e)): one MUFU.EX2 per state and step.",
       "SSMC_SCAN_SPLITS > 1 (a time-parallel scan, for small batches): each part is scanned "
       "from a zero state for its end state and summed delta, the block combines those into "
@@ -321,7 +370,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   };
   // Per scan, what the template asks of it (Templates/Scan.cuh): its flags
   // and its operands' index functions.
-  std::string code = std::string(kScanTemplate) + "\n" + *fns + "\n";
+  std::string code = std::string(kAsyncTemplate) + "\n" + kScanTemplate + "\n" + *fns + "\n";
   for (size_t k = 0; k < scans.size(); ++k) {
     SelectiveScanOp s = scans[k].op;
     LinearOp dtProj = stagedDeltaProjection(s);
@@ -353,6 +402,27 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
         flag(s.getReverse()), flag(nlc), flag(bool(s.getD())), flag(bool(s.getZ())),
         flag(bool(s.getDeltaBias())), flag(dtProj && dtProj.getBias()), flag(s.getDeltaSoftplus()),
         flag(!scans[k].lastStateYields.empty()));
+    if (const int64_t rowBytes = scans[k].rowBytes) {
+      const rt::PlanParam *param = nullptr;
+      for (const rt::PlanParam &p : e.params())
+        if (p.kind == rt::PlanParam::Kind::Input && p.index == scans[k].rows.getArgNumber())
+          param = &p;
+      const std::vector<int64_t> rs = GroupEmitter::shape(scans[k].rows);
+      code += fmt::format("  // Staged rows: {} [{}]; B, C{} its columns {}, {}{}.\n", param->name,
+                          fmt::join(rs, ", "), dtIn ? " and dt_proj's inputs" : "", scans[k].offB,
+                          scans[k].offC, dtIn ? fmt::format(", {}", scans[k].offX) : std::string());
+      code += fmt::format("  typedef {} Row;\n", e.pointee(*param));
+      // Unpacked 4 values at a time where every step's B, C and inputs are
+      // whole aligned pieces of 4 (the rows start 256-byte aligned).
+      const int64_t elem = int64_t(rt::dtypeSize(param->dtype));
+      const bool fours = scans[k].states % 4 == 0 && dtIn % 4 == 0 && rowBytes % (4 * elem) == 0 &&
+                         scans[k].offB % 4 == 0 && scans[k].offC % 4 == 0 && scans[k].offX % 4 == 0;
+      code += fmt::format("  static constexpr int kRowBytes = {}, kOffB = {}, kOffC = {}, kOffX = "
+                          "{}, kUnpack = {};\n",
+                          rowBytes, scans[k].offB, scans[k].offC, scans[k].offX, fours ? 4 : 1);
+      fn("const Row", "*row", "Group &g, idx_t b, idx_t t",
+         fmt::format("return g.{} + ((idx_t)b * {} + t) * {};", param->name, rs[1], rs[2]));
+    }
     fn("float", "A", "Group &g, idx_t d, idx_t n", value(s.getA(), {"d", "n"}));
     fn("float", "B", "Group &g, idx_t b, idx_t t, idx_t n", value(s.getB(), seqIndex("n")));
     fn("float", "C", "Group &g, idx_t b, idx_t t, idx_t n", value(s.getC(), seqIndex("n")));
@@ -432,6 +502,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   src += fmt::format("constexpr int kDtPitch = {}; // floats a step of the delta projection's "
                      "inputs takes\n",
                      scanStepPitch(maxDeltaInputs));
+  src += fmt::format("constexpr int kMaxRowBytes = {}; // bytes of a staged row (0: the values "
+                     "are staged)\n",
+                     maxRowBytes);
   src += code;
 
   rt::PlanKernel plan =

@@ -2,9 +2,12 @@
 
 #include "ScanTiling.h"
 
+#include "Cost.h"
+
 #include "Support/Arch.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 
@@ -33,6 +36,45 @@ int64_t stagedDeltaInputs(SelectiveScanOp scan) {
   return linear ? cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1) : 0;
 }
 
+namespace {
+/// stagedRowBytes for `scan` alone.
+int64_t ownRowBytes(SelectiveScanOp scan) {
+  if (!scan.getChannelsLast())
+    return 0;
+  auto split = scan.getB().getDefiningOp<SplitOp>();
+  if (!split || scan.getC().getDefiningOp<SplitOp>() != split)
+    return 0;
+  const int64_t deltaInputs = stagedDeltaInputs(scan);
+  if (LinearOp dt = stagedDeltaProjection(scan);
+      dt && dt.getInput().getDefiningOp<SplitOp>() != split)
+    return 0;
+  auto rows = dyn_cast<BlockArgument>(split.getInput());
+  auto type = cast<RankedTensorType>(split.getInput().getType());
+  auto u = cast<RankedTensorType>(scan.getU().getType());
+  if (!rows || !isa<KernelGroupOp>(rows.getOwner()->getParentOp()) || type.getRank() != 3 ||
+      split.getAxis() != 2 || type.getDimSize(0) != u.getDimSize(0) ||
+      type.getDimSize(1) != u.getDimSize(1) || type.getDimSize(2) < 1)
+    return 0;
+  const int64_t rowBytes = tensorBytes(rows) / (type.getDimSize(0) * type.getDimSize(1));
+  const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
+  const int64_t valueBytes =
+      (2 * scanStepPitch(states) + scanStepPitch(deltaInputs)) * int64_t(sizeof(float));
+  return 2 * rowBytes <= valueBytes ? rowBytes : 0;
+}
+} // namespace
+
+int64_t stagedRowBytes(SelectiveScanOp scan) {
+  const int64_t own = ownRowBytes(scan);
+  if (!own)
+    return 0;
+  // The scans of one kernel share its shared memory: all rows, or none.
+  if (auto group = scan->getParentOfType<KernelGroupOp>())
+    for (auto other : group.getBody().front().getOps<SelectiveScanOp>())
+      if (other != scan && !ownRowBytes(other))
+        return 0;
+  return own;
+}
+
 int64_t scanChannels(SelectiveScanOp scan) {
   return cast<RankedTensorType>(scan.getU().getType()).getDimSize(scan.getChannelsLast() ? 2 : 1);
 }
@@ -46,9 +88,10 @@ int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int
   const int64_t width = std::max<int64_t>(1, scanChannels(scan));
   const int64_t perBlock = std::clamp<int64_t>(channels, 1, std::min<int64_t>(width, 1024));
   const double blocks = double(batch * ((width + perBlock - 1) / perBlock));
-  int64_t best = kDefaultScanChunk;
+  int64_t best = kDefaultScanChunk, bestResident = 0;
   double bestTail = 0;
-  for (int64_t chunk : {kDefaultScanChunk, int64_t(80), int64_t(96), int64_t(48), int64_t(128)}) {
+  for (int64_t chunk : {kDefaultScanChunk, int64_t(80), int64_t(96), int64_t(48), int64_t(128),
+                        int64_t(40), int64_t(32)}) {
     const ScanTilingAttr t = chooseScanTiling(scan, chunk, perBlock, 1);
     if (t.getSmemBytes() > smemLimit)
       continue;
@@ -56,9 +99,15 @@ int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int
         {(smemLimit + 1024) / (t.getSmemBytes() + 1024), 32, 2048 / ((perBlock + 31) / 32 * 32)});
     const double tail =
         rt::lastWaveFactor(blocks, double(std::max<int64_t>(sms, 1)), double(resident));
-    if (bestTail == 0 || tail < bestTail - 1e-9) {
+    // As whole waves, then the most blocks an SM holds, of those it gets
+    // (the more warps, the more of each one's loads are hidden).
+    const int64_t held =
+        std::min<int64_t>(resident, int64_t(std::ceil(blocks / double(std::max<int64_t>(sms, 1)))));
+    if (bestTail == 0 || tail < bestTail - 1e-9 ||
+        (tail < bestTail + 1e-9 && held > bestResident)) {
       best = t.getChunk();
       bestTail = tail;
+      bestResident = held;
     }
   }
   return best;
@@ -72,9 +121,10 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
   const int64_t parts = std::clamp<int64_t>(splits, 1, std::min(length, 1024 / perBlock));
   const int64_t steps = std::clamp<int64_t>(chunk, 1, (length + parts - 1) / parts);
   const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
+  const int64_t rowBytes = stagedRowBytes(scan);
   return ScanTilingAttr::get(
-      scan.getContext(), steps, perBlock, parts,
-      scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock, parts));
+      scan.getContext(), steps, perBlock, parts, rowBytes,
+      scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock, parts, rowBytes));
 }
 
 std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms) {

@@ -43,17 +43,37 @@ constexpr int64_t scanPartFloats(int64_t stepFloats, int64_t chunk, int64_t spli
   return splits == 1 || f == 0 ? f : (f + 31) / 32 * 32 + 4;
 }
 
+/// Bytes of one buffer of copied rows: the 16-byte chunks that cover
+/// `chunk` rows of `rowBytes` (a row range starts anywhere in a chunk).
+constexpr int64_t scanRowBufferBytes(int64_t rowBytes, int64_t chunk) {
+  return (chunk * rowBytes + 30) / 16 * 16;
+}
+
 /// Shared memory of one scan thread block: for each of `splits` parts and
 /// each step of a chunk, B and C (`states` each) and the delta projection's
-/// `deltaInputs`, fp32; with several parts also each (channel, part)'s
-/// carried state and summed delta (a row of an odd number of floats).
+/// `deltaInputs`, fp32; with `rowBytes` > 0, per part, two buffers of the
+/// rows they are unpacked from (stagedRowBytes); with several parts, each
+/// (channel, part)'s carried state and summed delta (a row of an odd number
+/// of floats).
 constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t chunk,
-                                  int64_t channels, int64_t splits) {
-  const int64_t staged = splits * (2 * scanPartFloats(scanStepPitch(states), chunk, splits) +
+                                  int64_t channels, int64_t splits, int64_t rowBytes = 0) {
+  const int64_t values = splits * (2 * scanPartFloats(scanStepPitch(states), chunk, splits) +
                                    scanPartFloats(scanStepPitch(deltaInputs), chunk, splits));
+  const int64_t rows = rowBytes ? splits * 2 * scanRowBufferBytes(rowBytes, chunk) : 0;
   const int64_t carries = splits > 1 ? channels * splits * (scanStepPitch(states) + 1) : 0;
-  return (staged + carries) * int64_t(sizeof(float));
+  return (values + carries) * int64_t(sizeof(float)) + rows;
 }
+
+/// Bytes of a row of the group input whose columns are `scan`'s B, C and
+/// (where it computes delta, stagedDeltaProjection) dt_proj's inputs, as
+/// stored, where the scan kernel copies such rows into shared memory as
+/// they are (cp.async, a chunk ahead) and unpacks them there: B, C and
+/// those inputs are results of one `ssmc.split` of the last axis of a
+/// kernel group's input [batch, length, P], channels-last; two buffers of
+/// rows take no more shared memory than the fp32 values (as in 16-bit
+/// storage, with dt_proj in the kernel); and the same holds for every
+/// other scan of the group. 0 otherwise.
+int64_t stagedRowBytes(SelectiveScanOp scan);
 
 /// The scan's channels (D) and length (L), whichever its layout.
 int64_t scanChannels(SelectiveScanOp scan);
@@ -78,9 +98,11 @@ std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channe
 /// `sms` SMs whose blocks may take `smemLimit` bytes: kDefaultScanChunk,
 /// or the length among a few near it whose shared memory lets the SMs hold
 /// the blocks in the most nearly whole waves (the performance model's
-/// last-wave factor, with the resident blocks as shared memory allows).
-/// vim_small at batch 128: 3072 one-warp blocks; 64 steps give 15 a SM,
-/// 1.55 waves, 80 give 12, 1.94.
+/// last-wave factor, with the resident blocks as shared memory allows),
+/// then the most resident blocks. vim_small at batch 128 in f32: 3072
+/// one-warp blocks; 64 steps give 15 a SM, 1.55 waves, 80 give 12, 1.94.
+/// In bf16, where rows are copied too, 80 steps give 6 a SM, 3.88 waves,
+/// and 40 give 12, 1.94: the same last wave, twice the warps.
 int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int64_t smemLimit);
 
 /// ssmc-tile-scan's defaults.

@@ -37,12 +37,15 @@ void SsmcDialect::initialize() {
 #include "SsmcOpsAttrs.cpp.inc"
 
 LogicalResult ScanTilingAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t chunk,
-                                     int64_t channels, int64_t splits, int64_t smemBytes) {
-  if (chunk < 1 || channels < 1 || splits < 1 || channels * splits > 1024 || smemBytes < 0)
+                                     int64_t channels, int64_t splits, int64_t rowBytes,
+                                     int64_t smemBytes) {
+  if (chunk < 1 || channels < 1 || splits < 1 || channels * splits > 1024 || rowBytes < 0 ||
+      smemBytes < 0)
     return emitError() << "scan_tiling needs chunk >= 1, channels >= 1, splits >= 1, channels x "
-                          "splits <= 1024 (threads per block) and smem_bytes >= 0, got chunk "
+                          "splits <= 1024 (threads per block), row_bytes >= 0 and smem_bytes >= "
+                          "0, got chunk "
                        << chunk << ", channels " << channels << ", splits " << splits
-                       << ", smem_bytes " << smemBytes;
+                       << ", row_bytes " << rowBytes << ", smem_bytes " << smemBytes;
   return success();
 }
 
@@ -386,8 +389,18 @@ LogicalResult SelectiveScanOp::verify() {
   // kernel will take for this chunk.
   if (ScanTilingAttr tiling = getTilingAttr()) {
     const int64_t states = shapeOf(getA())[1];
-    const int64_t want = scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk(),
-                                         tiling.getChannels(), tiling.getSplits());
+    // Rows are staged only where the scan's operands are such rows.
+    if (const int64_t rows = tiling.getRowBytes(); rows && rows != stagedRowBytes(*this))
+      return emitOpError() << "tiling row_bytes " << rows << ", but "
+                           << (stagedRowBytes(*this)
+                                   ? "B's rows take " + std::to_string(stagedRowBytes(*this)) +
+                                         " bytes"
+                                   : std::string("B, C and dt_proj's inputs are not columns of "
+                                                 "one kernel group input [batch, length, P]"))
+                           << " (drop row_bytes to stage values)";
+    const int64_t want =
+        scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk(), tiling.getChannels(),
+                        tiling.getSplits(), tiling.getRowBytes());
     if (tiling.getSmemBytes() != want)
       return emitOpError() << "tiling smem_bytes " << tiling.getSmemBytes()
                            << " is not what a chunk of " << tiling.getChunk() << " steps stages"

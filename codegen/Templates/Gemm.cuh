@@ -52,32 +52,12 @@ __device__ __forceinline__ void store2(float *p, float a, float b) {
   *reinterpret_cast<unsigned long long *>(p) = bits;
 }
 
-// 16-byte global -> shared copies: cp.async.cg (through L2, LDGSTS) from
-// sm_80, of which the first `bytes` (0 to 16) are read and the rest
-// zero-filled; commit() closes a group of them, wait<N>() leaves at most N
-// groups in flight. The host shim supplies its own.
-#ifndef SSMC_HOST_SHIM
-__device__ __forceinline__ void copy16(void *dst, const void *src, int bytes) {
-#if __CUDA_ARCH__ >= 800
-  const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(bytes));
-#else
-  Vec16 v = {};
-  memcpy(&v, src, bytes);
-  *reinterpret_cast<Vec16 *>(dst) = v;
-#endif
-}
-__device__ __forceinline__ void commit() {
-#if __CUDA_ARCH__ >= 800
-  asm volatile("cp.async.commit_group;\n" ::);
-#endif
-}
-template <int N> __device__ __forceinline__ void wait() {
-#if __CUDA_ARCH__ >= 800
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-#endif
-}
+// cp.async (Templates/Async.cuh).
+using ssmc_async::commit;
+using ssmc_async::copy16;
+using ssmc_async::wait;
 
+#ifndef SSMC_HOST_SHIM
 // One 16-byte shared-memory load (LDS.128) kept whole: a plain load whose
 // words are then selected by a variable may become one LDS.32 a word.
 __device__ __forceinline__ Vec16 loadShared16(const void *p) {
@@ -115,9 +95,6 @@ __device__ __forceinline__ Vec16 loadShared16(const void *p) {
   memcpy(&v, p, sizeof v);
   return v;
 }
-using ssmc_shim::commit;
-using ssmc_shim::copy16;
-using ssmc_shim::wait;
 __device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *row) {
   ssmc_shim::ldmatrixX4(r, row);
 }

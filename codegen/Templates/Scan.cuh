@@ -7,7 +7,11 @@
 // chunks of SSMC_SCAN_CHUNK steps, staging each part's chunk of B and C
 // (shared by all its channels) and, where the group computes delta with a
 // small linear (dt_proj), that linear's inputs in shared memory as fp32.
-// One buffer serves the scans in turn.
+// Where they are columns of one group input [batch, length, P]
+// (kMaxRowBytes > 0), its rows are first copied as stored by cp.async into
+// one of two buffers, the next chunk's copy in flight while the current
+// chunk is unpacked and scanned; else the values are read and staged one
+// chunk at a time. The buffers serve the scans in turn.
 //
 // Time split (small batches): pass 1 scans each part from a zero state for
 // its end state and summed delta, the block combines them in order into each
@@ -17,9 +21,10 @@
 //
 // The generated code supplies, before this template: kBatch, kChannels,
 // kLength (the scans' [batch, channels, length]), kStatePitch and kDtPitch
-// (floats a staged step of B, C and of dt_proj's inputs takes); after it, a
-// struct per scan, with (all static, reading through the Group's index
-// functions; b, d, t the batch, channel and time of the scan's output):
+// (floats a staged step of B, C and of dt_proj's inputs takes), kRowBytes
+// (bytes of a staged row; 0: values are staged); after it, a struct per
+// scan, with (all static, reading through the Group's index functions; b,
+// d, t the batch, channel and time of the scan's output):
 //   kStates, kDtIn (0: delta is read, not computed), kReverse, kStatesFastest
 //   (B and C in [batch, length, d_state], else [batch, d_state, length]),
 //   kSkip, kGate, kDeltaBias, kDtBias, kSoftplus, kPhase
@@ -28,6 +33,10 @@
 //   skip(g, d), z(g, b, d, t)
 //   step(g, b, d, t, y)   the epilogue at one output (y after skip and gate)
 //   lastState(g, b, d, h) where the scan's last_state is a result
+//   with rows: Row (their element type), kRowBytes, kOffB, kOffC, kOffX (the
+//   columns where B, C and dt_proj's inputs start), kUnpack (values
+//   unpacked at a time: 4 where every piece of 4 is aligned, else 1) and
+//   row(g, b, t)
 // and the kernel calls run<Scan>(g, smem, thread()) for each in order.
 
 namespace ssmc_scan {
@@ -46,6 +55,12 @@ constexpr int kPartB = partFloats(kStatePitch), kPartX = partFloats(kDtPitch);
 // the threads' rows fall in different banks.
 constexpr int kCarryPitch = kStatePitch + 1;
 constexpr float kLog2e = 1.44269504088896341f;
+// Copied rows (scanRowBufferBytes): a buffer holds the 16-byte chunks that
+// cover one part's chunk of rows; each part has two.
+constexpr bool kRows = kMaxRowBytes > 0;
+constexpr int kRowBuffer = (SSMC_SCAN_CHUNK * kMaxRowBytes + 30) / 16 * 16;
+constexpr int kValueBytes = 4 * kSplits * (2 * kPartB + kPartX);
+constexpr int kStagedBytes = kValueBytes + (kRows ? kSplits * 2 * kRowBuffer : 0);
 
 // Four staged floats of one step by one 16-byte shared-memory load; every
 // lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
@@ -64,10 +79,12 @@ __device__ __forceinline__ Step4 loadStep4(const float *p) {
 
 // Shared memory, per part, per step of the chunk: B, C [SSMC_SCAN_CHUNK]
 // [kStatePitch] each, dt_proj's inputs [SSMC_SCAN_CHUNK][kDtPitch]; with
-// splits, each (channel, part)'s carried state and summed delta
-// [SSMC_SCAN_CHANNELS * kSplits][kCarryPitch].
+// rows, per part, two buffers of kRowBuffer bytes; with splits, each
+// (channel, part)'s carried state and summed delta [SSMC_SCAN_CHANNELS *
+// kSplits][kCarryPitch].
 struct Staging {
   float *B, *C, *X, *carry;
+  unsigned char *rows;
 };
 
 // The calling thread's place: its channel in the block, its part of the
@@ -129,6 +146,93 @@ __device__ __forceinline__ void stage(G &g, const Staging &sm, idx_t b, idx_t c0
   }
 }
 
+// Steps in part `q`'s chunk from step c0 (0 past its end).
+__device__ __forceinline__ idx_t chunkSteps(idx_t q, idx_t c0) {
+  const idx_t part = kLength - q * kPartSteps < kPartSteps ? kLength - q * kPartSteps : kPartSteps;
+  const idx_t left = part - c0;
+  return left <= 0 ? 0 : left < SSMC_SCAN_CHUNK ? left : SSMC_SCAN_CHUNK;
+}
+
+// The first row (lowest time) of a chunk of `len` steps from step i0.
+template <class S> __device__ __forceinline__ idx_t firstRow(idx_t i0, idx_t len) {
+  return S::kReverse ? timeOf<S>(i0 + len - 1) : timeOf<S>(i0);
+}
+
+// Rows: every part's chunk from step c0 is one range of whole rows, copied
+// into `slot` by the 16-byte chunks that cover it (a staged row keeps its
+// address mod 16); a chunk past the range's end reads only its bytes. The
+// group input starts 256-byte aligned, so no chunk starts before it.
+template <class S, class G>
+__device__ __forceinline__ void stageRows(G &g, const Staging &sm, int slot, idx_t b, idx_t c0) {
+  constexpr int kChunks = kRowBuffer / 16;
+  for (int j = threadIdx.x; j < kSplits * kChunks; j += kThreads) {
+    const int q = kSplits == 1 ? 0 : j / kChunks, e = j - q * kChunks;
+    const idx_t len = chunkSteps(q, c0);
+    if (len == 0)
+      continue;
+    const unsigned long long first =
+        (unsigned long long)S::row(g, b, firstRow<S>(q * kPartSteps + c0, len));
+    const unsigned long long end = first + (unsigned long long)len * S::kRowBytes;
+    const unsigned long long chunk = (first & ~15ull) + 16ull * (unsigned)e;
+    if (chunk < end)
+      ssmc_async::copy16(sm.rows + (2 * q + slot) * kRowBuffer + 16 * e, (const void *)chunk,
+                         end - chunk < 16 ? (int)(end - chunk) : 16);
+  }
+  ssmc_async::commit();
+}
+
+// kVec (1 or 4) consecutive values of a copied row at `src`, aligned to
+// kVec of them, to fp32 at `dst` (16-byte aligned where kVec is 4).
+template <class Row, int kVec> __device__ __forceinline__ void unpack(float *dst, const Row *src) {
+  if constexpr (kVec == 1) {
+    *dst = ld(*src);
+  } else {
+    struct alignas(4 * sizeof(Row)) Piece {
+      Row v[4];
+    };
+    const Piece p = *reinterpret_cast<const Piece *>(src);
+    Step4 f;
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      f.v[i] = ld(p.v[i]);
+    *reinterpret_cast<Step4 *>(dst) = f;
+  }
+}
+
+// Rows: every part's chunk from step c0, from its copied rows in `slot` to
+// the fp32 values the steps read, as stage() does from global memory (each
+// value converted once, for all the block's channels), S::kUnpack values at
+// a time.
+template <class S, bool kOutputs, class G>
+__device__ __forceinline__ void unpackRows(G &g, const Staging &sm, int slot, idx_t b, idx_t c0) {
+  typedef typename S::Row Row;
+  constexpr int kStates = S::kStates, kDtIn = S::kDtIn, kVec = S::kUnpack;
+  constexpr int kCols = (kOutputs ? 2 * kStates : kStates) + kDtIn; // B, C?, dt_proj's inputs
+  constexpr int kPieces = kCols / kVec;
+  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kPieces; j += kThreads) {
+    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kPieces),
+                i = j - q * SSMC_SCAN_CHUNK * kPieces;
+    const idx_t s = i / kPieces, col = (i - s * kPieces) * kVec;
+    const idx_t len = chunkSteps(q, c0);
+    if (s >= len)
+      continue;
+    // The step's row in the buffer: rows run by time, from the chunk's first.
+    const unsigned long long first =
+        (unsigned long long)S::row(g, b, firstRow<S>(q * kPartSteps + c0, len));
+    const Row *row =
+        reinterpret_cast<const Row *>(sm.rows + (2 * q + slot) * kRowBuffer + (first & 15) +
+                                      (S::kReverse ? len - 1 - s : s) * S::kRowBytes);
+    if (col < kStates)
+      unpack<Row, kVec>(sm.B + q * kPartB + s * kStatePitch + col, row + S::kOffB + col);
+    else if (kOutputs && col < 2 * kStates)
+      unpack<Row, kVec>(sm.C + q * kPartB + s * kStatePitch + col - kStates,
+                        row + S::kOffC + col - kStates);
+    else
+      unpack<Row, kVec>(sm.X + q * kPartX + s * kDtPitch + col - (kCols - kDtIn),
+                        row + S::kOffX + col - (kCols - kDtIn));
+  }
+}
+
 // What a scan keeps in registers for the whole sequence.
 template <class S> struct Registers {
   float h[S::kStates];  // the state
@@ -138,21 +242,36 @@ template <class S> struct Registers {
 
 // One pass over the thread's part, chunk by chunk: stage (the whole block),
 // then step. Pass 2 (`kOutputs`) sums y = C . h and runs the epilogue; pass
-// 1 only advances h and sums delta.
+// 1 only advances h and sums delta. Rows are copied a chunk ahead: the copy
+// of chunk k + 1 is issued before chunk k is waited for; its buffer was
+// last read by chunk k - 1's unpacking, before the barrier that ended it.
 template <class S, bool kOutputs, class G>
 __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, Registers<S> &r,
                                      float &dtSum) {
   constexpr int kStates = S::kStates;
   const float *const myB = sm.B + th.part * kPartB, *const myC = sm.C + th.part * kPartB;
   const float *const myX = sm.X + th.part * kPartX;
-  for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK) {
-    __syncthreads(); // the previous chunk's staged values are consumed
-    stage<S, kOutputs>(g, sm, th.b, c0);
-    __syncthreads();
+  if constexpr (kRows)
+    stageRows<S>(g, sm, 0, th.b, 0);
+  int slot = 0;
+  for (idx_t c0 = 0; c0 < kPartSteps; c0 += SSMC_SCAN_CHUNK, slot ^= 1) {
+    if constexpr (kRows) {
+      if (c0 + SSMC_SCAN_CHUNK < kPartSteps) {
+        stageRows<S>(g, sm, slot ^ 1, th.b, c0 + SSMC_SCAN_CHUNK);
+        ssmc_async::wait<1>();
+      } else {
+        ssmc_async::wait<0>();
+      }
+      __syncthreads(); // every thread's copies of this chunk have landed
+      unpackRows<S, kOutputs>(g, sm, slot, th.b, c0);
+      __syncthreads();
+    } else {
+      __syncthreads(); // the previous chunk's staged values are consumed
+      stage<S, kOutputs>(g, sm, th.b, c0);
+      __syncthreads();
+    }
     const idx_t len = th.partLen - c0 < SSMC_SCAN_CHUNK ? th.partLen - c0 : SSMC_SCAN_CHUNK;
-    if (!th.active)
-      continue;
-    for (idx_t s = 0; s < len; ++s) {
+    for (idx_t s = 0; th.active && s < len; ++s) {
       const idx_t t = timeOf<S>(th.p0 + c0 + s);
       float dt;
       if constexpr (S::kDtIn > 0) {
@@ -243,7 +362,7 @@ __device__ __forceinline__ void combineParts(const Staging &sm, const Thread &th
 template <class S, class G>
 __device__ __forceinline__ void run(G &g, float *smem, const Thread &th) {
   const Staging sm{smem, smem + kSplits * kPartB, smem + 2 * kSplits * kPartB,
-                   smem + 2 * kSplits * kPartB + kSplits * kPartX};
+                   smem + kStagedBytes / 4, reinterpret_cast<unsigned char *>(smem) + kValueBytes};
   g.phase = S::kPhase;
   Registers<S> r;
   // Loop-invariant per channel: A, D, the biases and dt_proj's weights.

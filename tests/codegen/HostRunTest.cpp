@@ -122,6 +122,12 @@ std::vector<Case> allCases() {
        "vim_block",
        {{"d_model", "32"}},
        {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
+      // dt_rank 8: rows of 40 values, B and C 16-byte aligned in 16-bit
+      // storage (d_model 32's rows of 34 are 4-byte aligned).
+      {"vim_block d_model=128",
+       "vim_block",
+       {{"d_model", "128"}},
+       {{"input", {1, 13, 128}}, {"residual", {1, 13, 128}}}},
       {"vim_block has_residual=false",
        "vim_block",
        {{"d_model", "24"}, {"has_residual", "false"}},

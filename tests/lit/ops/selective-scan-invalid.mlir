@@ -175,7 +175,7 @@ func.func @tiling_smem(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2
 // -----
 
 func.func @tiling_channels(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
-  // expected-error @+1 {{scan_tiling needs chunk >= 1, channels >= 1, splits >= 1, channels x splits <= 1024 (threads per block) and smem_bytes >= 0, got chunk 10, channels 0, splits 1, smem_bytes 320}}
+  // expected-error @+1 {{scan_tiling needs chunk >= 1, channels >= 1, splits >= 1, channels x splits <= 1024 (threads per block), row_bytes >= 0 and smem_bytes >= 0, got chunk 10, channels 0, splits 1, row_bytes 0, smem_bytes 320}}
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 10, channels = 0, smem_bytes = 320>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
   return
 }
@@ -183,7 +183,7 @@ func.func @tiling_channels(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tens
 // -----
 
 func.func @tiling_threads(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
-  // expected-error @+1 {{got chunk 1, channels 64, splits 32, smem_bytes 0}}
+  // expected-error @+1 {{got chunk 1, channels 64, splits 32, row_bytes 0, smem_bytes 0}}
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 1, channels = 64, splits = 32, smem_bytes = 0>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
   return
 }
@@ -195,5 +195,14 @@ func.func @tiling_threads(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tenso
 func.func @tiling_split_smem(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
   // expected-error @+1 {{tiling smem_bytes 320 is not what a chunk of 3 steps stages in 4 parts of 8 channels (1792 bytes)}}
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 3, channels = 8, splits = 4, smem_bytes = 320>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
+  return
+}
+
+// -----
+
+// Rows are staged only where B and C are columns of one group input.
+func.func @tiling_rows(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
+  // expected-error @+1 {{tiling row_bytes 64, but B, C and dt_proj's inputs are not columns of one kernel group input [batch, length, P] (drop row_bytes to stage values)}}
+  %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 10, channels = 8, row_bytes = 64, smem_bytes = 1344>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
   return
 }

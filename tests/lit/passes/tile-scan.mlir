@@ -35,13 +35,15 @@
 // SMS4: tiling = #ssmc.scan_tiling<chunk = 16, channels = 2, splits = 16,
 // RUN: not ssmc-opt %s --ssmc-tile-scan="sms=-1" 2>&1 | FileCheck %s --check-prefix=NEG
 // The chunk for the waves (@waves below): 128 x 768 channels at d_state 24
-// in one-warp blocks are 3072 blocks. 64 steps stage 12 KiB (17 blocks a
-// SM: 1.37 waves on 132 SMs), 80 steps 15 KiB (14 a SM: 1.66 waves), 96
-// steps 18 KiB (12 a SM: 1.94 waves). Asked for, 64 it is.
+// in one-warp blocks are 3072 blocks, 23.3 an SM on 132. 64 steps stage
+// 12 KiB (17 blocks an SM: 1.37 waves), 80 steps 15 KiB (14: 1.66 waves),
+// 96 steps 18 KiB (12: 1.94 waves), 40 steps 7.5 KiB (26: all at once).
+// 96 and 40 lose the same to the last wave (some SMs get 24 blocks); 40
+// holds twice the warps an SM. Asked for, 64 it is.
 // RUN: ssmc-opt %s --ssmc-tile-scan="sms=132" --split-input-file | FileCheck %s --check-prefix=WAVES
 // RUN: ssmc-opt %s --ssmc-tile-scan="sms=132 chunk=64" --split-input-file | FileCheck %s --check-prefix=ASKED
 // WAVES-LABEL: func.func @waves
-// WAVES: tiling = #ssmc.scan_tiling<chunk = 96, channels = 32, smem_bytes = 18432>
+// WAVES: tiling = #ssmc.scan_tiling<chunk = 40, channels = 32, smem_bytes = 7680>
 // ASKED-LABEL: func.func @waves
 // ASKED: tiling = #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 12288>
 // NEG: error: ssmc-tile-scan: channels 32 must be positive, chunk 0, splits 0 and sms -1 not negative
