@@ -356,14 +356,18 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
   const std::string reduce = fmt::format("{0}for (int o = 16; o > 0; o >>= 1)\n"
                                          "{0}  {{}} += __shfl_xor_sync(0xffffffffu, {{}}, o);\n",
                                          indent);
+  // How the passes walk the row: the loop that opens each (with its
+  // setup), a guard on the lane's column, and the element.
+  std::string open, guard, value;
   std::string m;
   const int64_t perLane = (length + 31) / 32;
   if (length > 0 && perLane <= 24) {
     // Every lane's loads in flight at once (the row's first read).
-    const std::string each = fmt::format("{0}#pragma unroll\n{0}for (int q = 0; q < {1}; ++q) {{\n"
-                                         "{0}  const idx_t {2} = lane + q * 32;\n",
-                                         indent, perLane, col);
-    const std::string live = length % 32 ? fmt::format("{} < {}", col, c) : "true";
+    open = fmt::format("{0}#pragma unroll\n{0}for (int q = 0; q < {1}; ++q) {{\n"
+                       "{0}  const idx_t {2} = lane + q * 32;\n",
+                       indent, perLane, col);
+    guard = length % 32 ? fmt::format("{} < {}", col, c) : "";
+    value = "row[q]";
     std::string inner; // `setup` one level deeper, inside the guard
     llvm::SmallVector<llvm::StringRef> lines;
     llvm::StringRef(setup).split(lines, '\n', -1, false);
@@ -371,37 +375,31 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
       inner += "  " + line.str() + "\n";
     m += fmt::format("{0}float row[{1}];\n{2}{0}  row[q] = 0.0f;\n{0}  if ({3}) {{\n{4}{0}    "
                      "row[q] = {5};\n{0}  }}\n{0}}}\n",
-                     indent, perLane, each, live, inner, x);
-    if (layerNorm) {
-      m += fmt::format("{}float sum = 0.0f;\n{}{}  if ({})\n{}    sum += row[q];\n{}}}\n", indent,
-                       each, indent, live, indent, indent);
-      m += fmt::format(fmt::runtime(reduce), "sum", "sum");
-      m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
-      m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  if ({}) {{\n"
-                       "{}    const float d = row[q] - mean;\n{}    sq += d * d;\n{}  }}\n{}}}\n",
-                       indent, each, indent, live, indent, indent, indent, indent);
-    } else {
-      m += fmt::format("{}float sq = 0.0f;\n{}{}  if ({})\n{}    sq += row[q] * row[q];\n{}}}\n",
-                       indent, each, indent, live, indent, indent);
-    }
+                     indent, perLane, open, guard.empty() ? "true" : guard, inner, x);
   } else {
     // Unrolled: four iterations' loads in flight per warp (the statistics
     // pass is the row's first read, from DRAM).
-    const std::string loop =
+    open =
         fmt::format("{0}#pragma unroll 4\n{0}for (idx_t {1} = lane; {1} < {2}; {1} += 32) {{\n{3}",
                     indent, col, c, setup);
-    if (layerNorm) {
-      m += fmt::format("{}float sum = 0.0f;\n{}{}  sum += {};\n{}}}\n", indent, loop, indent, x,
-                       indent);
-      m += fmt::format(fmt::runtime(reduce), "sum", "sum");
-      m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
-      m += fmt::format("{}float sq = 0.0f; // two passes: no cancellation\n{}{}  const float d = "
-                       "{} - mean;\n{}  sq += d * d;\n{}}}\n",
-                       indent, loop, indent, x, indent, indent);
-    } else {
-      m += fmt::format("{}float sq = 0.0f;\n{}{}  const float v = {};\n{}  sq += v * v;\n{}}}\n",
-                       indent, loop, indent, x, indent, indent);
-    }
+    value = x;
+  }
+  // One pass: `init` declares the sum, `step` adds the element `v` to it.
+  auto pass = [&](const std::string &init, const std::string &step) {
+    const std::string body =
+        guard.empty() ? fmt::format("{0}  const float v = {1};\n{0}  {2}\n", indent, value, step)
+                      : fmt::format("{0}  if ({1}) {{\n{0}    const float v = "
+                                    "{2};\n{0}    {3}\n{0}  }}\n",
+                                    indent, guard, value, step);
+    m += fmt::format("{}{}\n{}{}{}}}\n", indent, init, open, body, indent);
+  };
+  if (layerNorm) {
+    pass("float sum = 0.0f;", "sum += v;");
+    m += fmt::format(fmt::runtime(reduce), "sum", "sum");
+    m += fmt::format("{}const float mean = sum / (float){};\n", indent, c);
+    pass("float sq = 0.0f; // two passes: no cancellation", "sq += (v - mean) * (v - mean);");
+  } else {
+    pass("float sq = 0.0f;", "sq += v * v;");
   }
   m += fmt::format(fmt::runtime(reduce), "sq", "sq");
   m += fmt::format("{}if (lane == 0) {{\n{}  s{}[r] = {};\n", indent, indent, 2 * slot,
