@@ -121,7 +121,9 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
   const int64_t parts = std::clamp<int64_t>(splits, 1, std::min(length, 1024 / perBlock));
   const int64_t steps = std::clamp<int64_t>(chunk, 1, (length + parts - 1) / parts);
   const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);
-  const int64_t rowBytes = stagedRowBytes(scan);
+  // Rows only without a time split: a split's parts stage a few steps each,
+  // and copies of them would double its shared memory (fewer blocks an SM).
+  const int64_t rowBytes = parts == 1 ? stagedRowBytes(scan) : 0;
   return ScanTilingAttr::get(
       scan.getContext(), steps, perBlock, parts, rowBytes,
       scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock, parts, rowBytes));

@@ -72,7 +72,8 @@ constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t c
 /// kernel group's input [batch, length, P], channels-last; two buffers of
 /// rows take no more shared memory than the fp32 values (as in 16-bit
 /// storage, with dt_proj in the kernel); and the same holds for every
-/// other scan of the group. 0 otherwise.
+/// other scan of the group. 0 otherwise. (chooseScanTiling copies rows
+/// only without a time split.)
 int64_t stagedRowBytes(SelectiveScanOp scan);
 
 /// The scan's channels (D) and length (L), whichever its layout.

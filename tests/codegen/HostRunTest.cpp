@@ -122,12 +122,18 @@ std::vector<Case> allCases() {
        "vim_block",
        {{"d_model", "32"}},
        {{"input", {1, 21, 32}}, {"residual", {1, 21, 32}}}},
-      // dt_rank 8: rows of 40 values, B and C 16-byte aligned in 16-bit
-      // storage (d_model 32's rows of 34 are 4-byte aligned).
-      {"vim_block d_model=128",
+      // Batches that fill 132 SMs without a time split, so that x_proj's
+      // rows are copied (cp.async) and unpacked: dt_rank 8, rows of 40
+      // values, every piece of 4 aligned in 16-bit storage; dt_rank 2, rows
+      // of 34 (unpacked one value at a time).
+      {"vim_block d_model=128 batch=17",
        "vim_block",
        {{"d_model", "128"}},
-       {{"input", {1, 13, 128}}, {"residual", {1, 13, 128}}}},
+       {{"input", {17, 13, 128}}, {"residual", {17, 13, 128}}}},
+      {"vim_block batch=66",
+       "vim_block",
+       {{"d_model", "32"}},
+       {{"input", {66, 9, 32}}, {"residual", {66, 9, 32}}}},
       {"vim_block has_residual=false",
        "vim_block",
        {{"d_model", "24"}, {"has_residual", "false"}},
