@@ -56,15 +56,17 @@ def Ssmc_ScanTilingAttr : AttrDef<Ssmc_Dialect, "ScanTiling"> {
     `row_bytes` (0 when absent): B, C and dt_proj's inputs are columns of
     one group input [batch, length, P], rows of `row_bytes` bytes as
     stored. Each part's chunk of rows is then copied as it is, 16 bytes at
-    a time by `cp.async`, into one of two buffers: the next chunk's copy is
-    in flight while the current one is scanned. Without it the values are
-    staged as fp32, one chunk at a time (`stagedRowBytes` in
-    `ir/ScanTiling.h` says when rows are staged).
+    a time by `cp.async`, into one of two buffers, and unpacked to the fp32
+    values the steps read: the next chunk's copy is in flight while the
+    current one is unpacked and scanned. Without it the values are read and
+    staged one chunk at a time (`stagedRowBytes` in `ir/ScanTiling.h` says
+    where rows may be copied; `ssmc-tile-scan` copies them only without a
+    time split).
 
     ```mlir
     #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 14336>
     #ssmc.scan_tiling<chunk = 13, channels = 2, splits = 16, smem_bytes = 46976>
-    #ssmc.scan_tiling<chunk = 80, channels = 32, row_bytes = 112, smem_bytes = 18016>
+    #ssmc.scan_tiling<chunk = 40, channels = 32, row_bytes = 112, smem_bytes = 17952>
     ```
   }];
   let parameters = (ins "int64_t":$chunk, "int64_t":$channels,
