@@ -390,13 +390,12 @@ LogicalResult SelectiveScanOp::verify() {
   if (ScanTilingAttr tiling = getTilingAttr()) {
     const int64_t states = shapeOf(getA())[1];
     // Rows are staged only where the scan's operands are such rows.
-    if (const int64_t rows = tiling.getRowBytes(); rows && rows != stagedRowBytes(*this))
+    if (const int64_t rows = tiling.getRowBytes(), allowed = rows ? stagedRowBytes(*this) : 0;
+        rows && rows != allowed)
       return emitOpError() << "tiling row_bytes " << rows << ", but "
-                           << (stagedRowBytes(*this)
-                                   ? "B's rows take " + std::to_string(stagedRowBytes(*this)) +
-                                         " bytes"
-                                   : std::string("B, C and dt_proj's inputs are not columns of "
-                                                 "one kernel group input [batch, length, P]"))
+                           << (allowed ? "B's rows take " + std::to_string(allowed) + " bytes"
+                                       : std::string("B, C and dt_proj's inputs are not columns of "
+                                                     "one kernel group input [batch, length, P]"))
                            << " (drop row_bytes to stage values)";
     const int64_t want =
         scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk(), tiling.getChannels(),

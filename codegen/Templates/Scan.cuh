@@ -21,8 +21,8 @@
 //
 // The generated code supplies, before this template: kBatch, kChannels,
 // kLength (the scans' [batch, channels, length]), kStatePitch and kDtPitch
-// (floats a staged step of B, C and of dt_proj's inputs takes), kRowBytes
-// (bytes of a staged row; 0: values are staged); after it, a struct per
+// (floats a staged step of B, C and of dt_proj's inputs takes), kMaxRowBytes
+// (the widest copied row; 0: values are staged); after it, a struct per
 // scan, with (all static, reading through the Group's index functions; b,
 // d, t the batch, channel and time of the scan's output):
 //   kStates, kDtIn (0: delta is read, not computed), kReverse, kStatesFastest
