@@ -124,20 +124,23 @@ std::string paramTypes(const rt::PlanKernel &kernel) {
   return types;
 }
 
+std::vector<std::string> hostTraceDefines(const rt::PlanKernel &kernel, int64_t config) {
+  // The source's own defaults are the first configuration's (the plan's
+  // default may be another: one that spills no registers).
+  if (config == 0)
+    return {};
+  return rt::configDefines(kernel.configs[size_t(config)]);
+}
+
 rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const PlanMemory &memory,
                                             const SampleOptions &options, int config) {
   const size_t c = size_t(config < 0 ? kernel.defaultConfig : config);
   if (c >= kernel.configs.size())
     return rt::Status::error(fmt::format("kernel {} has no configuration {}", kernel.name, c));
   const rt::PlanConfig &cfg = kernel.configs[c];
-  // The source's own defaults are the first configuration's (the plan's
-  // default may be another: one that spills no registers).
-  std::vector<std::string> defines;
-  if (c != 0)
-    defines = rt::configDefines(cfg);
   auto lib = HostKernel::build(
-      hostKernelSource(kernel.source, kernel.entry, paramTypes(kernel), HostMode::Trace), defines,
-      HostMode::Trace);
+      hostKernelSource(kernel.source, kernel.entry, paramTypes(kernel), HostMode::Trace),
+      hostTraceDefines(kernel, int64_t(c)), HostMode::Trace);
   if (!lib)
     return rt::Status::error(fmt::format("kernel {}: {}", kernel.name, lib.message()));
   std::vector<void *> args;

@@ -58,6 +58,11 @@ private:
 /// 'c', 'o', 'f', 'F' or 'w' per parameter (perf/HostKernel.h's paramTypes).
 std::string paramTypes(const rt::PlanKernel &kernel);
 
+/// The defines a trace-mode host build of `kernel` in configuration
+/// `config` takes: none for the first configuration, whose values are the
+/// source's own.
+std::vector<std::string> hostTraceDefines(const rt::PlanKernel &kernel, int64_t config);
+
 /// Traces one kernel of the plan in configuration `config` (its
 /// defaultConfig when negative).
 rt::Expected<KernelTraffic> tracePlanKernel(const rt::PlanKernel &kernel, const PlanMemory &memory,

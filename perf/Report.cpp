@@ -12,11 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <thread>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace ssmc::perf {
 namespace {
@@ -174,33 +175,92 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
       return m.status();
     memory = std::move(*m);
   }
-  // Host builds first, on every core (the cache keeps them for the trace).
-  if (noTrace.empty()) {
-    std::vector<std::pair<std::string, std::vector<std::string>>> builds;
-    std::map<std::string, bool> queued;
-    for (const rt::PlanKernel &k : plan.kernels) {
-      std::string src = hostKernelSource(k.source, k.entry, paramTypes(k), HostMode::Trace);
-      if (queued.emplace(src, true).second)
-        builds.emplace_back(std::move(src), std::vector<std::string>{});
+  // Where each kernel's SASS comes from: the first kernel of its code (the
+  // candidate of a tuning run is its code and configuration) and its cubin,
+  // or an earlier kernel's. Keyed by the cubin, so a cached listing is found
+  // whatever plan it came from.
+  struct SassSource {
+    const std::vector<char> *cubin = nullptr;
+    std::string entry, key;
+  };
+  std::vector<SassSource> sassSources(plan.kernels.size());
+  if (noSass.empty()) {
+    std::map<std::string, bool> firstOfCode;
+    for (size_t i = 0; i < plan.kernels.size(); ++i) {
+      const KernelInput &in = inputs[i];
+      const std::vector<char> *cubin = &in.cubin;
+      if (cubin->empty() && in.sameCodeAs >= 0)
+        cubin = &inputs[size_t(in.sameCodeAs)].cubin;
+      if (cubin->empty() ||
+          !firstOfCode.emplace(in.codeKey.empty() ? plan.kernels[i].source : in.codeKey, true)
+               .second)
+        continue;
+      SassSource &src = sassSources[i];
+      src.cubin = cubin;
+      src.entry =
+          in.sameCodeAs >= 0 ? plan.kernels[size_t(in.sameCodeAs)].entry : plan.kernels[i].entry;
+      src.key = resultKey(
+          {"sass", rt::Sha256::hex(std::string_view(cubin->data(), cubin->size())), src.entry});
+    }
+  }
+
+  // Before any trace, on every core: the host builds the traces load (the
+  // disk cache keeps them), and nvdisasm for each cubin whose facts the
+  // result cache lacks. Both start processes, so one pool overlaps them.
+  std::map<std::string, SassFacts> sassOfKey;
+  {
+    std::vector<std::function<rt::Status()>> jobs;
+    std::mutex resultMutex;
+    if (noTrace.empty()) {
+      std::map<std::string, bool> queued;
+      for (const rt::PlanKernel &k : plan.kernels) {
+        std::string src = hostKernelSource(k.source, k.entry, paramTypes(k), HostMode::Trace);
+        const std::vector<std::string> defines = hostTraceDefines(k, k.defaultConfig);
+        if (!queued.emplace(src + fmt::format("{}", fmt::join(defines, " ")), true).second)
+          continue;
+        jobs.push_back([src = std::move(src), defines]() -> rt::Status {
+          auto lib = HostKernel::build(src, defines, HostMode::Trace);
+          return lib ? rt::Status::success() : lib.status();
+        });
+      }
+    }
+    for (const SassSource &src : sassSources) {
+      if (!src.cubin || sassOfKey.count(src.key))
+        continue;
+      if (auto cached = loadSass(src.key)) {
+        sassOfKey[src.key] = std::move(*cached);
+        continue;
+      }
+      sassOfKey[src.key] = SassFacts{}; // filled by its job
+      jobs.push_back([&, src]() -> rt::Status {
+        auto facts = disassemble(*src.cubin, src.entry);
+        if (!facts)
+          return facts.status();
+        storeSass(src.key, *facts);
+        std::lock_guard<std::mutex> lock(resultMutex);
+        sassOfKey[src.key] = std::move(*facts);
+        return rt::Status::success();
+      });
     }
     std::atomic<size_t> next{0};
-    std::mutex failedMutex;
-    std::string failed;
+    std::optional<rt::Status> failed;
     auto worker = [&] {
-      for (size_t i; (i = next++) < builds.size();)
-        if (auto lib = HostKernel::build(builds[i].first, builds[i].second, HostMode::Trace);
-            !lib) {
-          std::lock_guard<std::mutex> lock(failedMutex);
-          failed = lib.message();
+      for (size_t i; (i = next++) < jobs.size();)
+        if (rt::Status s = jobs[i](); !s.ok()) {
+          std::lock_guard<std::mutex> lock(resultMutex);
+          if (!failed)
+            failed = s;
         }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t)
+    const size_t workers =
+        std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), jobs.size());
+    for (size_t t = 0; t < workers; ++t)
       pool.emplace_back(worker);
     for (std::thread &t : pool)
       t.join();
-    if (!failed.empty())
-      return rt::Status::error(failed);
+    if (failed)
+      return *failed;
   }
   // 1. Per kernel: the bound, the launch, the SASS facts, and which trace
   // gives its traffic (one per distinct trace key).
@@ -232,26 +292,9 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
       const std::string code = in.codeKey.empty() ? k.source : in.codeKey;
       if (auto it = sassOf.find(code); it != sassOf.end()) {
         r.sass = report.kernels[it->second].sass;
-      } else {
-        const std::vector<char> *cubin = &in.cubin;
-        if (cubin->empty() && in.sameCodeAs >= 0)
-          cubin = &inputs[size_t(in.sameCodeAs)].cubin;
-        if (!cubin->empty()) {
-          const std::string entry =
-              in.sameCodeAs >= 0 ? plan.kernels[size_t(in.sameCodeAs)].entry : k.entry;
-          const std::string key = resultKey(
-              {"sass", rt::Sha256::hex(std::string_view(cubin->data(), cubin->size())), entry});
-          if (auto cached = loadSass(key)) {
-            r.sass = std::move(*cached);
-          } else {
-            auto facts = disassemble(*cubin, entry);
-            if (!facts)
-              return facts.status();
-            r.sass = *facts;
-            storeSass(key, *facts);
-          }
-          sassOf[code] = i;
-        }
+      } else if (sassSources[i].cubin) {
+        r.sass = sassOfKey.at(sassSources[i].key);
+        sassOf[code] = i;
       }
     }
 

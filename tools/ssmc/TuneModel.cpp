@@ -41,6 +41,7 @@
 #include <csignal>
 #include <cstdio>
 #include <numeric>
+#include <thread>
 
 namespace ssmc::cli {
 namespace {
@@ -95,33 +96,44 @@ std::string configOf(const rt::PlanKernel &k, int64_t c) {
   return fmt::format("{} ({})", c, rt::configText(k.configs[size_t(c)].tunables));
 }
 
-/// Times every candidate of `g` with the performance model, its traffic
-/// sampled lightly unless `fullTrace` (the performance report's sampling).
-rt::Status modelGroup(rt::TuneGroup &g, const CompiledModel &model,
-                      const std::vector<perf::KernelCost> &costs, const perf::GpuTarget &gpu,
-                      const perf::MathMode &math, int64_t batch, rt::KernelCache &cache,
-                      bool fullTrace) {
-  const rt::PlanKernel &k = model.plan.kernels[g.kernels.front()];
+/// Times every candidate of the groups in `batch` with the performance
+/// model, its traffic sampled lightly unless `fullTrace` (the performance
+/// report's sampling). One report for the whole batch keeps every core busy
+/// through its compiles, host builds, disassemblies and traces.
+rt::Status modelGroups(const std::vector<rt::TuneGroup *> &batch, const CompiledModel &model,
+                       const std::vector<perf::KernelCost> &costs, const perf::GpuTarget &gpu,
+                       const perf::MathMode &math, int64_t batchSize, rt::KernelCache &cache,
+                       bool fullTrace) {
   rt::Plan trial = model.plan;
   trial.kernels.clear();
-  for (int64_t c : g.candidates) {
-    trial.kernels.push_back(k);
-    trial.kernels.back().defaultConfig = c;
+  std::vector<int64_t> configs;
+  std::vector<perf::KernelInput> inputs;
+  for (const rt::TuneGroup *g : batch) {
+    const rt::PlanKernel &k = model.plan.kernels[g->kernels.front()];
+    const std::string code = rt::canonicalSource({k.name, k.entry, k.source});
+    for (int64_t c : g->candidates) {
+      trial.kernels.push_back(k);
+      trial.kernels.back().defaultConfig = c;
+      configs.push_back(c);
+      perf::KernelInput in;
+      in.cost = costs[g->kernels.front()];
+      in.codeKey = code + fmt::format("|config {}", c);
+      inputs.push_back(std::move(in));
+    }
   }
-  auto compiled = rt::compilePlan(trial, g.candidates, trial.arch, &cache, 0);
+  auto compiled = rt::compilePlan(trial, configs, trial.arch, &cache, 0);
   if (!compiled)
     return compiled.status();
-  std::vector<perf::KernelInput> inputs(g.candidates.size());
-  const std::string code = rt::canonicalSource({k.name, k.entry, k.source});
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0, gi = 0, ci = 0; i < inputs.size(); ++i, ++ci) {
+    if (ci == batch[gi]->candidates.size())
+      ++gi, ci = 0;
     const rt::CompiledKernel &ck = compiled->distinct[compiled->distinctOf[i]];
-    inputs[i].cost = costs[g.kernels.front()];
     inputs[i].registers = std::max(0, ck.resources.registers);
     inputs[i].staticSmem = ck.resources.smemBytes;
     inputs[i].cubin = ck.cubin;
-    inputs[i].codeKey = code + fmt::format("|config {}", g.candidates[i]);
-    if (ck.resources.spillBytes > 0 && i > 0)
-      g.rejected[i] = fmt::format("spills {} bytes of registers", ck.resources.spillBytes);
+    if (ck.resources.spillBytes > 0 && ci > 0)
+      batch[gi]->rejected[ci] =
+          fmt::format("spills {} bytes of registers", ck.resources.spillBytes);
   }
   perf::ReportOptions options;
   if (!fullTrace) {
@@ -137,18 +149,20 @@ rt::Status modelGroup(rt::TuneGroup &g, const CompiledModel &model,
   options.gpu = &gpu;
   options.model = model.plan.model;
   options.dtype = model.dtype();
-  options.batch = batch;
+  options.batch = batchSize;
   options.math = math;
   auto report = perf::buildReport(trial, inputs, options);
   if (!report)
     return report.status();
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0, gi = 0, ci = 0; i < inputs.size(); ++i, ++ci) {
+    if (ci == batch[gi]->candidates.size())
+      ++gi, ci = 0;
     if (!report->kernels[i].modeled)
       return rt::Status::error(
           fmt::format("model-only tuning counts each candidate's traffic on the CPU, which "
                       "cannot be done here: {}",
                       report->notes.empty() ? "no trace" : report->notes.front()));
-    g.us[i] = report->kernels[i].modeled->seconds * 1e6;
+    batch[gi]->us[ci] = report->kernels[i].modeled->seconds * 1e6;
   }
   return rt::Status::success();
 }
@@ -298,27 +312,39 @@ int tuneModel(const Options &o) {
   rt::KernelCache cache;
   std::string stopped;
   if (o.modelOnly) {
-    for (size_t gi = 0; gi < groups.size(); ++gi) {
+    // Groups go in batches of about eight candidates a core, so that the
+    // cores stay busy; the budget, Ctrl-C and the database see each batch.
+    const size_t perChunk = 8 * std::max(1u, std::thread::hardware_concurrency());
+    for (size_t first = 0; first < groups.size();) {
       if (outOfTime()) {
         stopped = interrupted ? "interrupted" : "out of budget";
         break;
       }
-      rt::TuneGroup &g = groups[gi];
-      if (rt::Status s = modelGroup(g, *model, costs, *gpu, math, batch, cache, o.fullTrace);
+      std::vector<rt::TuneGroup *> chunk;
+      size_t chunkCandidates = 0;
+      size_t end = first;
+      for (; end < groups.size() && (chunk.empty() || chunkCandidates < perChunk); ++end) {
+        chunk.push_back(&groups[end]);
+        chunkCandidates += groups[end].candidates.size();
+      }
+      if (rt::Status s = modelGroups(chunk, *model, costs, *gpu, math, batch, cache, o.fullTrace);
           !s.ok()) {
         if (interrupted) {
           stopped = "interrupted";
           break;
         }
-        return fail(
-            fmt::format("{}: {}", model->plan.kernels[g.kernels.front()].name, s.message()));
-      }
-      if (rt::Status s =
-              db->record(device, rt::entriesOf(g, model->plan.kernels[g.kernels.front()], false));
-          !s.ok())
         return fail(s.message());
-      if (!o.quiet)
-        progress(gi);
+      }
+      for (size_t gi = first; gi < end; ++gi) {
+        rt::TuneGroup &g = groups[gi];
+        if (rt::Status s =
+                db->record(device, rt::entriesOf(g, model->plan.kernels[g.kernels.front()], false));
+            !s.ok())
+          return fail(s.message());
+        if (!o.quiet)
+          progress(gi);
+      }
+      first = end;
     }
   } else {
     const interp::TensorMap weights = randomWeights(built->params, o.seed);
