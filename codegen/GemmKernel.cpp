@@ -576,6 +576,9 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
   return m;
 }
 
+std::vector<Value> columnWeights(const GemmInfo &info, Value x, const Anchor &a,
+                                 const llvm::SetVector<Value> &epiCached);
+
 /// The norm statistics: bindStats(p) points s0.. into shared memory;
 /// stats() computes mean and 1/sqrt(var + eps) of the prologue norms per row
 /// of the block before the K loop: from 16-byte pieces in registers where
@@ -583,7 +586,8 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
 /// results stored on the way), else a warp a row; rowStats() those of the
 /// norms of an anchor's output from the C tile (whole rows), after it.
 std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
-                         const llvm::SetVector<Value> &cached, int64_t vec, YieldOp yield,
+                         const llvm::SetVector<Value> &cached,
+                         const llvm::SetVector<Value> &epiCached, int64_t vec, YieldOp yield,
                          std::vector<unsigned> &fused, bool &fromRegisters, bool &statsHalves) {
   const int64_t stats = info.stats();
   std::string m;
@@ -653,13 +657,41 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
     std::vector<std::string> xi = GroupEmitter::indexNames("i", r - 1);
     xi.push_back("n");
     m += fmt::format("    // norm {}: {} of linear {}'s output, from the C tile (whole rows)\n"
-                     "    if (z == {}) {{\n      {}",
-                     info.norms.size() + i, isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", j, j,
-                     rows);
+                     "    if (z == {}) {{\n",
+                     info.norms.size() + i, isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", j, j);
+    // The norm's input reads per column weights (a bias): each lane's
+    // columns are the same in every row, so it loads them once, before the
+    // rows, into registers that epilogueVec's e_* stand-ins then carry.
+    const std::vector<Value> hoisted = columnWeights(info, x, info.anchors[j], epiCached);
+    const int64_t perLane = (info.n + 31) / 32;
+    std::string setup = fmt::format("        cur{} = tile[r * ld + n];\n", j);
+    if (!hoisted.empty()) {
+      std::string names;
+      for (Value w : hoisted)
+        names += (names.empty() ? "" : ", ") + e.name(w);
+      std::string load =
+          fmt::format("      // {}: this lane's columns, loaded once for every row\n", names);
+      for (Value w : hoisted)
+        load += fmt::format("      float k_{}[{}];\n", e.name(w), perLane);
+      load += fmt::format("      #pragma unroll\n      for (int q = 0; q < {}; ++q) {{\n"
+                          "        const idx_t n = lane + q * 32;\n",
+                          perLane);
+      for (Value w : hoisted) {
+        load += fmt::format("        k_{0}[q] = n < kGemmN ? ::ld({1}[n]) : 0.0f;\n", e.name(w),
+                            *e.pointerName(w));
+        setup += fmt::format("        e_{0} = k_{0}[q];\n", e.name(w));
+      }
+      load += "      }\n      epiMode = true; // the rows read e_*\n";
+      m += load;
+    }
+    m += "      " + rows;
     m += e.delinearizePrefix(x, r - 1, "m", "i", "      ");
-    m += rowStatistics(op, fmt::format("        cur{} = tile[r * ld + n];\n", j), e.call(x, xi),
-                       "n", "kGemmN", info.n, int64_t(info.norms.size() + i), "      ");
-    m += "      }\n    }\n";
+    m += rowStatistics(op, setup, e.call(x, xi), "n", "kGemmN", info.n,
+                       int64_t(info.norms.size() + i), "      ");
+    m += "      }\n";
+    if (!hoisted.empty())
+      m += "      epiMode = false;\n";
+    m += "    }\n";
   }
   if (!info.postNorms.empty())
     m += "  }\n";
@@ -1022,6 +1054,29 @@ std::optional<std::vector<Value>> epilogueLeaves(const GemmInfo &info, Value res
     }
   }
   return leaves;
+}
+
+/// The [N] weights a post-norm's input `x` reads that rowStats can load once
+/// per lane instead of once per row: those with an e_* stand-in
+/// (`epiCached`), where nothing else that x reads has one (epiMode would
+/// stand in for it too) and the row fits the registers (whole rows of at
+/// most 24 values a lane).
+std::vector<Value> columnWeights(const GemmInfo &info, Value x, const Anchor &a,
+                                 const llvm::SetVector<Value> &epiCached) {
+  if (epiCached.empty() || GroupEmitter::shape(x).size() < 2 || (info.n + 31) / 32 > 24)
+    return {};
+  auto leaves = epilogueLeaves(info, x, a);
+  if (!leaves)
+    return {};
+  std::vector<Value> weights;
+  for (Value v : *leaves) {
+    if (!epiCached.contains(v))
+      continue;
+    if (!v.getDefiningOp<WeightOp>())
+      return {};
+    weights.push_back(v);
+  }
+  return weights;
 }
 
 /// epilogueVec(z, m, n, acc): the epilogue at (m, n..n+V-1), V = `bytes`
@@ -1589,7 +1644,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::vector<unsigned> fused; // extra results stored by stats()
   bool statsInRegisters = false, statsHalves = false;
   const std::string statsCode =
-      statsMethods(e, info, cached, vec, yield, fused, statsInRegisters, statsHalves);
+      statsMethods(e, info, cached, epiCached, vec, yield, fused, statsInRegisters, statsHalves);
   if ((epiVec && epiBytes == 16) || !fused.empty())
     m += storeMethod(16, vec, e.anyKeptInF32());
   if ((aVec && !aHalves) || (epiVec && epiBytes == 16) || statsInRegisters)
