@@ -29,6 +29,20 @@ namespace {
 /// cheap enough to recompute inside the scan that consumes it.
 constexpr int64_t kMaxRecomputedInFeatures = 64;
 
+/// A convolution keeps the norm of its output in its kernel only where a
+/// block can hold 64 of its whole output rows: the GEMM's C tile lives in
+/// registers, and past 384 channels (64 x 384 fp32 over at most 16 warps'
+/// fragments) the tile has 32 rows, so each block re-reads the whole weight
+/// for every 32 rows (MambaOut-tiny's last downsample: 125 us modeled
+/// against a 27 us bound). Its norm then runs as a row kernel of its own.
+constexpr int64_t kMaxNormColumnsFused = 384;
+
+/// Whether a kernel with `conv` may compute the norm of its output too.
+bool takesItsNorm(Operation *conv) {
+  return cast<RankedTensorType>(conv->getResult(0).getType()).getShape().back() <=
+         kMaxNormColumnsFused;
+}
+
 /// The plan: which group each op is in (-1: none yet).
 class Planner {
 public:
@@ -196,6 +210,8 @@ private:
         Role role = roleOf(user);
         bool ok = role == Role::Elementwise ||
                   (!gemmGroup(g) && (role == Role::View || role == Role::Norm));
+        if (role == Role::Norm && isa<Conv2dOp>(op) && !takesItsNorm(op))
+          ok = false;
         if (ok && !joinsTwin(user, g))
           tryJoin(user, g);
       }
@@ -279,7 +295,14 @@ struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsP
       return signalPassFailure();
     // Elementwise chains left in groups of their own that read one group
     // only become its epilogue (g07_add then g08_scale: one fold each).
-    foldElementwiseGroups(block, [](KernelGroupOp) { return true; });
+    // A norm left alone because its convolution is too wide stays alone.
+    foldElementwiseGroups(block, [](KernelGroupOp producer, KernelGroupOp group) {
+      bool norm = llvm::any_of(group.getBody().front(),
+                               [](Operation &op) { return roleOf(&op) == Role::Norm; });
+      return !norm || llvm::all_of(producer.getBody().front(), [](Operation &op) {
+        return !isa<Conv2dOp>(op) || takesItsNorm(&op);
+      });
+    });
     dropUnusedResults(block);
     renameGroups(block);
     copyReturnedArguments(block);

@@ -258,7 +258,7 @@ void renameGroups(Block &block) {
 }
 
 void foldElementwiseGroups(Block &block,
-                           llvm::function_ref<bool(KernelGroupOp)> acceptProducer) {
+                           llvm::function_ref<bool(KernelGroupOp, KernelGroupOp)> accept) {
   for (bool changed = true; changed;) {
     changed = false;
     for (KernelGroupOp g : llvm::make_early_inc_range(block.getOps<KernelGroupOp>())) {
@@ -266,7 +266,7 @@ void foldElementwiseGroups(Block &block,
           g.getInputs().empty())
         continue;
       auto producer = g.getInputs()[0].getDefiningOp<KernelGroupOp>();
-      if (!producer || !acceptProducer(producer) || !llvm::all_of(g.getInputs(), [&](Value v) {
+      if (!producer || !accept(producer, g) || !llvm::all_of(g.getInputs(), [&](Value v) {
             return v.getDefiningOp() == producer.getOperation();
           }))
         continue;
@@ -278,6 +278,5 @@ void foldElementwiseGroups(Block &block,
     }
   }
 }
-
 
 } // namespace ssmc

@@ -56,12 +56,12 @@ void renameGroups(mlir::Block &block);
 /// concatenated (a's, then b's), a's attributes kept. Both are erased.
 KernelGroupOp mergeGroups(KernelGroupOp a, KernelGroupOp b);
 
-/// Each group of only elementwise ops and views whose inputs all come from
-/// one group that `acceptProducer` accepts becomes that group's epilogue
-/// (it depends on nothing else, so this cannot make a cycle); repeated until
-/// nothing changes, so chains fold too.
+/// Each group without an anchor (elementwise ops, views, a norm) whose
+/// inputs all come from one group becomes that group's epilogue where
+/// `accept(producer, group)` says so (it depends on nothing else, so this
+/// cannot make a cycle); repeated until nothing changes, so chains fold too.
 void foldElementwiseGroups(mlir::Block &block,
-                           llvm::function_ref<bool(KernelGroupOp)> acceptProducer);
+                           llvm::function_ref<bool(KernelGroupOp, KernelGroupOp)> accept);
 
 /// A group writes only what someone reads: results nobody uses are dropped.
 void dropUnusedResults(mlir::Block &block);

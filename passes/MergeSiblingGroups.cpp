@@ -81,7 +81,7 @@ struct MergeSiblingGroupsPass : ssmc::impl::MergeSiblingGroupsBase<MergeSiblingG
     }
     // The join of merged twins (Vim's forward + backward sum) reads one
     // group now: it becomes that group's epilogue.
-    foldElementwiseGroups(block, [](KernelGroupOp producer) {
+    foldElementwiseGroups(block, [](KernelGroupOp producer, KernelGroupOp) {
       return producer->hasAttr(kMergedTwinsAttr);
     });
     for (KernelGroupOp g : block.getOps<KernelGroupOp>())

@@ -117,6 +117,12 @@ std::vector<Case> allCases() {
        {{"input", {2, 3, 64, 64}}},
        false,
        4},
+      // A last stage of 392 channels: its downsample's LayerNorm is a row
+      // kernel of its own (FormKernelGroups: more than 384 channels).
+      {"mambaout split norm",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "16,24,32,392"}, {"num_classes", "5"}},
+       {{"input", {2, 3, 64, 64}}}},
       {"mamba_block", "mamba_block", {{"d_model", "32"}}, {{"input", {2, 33, 32}}}},
       {"vim_block",
        "vim_block",

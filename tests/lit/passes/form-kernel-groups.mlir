@@ -90,3 +90,29 @@ func.func @output_is_input(%x: tensor<2x8xf32> {ssmc.name = "x"}) -> (tensor<2x8
   %y = ssmc.silu %x : tensor<2x8xf32>
   return %y, %x, %x : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// A convolution keeps the norm of its output where a block can hold 64 of
+// its whole rows (at most 384 channels): 384 channels fuse; 392 do not, and
+// the norm is a kernel of its own, not folded back as an epilogue.
+// CHECK-LABEL: func.func @conv_norm_widths
+// CHECK: %[[A:.*]] = ssmc.kernel_group "g00_conv2d__layer_norm"
+// CHECK: %[[B:.*]] = ssmc.kernel_group "g01_conv2d"(%[[A]])
+// CHECK: ssmc.kernel_group "g02_layer_norm"(%[[B]])
+// CHECK-NOT: ssmc.kernel_group
+func.func @conv_norm_widths(%x: tensor<1x8x8x16xf32> {ssmc.name = "input"}) -> (tensor<1x2x2x392xf32> {ssmc.name = "output"}) {
+  %w1 = ssmc.weight "c1.weight" : tensor<384x16x2x2xf32>
+  %b1 = ssmc.weight "c1.bias" : tensor<384xf32>
+  %n1w = ssmc.weight "n1.weight" : tensor<384xf32>
+  %n1b = ssmc.weight "n1.bias" : tensor<384xf32>
+  %w2 = ssmc.weight "c2.weight" : tensor<392x384x2x2xf32>
+  %b2 = ssmc.weight "c2.bias" : tensor<392xf32>
+  %n2w = ssmc.weight "n2.weight" : tensor<392xf32>
+  %n2b = ssmc.weight "n2.bias" : tensor<392xf32>
+  %c1 = ssmc.conv2d %x, %w1, %b1 stride [2, 2] padding [0, 0] groups 1 channels_last : (tensor<1x8x8x16xf32>, tensor<384x16x2x2xf32>, tensor<384xf32>) -> tensor<1x4x4x384xf32>
+  %n1 = ssmc.layer_norm %c1, %n1w, %n1b eps 1.0e-06 : (tensor<1x4x4x384xf32>, tensor<384xf32>, tensor<384xf32>) -> tensor<1x4x4x384xf32>
+  %c2 = ssmc.conv2d %n1, %w2, %b2 stride [2, 2] padding [0, 0] groups 1 channels_last : (tensor<1x4x4x384xf32>, tensor<392x384x2x2xf32>, tensor<392xf32>) -> tensor<1x2x2x392xf32>
+  %n2 = ssmc.layer_norm %c2, %n2w, %n2b eps 1.0e-06 : (tensor<1x2x2x392xf32>, tensor<392xf32>, tensor<392xf32>) -> tensor<1x2x2x392xf32>
+  return %n2 : tensor<1x2x2x392xf32>
+}
