@@ -347,6 +347,10 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
 /// (each lane's columns lane, lane + 32, ...), and both passes sum those:
 /// the same sums in the same order as reading it twice, for half the
 /// loads.
+/// A row of at most this many values a lane is read once into registers by
+/// the row statistics (rowStatistics), which then walk the registers.
+constexpr int64_t kMaxRowValuesPerLane = 24;
+
 std::string rowStatistics(Operation *op, const std::string &setup, const std::string &x,
                           const std::string &col, const std::string &c, int64_t length,
                           int64_t slot, const std::string &indent) {
@@ -361,7 +365,7 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
   std::string open, guard, value;
   std::string m;
   const int64_t perLane = (length + 31) / 32;
-  if (length > 0 && perLane <= 24) {
+  if (length > 0 && perLane <= kMaxRowValuesPerLane) {
     // Every lane's loads in flight at once (the row's first read).
     open = fmt::format("{0}#pragma unroll\n{0}for (int q = 0; q < {1}; ++q) {{\n"
                        "{0}  const idx_t {2} = lane + q * 32;\n",
@@ -1063,7 +1067,8 @@ std::optional<std::vector<Value>> epilogueLeaves(const GemmInfo &info, Value res
 /// most 24 values a lane).
 std::vector<Value> columnWeights(const GemmInfo &info, Value x, const Anchor &a,
                                  const llvm::SetVector<Value> &epiCached) {
-  if (epiCached.empty() || GroupEmitter::shape(x).size() < 2 || (info.n + 31) / 32 > 24)
+  if (epiCached.empty() || GroupEmitter::shape(x).size() < 2 ||
+      (info.n + 31) / 32 > kMaxRowValuesPerLane)
     return {};
   auto leaves = epilogueLeaves(info, x, a);
   if (!leaves)

@@ -184,17 +184,22 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     std::string entry, key;
   };
   std::vector<SassSource> sassSources(plan.kernels.size());
+  std::vector<size_t> sassFrom(plan.kernels.size(), SIZE_MAX); // the kernel whose source it is
   if (noSass.empty()) {
-    std::map<std::string, bool> firstOfCode;
+    std::map<std::string, size_t> firstOfCode;
     for (size_t i = 0; i < plan.kernels.size(); ++i) {
       const KernelInput &in = inputs[i];
+      const std::string &code = in.codeKey.empty() ? plan.kernels[i].source : in.codeKey;
+      if (auto it = firstOfCode.find(code); it != firstOfCode.end()) {
+        sassFrom[i] = it->second;
+        continue;
+      }
       const std::vector<char> *cubin = &in.cubin;
       if (cubin->empty() && in.sameCodeAs >= 0)
         cubin = &inputs[size_t(in.sameCodeAs)].cubin;
-      if (cubin->empty() ||
-          !firstOfCode.emplace(in.codeKey.empty() ? plan.kernels[i].source : in.codeKey, true)
-               .second)
+      if (cubin->empty())
         continue;
+      firstOfCode[code] = sassFrom[i] = i;
       SassSource &src = sassSources[i];
       src.cubin = cubin;
       src.entry =
@@ -273,7 +278,6 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
   std::vector<TraceJob> jobs;
   std::vector<size_t> jobOf(plan.kernels.size(), SIZE_MAX);
   std::map<std::string, size_t> tracedAs; // trace key -> job
-  std::map<std::string, size_t> sassOf;   // code key -> kernel index
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const rt::PlanKernel &k = plan.kernels[i];
     const KernelInput &in = inputs[i];
@@ -288,15 +292,8 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
                             std::string(rt::paramKindName(p.kind)), p.shape});
     report.speedOfLightUs += r.bound.seconds * 1e6;
 
-    if (noSass.empty()) {
-      const std::string code = in.codeKey.empty() ? k.source : in.codeKey;
-      if (auto it = sassOf.find(code); it != sassOf.end()) {
-        r.sass = report.kernels[it->second].sass;
-      } else if (sassSources[i].cubin) {
-        r.sass = sassOfKey.at(sassSources[i].key);
-        sassOf[code] = i;
-      }
-    }
+    if (sassFrom[i] != SIZE_MAX)
+      r.sass = sassOfKey.at(sassSources[sassFrom[i]].key);
 
     if (r.sass)
       r.launch.loadsInFlight = loadsInFlight(*r.sass);

@@ -108,10 +108,13 @@ rt::Status modelGroups(const std::vector<rt::TuneGroup *> &batch, const Compiled
   trial.kernels.clear();
   std::vector<int64_t> configs;
   std::vector<perf::KernelInput> inputs;
-  for (const rt::TuneGroup *g : batch) {
+  std::vector<std::pair<rt::TuneGroup *, size_t>> slots; // per trial kernel: group, candidate
+  for (rt::TuneGroup *g : batch) {
     const rt::PlanKernel &k = model.plan.kernels[g->kernels.front()];
     const std::string code = rt::canonicalSource({k.name, k.entry, k.source});
-    for (int64_t c : g->candidates) {
+    for (size_t ci = 0; ci < g->candidates.size(); ++ci) {
+      const int64_t c = g->candidates[ci];
+      slots.emplace_back(g, ci);
       trial.kernels.push_back(k);
       trial.kernels.back().defaultConfig = c;
       configs.push_back(c);
@@ -124,16 +127,14 @@ rt::Status modelGroups(const std::vector<rt::TuneGroup *> &batch, const Compiled
   auto compiled = rt::compilePlan(trial, configs, trial.arch, &cache, 0);
   if (!compiled)
     return compiled.status();
-  for (size_t i = 0, gi = 0, ci = 0; i < inputs.size(); ++i, ++ci) {
-    if (ci == batch[gi]->candidates.size())
-      ++gi, ci = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto [g, ci] = slots[i];
     const rt::CompiledKernel &ck = compiled->distinct[compiled->distinctOf[i]];
     inputs[i].registers = std::max(0, ck.resources.registers);
     inputs[i].staticSmem = ck.resources.smemBytes;
     inputs[i].cubin = ck.cubin;
     if (ck.resources.spillBytes > 0 && ci > 0)
-      batch[gi]->rejected[ci] =
-          fmt::format("spills {} bytes of registers", ck.resources.spillBytes);
+      g->rejected[ci] = fmt::format("spills {} bytes of registers", ck.resources.spillBytes);
   }
   perf::ReportOptions options;
   if (!fullTrace) {
@@ -154,15 +155,14 @@ rt::Status modelGroups(const std::vector<rt::TuneGroup *> &batch, const Compiled
   auto report = perf::buildReport(trial, inputs, options);
   if (!report)
     return report.status();
-  for (size_t i = 0, gi = 0, ci = 0; i < inputs.size(); ++i, ++ci) {
-    if (ci == batch[gi]->candidates.size())
-      ++gi, ci = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto [g, ci] = slots[i];
     if (!report->kernels[i].modeled)
       return rt::Status::error(
           fmt::format("model-only tuning counts each candidate's traffic on the CPU, which "
                       "cannot be done here: {}",
                       report->notes.empty() ? "no trace" : report->notes.front()));
-    batch[gi]->us[ci] = report->kernels[i].modeled->seconds * 1e6;
+    g->us[ci] = report->kernels[i].modeled->seconds * 1e6;
   }
   return rt::Status::success();
 }
