@@ -262,15 +262,18 @@ int64_t realignedBytes(const Tile &t, Staging st) {
   return ((st.aShift ? t.bm : 0) + (st.bShift ? t.bn : 0)) * tileRowBytes(t, st.mode);
 }
 
-/// BK, the K step: 64 on tensor cores where K is whole steps of it (a panel
-/// pads K to BK), since a warp's 16-byte copies then cover four 128-byte
-/// rows instead of eight half rows (half the L1 wavefronts of every copy);
+/// BK, the K step: 64 on tensor cores where that pads K no further than 32
+/// would (K whole steps of 64, or 432: the last step partial either way; a
+/// panel pads K to BK), since a warp's 16-byte copies then cover four
+/// 128-byte rows instead of eight half rows (half the L1 wavefronts of
+/// every copy);
 /// 64 for shifted rows wherever K exceeds 32 (BK·sizeof(T)/16 + 1 chunks a
 /// row: fewer wasted); else 32, or 16 for K <= 16.
 int64_t stepK(const GemmInfo &info, Staging st) {
   if (info.k <= 16)
     return 16;
-  if (((st.aShift || st.bShift) && info.k > 32) || (st.mode == kMma16 && info.k % 64 == 0))
+  if (((st.aShift || st.bShift) && info.k > 32) ||
+      (st.mode == kMma16 && (info.k + 63) / 64 * 64 == (info.k + 31) / 32 * 32))
     return 64;
   return 32;
 }
@@ -328,14 +331,21 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
     std::string row = fmt::format("const idx_t row = {} - m0; // the row's statistics, computed "
                                   "per block\n    ",
                                   lead.empty() ? "0" : e.linear(out, lead));
-    if (auto ln = dyn_cast<LayerNormOp>(op))
-      custom[out] =
-          row + fmt::format("return ({} - s{}[row]) * s{}[row] * {} + {};", e.call(x, idx), 2 * i,
-                            2 * i + 1, e.call(ln.getWeight(), {idx.back()}),
-                            e.call(ln.getBias(), {idx.back()}));
-    else
-      custom[out] = row + fmt::format("return {} * s{}[row] * {};", e.call(x, idx), 2 * i + 1,
-                                      e.call(cast<RmsNormOp>(op).getWeight(), {idx.back()}));
+    // rowMode: the statistics loaded once for a piece's values (q*), the
+    // same expression.
+    const auto expr = [&](const std::string &mean, const std::string &rstd) {
+      if (auto ln = dyn_cast<LayerNormOp>(op))
+        return fmt::format("({} - {}) * {} * {} + {}", e.call(x, idx), mean, rstd,
+                           e.call(ln.getWeight(), {idx.back()}),
+                           e.call(ln.getBias(), {idx.back()}));
+      return fmt::format("{} * {} * {}", e.call(x, idx), rstd,
+                         e.call(cast<RmsNormOp>(op).getWeight(), {idx.back()}));
+    };
+    custom[out] = fmt::format("if (rowMode)\n      return {};\n    ",
+                              expr(fmt::format("q{}", 2 * i), fmt::format("q{}", 2 * i + 1))) +
+                  row +
+                  fmt::format("return {};", expr(fmt::format("s{}[row]", 2 * i),
+                                                 fmt::format("s{}[row]", 2 * i + 1)));
   }
 
   return custom;
@@ -350,6 +360,10 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
 /// A row of at most this many values a lane is read once into registers by
 /// the row statistics (rowStatistics), which then walk the registers.
 constexpr int64_t kMaxRowValuesPerLane = 24;
+
+/// What heldStatistics emits.
+enum class Held { Declare, StoreInLoop, StoreAfter };
+std::string heldStatistics(int64_t slot, const std::string &indent, Held what);
 
 std::string rowStatistics(Operation *op, const std::string &setup, const std::string &x,
                           const std::string &col, const std::string &c, int64_t length,
@@ -406,11 +420,29 @@ std::string rowStatistics(Operation *op, const std::string &setup, const std::st
     pass("float sq = 0.0f;", "sq += v * v;");
   }
   m += fmt::format(fmt::runtime(reduce), "sq", "sq");
-  m += fmt::format("{}if (lane == 0) {{\n{}  s{}[r] = {};\n", indent, indent, 2 * slot,
-                   layerNorm ? "mean" : "0.0f");
-  m += fmt::format("{}  s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n{}}}\n", indent, 2 * slot + 1,
-                   c, floatLiteral(eps), indent);
+  // Lane i holds the statistics of the warp's row i (mod 32), and the lanes
+  // store 32 rows' at once (heldStatistics), not one store per row.
+  m += fmt::format("{0}const int holder = r / (SSMC_WARPS_M * SSMC_WARPS_N) % 32;\n"
+                   "{0}if (lane == holder) {{\n{0}  heldRow{1} = r;\n{0}  heldMean{1} = {2};\n"
+                   "{0}  heldRstd{1} = 1.0f / sqrtf(sq / (float){3} + {4});\n{0}}}\n"
+                   "{0}if (holder == 31) {{\n{5}{0}}}\n",
+                   indent, slot, layerNorm ? "mean" : "0.0f", c, floatLiteral(eps),
+                   heldStatistics(slot, indent + "  ", Held::StoreInLoop));
   return m;
+}
+
+/// rowStatistics' held statistics: their declarations (before the rows
+/// loop), their store every 32 rows (in it), or the last store (after it).
+std::string heldStatistics(int64_t slot, const std::string &indent, Held what) {
+  if (what == Held::Declare)
+    return fmt::format("{0}int heldRow{1} = -1; // the row whose statistics this lane holds\n"
+                       "{0}float heldMean{1} = 0.0f, heldRstd{1} = 0.0f;\n",
+                       indent, slot);
+  return fmt::format("{0}if (heldRow{1} >= 0) {{\n{0}  s{2}[heldRow{1}] = heldMean{1};\n"
+                     "{0}  s{3}[heldRow{1}] = heldRstd{1};\n{0}}}\n{4}",
+                     indent, slot, 2 * slot, 2 * slot + 1,
+                     what == Held::StoreInLoop ? fmt::format("{}heldRow{} = -1;\n", indent, slot)
+                                               : "");
 }
 
 /// The group inputs among `cached` (aVec's leaves) that `v` reads, when v
@@ -458,13 +490,21 @@ std::optional<std::vector<Value>> piecewiseLeaves(Value v, const llvm::SetVector
 /// ones, contiguous across the lanes (whole pieces of 8 floats would leave
 /// every request's sectors half used). `halves` says so (stats() then needs
 /// load8/store8).
+///
+/// `panel`: A is this norm's output itself, so in a panel configuration
+/// the lanes also normalize the values they hold and write A(m, k), k < K,
+/// into the panel (kGemmPanelFromStats): A's inputs are read once per block
+/// rather than twice, the norm's weight and bias once per lane rather than
+/// once per row, and the statistics never go through shared memory.
 std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation *op, int64_t slot,
                                 const std::vector<Value> &leaves, int64_t vec, YieldOp yield,
-                                const std::vector<unsigned> &fused, bool &halves) {
+                                const std::vector<unsigned> &fused, bool panel, bool &halves) {
   Value x = op->getOperand(0);
-  const bool layerNorm = isa<LayerNormOp>(op);
-  const double eps = layerNorm ? cast<LayerNormOp>(op).getEps().convertToDouble()
+  auto layerNorm = dyn_cast<LayerNormOp>(op);
+  const double eps = layerNorm ? layerNorm.getEps().convertToDouble()
                                : cast<RmsNormOp>(op).getEps().convertToDouble();
+  const Value normWeight = layerNorm ? layerNorm.getWeight() : cast<RmsNormOp>(op).getWeight();
+  const Value normBias = layerNorm ? layerNorm.getBias() : Value();
   const int64_t k = info.k, pieces = k / vec;
   int64_t lanes = 1;
   while (lanes < 32 && lanes * 4 < pieces)
@@ -475,24 +515,6 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
   first.push_back("k");
   std::vector<std::string> each = GroupEmitter::indexNames("j", r - 1);
   each.push_back("k + t");
-
-  std::string m = fmt::format(
-      "    // norm {}: {} over the last axis of {}: {} lane(s) a row, its {} 16-byte pieces in "
-      "registers\n",
-      slot, layerNorm ? "LayerNorm" : "RMSNorm", e.name(x), lanes, pieces);
-  if (!fused.empty())
-    m += fmt::format("    // (and result(s) #{}, stored from the same pieces)\n",
-                     fmt::join(fused, ", #"));
-  m += fmt::format("    {{\n      constexpr int kLanes = {}, kPer = {}, kRows = 32 / kLanes;\n"
-                   "      const int sub = lane / kLanes, part = lane % kLanes;\n",
-                   lanes, per);
-  if (!fused.empty())
-    m += "      const bool writer = firstN && blockIdx.z == 0;\n";
-  m += "      for (int first = warp * kRows; first < SSMC_BM;\n"
-       "           first += SSMC_WARPS_M * SSMC_WARPS_N * kRows) {\n"
-       "        const int r = first + sub;\n        const idx_t m = m0 + r;\n"
-       "        const bool live = r < SSMC_BM && m < kGemmM;\n";
-  m += e.delinearizePrefix(x, r - 1, "m", "j", "        ");
   halves = e.dtype() != rt::DType::F32 &&
            (llvm::any_of(leaves, [&](Value l) { return e.storageOf(l) == rt::DType::F32; }) ||
             llvm::any_of(fused, [&](unsigned y) {
@@ -501,6 +523,59 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
   // One piece (whole) or two halves: the elements, their loads and stores.
   const int64_t run = halves ? vec / 2 : vec;
   const std::string load = halves ? "load8" : "load16", store = halves ? "store8" : "store16";
+  // A loop over the lane's runs of the row (a piece, or its two halves):
+  // `body(indent)` sees the run's column k and its first element `off` in
+  // x[p].
+  const auto overRuns = [&](const std::string &in, auto body) {
+    std::string loop = fmt::format("#pragma unroll\n{0}for (int p = 0; p < kPer; ++p) {{\n", in);
+    if (halves)
+      loop += fmt::format("#pragma unroll\n{0}  for (int h = 0; h < 2; ++h) {{\n"
+                          "{0}    const int off = h * {1};\n"
+                          "{0}    const idx_t k = ((idx_t)(2 * p + h) * kLanes + part) * {1};\n"
+                          "{2}{0}  }}\n",
+                          in, run, body(in + "    "));
+    else
+      loop += fmt::format("{0}  constexpr int off = 0;\n"
+                          "{0}  const idx_t k = (idx_t)(part + p * kLanes) * {1};\n{2}",
+                          in, vec, body(in + "  "));
+    return loop + in + "}\n";
+  };
+
+  std::string m = fmt::format(
+      "    // norm {}: {} over the last axis of {}: {} lane(s) a row, its {} 16-byte pieces in "
+      "registers\n",
+      slot, layerNorm ? "LayerNorm" : "RMSNorm", e.name(x), lanes, pieces);
+  if (!fused.empty())
+    m += fmt::format("    // (and result(s) #{}, stored from the same pieces)\n",
+                     fmt::join(fused, ", #"));
+  if (panel)
+    m += "    // (and, with a panel, A = the norm's output at k < K, written to it from the same "
+         "registers)\n";
+  m += fmt::format("    {{\n      constexpr int kLanes = {}, kPer = {}, kRows = 32 / kLanes;\n"
+                   "      const int sub = lane / kLanes, part = lane % kLanes;\n",
+                   lanes, per);
+  if (!fused.empty())
+    m += "      const bool writer = firstN && blockIdx.z == 0;\n";
+  if (panel) {
+    // The norm's weight (and bias) at the lane's columns: the same in every row.
+    m += fmt::format("      float nw[kPer][{0}] = {{}}{1};\n"
+                     "      if (ssmc_gemm::kPanel) {{ // {2}{3}, once for every row\n",
+                     vec, normBias ? fmt::format(", nb[kPer][{}] = {{}}", vec) : "",
+                     e.name(normWeight), normBias ? " and " + e.name(normBias) : "");
+    m += overRuns("        ", [&](const std::string &in) {
+      std::string body = fmt::format("{0}if (k < {1}) {{\n{0}  {2}({3} + k, nw[p] + off);\n", in, k,
+                                     load, *e.pointerName(normWeight));
+      if (normBias)
+        body += fmt::format("{}  {}({} + k, nb[p] + off);\n", in, load, *e.pointerName(normBias));
+      return body + in + "}\n";
+    });
+    m += "      }\n";
+  }
+  m += "      for (int first = warp * kRows; first < SSMC_BM;\n"
+       "           first += SSMC_WARPS_M * SSMC_WARPS_N * kRows) {\n"
+       "        const int r = first + sub;\n        const idx_t m = m0 + r;\n"
+       "        const bool live = r < SSMC_BM && m < kGemmM;\n";
+  m += e.delinearizePrefix(x, r - 1, "m", "j", "        ");
   m += fmt::format("        float x[kPer][{}];\n#pragma unroll\n"
                    "        for (int p = 0; p < kPer; ++p) {{\n",
                    vec);
@@ -573,10 +648,30 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
     m += accumulate("sq", "x[p][t] * x[p][t]", false, "");
   }
   m += fmt::format(fmt::runtime(reduce), "sq");
-  m += fmt::format("        if (live && part == 0) {{\n          s{}[r] = {};\n"
-                   "          s{}[r] = 1.0f / sqrtf(sq / (float){} + {});\n        }}\n"
-                   "      }}\n    }}\n",
-                   2 * slot, layerNorm ? "mean" : "0.0f", 2 * slot + 1, k, floatLiteral(eps));
+  m += fmt::format("        const float rstd = 1.0f / sqrtf(sq / (float){} + {});\n"
+                   "        if (live && part == 0) {{\n          s{}[r] = {};\n"
+                   "          s{}[r] = rstd;\n        }}\n",
+                   k, floatLiteral(eps), 2 * slot, layerNorm ? "mean" : "0.0f", 2 * slot + 1);
+  if (panel) {
+    // The norm's expression as its index function writes it (the same
+    // rounding as A evaluated from the statistics in shared memory).
+    const std::string value =
+        layerNorm ? "(x[p][off + t] - mean) * rstd * nw[p][off + t] + nb[p][off + t]"
+                  : "x[p][off + t] * rstd * nw[p][off + t]";
+    m += "        if (ssmc_gemm::kPanel && r < SSMC_BM) { // the panel's row r: A(m, k), k < K\n";
+    m += overRuns("          ", [&](const std::string &in) {
+      return fmt::format("{0}if (k < {1}) {{\n"
+                         "{0}  struct alignas({2} * sizeof(ssmc_gemm::TileT)) Run {{\n"
+                         "{0}    ssmc_gemm::TileT t[{2}];\n{0}  }} vals;\n"
+                         "#pragma unroll\n{0}  for (int t = 0; t < {2}; ++t)\n"
+                         "{0}    vals.t[t] = ssmc_gemm::toTile(live ? {3} : 0.0f);\n"
+                         "{0}  *reinterpret_cast<Run *>(panel + r * ssmc_gemm::kLdA + k) = vals;\n"
+                         "{0}}}\n",
+                         in, k, run, value);
+    });
+    m += "        }\n";
+  }
+  m += "      }\n    }\n";
   return m;
 }
 
@@ -589,10 +684,13 @@ std::vector<Value> columnWeights(const GemmInfo &info, Value x, const Anchor &a,
 /// the norm's input allows (vectorRowStatistics; `fused` gets the extra
 /// results stored on the way), else a warp a row; rowStats() those of the
 /// norms of an anchor's output from the C tile (whole rows), after it.
+/// `panelNorm` (A is its output): where its statistics come from registers,
+/// stats() also writes a panel's A (`panelFromStats`).
 std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
                          const llvm::SetVector<Value> &cached,
                          const llvm::SetVector<Value> &epiCached, int64_t vec, YieldOp yield,
-                         std::vector<unsigned> &fused, bool &fromRegisters, bool &statsHalves) {
+                         Operation *panelNorm, std::vector<unsigned> &fused, bool &fromRegisters,
+                         bool &statsHalves, bool &panelFromStats) {
   const int64_t stats = info.stats();
   std::string m;
   m += stats ? "\n  __device__ __forceinline__ void bindStats(float *p) {\n"
@@ -604,8 +702,10 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
   const std::string rows = "for (int r = warp; r < SSMC_BM; r += SSMC_WARPS_M * SSMC_WARPS_N) {\n"
                            "      const idx_t m = m0 + r;\n      if (m >= kGemmM)\n"
                            "        continue;\n";
-  m += info.norms.empty() ? "  __device__ __forceinline__ void stats(int, int) {}\n"
-                          : "  __device__ __forceinline__ void stats(int warp, int lane) {\n";
+  m += info.norms.empty()
+           ? "  __device__ __forceinline__ void stats(int, int, ssmc_gemm::TileT *) {}\n"
+           : "  __device__ __forceinline__ void stats(int warp, int lane, ssmc_gemm::TileT "
+             "*panel) {\n";
   llvm::DenseSet<Value> normResults;
   for (Operation *op : info.norms)
     normResults.insert(op->getResult(0));
@@ -632,7 +732,9 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
         mine.push_back(y);
       }
       bool halves = false;
-      m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine, halves);
+      const bool panel = op == panelNorm;
+      m += vectorRowStatistics(e, info, op, int64_t(i), *leaves, vec, yield, mine, panel, halves);
+      panelFromStats = panelFromStats || panel;
       statsHalves = statsHalves || halves;
       fromRegisters = true;
       fused.insert(fused.end(), mine.begin(), mine.end());
@@ -641,11 +743,12 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
     const size_t r = GroupEmitter::shape(x).size();
     std::vector<std::string> xi = GroupEmitter::indexNames("j", r - 1);
     xi.push_back("k");
-    m += fmt::format("    // norm {}: {} over the last axis of {}, one warp per row\n    {}", i,
-                     isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", e.name(x), rows);
+    m += fmt::format("    // norm {}: {} over the last axis of {}, one warp per row\n{}    {}", i,
+                     isa<LayerNormOp>(op) ? "LayerNorm" : "RMSNorm", e.name(x),
+                     heldStatistics(int64_t(i), "    ", Held::Declare), rows);
     m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
     m += rowStatistics(op, "", e.call(x, xi), "k", e.dim(x, r - 1), info.k, int64_t(i), "      ");
-    m += "    }\n";
+    m += "    }\n" + heldStatistics(int64_t(i), "    ", Held::StoreAfter);
   }
   if (!info.norms.empty())
     m += "  }\n";
@@ -688,11 +791,11 @@ std::string statsMethods(const GroupEmitter &e, GemmInfo &info,
       load += "      }\n      epiMode = true; // the rows read e_*\n";
       m += load;
     }
-    m += "      " + rows;
+    const int64_t slot = int64_t(info.norms.size() + i);
+    m += heldStatistics(slot, "      ", Held::Declare) + "      " + rows;
     m += e.delinearizePrefix(x, r - 1, "m", "i", "      ");
-    m += rowStatistics(op, setup, e.call(x, xi), "n", "kGemmN", info.n,
-                       int64_t(info.norms.size() + i), "      ");
-    m += "      }\n";
+    m += rowStatistics(op, setup, e.call(x, xi), "n", "kGemmN", info.n, slot, "      ");
+    m += "      }\n" + heldStatistics(slot, "      ", Held::StoreAfter);
     if (!hoisted.empty())
       m += "      epiMode = false;\n";
     m += "    }\n";
@@ -937,6 +1040,17 @@ std::optional<std::vector<Value>> vectorLeaves(const GemmInfo &info, const Ancho
   return leaves;
 }
 
+/// Statements loading row m's statistics s<first>..s<end - 1> into q* once
+/// for all of a piece's values (rowMode); none where the range is empty.
+std::string rowStatisticsOnce(int64_t first, int64_t end, const std::string &indent) {
+  if (first >= end)
+    return "";
+  std::string m = indent + "rowMode = true; // the row's statistics, once for the piece\n";
+  for (int64_t s = first; s < end; ++s)
+    m += fmt::format("{}q{} = s{}[m - m0];\n", indent, s, s);
+  return m;
+}
+
 /// aVec(z, m, k, v): A(m, k..k+V-1) with the inputs of vectorLeaves loaded
 /// 16 bytes each (the index functions of those inputs read the loaded
 /// registers while vecMode is set); empty when `leaves` is.
@@ -985,11 +1099,13 @@ std::string vectorOperandMethod(const GroupEmitter &e, GemmInfo &info,
     }
     std::vector<std::string> each = at;
     each.push_back("kv + t");
+    m += rowStatisticsOnce(0, 2 * int64_t(info.norms.size()), "      ");
     m += fmt::format("      vecMode = true;\n      kv = {};\n"
                      "#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n{}"
-                     "        v[t] = {};\n      }}\n      vecMode = false;\n      return;\n"
+                     "        v[t] = {};\n      }}\n      vecMode = false;\n{}      return;\n"
                      "    }}\n",
-                     last, vec, set, e.call(x, each));
+                     last, vec, set, e.call(x, each),
+                     info.norms.empty() ? "" : "      rowMode = false;\n");
   }
   m += "    }\n  }\n";
   return m;
@@ -1119,12 +1235,22 @@ std::string vectorEpilogueMethod(const GroupEmitter &e, GemmInfo &info, YieldOp 
       m += fmt::format("      float r{}[{}];\n", y, vec);
     std::vector<std::string> each = GroupEmitter::indexNames("i", r - 1);
     each.push_back("n + t");
+    // The statistics of the norms of this anchor's output.
+    bool reads = false;
+    for (auto [i, anchor] : llvm::enumerate(info.postNormAnchor))
+      if (anchor == j) {
+        const int64_t slot = 2 * int64_t(info.norms.size() + i);
+        m += rowStatisticsOnce(slot, slot + 2, "      ");
+        reads = true;
+      }
     m += fmt::format("      epiMode = true;\n#pragma unroll\n      for (int t = 0; t < {}; ++t) {{\n"
                      "        cur{} = acc[t];\n{}",
                      vec, j, set);
     for (unsigned y : info.epilogueYields[j])
       m += fmt::format("        r{}[t] = {};\n", y, e.call(yield.getValues()[y], each));
     m += "      }\n      epiMode = false;\n";
+    if (reads)
+      m += "      rowMode = false;\n";
     for (unsigned y : info.epilogueYields[j])
       m += fmt::format("      store{}({} + m * kGemmN + n, r{}); // result #{}\n", bytes,
                        e.outputParam(y), y, y);
@@ -1547,6 +1673,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
                      s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
+  if (stats)
+    m += "  bool rowMode = false; // the norms read their row's statistics from q*\n";
+  for (int64_t s = 0; s < stats; ++s)
+    m += fmt::format("  float q{0}; // s{0} at the row aVec or epilogueVec evaluates\n", s);
   for (size_t j = 0; j < info.anchors.size(); ++j)
     m += fmt::format("  float cur{}; // linear {}'s accumulator at the element the epilogue "
                      "evaluates\n",
@@ -1645,11 +1775,28 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     custom[leaf] = fmt::format("if (epiMode)\n      return e_{};\n    return ld({}[{}]);",
                                e.name(leaf), *e.pointerName(leaf), e.linear(leaf, idx));
   }
+  // A panel filled by the statistics (kGemmPanelFromStats): one linear
+  // whose A is a prologue norm's output itself, A's inputs read through
+  // aVec, the norm's weight (and bias) [K] weights stored as T.
+  Operation *panelNorm = nullptr;
+  if (aVec && !info.conv && info.anchors.size() == 1 && info.norms.size() == 1 &&
+      info.anchors.front().input() == info.norms.front()->getResult(0)) {
+    Operation *norm = info.norms.front();
+    auto ln = dyn_cast<LayerNormOp>(norm);
+    std::vector<Value> affine = {ln ? ln.getWeight() : cast<RmsNormOp>(norm).getWeight()};
+    if (ln)
+      affine.push_back(ln.getBias());
+    if (llvm::all_of(affine, [&](Value w) {
+          return w && e.pointerName(w) && GroupEmitter::shape(w) == std::vector<int64_t>{info.k} &&
+                 e.storageOf(w) == e.dtype();
+        }))
+      panelNorm = norm;
+  }
   // The statistics first: they decide which extra results need store16.
   std::vector<unsigned> fused; // extra results stored by stats()
-  bool statsInRegisters = false, statsHalves = false;
-  const std::string statsCode =
-      statsMethods(e, info, cached, epiCached, vec, yield, fused, statsInRegisters, statsHalves);
+  bool statsInRegisters = false, statsHalves = false, panelFromStats = false;
+  const std::string statsCode = statsMethods(e, info, cached, epiCached, vec, yield, panelNorm,
+                                             fused, statsInRegisters, statsHalves, panelFromStats);
   if ((epiVec && epiBytes == 16) || !fused.empty())
     m += storeMethod(16, vec, e.anyKeptInF32());
   if ((aVec && !aHalves) || (epiVec && epiBytes == 16) || statsInRegisters)
@@ -1780,9 +1927,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "constexpr int kGemmEpiVec = {}; // the epilogue this many "
       "values at a time (16, 8 or 4 bytes; 0: one at a time)\n"
       "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
-      "a row of tiles side by side (A is the larger operand)\n\n",
+      "a row of tiles side by side (A is the larger operand)\n"
+      "constexpr bool kGemmPanelFromStats = {}; // a panel's A written by stats() from its "
+      "registers\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
-      aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n);
+      aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n,
+      panelFromStats);
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N) {}(\n    {}) {{\n",

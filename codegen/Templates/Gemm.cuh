@@ -15,7 +15,12 @@
 //   g.aRow(z, m)                 &A[z][m][0] (kGemmACopy: A is a group input read as
 //                                it is, row-major), staged like W's rows (kGemmAShift:
 //                                like W's shifted rows)
-//   g.bindStats(p), g.stats(w, l) row statistics of prologue norms, one warp per row
+//   g.bindStats(p), g.stats(w, l, panel)
+//                                row statistics of prologue norms, one warp per row;
+//                                kGemmPanelFromStats: stats() also writes the
+//                                panel's A(m, k) for k < K from the registers it
+//                                summed (A is the norm's output), so a panel is
+//                                never filled by fillA
 //   g.rowStats(z, tile, ld, w, l) row statistics of the output's norms from the
 //                                C tile (kGemmRowStats: the tile holds whole rows)
 //   g.epilogue(z, m, n, acc)     bias, activations, residuals; writes the results
@@ -234,6 +239,25 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
         packed.t[t] = toTile(v[t]);
       *reinterpret_cast<Packed *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
     }
+  } else if (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0) {
+    // Element by element with consecutive threads along M (the input is
+    // contiguous along M: a channels-first image), 16 bytes of a row's
+    // consecutive k a thread: each load instruction still walks M across
+    // the warp, and a warp stores 32 rows' 16-byte chunks (four wavefronts
+    // for 512 bytes) rather than 32 two-byte elements of one column (which
+    // the 64-byte rows put in eight banks: four wavefronts for 64 bytes).
+    constexpr int kRun = 16 / (int)sizeof(TileT);
+    for (int e = tid; e < kBM * (kCols / kRun); e += kThreads) {
+      const int r = e % kBM, c = e / kBM * kRun;
+      const idx_t m = m0 + r;
+      struct alignas(16) Chunk {
+        TileT t[kRun];
+      } chunk;
+#pragma unroll
+      for (int t = 0; t < kRun; ++t)
+        chunk.t[t] = toTile(m < kGemmM && k0 + c + t < kGemmK ? g.a(z, m, k0 + c + t) : 0.0f);
+      *reinterpret_cast<Chunk *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = chunk;
+    }
   } else {
     // Element by element (a conv's taps over few channels, K not whole
     // pieces): unrolled, so that a thread has several loads in flight
@@ -373,16 +397,22 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   g.m0 = m0;
   g.firstN = tileN == 0;
+  TileT *As = reinterpret_cast<TileT *>(smem); // the panel
   g.bindStats(smem + kMainFloats);
-  g.stats(warp, lane);
+  if (kPanel && kGemmPanelFromStats && kPanelK > kGemmK) {
+    // stats() writes columns 0..K-1 of the panel; the K padding is zeros.
+    constexpr int kPadCols = kPanelK - (int)kGemmK;
+    for (int e = tid; e < kBM * kPadCols; e += kThreads)
+      As[e / kPadCols * kLdA + kGemmK + e % kPadCols] = toTile(0.0f);
+  }
+  g.stats(warp, lane, As);
   __syncthreads();
 
-  TileT *As = reinterpret_cast<TileT *>(smem); // the panel
   TileT *stages = reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes);
   TileT *realigned = stages + kStages * kStageElems; // shifted rows' tiles
   float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
 
-  if (kPanel) {
+  if (kPanel && !kGemmPanelFromStats) {
     fillA<kPanelK>(g, z, As, m0, 0, tid); // A's rows, once
     commit();
     wait<0>();
