@@ -1357,7 +1357,7 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit,
   };
   std::vector<Ranked> ranked;
   const int64_t bk = stepK(info, st);
-  for (int64_t bm : {16, 32, 64, 128})
+  for (int64_t bm : {16, 32, 64, 128, 256})
     for (int64_t wn = 1; wn <= 16; ++wn)
       for (int64_t wm : {1, 2, 4}) {
         const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);

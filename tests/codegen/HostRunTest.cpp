@@ -107,8 +107,9 @@ std::vector<Case> allCases() {
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "32,64,96,128"}, {"num_classes", "10"}},
        {{"input", {1, 3, 32, 32}}}},
-      // Tiles chosen for 4 SMs, so that the big ones lead: a whole-row
-      // tile of 128 rows for the stem's second conv (512 rows of 72), a
+      // Tiles chosen for 4 SMs, so that the big ones lead: whole-row
+      // tiles of 256 rows for the stem's first conv (2048 rows of 36) and
+      // of 128 rows for its second (512 rows of 72), a
       // 128 x 96 tile of 64 x 48 warp tiles for stage 1's fc2 (512 rows of
       // 72); widths not whole 16s.
       {"mambaout rows",
