@@ -309,6 +309,16 @@ bool isGemmGroup(GroupEmitter &e, std::string *whyNot) { return analyze(e, whyNo
 
 namespace {
 
+/// A norm's value from its input `x`, statistics and affine weights: one
+/// expression for its index function and for the panel the statistics pass
+/// writes, so both round alike.
+std::string normExpression(bool layerNorm, const std::string &x, const std::string &mean,
+                           const std::string &rstd, const std::string &weight,
+                           const std::string &bias) {
+  return layerNorm ? fmt::format("({} - {}) * {} * {} + {}", x, mean, rstd, weight, bias)
+                   : fmt::format("{} * {} * {}", x, rstd, weight);
+}
+
 /// The index functions the GEMM supplies itself: an anchor reads the C tile
 /// (plus its bias), a norm its row's statistics.
 llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, GemmInfo &info) {
@@ -334,12 +344,11 @@ llvm::DenseMap<Value, std::string> gemmIndexFunctions(const GroupEmitter &e, Gem
     // rowMode: the statistics loaded once for a piece's values (q*), the
     // same expression.
     const auto expr = [&](const std::string &mean, const std::string &rstd) {
-      if (auto ln = dyn_cast<LayerNormOp>(op))
-        return fmt::format("({} - {}) * {} * {} + {}", e.call(x, idx), mean, rstd,
-                           e.call(ln.getWeight(), {idx.back()}),
-                           e.call(ln.getBias(), {idx.back()}));
-      return fmt::format("{} * {} * {}", e.call(x, idx), rstd,
-                         e.call(cast<RmsNormOp>(op).getWeight(), {idx.back()}));
+      auto ln = dyn_cast<LayerNormOp>(op);
+      return normExpression(
+          bool(ln), e.call(x, idx), mean, rstd,
+          e.call(ln ? ln.getWeight() : cast<RmsNormOp>(op).getWeight(), {idx.back()}),
+          ln ? e.call(ln.getBias(), {idx.back()}) : "");
     };
     custom[out] = fmt::format("if (rowMode)\n      return {};\n    ",
                               expr(fmt::format("q{}", 2 * i), fmt::format("q{}", 2 * i + 1))) +
@@ -653,11 +662,8 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
                    "          s{}[r] = rstd;\n        }}\n",
                    k, floatLiteral(eps), 2 * slot, layerNorm ? "mean" : "0.0f", 2 * slot + 1);
   if (panel) {
-    // The norm's expression as its index function writes it (the same
-    // rounding as A evaluated from the statistics in shared memory).
-    const std::string value =
-        layerNorm ? "(x[p][off + t] - mean) * rstd * nw[p][off + t] + nb[p][off + t]"
-                  : "x[p][off + t] * rstd * nw[p][off + t]";
+    const std::string value = normExpression(bool(layerNorm), "x[p][off + t]", "mean", "rstd",
+                                             "nw[p][off + t]", "nb[p][off + t]");
     m += "        if (ssmc_gemm::kPanel && r < SSMC_BM) { // the panel's row r: A(m, k), k < K\n";
     m += overRuns("          ", [&](const std::string &in) {
       return fmt::format("{0}if (k < {1}) {{\n"
