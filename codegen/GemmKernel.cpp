@@ -59,6 +59,22 @@ struct Anchor {
   Operation *op;
   Value input() const { return op->getOperand(0); }
   Value weight() const { return op->getOperand(1); }
+  /// The weight value whose rows are W's rows [N, K] in memory: the weight
+  /// itself, or, for a linear whose W is a reshape of a weight stored as it
+  /// is with N leading (Vim's patch embedding: [N, C, P, P] -> [N, C*P*P]),
+  /// that weight, whose row n starts at n * K as well.
+  Value weightRows() const {
+    auto view = weight().getDefiningOp<ReshapeOp>();
+    if (!view || conv())
+      return weight();
+    auto w = view.getInput().getDefiningOp<WeightOp>();
+    auto from = cast<ShapedType>(view.getInput().getType()).getShape();
+    auto to = cast<ShapedType>(weight().getType()).getShape();
+    if (!w || w.getStoredAs() || w.getRowPitch() || to.size() != 2 || from.empty() ||
+        from.front() != to.front())
+      return weight();
+    return view.getInput();
+  }
   Value bias() const {
     if (auto l = dyn_cast<LinearOp>(op))
       return l.getBias();
@@ -237,6 +253,9 @@ struct Tile {
 struct Staging {
   Mode mode;
   bool aShift = false, bShift = false;
+  /// A channels-first image staged by rows (kGemmAImage): the output
+  /// pixels a row, and the bytes of the image rows an output row reads.
+  int64_t imageOW = 0, imageRowBytes = 0;
 };
 
 /// The bytes of one row of a stage tile: BK values of T (bf16/f16 on tensor
@@ -293,7 +312,9 @@ int64_t smemBytes(const Tile &t, Staging st, int64_t stats, int64_t k) {
   const int64_t stages = stagesFor(t, st) * stageBytes(t, st) + realignedBytes(t, st);
   const int64_t c = t.bm * (t.bn + 8) * 4;
   const int64_t mainFloats = (panel + std::max(stages, c) + 127) / 128 * 32;
-  return (mainFloats + stats * t.bm) * 4;
+  const int64_t image =
+      st.imageOW ? ((t.bm + st.imageOW - 2) / st.imageOW + 1) * st.imageRowBytes : 0;
+  return (mainFloats + stats * t.bm) * 4 + image;
 }
 
 int64_t pow2AtLeast(int64_t v) {
@@ -879,8 +900,8 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
   m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec, kGemmBShift).\n";
   m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
   for (auto [j, a] : llvm::enumerate(info.anchors))
-    if (const std::string *w = e.pointerName(a.weight())) {
-      auto op = a.weight().getDefiningOp<WeightOp>();
+    if (const std::string *w = e.pointerName(a.weightRows())) {
+      auto op = a.weightRows().getDefiningOp<WeightOp>();
       auto pitch = op ? op.getRowPitch() : std::nullopt;
       m += pitch ? fmt::format("    case {}:\n      return {} + n * {}; // rows padded\n", j, *w,
                                *pitch)
@@ -1623,8 +1644,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   // is whole 16-byte pieces: the padding holds zeros.
   const bool bVec =
       llvm::all_of(info.anchors, [&](const Anchor &a) {
-        auto w = a.weight().getDefiningOp<WeightOp>();
-        if (!w || !e.pointerName(a.weight()))
+        auto w = a.weightRows().getDefiningOp<WeightOp>();
+        if (!w || !e.pointerName(a.weightRows()))
           return false;
         if (!info.conv)
           return !w.getStoredAs() &&
@@ -1651,9 +1672,30 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   staging.aShift = aAsItIs && !wholePieces;
   staging.bShift =
       !wholePieces && !bVec && !info.conv && llvm::all_of(info.anchors, [&](const Anchor &a) {
-        auto w = a.weight().getDefiningOp<WeightOp>();
-        return w && e.pointerName(a.weight()) && !w.getStoredAs() && !w.getRowPitch();
+        auto w = a.weightRows().getDefiningOp<WeightOp>();
+        return w && e.pointerName(a.weightRows()) && !w.getStoredAs() && !w.getRowPitch();
       });
+
+  // A convolution reading a channels-first image through a permute to
+  // channels-last (the stem's NCHW image), stored as T with rows of whole
+  // 16-byte pieces: the block's image rows go to shared memory by 16-byte
+  // copies, and A's gather reads them there (kGemmAImage). A gather from
+  // global memory reads pixels stride elements apart: half-used sectors.
+  Value image;
+  if (info.conv && info.anchors.size() == 1) {
+    auto p = info.anchors.front().input().getDefiningOp<PermuteOp>();
+    if (p && isa<BlockArgument>(p.getInput()) && e.pointerName(p.getInput()) &&
+        e.storageOf(p.getInput()) == e.dtype() &&
+        llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1})) {
+      std::vector<int64_t> in = GroupEmitter::shape(p.getInput());
+      std::vector<int64_t> w = GroupEmitter::shape(info.anchors.front().weight());
+      if (in[3] * elemBytes % 16 == 0) {
+        image = p.getInput();
+        staging.imageOW = GroupEmitter::shape(info.anchors.front().result())[2];
+        staging.imageRowBytes = in[1] * w[2] * in[3] * elemBytes;
+      }
+    }
+  }
 
   // Enumerate the configurations; the tiling weighs what A's prologue reads.
   if (auto leaves = vectorLeaves(info, info.anchors.front())) {
@@ -1676,6 +1718,26 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::string m = e.outputMembers();
   m += "  idx_t m0; // the block's first row\n"
        "  bool firstN; // whether the block's tile is C's first N tile\n";
+  if (image) {
+    Conv2dOp conv = info.anchors.front().conv();
+    std::vector<int64_t> in = GroupEmitter::shape(image);
+    std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
+    std::vector<int64_t> out = GroupEmitter::shape(conv.getResult());
+    m += fmt::format(
+        "  // The image A gathers from (kGemmAImage): [B, C, H, W], the output's\n"
+        "  // height and width, the taps, strides and padding; k is a tap {}.\n"
+        "  static constexpr int kImgB = {}, kImgC = {}, kImgH = {}, kImgW = {}, kImgOH = {}, "
+        "kImgOW = {};\n"
+        "  static constexpr int kImgKH = {}, kImgKW = {}, kImgSH = {}, kImgSW = {}, kImgPH = {}, "
+        "kImgPW = {};\n"
+        "  static constexpr bool kImgTapCFirst = {};\n"
+        "  const T *imageRows; // its rows in shared memory\n"
+        "  idx_t imageRow0; // the output row (of all images) of their first\n"
+        "  __device__ __forceinline__ const T *image() {{ return {}; }}\n",
+        mode == kFfma ? "(ci, ky, kx)" : "(ky, kx, ci)", in[0], in[1], in[2], in[3], out[1], out[2],
+        w[2], w[3], conv.getStride()[0], conv.getStride()[1], conv.getPadding()[0],
+        conv.getPadding()[1], mode == kFfma, *e.pointerName(image));
+  }
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
                      s % 2 ? "1/sqrt(var + eps)" : "mean", s / 2);
@@ -1718,6 +1780,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                               return p && isa<BlockArgument>(p.getInput()) &&
                                      llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1});
                             });
+  if (image && !aRowsFastest)
+    return rt::Status::error(
+        fmt::format("kernel group '{}': internal error: a staged image needs the gather along M",
+                    e.groupName()));
   // A's pieces as halves (V/2 values a call) where an input is kept in fp32
   // beside 16-bit ones, so that consecutive threads read consecutive 16
   // bytes of it (whole pieces of 8 floats would half-use every sector).
@@ -1874,11 +1940,17 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         staging.aShift && staging.bShift ? "A's and W's"
         : staging.aShift                 ? "A's"
                                          : "W's"));
+  if (image)
+    notes.push_back(fmt::format(
+        "A gathers from the channels-first image's rows: each block first copies the rows "
+        "its output rows read ({} bytes an output row, every channel and tap row) to shared "
+        "memory, 16 bytes at a time (cp.async).",
+        staging.imageRowBytes));
   if (bVec && !info.conv && info.k * elemBytes % 16 != 0)
     notes.push_back(
         fmt::format("W's rows are stored padded with zeros to {} elements (row_pitch): "
                     "copied 16 bytes at a time.",
-                    *info.anchors.front().weight().getDefiningOp<WeightOp>().getRowPitch()));
+                    *info.anchors.front().weightRows().getDefiningOp<WeightOp>().getRowPitch()));
   if (!info.extraYields.empty())
     notes.push_back(fmt::format(
         "Result(s) #{} read no linear: written by the blocks of C's first N tile with "
@@ -1935,13 +2007,19 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "constexpr bool kGemmNFastest = {}; // block order: N tiles of "
       "a row of tiles side by side (A is the larger operand)\n"
       "constexpr bool kGemmPanelFromStats = {}; // a panel's A written by stats() from its "
-      "registers\n\n",
+      "registers\n"
+      "constexpr bool kGemmAImage = {}; // A gathered from a channels-first image's rows "
+      "staged in shared memory\n"
+      "constexpr int kGemmImageRowBytes = {}, kGemmImageOW = {}; // their bytes an output row, "
+      "output pixels a row\n"
+      "constexpr int kGemmSmemLimit = {}; // shared memory a block may take on the target\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
       aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n,
-      panelFromStats);
+      panelFromStats, bool(image), staging.imageRowBytes, staging.imageOW ? staging.imageOW : 1,
+      sharedMemoryLimit(options.arch));
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
-                      "SSMC_WARPS_N) {}(\n    {}) {{\n",
+                      "SSMC_WARPS_N, ssmc_gemm::kMinBlocks) {}(\n    {}) {{\n",
                       e.entry(), e.kernelParams());
   code += "  extern __shared__ __align__(128) float smem[];\n";
   code += "  " + e.groupInit(e.outputNames()) + "\n";

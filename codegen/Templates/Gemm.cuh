@@ -29,6 +29,10 @@
 //   g.extra(first, stride)       results that read no linear (C's first N tile, z = 0)
 //   g.m0, g.firstN               set here: the block's first row; whether its tile is
 //                                C's first N tile (writers of per-row results)
+//   g.image(), G::kImg*          kGemmAImage: the channels-first image a convolution
+//                                reads (NCHW) and its geometry; its rows are staged
+//                                in shared memory (g.imageRows, g.imageRow0: set
+//                                here) and A gathered from them
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
 //   kGemmNFastest (the block order), kGemmARowsFastest (the element-wise gather along M)
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
@@ -185,7 +189,25 @@ constexpr int kStageBytes = (kStages * kStageElems + kRealignedElems) * (int)siz
 constexpr int kCBytes = kBM * kLdC * 4;
 constexpr int kMainFloats =
     (kPanelBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
-constexpr int kSmemBytes = (kMainFloats + kGemmStats * kBM) * 4; // what the plan launches with
+// A convolution's channels-first image (kGemmAImage): the rows of every
+// channel and tap row of the output rows that a block's BM rows of C span,
+// after the statistics (kGemmImageRowBytes a output row, kGemmImageOW
+// output pixels a row).
+constexpr int kImageOutRows = kGemmAImage ? (kBM + kGemmImageOW - 2) / kGemmImageOW + 1 : 0;
+constexpr int kImageBytes = kImageOutRows * kGemmImageRowBytes;
+constexpr int kSmemBytes =
+    (kMainFloats + kGemmStats * kBM) * 4 + kImageBytes; // what the plan launches with
+// __launch_bounds__'s blocks per SM: none, or, where the NVRTC layer's
+// spill retry defines SSMC_SMEM_BLOCKS, as many as the shared memory lets
+// an SM hold (kGemmSmemLimit a block, 1 KiB more an SM, 1 KiB reserved a
+// block). ptxas may otherwise budget registers for more blocks than fit
+// (128-thread blocks: 128 registers) and spill where the occupancy the
+// kernel gets leaves room.
+#ifdef SSMC_SMEM_BLOCKS
+constexpr int kMinBlocks = (kGemmSmemLimit + 1024) / (kSmemBytes + 1024);
+#else
+constexpr int kMinBlocks = 0;
+#endif
 static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
 
 /// The offset of (row r, column k) in a stage tile.
@@ -197,11 +219,47 @@ __device__ __forceinline__ int tileAt(int r, int k) {
   return r * kLdT + k;
 }
 
+/// The image's rows for the block's rows m0.. into shared memory
+/// (kGemmAImage), 16-byte copies along the image's rows: row s holds
+/// channel c, tap row ky of output row r0 + r (r0 = m0 / OW, over every
+/// image of the batch), s = (r * C + c) * KH + ky; rows outside the image,
+/// or past the batch, are zeros.
+template <class G> __device__ __forceinline__ void stageImage(G &g, T *rows, idx_t m0, int tid) {
+  if constexpr (kGemmAImage) {
+    constexpr int kChunk = 16 / (int)sizeof(T), kChunks = G::kImgW / kChunk;
+    constexpr int kRows = kImageOutRows * G::kImgC * G::kImgKH;
+    const idx_t r0 = m0 / G::kImgOW;
+    for (int e = tid; e < kRows * kChunks; e += kThreads) {
+      const int s = e / kChunks, x = e % kChunks * kChunk;
+      const int ky = s % G::kImgKH, c = s / G::kImgKH % G::kImgC;
+      const idx_t r = r0 + s / (G::kImgKH * G::kImgC), b = r / G::kImgOH;
+      const idx_t y = r % G::kImgOH * G::kImgSH - G::kImgPH + ky;
+      const bool valid = b < G::kImgB && y >= 0 && y < G::kImgH;
+      copy16(rows + s * G::kImgW + x,
+             g.image() + (valid ? ((b * G::kImgC + c) * G::kImgH + y) * G::kImgW + x : 0),
+             valid ? 16 : 0);
+    }
+  }
+}
+
+/// A(m, k) from the staged image rows (kGemmAImage): `rows` are output
+/// row m / OW's, x0 its first input column (m % OW * SW - PW); k is a tap
+/// (ky, kx, ci), or (ci, ky, kx) where kImgTapCFirst.
+template <class G> __device__ __forceinline__ float imageTap(const T *rows, idx_t x0, idx_t k) {
+  const int kx = G::kImgTapCFirst ? k % G::kImgKW : k / G::kImgC % G::kImgKW;
+  const int ky = G::kImgTapCFirst ? k / G::kImgKW % G::kImgKH : k / (G::kImgC * G::kImgKW);
+  const int ci = G::kImgTapCFirst ? k / (G::kImgKW * G::kImgKH) : k % G::kImgC;
+  const idx_t x = x0 + kx;
+  return x >= 0 && x < G::kImgW ? ld(rows[(ci * G::kImgKH + ky) * G::kImgW + x]) : 0.0f;
+}
+
 /// A's rows m0.. and columns k0..k0+kCols-1 into As (row stride kLdA):
 /// consecutive threads walk k, the contiguous axis of row-major inputs, a
 /// 16-byte piece each where the prologue allows (kGemmAVec).
 template <int kCols, class G>
 __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0, int tid) {
+  static_assert(!kGemmAImage || (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0),
+                "the staged image is gathered 16 bytes of A a thread");
   if (kGemmACopy) {
     // A read as it is: 16-byte asynchronous copies, like W's rows.
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
@@ -253,9 +311,20 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       struct alignas(16) Chunk {
         TileT t[kRun];
       } chunk;
+      if constexpr (kGemmAImage) { // from the staged rows: the output pixel's once
+        const idx_t r = m / G::kImgOW - m0 / G::kImgOW;
+        const idx_t x0 = m % G::kImgOW * G::kImgSW - G::kImgPW;
+        const T *rows = g.imageRows + r * (G::kImgC * G::kImgKH * G::kImgW);
 #pragma unroll
-      for (int t = 0; t < kRun; ++t)
-        chunk.t[t] = toTile(m < kGemmM && k0 + c + t < kGemmK ? g.a(z, m, k0 + c + t) : 0.0f);
+        for (int t = 0; t < kRun; ++t)
+          chunk.t[t] = toTile(m < kGemmM && k0 + c + t < kGemmK
+                                  ? imageTap<G>(rows, x0, k0 + c + t)
+                                  : 0.0f);
+      } else {
+#pragma unroll
+        for (int t = 0; t < kRun; ++t)
+          chunk.t[t] = toTile(m < kGemmM && k0 + c + t < kGemmK ? g.a(z, m, k0 + c + t) : 0.0f);
+      }
       *reinterpret_cast<Chunk *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = chunk;
     }
   } else {
@@ -411,6 +480,16 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   TileT *stages = reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes);
   TileT *realigned = stages + kStages * kStageElems; // shifted rows' tiles
   float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
+
+  if constexpr (kGemmAImage) { // the image's rows the block gathers A from, once
+    T *rows = reinterpret_cast<T *>(smem + kMainFloats + kGemmStats * kBM);
+    stageImage(g, rows, m0, tid);
+    commit();
+    wait<0>();
+    __syncthreads();
+    g.imageRows = rows;
+    g.imageRow0 = m0 / G::kImgOW;
+  }
 
   if (kPanel && !kGemmPanelFromStats) {
     fillA<kPanelK>(g, z, As, m0, 0, tid); // A's rows, once
@@ -597,13 +676,27 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
           // The piece's floats by 16-byte loads, the two halves in an order
           // that puts a quarter warp's eight loads in distinct bank groups
           // (lanes 4-7 take their second half first).
-          float acc[kV];
+          // Load h reads quarter (h + turn) % kQ; selects put each value in
+          // place, so both arrays keep constant indices (registers, no stack).
+          constexpr int kQ = kV / 4;
+          const int turn = tid / 4 % (kQ > 0 ? kQ : 1);
+          float acc[kV], part[kQ > 0 ? kQ : 1][4];
 #pragma unroll
-          for (int h = 0; h < kV / 4; ++h) {
-            const int q = (h + tid / 4) % (kV / 4) * 4;
-            const Vec16 raw = *reinterpret_cast<const Vec16 *>(Cs + r * kLdC + c + q);
-            memcpy(acc + q, &raw, 16);
+          for (int h = 0; h < kQ; ++h) {
+            const Vec16 raw =
+                *reinterpret_cast<const Vec16 *>(Cs + r * kLdC + c + (h + turn) % kQ * 4);
+            memcpy(part[h], &raw, 16);
           }
+#pragma unroll
+          for (int q = 0; q < kQ; ++q)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              float v = part[0][i];
+#pragma unroll
+              for (int h = 1; h < kQ; ++h)
+                v = (h + turn) % kQ == q ? part[h][i] : v;
+              acc[q * 4 + i] = v;
+            }
           if (kV == 2) { // two floats, one 8-byte load
             const unsigned long long raw =
                 *reinterpret_cast<const unsigned long long *>(Cs + r * kLdC + c);

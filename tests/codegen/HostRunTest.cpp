@@ -118,6 +118,13 @@ std::vector<Case> allCases() {
        {{"input", {2, 3, 64, 64}}},
        false,
        4},
+      // The stem's image staged by rows (kGemmAImage) where the blocks'
+      // 256 (or 128) output pixels start mid-row and span two images:
+      // three 40 x 40 images, 20 x 20 outputs each.
+      {"mambaout batch",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "8,16,24,32"}, {"num_classes", "3"}},
+       {{"input", {3, 3, 40, 40}}}},
       // A last stage of 392 channels: its downsample's LayerNorm is a row
       // kernel of its own (FormKernelGroups: more than 384 channels).
       {"mambaout split norm",
