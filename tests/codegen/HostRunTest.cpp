@@ -86,10 +86,13 @@ std::vector<Case> allCases() {
        "gated_cnn_block",
        {{"dim", "40"}, {"conv_ratio", "0.25"}, {"kernel_size", "5"}},
        {{"input", {2, 5, 7, 40}}}},
+      // Three 40 x 40 images (20 x 20 outputs each): the stem's image staged
+      // by rows (kGemmAImage) for blocks that start mid-row and span two
+      // images.
       {"mambaout small",
        "mambaout",
        {{"depths", "1,1,2,1"}, {"dims", "16,24,32,40"}, {"num_classes", "10"}},
-       {{"input", {1, 3, 32, 32}}}},
+       {{"input", {3, 3, 40, 40}}}},
       // Channels that are not whole 16-byte pieces (the element paths of the
       // implicit GEMMs), an image whose pixels do not fill the depthwise and
       // GEMM tiles, an odd conv_ratio.
@@ -118,13 +121,6 @@ std::vector<Case> allCases() {
        {{"input", {2, 3, 64, 64}}},
        false,
        4},
-      // The stem's image staged by rows (kGemmAImage) where the blocks'
-      // 256 (or 128) output pixels start mid-row and span two images:
-      // three 40 x 40 images, 20 x 20 outputs each.
-      {"mambaout batch",
-       "mambaout",
-       {{"depths", "1,1,1,1"}, {"dims", "8,16,24,32"}, {"num_classes", "3"}},
-       {{"input", {3, 3, 40, 40}}}},
       // A last stage of 392 channels: its downsample's LayerNorm is a row
       // kernel of its own (FormKernelGroups: more than 384 channels).
       {"mambaout split norm",
