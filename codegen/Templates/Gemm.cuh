@@ -200,11 +200,12 @@ constexpr int kSmemBytes =
 // __launch_bounds__'s blocks per SM: none, or, where the NVRTC layer's
 // spill retry defines SSMC_SMEM_BLOCKS, as many as the shared memory lets
 // an SM hold (kGemmSmemLimit a block, 1 KiB more an SM, 1 KiB reserved a
-// block). ptxas may otherwise budget registers for more blocks than fit
-// (128-thread blocks: 128 registers) and spill where the occupancy the
-// kernel gets leaves room.
+// block; no more than 2048 threads an SM runs). ptxas may otherwise budget
+// registers for more blocks than fit (128-thread blocks: 128 registers)
+// and spill where the occupancy the kernel gets leaves room.
 #ifdef SSMC_SMEM_BLOCKS
-constexpr int kMinBlocks = (kGemmSmemLimit + 1024) / (kSmemBytes + 1024);
+constexpr int kSmemBlocks = (kGemmSmemLimit + 1024) / (kSmemBytes + 1024);
+constexpr int kMinBlocks = kSmemBlocks < 2048 / kThreads ? kSmemBlocks : 2048 / kThreads;
 #else
 constexpr int kMinBlocks = 0;
 #endif
