@@ -1732,7 +1732,6 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         "kImgPW = {};\n"
         "  static constexpr bool kImgTapCFirst = {};\n"
         "  const T *imageRows; // its rows in shared memory\n"
-        "  idx_t imageRow0; // the output row (of all images) of their first\n"
         "  __device__ __forceinline__ const T *image() {{ return {}; }}\n",
         mode == kFfma ? "(ci, ky, kx)" : "(ky, kx, ci)", in[0], in[1], in[2], in[3], out[1], out[2],
         w[2], w[3], conv.getStride()[0], conv.getStride()[1], conv.getPadding()[0],

@@ -31,8 +31,8 @@
 //                                C's first N tile (writers of per-row results)
 //   g.image(), G::kImg*          kGemmAImage: the channels-first image a convolution
 //                                reads (NCHW) and its geometry; its rows are staged
-//                                in shared memory (g.imageRows, g.imageRow0: set
-//                                here) and A gathered from them
+//                                in shared memory (g.imageRows: set here) and A
+//                                gathered from them
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
 //   kGemmNFastest (the block order), kGemmARowsFastest (the element-wise gather along M)
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
@@ -191,7 +191,7 @@ constexpr int kMainFloats =
     (kPanelBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
 // A convolution's channels-first image (kGemmAImage): the rows of every
 // channel and tap row of the output rows that a block's BM rows of C span,
-// after the statistics (kGemmImageRowBytes a output row, kGemmImageOW
+// after the statistics (kGemmImageRowBytes an output row, kGemmImageOW
 // output pixels a row).
 constexpr int kImageOutRows = kGemmAImage ? (kBM + kGemmImageOW - 2) / kGemmImageOW + 1 : 0;
 constexpr int kImageBytes = kImageOutRows * kGemmImageRowBytes;
@@ -489,7 +489,6 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     wait<0>();
     __syncthreads();
     g.imageRows = rows;
-    g.imageRow0 = m0 / G::kImgOW;
   }
 
   if (kPanel && !kGemmPanelFromStats) {
