@@ -1383,19 +1383,21 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit,
     double cost;
   };
   std::vector<Ranked> ranked;
-  const int64_t bk = stepK(info, st);
-  for (int64_t bm : {16, 32, 64, 128, 256})
-    for (int64_t wn = 1; wn <= 16; ++wn)
-      for (int64_t wm : {1, 2, 4}) {
-        const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);
-        const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
-        Tile t{bm, bn, bk, wm, wn};
-        if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
-            !registersFit(t) || smemBytes(t, st, info.stats(), info.k) > limit ||
-            (bm > 16 && bm / 2 >= info.m))
-          continue;
-        ranked.push_back({t, tileCycles(info, st, t, limit, sms)});
-      }
+  // BK as stepK says; halved while no tile fits (a target of less shared
+  // memory: W's whole rows of 384 at BK 64 take 96 KiB in two stages).
+  for (int64_t bk = stepK(info, st); ranked.empty() && bk >= 16; bk /= 2)
+    for (int64_t bm : {16, 32, 64, 128, 256})
+      for (int64_t wn = 1; wn <= 16; ++wn)
+        for (int64_t wm : {1, 2, 4}) {
+          const int64_t bn = (info.n + 16 * wn - 1) / (16 * wn) * (16 * wn);
+          const int64_t fragN = bn / wn / 16, fragM = bm / wm / 16;
+          Tile t{bm, bn, bk, wm, wn};
+          if (bm % (16 * wm) != 0 || fragN > 8 || fragM * fragN > 16 || wm * wn * 32 > 1024 ||
+              !registersFit(t) || smemBytes(t, st, info.stats(), info.k) > limit ||
+              (bm > 16 && bm / 2 >= info.m))
+            continue;
+          ranked.push_back({t, tileCycles(info, st, t, limit, sms)});
+        }
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const Ranked &a, const Ranked &b) { return a.cost < b.cost; });
   std::vector<Tile> tiles;
@@ -1708,7 +1710,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     info.aInputBytes = elemBytes;
   }
   const int64_t sms = options.sms ? options.sms : rt::typicalSmCount(options.arch).value_or(132);
-  const std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
+  std::vector<Tile> tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
+  if (tiles.empty() && image) { // image rows too wide to stage: the gather from global memory
+    image = Value();
+    staging.imageOW = staging.imageRowBytes = 0;
+    tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
+  }
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
