@@ -916,6 +916,16 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
 /// viewLayout says so).
 bool isView(Value v) { return isa_and_nonnull<ReshapeOp, PermuteOp>(v.getDefiningOp()); }
 
+/// The permute by which a convolution reads a channels-first group input
+/// as channels-last (the stem's NCHW image), or null.
+PermuteOp channelsFirstInput(const Anchor &a) {
+  auto p = a.input().getDefiningOp<PermuteOp>();
+  if (p && isa<BlockArgument>(p.getInput()) &&
+      llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1}))
+    return p;
+  return PermuteOp();
+}
+
 /// One mixed-radix digit of an axis of a view: `extent` values, `stride`
 /// elements apart in the group input the view reads.
 struct Digit {
@@ -1685,10 +1695,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   // global memory reads pixels stride elements apart: half-used sectors.
   Value image;
   if (info.conv && info.anchors.size() == 1) {
-    auto p = info.anchors.front().input().getDefiningOp<PermuteOp>();
-    if (p && isa<BlockArgument>(p.getInput()) && e.pointerName(p.getInput()) &&
-        e.storageOf(p.getInput()) == e.dtype() &&
-        llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1})) {
+    PermuteOp p = channelsFirstInput(info.anchors.front());
+    if (p && e.pointerName(p.getInput()) && e.storageOf(p.getInput()) == e.dtype()) {
       std::vector<int64_t> in = GroupEmitter::shape(p.getInput());
       std::vector<int64_t> w = GroupEmitter::shape(info.anchors.front().weight());
       if (in[3] * elemBytes % 16 == 0) {
@@ -1780,12 +1788,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   // row are stride elements apart, a tap's channels a whole plane apart,
   // so the element-by-element gather walks rows, not taps (one or two
   // 128-byte lines a warp instead of one per channel and tap row).
-  const bool aRowsFastest = !aVec && !aCopy && !staging.aShift && info.conv &&
-                            llvm::all_of(info.anchors, [](const Anchor &a) {
-                              auto p = a.input().getDefiningOp<PermuteOp>();
-                              return p && isa<BlockArgument>(p.getInput()) &&
-                                     llvm::equal(p.getPerm(), llvm::ArrayRef<int64_t>{0, 2, 3, 1});
-                            });
+  const bool aRowsFastest =
+      !aVec && !aCopy && !staging.aShift && info.conv &&
+      llvm::all_of(info.anchors, [](const Anchor &a) { return bool(channelsFirstInput(a)); });
   if (image && !aRowsFastest)
     return rt::Status::error(
         fmt::format("kernel group '{}': internal error: a staged image needs the gather along M",
