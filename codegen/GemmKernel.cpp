@@ -244,6 +244,9 @@ struct Tile {
   /// A's rows staged whole once per block, and the N tiles shared by this
   /// many blocks of a panel (SSMC_PANEL); 0: no panel.
   int64_t panel = 0;
+  /// wgmma.mma_async from the stage tiles (SSMC_WGMMA, sm_90a): warpgroups
+  /// of 4 warps along M (wm = 4 x warpgroups, wn = 1).
+  bool wgmma = false;
   bool operator==(const Tile &) const = default;
 };
 
@@ -311,7 +314,8 @@ int64_t smemBytes(const Tile &t, Staging st, int64_t stats, int64_t k) {
   const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
   const int64_t stages = stagesFor(t, st) * stageBytes(t, st) + realignedBytes(t, st);
   const int64_t c = t.bm * (t.bn + 8) * 4;
-  const int64_t mainFloats = (panel + std::max(stages, c) + 127) / 128 * 32;
+  const int64_t align = t.wgmma ? 1024 : 0; // wgmma's tiles start on 1024 bytes
+  const int64_t mainFloats = (panel + align + std::max(stages, c) + 127) / 128 * 32;
   const int64_t image =
       st.imageOW ? ((t.bm + st.imageOW - 2) / st.imageOW + 1) * st.imageRowBytes : 0;
   return (mainFloats + stats * t.bm) * 4 + image;
@@ -1633,6 +1637,76 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   return tiles;
 }
 
+/// wgmmaTile<N>: one wgmma.mma_async m64nNk16 (fp32 += bf16 or f16, A and
+/// B from shared memory by descriptor, K-major) for each BN among `tiles`;
+/// the host shim's emulation under SSMC_HOST_SHIM.
+std::string wgmmaInstructions(const std::vector<Tile> &tiles, bool f16) {
+  std::string s = "#if SSMC_WGMMA\nnamespace ssmc_gemm {\n#ifdef SSMC_HOST_SHIM\n"
+                  "template <int N> inline void wgmmaTile(float (&d)[N / 2], unsigned long long a, "
+                  "unsigned long long b) {\n  ssmc_shim::wgmma<N>(d, a, b, " +
+                  std::string(f16 ? "true" : "false") +
+                  ");\n}\n"
+                  "#else\n"
+                  "template <int N>\n__device__ void wgmmaTile(float (&d)[N / 2], unsigned long "
+                  "long a, unsigned long long b);\n";
+  std::vector<int64_t> ns;
+  for (const Tile &t : tiles)
+    if (!llvm::is_contained(ns, t.bn))
+      ns.push_back(t.bn);
+  for (int64_t n : ns) {
+    // Sixteen registers a line.
+    std::string regs, operands;
+    for (int64_t r = 0; r < n / 2; ++r) {
+      const bool wrap = r > 0 && r % 16 == 0;
+      regs += fmt::format("{}%{}", r == 0 ? "" : wrap ? ",\"\n               \" " : ", ", r);
+      operands += fmt::format("{}\"+f\"(d[{}])",
+                              r == 0 ? ""
+                              : wrap ? ",\n                 "
+                                     : ", ",
+                              r);
+    }
+    s += fmt::format(
+        "// D (64 x {0}, {1} fp32 a thread) += A (64 x 16) . B (16 x {0}); scale-d 1, no "
+        "negation, both K-major\n"
+        "template <>\n__device__ __forceinline__ void wgmmaTile<{0}>(float (&d)[{1}], unsigned "
+        "long long a, unsigned long long b) {{\n"
+        "  asm volatile(\"{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{4}, 0;\\n"
+        "wgmma.mma_async.sync.aligned.m64n{0}k16.f32.{2}.{2} \"\n"
+        "               \"{{{3}}}, %{1}, %{5}, p, 1, 1, 0, 0;\\n}}\\n\"\n"
+        "               : {6}\n"
+        "               : \"l\"(a), \"l\"(b), \"r\"(1));\n}}\n",
+        n, n / 2, f16 ? "f16" : "bf16", regs, n / 2 + 2, n / 2 + 1, operands);
+  }
+  return s + "#endif\n} // namespace ssmc_gemm\n#endif\n\n";
+}
+
+/// wgmma variants (sm_90a) of the first two of `tiles` (the leading ones:
+/// a panel's GEMM gets none, its tiles without one read A per N tile) where
+/// they allow one: 16-bit
+/// stage tiles of BK 64 (rows of 128 bytes, the descriptors' swizzle), no
+/// panel and no realigned rows, BM a multiple of 64 and BN at most 256 (one
+/// instruction's N), the accumulators at most 128 a thread; one warpgroup
+/// for 64 rows, two above. The tuner's candidates, never the default:
+/// wgmma's layouts can be checked only on a GPU (the host shim follows the
+/// PTX ISA's reading of them).
+std::vector<Tile> wgmmaTiles(const std::vector<Tile> &tiles, Staging st, int64_t stats, int64_t k,
+                             int64_t limit) {
+  std::vector<Tile> out;
+  if (st.mode != kMma16 || st.aShift || st.bShift)
+    return out;
+  for (size_t i = 0; i < std::min<size_t>(2, tiles.size()); ++i) {
+    const Tile &t = tiles[i];
+    const int64_t groups = t.bm >= 128 ? 2 : 1;
+    Tile w{t.bm, t.bn, t.bk, 4 * groups, 1, 0, true};
+    if (t.panel || t.bk != 64 || t.bm % (64 * groups) != 0 || t.bn % 8 != 0 || t.bn > 256 ||
+        t.bm / groups / 64 * t.bn / 2 > 128 || smemBytes(w, st, stats, k) > limit ||
+        llvm::is_contained(out, w))
+      continue;
+    out.push_back(w);
+  }
+  return out;
+}
+
 } // namespace
 
 rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOptions &options) {
@@ -1728,6 +1802,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
                                          "of {}",
                                          e.groupName(), options.arch));
+  // sm_90a: the tuner may also try wgmma (SSMC_WGMMA), listed right after
+  // the default (ssmc-rt tune times the first --top configurations); the
+  // default stays mma.sync.
+  std::vector<Tile> wgmma;
+  if (options.arch == "sm_90a")
+    wgmma = wgmmaTiles(tiles, staging, stats, info.k, sharedMemoryLimit(options.arch));
+  tiles.insert(tiles.begin() + 1, wgmma.begin(), wgmma.end());
 
   // Emit: the Group struct with the members and methods the template calls.
   std::string m = e.outputMembers();
@@ -1977,6 +2058,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       {"WARPS_N", fmt::format("warps along N (default {})", d.wn)},
       {"STAGES",
        fmt::format("K steps in the shared-memory pipeline (default {})", stagesFor(d, staging))}};
+  if (!wgmma.empty())
+    described.push_back({"WGMMA", "1: wgmma.mma_async from the stage tiles (sm_90a; warpgroups "
+                                  "along M, WARPS_N 1); 0: ldmatrix + mma.sync (default 0)"});
   if (panels)
     described.push_back(
         {"PANEL", fmt::format("P > 0: A's rows staged once per block, P blocks a panel (each "
@@ -1998,6 +2082,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                      d.bm, d.bn, d.bk, d.wm, d.wn, stagesFor(d, staging));
   if (panels)
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", d.panel);
+  if (!wgmma.empty())
+    src += fmt::format("#ifndef SSMC_WGMMA\n#define SSMC_WGMMA {}\n#endif\n", int(d.wgmma));
   src += "\n";
   std::string code = fmt::format(
       "constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
@@ -2028,6 +2114,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n,
       panelFromStats, bool(image), staging.imageRowBytes, staging.imageOW ? staging.imageOW : 1,
       sharedMemoryLimit(options.arch));
+  if (!wgmma.empty())
+    code += wgmmaInstructions(wgmma, e.dtype() == rt::DType::F16);
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
                       "SSMC_WARPS_N, ssmc_gemm::kMinBlocks) {}(\n    {}) {{\n",
@@ -2040,6 +2128,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::vector<std::string> tunables = {"BK", "BM", "BN", "STAGES", "WARPS_M", "WARPS_N"};
   if (panels)
     tunables.push_back("PANEL");
+  if (!wgmma.empty())
+    tunables.push_back("WGMMA");
   rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
@@ -2047,6 +2137,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                   {"WARPS_M", t.wm}, {"WARPS_N", t.wn}, {"STAGES", stagesFor(t, staging)}};
     if (panels)
       c.tunables["PANEL"] = t.panel;
+    if (!wgmma.empty())
+      c.tunables["WGMMA"] = t.wgmma;
     c.block = {32 * t.wm * t.wn, 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? t.panel : (info.n + t.bn - 1) / t.bn,
               int64_t(info.anchors.size())};

@@ -397,6 +397,63 @@ inline void mma16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[
     d[q] = out[q];
 }
 #endif
+
+// wgmma.mma_async m64nNk16 (bf16/f16, fp32 accumulators, A and B both
+// K-major in shared memory, 128-byte swizzle), as the PTX ISA defines its
+// matrix descriptors and D fragment. The shared-memory window starts at the
+// dynamic shared memory (a kernel with wgmma has no static shared arrays).
+inline unsigned sharedAddress(const void *p) {
+  return unsigned(static_cast<const unsigned char *>(p) - ssmc_dynamic_smem);
+}
+// Element (row, k) of the 8-row-group K-major layout a descriptor names:
+// rows of 128 bytes, 8-row groups SBO bytes apart (bits 32-45, in 16-byte
+// units), start address in bits 0-13; the 128-byte swizzle (bits 62-63 = 1)
+// XORs address bits 4-6 with bits 7-9.
+inline const unsigned char *wgmmaElement(uint64_t desc, int row, int k) {
+  const unsigned start = unsigned(desc & 0x3fff) << 4;
+  const unsigned sbo = unsigned((desc >> 32) & 0x3fff) << 4;
+  unsigned addr = start + unsigned(row / 8) * sbo + unsigned(row % 8) * 128 + unsigned(k) * 2;
+  if ((desc >> 62) == 1)
+    addr ^= ((addr >> 7) & 7) << 4;
+  return ssmc_dynamic_smem + addr;
+}
+#ifdef SSMC_HOST_TRACE
+// Trace: the 128 threads of a warpgroup share the operands' reads, 16 bytes
+// each in turn (A: 64 rows of 32 bytes; B: N rows), eight rows of one
+// 8-row group a quarter warp (the swizzle puts them in distinct banks, as
+// the hardware reads them), and the first thread counts the FLOPs.
+template <int N>
+__attribute__((noinline)) SSMC_SHIM void wgmma(float (&)[N / 2], uint64_t da, uint64_t db, bool) {
+  const int t = int(threadIdx.x % 128);
+  auto row = [](int p) { return p % 8 + 8 * (p / 16); };
+  auto col = [](int p) { return p / 8 % 2 * 8; };
+  ssmcRecord(wgmmaElement(da, row(t), col(t)), 16, 0, __builtin_return_address(0));
+  for (int p = t; p < 2 * N; p += 128)
+    ssmcRecord(wgmmaElement(db, row(p), col(p)), 16, 0, __builtin_return_address(0));
+  if (t == 0)
+    ssmcMark(kSsmcMma, uint64_t(2) * 64 * N * 16);
+}
+#else
+// Run: each thread computes its own accumulators from shared memory: thread
+// t of the warpgroup (warp w = t / 32) holds, in d[4 j + q], row
+// 16 w + lane / 4 + 8 (q / 2), column 8 j + 2 (lane % 4) + q % 2.
+template <int N> inline void wgmma(float (&d)[N / 2], uint64_t da, uint64_t db, bool f16) {
+  auto value = [&](const unsigned char *p) {
+    unsigned short bits;
+    std::memcpy(&bits, p, 2);
+    return ssmcB16(bits, f16);
+  };
+  const int t = int(threadIdx.x % 128), w = t / 32, lane = t % 32;
+  for (int j = 0; j < N / 8; ++j)
+    for (int q = 0; q < 4; ++q) {
+      const int row = 16 * w + lane / 4 + 8 * (q / 2), col = 8 * j + lane % 4 * 2 + q % 2;
+      float acc = d[4 * j + q];
+      for (int k = 0; k < 16; ++k)
+        acc += value(wgmmaElement(da, row, k)) * value(wgmmaElement(db, col, k));
+      d[4 * j + q] = acc;
+    }
+}
+#endif
 } // namespace ssmc_shim
 
 SSMC_SHIM inline float __int_as_float(int x) {

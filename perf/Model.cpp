@@ -84,7 +84,7 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
   m.terms["latency"] = inFlight > 0 ? t.dramReadBytes * gpu.dramLatencyNs * 1e-9 / inFlight : 0;
   // Matrix FLOPs the kernel issued as MMAs; FFMA GEMMs count with the rest.
   double mmaRate = tensorPeak(gpu, mode);
-  if (gpu.arch == "sm_90" && mode.matmul != "ffma")
+  if (gpu.arch == "sm_90" && mode.matmul != "ffma" && !launch.warpgroupMma)
     mmaRate *= 2.0 / 3.0; // mma.sync, not wgmma
   m.terms["tensor"] = t.mmaFlops / (mmaRate * share);
   const double otherFlops =

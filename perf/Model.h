@@ -77,6 +77,8 @@ struct LaunchShape {
   int64_t smemBytes = 0; ///< static + dynamic, per block
   /// Global load requests a warp keeps in flight (loadsInFlight()).
   double loadsInFlight = kDefaultLoadsInFlight;
+  /// Its MMAs are wgmma (HGMMA in the SASS): sm_90's full tensor rate.
+  bool warpgroupMma = false;
 };
 
 struct Modeled {

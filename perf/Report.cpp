@@ -295,8 +295,10 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     if (sassFrom[i] != SIZE_MAX)
       r.sass = sassOfKey.at(sassSources[sassFrom[i]].key);
 
-    if (r.sass)
+    if (r.sass) {
       r.launch.loadsInFlight = loadsInFlight(*r.sass);
+      r.launch.warpgroupMma = r.sass->opcodes.count("HGMMA") > 0;
+    }
     if (noTrace.empty()) {
       const std::string key = traceKey(k, in);
       if (auto it = tracedAs.find(key); it != tracedAs.end()) {

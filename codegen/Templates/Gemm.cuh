@@ -40,12 +40,20 @@
 // (exact fp32). Accumulation is fp32 in every mode.
 // The K loop runs SSMC_STAGES deep: the tiles of the next STAGES - 1 K steps
 // are in flight (cp.async groups) while the warps multiply the current one.
+// SSMC_WGMMA = 1 (mode 1, sm_90a only; off unless a configuration asks):
+// warpgroups of four warps multiply with wgmma.mma_async m64nBNk16 straight
+// from the swizzled stage tiles (matrix descriptors) instead of ldmatrix +
+// mma.sync; the generated source supplies wgmmaTile<BN> (the instruction
+// for its configurations' BN).
 
 #if SSMC_GEMM_MODE == 2
 #include <mma.h>
 #endif
 #ifndef SSMC_MMA_F16
 #define SSMC_MMA_F16 0
+#endif
+#ifndef SSMC_WGMMA
+#define SSMC_WGMMA 0
 #endif
 
 namespace ssmc_gemm {
@@ -113,6 +121,48 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
 }
 #endif
 
+#ifndef SSMC_HOST_SHIM
+__device__ __forceinline__ unsigned sharedAddress(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
+#else
+using ssmc_shim::sharedAddress;
+#endif
+
+#if SSMC_WGMMA
+#if !defined(SSMC_HOST_SHIM) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "SSMC_WGMMA=1 needs the sm_90a target: ssmc compile MODEL --arch sm_90a"
+#endif
+// A wgmma matrix descriptor for the K-major, 128-byte-swizzled tile rows at
+// p (rows of 128 bytes; 8-row groups 1024 bytes apart; the tile 1024-byte
+// aligned, p a row and 32-byte K step into it): start address >> 4 (bits
+// 0-13), leading offset unused by this layout (1), stride offset 1024 >> 4
+// (bits 32-45), swizzle 128 B (bits 62-63 = 1).
+__device__ __forceinline__ unsigned long long wgmmaDescriptor(const void *p) {
+  return (unsigned long long)((sharedAddress(p) & 0x3ffff) >> 4) | 1ull << 16 |
+         (unsigned long long)(1024 >> 4) << 32 | 1ull << 62;
+}
+#ifndef SSMC_HOST_SHIM
+__device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmmaWaitAll() {
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+}
+// The stage tiles written by cp.async and plain stores (the generic proxy)
+// are read by wgmma (the async proxy).
+__device__ __forceinline__ void fenceProxyAsync() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+#else
+inline void wgmmaFence() {}
+inline void wgmmaCommit() {}
+inline void wgmmaWaitAll() {}
+inline void fenceProxyAsync() {}
+#endif
+#endif
+
 constexpr int kBM = SSMC_BM, kBN = SSMC_BN, kBK = SSMC_BK;
 constexpr int kWarpsM = SSMC_WARPS_M, kWarpsN = SSMC_WARPS_N;
 constexpr int kWarps = kWarpsM * kWarpsN, kThreads = 32 * kWarps;
@@ -130,12 +180,23 @@ typedef float TileT;
 constexpr int kPad = 4;
 __device__ __forceinline__ TileT toTile(float v) { return v; }
 #endif
-#if SSMC_GEMM_MODE == 1
+#if SSMC_GEMM_MODE == 1 && !SSMC_WGMMA
 // Per warp: kFragM x kFragN8 tiles of 16 x 8, four fp32 accumulators a lane.
 constexpr int kFragM = kBM / kWarpsM / 16, kFragN8 = kBN / kWarpsN / 8;
 #elif SSMC_GEMM_MODE == 2
 constexpr int kFragM = kBM / kWarpsM / 16, kFragN = kBN / kWarpsN / 16; // per warp
 constexpr int kFragK = 8;
+#endif
+constexpr bool kWgmma = SSMC_WGMMA;
+#if SSMC_WGMMA
+// Warpgroups stacked along M, each kGroupRows rows x all BN columns of C:
+// kGroupM instructions of 64 rows a K step of 16.
+constexpr int kGroups = kWarps / 4, kGroupRows = kBM / (kWarps / 4), kGroupM = kGroupRows / 64;
+static_assert(SSMC_GEMM_MODE == 1 && kBK == 64,
+              "wgmma reads 16-bit stage tiles of 128-byte rows (BK 64)");
+static_assert(kWarpsN == 1 && kWarps % 4 == 0 && kBM % (kGroups * 64) == 0,
+              "wgmma: warpgroups of 4 warps along M, 64 rows per instruction");
+static_assert(kBN % 8 == 0 && kBN <= 256, "wgmma's N is 8 to 256");
 #endif
 
 // SSMC_PANEL P > 0: A's BM rows are staged whole (BM x K, K padded to BK)
@@ -179,6 +240,8 @@ constexpr int kATileElems = kPanel ? 0 : kBM * kLdT, kBTileElems = kBN * kLdT;
 // the kRawChunks aligned 16-byte chunks that cover each row's columns, and
 // one tile outside the stages receives them realigned before the MMAs.
 static_assert(!(kGemmAShift && kPanel), "a panel's A is evaluated, not copied");
+static_assert(!kWgmma || !(kPanel || kGemmAShift || kGemmBShift),
+              "wgmma reads the stage tiles: no panel, no realigned rows");
 static_assert(!(kGemmAShift || kGemmBShift) || sizeof(TileT) == sizeof(T),
               "shifted rows are copied as stored");
 constexpr int kRawChunks = kBK * (int)sizeof(TileT) / 16 + 1, kChunkElems = 16 / (int)sizeof(TileT);
@@ -187,8 +250,10 @@ constexpr int kStageElems = kAStageElems + (kGemmBShift ? kBN * kRawChunks * kCh
 constexpr int kRealignedElems = (kGemmAShift ? kATileElems : 0) + (kGemmBShift ? kBTileElems : 0);
 constexpr int kStageBytes = (kStages * kStageElems + kRealignedElems) * (int)sizeof(TileT);
 constexpr int kCBytes = kBM * kLdC * 4;
+// wgmma's tiles start on 1024 bytes (the swizzle's period): room to align.
+constexpr int kAlignBytes = kWgmma ? 1024 : 0;
 constexpr int kMainFloats =
-    (kPanelBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
+    (kPanelBytes + kAlignBytes + (kStageBytes > kCBytes ? kStageBytes : kCBytes) + 127) / 128 * 32;
 // A convolution's channels-first image (kGemmAImage): the rows of every
 // channel and tap row of the output rows that a block's BM rows of C span,
 // after the statistics (kGemmImageRowBytes an output row, kGemmImageOW
@@ -209,7 +274,8 @@ constexpr int kMinBlocks = kSmemBlocks < 2048 / kThreads ? kSmemBlocks : 2048 / 
 #else
 constexpr int kMinBlocks = 0;
 #endif
-static_assert(kSmemBytes <= 227 * 1024, "more shared memory than any target has");
+static_assert(kSmemBytes <= kGemmSmemLimit,
+              "more shared memory than the target gives a block: smaller tiles or fewer stages");
 
 /// The offset of (row r, column k) in a stage tile.
 __device__ __forceinline__ int tileAt(int r, int k) {
@@ -471,16 +537,19 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   g.bindStats(smem + kMainFloats);
   if (kPanel && kGemmPanelFromStats && kPanelK > kGemmK) {
     // stats() writes columns 0..K-1 of the panel; the K padding is zeros.
-    constexpr int kPadCols = kPanelK - (int)kGemmK;
+    constexpr int kPadCols = kPanelK > kGemmK ? kPanelK - (int)kGemmK : 1; // > 0 where it runs
     for (int e = tid; e < kBM * kPadCols; e += kThreads)
       As[e / kPadCols * kLdA + kGemmK + e % kPadCols] = toTile(0.0f);
   }
   g.stats(warp, lane, As);
   __syncthreads();
 
-  TileT *stages = reinterpret_cast<TileT *>(reinterpret_cast<char *>(smem) + kPanelBytes);
+  char *stageBytes = reinterpret_cast<char *>(smem) + kPanelBytes;
+  if (kWgmma)
+    stageBytes += (1024 - sharedAddress(stageBytes) % 1024) % 1024;
+  TileT *stages = reinterpret_cast<TileT *>(stageBytes);
   TileT *realigned = stages + kStages * kStageElems; // shifted rows' tiles
-  float *Cs = reinterpret_cast<float *>(reinterpret_cast<char *>(smem) + kPanelBytes);
+  float *Cs = reinterpret_cast<float *>(stageBytes);
 
   if constexpr (kGemmAImage) { // the image's rows the block gathers A from, once
     T *rows = reinterpret_cast<T *>(smem + kMainFloats + kGemmStats * kBM);
@@ -498,7 +567,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     __syncthreads();
   }
 
-#if SSMC_GEMM_MODE != 0
+#if SSMC_GEMM_MODE != 0 && !SSMC_WGMMA
   const int wRow = warp / kWarpsN * (kBM / kWarpsM), wCol = warp % kWarpsN * (kBN / kWarpsN);
 #endif
 #if SSMC_GEMM_MODE == 2
@@ -514,7 +583,14 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   // A panel's part walks every kPanelParts-th N tile from its own.
   const idx_t nStep = kPanel ? (idx_t)kBN * kPanelParts : kGemmN;
   for (idx_t n0 = tileN * kBN; n0 < kGemmN; n0 += nStep) {
-#if SSMC_GEMM_MODE == 1
+#if SSMC_WGMMA
+    float acc[kGroupM][kBN / 2]; // wgmma's D fragments
+#pragma unroll
+    for (int i = 0; i < kGroupM; ++i)
+#pragma unroll
+      for (int q = 0; q < kBN / 2; ++q)
+        acc[i][q] = 0.0f;
+#elif SSMC_GEMM_MODE == 1
     float acc[kFragM][kFragN8][4];
 #pragma unroll
     for (int i = 0; i < kFragM; ++i)
@@ -547,6 +623,9 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     }
     for (int kt = 0; kt < kTilesK; ++kt) {
       wait<kStages - 2>(); // this thread's copies of step kt have landed
+#if SSMC_WGMMA
+      fenceProxyAsync(); // and wgmma sees them (and this thread's stores)
+#endif
       __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
       const TileT *stage = stages + kt % kStages * kStageElems;
       const idx_t k0 = (idx_t)kt * kBK;
@@ -567,7 +646,20 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       const TileT *At = kGemmAShift ? realigned : stage;
       const TileT *Bs = kGemmBShift ? realigned + (kGemmAShift ? kATileElems : 0)
                                     : stage + kAStageElems;
-#if SSMC_GEMM_MODE == 1
+#if SSMC_WGMMA
+      // The warpgroup's rows of A and all of B's, K steps of 16 (32 bytes
+      // into the 128-byte rows); done before the barrier that lets the next
+      // fill overwrite this stage.
+      wgmmaFence();
+#pragma unroll
+      for (int kk = 0; kk < kBK; kk += 16)
+#pragma unroll
+        for (int i = 0; i < kGroupM; ++i)
+          wgmmaTile<kBN>(acc[i], wgmmaDescriptor(At + (warp / 4 * kGroupRows + i * 64) * kBK + kk),
+                         wgmmaDescriptor(Bs + kk));
+      wgmmaCommit();
+      wgmmaWaitAll();
+#elif SSMC_GEMM_MODE == 1
 #pragma unroll
       for (int kk = 0; kk < kBK; kk += 16) {
         // A: matrices (rows 0-7, k 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
@@ -634,7 +726,20 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     __syncthreads(); // every stage consumed before the C tile lands on them
 
     // The C tile through shared memory, then the epilogue element by element.
-#if SSMC_GEMM_MODE == 1
+#if SSMC_WGMMA
+    // Thread t of a warpgroup (warp w = t / 32 % 4) holds in acc[i][4j + q]
+    // row 16 w + lane / 4 + 8 (q / 2), column 8 j + 2 (lane % 4) + q % 2 of
+    // its instruction i's 64 rows.
+#pragma unroll
+    for (int i = 0; i < kGroupM; ++i)
+#pragma unroll
+      for (int j = 0; j < kBN / 8; ++j) {
+        float *c = Cs + (warp / 4 * kGroupRows + i * 64 + warp % 4 * 16 + lane / 4) * kLdC + j * 8 +
+                   lane % 4 * 2;
+        store2(c, acc[i][4 * j], acc[i][4 * j + 1]);
+        store2(c + 8 * kLdC, acc[i][4 * j + 2], acc[i][4 * j + 3]);
+      }
+#elif SSMC_GEMM_MODE == 1
     // Lane (g, t) = (lane / 4, lane % 4) holds rows g and g + 8, columns 2t, 2t + 1.
 #pragma unroll
     for (int i = 0; i < kFragM; ++i)

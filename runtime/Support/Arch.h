@@ -25,12 +25,15 @@ struct ArchLimits {
   int64_t typicalSms;
 };
 
-/// The targets ssmc generates code for (bf16 tensor cores need sm_80).
-inline constexpr std::array<ArchLimits, 4> kArchs{{
+/// The targets ssmc generates code for (bf16 tensor cores need sm_80);
+/// sm_90a is sm_90 with its arch-specific instructions (wgmma), which the
+/// GEMMs' tuner may then try.
+inline constexpr std::array<ArchLimits, 5> kArchs{{
     {"sm_80", 163 * 1024, 108},
     {"sm_86", 99 * 1024, 82},
     {"sm_89", 99 * 1024, 128},
     {"sm_90", 227 * 1024, 132},
+    {"sm_90a", 227 * 1024, 132},
 }};
 
 /// The largest shared memory any supported target gives one block.

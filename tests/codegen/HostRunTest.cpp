@@ -75,6 +75,7 @@ struct Case {
   std::map<std::string, shape::Shape> shapes; // inputs to resize
   bool f32Only = false;                       // one storage type is enough
   int64_t sms = 0; // the SMs the tiles are chosen for (0: sm_90's); few make big tiles lead
+  std::string arch = "sm_90"; // sm_90a: the GEMMs' wgmma configurations run too
 };
 
 std::vector<Case> splitScanCases();
@@ -114,13 +115,15 @@ std::vector<Case> allCases() {
       // tiles of 256 rows for the stem's first conv (2048 rows of 36) and
       // of 128 rows for its second (512 rows of 72), a
       // 128 x 96 tile of 64 x 48 warp tiles for stage 1's fc2 (512 rows of
-      // 72); widths not whole 16s.
+      // 72); widths not whole 16s. For sm_90a: the GEMMs' wgmma
+      // configurations (one and two warpgroups) run as well.
       {"mambaout rows",
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "72,88,104,120"}, {"num_classes", "5"}},
        {{"input", {2, 3, 64, 64}}},
        false,
-       4},
+       4,
+       "sm_90a"},
       // A last stage of 392 channels: its downsample's LayerNorm is a row
       // kernel of its own (FormKernelGroups: more than 384 channels).
       {"mambaout split norm",
@@ -321,6 +324,7 @@ struct Library {
   fs::path so;
   std::string error;
   void *handle = nullptr;
+  rt::KernelSource wgmma; // a wgmma configuration's CUDA source, also compiled by NVRTC
 };
 
 std::string hostSource(const rt::PlanKernel &p) {
@@ -469,6 +473,7 @@ int main(int argc, char **argv) {
       options.dtype = dtype;
       options.exactF32Gemm = variant == "f32-ffma";
       options.sms = c.sms;
+      options.arch = c.arch;
       auto plans = codegen::generateKernels(entry, options);
       if (!plans) {
         fmt::print(stderr, "FAIL {} ({}): {}\n", c.name, dtype, plans.message());
@@ -567,8 +572,8 @@ int main(int argc, char **argv) {
       const std::string dtype = variant.substr(0, variant.find('-'));
       const std::string label = fmt::format("{} / {} / whole model", c.name, variant);
       fs::path art = dir / fmt::format("artifact{:02}", models.size());
-      std::string cmd = fmt::format("{} compile {} --dtype {} -q -o {}", SSMC_BINARY, c.model,
-                                    dtype, art.string());
+      std::string cmd = fmt::format("{} compile {} --dtype {} --arch {} -q -o {}", SSMC_BINARY,
+                                    c.model, dtype, c.arch, art.string());
       for (auto &[k, v] : c.sets)
         cmd += fmt::format(" --set {}={}", k, v);
       for (auto &[name, shape] : c.shapes)
@@ -672,6 +677,11 @@ int main(int argc, char **argv) {
             configs.push_back(&c);
           break;
         }
+    // GEMMs also with wgmma (sm_90a): every such configuration.
+    for (const rt::PlanConfig &c : p.configs)
+      if (auto it = c.tunables.find("WGMMA");
+          it != c.tunables.end() && it->second == 1 && !llvm::is_contained(configs, &c))
+        configs.push_back(&c);
     for (size_t c = 0; c < configs.size(); ++c) {
       std::vector<std::string> defines = configs[c] == &p.configs.front()
                                              ? std::vector<std::string>{}
@@ -683,6 +693,9 @@ int main(int argc, char **argv) {
         it->second.source = hostSource(p);
         it->second.defines = defines;
         it->second.so = dir / fmt::format("k{:04}_{}.so", libraries.size(), p.entry);
+        if (auto w = configs[c]->tunables.find("WGMMA");
+            w != configs[c]->tunables.end() && w->second == 1)
+          it->second.wgmma = {p.name, p.entry, p.source};
       }
       runsOf[i].push_back({key, configs[c]});
     }
@@ -737,6 +750,34 @@ int main(int argc, char **argv) {
     t.join();
   fmt::print("{} distinct kernel configurations built by the host compiler in {:.1f} s\n",
              libraries.size(), since(buildStart));
+  // The wgmma configurations through NVRTC for sm_90a as well (warnings as
+  // errors, no spills): the host shim ran their index arithmetic, NVRTC
+  // checks the instructions and operands (only a GPU checks their layouts).
+  std::vector<rt::KernelSource> wgmmaSources;
+  std::vector<rt::NvrtcOptions> wgmmaOptions;
+  for (auto &[k, lib] : libraries)
+    if (!lib.wgmma.source.empty()) {
+      wgmmaSources.push_back(lib.wgmma);
+      wgmmaOptions.push_back({"sm_90a", lib.defines, ""});
+    }
+  if (!wgmmaSources.empty() && rt::nvrtcAvailable()) {
+    auto compiled = rt::compileKernels(wgmmaSources, wgmmaOptions, nullptr, 0, true);
+    size_t ok = 0;
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      if (!compiled[i])
+        fmt::print(stderr, "FAIL NVRTC sm_90a {} [{}]: {}\n", wgmmaSources[i].name,
+                   fmt::join(wgmmaOptions[i].extra, " "), compiled[i].message());
+      else if (compiled[i]->resources.spillBytes > 0)
+        fmt::print(stderr, "FAIL NVRTC sm_90a {} [{}]: {} bytes of registers spilled\n",
+                   wgmmaSources[i].name, fmt::join(wgmmaOptions[i].extra, " "),
+                   compiled[i]->resources.spillBytes);
+      else
+        ++ok;
+    }
+    fmt::print("NVRTC sm_90a: {}/{} wgmma configurations compiled without spills\n", ok,
+               compiled.size());
+    failedAny = failedAny || ok != compiled.size();
+  }
 
   // 3. Run and compare.
   const auto runStart = std::chrono::steady_clock::now();

@@ -116,6 +116,10 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
       const int64_t c = (pk.defaultConfig + int64_t(step)) % int64_t(pk.configs.size());
       if (c == pk.defaultConfig)
         break;
+      // wgmma's configurations wait for a GPU's check (the tuner's).
+      if (auto w = pk.configs[size_t(c)].tunables.find("WGMMA");
+          w != pk.configs[size_t(c)].tunables.end() && w->second)
+        continue;
       std::vector<int64_t> trial = defaults;
       trial[k] = c;
       auto again = rt::compilePlan(plan, trial, plan.arch, &cache, 0);

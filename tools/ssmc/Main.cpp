@@ -104,11 +104,13 @@ int compileModel(const Options &o) {
       return fail("--perf-report and --summary: use one (the report has the summary's columns "
                   "and more)",
                   2);
-    if (!o.arch.empty() && o.arch != gpu->arch)
+    // sm_90a is sm_90 with wgmma: the GEMMs' tuner candidates include it.
+    const bool archSpecific = o.arch == std::string(gpu->arch) + "a";
+    if (!o.arch.empty() && o.arch != gpu->arch && !archSpecific)
       return fail(fmt::format("--arch {} does not match --gpu {} ({}): drop --arch", o.arch,
                               gpu->name, gpu->arch),
                   2);
-    compileOptions.arch = std::string(gpu->arch);
+    compileOptions.arch = archSpecific ? o.arch : std::string(gpu->arch);
     compileOptions.sms = gpu->sms;
     if (!o.roofline.empty()) {
       std::filesystem::path dir = std::filesystem::absolute(o.roofline).parent_path();

@@ -82,7 +82,7 @@ rt::Expected<perf::Report> perfReport(mlir::ModuleOp module, const CompiledModel
 
 std::optional<perf::GpuTarget> modeledTargetFor(const std::string &arch, int64_t sms) {
   for (const perf::GpuTarget &t : perf::gpuTargets())
-    if (t.arch == arch) {
+    if (t.arch == arch || std::string(t.arch) + "a" == arch) { // sm_90a: sm_90's GPUs
       perf::GpuTarget copy = t;
       if (sms > 0)
         copy.sms = int(sms);

@@ -214,10 +214,13 @@ int tuneModel(const Options &o) {
     target.arch = info->arch();
     if (rt::Status s = checkArch(target.arch); !s.ok())
       return fail(fmt::format("the GPU '{}' is {}: {}", info->name, target.arch, s.message()));
+    // --arch sm_90a on an sm_90 GPU: the candidates include wgmma GEMMs.
+    if (o.arch == target.arch + "a")
+      target.arch = o.arch;
     target.sms = info->smCount;
     // The first stage ranks for the modeled GPU of the present one's arch.
     gpu = modeledTargetFor(target.arch, info->smCount);
-    device = tuningDevice(target.arch, info->smCount);
+    device = tuningDevice(info->arch(), info->smCount);
   }
 
   std::map<std::string, shape::Shape> shapes(o.inputShapes.begin(), o.inputShapes.end());

@@ -54,7 +54,7 @@
 // CHECK-SAME: tiling = #ssmc.scan_tiling<chunk = 64, channels = 8, smem_bytes = 8192>
 // SMALL: tiling = #ssmc.scan_tiling<chunk = 16, channels = 4, smem_bytes = 2048>
 // TOOBIG: error: tiling chunk 2048 (d_state 16) needs 262144 bytes of shared memory per block for B and C, more than the 232448 bytes of sm_90: use a smaller chunk
-// ARCH: error: ssmc-tile-scan: unknown architecture 'sm_70' (known: sm_80, sm_86, sm_89, sm_90)
+// ARCH: error: ssmc-tile-scan: unknown architecture 'sm_70' (known: sm_80, sm_86, sm_89, sm_90, sm_90a)
 func.func @scan(%u: tensor<1x8x3000xf32>, %A: tensor<8x16xf32>, %B: tensor<1x16x3000xf32>) -> tensor<1x8x3000xf32> {
   %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B z %u delta_softplus : (tensor<1x8x3000xf32>, tensor<1x8x3000xf32>, tensor<8x16xf32>, tensor<1x16x3000xf32>, tensor<1x16x3000xf32>, tensor<1x8x3000xf32>) -> (tensor<1x8x3000xf32>, tensor<1x8x16xf32>)
   return %o : tensor<1x8x3000xf32>
