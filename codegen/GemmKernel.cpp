@@ -311,7 +311,9 @@ int64_t stagesFor(const Tile &t, Staging st) {
 int64_t smemBytes(const Tile &t, Staging st, int64_t stats, int64_t k) {
   const int64_t pad = st.mode == kMma16 ? 8 : 4, elem = st.mode == kMma16 ? 2 : 4;
   const int64_t panelK = (k + t.bk - 1) / t.bk * t.bk;
-  const int64_t panel = t.panel ? (t.bm * (panelK + pad) * elem + 127) / 128 * 128 : 0;
+  const int64_t panel = !t.panel  ? 0
+                        : t.wgmma ? t.bm * panelK * elem // K blocks of 64, swizzled
+                                  : (t.bm * (panelK + pad) * elem + 127) / 128 * 128;
   const int64_t stages = stagesFor(t, st) * stageBytes(t, st) + realignedBytes(t, st);
   const int64_t c = t.bm * (t.bn + 8) * 4;
   const int64_t align = t.wgmma ? 1024 : 0; // wgmma's tiles start on 1024 bytes
@@ -696,7 +698,7 @@ std::string vectorRowStatistics(const GroupEmitter &e, GemmInfo &info, Operation
                          "{0}    ssmc_gemm::TileT t[{2}];\n{0}  }} vals;\n"
                          "#pragma unroll\n{0}  for (int t = 0; t < {2}; ++t)\n"
                          "{0}    vals.t[t] = ssmc_gemm::toTile(live ? {3} : 0.0f);\n"
-                         "{0}  *reinterpret_cast<Run *>(panel + r * ssmc_gemm::kLdA + k) = vals;\n"
+                         "{0}  *reinterpret_cast<Run *>(panel + ssmc_gemm::panelAt(r, k)) = vals;\n"
                          "{0}}}\n",
                          in, k, run, value);
     });
@@ -1680,11 +1682,10 @@ std::string wgmmaInstructions(const std::vector<Tile> &tiles, bool f16) {
   return s + "#endif\n} // namespace ssmc_gemm\n#endif\n\n";
 }
 
-/// wgmma variants (sm_90a) of the first two of `tiles` (the leading ones:
-/// a panel's GEMM gets none, its tiles without one read A per N tile) where
-/// they allow one: 16-bit
-/// stage tiles of BK 64 (rows of 128 bytes, the descriptors' swizzle), no
-/// panel and no realigned rows, BM a multiple of 64 and BN at most 256 (one
+/// wgmma variants (sm_90a) of the first two of `tiles` (the leading ones)
+/// where they allow one: 16-bit stage tiles of BK 64 (rows of 128 bytes,
+/// the descriptors' swizzle; a panel then K blocks of 64 columns swizzled
+/// alike), no realigned rows, BM a multiple of 64 and BN at most 256 (one
 /// instruction's N), the accumulators at most 128 a thread; one warpgroup
 /// for 64 rows, two above. The tuner's candidates, never the default:
 /// wgmma's layouts can be checked only on a GPU (the host shim follows the
@@ -1697,8 +1698,8 @@ std::vector<Tile> wgmmaTiles(const std::vector<Tile> &tiles, Staging st, int64_t
   for (size_t i = 0; i < std::min<size_t>(2, tiles.size()); ++i) {
     const Tile &t = tiles[i];
     const int64_t groups = t.bm >= 128 ? 2 : 1;
-    Tile w{t.bm, t.bn, t.bk, 4 * groups, 1, 0, true};
-    if (t.panel || t.bk != 64 || t.bm % (64 * groups) != 0 || t.bn % 8 != 0 || t.bn > 256 ||
+    Tile w{t.bm, t.bn, t.bk, 4 * groups, 1, t.panel, true};
+    if (t.bk != 64 || t.bm % (64 * groups) != 0 || t.bn % 8 != 0 || t.bn > 256 ||
         t.bm / groups / 64 * t.bn / 2 > 128 || smemBytes(w, st, stats, k) > limit ||
         llvm::is_contained(out, w))
       continue;

@@ -233,15 +233,19 @@ constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
 constexpr bool kSwizzle = SSMC_GEMM_MODE == 1;
 constexpr int kLdT = kSwizzle ? kBK : kBK + kPad; // a stage tile's row stride
 constexpr int kLdA = kPanelK + kPad, kLdC = kBN + 8;
-constexpr int kPanelBytes = kPanel ? (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128 : 0;
+// With wgmma the panel is K blocks of 64 columns, each [BM][64] swizzled as
+// a stage tile is (panelAt), which wgmma's descriptors read as they are.
+constexpr int kPanelBytes =
+    !kPanel  ? 0
+    : kWgmma ? kBM * kPanelK * (int)sizeof(TileT)
+             : (kBM * kLdA * (int)sizeof(TileT) + 127) / 128 * 128;
 constexpr int kATileElems = kPanel ? 0 : kBM * kLdT, kBTileElems = kBN * kLdT;
 // Shifted rows (kGemmAShift, kGemmBShift: K's bytes not a multiple of 16, so
 // a row's BK columns start s bytes past a 16-byte boundary): a stage holds
 // the kRawChunks aligned 16-byte chunks that cover each row's columns, and
 // one tile outside the stages receives them realigned before the MMAs.
 static_assert(!(kGemmAShift && kPanel), "a panel's A is evaluated, not copied");
-static_assert(!kWgmma || !(kPanel || kGemmAShift || kGemmBShift),
-              "wgmma reads the stage tiles: no panel, no realigned rows");
+static_assert(!kWgmma || !(kGemmAShift || kGemmBShift), "wgmma reads no realigned rows");
 static_assert(!(kGemmAShift || kGemmBShift) || sizeof(TileT) == sizeof(T),
               "shifted rows are copied as stored");
 constexpr int kRawChunks = kBK * (int)sizeof(TileT) / 16 + 1, kChunkElems = 16 / (int)sizeof(TileT);
@@ -284,6 +288,14 @@ __device__ __forceinline__ int tileAt(int r, int k) {
     return r * kBK + ((((k >> 3) ^ (r / kRowsPer128 % kChunks)) << 3) | (k & 7));
   }
   return r * kLdT + k;
+}
+
+/// The offset of (row r, column k) in the panel: rows of kLdA, or (wgmma)
+/// K blocks of 64 columns swizzled like a stage tile.
+__device__ __forceinline__ int panelAt(int r, int k) {
+  if (kWgmma)
+    return k / 64 * (kBM * 64) + r * 64 + ((((k >> 3) & 7) ^ (r % 8)) << 3) + (k & 7);
+  return r * kLdA + k;
 }
 
 /// The image's rows for the block's rows m0.. into shared memory
@@ -334,7 +346,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       const int r = e / kPieces, c = e % kPieces * kVec;
       const idx_t m = m0 + r, k = k0 + c;
       const bool valid = m < kGemmM && k < kGemmK;
-      copy16(As + (kPanel ? r * kLdA + c : tileAt(r, c)), g.aRow(z, valid ? m : 0) + (valid ? k : 0),
+      copy16(As + (kPanel ? panelAt(r, c) : tileAt(r, c)), g.aRow(z, valid ? m : 0) + (valid ? k : 0),
              valid ? 16 : 0);
     }
   } else if (kGemmAVec) {
@@ -362,7 +374,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
 #pragma unroll
       for (int t = 0; t < kVec; ++t)
         packed.t[t] = toTile(v[t]);
-      *reinterpret_cast<Packed *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = packed;
+      *reinterpret_cast<Packed *>(As + (kPanel ? panelAt(r, c) : tileAt(r, c))) = packed;
     }
   } else if (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0) {
     // Element by element with consecutive threads along M (the input is
@@ -392,7 +404,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
         for (int t = 0; t < kRun; ++t)
           chunk.t[t] = toTile(m < kGemmM && k0 + c + t < kGemmK ? g.a(z, m, k0 + c + t) : 0.0f);
       }
-      *reinterpret_cast<Chunk *>(As + (kPanel ? r * kLdA + c : tileAt(r, c))) = chunk;
+      *reinterpret_cast<Chunk *>(As + (kPanel ? panelAt(r, c) : tileAt(r, c))) = chunk;
     }
   } else {
     // Element by element (a conv's taps over few channels, K not whole
@@ -405,7 +417,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       const int r = kGemmARowsFastest ? e % kBM : e / kCols,
                 c = kGemmARowsFastest ? e / kBM : e % kCols;
       const idx_t m = m0 + r, k = k0 + c;
-      As[kPanel ? r * kLdA + c : tileAt(r, c)] =
+      As[kPanel ? panelAt(r, c) : tileAt(r, c)] =
           toTile(m < kGemmM && k < kGemmK ? g.a(z, m, k) : 0.0f);
     }
   }
@@ -533,20 +545,22 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   g.m0 = m0;
   g.firstN = tileN == 0;
-  TileT *As = reinterpret_cast<TileT *>(smem); // the panel
+  // wgmma's tiles (the panel, else the stages) start on 1024 bytes.
+  char *base = reinterpret_cast<char *>(smem);
+  if (kWgmma)
+    base += (1024 - sharedAddress(base) % 1024) % 1024;
+  TileT *As = reinterpret_cast<TileT *>(base); // the panel
   g.bindStats(smem + kMainFloats);
   if (kPanel && kGemmPanelFromStats && kPanelK > kGemmK) {
     // stats() writes columns 0..K-1 of the panel; the K padding is zeros.
     constexpr int kPadCols = kPanelK > kGemmK ? kPanelK - (int)kGemmK : 1; // > 0 where it runs
     for (int e = tid; e < kBM * kPadCols; e += kThreads)
-      As[e / kPadCols * kLdA + kGemmK + e % kPadCols] = toTile(0.0f);
+      As[panelAt(e / kPadCols, kGemmK + e % kPadCols)] = toTile(0.0f);
   }
   g.stats(warp, lane, As);
   __syncthreads();
 
-  char *stageBytes = reinterpret_cast<char *>(smem) + kPanelBytes;
-  if (kWgmma)
-    stageBytes += (1024 - sharedAddress(stageBytes) % 1024) % 1024;
+  char *stageBytes = base + kPanelBytes; // a multiple of 1024 with wgmma
   TileT *stages = reinterpret_cast<TileT *>(stageBytes);
   TileT *realigned = stages + kStages * kStageElems; // shifted rows' tiles
   float *Cs = reinterpret_cast<float *>(stageBytes);
@@ -655,7 +669,9 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       for (int kk = 0; kk < kBK; kk += 16)
 #pragma unroll
         for (int i = 0; i < kGroupM; ++i)
-          wgmmaTile<kBN>(acc[i], wgmmaDescriptor(At + (warp / 4 * kGroupRows + i * 64) * kBK + kk),
+          wgmmaTile<kBN>(acc[i],
+                         wgmmaDescriptor((kPanel ? As + kt * (kBM * 64) : At) +
+                                         (warp / 4 * kGroupRows + i * 64) * kBK + kk),
                          wgmmaDescriptor(Bs + kk));
       wgmmaCommit();
       wgmmaWaitAll();
@@ -667,7 +683,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
         for (int i = 0; i < kFragM; ++i) {
           const int row = wRow + i * 16 + lane % 16, col = kk + lane / 16 * 8;
-          ldmatrixX4(a[i], kPanel ? As + row * kLdA + k0 + col : At + tileAt(row, col));
+          ldmatrixX4(a[i], kPanel ? As + panelAt(row, k0 + col) : At + tileAt(row, col));
         }
         // B ([n][k]): matrices (n 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15):
         // the fragments of two 8-column tiles.
