@@ -191,7 +191,7 @@ constexpr bool kWgmma = SSMC_WGMMA;
 #if SSMC_WGMMA
 // Warpgroups stacked along M, each kGroupRows rows x all BN columns of C:
 // kGroupM instructions of 64 rows a K step of 16.
-constexpr int kGroups = kWarps / 4, kGroupRows = kBM / (kWarps / 4), kGroupM = kGroupRows / 64;
+constexpr int kGroups = kWarps / 4, kGroupRows = kBM / kGroups, kGroupM = kGroupRows / 64;
 static_assert(SSMC_GEMM_MODE == 1 && kBK == 64,
               "wgmma reads 16-bit stage tiles of 128-byte rows (BK 64)");
 static_assert(kWarpsN == 1 && kWarps % 4 == 0 && kBM % (kGroups * 64) == 0,
@@ -291,7 +291,9 @@ __device__ __forceinline__ int tileAt(int r, int k) {
 }
 
 /// The offset of (row r, column k) in the panel: rows of kLdA, or (wgmma)
-/// K blocks of 64 columns swizzled like a stage tile.
+/// K blocks of 64 columns swizzled like a stage tile (tileAt's formula at
+/// BK 64, with k's block and chunk taken by shifts and masks: k % 64 on a
+/// signed k cost the LayerNorm panel kernel 25 more registers).
 __device__ __forceinline__ int panelAt(int r, int k) {
   if (kWgmma)
     return k / 64 * (kBM * 64) + r * 64 + ((((k >> 3) & 7) ^ (r % 8)) << 3) + (k & 7);
@@ -670,7 +672,7 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 #pragma unroll
         for (int i = 0; i < kGroupM; ++i)
           wgmmaTile<kBN>(acc[i],
-                         wgmmaDescriptor((kPanel ? As + kt * (kBM * 64) : At) +
+                         wgmmaDescriptor((kPanel ? As + kt * (kBM * kBK) : At) +
                                          (warp / 4 * kGroupRows + i * 64) * kBK + kk),
                          wgmmaDescriptor(Bs + kk));
       wgmmaCommit();
