@@ -284,10 +284,14 @@ template <class T> inline T __ldg(const T *p) { return *p; }
 #define SSMC_HOST_SHIM 1
 namespace ssmc_shim {
 #ifdef SSMC_HOST_TRACE
+// The shared write has a site of its own (the caller's address + 1, which
+// no call returns to): a zero-filling copy reads nothing, and sharing the
+// read's site would put its write into the warp's global-read request.
 __attribute__((noinline)) SSMC_SHIM inline void copy16(void *dst, const void *src, int bytes) {
+  const char *site = static_cast<const char *>(__builtin_return_address(0));
   if (bytes > 0)
-    ssmcRecord(src, unsigned(bytes), 0, __builtin_return_address(0));
-  ssmcRecord(dst, 16, kSsmcWrite, __builtin_return_address(0));
+    ssmcRecord(src, unsigned(bytes), 0, site);
+  ssmcRecord(dst, 16, kSsmcWrite, site + 1);
 }
 SSMC_SHIM inline void commit() {}
 template <int N> SSMC_SHIM inline void wait() {}

@@ -295,6 +295,23 @@ TEST_F(Tracer, SixteenByteSharedLoadsAreServedAHalfWarpAtATime) {
   }
 }
 
+TEST_F(Tracer, AZeroFillingCopyWritesSharedMemoryAndReadsNothing) {
+  // cp.async as the GEMM's K tail issues it: lanes 16-31 fill their 16
+  // bytes with zeros. The warp reads 256 bytes (one request, 8 sectors) and
+  // writes 512 to shared memory (one request), wherever the shared memory
+  // lies: the zero-filling lanes' writes are not part of the read.
+  KernelTraffic t = traceSource(R"(
+  __shared__ __align__(16) float tile[32 * 4];
+  ssmc_shim::copy16(tile + 4 * threadIdx.x, in + 4 * threadIdx.x, threadIdx.x < 16 ? 16 : 0);
+  __syncthreads();
+  out[threadIdx.x] = tile[4 * threadIdx.x];)",
+                                32 * 16, 32 * 4, {1, 1, 1}, 32);
+  EXPECT_EQ(t.globalLoad.requests, 1);
+  EXPECT_EQ(t.globalLoad.sectors, 8);
+  EXPECT_EQ(t.sharedStore.requests, 1);
+  EXPECT_EQ(t.sharedStore.bytesRequested, 512);
+}
+
 TEST_F(Tracer, BlocksRunInHardwareOrderAndReuseStaysInTheL2) {
   // Every block reads the same 4 KiB: once from DRAM, then from the L2.
   KernelTraffic t = traceSource("out[blockIdx.x * 32 + threadIdx.x % 32] = in[threadIdx.x];",
