@@ -1445,7 +1445,7 @@ struct PanelChoice {
   double cost = 0;
 };
 PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, int64_t limit,
-                             int64_t sms) {
+                             int64_t sms, int64_t minBlocks = 0) {
   const int64_t mTiles = (info.m + t.bm - 1) / t.bm, nTiles = (info.n + t.bn - 1) / t.bn;
   const int64_t resident = residentBlocks(32 * t.wm * t.wn, smem, limit);
   const double panel = 2.0 * t.bm * 32;
@@ -1453,7 +1453,11 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
   PanelChoice best;
   // At least two N tiles a part: the rows' statistics are never taken per
   // N tile.
-  for (int64_t p = 1; p <= std::min<int64_t>(nTiles / 2, 8) || p == 1; ++p) {
+  const int64_t most = std::max<int64_t>(1, std::min<int64_t>(nTiles / 2, 8));
+  for (int64_t p = 1; p <= most; ++p) {
+    // Parts that make fewer than `minBlocks` blocks only where none make more.
+    if (mTiles * p < minBlocks && mTiles * most >= minBlocks)
+      continue;
     const double blocks = double(mTiles * p), perSm = blocks / std::min(blocks, double(sms));
     const double tail = rt::lastWaveFactor(blocks, double(sms), double(resident));
     const double tilesPerBlock = double((nTiles + p - 1) / p);
@@ -1463,7 +1467,7 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
                       (double(t.bm * 16 * info.aInputBytes) + tilesPerBlock * double(t.bn * 32) +
                        tilesPerBlock * double(t.bm * t.bn * 2) / steps);
     const double cost = std::max(shared, l2);
-    if (p == 1 || cost < best.cost)
+    if (best.cost == 0 || cost < best.cost)
       best = {p, cost};
   }
   return best;
@@ -1567,7 +1571,7 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
       for (int64_t bm : {128, 64, 32})
         if (Tile t = wide(bm, 1); valid(t)) {
           const PanelChoice c =
-              choosePanelParts(info, t, smemBytes(t, st, stats, info.k), limit, sms);
+              choosePanelParts(info, t, smemBytes(t, st, stats, info.k), limit, sms, 128);
           t.panel = c.parts;
           if (blocks(t) < 128)
             continue;
