@@ -75,10 +75,14 @@ using ssmc_async::copy16;
 using ssmc_async::wait;
 
 #ifndef SSMC_HOST_SHIM
+// A shared-memory pointer as the 32-bit address PTX's shared instructions take.
+__device__ __forceinline__ unsigned sharedAddress(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
 // One 16-byte shared-memory load (LDS.128) kept whole: a plain load whose
 // words are then selected by a variable may become one LDS.32 a word.
 __device__ __forceinline__ Vec16 loadShared16(const void *p) {
-  const unsigned s = (unsigned)__cvta_generic_to_shared(p);
+  const unsigned s = sharedAddress(p);
   Vec16 v;
   asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
                : "=r"(v.w[0]), "=r"(v.w[1]), "=r"(v.w[2]), "=r"(v.w[3])
@@ -88,7 +92,7 @@ __device__ __forceinline__ Vec16 loadShared16(const void *p) {
 // ldmatrix.x4: lane l gives the address of row l % 8 of 8x8 matrix l / 8
 // (16 bytes of b16); r[j] gets matrix j's elements (l / 4, 2 (l % 4) + {0, 1}).
 __device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *row) {
-  const unsigned s = (unsigned)__cvta_generic_to_shared(row);
+  const unsigned s = sharedAddress(row);
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(s));
@@ -107,6 +111,7 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 #else
+using ssmc_shim::sharedAddress;
 __device__ __forceinline__ Vec16 loadShared16(const void *p) {
   Vec16 v;
   memcpy(&v, p, sizeof v);
@@ -119,14 +124,6 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                                          const unsigned (&b)[2]) {
   ssmc_shim::mma16816(d, a, b, SSMC_MMA_F16);
 }
-#endif
-
-#ifndef SSMC_HOST_SHIM
-__device__ __forceinline__ unsigned sharedAddress(const void *p) {
-  return (unsigned)__cvta_generic_to_shared(p);
-}
-#else
-using ssmc_shim::sharedAddress;
 #endif
 
 #if SSMC_WGMMA
