@@ -119,8 +119,12 @@ std::string_view ssmc::rt::paramKindName(PlanParam::Kind k) {
 
 int64_t PlanTensor::numElements() const { return checkedElements(shape).value_or(-1); }
 
+std::vector<int64_t> PlanTensor::valueShape() const {
+  return shapeWithInsertedZeros(shape, insertedZeros);
+}
+
 std::vector<int64_t> PlanTensor::storedShape() const {
-  std::vector<int64_t> s = shape;
+  std::vector<int64_t> s = valueShape();
   if (rowPitch > 0 && !s.empty())
     s.back() = rowPitch;
   return s;
@@ -129,10 +133,12 @@ std::vector<int64_t> PlanTensor::storedShape() const {
 int64_t PlanTensor::bytes() const { return checkedBytes(storedShape(), dtype).value_or(-1); }
 
 std::vector<float> ssmc::rt::toDeviceLayout(std::vector<float> values, const PlanTensor &t) {
-  values = toStoredOrder(std::move(values), t.shape, t.storedAs);
-  if (t.rowPitch <= 0 || t.shape.empty() || t.rowPitch == t.shape.back())
+  const std::vector<int64_t> shape = t.valueShape();
+  values = withInsertedZeros(std::move(values), t.shape, t.insertedZeros);
+  values = toStoredOrder(std::move(values), shape, t.storedAs);
+  if (t.rowPitch <= 0 || shape.empty() || t.rowPitch == shape.back())
     return values;
-  const size_t row = size_t(t.shape.back()), pitch = size_t(t.rowPitch);
+  const size_t row = size_t(shape.back()), pitch = size_t(t.rowPitch);
   const size_t rows = row ? values.size() / row : 0;
   std::vector<float> out(rows * pitch, 0.0f);
   for (size_t r = 0; r < rows; ++r)

@@ -17,6 +17,7 @@
 #define SSMC_RUNTIME_EXEC_PLAN_H
 
 #include "Support/Arch.h"
+#include "Support/InsertedZeros.h"
 #include "Support/Safetensors.h"
 #include "Support/Status.h"
 
@@ -32,9 +33,10 @@ namespace ssmc::rt {
 
 constexpr std::string_view kPlanFormat = "ssmc-plan";
 /// The version written. 2 added weights' `stored_as` (a device layout a
-/// runtime must apply), 3 their `row_pitch` (rows padded with zeros);
-/// earlier versions mean the same without them.
-constexpr int kPlanVersion = 3;
+/// runtime must apply), 3 their `row_pitch` (rows padded with zeros), 4
+/// their `inserted_zeros` (zero slices inserted along one axis); earlier
+/// versions mean the same without them.
+constexpr int kPlanVersion = 4;
 constexpr int kOldestPlanVersion = 1;
 constexpr std::string_view kPlanFile = "plan.json";
 /// In an artifact directory while `ssmc compile -o` writes it, removed just
@@ -61,8 +63,15 @@ struct PlanTensor {
   /// Weights: the stored length of the last axis (the IR's row_pitch), each
   /// row padded with zeros to it; 0 when rows are as long as the shape says.
   int64_t rowPitch = 0;
-  int64_t numElements() const;
-  /// The shape in device memory: the last axis rowPitch long where set.
+  /// Weights: zero slices the model inserts (the IR's inserted_zeros):
+  /// `[axis, at0, count0, at1, count1, ...]`, `at` indices along `axis` of
+  /// `shape`, ascending; empty when none. `shape` stays the checkpoint's.
+  std::vector<int64_t> insertedZeros = {};
+  int64_t numElements() const; ///< of `shape` (the checkpoint's tensor)
+  /// The shape the kernels see: `shape` with the inserted zero slices.
+  std::vector<int64_t> valueShape() const;
+  /// The shape in device memory: valueShape(), the last axis rowPitch long
+  /// where set.
   std::vector<int64_t> storedShape() const;
   int64_t bytes() const; ///< storedShape()'s elements * element size
 };
@@ -74,8 +83,8 @@ std::vector<float> toStoredOrder(std::vector<float> values, const std::vector<in
                                  const std::vector<int64_t> &order);
 
 /// `values` (row-major in `t.shape`) as the weight `t` lies on the device:
-/// its axes in `t.storedAs`, then each row padded with zeros to
-/// `t.rowPitch` elements.
+/// the zero slices of `t.insertedZeros` inserted, its axes in `t.storedAs`,
+/// then each row padded with zeros to `t.rowPitch` elements.
 std::vector<float> toDeviceLayout(std::vector<float> values, const PlanTensor &t);
 
 /// A model output: a value in the arena, copied out after the last kernel.

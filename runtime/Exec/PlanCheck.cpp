@@ -86,10 +86,25 @@ private:
                                          "shape {}",
                                          shapeStr(t.storedAs), t.shape.size(), shapeStr(t.shape)));
     }
+    if (!t.insertedZeros.empty()) {
+      const std::vector<int64_t> &z = t.insertedZeros;
+      bool ok = z.size() >= 3 && z.size() % 2 == 1 && z[0] >= 0 && size_t(z[0]) < t.shape.size();
+      for (size_t i = 1; ok && i < z.size(); i += 2)
+        ok = z[i] >= (i > 1 ? z[i - 2] + 1 : 0) && z[i] <= t.shape[size_t(z[0])] && z[i + 1] > 0 &&
+             z[i + 1] <= (int64_t(1) << 32);
+      if (!ok)
+        return fail(where, fmt::format("inserted_zeros {} is not [axis, at, count, ...] with "
+                                       "ascending places inside shape {} and counts above 0",
+                                       shapeStr(z), shapeStr(t.shape)));
+      if (!checkedBytes(t.valueShape(), t.dtype))
+        return fail(where, fmt::format("shape {} with inserted_zeros {} is too large",
+                                       shapeStr(t.shape), shapeStr(z)));
+    }
+    const std::vector<int64_t> value = t.valueShape();
     if (t.rowPitch != 0 &&
-        (t.rowPitch < 0 || t.shape.empty() || t.rowPitch < t.shape.back() || !t.storedAs.empty()))
+        (t.rowPitch < 0 || value.empty() || t.rowPitch < value.back() || !t.storedAs.empty()))
       return fail(where, fmt::format("row_pitch {} does not pad the rows of shape {}{}", t.rowPitch,
-                                     shapeStr(t.shape),
+                                     shapeStr(value),
                                      t.storedAs.empty() ? "" : " (nor goes with stored_as)"));
     return Status::success();
   }
@@ -214,11 +229,11 @@ private:
         return fail(where, fmt::format("weight '{}' is not in the plan's "
                                        "'weights'",
                                        pa.weight));
-      if (w->shape != pa.shape || w->dtype != pa.dtype)
+      if (w->valueShape() != pa.shape || w->dtype != pa.dtype)
         return fail(where, fmt::format("weight '{}' is {} {} here but {} {} "
                                        "in 'weights'",
                                        pa.weight, shapeStr(pa.shape), planDTypeName(pa.dtype),
-                                       shapeStr(w->shape), planDTypeName(w->dtype)));
+                                       shapeStr(w->valueShape()), planDTypeName(w->dtype)));
       return Status::success();
     }
     case PlanParam::Kind::Input:

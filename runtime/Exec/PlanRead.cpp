@@ -217,6 +217,8 @@ PlanTensor readTensor(Reader &r, const Json &j, const std::string &where) {
     t.storedAs = r.ints(j, "stored_as", where);
   if (j.contains("row_pitch"))
     t.rowPitch = r.integer(j, "row_pitch", where);
+  if (j.contains("inserted_zeros"))
+    t.insertedZeros = r.ints(j, "inserted_zeros", where);
   return t;
 }
 

@@ -28,6 +28,8 @@ Json tensorJson(const PlanTensor &t) {
     j["stored_as"] = t.storedAs;
   if (t.rowPitch > 0)
     j["row_pitch"] = t.rowPitch;
+  if (!t.insertedZeros.empty())
+    j["inserted_zeros"] = t.insertedZeros;
   return j;
 }
 

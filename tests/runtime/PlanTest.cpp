@@ -94,7 +94,7 @@ TEST(Plan, TheJsonHasTheDocumentedShape) {
   TinyArtifact t = makeTiny(DType::BF16, 100);
   Json j = Json::parse(planToJson(t.plan));
   EXPECT_EQ(j["format"], "ssmc-plan");
-  EXPECT_EQ(j["version"], 3);
+  EXPECT_EQ(j["version"], 4);
   EXPECT_EQ(j["dtype"], "bf16");
   EXPECT_EQ(j["arena_bytes"], 456);
   EXPECT_EQ(j["outputs"][1]["arena_offset"], 256);
@@ -248,11 +248,13 @@ TEST(PlanLoad, WrongFormat) {
 }
 
 TEST(PlanLoad, WrongVersion) {
-  auto e = loadEdited([](Json &j) { j["version"] = 4; });
-  EXPECT_HAS(e, "plan version 4 is not supported (this ssmc reads versions 1 to 3)");
-  // Versions 1 and 2 (before weights' stored_as, row_pitch) still read.
+  auto e = loadEdited([](Json &j) { j["version"] = 5; });
+  EXPECT_HAS(e, "plan version 5 is not supported (this ssmc reads versions 1 to 4)");
+  // Versions 1 to 3 (before weights' stored_as, row_pitch, inserted_zeros)
+  // still read.
   EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 1; }).empty());
   EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 2; }).empty());
+  EXPECT_TRUE(loadEdited([](Json &j) { j["version"] = 3; }).empty());
   EXPECT_HAS(e, "recompile the artifact");
 }
 
@@ -591,6 +593,54 @@ TEST(Plan, ToDeviceLayoutPadsRowsWithZeros) {
   EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, w), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   PlanTensor t{"t", {2, 3}, DType::BF16, {1, 0}}; // permuted, not padded
   EXPECT_EQ(toDeviceLayout({0, 1, 2, 3, 4, 5}, t), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+}
+
+TEST(PlanLoad, InsertedZerosMustFitTheWeight) {
+  // The tiny plan's weight is [100]; the kernels see it as it is.
+  auto e = loadEdited([](Json &j) { j["weights"][0]["inserted_zeros"] = {0, 101, 4}; });
+  EXPECT_HAS(e, "inserted_zeros [0, 101, 4] is not [axis, at, count, ...] with ascending places "
+                "inside shape [100] and counts above 0");
+  e = loadEdited([](Json &j) { j["weights"][0]["inserted_zeros"] = {1, 0, 4}; });
+  EXPECT_HAS(e, "inserted_zeros [1, 0, 4] is not");
+  e = loadEdited([](Json &j) { j["weights"][0]["inserted_zeros"] = {0, 5, 0}; });
+  EXPECT_HAS(e, "inserted_zeros [0, 5, 0] is not");
+  e = loadEdited([](Json &j) { j["weights"][0]["inserted_zeros"] = {0, 50, 2, 40, 2}; });
+  EXPECT_HAS(e, "inserted_zeros [0, 50, 2, 40, 2] is not");
+  // Valid, but the kernel's parameter is still [100]: it must be the padded shape.
+  e = loadEdited([](Json &j) { j["weights"][0]["inserted_zeros"] = {0, 50, 4}; });
+  EXPECT_HAS(e, "weight 'scale.weight' is [100] f32 here but [104] f32 in 'weights'");
+}
+
+TEST(Plan, InsertedZerosRoundTripAndSizeTheWeight) {
+  TempDir dir;
+  TinyArtifact t = makeTiny(DType::BF16, 104); // the kernels see 104 values
+  t.plan.weights[0].shape = {100};             // the checkpoint holds 100
+  t.plan.weights[0].insertedZeros = {0, 50, 4};
+  ASSERT_TRUE(writePlan(dir / "a", t.plan).ok());
+  auto p = loadArtifact(dir / "a");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->weights[0].insertedZeros, (std::vector<int64_t>{0, 50, 4}));
+  EXPECT_EQ(p->weights[0].shape, (std::vector<int64_t>{100}));
+  EXPECT_EQ(p->weights[0].valueShape(), (std::vector<int64_t>{104}));
+  EXPECT_EQ(p->weights[0].bytes(), 208);
+  EXPECT_EQ(p->weights[0].numElements(), 100);
+}
+
+TEST(Plan, ToDeviceLayoutInsertsZeroSlices) {
+  // [2, 3]: a zero row before row 1 and two at the end; then zero columns.
+  PlanTensor rows{"w", {2, 3}, DType::BF16};
+  rows.insertedZeros = {0, 1, 1, 2, 2};
+  EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, rows),
+            (std::vector<float>{1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0, 0, 0, 0, 0}));
+  PlanTensor cols{"w", {2, 3}, DType::BF16};
+  cols.insertedZeros = {1, 0, 1, 2, 1};
+  EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, cols),
+            (std::vector<float>{0, 1, 2, 0, 3, 0, 4, 5, 0, 6}));
+  // Then row_pitch pads the padded rows: [2, 5] to 8.
+  cols.rowPitch = 8;
+  EXPECT_EQ(toDeviceLayout({1, 2, 3, 4, 5, 6}, cols),
+            (std::vector<float>{0, 1, 2, 0, 3, 0, 0, 0, 0, 4, 5, 0, 6, 0, 0, 0}));
+  EXPECT_EQ(cols.storedShape(), (std::vector<int64_t>{2, 8}));
 }
 
 TEST(Plan, ToStoredOrderPermutesTheAxes) {
