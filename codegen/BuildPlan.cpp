@@ -111,11 +111,16 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
   std::set<std::string> weights;
   std::map<std::string, std::vector<int64_t>> storedAs; // the layout ssmc-layout chose
   std::map<std::string, int64_t> rowPitch;
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<int64_t>>> insertedZeros;
   entry.walk([&](WeightOp w) {
     if (auto order = w.getStoredAs())
       storedAs[w.getName().str()] = std::vector<int64_t>(order->begin(), order->end());
     if (auto pitch = w.getRowPitch())
       rowPitch[w.getName().str()] = int64_t(*pitch);
+    // The plan names the checkpoint's shape; the runtime inserts the zeros.
+    if (auto zeros = w.getInsertedZeros())
+      insertedZeros[w.getName().str()] = {w.checkpointShape(),
+                                          std::vector<int64_t>(zeros->begin(), zeros->end())};
   });
   auto groups = entry.getBody().front().getOps<KernelGroupOp>();
   for (auto [group, kernel] : llvm::zip_equal(groups, *kernels)) {
@@ -124,8 +129,13 @@ rt::Expected<rt::Plan> buildPlan(ModuleOp module, const CodegenOptions &options)
         p.value = *homes.find(group.getInputs()[p.index]);
       else if (p.kind == rt::PlanParam::Kind::Output)
         p.value = *homes.find(group->getResult(p.index));
-      else if (p.kind == rt::PlanParam::Kind::Weight && weights.insert(p.weight).second)
-        plan.weights.push_back({p.weight, p.shape, *dtype, storedAs[p.weight], rowPitch[p.weight]});
+      else if (p.kind == rt::PlanParam::Kind::Weight && weights.insert(p.weight).second) {
+        auto zeros = insertedZeros.find(p.weight);
+        plan.weights.push_back(
+            {p.weight, zeros == insertedZeros.end() ? p.shape : zeros->second.first, *dtype,
+             storedAs[p.weight], rowPitch[p.weight],
+             zeros == insertedZeros.end() ? std::vector<int64_t>{} : zeros->second.second});
+      }
     }
     plan.kernels.push_back(std::move(kernel));
   }

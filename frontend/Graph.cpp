@@ -168,7 +168,8 @@ Tensor Graph::param(const std::string &name, const Shape &shape, Init init, Wher
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&state_->func.getBody().front());
   auto op = b.create<WeightOp>(loc(where), tensorType(shape), b.getStringAttr(name),
-                               /*stored_as=*/nullptr, /*row_pitch=*/nullptr);
+                               /*stored_as=*/nullptr, /*row_pitch=*/nullptr,
+                               /*inserted_zeros=*/nullptr);
   state_->paramValues[name] = op.getResult();
   params_.push_back({name, shape, init});
   return Tensor(this, op.getResult());

@@ -162,6 +162,24 @@ LogicalResult WeightOp::verify() {
       return emitOpError() << "stored_as must be a permutation of the " << rank
                            << " axes of its tensor";
   }
+  if (auto zeros = getInsertedZeros()) {
+    auto type = cast<RankedTensorType>(getType());
+    const int64_t rank = type.getRank();
+    bool ok = zeros->size() >= 3 && zeros->size() % 2 == 1 && (*zeros)[0] >= 0 &&
+              (*zeros)[0] < rank && type.hasStaticShape();
+    int64_t inserted = 0;
+    for (size_t i = 1; ok && i < zeros->size(); i += 2) {
+      ok = (*zeros)[i] >= (i > 1 ? (*zeros)[i - 2] + 1 : 0) && (*zeros)[i + 1] > 0;
+      inserted += ok ? (*zeros)[i + 1] : 0;
+    }
+    if (!ok)
+      return emitOpError() << "inserted_zeros must be [axis, at, count, ...] with places "
+                              "ascending and counts above 0";
+    const int64_t checkpointLength = type.getShape()[size_t((*zeros)[0])] - inserted;
+    if (checkpointLength < 0 || (*zeros)[zeros->size() - 2] > checkpointLength)
+      return emitOpError() << "inserted_zeros places lie past the checkpoint's " << checkpointLength
+                           << " slices";
+  }
   if (auto pitch = getRowPitch()) {
     auto type = cast<RankedTensorType>(getType());
     if (type.getRank() < 1 || getStoredAs())
@@ -171,6 +189,15 @@ LogicalResult WeightOp::verify() {
                            << type.getShape().back() << " elements)";
   }
   return checkStaticAndTyped(*this);
+}
+
+std::vector<int64_t> WeightOp::checkpointShape() {
+  auto shape = cast<RankedTensorType>(getType()).getShape();
+  std::vector<int64_t> dims(shape.begin(), shape.end());
+  if (auto zeros = getInsertedZeros())
+    for (size_t i = 2; i < zeros->size(); i += 2)
+      dims[size_t((*zeros)[0])] -= (*zeros)[i];
+  return dims;
 }
 
 LogicalResult LinearOp::verify() {

@@ -24,17 +24,32 @@ def Ssmc_WeightOp : Ssmc_Op<"weight", [Pure]> {
     `[N, K]` whose rows are not whole 16-byte pieces, so the GEMM can copy
     them 16 bytes at a time). Not together with `stored_as`.
 
+    `inserted_zeros = [axis, at0, count0, at1, count1, ...]`, set by
+    `ssmc-align-hidden`, changes the value: the checkpoint's tensor with
+    `count` zero slices inserted along `axis` before its slice `at` (places
+    ascending, in the checkpoint's indices). The result type is the padded
+    shape; the checkpoint keeps its own (`checkpointShape()`), and the runtime
+    and the reference executor insert the zeros when they load it.
+    `stored_as` and `row_pitch` then describe the padded value.
+
     ```mlir
     %w = ssmc.weight "stages.0.0.fc1.weight" : tensor<256x48xf32>
     %c = ssmc.weight "downsample_layers.1.conv.weight" {stored_as = array<i64: 0, 2, 3, 1>} : tensor<192x96x3x3xf32>
     %p = ssmc.weight "stages.2.0.fc2.weight" {row_pitch = 1368 : i64} : tensor<512x1365xf32>
+    %z = ssmc.weight "stages.2.0.fc2.weight" {inserted_zeros = array<i64: 1, 853, 11>} : tensor<512x1376xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, OptionalAttr<DenseI64ArrayAttr>:$stored_as,
-                   OptionalAttr<I64Attr>:$row_pitch);
+                   OptionalAttr<I64Attr>:$row_pitch,
+                   OptionalAttr<DenseI64ArrayAttr>:$inserted_zeros);
   let results = (outs Ssmc_Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The shape of the parameter in a checkpoint: the result's, less the
+    /// slices of `inserted_zeros`.
+    std::vector<int64_t> checkpointShape();
+  }];
 }
 
 //===----------------------------------------------------------------------===//

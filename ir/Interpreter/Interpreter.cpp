@@ -3,6 +3,7 @@
 #include "Interpreter.h"
 #include "Interpreter/Kernels.h"
 #include "SsmcOps.h"
+#include "Support/InsertedZeros.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -185,10 +186,20 @@ rt::Status Executor::execute(Operation *op) {
         if (it == weights_.end())
           return rt::Status::error(fmt::format("missing weight '{}' ({})", w.getName().str(),
                                                shape::str(shapeOf(w))));
-        if (it->second.shape != shapeOf(w))
-          return rt::Status::error(fmt::format("weight '{}' is {}, expected {}",
-                                               w.getName().str(), shape::str(it->second.shape),
-                                               shape::str(shapeOf(w))));
+        const shape::Shape expected = w.checkpointShape();
+        if (it->second.shape != expected)
+          return rt::Status::error(fmt::format("weight '{}' is {}, expected {}", w.getName().str(),
+                                               shape::str(it->second.shape), shape::str(expected)));
+        if (auto zeros = w.getInsertedZeros()) {
+          // The value the IR means: the checkpoint's with zero slices in.
+          const std::vector<float> padded = rt::withInsertedZeros(
+              std::vector<float>(it->second.data, it->second.data + it->second.numElements()),
+              expected, std::vector<int64_t>(zeros->begin(), zeros->end()));
+          HostTensor t = HostTensor::allocate(shapeOf(w));
+          std::copy(padded.begin(), padded.end(), t.data);
+          bind(w.getResult(), t);
+          return rt::Status::success();
+        }
         bind(w.getResult(), it->second);
         return rt::Status::success();
       })

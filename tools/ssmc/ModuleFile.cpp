@@ -107,8 +107,7 @@ rt::Expected<BuiltModel> loadModuleFile(const Options &options,
     const std::string name = op.getName().str();
     if (!seen.insert(name).second)
       return;
-    auto type = cast<RankedTensorType>(op.getResult().getType());
-    shape::Shape dims(type.getShape().begin(), type.getShape().end());
+    shape::Shape dims = op.checkpointShape();
     built.params.push_back({name, dims, guessInit(name, dims)});
   });
 

@@ -70,3 +70,35 @@ func.func @row_pitch_with_stored_as() {
   %w = ssmc.weight "w" {row_pitch = 48 : i64, stored_as = array<i64: 1, 0>} : tensor<16x42xf32>
   return
 }
+
+// -----
+
+func.func @inserted_zeros_without_a_count() {
+  // expected-error @+1 {{'ssmc.weight' op inserted_zeros must be [axis, at, count, ...] with places ascending and counts above 0}}
+  %w = ssmc.weight "w" {inserted_zeros = array<i64: 0, 3>} : tensor<16x42xf32>
+  return
+}
+
+// -----
+
+func.func @inserted_zeros_places_descending() {
+  // expected-error @+1 {{'ssmc.weight' op inserted_zeros must be [axis, at, count, ...] with places ascending and counts above 0}}
+  %w = ssmc.weight "w" {inserted_zeros = array<i64: 0, 8, 2, 3, 2>} : tensor<16x42xf32>
+  return
+}
+
+// -----
+
+func.func @inserted_zeros_axis_out_of_range() {
+  // expected-error @+1 {{'ssmc.weight' op inserted_zeros must be [axis, at, count, ...] with places ascending and counts above 0}}
+  %w = ssmc.weight "w" {inserted_zeros = array<i64: 2, 0, 2>} : tensor<16x42xf32>
+  return
+}
+
+// -----
+
+func.func @inserted_zeros_past_the_checkpoint() {
+  // expected-error @+1 {{'ssmc.weight' op inserted_zeros places lie past the checkpoint's 12 slices}}
+  %w = ssmc.weight "w" {inserted_zeros = array<i64: 0, 13, 4>} : tensor<16x42xf32>
+  return
+}

@@ -35,3 +35,13 @@ func.func @odd_names() -> (tensor<2xf32>, tensor<2xf32>) {
   %b = ssmc.weight "w" {note = "kept"} : tensor<2xf32>
   return %a, %b : tensor<2xf32>, tensor<2xf32>
 }
+
+// Zero slices inserted (ssmc-align-hidden): the type is the padded shape.
+// CHECK-LABEL: func.func @inserted_zeros(
+// CHECK: ssmc.weight "fc2.weight" {inserted_zeros = array<i64: 1, 66, 6>} : tensor<40x112xf32>
+// GENERIC-LABEL: sym_name = "inserted_zeros"
+// GENERIC: "ssmc.weight"() <{inserted_zeros = array<i64: 1, 66, 6>, name = "fc2.weight"}> : () -> tensor<40x112xf32>
+func.func @inserted_zeros() -> tensor<40x112xf32> {
+  %w = ssmc.weight "fc2.weight" {inserted_zeros = array<i64: 1, 66, 6>} : tensor<40x112xf32>
+  return %w : tensor<40x112xf32>
+}
