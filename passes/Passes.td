@@ -51,6 +51,24 @@ def Layout : Pass<"ssmc-layout", "mlir::func::FuncOp"> {
   }];
 }
 
+def AlignHidden : Pass<"ssmc-align-hidden", "mlir::func::FuncOp"> {
+  let summary = "A Gated CNN block's hidden width padded to whole sectors";
+  let description = [{
+    fc1 -> split [gate h, identity h - c, conv c] -> gelu(gate) *
+    concat(identity, depthwise_conv2d(conv)) -> fc2, each value read once
+    and the three weights by no other op: where h is not a whole number of
+    32-byte sectors in the module's `ssmc.dtype` (16 elements; 8 in f32) and
+    c is, P zero channels make it whole (16-byte pieces where c is those but
+    not whole sectors; nothing where c is neither). fc1's weight and bias get P zero rows
+    before the gate's slice h - c and before the conv part, fc2's weight P
+    zero columns at h - c (`inserted_zeros`); the values between take the
+    padded widths. The product has zeros in the new channels (gelu of a gate
+    channel times a zero identity channel), fc2 adds zero products, and every
+    other value is unchanged, so the result is the same; every row of the
+    block's activations then starts on a sector (or 16-byte) boundary.
+  }];
+}
+
 def FoldFlips : Pass<"ssmc-fold-flips", "mlir::func::FuncOp"> {
   let summary = "Turn flips into reversed indexing";
   let description = [{

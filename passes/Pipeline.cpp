@@ -23,6 +23,9 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
       // transposes as the forward's, and both turn channels-last.
       {"ssmc-fold-flips",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFoldFlips()); }},
+      // Before the layout: fc2's rows are then whole 16-byte pieces already.
+      {"ssmc-align-hidden",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createAlignHidden()); }},
       {"ssmc-layout", [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
       {"ssmc-form-kernel-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
