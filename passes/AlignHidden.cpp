@@ -1,4 +1,4 @@
-//===- AlignHidden.cpp - a Gated CNN block's hidden width in 16-byte pieces ===//
+//===- AlignHidden.cpp - a Gated CNN block's hidden width in whole sectors ===//
 //
 // MambaOut's Gated CNN block splits fc1's output into gate, identity and conv
 // parts of h, h - c and c channels and multiplies gelu(gate) by

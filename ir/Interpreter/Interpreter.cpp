@@ -183,10 +183,10 @@ rt::Status Executor::execute(Operation *op) {
   return llvm::TypeSwitch<Operation *, rt::Status>(op)
       .Case<WeightOp>([&](WeightOp w) {
         auto it = weights_.find(w.getName().str());
+        const shape::Shape expected = w.checkpointShape();
         if (it == weights_.end())
           return rt::Status::error(fmt::format("missing weight '{}' ({})", w.getName().str(),
-                                               shape::str(shapeOf(w))));
-        const shape::Shape expected = w.checkpointShape();
+                                               shape::str(expected)));
         if (it->second.shape != expected)
           return rt::Status::error(fmt::format("weight '{}' is {}, expected {}", w.getName().str(),
                                                shape::str(it->second.shape), shape::str(expected)));
