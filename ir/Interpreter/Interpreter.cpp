@@ -185,8 +185,8 @@ rt::Status Executor::execute(Operation *op) {
         auto it = weights_.find(w.getName().str());
         const shape::Shape expected = w.checkpointShape();
         if (it == weights_.end())
-          return rt::Status::error(fmt::format("missing weight '{}' ({})", w.getName().str(),
-                                               shape::str(expected)));
+          return rt::Status::error(
+              fmt::format("missing weight '{}' ({})", w.getName().str(), shape::str(expected)));
         if (it->second.shape != expected)
           return rt::Status::error(fmt::format("weight '{}' is {}, expected {}", w.getName().str(),
                                                shape::str(it->second.shape), shape::str(expected)));
