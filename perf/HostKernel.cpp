@@ -137,7 +137,18 @@ extern "C" SSMC_SHIM void ssmc_trace_thread(void **args, unsigned bx, unsigned b
 )";
     return src;
   }
-  src += R"(
+  return src;
+}
+
+std::string hostRunnerSource() {
+  return R"(// The run-mode launcher, built once and linked into every kernel library.
+// What only it needs is included here: the shim, which every kernel's build
+// loads, stays small (its precompiled form loads in half the time).
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <thread>
+extern "C" void ssmc_host_entry(void **args);
 extern char __start_ssmc_smem[] __attribute__((weak));
 extern char __stop_ssmc_smem[] __attribute__((weak));
 static int ssmcBlockOrder = 0; // 0 in order (x, then y, then z), 1 reversed, 2 shuffled
@@ -307,7 +318,6 @@ extern "C" void ssmc_host_run(void **args, const unsigned *grid, unsigned block,
 #endif
 }
 )";
-  return src;
 }
 
 rt::Expected<std::string> hostSanitizer() {
@@ -363,7 +373,9 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
   // -O1 without vectorization: the trace must see the kernel's own access
   // widths, not ones the host compiler merged. No TSan runtime is linked:
   // the shim defines the hooks.
-  std::string flags = "-std=c++20 -O1 -fno-tree-vectorize -w -fPIC -pthread";
+  // -fno-gnu-unique: the shim's inline variables stay each library's own
+  // (GNU unique symbols would be one per process across the libraries).
+  std::string flags = "-std=c++20 -O1 -fno-tree-vectorize -w -fPIC -pthread -fno-gnu-unique";
   std::string linkFlags;
   if (mode == HostMode::Trace) {
     flags += " -DSSMC_HOST_TRACE -fsanitize=thread --param=tsan-instrument-func-entry-exit=0";
@@ -381,8 +393,9 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
 
   rt::Sha256 key;
   for (const std::string &field :
-       {std::string("ssmc-host-kernel-v1"), compilerIdentity(), flags,
-        fmt::format("{}", fmt::join(includes, " ")), std::string(hostShimText()), hostSource,
+       {std::string("ssmc-host-kernel-v2"), compilerIdentity(), flags,
+        fmt::format("{}", fmt::join(includes, " ")), std::string(hostShimText()),
+        mode == HostMode::Run ? hostRunnerSource() : std::string(), hostSource,
         fmt::format("{}", fmt::join(defines, " "))})
     key.updateField(field);
   const std::string digest = key.hexDigest();
@@ -413,8 +426,9 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
   // built with the same options (else it reads the header), and a kernel
   // then builds in about half the time.
   rt::Sha256 shimKey;
-  for (const std::string &field : {std::string(hostShimText()), compilerIdentity(), flags,
-                                   fmt::format("{}", fmt::join(includes, " "))})
+  for (const std::string &field :
+       {std::string(hostShimText()), hostRunnerSource(), compilerIdentity(), flags,
+        fmt::format("{}", fmt::join(includes, " "))})
     shimKey.updateField(field);
   const fs::path shim = dir / fmt::format("shim-{}.h", shimKey.hexDigest().substr(0, 16));
   const fs::path cpp = dir / (tag + ".cpp"), obj = dir / (tag + ".o"), tmp = dir / (tag + ".so");
@@ -440,6 +454,23 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
       fs::rename(pchTmp, pch, ec);
     fs::remove(pchTmp, ec);
   }
+  // Run mode's launcher: one object beside the shim, linked into each
+  // library (built under a name of this process's, then renamed into place).
+  const fs::path runner = shim.string() + ".runner.o";
+  if (mode == HostMode::Run && !fs::exists(runner, ec)) {
+    const fs::path runnerCpp = dir / (tag + ".runner.cpp"), runnerTmp = dir / (tag + ".runner.o");
+    std::ofstream(runnerCpp) << hostRunnerSource();
+    auto [status, out] = runCommand(fmt::format(
+        "{} {} {} -include {} -c {} -o {}", quote(hostCompiler()), flags, fmt::join(includes, " "),
+        quote(shim.string()), quote(runnerCpp.string()), quote(runnerTmp.string())));
+    fs::remove(runnerCpp, ec);
+    if (status != 0) {
+      fs::remove(runnerTmp, ec);
+      return rt::Status::error(fmt::format("the host compiler failed on the kernels' launcher:\n{}",
+                                           out.substr(0, 4000)));
+    }
+    fs::rename(runnerTmp, runner, ec);
+  }
   {
     std::ofstream out(cpp);
     out << hostSource;
@@ -450,9 +481,10 @@ HostKernel::build(const std::string &hostSource, const std::vector<std::string> 
       fmt::format("{} {} {} -include {} {} -c {} -o {}", quote(hostCompiler()), flags,
                   fmt::join(includes, " "), quote(shim.string()), fmt::join(defines, " "),
                   quote(cpp.string()), quote(obj.string()));
-  const std::string link =
-      fmt::format("{} -shared -pthread{} -Wl,-z,defs {} -o {}", quote(hostCompiler()), linkFlags,
-                  quote(obj.string()), quote(tmp.string()));
+  const std::string link = fmt::format(
+      "{} -shared -pthread{} -Wl,-z,defs {}{} -o {}", quote(hostCompiler()), linkFlags,
+      quote(obj.string()), mode == HostMode::Run ? " " + quote(runner.string()) : std::string(),
+      quote(tmp.string()));
   for (const std::string &cmd : {compile, link}) {
     auto [status, out] = runCommand(cmd);
     if (status != 0) {

@@ -45,15 +45,21 @@ std::string hostSanitizerFlags(const std::string &sanitizer);
 const char *hostShimText();
 
 /// The kernel made host-compilable: its dynamic shared memory from the shim,
-/// and C entry points that take its parameters from an array of pointers.
+/// and a C entry point that takes its parameters from an array of pointers.
 /// `paramTypes` has one letter per parameter in signature order: 'c' const
 /// T *, 'o' T *, 'f' const float *, 'F' float * (f32 tensors: T in an f32
-/// model, a tensor kept in fp32 in a bf16/f16 one), 'w' float *. Run mode adds ssmc_host_run(args,
-/// grid, block, smem, sync) and ssmc_host_options(order, seed, poison) for the launches that follow
-/// (order: HostBlockOrder; poison: fill shared memory with 0xFF before each block); trace mode
-/// ssmc_trace_launch(grid, block, smem) and ssmc_trace_thread(args, bx, by, bz, tx).
+/// model, a tensor kept in fp32 in a bf16/f16 one), 'w' float *. Trace mode
+/// adds ssmc_trace_launch(grid, block, smem) and ssmc_trace_thread(args, bx,
+/// by, bz, tx); a run-mode kernel is linked with hostRunnerSource()'s object.
 std::string hostKernelSource(const std::string &source, const std::string &entry,
                              const std::string &paramTypes, HostMode mode);
+
+/// Run mode's launcher, ssmc_host_run(args, grid, block, smem, sync) and
+/// ssmc_host_options(order, seed, poison) for the launches that follow
+/// (order: HostBlockOrder; poison: fill shared memory with 0xFF before each
+/// block). Compiled once (with the shim and the kernels' flags) and linked
+/// into each run-mode kernel's library: it is a third of a kernel's build.
+std::string hostRunnerSource();
 
 /// The host C++ compiler: $SSMC_HOST_CXX, else the one ssmc was built with.
 std::string hostCompiler();

@@ -42,16 +42,13 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <memory>
-#include <random>
-#include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <sys/mman.h>
@@ -89,12 +86,14 @@ struct SsmcUint3 {
   unsigned x = 0, y = 0, z = 0;
 };
 #ifdef SSMC_HOST_TRACE
-SsmcUint3 threadIdx, blockIdx; // one thread runs the whole trace
+inline SsmcUint3 threadIdx, blockIdx; // one thread runs the whole trace
 #else
-thread_local SsmcUint3 threadIdx, blockIdx;
+inline thread_local SsmcUint3 threadIdx, blockIdx;
 #endif
-SsmcUint3 blockDim, gridDim;
-static unsigned char *ssmc_dynamic_smem = nullptr;
+// Inline: one of each in a kernel's library, whose launcher (run mode) is
+// a translation unit of its own.
+inline SsmcUint3 blockDim, gridDim;
+inline unsigned char *ssmc_dynamic_smem = nullptr;
 
 #ifdef SSMC_HOST_TRACE
 //===----------------------------------------------------------------------===//
@@ -216,6 +215,7 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 #ifndef SSMC_HOST_OS_THREADS
 #define SSMC_HOST_OS_THREADS 1
 #endif
+#include <barrier>
 using SsmcBarrier = std::barrier<>;
 #else
 namespace ssmc_fiber {
@@ -243,7 +243,7 @@ struct SsmcBarrier {
   unsigned long generation = 0;
 };
 #endif
-static SsmcBarrier *ssmcBarrier = nullptr;
+inline SsmcBarrier *ssmcBarrier = nullptr;
 inline void __syncthreads() {
   if (ssmcBarrier)
     ssmcBarrier->arrive_and_wait();
@@ -257,7 +257,7 @@ struct SsmcWarp {
   unsigned frags[32][6]; // mma: each lane's A (4) and B (2) registers
   explicit SsmcWarp(int threads) : bar(threads), lanes(threads) {}
 };
-thread_local SsmcWarp *ssmcWarp = nullptr;
+inline thread_local SsmcWarp *ssmcWarp = nullptr;
 inline void __syncwarp(unsigned = 0xffffffffu) {
   if (ssmcWarp)
     ssmcWarp->bar.arrive_and_wait();

@@ -453,7 +453,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const std::string flags =
-      "-std=c++20 -O1 -w -fPIC -pthread" + perf::hostSanitizerFlags(*sanitizer);
+      "-std=c++20 -O1 -w -fPIC -pthread -fno-gnu-unique" + perf::hostSanitizerFlags(*sanitizer);
   if (!sanitizer->empty())
     fmt::print("kernels built with -fsanitize={}\n", *sanitizer);
   const auto start = std::chrono::steady_clock::now();
@@ -655,6 +655,18 @@ int main(int argc, char **argv) {
                               SSMC_CUDA_INCLUDE, shim, shim)
                       .c_str()) != 0)
     fmt::print("note: precompiling the shim failed; building without\n");
+  // The launcher once, linked into every kernel's library.
+  const std::string runner = (dir / "HostRunner.o").string();
+  {
+    const std::string runnerCpp = (dir / "HostRunner.cpp").string();
+    std::ofstream(runnerCpp) << perf::hostRunnerSource();
+    if (std::system(fmt::format("{} {} -I{} -include {} -c {} -o {}", SSMC_HOST_CXX, flags,
+                                SSMC_CUDA_INCLUDE, shim, runnerCpp, runner)
+                        .c_str()) != 0) {
+      fmt::print(stderr, "FAIL: the host compiler failed on the kernels' launcher\n");
+      return 1;
+    }
+  }
   std::map<std::string, Library> libraries;
   std::vector<std::vector<std::pair<std::string, const rt::PlanConfig *>>> runsOf(
       checks.size());
@@ -746,10 +758,10 @@ int main(int argc, char **argv) {
       fs::path cpp = lib.so;
       cpp.replace_extension(".cpp");
       std::ofstream(cpp) << lib.source;
-      std::string cmd = fmt::format("{} {} -shared -I{} -include {} {} {} -o {} > {}.log 2>&1",
-                                    SSMC_HOST_CXX, flags, SSMC_CUDA_INCLUDE, shim,
-                                    fmt::join(lib.defines, " "), cpp.string(), lib.so.string(),
-                                    lib.so.string());
+      std::string cmd =
+          fmt::format("{} {} -shared -I{} -include {} {} {} {} -o {} > {}.log 2>&1", SSMC_HOST_CXX,
+                      flags, SSMC_CUDA_INCLUDE, shim, fmt::join(lib.defines, " "), cpp.string(),
+                      runner, lib.so.string(), lib.so.string());
       if (std::system(cmd.c_str()) != 0) {
         std::ifstream log(lib.so.string() + ".log");
         lib.error = std::string(std::istreambuf_iterator<char>(log), {});
