@@ -2,14 +2,14 @@
 # The whole tree (compiler, runtime, tests) built with AddressSanitizer and
 # UndefinedBehaviorSanitizer into build-sanitize/ (-O1, line tables), then
 # the suites CI runs under them (.ci/run calls this after the main suite):
-# every unit test, lit but cli/fusion-counts.test, the golden tests of the
-# small and reduced cases (of vim_tiny and mambaout_femto the final output
-# only, not after every pass), the fuzz smoke runs, the timm and example
-# checks and the generated kernels under ASan (codegen.host_run_address).
-# Left to the main build, where the same code paths run on every model and
-# each would take minutes more under ASan: fusion-counts (407 s here), the
-# whole host run, residual_in_fp32, the NVRTC check, the performance ratchets
-# and calibration, clang-tidy. Any report fails the run; leaks too.
+# every unit test, lit, the golden tests of the small and reduced cases (of
+# vim_tiny and mambaout_femto the final output only, not after every pass),
+# the fuzz smoke runs, the timm and example checks and the generated kernels
+# under ASan (codegen.host_run_address). Left to the main build, where the
+# same code paths run on every model and each would take minutes more under
+# ASan: the whole host run, residual_in_fp32, the NVRTC check, the
+# performance ratchets and calibration, clang-tidy. Any report fails the
+# run; leaks too.
 #   scripts/sanitize.sh [--runtime-only] [ctest arguments]
 #   --runtime-only: the runtime, ssmc-rt and their fuzz targets only (no
 #                   LLVM needed; build-sanitize-rt/)
@@ -19,7 +19,6 @@ bash scripts/setup.sh
 DIR=build-sanitize
 CONFIG=(-DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir)
 SELECT=(-E '^(codegen\.(host_run|host_run_thread|residual_in_fp32|nvrtc)|perf\.(ratchet|Calibration|Sampler).*|style\..*|golden\.(vim_tiny|mambaout_femto)\..*)$')
-export LIT_FILTER_OUT='cli/fusion-counts\.test'
 if [ "${1:-}" = --runtime-only ]; then
   DIR=build-sanitize-rt
   CONFIG=(-DSSMC_RUNTIME_ONLY=ON)
