@@ -11,8 +11,8 @@
 // reads what it never wrote fails); --block-order reverse|shuffle runs the
 // blocks of each launch in another order, mixed alternates the two from
 // launch to launch (a result that changes is a race between blocks on a
-// GPU). Exit 0 when all match, 1 otherwise, 77 when no
-// host compiler.
+// GPU). The eight slowest runs (and whole-model compiles) are listed at
+// the end. Exit 0 when all match, 1 otherwise, 77 when no host compiler.
 //
 //   ssmc-codegen-host-run [--case NAME]... [--dtype T] [--keep DIR] [--list]
 //                         [--block-order in|reverse|shuffle|mixed] [--no-poison]
@@ -41,6 +41,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -411,6 +412,20 @@ struct ModelRun {
   std::map<std::string, std::vector<float>> inputs, weights, expected;
 };
 
+/// The runs that took longest (seconds, label), printed at the end: where
+/// the suite's time goes.
+std::vector<std::pair<double, std::string>> runTimes;
+
+/// Records the time from its construction to its end under `label`.
+struct TimedRun {
+  std::string label;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  ~TimedRun() {
+    runTimes.emplace_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), label);
+  }
+};
+
 double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -585,6 +600,7 @@ int main(int argc, char **argv) {
         continue;
       const std::string dtype = variant.substr(0, variant.find('-'));
       const std::string label = fmt::format("{} / {} / whole model", c.name, variant);
+      TimedRun timed{label + ": ssmc compile -o and the reference executor"};
       fs::path art = dir / fmt::format("artifact{:02}", models.size());
       std::string cmd = fmt::format("{} compile {} --dtype {} --arch {} -q -o {}", SSMC_BINARY,
                                     c.model, dtype, c.arch, art.string());
@@ -819,6 +835,7 @@ int main(int argc, char **argv) {
       Library &lib = libraries[key];
       std::string what = fmt::format("{} [{}]", c.label,
                                      fmt::join(rt::configDefines(*config), " "));
+      TimedRun timed{what};
       if (!lib.error.empty()) {
         fmt::print(stderr, "FAIL {}: host compile:\n{}\n", what, lib.error.substr(0, 3000));
         failedAny = true;
@@ -919,6 +936,7 @@ int main(int argc, char **argv) {
   size_t modelsPassed = 0;
   std::map<std::string, double> worstModel;
   for (ModelRun &m : models) {
+    TimedRun timed{m.label};
     const size_t bytes = m.dtype == "f32" ? 4 : 2;
     std::vector<unsigned char> arena(m.plan.arenaBytes + 64, 0xff); // NaN until written
     int64_t wsBytes = 0;
@@ -994,6 +1012,10 @@ int main(int argc, char **argv) {
   fmt::print("{}/{} kernel runs match the reference executor ({} results written in place; ran "
              "in {:.1f} s; worst relative error f32 {:.2g}, bf16/f16 {:.2g}); total {:.1f} s\n",
              passed, runs, inPlaceRuns, since(runStart), worstF32, worstHalf, since(start));
+  std::sort(runTimes.rbegin(), runTimes.rend());
+  fmt::print("slowest runs:\n");
+  for (size_t i = 0; i < runTimes.size() && i < 8; ++i)
+    fmt::print("  {:6.1f} s  {}\n", runTimes[i].first, runTimes[i].second);
   if (keep.empty())
     fs::remove_all(dir);
   fmt::print("{}\n", failedAny ? "FAILED" : "PASSED");
