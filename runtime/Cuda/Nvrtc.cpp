@@ -42,8 +42,12 @@ namespace {
 
 std::string displayName(const KernelSource &src) { return src.name.empty() ? src.entry : src.name; }
 
-/// \p Name with anything but [A-Za-z0-9_.-] replaced, usable as a file name.
+/// \p Name with anything but [A-Za-z0-9_.-] replaced, usable as a file name:
+/// at most 100 characters (NVRTC's automatic PCH names a file after the
+/// program, and a file name has at most 255 bytes).
 std::string fileNameFor(std::string name) {
+  if (name.size() > 100)
+    name.resize(100);
   for (char &c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
       c = '_';
@@ -105,9 +109,34 @@ std::string programLog(nvrtcProgram p) {
   if (nvrtcGetProgramLog(p, log.data()) != NVRTC_SUCCESS)
     return {};
   log.resize(log.find('\0') == std::string::npos ? log.size() : log.find('\0'));
+  // Automatic PCH's notes ("creating/using precompiled header file
+  // /tmp/...") say nothing about the kernel and name a file of this process.
+  std::string kept;
+  bool dropped = false; // the blank line after a note goes with it
+  for (size_t at = 0; at < log.size();) {
+    size_t end = log.find('\n', at);
+    end = end == std::string::npos ? log.size() : end + 1;
+    const std::string line = log.substr(at, end - at);
+    const bool note = line.find("precompiled header") != std::string::npos;
+    if (!note && !(dropped && line == "\n"))
+      kept += line;
+    dropped = note;
+    at = end;
+  }
+  log = kept;
   while (!log.empty() && (log.back() == '\n' || log.back() == ' '))
     log.pop_back();
   return log;
+}
+
+/// Whether NVRTC has automatic precompiled headers (12.8 and later).
+bool nvrtcHasAutomaticPch() {
+  static const bool has = [] {
+    int major = 0, minor = 0;
+    return ::nvrtcVersion(&major, &minor) == NVRTC_SUCCESS &&
+           (major > 12 || (major == 12 && minor >= 8));
+  }();
+  return has;
 }
 
 Expected<CompiledKernel> runNvrtc(const KernelSource &src, const NvrtcOptions &opts,
@@ -126,6 +155,11 @@ Expected<CompiledKernel> runNvrtc(const KernelSource &src, const NvrtcOptions &o
   std::vector<const char *> args;
   for (const std::string &a : commandLine)
     args.push_back(a.c_str());
+  // Automatic PCH: the headers every kernel includes (cuda_bf16.h,
+  // cuda_fp16.h) are parsed once a process, not once a kernel. It changes
+  // no output, so it is not part of the command line the cache keys on.
+  if (nvrtcHasAutomaticPch())
+    args.push_back("-pch");
   nvrtcResult r = nvrtcCompileProgram(prog.p, int(args.size()), args.data());
   CompiledKernel k;
   k.name = src.name;
