@@ -176,6 +176,19 @@ TEST(Nvrtc, VirtualArchIsRejected) {
       << k.message();
 }
 
+// A name far past a file name's 255 bytes (the codegen check names kernels
+// by their whole header comment): the program's name is cut, so NVRTC's
+// automatic precompiled header, a file named after it, can be written; its
+// notes stay out of the log.
+TEST(Nvrtc, ALongNameCompilesAndTheLogHasNoPchNotes) {
+  REQUIRE_NVRTC();
+  NvrtcOptions opts;
+  auto k = compileKernel({std::string(400, 'k'), "add_one", addKernelSource()}, opts);
+  ASSERT_TRUE(k.ok()) << k.message();
+  EXPECT_EQ(k->log.find("precompiled header"), std::string::npos) << k->log;
+  EXPECT_NE(k->log.find("add_one"), std::string::npos) << k->log; // ptxas's report stays
+}
+
 TEST(Nvrtc, CompileKernelsKeepsOrderAndReportsProgress) {
   REQUIRE_NVRTC();
   TempDir dir;
