@@ -172,7 +172,7 @@ static void ssmcPoison(std::vector<unsigned char> &dynamicSmem) {
 // A CUDA thread of the block running now: its context, its stack (a guard
 // page below it, so an overflow faults) and its cp.async groups.
 struct SsmcFiber {
-  ucontext_t context;
+  ssmc_fiber::Context context;
   char *mapping = nullptr;
   bool done = false;
   ssmc_shim::AsyncCopies copies;
@@ -180,11 +180,72 @@ struct SsmcFiber {
 constexpr size_t kSsmcGuard = 4096, kSsmcFiberStack = 256 * 1024;
 static void **ssmcFiberArgs = nullptr;
 static bool *ssmcFiberDone = nullptr;
-static void ssmcFiberMain() {
+// A fiber's whole life: the kernel, then back to the scheduler for good.
+[[noreturn]] static void ssmcFiberMain() {
   ssmc_host_entry(ssmcFiberArgs);
   *ssmcFiberDone = true;
   ++ssmc_fiber::progress;
-} // and on to the scheduler (uc_link)
+  ssmc_fiber::yield();
+  std::abort(); // never resumed: the scheduler skips a fiber that is done
+}
+#if defined(__x86_64__)
+// Saves rbp, rbx, r12-r15, MXCSR and the x87 control word (what the SysV ABI
+// says a callee keeps) on the running stack, stores its pointer in *save,
+// and restores the same from the stack at load.
+asm(
+    ".text\n"
+    ".globl ssmc_fiber_switch\n"
+    ".hidden ssmc_fiber_switch\n"
+    ".type ssmc_fiber_switch, @function\n"
+    "ssmc_fiber_switch:\n"
+    "pushq %rbp\n"
+    "pushq %rbx\n"
+    "pushq %r12\n"
+    "pushq %r13\n"
+    "pushq %r14\n"
+    "pushq %r15\n"
+    "subq $8, %rsp\n"
+    "stmxcsr (%rsp)\n"
+    "fnstcw 4(%rsp)\n"
+    "movq %rsp, (%rdi)\n"
+    "movq %rsi, %rsp\n"
+    "ldmxcsr (%rsp)\n"
+    "fldcw 4(%rsp)\n"
+    "addq $8, %rsp\n"
+    "popq %r15\n"
+    "popq %r14\n"
+    "popq %r13\n"
+    "popq %r12\n"
+    "popq %rbx\n"
+    "popq %rbp\n"
+    "ret\n"
+    ".size ssmc_fiber_switch, .-ssmc_fiber_switch\n");
+// A new fiber's stack, as ssmc_fiber_switch leaves a suspended one: the
+// floating-point control words, six zero registers, and ssmcFiberMain as the
+// return address, with the stack aligned as a call would leave it.
+static void ssmcFiberStart(ssmc_fiber::Context &context, char *stack, size_t size) {
+  auto *top = reinterpret_cast<std::uint64_t *>(
+      (reinterpret_cast<std::uintptr_t>(stack) + size) & ~std::uintptr_t(15));
+  unsigned mxcsr = 0;
+  unsigned short fpcw = 0;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fpcw));
+  top[-1] = 0; // ssmcFiberMain's return address: it never returns
+  top[-2] = reinterpret_cast<std::uint64_t>(&ssmcFiberMain);
+  for (int r = 3; r <= 8; ++r)
+    top[-r] = 0;
+  top[-9] = std::uint64_t(mxcsr) | std::uint64_t(fpcw) << 32;
+  context.sp = &top[-9];
+}
+#else
+static void ssmcFiberStart(ssmc_fiber::Context &context, char *stack, size_t size) {
+  getcontext(&context.uc);
+  context.uc.uc_stack.ss_sp = stack;
+  context.uc.uc_stack.ss_size = size;
+  context.uc.uc_link = nullptr;
+  makecontext(&context.uc, ssmcFiberMain, 0);
+}
+#endif
 // The blocks in turn; in each, every thread that has not ended runs until
 // it waits or ends, round after round. A round in which no thread arrives
 // anywhere or ends is a deadlock (a barrier some threads never reach).
@@ -206,17 +267,13 @@ static void ssmcRunFibers(void **args, const std::vector<SsmcUint3> &blocks, uns
     mprotect(m, kSsmcGuard, PROT_NONE);
     f.mapping = static_cast<char *>(m);
   }
-  ucontext_t scheduler;
+  ssmc_fiber::Context scheduler;
   ssmc_fiber::scheduler = &scheduler;
   ssmcFiberArgs = args;
   for (const SsmcUint3 &b : blocks) {
     blockIdx = b;
     for (SsmcFiber &f : fibers) {
-      getcontext(&f.context);
-      f.context.uc_stack.ss_sp = f.mapping + kSsmcGuard;
-      f.context.uc_stack.ss_size = kSsmcFiberStack;
-      f.context.uc_link = &scheduler;
-      makecontext(&f.context, ssmcFiberMain, 0);
+      ssmcFiberStart(f.context, f.mapping + kSsmcGuard, kSsmcFiberStack);
       f.done = false;
     }
     for (unsigned alive = block; alive > 0;) {
@@ -230,7 +287,7 @@ static void ssmcRunFibers(void **args, const std::vector<SsmcUint3> &blocks, uns
         ssmc_fiber::current = &f.context;
         ssmcFiberDone = &f.done;
         std::swap(ssmc_shim::asyncCopies, f.copies);
-        swapcontext(&scheduler, &f.context);
+        ssmc_fiber::switchTo(scheduler, f.context);
         std::swap(ssmc_shim::asyncCopies, f.copies);
         alive -= f.done ? 1 : 0;
       }

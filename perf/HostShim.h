@@ -52,7 +52,9 @@
 #include <vector>
 
 #include <sys/mman.h>
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 
 #undef __device__
 #undef __global__
@@ -202,11 +204,14 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 }
 #else
 //===----------------------------------------------------------------------===//
-// Run mode: a block's threads as fibers (ucontext) on the launching OS
-// thread, each running until it waits at a barrier or ends: no thread is
-// created, and a busy machine costs no more than an idle one (an OS thread
-// per CUDA thread made each barrier hundreds of context switches, 50 times
-// slower with the cores taken). Under a sanitizer (SSMC_HOST_ASAN,
+// Run mode: a block's threads as fibers on the launching OS thread, each
+// running until it waits at a barrier or ends: no thread is created, and a
+// busy machine costs no more than an idle one (an OS thread per CUDA thread
+// made each barrier hundreds of context switches, 50 times slower with the
+// cores taken). On x86-64 a switch saves the callee-saved registers and the
+// stack pointer (ssmc_fiber_switch, in the launcher); glibc's swapcontext
+// also saved the signal mask, a system call per switch that was 70 % of a
+// run's time. Elsewhere the fibers are ucontext's. Under a sanitizer (SSMC_HOST_ASAN,
 // SSMC_HOST_TSAN, or a sanitized harness: SSMC_HOST_OS_THREADS) they are OS
 // threads meeting at std::barrier, which ThreadSanitizer understands.
 //===----------------------------------------------------------------------===//
@@ -219,10 +224,23 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 using SsmcBarrier = std::barrier<>;
 #else
 namespace ssmc_fiber {
-inline ucontext_t *scheduler = nullptr; // the launch's loop
-inline ucontext_t *current = nullptr;   // the fiber running now
-inline unsigned long progress = 0;      // arrivals at barriers and fibers ended
-inline void yield() { swapcontext(current, scheduler); }
+#if defined(__x86_64__)
+// A suspended fiber is its stack pointer; its registers are on its stack.
+struct Context {
+  void *sp = nullptr;
+};
+extern "C" void ssmc_fiber_switch(void **save, void *load);
+inline void switchTo(Context &from, Context &to) { ssmc_fiber_switch(&from.sp, to.sp); }
+#else
+struct Context {
+  ucontext_t uc;
+};
+inline void switchTo(Context &from, Context &to) { swapcontext(&from.uc, &to.uc); }
+#endif
+inline Context *scheduler = nullptr; // the launch's loop
+inline Context *current = nullptr;   // the fiber running now
+inline unsigned long progress = 0;   // arrivals at barriers and fibers ended
+inline void yield() { switchTo(*current, *scheduler); }
 } // namespace ssmc_fiber
 // A barrier among the fibers: the last to arrive opens it and goes on; the
 // others yield until it is open.

@@ -139,6 +139,52 @@ extern "C" __global__ void k(const float *x, float *y) {
     EXPECT_EQ(v, 127.0f * 128.0f / 2.0f);
 }
 
+TEST(HostShim, EachThreadKeepsItsValuesAcrossSwitches) {
+  if (!perf::hostBuildUnavailable().empty())
+    GTEST_SKIP() << perf::hostBuildUnavailable();
+  // Many values live across each barrier (in callee-saved and in vector
+  // registers, spilled to each fiber's own stack), 64 switches a thread:
+  // every thread must find its own after each switch.
+  Built b = build(R"(
+typedef float T;
+extern "C" __global__ void k(const float *x, float *y) {
+  __shared__ float total[1];
+  const unsigned t = threadIdx.x;
+  unsigned long a = t, c = 3u * t + 1u, d = t ^ 5u, e = 7u, f = t * t;
+  double g = double(t) * 0.5, h = 1.0 + t;
+  float acc = 0.0f;
+  for (int i = 0; i < 64; ++i) {
+    if (t == 0)
+      total[0] = float(i);
+    __syncthreads();
+    acc += total[0] * x[t];
+    __syncthreads();
+    a += c; c ^= d; d += e; e += f & 3u; f += a & 1u; g += h; h *= 1.0;
+  }
+  y[t] = acc + float(a % 7u + c % 5u + d % 3u + e % 2u + f % 11u) + float(g - h * 64.0);
+}
+)");
+  ASSERT_TRUE(b.run);
+  const std::vector<float> y = launch(b, 2, 96, 0, perf::HostBlockOrder::InOrder, false);
+  for (unsigned t = 0; t < 96; ++t) {
+    unsigned long a = t, c = 3u * t + 1u, d = t ^ 5u, e = 7u, f = t * t;
+    double g = double(t) * 0.5, h = 1.0 + t;
+    float acc = 0.0f;
+    for (int i = 0; i < 64; ++i) {
+      acc += float(i) * 1.0f;
+      a += c;
+      c ^= d;
+      d += e;
+      e += f & 3u;
+      f += a & 1u;
+      g += h;
+      h *= 1.0;
+    }
+    EXPECT_EQ(y[t], acc + float(a % 7u + c % 5u + d % 3u + e % 2u + f % 11u) + float(g - h * 64.0))
+        << "thread " << t;
+  }
+}
+
 TEST(HostShimDeathTest, ABarrierNotEveryThreadReachesIsReportedNotAHang) {
   if (!perf::hostBuildUnavailable().empty())
     GTEST_SKIP() << perf::hostBuildUnavailable();
