@@ -33,6 +33,33 @@ func.func @gated_cnn_variant(%x: tensor<1x6x6x16xf32> {ssmc.name = "input"}) -> 
 
 // -----
 
+// A block's residual add before a convolution (MambaOut's last block of a
+// stage, then its downsampling) is the convolution's prologue, not fc2's
+// epilogue: the residual comes from the fc1 group, of the same anchors as
+// fc2's (Planner::joinsTwin says why that is kept).
+// CHECK-LABEL: func.func @residual_before_a_conv
+// CHECK: %[[F:.*]]:2 = ssmc.kernel_group "g00_add__layer_norm__linear"
+// CHECK: %[[Y:.*]] = ssmc.kernel_group "g01_linear"(%[[F]]#1)
+// CHECK: ssmc.kernel_group "g02_add__conv2d"(%[[Y]], %[[F]]#0)
+// CHECK-NOT: ssmc.kernel_group
+func.func @residual_before_a_conv(%x: tensor<1x4x4x8xf32> {ssmc.name = "input"}, %r: tensor<1x4x4x8xf32> {ssmc.name = "residual"}) -> (tensor<1x2x2x8xf32> {ssmc.name = "output"}) {
+  %nw = ssmc.weight "norm.weight" : tensor<8xf32>
+  %nb = ssmc.weight "norm.bias" : tensor<8xf32>
+  %w1 = ssmc.weight "fc1.weight" : tensor<8x8xf32>
+  %w2 = ssmc.weight "fc2.weight" : tensor<8x8xf32>
+  %cw = ssmc.weight "conv.weight" : tensor<8x8x3x3xf32>
+  %cb = ssmc.weight "conv.bias" : tensor<8xf32>
+  %s = ssmc.add %x, %r : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  %n = ssmc.layer_norm %s, %nw, %nb eps 1.0e-06 : (tensor<1x4x4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x4x4x8xf32>
+  %h = ssmc.linear %n, %w1 : (tensor<1x4x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x4x8xf32>
+  %y = ssmc.linear %h, %w2 : (tensor<1x4x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x4x8xf32>
+  %o = ssmc.add %y, %s : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  %c = ssmc.conv2d %o, %cw, %cb stride [2, 2] padding [1, 1] groups 1 channels_last : (tensor<1x4x4x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x2x2x8xf32>
+  return %c : tensor<1x2x2x8xf32>
+}
+
+// -----
+
 // Refused: a norm with two users stays out of the GEMM (both need it), and an
 // elementwise op feeding a GEMM is not a GEMM prologue. The GELU, left in a
 // group of its own that reads only the norm's group, becomes that group's
