@@ -211,9 +211,10 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
 // cores taken). On x86-64 a switch saves the callee-saved registers and the
 // stack pointer (ssmc_fiber_switch, in the launcher); glibc's swapcontext
 // also saved the signal mask, a system call per switch that was 70 % of a
-// run's time. Elsewhere the fibers are ucontext's. Under a sanitizer (SSMC_HOST_ASAN,
-// SSMC_HOST_TSAN, or a sanitized harness: SSMC_HOST_OS_THREADS) they are OS
-// threads meeting at std::barrier, which ThreadSanitizer understands.
+// run's time. Elsewhere the fibers are ucontext's. Under a sanitizer
+// (SSMC_HOST_ASAN, SSMC_HOST_TSAN, or a sanitized harness:
+// SSMC_HOST_OS_THREADS) they are OS threads meeting at std::barrier, which
+// ThreadSanitizer understands.
 //===----------------------------------------------------------------------===//
 
 #if defined(SSMC_HOST_ASAN) || defined(SSMC_HOST_TSAN) || defined(SSMC_HOST_OS_THREADS)

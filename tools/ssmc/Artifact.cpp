@@ -19,7 +19,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,21 +107,17 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
   // ptxas decides spills, so only a compile can tell (calls on slow paths,
   // e.g. erff's, save registers to the stack at any register count).
   constexpr size_t kSpillAlternatives = 8;
-  // One message per distinct kernel and replacement: a model's repeated
-  // blocks share their kernel, and a line each said the same thing again.
-  struct Replacement {
-    std::string name;                // the first kernel's
-    std::vector<std::string> others; // the others', by their gNN
-    int64_t spilled = 0, config = 0;
-  };
-  std::vector<Replacement> replacements;
-  std::map<std::pair<size_t, int64_t>, size_t> replacementOf; // (distinct kernel, config)
-  const std::vector<size_t> firstDistinct = compiled->distinctOf;
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     const rt::PlanKernel &pk = plan.kernels[k];
     const int64_t spilled = compiled->distinct[compiled->distinctOf[k]].resources.spillBytes;
     if (spilled <= 0)
       continue;
+    // The kernels of the same code (a model's repeated blocks) change
+    // together: one trial compile and one message for all of them.
+    std::vector<size_t> same;
+    for (size_t j = k; j < plan.kernels.size(); ++j)
+      if (compiled->distinctOf[j] == compiled->distinctOf[k])
+        same.push_back(j);
     for (size_t step = 1; step <= kSpillAlternatives; ++step) {
       const int64_t c = (pk.defaultConfig + int64_t(step)) % int64_t(pk.configs.size());
       if (c == pk.defaultConfig)
@@ -132,31 +127,30 @@ rt::Status compileModel(CompiledModel &model, const Options &o) {
           w != pk.configs[size_t(c)].tunables.end() && w->second)
         continue;
       std::vector<int64_t> trial = defaults;
-      trial[k] = c;
+      for (size_t j : same)
+        trial[j] = c;
       auto again = rt::compilePlan(plan, trial, plan.arch, &cache, 0);
       if (!again || again->distinct[again->distinctOf[k]].resources.spillBytes > 0)
         continue;
-      auto [at, fresh] = replacementOf.try_emplace({firstDistinct[k], c}, replacements.size());
-      if (fresh)
-        replacements.push_back({pk.name, {}, spilled, c});
-      else
-        replacements[at->second].others.push_back(pk.name.substr(0, pk.name.find('_')));
-      model.plan.kernels[k].defaultConfig = defaults[k] = c;
+      if (!o.quiet) {
+        std::vector<std::string> others; // by their gNN
+        for (size_t j : same)
+          if (j != k)
+            others.push_back(plan.kernels[j].name.substr(0, plan.kernels[j].name.find('_')));
+        const std::string also =
+            others.empty() ? ""
+                           : fmt::format(" (also {}: the same kernel)", fmt::join(others, ", "));
+        std::fprintf(stderr,
+                     "ssmc: %s%s: its default configuration spills %lld bytes of registers; "
+                     "configuration %lld does not and is the default instead\n",
+                     pk.name.c_str(), also.c_str(), (long long)spilled, (long long)c);
+      }
+      for (size_t j : same)
+        model.plan.kernels[j].defaultConfig = defaults[j] = c;
       compiled = std::move(again);
       break;
     }
   }
-  for (const Replacement &r : replacements)
-    if (!o.quiet)
-      std::fprintf(
-          stderr,
-          "ssmc: %s%s: its default configuration spills %lld bytes of registers; "
-          "configuration %lld does not and is the default instead\n",
-          r.name.c_str(),
-          r.others.empty()
-              ? ""
-              : fmt::format(" (also {}: the same kernel)", fmt::join(r.others, ", ")).c_str(),
-          (long long)r.spilled, (long long)r.config);
   for (const std::string &w : cache.takeWarnings()) // a cache that is off says so
     warn(w);
   model.compiled.clear();
