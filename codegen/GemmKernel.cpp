@@ -259,12 +259,18 @@ struct Staging {
   /// A channels-first image staged by rows (kGemmAImage): the output
   /// pixels a row, and the bytes of the image rows an output row reads.
   int64_t imageOW = 0, imageRowBytes = 0;
+  /// A channels-last input read along its rows (kGemmASpan): a tap row's
+  /// columns (KW x C), each K step one tap row, BK that rounded up to 16.
+  int64_t spanRowK = 0;
 };
 
 /// The bytes of one row of a stage tile: BK values of T (bf16/f16 on tensor
-/// cores), or BK + 4 floats (padded: wmma and FFMA read a leading dimension).
+/// cores; BK + 8 where BK is not a power of two, which the swizzle needs),
+/// or BK + 4 floats (padded: wmma and FFMA read a leading dimension).
 int64_t tileRowBytes(const Tile &t, Mode mode) {
-  return mode == kMma16 ? t.bk * 2 : (t.bk + 4) * 4;
+  if (mode == kMma16)
+    return (t.bk & (t.bk - 1)) == 0 ? t.bk * 2 : (t.bk + 8) * 2;
+  return (t.bk + 4) * 4;
 }
 
 /// One stage's bytes (Templates/Gemm.cuh, kStageElems): A's rows (without a
@@ -292,6 +298,8 @@ int64_t realignedBytes(const Tile &t, Staging st) {
 /// 64 for shifted rows wherever K exceeds 32 (BK·sizeof(T)/16 + 1 chunks a
 /// row: fewer wasted); else 32, or 16 for K <= 16.
 int64_t stepK(const GemmInfo &info, Staging st) {
+  if (st.spanRowK) // a tap row a step (kGemmASpan)
+    return (st.spanRowK + 15) / 16 * 16;
   if (info.k <= 16)
     return 16;
   if (((st.aShift || st.bShift) && info.k > 32) ||
@@ -1366,7 +1374,10 @@ int64_t residentBlocks(int64_t threads, int64_t smem, int64_t limit, int64_t reg
 /// MMA (a 64 x 64 warp tile reads a third of what a 16 x 32 one does).
 double tileCycles(const GemmInfo &info, Staging st, const Tile &t, int64_t limit, int64_t sms) {
   const int64_t elem = st.mode == kMma16 ? 2 : 4;
-  const double steps = double((info.k + 15) / 16);
+  // K in steps of 16 (a tap row a step where A is read along the input's
+  // rows: each padded to BK).
+  const double steps =
+      st.spanRowK ? double(info.k / st.spanRowK * t.bk / 16) : double((info.k + 15) / 16);
   // mma.sync's 16-bit rate on an H100 SM a clock (2/3 of wgmma's 4096);
   // only its ratio to the L1's one wavefront a clock matters.
   const double mmaFlopsPerClock = st.mode == kMma16 ? 2730.0 : 1365.0;
@@ -1401,7 +1412,9 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit,
   std::vector<Ranked> ranked;
   // BK as stepK says; halved while no tile fits (a target of less shared
   // memory: W's whole rows of 384 at BK 64 take 96 KiB in two stages).
-  for (int64_t bk = stepK(info, st); ranked.empty() && bk >= 16; bk /= 2)
+  // A tap row a step (kGemmASpan): BK is the row's, or no tile.
+  for (int64_t bk = stepK(info, st);
+       ranked.empty() && bk >= 16 && (!st.spanRowK || bk == stepK(info, st)); bk /= 2)
     for (int64_t bm : {16, 32, 64, 128, 256})
       for (int64_t wn = 1; wn <= 16; ++wn)
         for (int64_t wm : {1, 2, 4}) {
@@ -1697,7 +1710,7 @@ std::string wgmmaInstructions(const std::vector<Tile> &tiles, bool f16) {
 std::vector<Tile> wgmmaTiles(const std::vector<Tile> &tiles, Staging st, int64_t stats, int64_t k,
                              int64_t limit) {
   std::vector<Tile> out;
-  if (st.mode != kMma16 || st.aShift || st.bShift)
+  if (st.mode != kMma16 || st.aShift || st.bShift || st.spanRowK)
     return out;
   for (size_t i = 0; i < std::min<size_t>(2, tiles.size()); ++i) {
     const Tile &t = tiles[i];
@@ -1786,6 +1799,28 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     }
   }
 
+  // A channels-last convolution reading a group input as it is, whose
+  // pixels are whole 16-byte pieces but not whole 32-byte sectors (the
+  // stem's second conv: 24 channels of 2 bytes): A is read along the
+  // input's rows, a tap row a K step (kGemmASpan), so that a warp's loads
+  // are contiguous. Gathering each output pixel's taps starts every other
+  // pixel's pieces mid-sector, and reads each input piece once per tap
+  // that uses it.
+  Value span;
+  if (info.conv && info.anchors.size() == 1 && mode == kMma16 && bVec && !image) {
+    const Anchor &a = info.anchors.front();
+    Conv2dOp conv = a.conv();
+    if (conv.getChannelsLast() && conv.getGroups() == 1 && isa<BlockArgument>(a.input()) &&
+        e.pointerName(a.input()) && e.storageOf(a.input()) == e.dtype()) {
+      const int64_t c = GroupEmitter::shape(a.input())[3];
+      const int64_t kw = GroupEmitter::shape(a.weight())[3];
+      if (c * elemBytes % 16 == 0 && c * elemBytes % 32 != 0) {
+        span = a.input();
+        staging.spanRowK = kw * c;
+      }
+    }
+  }
+
   // Enumerate the configurations; the tiling weighs what A's prologue reads.
   if (auto leaves = vectorLeaves(info, info.anchors.front())) {
     int64_t bytes = 0;
@@ -1801,6 +1836,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (tiles.empty() && image) { // image rows too wide to stage: the gather from global memory
     image = Value();
     staging.imageOW = staging.imageRowBytes = 0;
+    tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
+  }
+  if (span) // a tap row a stage, no panel
+    llvm::erase_if(tiles, [](const Tile &t) { return t.panel != 0; });
+  if (tiles.empty() && span) { // tap rows too wide to stage: the gather by pixels
+    span = Value();
+    staging.spanRowK = 0;
     tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
   }
   if (tiles.empty())
@@ -1837,6 +1879,22 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         mode == kFfma ? "(ci, ky, kx)" : "(ky, kx, ci)", in[0], in[1], in[2], in[3], out[1], out[2],
         w[2], w[3], conv.getStride()[0], conv.getStride()[1], conv.getPadding()[0],
         conv.getPadding()[1], mode == kFfma, *e.pointerName(image));
+  }
+  if (span) {
+    Conv2dOp conv = info.anchors.front().conv();
+    std::vector<int64_t> in = GroupEmitter::shape(span);
+    std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
+    std::vector<int64_t> out = GroupEmitter::shape(conv.getResult());
+    m += fmt::format(
+        "  // The input A is read from along its rows (kGemmASpan): [B, H, W, C], the\n"
+        "  // output's height and width, the taps, strides and padding; k is a tap (ky, kx, ci).\n"
+        "  static constexpr int kSpanB = {}, kSpanH = {}, kSpanW = {}, kSpanC = {}, kSpanOH = {}, "
+        "kSpanOW = {};\n"
+        "  static constexpr int kSpanKH = {}, kSpanKW = {}, kSpanSH = {}, kSpanSW = {}, kSpanPH = "
+        "{}, kSpanPW = {};\n"
+        "  __device__ __forceinline__ const T *spanInput() {{ return {}; }}\n",
+        in[0], in[1], in[2], in[3], out[1], out[2], w[2], w[3], conv.getStride()[0],
+        conv.getStride()[1], conv.getPadding()[0], conv.getPadding()[1], *e.pointerName(span));
   }
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
@@ -2043,6 +2101,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         "its output rows read ({} bytes an output row, every channel and tap row) to shared "
         "memory, 16 bytes at a time (cp.async).",
         staging.imageRowBytes));
+  if (span)
+    notes.push_back(fmt::format(
+        "A is read along the input's rows: a K step is one tap row ({} columns, zeros to BK), "
+        "each output row's pixels read one contiguous span of an input row 16 bytes a thread, "
+        "and each piece is stored at every tap that reads it.",
+        staging.spanRowK));
   if (bVec && !info.conv && info.k * elemBytes % 16 != 0)
     notes.push_back(
         fmt::format("W's rows are stored padded with zeros to {} elements (row_pitch): "
@@ -2114,11 +2178,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "staged in shared memory\n"
       "constexpr int kGemmImageRowBytes = {}, kGemmImageOW = {}; // their bytes an output row, "
       "output pixels a row\n"
+      "constexpr bool kGemmASpan = {}; // A read along a channels-last input's rows, a tap row "
+      "a K step\n"
+      "constexpr int kGemmSpanRowK = {}; // a tap row's columns (KW x C)\n"
       "constexpr int kGemmSmemLimit = {}; // shared memory a block may take on the target\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
       aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n,
       panelFromStats, bool(image), staging.imageRowBytes, staging.imageOW ? staging.imageOW : 1,
-      sharedMemoryLimit(options.arch));
+      bool(span), staging.spanRowK, sharedMemoryLimit(options.arch));
   if (!wgmma.empty())
     code += wgmmaInstructions(wgmma, e.dtype() == rt::DType::F16);
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";

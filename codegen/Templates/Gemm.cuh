@@ -33,6 +33,11 @@
 //                                reads (NCHW) and its geometry; its rows are staged
 //                                in shared memory (g.imageRows: set here) and A
 //                                gathered from them
+//   g.spanInput(), G::kSpan*     kGemmASpan: the channels-last input a convolution
+//                                reads as it is (NHWC, C whole 16-byte pieces) and its
+//                                geometry; each K step is one tap row (kGemmSpanRowK =
+//                                KW x C columns, zeros to BK), gathered along the
+//                                input's rows (fillSpan)
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
 //   kGemmNFastest (the block order), kGemmARowsFastest (the element-wise gather along M)
 // SSMC_GEMM_MODE: 1 = mma.sync m16n8k16 on T (bf16/f16; SSMC_MMA_F16 picks
@@ -166,6 +171,10 @@ constexpr int kWarps = kWarpsM * kWarpsN, kThreads = 32 * kWarps;
 static_assert(kBM % (16 * kWarpsM) == 0 && kBN % (16 * kWarpsN) == 0,
               "each warp owns whole 16x16 fragments");
 static_assert(kBK % 16 == 0, "BK is a multiple of 16");
+static_assert(!kGemmASpan || (SSMC_GEMM_MODE == 1 && !SSMC_WGMMA && kGemmBVec &&
+                              kBK >= kGemmSpanRowK && kBK < kGemmSpanRowK + 16 &&
+                              kGemmK % kGemmSpanRowK == 0),
+              "A read along the input's rows: 16-bit tiles, BK a tap row rounded up to 16");
 static_assert(!kGemmRowStats || kBN >= kGemmN, "norms of the output need whole rows: BN >= N");
 
 #if SSMC_GEMM_MODE == 1
@@ -209,6 +218,7 @@ static_assert(kBN % 8 == 0 && kBN <= 256, "wgmma's N is 8 to 256");
 #define SSMC_STAGES 3
 #endif
 constexpr bool kPanel = SSMC_PANEL > 0;
+static_assert(!(kGemmASpan && kPanel), "A read along the input's rows is staged per K step");
 constexpr int kPanelParts = SSMC_PANEL > 0 ? SSMC_PANEL : 1;
 constexpr int kStages = SSMC_STAGES;
 static_assert(kStages >= 2, "at least two stages: one in flight while one is consumed");
@@ -227,7 +237,11 @@ constexpr int kPanelK = (kGemmK + kBK - 1) / kBK * kBK;
 // of 128, so ldmatrix's eight rows again fall in distinct bank groups. The C
 // tile's pad keeps the accumulators' 8-byte stores (rows 8 floats apart mod
 // 32) free of conflicts.
-constexpr bool kSwizzle = SSMC_GEMM_MODE == 1;
+// A BK that is not a power of two (a tap row's span, kGemmASpan: 80 for
+// 3 x 24 channels) has no XOR swizzle within its row; its rows are padded by
+// 16 bytes instead (an odd number of 16-byte chunks a row: ldmatrix's eight
+// rows again in distinct bank groups).
+constexpr bool kSwizzle = SSMC_GEMM_MODE == 1 && (kBK & (kBK - 1)) == 0;
 constexpr int kLdT = kSwizzle ? kBK : kBK + kPad; // a stage tile's row stride
 constexpr int kLdA = kPanelK + kPad, kLdC = kBN + 8;
 // With wgmma the panel is K blocks of 64 columns, each [BM][64] swizzled as
@@ -331,6 +345,54 @@ template <class G> __device__ __forceinline__ float imageTap(const T *rows, idx_
   return x >= 0 && x < G::kImgW ? ld(rows[(ci * G::kImgKH + ky) * G::kImgW + x]) : 0.0f;
 }
 
+/// A channels-last convolution's A, read along the input's rows
+/// (kGemmASpan). K step ky holds tap row ky (KW x C columns; the rest of BK
+/// stays zero), and the output pixels ow..ow' of one output row read, at
+/// that tap row, one contiguous span of the input row oh * SH - PH + ky:
+/// pixels ow * SW - PW to ow' * SW - PW + KW - 1. Consecutive threads read
+/// the span 16 bytes at a time (whole sectors, each piece once, where a
+/// gather of each pixel's taps reads a pixel's C channels at every tap that
+/// uses it, across sectors when C's bytes are not a multiple of 32) and
+/// store each piece at every (pixel, kx) that reads it: with stride 2 and
+/// 3 taps, an odd input pixel is kx 0 of one output pixel and kx 2 of the
+/// one before. Padding and rows outside the image read as zeros.
+template <class G>
+__device__ __forceinline__ void fillSpan(G &g, TileT *As, idx_t m0, idx_t k0, int tid) {
+  constexpr int kVec = 16 / (int)sizeof(T);
+  constexpr int kPix = G::kSpanC / kVec;                // pieces a pixel
+  constexpr int kTap = G::kSpanKW * kPix;               // pieces a tap row (KW x C)
+  constexpr int kStride = G::kSpanSW * kPix;            // from one output pixel's to the next's
+  constexpr int kHits = (kTap + kStride - 1) / kStride; // output pixels that read a piece, at most
+  static_assert(G::kSpanC % kVec == 0 && kTap * kVec == kGemmSpanRowK, "whole pieces a pixel");
+  const int ky = (int)(k0 / kBK);
+  const idx_t mEnd = m0 + kBM < kGemmM ? m0 + kBM : kGemmM;
+  for (idx_t m = m0; m < mEnd;) { // one output row's pixels of the block at a time
+    const idx_t row = m / G::kSpanOW; // b * OH + oh
+    const int owA = (int)(m - row * G::kSpanOW);
+    const int owB = mEnd - m < G::kSpanOW - owA ? owA + (int)(mEnd - m) - 1 : G::kSpanOW - 1;
+    const idx_t b = row / G::kSpanOH;
+    const int iy = (int)(row - b * G::kSpanOH) * G::kSpanSH - G::kSpanPH + ky;
+    const bool rowIn = iy >= 0 && iy < G::kSpanH;
+    const T *in = g.spanInput() + (rowIn ? (b * G::kSpanH + iy) * G::kSpanW * G::kSpanC : 0);
+    const int r0 = (int)(m - m0) - owA; // the tile row of this output row's pixel 0
+    // Piece v: input pixel v / kPix - PW, channels from v % kPix * kVec.
+    const int vEnd = owB * kStride + kTap;
+    for (int v = owA * kStride + tid; v < vEnd; v += kThreads) {
+      const int ix = v / kPix - G::kSpanPW;
+      uint4 piece = {};
+      if (rowIn && ix >= 0 && ix < G::kSpanW)
+        piece = __ldg(reinterpret_cast<const uint4 *>(in + ix * G::kSpanC + v % kPix * kVec));
+#pragma unroll
+      for (int h = 0; h < kHits; ++h) {
+        const int ow = v / kStride - h, t = v - ow * kStride; // t: the piece's place in the tap row
+        if (ow >= owA && ow <= owB && t < kTap)
+          *reinterpret_cast<uint4 *>(As + tileAt(r0 + ow, t * kVec)) = piece;
+      }
+    }
+    m += owB - owA + 1;
+  }
+}
+
 /// A's rows m0.. and columns k0..k0+kCols-1 into As (row stride kLdA):
 /// consecutive threads walk k, the contiguous axis of row-major inputs, a
 /// 16-byte piece each where the prologue allows (kGemmAVec).
@@ -338,7 +400,9 @@ template <int kCols, class G>
 __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0, int tid) {
   static_assert(!kGemmAImage || (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0),
                 "the staged image is gathered 16 bytes of A a thread");
-  if (kGemmACopy) {
+  if constexpr (kGemmASpan) {
+    fillSpan(g, As, m0, k0, tid);
+  } else if (kGemmACopy) {
     // A read as it is: 16-byte asynchronous copies, like W's rows.
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
     for (int e = tid; e < kBM * kPieces; e += kThreads) {
@@ -512,11 +576,14 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
   }
   // B[k][n] = W[n][k], stored [n][k]: consecutive threads walk k, W's
   // contiguous axis, 16 bytes at a time where W's rows allow.
+  // A tap row a K step (kGemmASpan): W's columns of tap row k0 / BK (the
+  // rest of BK holds the zeros run() wrote once).
   if (kGemmBVec) {
-    constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kBK / kVec;
+    constexpr int kVec = 16 / (int)sizeof(TileT);
+    constexpr int kPieces = kGemmASpan ? kGemmSpanRowK / kVec : kBK / kVec;
     for (int e = tid; e < kBN * kPieces; e += kThreads) {
       const int c = e / kPieces, r = e % kPieces * kVec;
-      const idx_t n = n0 + c, k = k0 + r;
+      const idx_t n = n0 + c, k = kGemmASpan ? k0 / kBK * kGemmSpanRowK + r : k0 + r;
       const bool valid = n < kGemmN && k < kGemmK;
       copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid ? 16 : 0);
     }
@@ -592,7 +659,30 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   static_assert(kBM * kBN % kThreads == 0, "whole elements per thread");
 #endif
 
-  constexpr int kTilesK = (kGemmK + kBK - 1) / kBK;
+  // A tap row a K step where A is read along the input's rows.
+  constexpr int kTilesK = kGemmASpan ? kGemmK / kGemmSpanRowK : (kGemmK + kBK - 1) / kBK;
+  if constexpr (kGemmASpan) {
+    // What fillSpan and fillStage never write, once in every stage: A's and
+    // W's columns past a tap row's, and A's rows past M (zeros, so the MMAs
+    // add nothing).
+    constexpr int kVec = 16 / (int)sizeof(TileT), kRowPieces = kBK / kVec;
+    constexpr int kPadPieces = kRowPieces - kGemmSpanRowK / kVec;
+    const uint4 zero = {};
+    if constexpr (kPadPieces > 0)
+      for (int e = tid; e < kStages * (kBM + kBN) * kPadPieces; e += kThreads) {
+        const int c = kRowPieces - kPadPieces + e % kPadPieces;
+        const int r = e / kPadPieces % (kBM + kBN); // A's rows, then W's
+        *reinterpret_cast<uint4 *>(stages + e / ((kBM + kBN) * kPadPieces) * kStageElems +
+                                   (r < kBM ? tileAt(r, c * kVec)
+                                            : kAStageElems + tileAt(r - kBM, c * kVec))) = zero;
+      }
+    const int rows = kGemmM - m0 < kBM ? (int)(kGemmM - m0) : kBM;
+    for (int e = tid; e < kStages * (kBM - rows) * kRowPieces; e += kThreads) {
+      const int c = e % kRowPieces, r = rows + e / kRowPieces % (kBM - rows);
+      *reinterpret_cast<uint4 *>(stages + e / ((kBM - rows) * kRowPieces) * kStageElems +
+                                 tileAt(r, c * kVec)) = zero;
+    }
+  }
   // A panel's part walks every kPanelParts-th N tile from its own.
   const idx_t nStep = kPanel ? (idx_t)kBN * kPanelParts : kGemmN;
   for (idx_t n0 = tileN * kBN; n0 < kGemmN; n0 += nStep) {
@@ -642,12 +732,12 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
       const TileT *stage = stages + kt % kStages * kStageElems;
       const idx_t k0 = (idx_t)kt * kBK;
-      if (kGemmAShift || kGemmBShift) {
+      if constexpr (kGemmAShift || kGemmBShift) {
         // Shifted rows into the realigned tiles (read by the last step's
         // MMAs, which every warp has finished at the barrier above).
-        if (kGemmAShift)
+        if constexpr (kGemmAShift)
           realign<kBM>(realigned, stage, g.aRow(z, 0), m0, k0, tid);
-        if (kGemmBShift)
+        if constexpr (kGemmBShift)
           realign<kBN>(realigned + (kGemmAShift ? kATileElems : 0), stage + kAStageElems,
                        g.bRow(z, 0), n0, k0, tid);
         __syncthreads();

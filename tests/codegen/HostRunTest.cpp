@@ -138,6 +138,17 @@ std::vector<Case> allCases() {
        false,
        4,
        "sm_90a"},
+      // The stem's second conv over 24 channels (48-byte pixels) in 16-bit
+      // storage: A read along the input's rows (kGemmASpan), a tap row of 72
+      // columns a K step of 80; tiles for 4 SMs, so one block's 256 rows
+      // span both images' 9 x 9 outputs and 94 rows past M. "mambaout
+      // small" reads 8 channels so (BK 32, tiles that start mid-row).
+      {"mambaout stem 24",
+       "mambaout",
+       {{"depths", "1,1,1,1"}, {"dims", "48,56,64,72"}, {"num_classes", "5"}},
+       {{"input", {2, 3, 36, 36}}},
+       false,
+       4},
       // A last stage of 392 channels: its downsample's LayerNorm is a row
       // kernel of its own (FormKernelGroups: more than 384 channels).
       {"mambaout split norm",
