@@ -260,8 +260,10 @@ struct Staging {
   /// pixels a row, and the bytes of the image rows an output row reads.
   int64_t imageOW = 0, imageRowBytes = 0;
   /// A channels-last input read along its rows (kGemmASpan): a tap row's
-  /// columns (KW x C), each K step one tap row, BK that rounded up to 16.
+  /// columns (KW x C), each K step one tap row, BK that rounded up to 16;
+  /// and the share of A's pieces it loads (SW / KW: each input piece once).
   int64_t spanRowK = 0;
+  double spanLoads = 1.0;
 };
 
 /// The bytes of one row of a stage tile: BK values of T (bf16/f16 on tensor
@@ -1381,7 +1383,7 @@ double tileCycles(const GemmInfo &info, Staging st, const Tile &t, int64_t limit
   // mma.sync's 16-bit rate on an H100 SM a clock (2/3 of wgmma's 4096);
   // only its ratio to the L1's one wavefront a clock matters.
   const double mmaFlopsPerClock = st.mode == kMma16 ? 2730.0 : 1365.0;
-  const double perStep = double(t.bm * 16 * info.aInputBytes + t.bm * 16 * elem) / 128 +
+  const double perStep = double(t.bm * 16) * (info.aInputBytes * st.spanLoads + elem) / 128 +
                          2.0 * double(t.bn * 16 * elem) / 128 +
                          double(t.wm * t.wn * (t.bm / t.wm + t.bn / t.wn) * 32) / 128 +
                          2.0 * double(t.bm * t.bn * 4) / 128 / steps;
@@ -1645,8 +1647,8 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
       for (int64_t bk : {16, 32, 64})
         for (auto [wm, wn] :
              {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4}, {4, 2}}) {
-          Tile t{bm, bn, bk, wm, wn};
-          if (bm > capM || bn > capN || bk > capK || !valid(t))
+          Tile t{bm, bn, st.spanRowK ? def.bk : bk, wm, wn}; // a tap row's BK (kGemmASpan)
+          if ((st.spanRowK && bk != 16) || bm > capM || bn > capN || t.bk > capK || !valid(t))
             continue;
           if (t.bm == def.bm && t.bn == def.bn && t.bk == def.bk && t.wm == def.wm &&
               t.wn == def.wn)
@@ -1799,25 +1801,25 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     }
   }
 
-  // A channels-last convolution reading a group input as it is, whose
-  // pixels are whole 16-byte pieces but not whole 32-byte sectors (the
-  // stem's second conv: 24 channels of 2 bytes): A is read along the
-  // input's rows, a tap row a K step (kGemmASpan), so that a warp's loads
-  // are contiguous. Gathering each output pixel's taps starts every other
-  // pixel's pieces mid-sector, and reads each input piece once per tap
-  // that uses it.
+  // A channels-last convolution whose prologue gives A 16 bytes at a time
+  // (aVec: its channels whole pieces, its inputs not views): A is read
+  // along the input's rows, a tap row a K step (kGemmASpan), so that a
+  // warp's loads are contiguous and each input piece is read once.
+  // Gathering each output pixel's taps reads a piece once per tap that uses
+  // it (1.5x at stride 2 over 3 taps), 64 bytes of a row a quarter warp,
+  // and where a pixel's bytes are not whole sectors (the stem's second
+  // conv in femto: 24 channels) starts every other pixel mid-sector.
   Value span;
   if (info.conv && info.anchors.size() == 1 && mode == kMma16 && bVec && !image) {
     const Anchor &a = info.anchors.front();
     Conv2dOp conv = a.conv();
-    if (conv.getChannelsLast() && conv.getGroups() == 1 && isa<BlockArgument>(a.input()) &&
-        e.pointerName(a.input()) && e.storageOf(a.input()) == e.dtype()) {
-      const int64_t c = GroupEmitter::shape(a.input())[3];
+    const int64_t c = GroupEmitter::shape(a.input())[3];
+    if (conv.getChannelsLast() && conv.getGroups() == 1 && !isView(a.input()) &&
+        vectorLeaves(info, a) && c * elemBytes % 16 == 0) {
       const int64_t kw = GroupEmitter::shape(a.weight())[3];
-      if (c * elemBytes % 16 == 0 && c * elemBytes % 32 != 0) {
-        span = a.input();
-        staging.spanRowK = kw * c;
-      }
+      span = a.input();
+      staging.spanRowK = kw * c;
+      staging.spanLoads = std::min(1.0, double(conv.getStride()[1]) / double(kw));
     }
   }
 
@@ -1838,12 +1840,26 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     staging.imageOW = staging.imageRowBytes = 0;
     tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
   }
-  if (span) // a tap row a stage, no panel
+  if (span) {
+    // A tap row a stage, no panel. Where a pixel's bytes are whole sectors,
+    // only if its best tile costs less than the gather's (tileCycles, with
+    // the span's fewer loads): a wide tap row (mambaout_base's second
+    // downsample, 3 x 256 channels) leaves room for small tiles only.
+    // Otherwise wherever a tile fits, for whole sectors.
     llvm::erase_if(tiles, [](const Tile &t) { return t.panel != 0; });
-  if (tiles.empty() && span) { // tap rows too wide to stage: the gather by pixels
-    span = Value();
-    staging.spanRowK = 0;
-    tiles = gemmTiles(info, staging, sharedMemoryLimit(options.arch), sms);
+    Staging gather = staging;
+    gather.spanRowK = 0;
+    gather.spanLoads = 1.0;
+    std::vector<Tile> other = gemmTiles(info, gather, sharedMemoryLimit(options.arch), sms);
+    const int64_t limit = sharedMemoryLimit(options.arch);
+    const bool wholeSectors = GroupEmitter::shape(span)[3] * elemBytes % 32 == 0;
+    if (tiles.empty() || (wholeSectors && !other.empty() &&
+                          tileCycles(info, gather, other.front(), limit, sms) <=
+                              tileCycles(info, staging, tiles.front(), limit, sms))) {
+      span = Value();
+      staging = gather;
+      tiles = std::move(other);
+    }
   }
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no GEMM tile fits the shared memory "
@@ -1886,15 +1902,14 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
     std::vector<int64_t> out = GroupEmitter::shape(conv.getResult());
     m += fmt::format(
-        "  // The input A is read from along its rows (kGemmASpan): [B, H, W, C], the\n"
+        "  // The conv's input, read along its rows (kGemmASpan): [B, H, W, C], the\n"
         "  // output's height and width, the taps, strides and padding; k is a tap (ky, kx, ci).\n"
         "  static constexpr int kSpanB = {}, kSpanH = {}, kSpanW = {}, kSpanC = {}, kSpanOH = {}, "
         "kSpanOW = {};\n"
         "  static constexpr int kSpanKH = {}, kSpanKW = {}, kSpanSH = {}, kSpanSW = {}, kSpanPH = "
-        "{}, kSpanPW = {};\n"
-        "  __device__ __forceinline__ const T *spanInput() {{ return {}; }}\n",
+        "{}, kSpanPW = {};\n",
         in[0], in[1], in[2], in[3], out[1], out[2], w[2], w[3], conv.getStride()[0],
-        conv.getStride()[1], conv.getPadding()[0], conv.getPadding()[1], *e.pointerName(span));
+        conv.getStride()[1], conv.getPadding()[0], conv.getPadding()[1]);
   }
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
@@ -1927,6 +1942,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (aAsItIs)
     leaves.clear();
   const bool aVec = !leaves.empty();
+  if (span && !aVec)
+    return rt::Status::error(
+        fmt::format("kernel group '{}': internal error: A read along the input's rows needs aVec",
+                    e.groupName()));
   // A convolution reading a channels-first input through a permute to
   // channels-last (the stem's NCHW image): consecutive output pixels of a
   // row are stride elements apart, a tap's channels a whole plane apart,

@@ -116,6 +116,7 @@ enum SsmcTraceFlag : uint8_t {
   kSsmcShared = 2,  // shared memory (else global)
   kSsmcBarrier = 4, // __syncthreads(): the thread's next phase begins
   kSsmcMma = 8,     // one warp-wide matrix multiply-add; addr holds its FLOPs
+  kSsmcStep = 16,   // a loop step (ssmc_shim::step): addr holds its id
 };
 // Filled by the host (perf/Trace.cpp) before each block; ranges are the
 // global buffers [lo, hi); the shared ones are added by ssmc_trace_begin.
@@ -302,6 +303,16 @@ template <class T> inline T __ldg(const T *p) { return *p; }
 // site.
 #define SSMC_HOST_SHIM 1
 namespace ssmc_shim {
+// A loop iteration, named by an id every lane of the warp gives it: in trace
+// mode the accesses after it (until the next step or barrier) form requests
+// with the other lanes' of the same step, so a lane that skips a predicated
+// access in one iteration does not join the next iteration's request (on a
+// GPU the warp runs the instruction once, that lane off). Nothing otherwise.
+#ifdef SSMC_HOST_TRACE
+SSMC_SHIM inline void step(uint64_t id) { ssmcMark(kSsmcStep, id); }
+#else
+inline void step(uint64_t) {}
+#endif
 #ifdef SSMC_HOST_TRACE
 // The shared write has a site of its own (the caller's address + 1, which
 // no call returns to): a zero-filling copy reads nothing, and sharing the

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <map>
 
 namespace ssmc::perf {
 namespace {
@@ -20,7 +21,7 @@ struct TraceRecord {
   uint16_t unused;
 };
 static_assert(sizeof(TraceRecord) == 16);
-enum : uint8_t { kWrite = 1, kShared = 2, kBarrier = 4, kMma = 8 };
+enum : uint8_t { kWrite = 1, kShared = 2, kBarrier = 4, kMma = 8, kStep = 16 };
 constexpr int kMaxRanges = 40, kMaxGlobalRanges = 32;
 struct TraceState {
   TraceRecord *records;
@@ -140,7 +141,7 @@ void Tracer::linesOnly(BlockTrace &out) {
   std::vector<uint64_t> order;
   for (uint64_t i = 0; i < count; ++i) {
     const TraceRecord &r = records[i];
-    if (r.flags & (kShared | kBarrier | kMma))
+    if (r.flags & (kShared | kBarrier | kMma | kStep))
       continue;
     for (uint64_t sector = r.addr >> 5; sector <= (r.addr + r.size - 1) >> 5; ++sector) {
       const uint64_t line = sector >> 2;
@@ -199,7 +200,13 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
   std::vector<WarpEvents> perWarp(warps);
   uint32_t maxPhase = 0;
 
-  // (phase, site) -> its requests by occurrence.
+  // (group, site) -> its requests by occurrence. A group is a barrier
+  // phase, or a loop step in one (kStep: the lanes' accesses after the same
+  // step id go together, whatever each skipped in the steps before).
+  std::map<std::pair<uint32_t, uint64_t>, uint32_t> groupOf;
+  const auto groupFor = [&](uint32_t phase, uint64_t step) {
+    return groupOf.try_emplace({phase, step}, uint32_t(groupOf.size())).first->second;
+  };
   std::vector<int32_t> idOf;
   std::vector<std::vector<uint32_t>> requestsOf;
   std::vector<uint32_t> occurrence;
@@ -213,6 +220,7 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
 
   for (unsigned w = 0; w < warps; ++w) {
     const unsigned firstLane = 32 * w, lanes = std::min(32u, block_ - firstLane);
+    groupOf.clear();
     idOf.clear();
     requestsOf.clear();
     occurrence.clear();
@@ -224,11 +232,15 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
       for (uint32_t id : touched)
         occurrence[id] = 0;
       touched.clear();
-      uint32_t phase = 0;
+      uint32_t phase = 0, group = groupFor(0, 0);
       for (size_t i = threadStart[firstLane + l]; i < threadStart[firstLane + l + 1]; ++i) {
         const TraceRecord &r = records[i];
         if (r.flags & kBarrier) {
-          ++phase;
+          group = groupFor(++phase, 0);
+          continue;
+        }
+        if (r.flags & kStep) {
+          group = groupFor(phase, r.addr);
           continue;
         }
         if (r.flags & kMma) {
@@ -243,9 +255,9 @@ void Tracer::process(const std::vector<size_t> &threadStart, BlockTrace &out) {
           idOf.swap(wider);
           sites *= 2;
         }
-        const size_t key = size_t(phase) * sites + siteIndex;
+        const size_t key = size_t(group) * sites + siteIndex;
         if (key >= idOf.size())
-          idOf.resize((size_t(phase) + 1) * sites, -1);
+          idOf.resize((size_t(group) + 1) * sites, -1);
         if (idOf[key] < 0) {
           idOf[key] = int32_t(requestsOf.size());
           requestsOf.emplace_back();

@@ -7,7 +7,9 @@
 //   call site) for the n-th time in the same barrier phase form one request,
 //   as one warp-wide instruction does on the GPU. Lanes that diverge in how
 //   often they reach a site pair up by count, which is exact for the uniform
-//   loops ssmc generates and approximate for guarded tails.
+//   loops ssmc generates and approximate for guarded tails. A loop whose
+//   lanes skip a predicated access names its iterations (ssmc_shim::step,
+//   the same id in every lane): the count then starts again at each step.
 // - Global requests: 32-byte sectors and 128-byte lines touched, bytes the
 //   lanes asked for and the distinct bytes among them (coalescing = distinct
 //   bytes used / bytes in the sectors touched).

@@ -33,10 +33,10 @@
 //                                reads (NCHW) and its geometry; its rows are staged
 //                                in shared memory (g.imageRows: set here) and A
 //                                gathered from them
-//   g.spanInput(), G::kSpan*     kGemmASpan: the channels-last input a convolution
-//                                reads as it is (NHWC, C whole 16-byte pieces) and its
-//                                geometry; each K step is one tap row (kGemmSpanRowK =
-//                                KW x C columns, zeros to BK), gathered along the
+//   G::kSpan*                    kGemmASpan: the geometry of the channels-last input a
+//                                convolution reads (NHWC, C whole 16-byte pieces); each
+//                                K step is one tap row (kGemmSpanRowK = KW x C columns,
+//                                zeros to BK), its pieces evaluated by aVec along the
 //                                input's rows (fillSpan)
 //   kGemmM, kGemmN, kGemmK, kGemmStats (floats per row of statistics), kGemmRowStats,
 //   kGemmNFastest (the block order), kGemmARowsFastest (the element-wise gather along M)
@@ -80,6 +80,10 @@ using ssmc_async::copy16;
 using ssmc_async::wait;
 
 #ifndef SSMC_HOST_SHIM
+// A loop iteration's id, the same in every lane of the warp: nothing on a
+// GPU; the host trace groups the lanes' accesses by it (ssmc_shim::step), as
+// the warp runs a predicated access once with the skipping lanes off.
+__device__ __forceinline__ void traceStep(unsigned long long) {}
 // A shared-memory pointer as the 32-bit address PTX's shared instructions take.
 __device__ __forceinline__ unsigned sharedAddress(const void *p) {
   return (unsigned)__cvta_generic_to_shared(p);
@@ -117,6 +121,7 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
 }
 #else
 using ssmc_shim::sharedAddress;
+__device__ __forceinline__ void traceStep(unsigned long long id) { ssmc_shim::step(id); }
 __device__ __forceinline__ Vec16 loadShared16(const void *p) {
   Vec16 v;
   memcpy(&v, p, sizeof v);
@@ -349,44 +354,60 @@ template <class G> __device__ __forceinline__ float imageTap(const T *rows, idx_
 /// (kGemmASpan). K step ky holds tap row ky (KW x C columns; the rest of BK
 /// stays zero), and the output pixels ow..ow' of one output row read, at
 /// that tap row, one contiguous span of the input row oh * SH - PH + ky:
-/// pixels ow * SW - PW to ow' * SW - PW + KW - 1. Consecutive threads read
-/// the span 16 bytes at a time (whole sectors, each piece once, where a
-/// gather of each pixel's taps reads a pixel's C channels at every tap that
-/// uses it, across sectors when C's bytes are not a multiple of 32) and
-/// store each piece at every (pixel, kx) that reads it: with stride 2 and
-/// 3 taps, an odd input pixel is kx 0 of one output pixel and kx 2 of the
-/// one before. Padding and rows outside the image read as zeros.
+/// pixels ow * SW - PW to ow' * SW - PW + KW - 1. Consecutive threads take
+/// consecutive 16-byte pieces of the span, each evaluated once by the
+/// prologue (g.aVec at the first (pixel, kx) that reads it: its loads are
+/// the span's, whole sectors), and store it at every (pixel, kx) that reads
+/// it: with stride 2 and 3 taps, an odd input pixel is kx 0 of one output
+/// pixel and kx 2 of the one before. Gathering each pixel's taps instead
+/// reads a piece once per tap that uses it.
 template <class G>
-__device__ __forceinline__ void fillSpan(G &g, TileT *As, idx_t m0, idx_t k0, int tid) {
-  constexpr int kVec = 16 / (int)sizeof(T);
+__device__ __forceinline__ void fillSpan(G &g, int z, TileT *As, idx_t m0, idx_t k0, int tid) {
+  constexpr int kVec = kGemmAVecElems;
   constexpr int kPix = G::kSpanC / kVec;                // pieces a pixel
   constexpr int kTap = G::kSpanKW * kPix;               // pieces a tap row (KW x C)
   constexpr int kStride = G::kSpanSW * kPix;            // from one output pixel's to the next's
   constexpr int kHits = (kTap + kStride - 1) / kStride; // output pixels that read a piece, at most
-  static_assert(G::kSpanC % kVec == 0 && kTap * kVec == kGemmSpanRowK, "whole pieces a pixel");
+  static_assert(kGemmAVec && kVec * sizeof(TileT) == 16 && G::kSpanC % kVec == 0 &&
+                    kTap * kVec == kGemmSpanRowK,
+                "whole 16-byte pieces a pixel, from aVec");
   const int ky = (int)(k0 / kBK);
   const idx_t mEnd = m0 + kBM < kGemmM ? m0 + kBM : kGemmM;
   for (idx_t m = m0; m < mEnd;) { // one output row's pixels of the block at a time
-    const idx_t row = m / G::kSpanOW; // b * OH + oh
-    const int owA = (int)(m - row * G::kSpanOW);
+    const int owA = (int)(m % G::kSpanOW);
     const int owB = mEnd - m < G::kSpanOW - owA ? owA + (int)(mEnd - m) - 1 : G::kSpanOW - 1;
-    const idx_t b = row / G::kSpanOH;
-    const int iy = (int)(row - b * G::kSpanOH) * G::kSpanSH - G::kSpanPH + ky;
-    const bool rowIn = iy >= 0 && iy < G::kSpanH;
-    const T *in = g.spanInput() + (rowIn ? (b * G::kSpanH + iy) * G::kSpanW * G::kSpanC : 0);
     const int r0 = (int)(m - m0) - owA; // the tile row of this output row's pixel 0
     // Piece v: input pixel v / kPix - PW, channels from v % kPix * kVec.
     const int vEnd = owB * kStride + kTap;
-    for (int v = owA * kStride + tid; v < vEnd; v += kThreads) {
-      const int ix = v / kPix - G::kSpanPW;
-      uint4 piece = {};
-      if (rowIn && ix >= 0 && ix < G::kSpanW)
-        piece = __ldg(reinterpret_cast<const uint4 *>(in + ix * G::kSpanC + v % kPix * kVec));
+    for (int first = owA * kStride; first < vEnd; first += kThreads) {
+      // Steps named by the output row and the first piece: the second store
+      // below is predicated per lane.
+      traceStep(((unsigned long long)(m - m0) << 32 | (unsigned)first) + 1);
+      const int v = first + tid;
+      if (v >= vEnd)
+        break;
+      // The first (pixel, tap piece) that reads piece v: past the row's
+      // last pixel, the one before; a stride wider than the taps skips some.
+      int ow = v / kStride, t = v - ow * kStride;
+      if (ow > owB) {
+        ow -= 1;
+        t += kStride;
+      }
+      if (t >= kTap)
+        continue;
+      float vals[kVec];
+      g.aVec(z, m0 + r0 + ow, (idx_t)ky * kGemmSpanRowK + t * kVec, vals);
+      struct alignas(16) Piece {
+        TileT t[kVec];
+      } piece;
+#pragma unroll
+      for (int q = 0; q < kVec; ++q)
+        piece.t[q] = toTile(vals[q]);
 #pragma unroll
       for (int h = 0; h < kHits; ++h) {
-        const int ow = v / kStride - h, t = v - ow * kStride; // t: the piece's place in the tap row
-        if (ow >= owA && ow <= owB && t < kTap)
-          *reinterpret_cast<uint4 *>(As + tileAt(r0 + ow, t * kVec)) = piece;
+        const int o = v / kStride - h, tap = v - o * kStride;
+        if (o >= owA && o <= owB && tap < kTap)
+          *reinterpret_cast<Piece *>(As + tileAt(r0 + o, tap * kVec)) = piece;
       }
     }
     m += owB - owA + 1;
@@ -401,7 +422,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
   static_assert(!kGemmAImage || (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0),
                 "the staged image is gathered 16 bytes of A a thread");
   if constexpr (kGemmASpan) {
-    fillSpan(g, As, m0, k0, tid);
+    fillSpan(g, z, As, m0, k0, tid);
   } else if (kGemmACopy) {
     // A read as it is: 16-byte asynchronous copies, like W's rows.
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;

@@ -142,7 +142,8 @@ std::vector<Case> allCases() {
       // storage: A read along the input's rows (kGemmASpan), a tap row of 72
       // columns a K step of 80; tiles for 4 SMs, so one block's 256 rows
       // span both images' 9 x 9 outputs and 94 rows past M. "mambaout
-      // small" reads 8 channels so (BK 32, tiles that start mid-row).
+      // small" reads its convs so too (BK 32, 48, 80, tiles that start
+      // mid-row), one of them through the residual add before it.
       {"mambaout stem 24",
        "mambaout",
        {{"depths", "1,1,1,1"}, {"dims", "48,56,64,72"}, {"num_classes", "5"}},
