@@ -26,9 +26,7 @@ import json
 import math
 import os
 import re
-import statistics
 import sys
-import time
 
 GROUP = re.compile(r'ssmc\.kernel_group "([^"]+)"')
 OP = re.compile(r"= ssmc\.(linear|conv2d|depthwise_conv2d|causal_conv1d|selective_scan) "
@@ -132,28 +130,6 @@ def peer(op, torch, F, dtype, device):
                                   delta_softplus=op["softplus"])
 
 
-def timed_us(fn, torch, warmup, iters, device):
-    """Median microseconds of `iters` runs after `warmup` (CUDA events on a GPU)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-        for _ in range(iters):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end) * 1e3)
-    else:
-        for _ in range(iters):
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(times)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--artifact", required=True, help="an `ssmc compile -o` directory")
@@ -188,6 +164,8 @@ def main():
         import torch.nn.functional as F
     except ImportError:
         sys.exit("kernel_peers: this Python has no torch (--list needs none)")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from peers import timed  # median and fastest milliseconds, CUDA events on a GPU
     if args.compile_scans and not hasattr(torch, "compile"):
         sys.exit(f"kernel_peers: torch {torch.__version__} has no torch.compile: "
                  "drop --compile-scans")
@@ -212,10 +190,10 @@ def main():
                 op["kind"] == "selective_scan" for op in ops) else None
             for op in ops:
                 fn = peer(op, torch, F, dtype, device)
-                us += timed_us(fn, torch, args.warmup, args.iters, device)
+                us += 1e3 * timed(fn, args.warmup, args.iters, device.type)[0]
                 if compiled_us is not None:
                     cfn = torch.compile(fn) if op["kind"] == "selective_scan" else fn
-                    compiled_us += timed_us(cfn, torch, args.warmup, args.iters, device)
+                    compiled_us += 1e3 * timed(cfn, args.warmup, args.iters, device.type)[0]
             ssmc = measured.get(name)
             rows.append({"kernel": name, "ops": [describe(op) for op in ops], "peer_us": us,
                          "peer_compiled_us": compiled_us, "ssmc_us": ssmc,

@@ -1877,39 +1877,37 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   std::string m = e.outputMembers();
   m += "  idx_t m0; // the block's first row\n"
        "  bool firstN; // whether the block's tile is C's first N tile\n";
-  if (image) {
+  // A conv's geometry as the Group's constants k<P>B, k<P>C, ... k<P>PW:
+  // the input's batch, channels, height and width, the output's height and
+  // width, the taps, strides and padding.
+  const auto geometry = [&](const char *p, int64_t b, int64_t c, int64_t h, int64_t w) {
     Conv2dOp conv = info.anchors.front().conv();
-    std::vector<int64_t> in = GroupEmitter::shape(image);
-    std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
+    std::vector<int64_t> wt = GroupEmitter::shape(conv.getWeight());
     std::vector<int64_t> out = GroupEmitter::shape(conv.getResult());
-    m += fmt::format(
-        "  // The image A gathers from (kGemmAImage): [B, C, H, W], the output's\n"
-        "  // height and width, the taps, strides and padding; k is a tap {}.\n"
-        "  static constexpr int kImgB = {}, kImgC = {}, kImgH = {}, kImgW = {}, kImgOH = {}, "
-        "kImgOW = {};\n"
-        "  static constexpr int kImgKH = {}, kImgKW = {}, kImgSH = {}, kImgSW = {}, kImgPH = {}, "
-        "kImgPW = {};\n"
-        "  static constexpr bool kImgTapCFirst = {};\n"
-        "  const T *imageRows; // its rows in shared memory\n"
-        "  __device__ __forceinline__ const T *image() {{ return {}; }}\n",
-        mode == kFfma ? "(ci, ky, kx)" : "(ky, kx, ci)", in[0], in[1], in[2], in[3], out[1], out[2],
-        w[2], w[3], conv.getStride()[0], conv.getStride()[1], conv.getPadding()[0],
-        conv.getPadding()[1], mode == kFfma, *e.pointerName(image));
+    return fmt::format("  static constexpr int k{0}B = {1}, k{0}C = {2}, k{0}H = {3}, k{0}W = {4}, "
+                       "k{0}OH = {5}, k{0}OW = {6};\n"
+                       "  static constexpr int k{0}KH = {7}, k{0}KW = {8}, k{0}SH = {9}, k{0}SW = "
+                       "{10}, k{0}PH = {11}, k{0}PW = {12};\n",
+                       p, b, c, h, w, out[1], out[2], wt[2], wt[3], conv.getStride()[0],
+                       conv.getStride()[1], conv.getPadding()[0], conv.getPadding()[1]);
+  };
+  if (image) {
+    std::vector<int64_t> in = GroupEmitter::shape(image); // [B, C, H, W]
+    m += fmt::format("  // The image A gathers from (kGemmAImage): [B, C, H, W], the output's\n"
+                     "  // height and width, the taps, strides and padding; k is a tap {}.\n",
+                     mode == kFfma ? "(ci, ky, kx)" : "(ky, kx, ci)");
+    m += geometry("Img", in[0], in[1], in[2], in[3]);
+    m += fmt::format("  static constexpr bool kImgTapCFirst = {};\n"
+                     "  const T *imageRows; // its rows in shared memory\n"
+                     "  __device__ __forceinline__ const T *image() {{ return {}; }}\n",
+                     mode == kFfma, *e.pointerName(image));
   }
   if (span) {
-    Conv2dOp conv = info.anchors.front().conv();
-    std::vector<int64_t> in = GroupEmitter::shape(span);
-    std::vector<int64_t> w = GroupEmitter::shape(conv.getWeight());
-    std::vector<int64_t> out = GroupEmitter::shape(conv.getResult());
-    m += fmt::format(
+    std::vector<int64_t> in = GroupEmitter::shape(span); // [B, H, W, C]
+    m +=
         "  // The conv's input, read along its rows (kGemmASpan): [B, H, W, C], the\n"
-        "  // output's height and width, the taps, strides and padding; k is a tap (ky, kx, ci).\n"
-        "  static constexpr int kSpanB = {}, kSpanH = {}, kSpanW = {}, kSpanC = {}, kSpanOH = {}, "
-        "kSpanOW = {};\n"
-        "  static constexpr int kSpanKH = {}, kSpanKW = {}, kSpanSH = {}, kSpanSW = {}, kSpanPH = "
-        "{}, kSpanPW = {};\n",
-        in[0], in[1], in[2], in[3], out[1], out[2], w[2], w[3], conv.getStride()[0],
-        conv.getStride()[1], conv.getPadding()[0], conv.getPadding()[1]);
+        "  // output's height and width, the taps, strides and padding; k is a tap (ky, kx, ci).\n";
+    m += geometry("Span", in[0], in[3], in[1], in[2]);
   }
   for (int64_t s = 0; s < stats; ++s)
     m += fmt::format("  float *s{}; // {} of norm {} per row of the block\n", s,
