@@ -1644,11 +1644,12 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
       tiles.push_back(t);
   for (int64_t bm : {32, 64, 128})
     for (int64_t bn : {32, 64, 128})
-      for (int64_t bk : {16, 32, 64})
+      for (int64_t bk : st.spanRowK ? std::vector<int64_t>{def.bk} // a tap row (kGemmASpan)
+                                    : std::vector<int64_t>{16, 32, 64})
         for (auto [wm, wn] :
              {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4}, {4, 2}}) {
-          Tile t{bm, bn, st.spanRowK ? def.bk : bk, wm, wn}; // a tap row's BK (kGemmASpan)
-          if ((st.spanRowK && bk != 16) || bm > capM || bn > capN || t.bk > capK || !valid(t))
+          Tile t{bm, bn, bk, wm, wn};
+          if (bm > capM || bn > capN || bk > capK || !valid(t))
             continue;
           if (t.bm == def.bm && t.bn == def.bn && t.bk == def.bk && t.wm == def.wm &&
               t.wn == def.wn)
@@ -1843,15 +1844,16 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (span) {
     // A tap row a stage, no panel. Where a pixel's bytes are whole sectors,
     // only if its best tile costs less than the gather's (tileCycles, with
-    // the span's fewer loads): a wide tap row (mambaout_base's second
-    // downsample, 3 x 256 channels) leaves room for small tiles only.
-    // Otherwise wherever a tile fits, for whole sectors.
+    // the span's fewer loads): a wide tap row (mambaout_base's 3 x 64 and
+    // 3 x 128 channels) leaves room for small tiles only. Where they are not
+    // (femto's 24 channels), wherever a tile fits: the gather half-uses
+    // sectors.
     llvm::erase_if(tiles, [](const Tile &t) { return t.panel != 0; });
     Staging gather = staging;
     gather.spanRowK = 0;
     gather.spanLoads = 1.0;
-    std::vector<Tile> other = gemmTiles(info, gather, sharedMemoryLimit(options.arch), sms);
     const int64_t limit = sharedMemoryLimit(options.arch);
+    std::vector<Tile> other = gemmTiles(info, gather, limit, sms);
     const bool wholeSectors = GroupEmitter::shape(span)[3] * elemBytes % 32 == 0;
     if (tiles.empty() || (wholeSectors && !other.empty() &&
                           tileCycles(info, gather, other.front(), limit, sms) <=

@@ -312,6 +312,28 @@ TEST_F(Tracer, AZeroFillingCopyWritesSharedMemoryAndReadsNothing) {
   EXPECT_EQ(t.sharedStore.bytesRequested, 512);
 }
 
+TEST_F(Tracer, LoopStepsKeepAPredicatedAccessInItsIteration) {
+  // Iteration 0 stores from the even lanes only, iteration 1 from every
+  // lane. Paired by count, the odd lanes' only store joins the even lanes'
+  // first (8 + 4 sectors); named steps keep each iteration's stores
+  // together (4 + 4), as the warp's predicated instruction does. Two
+  // iterations the compiler cannot unroll: one store site for both, as in
+  // fillSpan.
+  for (bool steps : {false, true}) {
+    KernelTraffic t = traceSource(fmt::format(R"(
+  for (int i = 0; i < (int)blockDim.x / 16; ++i) {{
+    if ({})
+      ssmc_shim::step(i + 1);
+    if (i == 1 || threadIdx.x % 2 == 0)
+      out[32 * i + threadIdx.x] = in[threadIdx.x];
+  }})",
+                                              steps ? "true" : "false"),
+                                  32 * 4, 64 * 4, {1, 1, 1}, 32);
+    EXPECT_EQ(t.globalStore.requests, 2) << steps;
+    EXPECT_EQ(t.globalStore.sectors, steps ? 8 : 12) << steps;
+  }
+}
+
 TEST_F(Tracer, BlocksRunInHardwareOrderAndReuseStaysInTheL2) {
   // Every block reads the same 4 KiB: once from DRAM, then from the L2.
   KernelTraffic t = traceSource("out[blockIdx.x * 32 + threadIdx.x % 32] = in[threadIdx.x];",
