@@ -16,8 +16,9 @@
 #   BUNDLE/cases/NAME/*.safetensors     its weights, inputs, expected outputs
 #   BUNDLE/cases/NAME/case.env          which file is which, tolerances
 #   BUNDLE/bench/NAME/artifact/         a benchmark: an artifact without files
-#                                       (ssmc-rt bench --random) and its
+#                                       (ssmc-rt bench --random), its
 #                                       perf-report.json (the modeled times)
+#                                       and model.mlir (kernel_peers.py's ops)
 #   BUNDLE/perf-compare.py              measured beside modeled
 #   BUNDLE/MANIFEST                     commit, sizes, cases
 #
@@ -217,9 +218,9 @@ for entry in "${CASES[@]+"${CASES[@]}"}"; do
       { cat "$dir/compile.log" >&2; die "ssmc compile failed for benchmark '$name' ($c)"; }
     [ -f "$dir/artifact/perf-report.json" ] ||
       die "ssmc compile did not write $dir/artifact/perf-report.json"
-    # The runtime reads plan.json and kernels/ only.
-    rm -f "$dir/compile.log" "$dir/artifact/configs.json" "$dir/artifact/roofline.svg" \
-      "$dir/artifact/model.mlir"
+    # The runtime reads plan.json and kernels/ only; bench/kernel_peers.py
+    # reads the ops and their shapes from model.mlir.
+    rm -f "$dir/compile.log" "$dir/artifact/configs.json" "$dir/artifact/roofline.svg"
     if [ -x "$SSMC_RT" ]; then
       "$SSMC_RT" validate "$dir/artifact" >/dev/null || die "benchmark '$name': the artifact is invalid (above)"
     fi
