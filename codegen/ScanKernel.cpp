@@ -26,6 +26,7 @@
 #include "AsyncTemplate.inc"
 #include "AxisMap.h"
 #include "Kernels.h"
+#include "Pieces.h"
 #include "ScanTemplate.inc"
 #include "ScanTiling.h"
 
@@ -76,7 +77,8 @@ int64_t splitColumn(Value v) {
 /// blocks at small batch), then channel and chunk variations without.
 std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t length,
                                         int64_t maxStates, int64_t deltaInputs, int64_t rowBytes,
-                                        ScanTilingAttr tiling, int64_t limit) {
+                                        int64_t sequenceTiles, ScanTilingAttr tiling,
+                                        int64_t limit) {
   std::vector<rt::PlanConfig> configs;
   std::set<std::tuple<int64_t, int64_t, int64_t>> seen;
   auto add = [&](int64_t ch, int64_t chunk, int64_t splits) {
@@ -89,7 +91,8 @@ std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t
     c.tunables["SCAN_SPLITS"] = splits;
     c.block = {ch * splits, 1, 1};
     c.grid = {batch * ((channels + ch - 1) / ch), 1, 1};
-    c.smemBytes = scanSharedBytes(maxStates, deltaInputs, chunk, ch, splits, rowBytes);
+    c.smemBytes =
+        scanSharedBytes(maxStates, deltaInputs, chunk, ch, splits, rowBytes, sequenceTiles);
     if (c.smemBytes <= limit)
       configs.push_back(c);
   };
@@ -257,6 +260,41 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     custom[scans[k].op.getLastState()] =
         "return 0.0f; // last_state is written by the scan loop, never read";
   }
+  // Sequence-major scans whose u, delta (where read) and z come 16 bytes at
+  // a time along time (group inputs, or elementwise ops of them, [B, D, L]
+  // with L whole pieces): the tiles are filled by 16-byte loads. Forward
+  // scans only (a reverse one, which only a Vim lowered without the layout
+  // pass has, reads a value at a time).
+  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  std::vector<std::string> vecMethods;
+  bool vecTiles = !nlc && length % vec == 0;
+  for (size_t k = 0; k < scans.size() && vecTiles; ++k) {
+    SelectiveScanOp s = scans[k].op;
+    if (s.getReverse())
+      continue;
+    std::vector<std::pair<const char *, Value>> operands = {{"u", s.getU()}};
+    if (!stagedDeltaProjection(s))
+      operands.push_back({"delta", s.getDelta()});
+    if (s.getZ())
+      operands.push_back({"z", s.getZ()});
+    for (auto [name, v] : operands) {
+      PieceEmitter pe(e, {"b", "d"}, vec, llvm::DenseMap<Value, PieceEmitter::Computed>());
+      std::optional<std::string> fill = pe.fill(v, "t0", "v", "    ");
+      if (!fill) {
+        vecTiles = false;
+        break;
+      }
+      vecMethods.push_back(fmt::format("  // Scan {0}'s {1} at (b, d, t0..t0+{2}).\n"
+                                       "  __device__ __forceinline__ void {1}{0}Vec(idx_t b, idx_t "
+                                       "d, idx_t t0, float *v) {{\n{3}  }}\n",
+                                       k, name, vec - 1, *fill));
+    }
+  }
+  if (vecTiles) {
+    members += loadMethod(16, vec, e.anyKeptInF32());
+    for (const std::string &m : vecMethods)
+      members += m;
+  }
   auto fns = e.groupStruct(custom, members);
   if (!fns)
     return fns.status();
@@ -313,8 +351,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   const int64_t defChannels = tiling.getChannels(), defChunk = tiling.getChunk(),
                 defSplits = tiling.getSplits();
   const int64_t limit = sharedMemoryLimit(options.arch);
-  if (const int64_t bytes =
-          scanSharedBytes(maxStates, maxDeltaInputs, defChunk, defChannels, defSplits, maxRowBytes);
+  const int64_t sequenceTiles = scanSequenceTiles(first);
+  if (const int64_t bytes = scanSharedBytes(maxStates, maxDeltaInputs, defChunk, defChannels,
+                                            defSplits, maxRowBytes, sequenceTiles);
       bytes > limit)
     return e.unsupported(first, fmt::format("its tiling (chunk {}) stages {} bytes of shared "
                                             "memory per block, more than the {} bytes of {}: the "
@@ -322,7 +361,8 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                                             "--arch {} (ssmc-tile-scan's arch option)",
                                             defChunk, bytes, limit, options.arch, options.arch));
   std::vector<rt::PlanConfig> configs =
-      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, maxRowBytes, tiling, limit);
+      scanConfigs(batch, channels, length, maxStates, maxDeltaInputs, maxRowBytes, sequenceTiles,
+                  tiling, limit);
   if (configs.empty())
     return e.unsupported(first, "no scan configuration fits the shared memory of " + options.arch);
 
@@ -343,6 +383,15 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                         maxDeltaInputs ? " and the delta projection's inputs" : "",
                         2 * scanStepPitch(maxStates) + scanStepPitch(maxDeltaInputs)),
       "exp(delta * A) as exp2f(delta * A * log2(e)): one MUFU.EX2 per state and step.",
+      sequenceTiles
+          ? fmt::format("Sequence-major: per chunk, u{}{} of each of the block's channels read "
+                        "along time into fp32 tiles (a row a channel), {}; the outputs written "
+                        "over u's tile and stored along time by consecutive threads; B and C "
+                        "staged 4 states a 16-byte store.",
+                        stagedDeltaProjection(first) ? "" : ", delta", first.getZ() ? ", z" : "",
+                        vecTiles ? fmt::format("{} steps a 16-byte load", vec)
+                                 : std::string("a step a thread"))
+          : std::string("Channels-last: a warp's threads read and write consecutive channels."),
       "SSMC_SCAN_SPLITS > 1 (a time-parallel scan, for small batches): each part is scanned "
       "from a zero state for its end state and summed delta, the block combines those into "
       "each part's starting state, and each part is scanned again from it, writing outputs.",
@@ -394,8 +443,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
                           "the inputs staged per chunk.\n",
                           e.name(dtProj.getResult()));
     code += fmt::format("struct Scan{} {{\n", k);
-    code += fmt::format("  static constexpr int kPhase = {}, kStates = {}, kDtIn = {};\n", k,
-                        scans[k].states, dtIn);
+    code +=
+        fmt::format("  static constexpr int kPhase = {}, kStates = {}, kDtIn = {}, kVecT = {};\n",
+                    k, scans[k].states, dtIn, vecTiles && !s.getReverse() ? vec : 0);
     code += fmt::format(
         "  static constexpr bool kReverse = {}, kStatesFastest = {}, kSkip = {}, kGate = {},\n"
         "                        kDeltaBias = {}, kDtBias = {}, kSoftplus = {}, kLastState = {};\n",
@@ -443,6 +493,14 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
       fn("float", "skip", "Group &g, idx_t d", value(s.getD(), {"d"}));
     if (s.getZ())
       fn("float", "z", "Group &g, idx_t b, idx_t d, idx_t t", value(s.getZ(), seqIndex("d")));
+    if (vecTiles && !s.getReverse()) {
+      const char *params = "Group &g, idx_t b, idx_t d, idx_t t0, float *v";
+      fn("void", "uVec", params, fmt::format("g.u{}Vec(b, d, t0, v);", k));
+      if (!dtProj)
+        fn("void", "deltaVec", params, fmt::format("g.delta{}Vec(b, d, t0, v);", k));
+      if (s.getZ())
+        fn("void", "zVec", params, fmt::format("g.z{}Vec(b, d, t0, v);", k));
+    }
     // The epilogue at (b, d, t): this scan's output for later reads, then
     // every result this scan drives.
     std::string step = fmt::format("g.cur{} = y;", k);
@@ -505,6 +563,9 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   src += fmt::format("constexpr int kMaxRowBytes = {}; // bytes of a staged row (0: the values "
                      "are staged)\n",
                      maxRowBytes);
+  src += fmt::format("constexpr int kSequenceTiles = {}; // tiles of u, delta, z along time (0: "
+                     "channels-last)\n",
+                     sequenceTiles);
   src += code;
 
   rt::PlanKernel plan =

@@ -75,6 +75,22 @@ int64_t stagedRowBytes(SelectiveScanOp scan) {
   return own;
 }
 
+namespace {
+int64_t ownSequenceTiles(SelectiveScanOp scan) {
+  if (scan.getChannelsLast())
+    return 0;
+  return 1 + (stagedDeltaProjection(scan) ? 0 : 1) + (scan.getZ() ? 1 : 0);
+}
+} // namespace
+
+int64_t scanSequenceTiles(SelectiveScanOp scan) {
+  int64_t tiles = ownSequenceTiles(scan);
+  if (auto group = scan->getParentOfType<KernelGroupOp>())
+    for (auto other : group.getBody().front().getOps<SelectiveScanOp>())
+      tiles = std::max(tiles, ownSequenceTiles(other));
+  return tiles;
+}
+
 int64_t scanChannels(SelectiveScanOp scan) {
   return cast<RankedTensorType>(scan.getU().getType()).getDimSize(scan.getChannelsLast() ? 2 : 1);
 }
@@ -124,9 +140,9 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
   // Rows only without a time split: a split's parts stage a few steps each,
   // and copies of them would double its shared memory (fewer blocks an SM).
   const int64_t rowBytes = parts == 1 ? stagedRowBytes(scan) : 0;
-  return ScanTilingAttr::get(
-      scan.getContext(), steps, perBlock, parts, rowBytes,
-      scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock, parts, rowBytes));
+  return ScanTilingAttr::get(scan.getContext(), steps, perBlock, parts, rowBytes,
+                             scanSharedBytes(states, stagedDeltaInputs(scan), steps, perBlock,
+                                             parts, rowBytes, scanSequenceTiles(scan)));
 }
 
 std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms) {

@@ -49,20 +49,37 @@ constexpr int64_t scanRowBufferBytes(int64_t rowBytes, int64_t chunk) {
   return (chunk * rowBytes + 30) / 16 * 16;
 }
 
+/// Floats a channel's row of a sequence tile takes: `chunk` steps, padded to
+/// an odd count so that a warp's channels, each reading its own row at the
+/// same step, fall in different banks.
+constexpr int64_t scanTilePitch(int64_t chunk) { return chunk | 1; }
+
 /// Shared memory of one scan thread block: for each of `splits` parts and
 /// each step of a chunk, B and C (`states` each) and the delta projection's
 /// `deltaInputs`, fp32; with `rowBytes` > 0, per part, two buffers of the
-/// rows they are unpacked from (stagedRowBytes); with several parts, each
-/// (channel, part)'s carried state and summed delta (a row of an odd number
-/// of floats).
+/// rows they are unpacked from (stagedRowBytes); with `sequenceTiles` > 0
+/// (scanSequenceTiles), per part, that many fp32 tiles of `channels` rows of
+/// a chunk; with several parts, each (channel, part)'s carried state and
+/// summed delta (a row of an odd number of floats).
 constexpr int64_t scanSharedBytes(int64_t states, int64_t deltaInputs, int64_t chunk,
-                                  int64_t channels, int64_t splits, int64_t rowBytes = 0) {
+                                  int64_t channels, int64_t splits, int64_t rowBytes = 0,
+                                  int64_t sequenceTiles = 0) {
   const int64_t values = splits * (2 * scanPartFloats(scanStepPitch(states), chunk, splits) +
                                    scanPartFloats(scanStepPitch(deltaInputs), chunk, splits));
   const int64_t rows = rowBytes ? splits * 2 * scanRowBufferBytes(rowBytes, chunk) : 0;
+  const int64_t tiles = splits * sequenceTiles * channels * scanTilePitch(chunk);
   const int64_t carries = splits > 1 ? channels * splits * (scanStepPitch(states) + 1) : 0;
-  return (values + carries) * int64_t(sizeof(float)) + rows;
+  return (values + tiles + carries) * int64_t(sizeof(float)) + rows;
 }
+
+/// Sequence tiles of a sequence-major scan's kernel ([batch, channels,
+/// length], where a warp's channels are a row apart): per chunk, u, delta
+/// (where it is read, not computed from dt_proj) and z are read along time
+/// by consecutive threads into fp32 tiles, one row a channel, and the
+/// outputs go back over u's tile before they are stored the same way. The
+/// most any scan of the kernel group needs (they share the tiles); 0 for
+/// channels-last scans, whose warps read along channels.
+int64_t scanSequenceTiles(SelectiveScanOp scan);
 
 /// Bytes of a row of the group input whose columns are `scan`'s B, C and
 /// (where it computes delta, stagedDeltaProjection) dt_proj's inputs, as

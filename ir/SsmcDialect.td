@@ -42,9 +42,11 @@ def Ssmc_ScanTilingAttr : AttrDef<Ssmc_Dialect, "ScanTiling"> {
   let description = [{
     `channels` channels per thread block; the sequence walked in chunks of
     `chunk` steps whose B, C and dt_proj inputs are staged in shared
-    memory, `smem_bytes` of it (`scanSharedBytes` in `ir/ScanTiling.h`,
-    which the verifier of `ssmc.selective_scan` recomputes). The state
-    stays in registers across chunks.
+    memory (for a sequence-major scan, [batch, channels, length], also u,
+    delta and z in tiles read along time: `scanSequenceTiles`),
+    `smem_bytes` of it (`scanSharedBytes` in `ir/ScanTiling.h`, which the
+    verifier of `ssmc.selective_scan` recomputes). The state stays in
+    registers across chunks.
 
     `splits` (1 when absent) cuts the sequence into that many parts scanned
     side by side, one thread per (channel, part): each part is first

@@ -426,7 +426,7 @@ LogicalResult SelectiveScanOp::verify() {
                            << " (drop row_bytes to stage values)";
     const int64_t want =
         scanSharedBytes(states, stagedDeltaInputs(*this), tiling.getChunk(), tiling.getChannels(),
-                        tiling.getSplits(), tiling.getRowBytes());
+                        tiling.getSplits(), tiling.getRowBytes(), scanSequenceTiles(*this));
     if (tiling.getSmemBytes() != want)
       return emitOpError() << "tiling smem_bytes " << tiling.getSmemBytes()
                            << " is not what a chunk of " << tiling.getChunk() << " steps stages"

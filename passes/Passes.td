@@ -130,7 +130,8 @@ def TileScan : Pass<"ssmc-tile-scan", "mlir::func::FuncOp"> {
     scan kernel runs: `channels` channels per thread block, `chunk` time
     steps whose B, C and (where the group computes delta with dt_proj)
     dt_proj's inputs are staged in shared memory as fp32 and shared by the
-    block's channels, `smem_bytes` of it (`scanSharedBytes` in
+    block's channels (a sequence-major scan's u, delta and z too, in tiles
+    read along time), `smem_bytes` of it (`scanSharedBytes` in
     `ir/ScanTiling.h`, the emitter's formula, which the op's verifier
     recomputes). The state stays in registers across chunks.
 

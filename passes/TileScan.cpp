@@ -57,6 +57,7 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
                          << ") needs " << tiling.getSmemBytes()
                          << " bytes of shared memory per block for B and C"
                          << (stagedDeltaInputs(scan) ? " and dt_proj's inputs" : "")
+                         << (scanSequenceTiles(scan) ? ", u, delta and z along time" : "")
                          << (tiling.getSplits() > 1
                                  ? " in " + std::to_string(tiling.getSplits()) + " parts"
                                  : std::string())

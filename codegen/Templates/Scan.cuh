@@ -22,7 +22,9 @@
 // The generated code supplies, before this template: kBatch, kChannels,
 // kLength (the scans' [batch, channels, length]), kStatePitch and kDtPitch
 // (floats a staged step of B, C and of dt_proj's inputs takes), kMaxRowBytes
-// (the widest copied row; 0: values are staged); after it, a struct per
+// (the widest copied row; 0: values are staged), kSequenceTiles (0 where
+// channels-last; else the tiles of u, delta, z a chunk takes, read along
+// time, the outputs written back through u's); after it, a struct per
 // scan, with (all static, reading through the Group's index functions; b,
 // d, t the batch, channel and time of the scan's output):
 //   kStates, kDtIn (0: delta is read, not computed), kReverse, kStatesFastest
@@ -61,6 +63,11 @@ constexpr bool kRows = kMaxRowBytes > 0;
 constexpr int kRowBuffer = (SSMC_SCAN_CHUNK * kMaxRowBytes + 30) / 16 * 16;
 constexpr int kValueBytes = 4 * kSplits * (2 * kPartB + kPartX);
 constexpr int kStagedBytes = kValueBytes + (kRows ? kSplits * 2 * kRowBuffer : 0);
+// Sequence tiles (scanTilePitch, scanSequenceTiles): per part, per operand,
+// a row of a chunk per channel, of an odd number of floats so that a warp's
+// channels read their rows at one step without bank conflicts.
+constexpr bool kTiles = kSequenceTiles > 0;
+constexpr int kTilePitch = SSMC_SCAN_CHUNK | 1, kTileFloats = SSMC_SCAN_CHANNELS * kTilePitch;
 
 // Four staged floats of one step by one 16-byte shared-memory load; every
 // lane reads the same address (a broadcast: 2 wavefronts, one a half warp).
@@ -79,13 +86,25 @@ __device__ __forceinline__ Step4 loadStep4(const float *p) {
 
 // Shared memory, per part, per step of the chunk: B, C [SSMC_SCAN_CHUNK]
 // [kStatePitch] each, dt_proj's inputs [SSMC_SCAN_CHUNK][kDtPitch]; with
-// rows, per part, two buffers of kRowBuffer bytes; with splits, each
+// rows, per part, two buffers of kRowBuffer bytes; with sequence tiles, per
+// part, kSequenceTiles of [SSMC_SCAN_CHANNELS][kTilePitch]; with splits, each
 // (channel, part)'s carried state and summed delta [SSMC_SCAN_CHANNELS *
 // kSplits][kCarryPitch].
 struct Staging {
   float *B, *C, *X, *carry;
   unsigned char *rows;
+  float *tiles;
 };
+
+// Which tile holds what of scan S: u (then its outputs) first, delta where
+// it is read, then z.
+template <class S> struct TileOf {
+  static constexpr int kU = 0, kDelta = 1, kZ = S::kDtIn > 0 ? 1 : 2;
+};
+// Channel `lane`'s row of tile `k` of part `q`.
+__device__ __forceinline__ float *tileRow(const Staging &sm, int q, int k, int lane) {
+  return sm.tiles + ((q * kSequenceTiles + k) * SSMC_SCAN_CHANNELS + lane) * kTilePitch;
+}
 
 // The calling thread's place: its channel in the block, its part of the
 // sequence (steps [p0, p0 + partLen) in scan order), its batch element and
@@ -119,18 +138,43 @@ template <class S> __device__ __forceinline__ idx_t timeOf(idx_t i) {
 template <class S, bool kOutputs, class G>
 __device__ __forceinline__ void stage(G &g, const Staging &sm, idx_t b, idx_t c0) {
   constexpr int kStates = S::kStates;
-  for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kStates; j += kThreads) {
-    const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kStates),
-                i = j - q * SSMC_SCAN_CHUNK * kStates;
-    // Consecutive threads walk the contiguous axis of B and C.
-    const idx_t s = S::kStatesFastest ? i / kStates : i % SSMC_SCAN_CHUNK;
-    const idx_t n = S::kStatesFastest ? i - s * kStates : i / SSMC_SCAN_CHUNK;
-    if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)
-      continue;
-    const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
-    sm.B[q * kPartB + s * kStatePitch + n] = S::B(g, b, t, n);
-    if constexpr (kOutputs)
-      sm.C[q * kPartB + s * kStatePitch + n] = S::C(g, b, t, n);
+  if constexpr (!S::kStatesFastest && kStates % 4 == 0) {
+    // B, C [batch, d_state, length]: consecutive threads read consecutive
+    // steps of 4 states each and store them as one 16-byte piece of their
+    // step (a quarter of the bank conflicts of 4 scalar stores a step apart).
+    for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * (kStates / 4); j += kThreads) {
+      const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * (kStates / 4)),
+                  i = j - q * SSMC_SCAN_CHUNK * (kStates / 4);
+      const idx_t n0 = i / SSMC_SCAN_CHUNK * 4, s = i % SSMC_SCAN_CHUNK;
+      if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)
+        continue;
+      const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
+      Step4 v;
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        v.v[e] = S::B(g, b, t, n0 + e);
+      *reinterpret_cast<Step4 *>(sm.B + q * kPartB + s * kStatePitch + n0) = v;
+      if constexpr (kOutputs) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          v.v[e] = S::C(g, b, t, n0 + e);
+        *reinterpret_cast<Step4 *>(sm.C + q * kPartB + s * kStatePitch + n0) = v;
+      }
+    }
+  } else {
+    for (idx_t j = threadIdx.x; j < kSplits * SSMC_SCAN_CHUNK * kStates; j += kThreads) {
+      const idx_t q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHUNK * kStates),
+                  i = j - q * SSMC_SCAN_CHUNK * kStates;
+      // Consecutive threads walk the contiguous axis of B and C.
+      const idx_t s = S::kStatesFastest ? i / kStates : i % SSMC_SCAN_CHUNK;
+      const idx_t n = S::kStatesFastest ? i - s * kStates : i / SSMC_SCAN_CHUNK;
+      if (q * kPartSteps + c0 + s >= kLength || c0 + s >= kPartSteps)
+        continue;
+      const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
+      sm.B[q * kPartB + s * kStatePitch + n] = S::B(g, b, t, n);
+      if constexpr (kOutputs)
+        sm.C[q * kPartB + s * kStatePitch + n] = S::C(g, b, t, n);
+    }
   }
   if constexpr (S::kDtIn > 0) {
     constexpr int kDtIn = S::kDtIn;
@@ -151,6 +195,77 @@ __device__ __forceinline__ idx_t chunkSteps(idx_t q, idx_t c0) {
   const idx_t part = kLength - q * kPartSteps < kPartSteps ? kLength - q * kPartSteps : kPartSteps;
   const idx_t left = part - c0;
   return left <= 0 ? 0 : left < SSMC_SCAN_CHUNK ? left : SSMC_SCAN_CHUNK;
+}
+
+// Sequence tiles: every part's chunk from step c0 of u, delta (where read)
+// and, in pass 2, z, for each of the block's channels; consecutive threads
+// take consecutive steps of one channel, so a warp reads along time.
+template <class S, bool kOutputs, class G>
+__device__ __forceinline__ void stageTiles(G &g, const Staging &sm, const Thread &th, idx_t c0) {
+  const idx_t d0 = th.d - th.lane;
+  constexpr int V = S::kVecT;
+  if constexpr (V > 0 && SSMC_SCAN_CHUNK % V == 0 && kPartSteps % V == 0) {
+    // 16 bytes a load (forward scans whose u, delta and z allow it): every
+    // chunk starts and ends on whole pieces of V steps (kLength, a part and
+    // a chunk are multiples of V).
+    constexpr int kPieces = SSMC_SCAN_CHUNK / V;
+    for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * kPieces; j += kThreads) {
+      const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * kPieces);
+      const int i = j - q * SSMC_SCAN_CHANNELS * kPieces;
+      const int lane = i / kPieces, s0 = (i - lane * kPieces) * V;
+      if (d0 + lane >= kChannels || s0 >= chunkSteps(q, c0))
+        continue;
+      static_assert(!S::kReverse, "the emitter reads a reverse scan's tiles a value at a time");
+      const idx_t d = d0 + lane, t0 = q * kPartSteps + c0 + s0;
+      float v[V];
+      const auto put = [&](int k) {
+        float *row = tileRow(sm, q, k, lane) + s0;
+#pragma unroll
+        for (int e = 0; e < V; ++e)
+          row[e] = v[e];
+      };
+      S::uVec(g, th.b, d, t0, v);
+      put(TileOf<S>::kU);
+      if constexpr (S::kDtIn == 0) {
+        S::deltaVec(g, th.b, d, t0, v);
+        put(TileOf<S>::kDelta);
+      }
+      if constexpr (kOutputs && S::kGate) {
+        S::zVec(g, th.b, d, t0, v);
+        put(TileOf<S>::kZ);
+      }
+    }
+    return;
+  }
+  for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK; j += kThreads) {
+    const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK);
+    const int i = j - q * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK;
+    const int lane = i / SSMC_SCAN_CHUNK, s = i - lane * SSMC_SCAN_CHUNK;
+    if (d0 + lane >= kChannels || s >= chunkSteps(q, c0))
+      continue;
+    const idx_t d = d0 + lane, t = timeOf<S>(q * kPartSteps + c0 + s);
+    tileRow(sm, q, TileOf<S>::kU, lane)[s] = S::u(g, th.b, d, t);
+    if constexpr (S::kDtIn == 0)
+      tileRow(sm, q, TileOf<S>::kDelta, lane)[s] = S::delta(g, th.b, d, t);
+    if constexpr (kOutputs && S::kGate)
+      tileRow(sm, q, TileOf<S>::kZ, lane)[s] = S::z(g, th.b, d, t);
+  }
+}
+
+// Sequence tiles: the chunk's outputs, left in u's tile by the steps, through
+// the epilogue along time as stageTiles read them.
+template <class S, class G>
+__device__ __forceinline__ void storeTiles(G &g, const Staging &sm, const Thread &th, idx_t c0) {
+  const idx_t d0 = th.d - th.lane;
+  for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK; j += kThreads) {
+    const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK);
+    const int i = j - q * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK;
+    const int lane = i / SSMC_SCAN_CHUNK, s = i - lane * SSMC_SCAN_CHUNK;
+    if (d0 + lane >= kChannels || s >= chunkSteps(q, c0))
+      continue;
+    S::step(g, th.b, d0 + lane, timeOf<S>(q * kPartSteps + c0 + s),
+            tileRow(sm, q, TileOf<S>::kU, lane)[s]);
+  }
 }
 
 // The first row (lowest time) of a chunk of `len` steps from step i0.
@@ -266,10 +381,17 @@ __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, 
       unpackRows<S, kOutputs>(g, sm, slot, th.b, c0);
       __syncthreads();
     } else {
-      __syncthreads(); // the previous chunk's staged values are consumed
+      __syncthreads(); // the previous chunk's staged values are consumed (and stored)
       stage<S, kOutputs>(g, sm, th.b, c0);
+      if constexpr (kTiles)
+        stageTiles<S, kOutputs>(g, sm, th, c0);
       __syncthreads();
     }
+    [[maybe_unused]] float *const myU = kTiles ? tileRow(sm, th.part, TileOf<S>::kU, th.lane) : nullptr;
+    [[maybe_unused]] const float *const myDelta =
+        kTiles ? tileRow(sm, th.part, TileOf<S>::kDelta, th.lane) : nullptr;
+    [[maybe_unused]] const float *const myZ =
+        kTiles ? tileRow(sm, th.part, TileOf<S>::kZ, th.lane) : nullptr;
     const idx_t len = th.partLen - c0 < SSMC_SCAN_CHUNK ? th.partLen - c0 : SSMC_SCAN_CHUNK;
     for (idx_t s = 0; th.active && s < len; ++s) {
       const idx_t t = timeOf<S>(th.p0 + c0 + s);
@@ -288,13 +410,13 @@ __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, 
         if constexpr (S::kDtBias)
           dt += r.dtBias;
       } else {
-        dt = S::delta(g, th.b, th.d, t);
+        dt = kTiles ? myDelta[s] : S::delta(g, th.b, th.d, t);
       }
       if constexpr (S::kDeltaBias)
         dt += r.deltaBias;
       if constexpr (S::kSoftplus)
         dt = dt <= 20.0f ? log1pf(expf(dt)) : dt;
-      const float u = S::u(g, th.b, th.d, t);
+      const float u = kTiles ? myU[s] : S::u(g, th.b, th.d, t);
       [[maybe_unused]] float y = 0.0f; // pass 2: C . h
       if constexpr (!kOutputs)
         dtSum += dt;
@@ -318,11 +440,18 @@ __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, 
         if constexpr (S::kSkip)
           y += r.skip * u;
         if constexpr (S::kGate) {
-          const float z = S::z(g, th.b, th.d, t);
+          const float z = kTiles ? myZ[s] : S::z(g, th.b, th.d, t);
           y *= z / (1.0f + expf(-z));
         }
-        S::step(g, th.b, th.d, t, y);
+        if constexpr (kTiles)
+          myU[s] = y; // stored along time with the block's other channels
+        else
+          S::step(g, th.b, th.d, t, y);
       }
+    }
+    if constexpr (kTiles && kOutputs) {
+      __syncthreads(); // every channel's outputs of the chunk are in place
+      storeTiles<S>(g, sm, th, c0);
     }
   }
 }
@@ -361,8 +490,13 @@ __device__ __forceinline__ void combineParts(const Staging &sm, const Thread &th
 // One scan of the group, every thread of the block taking part.
 template <class S, class G>
 __device__ __forceinline__ void run(G &g, float *smem, const Thread &th) {
-  const Staging sm{smem, smem + kSplits * kPartB, smem + 2 * kSplits * kPartB,
-                   smem + kStagedBytes / 4, reinterpret_cast<unsigned char *>(smem) + kValueBytes};
+  float *const tiles = smem + kStagedBytes / 4;
+  const Staging sm{smem,
+                   smem + kSplits * kPartB,
+                   smem + 2 * kSplits * kPartB,
+                   tiles + kSplits * kSequenceTiles * kTileFloats,
+                   reinterpret_cast<unsigned char *>(smem) + kValueBytes,
+                   tiles};
   g.phase = S::kPhase;
   Registers<S> r;
   // Loop-invariant per channel: A, D, the biases and dt_proj's weights.

@@ -198,6 +198,18 @@ std::vector<Case> allCases() {
         {"delta_softplus", "true"},
         {"return_last_state", "true"}},
        {}},
+      // A length of whole 16-byte pieces: u, delta and z reach the sequence
+      // tiles 16 bytes a load (the other lengths, a value a thread).
+      {"selective_scan seqlen=136",
+       "selective_scan",
+       {{"dim", "33"},
+        {"seqlen", "136"},
+        {"dstate", "16"},
+        {"has_D", "true"},
+        {"has_z", "true"},
+        {"has_delta_bias", "true"},
+        {"delta_softplus", "true"}},
+       {}},
   };
   for (Case &c : splitScanCases())
     cases.push_back(std::move(c));

@@ -167,7 +167,7 @@ func.func @channels_last_b(%u: tensor<2x10x8xf32>, %A: tensor<8x4xf32>, %B: tens
 
 // The tiling must state the shared memory its chunk stages.
 func.func @tiling_smem(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
-  // expected-error @+1 {{tiling smem_bytes 100 is not what a chunk of 10 steps stages (320 bytes)}}
+  // expected-error @+1 {{tiling smem_bytes 100 is not what a chunk of 10 steps stages (1024 bytes)}}
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 10, channels = 8, smem_bytes = 100>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
   return
 }
@@ -193,7 +193,7 @@ func.func @tiling_threads(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tenso
 // With splits, the parts' staged chunks and each (channel, part)'s carry:
 // 4 parts x 2 x (4 x 3 -> 32 + 4) floats + 8 x 4 x (4 + 1) floats = 1792 bytes.
 func.func @tiling_split_smem(%u: tensor<2x8x10xf32>, %A: tensor<8x4xf32>, %B: tensor<2x4x10xf32>) {
-  // expected-error @+1 {{tiling smem_bytes 320 is not what a chunk of 3 steps stages in 4 parts of 8 channels (1792 bytes)}}
+  // expected-error @+1 {{tiling smem_bytes 320 is not what a chunk of 3 steps stages in 4 parts of 8 channels (2560 bytes)}}
   %out, %h = ssmc.selective_scan %u, %u, %A, %B, %B {tiling = #ssmc.scan_tiling<chunk = 3, channels = 8, splits = 4, smem_bytes = 320>} : (tensor<2x8x10xf32>, tensor<2x8x10xf32>, tensor<8x4xf32>, tensor<2x4x10xf32>, tensor<2x4x10xf32>) -> (tensor<2x8x10xf32>, tensor<2x8x4xf32>)
   return
 }

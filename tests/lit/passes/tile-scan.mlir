@@ -2,22 +2,25 @@
 // RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80 sms=1" | FileCheck %s --check-prefix=SMALL
 // RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG
 // RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
-// The kernel stages B and C of a chunk as fp32: 2 * 16 * chunk * 4 bytes. One
-// chunk of 1000 steps fits sm_80's 163 KiB but not sm_86's 99 KiB.
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_80 sms=1" | FileCheck %s --check-prefix=FITS80
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=1000 arch=sm_86 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
-// FITS80: smem_bytes = 128000
-// TOOBIG86: error: tiling chunk 1000 (d_state 16) needs 128000 bytes of shared memory per block for B and C, more than the 101376 bytes of sm_86: use a smaller chunk
+// The kernel stages B and C of a chunk as fp32: 2 * 16 * chunk * 4 bytes;
+// this sequence-major scan also u, delta and z, a row of chunk | 1 floats per
+// channel each: 3 * 8 * (chunk | 1) * 4 bytes. One chunk of 700 steps
+// (156896 bytes) fits sm_80's 163 KiB but not sm_86's 99 KiB.
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_80 sms=1" | FileCheck %s --check-prefix=FITS80
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_86 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
+// FITS80: smem_bytes = 156896
+// TOOBIG86: error: tiling chunk 700 (d_state 16) needs 156896 bytes of shared memory per block for B and C, u, delta and z along time, more than the 101376 bytes of sm_86: use a smaller chunk
 
 // Time splits. One batch element of 8 channels cannot fill sm_90's 132 SMs
 // (sms=0: the architecture's usual GPU): a channel a block, the 3000 steps in
 // 32 parts of 94, staged 16 steps at a time:
-//   32 parts x 2 x (16 x 16 -> 256 + 4) floats + 1 x 32 x (16 + 1) floats.
+//   32 parts x 2 x (16 x 16 -> 256 + 4) floats + 1 x 32 x (16 + 1) floats,
+//   and 32 parts x 3 tiles x 1 channel x (16 | 1) floats.
 // The 100 steps of @staged_delta make 12 parts of at least 8 steps, so 2
 // channels a block keep a block near a warp (24 threads, 16 blocks).
 // RUN: ssmc-opt %s --ssmc-tile-scan --split-input-file | FileCheck %s --check-prefix=SPLIT
 // SPLIT-LABEL: func.func @scan
-// SPLIT: tiling = #ssmc.scan_tiling<chunk = 16, channels = 1, splits = 32, smem_bytes = 68736>
+// SPLIT: tiling = #ssmc.scan_tiling<chunk = 16, channels = 1, splits = 32, smem_bytes = 75264>
 // SPLIT-LABEL: func.func @staged_delta
 // SPLIT: tiling = #ssmc.scan_tiling<chunk = 9, channels = 2, splits = 12, smem_bytes = 22176>
 // Forced: splits=4 with channels=2 as given; @staged_delta's chunk clamped
@@ -35,25 +38,25 @@
 // SMS4: tiling = #ssmc.scan_tiling<chunk = 16, channels = 2, splits = 16,
 // RUN: not ssmc-opt %s --ssmc-tile-scan="sms=-1" 2>&1 | FileCheck %s --check-prefix=NEG
 // The chunk for the waves (@waves below): 128 x 768 channels at d_state 24
-// in one-warp blocks are 3072 blocks, 23.3 an SM on 132. 64 steps stage
-// 12 KiB (17 blocks an SM: 1.37 waves), 80 steps 15 KiB (14: 1.66 waves),
-// 96 steps 18 KiB (12: 1.94 waves), 40 steps 7.5 KiB (26: all at once).
-// 96 and 40 lose the same to the last wave (some SMs get 24 blocks); 40
-// holds twice the warps an SM. Asked for, 64 it is.
+// in one-warp blocks are 3072 blocks, 23.3 an SM on 132. B and C and the
+// tiles of u and delta (2 x 32 rows of chunk | 1 floats) take: 64 steps
+// 28.3 KiB (7 blocks an SM: 3.3 waves), 40 steps 17.8 KiB (12: 1.94
+// waves), 32 steps 14.3 KiB (14: 1.66 waves): 40 loses least to the last
+// wave. Asked for, 64 it is.
 // RUN: ssmc-opt %s --ssmc-tile-scan="sms=132" --split-input-file | FileCheck %s --check-prefix=WAVES
 // RUN: ssmc-opt %s --ssmc-tile-scan="sms=132 chunk=64" --split-input-file | FileCheck %s --check-prefix=ASKED
 // WAVES-LABEL: func.func @waves
-// WAVES: tiling = #ssmc.scan_tiling<chunk = 40, channels = 32, smem_bytes = 7680>
+// WAVES: tiling = #ssmc.scan_tiling<chunk = 40, channels = 32, smem_bytes = 18176>
 // ASKED-LABEL: func.func @waves
-// ASKED: tiling = #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 12288>
+// ASKED: tiling = #ssmc.scan_tiling<chunk = 64, channels = 32, smem_bytes = 28928>
 // NEG: error: ssmc-tile-scan: channels 32 must be positive, chunk 0, splits 0 and sms -1 not negative
 
 // Chunks are clamped to the sequence and channels to the scan's width.
 // CHECK-LABEL: func.func @scan
 // CHECK: ssmc.selective_scan
-// CHECK-SAME: tiling = #ssmc.scan_tiling<chunk = 64, channels = 8, smem_bytes = 8192>
-// SMALL: tiling = #ssmc.scan_tiling<chunk = 16, channels = 4, smem_bytes = 2048>
-// TOOBIG: error: tiling chunk 2048 (d_state 16) needs 262144 bytes of shared memory per block for B and C, more than the 232448 bytes of sm_90: use a smaller chunk
+// CHECK-SAME: tiling = #ssmc.scan_tiling<chunk = 64, channels = 8, smem_bytes = 14432>
+// SMALL: tiling = #ssmc.scan_tiling<chunk = 16, channels = 4, smem_bytes = 2864>
+// TOOBIG: error: tiling chunk 2048 (d_state 16) needs 458848 bytes of shared memory per block for B and C, u, delta and z along time, more than the 232448 bytes of sm_90: use a smaller chunk
 // ARCH: error: ssmc-tile-scan: unknown architecture 'sm_70' (known: sm_80, sm_86, sm_89, sm_90, sm_90a)
 func.func @scan(%u: tensor<1x8x3000xf32>, %A: tensor<8x16xf32>, %B: tensor<1x16x3000xf32>) -> tensor<1x8x3000xf32> {
   %o, %h = ssmc.selective_scan %u, %u, %A, %B, %B z %u delta_softplus : (tensor<1x8x3000xf32>, tensor<1x8x3000xf32>, tensor<8x16xf32>, tensor<1x16x3000xf32>, tensor<1x16x3000xf32>, tensor<1x8x3000xf32>) -> (tensor<1x8x3000xf32>, tensor<1x8x16xf32>)
