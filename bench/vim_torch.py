@@ -45,6 +45,45 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
     return y.to(dtype)
 
 
+def scan_chunked(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=True,
+                 chunk=64, step=None):
+    """selective_scan's recurrence with its [B, L, E, N] intermediates made
+    `chunk` steps at a time, so that shapes such as batch 128 x 1536
+    channels x 16384 steps fit a GPU (the whole-sequence version would take
+    hundreds of GB). The same operands and result; the output is written
+    into one [B, E, L] tensor of u's dtype. `step(h, dA, dBu, C)` -> (h, y)
+    replaces the loop body (bench/scan_sweep.py passes a compiled one)."""
+    bsz, e, length = u.shape
+    out = torch.empty_like(u)
+    h = torch.zeros(bsz, e, A.shape[1], device=u.device, dtype=torch.float32)
+    Af = A.float()
+    for t0 in range(0, length, chunk):
+        t1 = min(length, t0 + chunk)
+        uc, dc = u[:, :, t0:t1].float(), delta[:, :, t0:t1].float()
+        if delta_bias is not None:
+            dc = dc + delta_bias.float()[None, :, None]
+        if delta_softplus:
+            dc = F.softplus(dc)
+        dA = torch.exp(torch.einsum("bel,en->blen", dc, Af))
+        dBu = torch.einsum("bel,bnl,bel->blen", dc, B[:, :, t0:t1].float(), uc)
+        Cc = C[:, :, t0:t1].float()
+        ys = []
+        for t in range(t1 - t0):
+            if step is None:
+                h = dA[:, t] * h + dBu[:, t]
+                ys.append(torch.einsum("ben,bn->be", h, Cc[:, :, t]))
+            else:
+                h, y = step(h, dA[:, t], dBu[:, t], Cc[:, :, t])
+                ys.append(y)
+        y = torch.stack(ys, dim=2)
+        if D is not None:
+            y = y + D.float()[None, :, None] * uc
+        if z is not None:
+            y = y * F.silu(z[:, :, t0:t1].float())
+        out[:, :, t0:t1] = y.to(out.dtype)
+    return out
+
+
 class Direction(nn.Module):
     """One direction of the bimamba v2 mixer: conv1d, x_proj, dt_proj, the scan."""
 

@@ -19,6 +19,8 @@
 #                                       (ssmc-rt bench --random), its
 #                                       perf-report.json (the modeled times)
 #                                       and model.mlir (kernel_peers.py's ops)
+#   BUNDLE/scan-sweep/NAME/artifact/    the same for one shape of the scan
+#                                       sweep (--scan-sweep)
 #   BUNDLE/perf-compare.py              measured beside modeled
 #   BUNDLE/MANIFEST                     commit, sizes, cases
 #
@@ -28,7 +30,8 @@
 # usage: scripts/pack-gpu-bundle.sh [-o DIR] [--force] [--worktree | --no-source]
 #          [--case NAME ARTIFACT WEIGHTS INPUTS EXPECTED]...
 #          [--golden CASE]... [--model NAME 'MODEL [--set K=V]... [ssmc flags]']...
-#          [--bench NAME 'MODEL [ssmc flags]']... [--gpu h100|h200|a100]
+#          [--bench NAME 'MODEL [ssmc flags]']... [--scan-sweep GRID]
+#          [--gpu h100|h200|a100]
 #          [--dtype f32|bf16|f16] [--arch sm_XX] [--ssmc PATH]
 #          [--kernel-refs | --no-kernel-refs] [--rtol R] [--atol A]
 #          [--kernel-rtol R] [--kernel-atol A] [--limit-mib N]
@@ -50,7 +53,15 @@
 #               by gpu-check with `ssmc-rt bench --random --per-kernel` and
 #               compared with its modeled times (perf-compare.py); named
 #               NAME, or NAME.<dtype> for bf16/f16
-#   --gpu       the GPU the --bench reports model (default h100)
+#   --scan-sweep  the selective_scan family (delta_softplus, D, z and
+#               delta_bias; d_state 16) at every batch x channels x length of
+#               GRID, 'B=1,16,128 D=384,768,1536 L=197,1024,4096,16384' (or
+#               'issue': that one, issue 14's), compiled as --bench does into
+#               BUNDLE/scan-sweep/b<B>_d<D>_l<L>, for the --dtype before it
+#               and --arch/--gpu; gpu-check times them beside PyTorch's
+#               recurrence (bench/scan_sweep.py). The issue's 36 shapes take
+#               about 15 minutes to compile and 1 MiB
+#   --gpu       the GPU the --bench and --scan-sweep reports model (default h100)
 #   --kernel-refs, --no-kernel-refs  whether the --golden cases that follow
 #               are compiled with --kernel-refs (default: yes), so that
 #               gpu-check runs `ssmc-rt check-kernels` on them; the
@@ -77,6 +88,8 @@ KRTOL=""
 KATOL=""
 REFS=1
 declare -a CASES=()   # entries: kind|name|a|b|c|d|rtol|atol|krtol|katol|refs
+SWEEP=""
+SWEEP_DTYPE=""
 
 die() { echo "pack-gpu-bundle: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -114,6 +127,9 @@ while [ $# -gt 0 ]; do
       [ $# -ge 3 ] || die "--bench needs NAME and 'MODEL [ssmc flags]'"
       case "$3" in *'|'*) die "--bench $2: '|' cannot appear in the ssmc arguments" ;; esac
       CASES+=("bench|$2|$DTYPE|$ARCH|$3|$GPU|||||0"); shift 3 ;;
+    --scan-sweep)
+      [ $# -ge 2 ] || die "--scan-sweep needs 'B=... D=... L=...' or 'issue'"
+      SWEEP=$2; SWEEP_DTYPE=$DTYPE; shift 2 ;;
     *) echo "pack-gpu-bundle: unknown argument '$1'" >&2; usage 2 ;;
   esac
 done
@@ -322,6 +338,44 @@ PY
   NAMES+=("$name")
 done
 
+# The scan sweep: one benchmark artifact a shape.
+SWEPT=()
+if [ -n "$SWEEP" ]; then
+  [ "$SWEEP" = issue ] && SWEEP="B=1,16,128 D=384,768,1536 L=197,1024,4096,16384"
+  SB="" SD="" SL=""
+  for part in $SWEEP; do
+    case "$part" in
+      B=*) SB=${part#B=} ;;
+      D=*) SD=${part#D=} ;;
+      L=*) SL=${part#L=} ;;
+      *) die "--scan-sweep: '$part' is not B=..., D=... or L=... (comma-separated numbers)" ;;
+    esac
+  done
+  for list in "$SB" "$SD" "$SL"; do
+    [[ "$list" =~ ^[0-9]+(,[0-9]+)*$ ]] ||
+      die "--scan-sweep needs B=, D= and L= lists of whole numbers, e.g. 'B=1,16 D=384 L=197,1024'"
+  done
+  [ -x "$SSMC" ] || die "--scan-sweep needs ssmc ($SSMC): build it (scripts/build.sh) or pass --ssmc"
+  sdtype=$SWEEP_DTYPE
+  for b in ${SB//,/ }; do
+    for d in ${SD//,/ }; do
+      for l in ${SL//,/ }; do
+        name="b${b}_d${d}_l${l}"
+        dir="$OUT_DIR/scan-sweep/$name"
+        mkdir -p "$dir"
+        echo "pack-gpu-bundle: scan sweep $name ($sdtype)"
+        "$SSMC" compile selective_scan --set batch="$b" --set dim="$d" --set seqlen="$l" \
+          --set dstate=16 --set delta_softplus=true --set has_D=true --set has_z=true \
+          --set has_delta_bias=true --dtype "$sdtype" --arch "$ARCH" --gpu "$GPU" \
+          --perf-report=json -q -o "$dir/artifact" >/dev/null 2>"$dir/compile.log" ||
+          { cat "$dir/compile.log" >&2; die "ssmc compile failed for scan sweep shape $name"; }
+        rm -f "$dir/compile.log" "$dir/artifact/configs.json" "$dir/artifact/roofline.svg"
+        SWEPT+=("$name")
+      done
+    done
+  done
+fi
+
 # Size.
 BYTES=$(du -sb "$OUT_DIR" | cut -f1)
 LIMIT=$((LIMIT_MIB * 1024 * 1024))
@@ -333,6 +387,7 @@ LIMIT=$((LIMIT_MIB * 1024 * 1024))
   echo "googletest: $(sed -n 's/.*GOOGLETEST_VERSION \([0-9.]*\).*/\1/p' "$GT/CMakeLists.txt")"
   echo "cases: ${NAMES[*]+"${NAMES[*]}"}"
   echo "benchmarks: ${BENCHES[*]+"${BENCHES[*]}"}"
+  echo "scan sweep: ${SWEPT[*]+"${SWEPT[*]}"}"
   refs=()
   for n in "${NAMES[@]+"${NAMES[@]}"}"; do [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs+=("$n"); done
   echo "with kernel references: ${refs[*]+"${refs[*]}"}"
@@ -340,7 +395,7 @@ LIMIT=$((LIMIT_MIB * 1024 * 1024))
 } >"$OUT_DIR/MANIFEST"
 trap - ERR
 echo "pack-gpu-bundle: $OUT_DIR"
-(cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases bench 2>/dev/null | sed "s/^/  /" || true)
+(cd "$OUT_DIR" && du -sh third_party ssmc-src.tar.gz cases bench scan-sweep 2>/dev/null | sed "s/^/  /" || true)
 for n in "${NAMES[@]+"${NAMES[@]}"}"; do
   refs=none
   [ -d "$OUT_DIR/cases/$n/artifact/refs" ] && refs=$(du -sh "$OUT_DIR/cases/$n/artifact/refs" | cut -f1)

@@ -2,7 +2,8 @@
 """bench/vim_torch.py against the golden Vim cases: the PyTorch peer that ssmc
 is timed against computes what the official model does.
 
-  check_vim_torch.py [--golden DIR] [CASE ...]   (default: vim_reduced, vim_block_d64)
+  check_vim_torch.py [--golden DIR] [CASE ...]
+      (default: vim_reduced, vim_block_d64, scan_basic, scan_full, scan_long)
 
 Exit 0 when every case matches within its tolerance, 77 (skipped) when torch
 or the golden files are missing, 1 otherwise."""
@@ -63,11 +64,23 @@ def check_block(tensors, config):
     return max(rel_err(out, tensors["output"]), rel_err(residual, tensors["residual_out"]))
 
 
+def check_scan(tensors, config):
+    """The sweep's chunked recurrence (bench/scan_sweep.py) against
+    selective_scan_ref's outputs, with a chunk that does not divide L."""
+    t = tensors
+    out = vim_torch.scan_chunked(t["u"], t["delta"], t["A"], t["B"], t["C"], t.get("D"),
+                                 t.get("z"), t.get("delta_bias"), config["delta_softplus"],
+                                 chunk=24)
+    return rel_err(out, t["out"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--golden", default=os.environ.get(
         "SSMC_GOLDEN_DIR", os.path.join(HERE, "..", "..", "..", "shared", "golden")))
-    parser.add_argument("cases", nargs="*", default=["vim_reduced", "vim_block_d64"])
+    parser.add_argument("cases", nargs="*",
+                        default=["vim_reduced", "vim_block_d64", "scan_basic", "scan_full",
+                                 "scan_long"])
     args = parser.parse_args()
     failed = False
     for case in args.cases:
@@ -79,7 +92,9 @@ def main():
         config = json.loads(meta["config"])
         tolerance = float(meta.get("tolerance", "1e-3"))
         tensors = st.read(path)
-        err = (check_model if meta["kind"] == "vision_mamba" else check_block)(tensors, config)
+        check = {"vision_mamba": check_model, "selective_scan": check_scan}.get(meta["kind"],
+                                                                              check_block)
+        err = check(tensors, config)
         ok = err <= tolerance
         failed |= not ok
         print(f"{'PASS' if ok else 'FAIL'} {case}: max relative error {err:.3g} "
