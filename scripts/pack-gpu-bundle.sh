@@ -60,7 +60,7 @@
 #               BUNDLE/scan-sweep/b<B>_d<D>_l<L>, for the --dtype before it
 #               and --arch/--gpu; gpu-check times them beside PyTorch's
 #               recurrence (bench/scan_sweep.py). The 36 shapes take
-#               about 15 minutes to compile and 1 MiB
+#               about 15 minutes to compile and 2.5 MiB (60 KiB each)
 #   --gpu       the GPU the --bench and --scan-sweep reports model (default h100)
 #   --kernel-refs, --no-kernel-refs  whether the --golden cases that follow
 #               are compiled with --kernel-refs (default: yes), so that
