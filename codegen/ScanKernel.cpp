@@ -522,12 +522,13 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     }
     fn("void", "step", "Group &g, idx_t b, idx_t d, idx_t t, float y", step);
     if (!scans[k].lastStateYields.empty()) {
-      std::string body = "for (int n = 0; n < kStates; ++n) {";
+      std::string body;
       for (unsigned r : scans[k].lastStateYields)
-        body += fmt::format("\n      g.{}[(b * kChannels + d) * kStates + n] = {}; // result "
-                            "#{}: last_state",
-                            e.outputParam(r), e.storeValue(r, "h[n]"), r);
-      fn("void", "lastState", "Group &g, idx_t b, idx_t d, const float *h", body + "\n    }");
+        body +=
+            fmt::format("{}g.{}[(b * kChannels + d) * kStates + n] = {}; // result #{}: "
+                        "last_state",
+                        body.empty() ? "" : "\n    ", e.outputParam(r), e.storeValue(r, "h"), r);
+      fn("void", "lastState", "Group &g, idx_t b, idx_t d, idx_t n, float h", body);
     }
     code += "};\n";
   }

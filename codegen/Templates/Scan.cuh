@@ -34,7 +34,7 @@
 //   dtIn(g, b, t, r), dtWeight(g, d, r), dtBias(g, d), deltaBias(g, d),
 //   skip(g, d), z(g, b, d, t)
 //   step(g, b, d, t, y)   the epilogue at one output (y after skip and gate)
-//   lastState(g, b, d, h) where the scan's last_state is a result
+//   lastState(g, b, d, n, h) where the scan's last_state is a result
 //   with rows: Row (their element type), kRowBytes, kOffB, kOffC, kOffX (the
 //   columns where B, C and dt_proj's inputs start), kUnpack (values
 //   unpacked at a time: 4 where every piece of 4 is aligned, else 1) and
@@ -197,6 +197,20 @@ __device__ __forceinline__ idx_t chunkSteps(idx_t q, idx_t c0) {
   return left <= 0 ? 0 : left < SSMC_SCAN_CHUNK ? left : SSMC_SCAN_CHUNK;
 }
 
+// f(q, lane, s, d) for every step s of part q's chunk from step c0 and every
+// channel d (its `lane` in the block) the block has: consecutive threads
+// take consecutive steps of one channel, so a warp goes along time.
+template <class F> __device__ __forceinline__ void forTileSteps(const Thread &th, idx_t c0, F &&f) {
+  const idx_t d0 = th.d - th.lane;
+  for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK; j += kThreads) {
+    const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK);
+    const int i = j - q * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK;
+    const int lane = i / SSMC_SCAN_CHUNK, s = i - lane * SSMC_SCAN_CHUNK;
+    if (d0 + lane < kChannels && s < chunkSteps(q, c0))
+      f(q, lane, s, d0 + lane);
+  }
+}
+
 // Sequence tiles: every part's chunk from step c0 of u, delta (where read)
 // and, in pass 2, z, for each of the block's channels; consecutive threads
 // take consecutive steps of one channel, so a warp reads along time.
@@ -237,35 +251,23 @@ __device__ __forceinline__ void stageTiles(G &g, const Staging &sm, const Thread
     }
     return;
   }
-  for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK; j += kThreads) {
-    const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK);
-    const int i = j - q * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK;
-    const int lane = i / SSMC_SCAN_CHUNK, s = i - lane * SSMC_SCAN_CHUNK;
-    if (d0 + lane >= kChannels || s >= chunkSteps(q, c0))
-      continue;
-    const idx_t d = d0 + lane, t = timeOf<S>(q * kPartSteps + c0 + s);
+  forTileSteps(th, c0, [&](int q, int lane, int s, idx_t d) {
+    const idx_t t = timeOf<S>(q * kPartSteps + c0 + s);
     tileRow(sm, q, TileOf<S>::kU, lane)[s] = S::u(g, th.b, d, t);
     if constexpr (S::kDtIn == 0)
       tileRow(sm, q, TileOf<S>::kDelta, lane)[s] = S::delta(g, th.b, d, t);
     if constexpr (kOutputs && S::kGate)
       tileRow(sm, q, TileOf<S>::kZ, lane)[s] = S::z(g, th.b, d, t);
-  }
+  });
 }
 
 // Sequence tiles: the chunk's outputs, left in u's tile by the steps, through
 // the epilogue along time as stageTiles read them.
 template <class S, class G>
 __device__ __forceinline__ void storeTiles(G &g, const Staging &sm, const Thread &th, idx_t c0) {
-  const idx_t d0 = th.d - th.lane;
-  for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK; j += kThreads) {
-    const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK);
-    const int i = j - q * SSMC_SCAN_CHANNELS * SSMC_SCAN_CHUNK;
-    const int lane = i / SSMC_SCAN_CHUNK, s = i - lane * SSMC_SCAN_CHUNK;
-    if (d0 + lane >= kChannels || s >= chunkSteps(q, c0))
-      continue;
-    S::step(g, th.b, d0 + lane, timeOf<S>(q * kPartSteps + c0 + s),
-            tileRow(sm, q, TileOf<S>::kU, lane)[s]);
-  }
+  forTileSteps(th, c0, [&](int q, int lane, int s, idx_t d) {
+    S::step(g, th.b, d, timeOf<S>(q * kPartSteps + c0 + s), tileRow(sm, q, TileOf<S>::kU, lane)[s]);
+  });
 }
 
 // The first row (lowest time) of a chunk of `len` steps from step i0.
@@ -487,6 +489,34 @@ __device__ __forceinline__ void combineParts(const Staging &sm, const Thread &th
     r.h[n] = carry[n];
 }
 
+// The last state [batch, channels, d_state] of the block's channels, through
+// the staging area a few channels at a time, so that consecutive threads
+// store consecutive values (each thread's own row of d_state values would
+// leave a warp's stores d_state values apart). Every thread takes part.
+template <class S, class G>
+__device__ __forceinline__ void storeLastState(G &g, float *smem, const Thread &th,
+                                               const Registers<S> &r) {
+  constexpr int kStates = S::kStates, kPitch = kStates | 1; // odd: no bank conflicts
+  constexpr int kFit = kStagedBytes / 4 / kPitch;
+  constexpr int kRound = kFit < SSMC_SCAN_CHANNELS ? kFit : SSMC_SCAN_CHANNELS;
+  static_assert(kRound >= 1, "the staging area holds B and C: two steps of d_state or more");
+  const idx_t d0 = th.d - th.lane;
+  for (int c0 = 0; c0 < SSMC_SCAN_CHANNELS; c0 += kRound) {
+    __syncthreads(); // the area's last reads (the steps', the previous round's) are done
+    if (th.active && th.part == kSplits - 1 && th.lane >= c0 && th.lane < c0 + kRound)
+#pragma unroll
+      for (int n = 0; n < kStates; ++n)
+        smem[(th.lane - c0) * kPitch + n] = r.h[n];
+    __syncthreads();
+    for (int j = threadIdx.x; j < kRound * kStates; j += kThreads) {
+      const int c = c0 + j / kStates, n = j % kStates;
+      if (c < SSMC_SCAN_CHANNELS && d0 + c < kChannels)
+        S::lastState(g, th.b, d0 + c, n, smem[(c - c0) * kPitch + n]);
+    }
+  }
+  __syncthreads(); // before the next scan stages into the area
+}
+
 // One scan of the group, every thread of the block taking part.
 template <class S, class G>
 __device__ __forceinline__ void run(G &g, float *smem, const Thread &th) {
@@ -523,8 +553,7 @@ __device__ __forceinline__ void run(G &g, float *smem, const Thread &th) {
   }
   pass<S, true>(g, sm, th, r, dtSum);
   if constexpr (S::kLastState)
-    if (th.active && th.part == kSplits - 1)
-      S::lastState(g, th.b, th.d, r.h);
+    storeLastState<S>(g, smem, th, r);
 }
 
 } // namespace ssmc_scan

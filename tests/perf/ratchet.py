@@ -31,6 +31,11 @@ CASES = {
     # One block of Vim-small.
     "vim_block": ["vim_block", "--set", "d_model=384", "--input-shape", "input=128,197,384",
                   "--input-shape", "residual=128,197,384"],
+    # selective_scan_fn's own [B, D, L] layout (the sequence tiles).
+    "selective_scan": ["selective_scan", "--set", "batch=16", "--set", "dim=768", "--set",
+                       "seqlen=1024", "--set", "dstate=16", "--set", "delta_softplus=true",
+                       "--set", "has_D=true", "--set", "has_z=true", "--set",
+                       "has_delta_bias=true"],
 }
 TOLERANCE = 0.02  # relative: sampling is deterministic, so this is slack for rounding
 COALESCING_TOLERANCE = 0.01  # absolute
