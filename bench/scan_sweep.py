@@ -6,6 +6,7 @@ that `scripts/pack-gpu-bundle.sh --scan-sweep` compiled.
 
     python3 bench/scan_sweep.py --sweep DIR --ssmc-rt PATH [--out DIR]
         [--budget SECONDS] [--iters 10] [--warmup 2] [--no-peer] [--compile]
+        [--peer-device cuda|cpu]
     python3 bench/scan_sweep.py --sweep DIR --list        # no GPU, no torch
 
 For each DIR/NAME/artifact, smallest first, `ssmc-rt bench --random
@@ -65,18 +66,18 @@ def ssmc_row(rt, art, iters, warmup, out_json):
     return bench, scans[0]
 
 
-def peer_us(shape, iters, warmup, compiled):
+def peer_us(shape, iters, warmup, compiled, device):
     import torch
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from peers import timed
     from vim_torch import scan_chunked
     b, d, l, n, dtype = shape
     dt = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[dtype]
-    g = torch.Generator(device="cuda").manual_seed(0)
-    rand = lambda *s: (torch.randn(*s, device="cuda", generator=g) * 0.5).to(dt)
+    g = torch.Generator(device=device).manual_seed(0)
+    rand = lambda *s: (torch.randn(*s, device=device, generator=g) * 0.5).to(dt)
     u, delta, z = rand(b, d, l), rand(b, d, l), rand(b, d, l)
     B, C = rand(b, n, l), rand(b, n, l)
-    A = -torch.rand(d, n, device="cuda", generator=g) - 0.5
+    A = -torch.rand(d, n, device=device, generator=g) - 0.5
     D, bias = rand(d), rand(d)
     def body(h, dA, dBu, c):  # one step: the new state and C . h
         h = dA * h + dBu
@@ -85,9 +86,10 @@ def peer_us(shape, iters, warmup, compiled):
     step = torch.compile(body) if compiled else None
     fn = lambda: scan_chunked(u, delta, A, B, C, D, z, bias, True, step=step)
     with torch.no_grad():
-        ms = timed(fn, warmup, iters, "cuda")[0]
+        ms = timed(fn, warmup, iters, device)[0]
     del u, delta, z, B, C
-    torch.cuda.empty_cache()
+    if device == "cuda":
+        torch.cuda.empty_cache()
     return 1e3 * ms
 
 
@@ -100,6 +102,8 @@ def main():
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--no-peer", action="store_true", help="time ssmc only")
+    ap.add_argument("--peer-device", default="cuda",
+                    help="where PyTorch runs (cpu: to try the script without a GPU)")
     ap.add_argument("--compile", action="store_true",
                     help="the peer's loop body under torch.compile (a compile per shape)")
     ap.add_argument("--list", action="store_true", help="print the shapes; time nothing")
@@ -116,7 +120,7 @@ def main():
     if peer:
         try:
             import torch
-            if not torch.cuda.is_available():
+            if args.peer_device == "cuda" and not torch.cuda.is_available():
                 raise ImportError("no CUDA device")
         except ImportError as e:
             print(f"scan_sweep: no PyTorch peer ({e}): ssmc only", flush=True)
@@ -154,9 +158,11 @@ def main():
             row["meets_goal"] = k["median_us"] <= row["goal_us"]
         if peer:
             try:
-                row["peer_us"] = peer_us(shape, max(1, args.iters // 5), 1, False)
+                row["peer_us"] = peer_us(shape, max(1, args.iters // 5), 1, False,
+                                         args.peer_device)
                 if args.compile:
-                    row["peer_compiled_us"] = peer_us(shape, max(1, args.iters // 5), 1, True)
+                    row["peer_compiled_us"] = peer_us(shape, max(1, args.iters // 5), 1, True,
+                                                      args.peer_device)
             except Exception as e:  # out of memory at the largest shapes, say
                 row["peer_error"] = f"{type(e).__name__}: {e}"[:300]
         print(f"{name}: ssmc {row['ssmc_us']:.1f} us"
