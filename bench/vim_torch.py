@@ -22,27 +22,9 @@ from torch import nn
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=True):
     """selective_scan_ref: u, delta, z [B, E, L]; A [E, N]; B, C [B, N, L];
     D, delta_bias [E] (D, z and delta_bias may be None). Returns [B, E, L] in
-    u's dtype; the recurrence runs in fp32."""
-    dtype = u.dtype
-    u, delta = u.float(), delta.float()
-    if delta_bias is not None:
-        delta = delta + delta_bias.float()[None, :, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
-    deltaA = torch.exp(torch.einsum("bel,en->blen", delta, A.float()))
-    deltaBu = torch.einsum("bel,bnl,bel->blen", delta, B.float(), u)
-    Cf = C.float()
-    h = u.new_zeros(u.shape[0], u.shape[1], A.shape[1])
-    ys = []
-    for t in range(u.shape[2]):
-        h = deltaA[:, t] * h + deltaBu[:, t]
-        ys.append(torch.einsum("ben,bn->be", h, Cf[:, :, t]))
-    y = torch.stack(ys, dim=2)
-    if D is not None:
-        y = y + D.float()[None, :, None] * u
-    if z is not None:
-        y = y * F.silu(z.float())
-    return y.to(dtype)
+    u's dtype; the recurrence runs in fp32 (scan_chunked with one chunk)."""
+    return scan_chunked(u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                        chunk=max(1, u.shape[2]))
 
 
 def scan_chunked(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=True,

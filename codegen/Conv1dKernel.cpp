@@ -54,7 +54,7 @@ PieceEmitter pieces(const GroupEmitter &e, const Conv1dInfo &info) {
 std::optional<Conv1dInfo> analyzeConv1d(GroupEmitter &e) {
   Block &body = e.group().getBody().front();
   Conv1dInfo info;
-  info.vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  info.vec = PieceEmitter::valuesPerPiece(e.dtype());
   for (Operation &op : body.without_terminator()) {
     if (isa<SelectiveScanOp, LinearOp, Conv2dOp, DepthwiseConv2dOp, LayerNormOp, RmsNormOp,
             ReduceMeanOp>(op))

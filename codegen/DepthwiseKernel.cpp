@@ -187,7 +187,7 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
                    e.call(x, {"b", "iy", "ix", "c"}));
   // The input a piece of channels at a time where it is a group input (or
   // a split of one) at whole pieces.
-  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  const int64_t vec = PieceEmitter::valuesPerPiece(e.dtype());
   {
     PieceEmitter pe = pieces(e, info, vec);
     auto code = pe.fill(x, "c", "v", "    ");

@@ -20,6 +20,10 @@ namespace ssmc::codegen {
 
 class PieceEmitter {
 public:
+  /// Values one 16-byte piece holds in `dtype` storage: 4 in f32, 8 in
+  /// bf16/f16.
+  static int64_t valuesPerPiece(rt::DType dtype) { return dtype == rt::DType::F32 ? 4 : 8; }
+
   /// Statements for a value the kernel computes itself (a conv read from
   /// its tile or its registers): fill `out` (float[V]) with channels
   /// c..c+V-1; none where it cannot.

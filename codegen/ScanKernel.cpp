@@ -265,7 +265,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
   // with L whole pieces): the tiles are filled by 16-byte loads. Forward
   // scans only (a reverse one, which only a Vim lowered without the layout
   // pass has, reads a value at a time).
-  const int64_t vec = e.dtype() == rt::DType::F32 ? 4 : 8;
+  const int64_t vec = PieceEmitter::valuesPerPiece(e.dtype());
   std::vector<std::string> vecMethods;
   bool vecTiles = !nlc && length % vec == 0;
   for (size_t k = 0; k < scans.size() && vecTiles; ++k) {

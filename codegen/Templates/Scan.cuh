@@ -222,6 +222,7 @@ __device__ __forceinline__ void stageTiles(G &g, const Staging &sm, const Thread
     // 16 bytes a load (forward scans whose u, delta and z allow it): every
     // chunk starts and ends on whole pieces of V steps (kLength, a part and
     // a chunk are multiples of V).
+    static_assert(!S::kReverse, "the emitter reads a reverse scan's tiles a value at a time");
     constexpr int kPieces = SSMC_SCAN_CHUNK / V;
     for (int j = threadIdx.x; j < kSplits * SSMC_SCAN_CHANNELS * kPieces; j += kThreads) {
       const int q = kSplits == 1 ? 0 : j / (SSMC_SCAN_CHANNELS * kPieces);
@@ -229,7 +230,6 @@ __device__ __forceinline__ void stageTiles(G &g, const Staging &sm, const Thread
       const int lane = i / kPieces, s0 = (i - lane * kPieces) * V;
       if (d0 + lane >= kChannels || s0 >= chunkSteps(q, c0))
         continue;
-      static_assert(!S::kReverse, "the emitter reads a reverse scan's tiles a value at a time");
       const idx_t d = d0 + lane, t0 = q * kPartSteps + c0 + s0;
       float v[V];
       const auto put = [&](int k) {
@@ -266,7 +266,8 @@ __device__ __forceinline__ void stageTiles(G &g, const Staging &sm, const Thread
 template <class S, class G>
 __device__ __forceinline__ void storeTiles(G &g, const Staging &sm, const Thread &th, idx_t c0) {
   forTileSteps(th, c0, [&](int q, int lane, int s, idx_t d) {
-    S::step(g, th.b, d, timeOf<S>(q * kPartSteps + c0 + s), tileRow(sm, q, TileOf<S>::kU, lane)[s]);
+    S::step(g, th.b, d, timeOf<S>(q * kPartSteps + c0 + s),
+            tileRow(sm, q, TileOf<S>::kU, lane)[s]);
   });
 }
 
@@ -389,7 +390,8 @@ __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, 
         stageTiles<S, kOutputs>(g, sm, th, c0);
       __syncthreads();
     }
-    [[maybe_unused]] float *const myU = kTiles ? tileRow(sm, th.part, TileOf<S>::kU, th.lane) : nullptr;
+    [[maybe_unused]] float *const myU =
+        kTiles ? tileRow(sm, th.part, TileOf<S>::kU, th.lane) : nullptr;
     [[maybe_unused]] const float *const myDelta =
         kTiles ? tileRow(sm, th.part, TileOf<S>::kDelta, th.lane) : nullptr;
     [[maybe_unused]] const float *const myZ =
