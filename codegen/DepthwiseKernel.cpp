@@ -16,6 +16,8 @@
 #include "Kernels.h"
 #include "Pieces.h"
 
+#include "Support/Arch.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -57,6 +59,80 @@ bool readsAtOwnPixel(Value v, Value conv, const std::vector<int64_t> &pixel) {
   return false;
 }
 
+/// The conv channel that `v` reads at its channel `c`: -1 where it reads
+/// none, nullopt where it reads more than one or a broadcast of the conv
+/// (paths as readsAtOwnPixel allows them).
+std::optional<int64_t> convChannelAt(Value v, Value conv, int64_t c) {
+  if (v == conv)
+    return c;
+  llvm::DenseSet<Value> roots{conv};
+  llvm::DenseMap<Value, bool> memo;
+  if (!GroupEmitter::dependsOn(v, roots, memo))
+    return -1;
+  Operation *op = v.getDefiningOp();
+  if (auto concat = dyn_cast_or_null<ConcatOp>(op)) {
+    int64_t start = 0;
+    for (Value in : concat.getInputs()) {
+      const int64_t size = GroupEmitter::shape(in)[3];
+      if (c < start + size)
+        return convChannelAt(in, conv, c - start);
+      start += size;
+    }
+    return std::nullopt;
+  }
+  if (auto split = dyn_cast_or_null<SplitOp>(op)) {
+    int64_t start = 0;
+    for (Value r : split.getResults()) {
+      if (r == v)
+        return convChannelAt(split.getInput(), conv, c + start);
+      start += GroupEmitter::shape(r)[3];
+    }
+    return std::nullopt;
+  }
+  if (auto slice = dyn_cast_or_null<SliceOp>(op))
+    return convChannelAt(slice.getInput(), conv, c + slice.getStart());
+  if (!op || !isElementwiseOp(op))
+    return std::nullopt;
+  int64_t read = -1;
+  for (Value in : op->getOperands()) {
+    std::optional<int64_t> r =
+        GroupEmitter::shape(in).back() == GroupEmitter::shape(v).back() ? convChannelAt(in, conv, c)
+        : GroupEmitter::dependsOn(in, roots, memo)                      ? std::nullopt
+                                                   : std::optional<int64_t>(-1);
+    if (!r || (*r >= 0 && read >= 0 && *r != read))
+      return std::nullopt;
+    read = std::max(read, *r);
+  }
+  return read;
+}
+
+/// A run of a result's channels [begin, end) that read the conv at channel
+/// c - shift, or (shift nullopt) none of it.
+struct ChannelRun {
+  int64_t begin, end;
+  std::optional<int64_t> shift;
+  bool operator==(const ChannelRun &) const = default;
+};
+
+/// The runs of `v`'s channels, or nothing where a channel's conv channel
+/// cannot be told.
+std::optional<std::vector<ChannelRun>> channelRuns(Value v, Value conv) {
+  std::vector<ChannelRun> runs;
+  const int64_t channels = GroupEmitter::shape(v)[3];
+  for (int64_t c = 0; c < channels; ++c) {
+    std::optional<int64_t> read = convChannelAt(v, conv, c);
+    if (!read)
+      return std::nullopt;
+    std::optional<int64_t> shift =
+        *read >= 0 ? std::optional<int64_t>(c - *read) : std::optional<int64_t>();
+    if (!runs.empty() && runs.back().shift == shift)
+      runs.back().end = c + 1;
+    else
+      runs.push_back({c, c + 1, shift});
+  }
+  return runs;
+}
+
 std::optional<DepthwiseInfo> analyzeDepthwise(GroupEmitter &e) {
   Block &body = e.group().getBody().front();
   DepthwiseInfo info;
@@ -93,12 +169,50 @@ std::optional<DepthwiseInfo> analyzeDepthwise(GroupEmitter &e) {
   return info;
 }
 
-struct DwTile {
-  int64_t th, tw, cb;
+/// Where the results' channels can be cut into groups (the template's
+/// kDwGroups): every result of one shape, reading the conv alike at
+/// channels [convBegin, convEnd), conv channel c - shift at channel c, all
+/// at whole pieces of `vec` channels, as are the results.
+struct DwGroups {
+  bool ok = false;
+  int64_t outC = 0, convBegin = 0, convEnd = 0, shift = 0;
 };
 
-int64_t dwSmemBytes(const DepthwiseInfo &info, const DwTile &t) {
-  return 4 * (t.th * t.tw * info.c + (t.th + info.kh - 1) * (t.tw + info.kw - 1) * t.cb +
+DwGroups channelGroups(ValueRange results, Value conv, int64_t vec) {
+  DwGroups g;
+  g.outC = GroupEmitter::shape(results.front())[3];
+  std::optional<std::vector<ChannelRun>> runs = channelRuns(results.front(), conv);
+  if (!runs || g.outC % vec)
+    return g;
+  for (Value r : results)
+    if (GroupEmitter::shape(r) != GroupEmitter::shape(results.front()) ||
+        channelRuns(r, conv) != runs)
+      return g;
+  int convRuns = 0;
+  for (const ChannelRun &run : *runs) {
+    if (!run.shift)
+      continue;
+    ++convRuns;
+    g.convBegin = run.begin;
+    g.convEnd = run.end;
+    g.shift = *run.shift;
+  }
+  g.ok = convRuns <= 1 && g.convBegin % vec == 0 && g.convEnd % vec == 0 && g.shift % vec == 0;
+  return g;
+}
+
+struct DwTile {
+  int64_t th, tw, cb, cg = 1; // cg: channel groups
+};
+
+/// The template's kGroupOut: a group's channels of the results.
+int64_t groupOut(const DwGroups &g, int64_t vec, int64_t cg) {
+  return ((g.outC + vec - 1) / vec + cg - 1) / cg * vec;
+}
+
+int64_t dwSmemBytes(const DepthwiseInfo &info, const DwGroups &g, int64_t vec, const DwTile &t) {
+  const int64_t tileC = t.cg == 1 ? info.c : groupOut(g, vec, t.cg);
+  return 4 * (t.th * t.tw * tileC + (t.th + info.kh - 1) * (t.tw + info.kw - 1) * t.cb +
               info.kh * info.kw * (t.cb + 1));
 }
 
@@ -108,14 +222,36 @@ int64_t dwSmemBytes(const DepthwiseInfo &info, const DwTile &t) {
 /// at one block an SM, beat 64 x 4 x 8 at two in every MambaOut-tiny stage
 /// (stage 1: 247.3 -> 206.7 us, stage 3: 60.8 -> 54.7 us, stage 4: 29.1 ->
 /// 21.2 us).
-std::vector<DwTile> dwTiles(const DepthwiseInfo &info, int64_t limit) {
+///
+/// Where those tiles make fewer blocks than the GPU has SMs (small batches)
+/// and the channels can be grouped, the tiles cut in channel groups come
+/// first: enough groups for about kGroupWaves blocks an SM, each group
+/// no fewer channels of the results than a chunk.
+std::vector<DwTile> dwTiles(const DepthwiseInfo &info, const DwGroups &g, int64_t vec,
+                            int64_t limit, int64_t sms) {
   std::vector<DwTile> all =
       info.c > 32 ? std::vector<DwTile>{{8, 8, 32}, {4, 8, 32}, {4, 8, 64},
                                         {2, 8, 64}, {4, 4, 64}, {2, 8, 32}}
                   : std::vector<DwTile>{{8, 8, 32}, {4, 8, 32}, {2, 8, 32}, {4, 4, 32}};
+  auto blocks = [&](const DwTile &t) {
+    return (info.w + t.tw - 1) / t.tw * ((info.h + t.th - 1) / t.th) * info.b;
+  };
   std::vector<DwTile> tiles;
+  if (g.ok && blocks(all.front()) < sms) {
+    constexpr int64_t kGroupWaves = 2;
+    for (int64_t waves : {kGroupWaves, int64_t(1), int64_t(4)})
+      for (DwTile t : {all[0], all[1]}) {
+        // A group of fewer channels than a chunk would leave threads idle.
+        t.cg = std::min((g.outC + t.cb - 1) / t.cb, (waves * sms + blocks(t) - 1) / blocks(t));
+        if (t.cg > 1 && dwSmemBytes(info, g, vec, t) <= limit &&
+            llvm::none_of(tiles, [&](const DwTile &o) {
+              return o.th == t.th && o.tw == t.tw && o.cb == t.cb && o.cg == t.cg;
+            }))
+          tiles.push_back(t);
+      }
+  }
   for (const DwTile &t : all)
-    if (dwSmemBytes(info, t) <= limit)
+    if (dwSmemBytes(info, g, vec, t) <= limit)
       tiles.push_back(t);
   return tiles;
 }
@@ -139,7 +275,7 @@ PieceEmitter pieces(const GroupEmitter &e, const DepthwiseInfo &info, int64_t ve
                        c, bias);
     }
     s += fmt::format("{}ssmc_dw::loadPiece(convTile + ((i1 - y0) * ssmc_dw::kTW + (i2 - x0)) * "
-                     "kDwC + {}, {});\n",
+                     "ssmc_dw::kTileC + {} - convBase, {});\n",
                      indent, c, out);
     if (!bias.empty())
       s += fmt::format("#pragma unroll\n{0}for (int t = 0; t < {1}; ++t)\n{0}  {2}[t] += {3}[t];\n",
@@ -162,32 +298,36 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     return rt::Status::error(
         fmt::format("kernel group '{}' is not a depthwise-conv group", e.groupName()));
   DepthwiseInfo &info = *analysis;
-  const std::vector<DwTile> tiles = dwTiles(info, sharedMemoryLimit(options.arch));
+  auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
+  Value conv = info.conv.getResult(), x = info.conv.getInput();
+  const int64_t vec = PieceEmitter::valuesPerPiece(e.dtype());
+  const DwGroups groups = channelGroups(yield.getValues(), conv, vec);
+  const int64_t sms = options.sms ? options.sms : rt::typicalSmCount(options.arch).value_or(132);
+  const std::vector<DwTile> tiles =
+      dwTiles(info, groups, vec, sharedMemoryLimit(options.arch), sms);
   if (tiles.empty())
     return rt::Status::error(fmt::format("kernel group '{}': no depthwise tile fits the shared "
                                          "memory of {}",
                                          e.groupName(), options.arch));
-  auto yield = cast<YieldOp>(e.group().getBody().front().getTerminator());
-  Value conv = info.conv.getResult(), x = info.conv.getInput();
 
   // The conv reads the tile; its bias is added where it is read.
   llvm::DenseMap<Value, std::string> custom;
   std::string body = "// the conv tile (shared memory) at this pixel\n    return convTile[((i1 - "
-                     "y0) * ssmc_dw::kTW + (i2 - x0)) * kDwC + i3]";
+                     "y0) * ssmc_dw::kTW + (i2 - x0)) * ssmc_dw::kTileC + i3 - convBase]";
   if (info.conv.getBias())
     body += " + " + e.call(info.conv.getBias(), {"i3"});
   custom[conv] = body + ";";
 
   std::string m = e.outputMembers();
   m += "  idx_t y0, x0;     // the tile's first output pixel\n";
-  m += "  float *convTile; // [kTH * kTW][kDwC]: the conv at the tile's pixels\n";
+  m += "  float *convTile; // [kTH * kTW][kTileC]: the group's conv at the tile's pixels\n";
+  m += "  idx_t convBase;   // the conv channel of the tile's first column\n";
   m += "\n  // The conv's input and weight.\n";
   m += fmt::format("  __device__ __forceinline__ float x(idx_t b, idx_t iy, idx_t ix, idx_t c) {{\n"
                    "    return {};\n  }}\n",
                    e.call(x, {"b", "iy", "ix", "c"}));
   // The input a piece of channels at a time where it is a group input (or
   // a split of one) at whole pieces.
-  const int64_t vec = PieceEmitter::valuesPerPiece(e.dtype());
   {
     PieceEmitter pe = pieces(e, info, vec);
     auto code = pe.fill(x, "c", "v", "    ");
@@ -206,9 +346,10 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   // of one shape share a loop, every value computed before any is stored.
   m += storeMethod(16, vec, e.anyKeptInF32());
   m += loadMethod(16, vec, e.anyKeptInF32());
-  m += "\n  // Every result at the tile's pixels: pieces of V channels, first, first + stride, "
-       "...\n";
-  m += "  __device__ __forceinline__ void pixels(idx_t i0, int first, int stride) {\n";
+  m += "\n  // Every result at the tile's pixels, channels [olo, ohi): pieces of V channels, "
+       "first, first + stride, ...\n";
+  m += "  __device__ __forceinline__ void pixels(idx_t i0, int first, int stride, idx_t olo, "
+       "idx_t ohi) {\n";
   std::vector<std::vector<unsigned>> loops;
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     auto same = llvm::find_if(loops, [&](const std::vector<unsigned> &l) {
@@ -238,15 +379,17 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     }
     if (!pieceCode.empty()) {
       const int64_t pieces = channels / vec;
-      m += fmt::format("    // result{} #{}: {} piece(s) of {} channels a pixel\n#pragma unroll 4\n"
-                       "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
-                       "{{\n"
-                       "      const int p = e / {};\n"
-                       "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
-                       "c = (idx_t)(e % {}) * {};\n"
-                       "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
-                       loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, pieces,
-                       pieces, pieces, vec);
+      m += fmt::format(
+          "    // result{0} #{1}: {2} piece(s) of {3} channels a pixel\n"
+          "    const int pieces{4} = ssmc_dw::kCG == 1 ? {2} : (int)(ohi - olo) / {3};\n"
+          "#pragma unroll 4\n"
+          "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * pieces{4}; e += "
+          "stride) {{\n"
+          "      const int p = e / pieces{4};\n"
+          "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
+          "c = olo + (idx_t)(e % pieces{4}) * {3};\n"
+          "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
+          loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), pieces, vec, loop.front());
       m += pieceCode;
       for (unsigned r : loop)
         m += fmt::format("      store16({} + {}, r{});\n", e.outputParam(r),
@@ -256,15 +399,16 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
     }
     // Element by element, a channel a thread (lanes on consecutive
     // channels: coalesced loads), unrolled so that several are in flight.
-    m += fmt::format("    // result{} #{}: a channel a thread\n#pragma unroll 4\n"
-                     "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * {}; e += stride) "
-                     "{{\n"
-                     "      const int p = e / {};\n"
+    m += fmt::format("    // result{0} #{1}: a channel a thread\n"
+                     "    const int width{3} = ssmc_dw::kCG == 1 ? {2} : (int)(ohi - olo);\n"
+                     "#pragma unroll 4\n"
+                     "    for (int e = first; e < ssmc_dw::kTH * ssmc_dw::kTW * width{3}; e += "
+                     "stride) {{\n"
+                     "      const int p = e / width{3};\n"
                      "      const idx_t i1 = y0 + p / ssmc_dw::kTW, i2 = x0 + p % ssmc_dw::kTW, "
-                     "i3 = e % {};\n"
+                     "i3 = olo + e % width{3};\n"
                      "      if (i1 >= kDwH || i2 >= kDwW)\n        continue;\n",
-                     loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), channels, channels,
-                     channels);
+                     loop.size() > 1 ? "s" : "", fmt::join(loop, ", #"), channels, loop.front());
     const std::vector<std::string> idx = GroupEmitter::indexNames("i", 4);
     for (unsigned r : loop)
       m += fmt::format("      const float r{} = {};\n", r, e.call(yield.getValues()[r], idx));
@@ -282,25 +426,36 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   std::string src = e.header(
       "depthwise",
       {fmt::format("Depthwise conv {}x{} over [{}, {}, {}, {}] (same padding): one block per tile "
-                   "of output pixels, every channel.",
+                   "of output pixels and group of channels (DW_CG; 1: every channel).",
                    info.kh, info.kw, info.b, info.h, info.w, info.c),
        "The input tile with its halo and the weights staged in shared memory per chunk of "
        "channels; each thread computes TW outputs of one channel from a sliding window.",
        "Then every result at the tile's pixels, 16 bytes of channels a thread, the conv read "
        "from the tile in shared memory.",
-       fmt::format("Dynamic shared memory: {} bytes for the default tile.", dwSmemBytes(info, d))},
+       fmt::format("Dynamic shared memory: {} bytes for the default tile.",
+                   dwSmemBytes(info, groups, vec, d))},
       {{"DW_TH", fmt::format("output rows per tile (default {})", d.th)},
        {"DW_TW", fmt::format("output columns per tile, outputs per thread (default {})", d.tw)},
-       {"DW_CB", fmt::format("channels per staged chunk (default {}); threads = CB x TH", d.cb)}});
+       {"DW_CB", fmt::format("channels per staged chunk (default {}); threads = CB x TH", d.cb)},
+       {"DW_CG", fmt::format("channel groups, blocks per tile (default {}; more than 1 only where "
+                             "the results can be cut so)",
+                             d.cg)}});
   src += '\n';
   src += e.prelude();
   src += fmt::format("\n#ifndef SSMC_DW_TH\n#define SSMC_DW_TH {}\n#endif\n"
                      "#ifndef SSMC_DW_TW\n#define SSMC_DW_TW {}\n#endif\n"
-                     "#ifndef SSMC_DW_CB\n#define SSMC_DW_CB {}\n#endif\n\n",
-                     d.th, d.tw, d.cb);
+                     "#ifndef SSMC_DW_CB\n#define SSMC_DW_CB {}\n#endif\n"
+                     "#ifndef SSMC_DW_CG\n#define SSMC_DW_CG {}\n#endif\n\n",
+                     d.th, d.tw, d.cb, d.cg);
   std::string code = fmt::format("constexpr idx_t kDwB = {}, kDwH = {}, kDwW = {}, kDwC = {};\n"
-                                 "constexpr int kDwKH = {}, kDwKW = {};\n\n",
+                                 "constexpr int kDwKH = {}, kDwKW = {};\n",
                                  info.b, info.h, info.w, info.c, info.kh, info.kw);
+  code += fmt::format("// The results' channels; where they read the conv (channel c - shift at "
+                      "c), whether they can be cut into channel groups.\n"
+                      "constexpr idx_t kDwOutC = {}, kDwConvBegin = {}, kDwConvEnd = {}, "
+                      "kDwConvShift = {};\nconstexpr bool kDwGroups = {};\n\n",
+                      groups.outC, groups.convBegin, groups.convEnd, groups.shift,
+                      groups.ok ? "true" : "false");
   code += std::string(kDepthwiseTemplate) + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(SSMC_DW_CB * SSMC_DW_TH) "
                       "{}(\n    {}) {{\n",
@@ -310,13 +465,13 @@ rt::Expected<rt::PlanKernel> emitDepthwiseKernel(GroupEmitter &e, const CodegenO
   code += "  ssmc_dw::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 
-  rt::PlanKernel plan = e.kernel("depthwise", std::move(src), {"DW_CB", "DW_TH", "DW_TW"});
+  rt::PlanKernel plan = e.kernel("depthwise", std::move(src), {"DW_CB", "DW_CG", "DW_TH", "DW_TW"});
   for (const DwTile &t : tiles) {
     rt::PlanConfig c;
-    c.tunables = {{"DW_TH", t.th}, {"DW_TW", t.tw}, {"DW_CB", t.cb}};
+    c.tunables = {{"DW_TH", t.th}, {"DW_TW", t.tw}, {"DW_CB", t.cb}, {"DW_CG", t.cg}};
     c.block = {t.cb * t.th, 1, 1};
-    c.grid = {(info.w + t.tw - 1) / t.tw, (info.h + t.th - 1) / t.th, info.b};
-    c.smemBytes = dwSmemBytes(info, t);
+    c.grid = {(info.w + t.tw - 1) / t.tw, (info.h + t.th - 1) / t.th, info.b * t.cg};
+    c.smemBytes = dwSmemBytes(info, groups, vec, t);
     plan.configs.push_back(c);
   }
   return plan;
