@@ -22,6 +22,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 
@@ -216,6 +217,44 @@ int64_t dwSmemBytes(const DepthwiseInfo &info, const DwGroups &g, int64_t vec, c
               info.kh * info.kw * (t.cb + 1));
 }
 
+/// The most groups of a tile: a group of fewer channels of the results than
+/// a chunk would leave threads idle.
+int64_t maxGroups(const DwGroups &g, const DwTile &t) { return (g.outC + t.cb - 1) / t.cb; }
+
+/// The groups for tile `t` (`tiles` blocks without groups): of those that
+/// give every SM a block (or the most there are), the fewest that minimize
+/// the most work a group has times the blocks an SM gets. A group's work is
+/// its conv chunks' channels (a chunk stages its whole halo) at kConvWork
+/// each (the taps against one gate), plus its channels of the results.
+/// Even groups matter: MambaOut's conv part is the results' last 96 of 256
+/// channels in stage 1, so 6 groups of 48 give one group 48 conv channels
+/// (2 chunks), 8 groups of 32 none more than 32 (4.22 -> 3.50 us modeled);
+/// past a wave, fewer groups (8 x 28 x 28 x 192: 2 groups 8.43 us, 8 groups
+/// 11.70 us).
+int64_t groupsFor(const DwGroups &g, int64_t vec, const DwTile &t, int64_t tiles, int64_t sms) {
+  constexpr int64_t kConvWork = 4;
+  const int64_t most = maxGroups(g, t);
+  int64_t best = 1;
+  double bestCost = 0;
+  for (int64_t cg = std::min(most, (sms + tiles - 1) / tiles); cg <= most; ++cg) {
+    const int64_t out = groupOut(g, vec, cg);
+    int64_t work = 0;
+    for (int64_t k = 0; k < cg; ++k) {
+      const int64_t lo = k * out, hi = std::min(g.outC, lo + out);
+      const int64_t conv =
+          std::max<int64_t>(0, std::min(hi, g.convEnd) - std::max(lo, g.convBegin));
+      work = std::max(work, kConvWork * ((conv + t.cb - 1) / t.cb * t.cb) +
+                                std::max<int64_t>(0, hi - lo));
+    }
+    const double cost = double(work) * std::ceil(double(tiles * cg) / double(sms));
+    if (best == 1 || cost < bestCost - 1e-9) {
+      best = cg;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
 /// Every tile that fits `limit` bytes of shared memory, in the order below;
 /// the first is the default (larger tiles first, 32-channel chunks before
 /// 64). By the performance model 32-channel chunks of 8 x 8 pixels, even
@@ -224,9 +263,9 @@ int64_t dwSmemBytes(const DepthwiseInfo &info, const DwGroups &g, int64_t vec, c
 /// 21.2 us).
 ///
 /// Where those tiles make fewer blocks than the GPU has SMs (small batches)
-/// and the channels can be grouped, the tiles cut in channel groups come
-/// first: enough groups for about kGroupWaves blocks an SM, each group
-/// no fewer channels of the results than a chunk.
+/// and the channels can be grouped, the 8 x 8 and 4 x 8 tiles cut in
+/// channel groups come first (groupsFor), then the same tiles with the
+/// groups for about one and four blocks an SM, for the tuner.
 std::vector<DwTile> dwTiles(const DepthwiseInfo &info, const DwGroups &g, int64_t vec,
                             int64_t limit, int64_t sms) {
   std::vector<DwTile> all =
@@ -237,18 +276,20 @@ std::vector<DwTile> dwTiles(const DepthwiseInfo &info, const DwGroups &g, int64_
     return (info.w + t.tw - 1) / t.tw * ((info.h + t.th - 1) / t.th) * info.b;
   };
   std::vector<DwTile> tiles;
+  auto add = [&](DwTile t, int64_t cg) {
+    t.cg = cg;
+    if (cg > 1 && dwSmemBytes(info, g, vec, t) <= limit &&
+        llvm::none_of(tiles, [&](const DwTile &o) {
+          return o.th == t.th && o.tw == t.tw && o.cb == t.cb && o.cg == t.cg;
+        }))
+      tiles.push_back(t);
+  };
   if (g.ok && blocks(all.front()) < sms) {
-    constexpr int64_t kGroupWaves = 2;
-    for (int64_t waves : {kGroupWaves, int64_t(1), int64_t(4)})
-      for (DwTile t : {all[0], all[1]}) {
-        // A group of fewer channels than a chunk would leave threads idle.
-        t.cg = std::min((g.outC + t.cb - 1) / t.cb, (waves * sms + blocks(t) - 1) / blocks(t));
-        if (t.cg > 1 && dwSmemBytes(info, g, vec, t) <= limit &&
-            llvm::none_of(tiles, [&](const DwTile &o) {
-              return o.th == t.th && o.tw == t.tw && o.cb == t.cb && o.cg == t.cg;
-            }))
-          tiles.push_back(t);
-      }
+    for (const DwTile &t : {all[0], all[1]})
+      add(t, groupsFor(g, vec, t, blocks(t), sms));
+    for (int64_t waves : {1, 4})
+      for (const DwTile &t : {all[0], all[1]})
+        add(t, std::min(maxGroups(g, t), (waves * sms + blocks(t) - 1) / blocks(t)));
   }
   for (const DwTile &t : all)
     if (dwSmemBytes(info, g, vec, t) <= limit)
