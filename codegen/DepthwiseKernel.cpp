@@ -185,7 +185,7 @@ DwGroups channelGroups(ValueRange results, Value conv, int64_t vec) {
   std::optional<std::vector<ChannelRun>> runs = channelRuns(results.front(), conv);
   if (!runs || g.outC % vec)
     return g;
-  for (Value r : results)
+  for (Value r : results.drop_front())
     if (GroupEmitter::shape(r) != GroupEmitter::shape(results.front()) ||
         channelRuns(r, conv) != runs)
       return g;

@@ -7,15 +7,16 @@
 // (whole pieces) and computes the conv channels those read: the results
 // read the conv at channels [kDwConvBegin, kDwConvEnd), conv channel c -
 // kDwConvShift at channel c (kDwGroups: the emitter found them so).
-// Phase 1, per chunk of kCB conv channels of the group: the input tile with its halo and
-// the chunk's weights are staged in shared memory (channels fastest, so
-// global loads walk NHWC's contiguous axis), then each thread computes one
-// channel along one row of the tile: kTW outputs from a sliding window of
-// kTW + KW - 1 inputs per kernel row, accumulated in registers in the
-// reference's order (ky, kx ascending) and stored to the conv tile (fp32,
-// the group's conv channels at the block's pixels). Phase 2: every result of the
-// group at the tile's pixels, a few consecutive channels a thread (one
-// 16-byte store); the conv's index function reads the conv tile.
+// Phase 1, per chunk of kCB conv channels of the group: the input tile with
+// its halo and the chunk's weights are staged in shared memory (channels
+// fastest, so global loads walk NHWC's contiguous axis), then each thread
+// computes one channel along one row of the tile: kTW outputs from a
+// sliding window of kTW + KW - 1 inputs per kernel row, accumulated in
+// registers in the reference's order (ky, kx ascending) and stored to the
+// conv tile (fp32, the group's conv channels at the block's pixels).
+// Phase 2: every result of the group at the tile's pixels, a few
+// consecutive channels a thread (one 16-byte store); the conv's index
+// function reads the conv tile.
 // Both phases give each thread several independent pieces, their loads
 // issued before any is used: a block waits for memory a few times, not
 // once per pixel. The generated Group supplies:
