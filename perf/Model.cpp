@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ssmc::perf {
 namespace {
@@ -125,6 +126,96 @@ Modeled estimateFromLaunch(const GpuTarget &gpu, const KernelCost &cost, const M
   m.terms["fp32"] =
       tail * std::max(0.0, cost.flops - cost.matmulFlops) / (gpu.fp32TFlops * 1e12 * share);
   m.terms["mufu"] = tail * cost.transcendentals / (gpu.mufuPerSecond() * share);
+  m.limiter = largest(m.terms);
+  m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
+  return m;
+}
+
+TileTraffic tileTraffic(const rt::PlanKernel &kernel, const rt::PlanConfig &config,
+                        const KernelCost &cost, rt::DType dtype) {
+  TileTraffic t;
+  double read = 0, written = 0;
+  for (const rt::PlanParam &p : kernel.params)
+    if (p.kind != rt::PlanParam::Kind::Workspace)
+      (p.kind == rt::PlanParam::Kind::Output ? written : read) += double(p.bytes);
+  if (read + written > 0)
+    t.readFraction = read / (read + written);
+  auto tunable = [&](const char *name) -> double {
+    auto it = config.tunables.find(name);
+    return it == config.tunables.end() ? 0 : double(it->second);
+  };
+  const double elem = dtype == rt::DType::F32 ? 4 : 2;
+  const double bm = tunable("BM"), bn = tunable("BN"), bk = tunable("BK");
+  const double warpsM = tunable("WARPS_M"), warpsN = tunable("WARPS_N");
+  if (bm > 0 && bn > 0 && warpsM > 0 && warpsN > 0 && cost.matmulFlops > 0) {
+    const double macs = cost.matmulFlops / 2;
+    const double operands = macs * elem * (1 / bn + 1 / bm);
+    const double warpOperands = macs * elem * (warpsN / bn + warpsM / bm);
+    t.known = true;
+    t.l2Bytes = operands + cost.minBytes;
+    t.sharedWavefronts = (operands + warpOperands) / 128;
+    const double stages = std::max(1.0, tunable("STAGES") - 1);
+    t.bytesInFlight = stages * (bm + bn) * std::max(16.0, bk) * elem;
+    // mma.sync m16n8k16: f32 accumulators (warp tile / 32 lanes), A
+    // fragments of 4 registers per 16 rows, B of 2 per 8 columns, and
+    // about 40 for addresses and loop state.
+    const double wm = bm / warpsM, wn = bn / warpsN;
+    t.registers = int(wm * wn / 32 + wm / 16 * 4 + wn / 8 * 2 + 40);
+    return t;
+  }
+  const double th = tunable("DW_TH"), tw = tunable("DW_TW"), cb = tunable("DW_CB");
+  if (th > 0 && tw > 0 && cb > 0) {
+    // The conv weight [C, 1, kh, kw] gives the halo; the result [B, H, W, *]
+    // the pixels.
+    const rt::PlanParam *weight = nullptr, *result = nullptr;
+    for (const rt::PlanParam &p : kernel.params) {
+      if (p.kind == rt::PlanParam::Kind::Weight && p.shape.size() == 4 && p.shape[1] == 1)
+        weight = &p;
+      if (p.kind == rt::PlanParam::Kind::Output && p.shape.size() == 4 && !result)
+        result = &p;
+    }
+    if (!weight || !result)
+      return t;
+    const double kh = double(weight->shape[2]), kw = double(weight->shape[3]);
+    const double halo = (th + kh - 1) * (tw + kw - 1) / (th * tw);
+    const double convIn =
+        double(result->shape[0] * result->shape[1] * result->shape[2] * weight->shape[0]) * elem;
+    t.known = true;
+    t.l2Bytes = cost.minBytes + convIn * (halo - 1);
+    t.sharedWavefronts = convIn * halo / 128;
+    t.bytesInFlight = (th + kh - 1) * (tw + kw - 1) * cb * elem;
+  }
+  return t;
+}
+
+Modeled estimateFromTiles(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                          const LaunchShape &launch, const TileTraffic &tiles) {
+  LaunchShape withRegisters = launch;
+  if (tiles.registers > 0)
+    withRegisters.registers = std::min(tiles.registers, 255);
+  Modeled m = estimateFromLaunch(gpu, cost, mode, withRegisters);
+  m.terms["latency"] *= tiles.readFraction;
+  if (!tiles.known) {
+    m.limiter = largest(m.terms);
+    m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
+    return m;
+  }
+  if (tiles.registers > 255) {
+    m.limiter = "spills";
+    m.seconds = std::numeric_limits<double>::infinity();
+    return m;
+  }
+  const uint64_t blocks = std::max<uint64_t>(launch.blocks, 1);
+  const double share = double(m.smsUsed) / gpu.sms;
+  const double tail = rt::lastWaveFactor(double(blocks), gpu.sms, m.residentBlocks);
+  m.terms["l2"] = tiles.l2Bytes / (gpu.l2TBs * 1e12 * share);
+  m.terms["lsu"] =
+      tail * (tiles.l2Bytes / 128 + tiles.sharedWavefronts) / (m.smsUsed * gpu.clockGHz * 1e9);
+  const double blocksPerSM =
+      std::min<double>(m.residentBlocks, std::ceil(double(blocks) / m.smsUsed));
+  const double inFlight = m.smsUsed * blocksPerSM * tiles.bytesInFlight;
+  if (inFlight > 0)
+    m.terms["latency"] = tiles.readFraction * cost.minBytes * gpu.dramLatencyNs * 1e-9 / inFlight;
   m.limiter = largest(m.terms);
   m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
   return m;

@@ -33,6 +33,8 @@
 #include "Sampler.h"
 #include "Sass.h"
 
+#include "Exec/Plan.h"
+
 #include <map>
 #include <string>
 
@@ -103,6 +105,38 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
 /// re-reads and coalescing, which only a trace counts.
 Modeled estimateFromLaunch(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
                            const LaunchShape &launch);
+
+/// What a configuration's tiling adds to a kernel's traffic, read from its
+/// tunables without a trace (`ssmc tune`'s first stage). GEMMs and implicit
+/// GEMM convolutions (BM, BN, WARPS_M, WARPS_N, STAGES, BK): A is read once
+/// per column of tiles and B once per row of tiles, through L2 into shared
+/// memory, and each warp reads its tile's operands from shared memory once
+/// per k step. Depthwise convolutions (DW_TH, DW_TW, DW_CB): the input
+/// tile's halo is read again by the neighbouring tiles. Other kinds: no
+/// tile terms (`known` false). Every kind: the share of its bytes it reads.
+struct TileTraffic {
+  bool known = false;
+  double l2Bytes = 0;          ///< global bytes the SMs request
+  double sharedWavefronts = 0; ///< shared-memory stores and loads, 128 bytes each
+  double bytesInFlight = 0;    ///< per resident block, while it waits for its loads
+  /// Per thread, from the warp tile's accumulators and fragments (GEMMs);
+  /// 0 when unknown. Over 255 the configuration would spill.
+  int registers = 0;
+  /// Of the kernel's parameter bytes, those read (inputs and weights; the
+  /// rest are results): only reads wait for memory. Every kind.
+  double readFraction = 1;
+};
+
+TileTraffic tileTraffic(const rt::PlanKernel &kernel, const rt::PlanConfig &config,
+                        const KernelCost &cost, rt::DType dtype);
+
+/// estimateFromLaunch with the tiles' traffic: L2 bandwidth, the L1 and
+/// shared-memory wavefronts (lsu), Little's law over the bytes read with
+/// the bytes a block keeps in flight, and the occupancy the registers allow. Infinite for a
+/// configuration whose registers would spill. Blind to coalescing and bank
+/// conflicts.
+Modeled estimateFromTiles(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
+                          const LaunchShape &launch, const TileTraffic &tiles);
 
 /// Coalescing of the global requests: distinct bytes used over the bytes of
 /// the sectors touched (1 when every sector is used whole); 1 with none.

@@ -7,6 +7,7 @@
 
 #include "GpuTarget.h"
 #include "L2Cache.h"
+#include "Model.h"
 #include "PlanTrace.h"
 #include "ResultCache.h"
 #include "Sass.h"
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -187,6 +189,74 @@ TEST(Occupancy, TheTightestLimitWins) {
   EXPECT_EQ(residentBlocks(h100, 32, 16, 0), 32);          // blocks per SM
   EXPECT_EQ(findGpuTarget("v100"), nullptr);
   EXPECT_EQ(gpuTargetNames(), "h100, h200, a100");
+}
+
+/// A GEMM kernel's configuration with the given tile, for the tile estimate.
+rt::PlanConfig gemmConfig(int64_t bm, int64_t bn, int64_t warpsM, int64_t warpsN, int64_t blocks) {
+  return {
+      {{"BK", 64}, {"BM", bm}, {"BN", bn}, {"STAGES", 3}, {"WARPS_M", warpsM}, {"WARPS_N", warpsN}},
+      {blocks, 1, 1},
+      {32 * warpsM * warpsN, 1, 1},
+      0};
+}
+
+TEST(TileEstimate, SmallTilesReReadTheirOperands) {
+  // 25088 x 384 x 1536 in bf16: 32 x 32 tiles read A 12x and B 4x more
+  // often than 128 x 192 tiles: 4x the L2 traffic, and more wavefronts
+  // (global lines, shared stores and fragment loads) than the SMs issue.
+  const GpuTarget &h100 = *findGpuTarget("h100");
+  KernelCost cost;
+  cost.matmulFlops = cost.flops = 2.0 * 25088 * 384 * 1536;
+  cost.minBytes = 2.0 * (25088 * 1536 + 384 * 1536 + 25088 * 384);
+  rt::PlanKernel k;
+  const rt::PlanConfig big = gemmConfig(128, 192, 2, 3, 196 * 2);
+  const rt::PlanConfig small = gemmConfig(32, 32, 1, 2, 784 * 12);
+  const TileTraffic bigTiles = tileTraffic(k, big, cost, rt::DType::BF16);
+  const TileTraffic smallTiles = tileTraffic(k, small, cost, rt::DType::BF16);
+  ASSERT_TRUE(bigTiles.known && smallTiles.known);
+  EXPECT_NEAR(smallTiles.l2Bytes / bigTiles.l2Bytes, 4.03, 0.01);
+  EXPECT_EQ(bigTiles.registers, 64 * 64 / 32 + 16 + 16 + 40);
+  auto estimate = [&](const rt::PlanConfig &c, const TileTraffic &t) {
+    LaunchShape launch;
+    launch.blocks = uint64_t(c.grid[0]);
+    launch.threads = int(c.block[0]);
+    return estimateFromTiles(h100, cost, MathMode(), launch, t);
+  };
+  const Modeled fast = estimate(big, bigTiles), slow = estimate(small, smallTiles);
+  EXPECT_EQ(slow.limiter, "lsu");
+  EXPECT_GT(slow.seconds, 3 * fast.seconds);
+  // One warp with a 128 x 128 tile needs 512 accumulator registers: spills.
+  const rt::PlanConfig oneWarp = gemmConfig(128, 128, 1, 1, 196 * 3);
+  EXPECT_TRUE(
+      std::isinf(estimate(oneWarp, tileTraffic(k, oneWarp, cost, rt::DType::BF16)).seconds));
+  // A kernel whose tunables the estimate does not know: the launch alone.
+  rt::PlanConfig rows{{{"ROW_THREADS", 128}}, {1000, 1, 1}, {128, 1, 1}, 0};
+  EXPECT_FALSE(tileTraffic(k, rows, cost, rt::DType::BF16).known);
+}
+
+TEST(TileEstimate, DepthwiseHaloGrowsAsTilesShrink) {
+  KernelCost cost;
+  cost.minBytes = 2.0 * 128 * 56 * 56 * (96 + 96);
+  rt::PlanKernel k;
+  rt::PlanParam weight, result;
+  weight.kind = rt::PlanParam::Kind::Weight;
+  weight.shape = {96, 1, 7, 7};
+  result.kind = rt::PlanParam::Kind::Output;
+  result.shape = {128, 56, 56, 96};
+  k.params = {weight, result};
+  auto tile = [&](int64_t th, int64_t tw) {
+    rt::PlanConfig c{{{"DW_CB", 32}, {"DW_TH", th}, {"DW_TW", tw}}, {1, 1, 1}, {256, 1, 1}, 0};
+    return tileTraffic(k, c, cost, rt::DType::BF16);
+  };
+  const double convIn = 2.0 * 128 * 56 * 56 * 96;
+  EXPECT_DOUBLE_EQ(tile(8, 8).l2Bytes, cost.minBytes + convIn * (14.0 * 14 / 64 - 1));
+  EXPECT_GT(tile(2, 8).l2Bytes, tile(4, 8).l2Bytes);
+  EXPECT_GT(tile(4, 8).l2Bytes, tile(8, 8).l2Bytes);
+  // Only what a kernel reads waits for memory: Little's law over reads.
+  EXPECT_EQ(tile(8, 8).readFraction, 1);
+  k.params[0].bytes = 1000;
+  k.params[1].bytes = 3000;
+  EXPECT_DOUBLE_EQ(tile(8, 8).readFraction, 0.25);
 }
 
 /// A one-kernel plan over float buffers, traced whole.

@@ -48,13 +48,15 @@ const char *const kCheckUsage =
 )";
 const char *const kTuneUsage =
     R"(  ssmc tune    MODEL [--set k=v]... [--dtype D] [--batch N] [--input-shape ...]
-               [--model-only [--gpu h100|h200|a100] [--full-trace]] [--top K]
-               [--budget SECONDS] [--retune] [--seed N] [--db PATH] [--quiet]
+               [--model-only [--gpu h100|h200|a100] [--full-trace] [--trace-all]]
+               [--top K] [--budget SECONDS] [--retune] [--seed N] [--db PATH] [--quiet]
                each distinct kernel's best configuration, timed on the GPU present
-               (or modeled with --model-only, each candidate's traffic sampled about
-               8x more lightly than --perf-report's unless --full-trace) among K
-               candidates (default 4) the performance model ranks first, recorded in
-               the tuning database
+               among K candidates (default 4) the tile estimate ranks first, recorded
+               in the tuning database; with --model-only, modeled by the performance
+               report (each candidate's traffic sampled about 8x more lightly than
+               --perf-report's unless --full-trace), and only for the kernels where
+               the tile estimate puts a candidate 5% below the default, K default 2
+               (--trace-all: every kernel, K default 4)
   ssmc tune    --show | --export FILE | --import FILE [--db PATH]
                the tuning database (default $SSMC_TUNING_DB, else
                ~/.cache/ssmc/tuning.db): list it, or move it between machines
@@ -293,6 +295,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       o.modelOnly = true;
     } else if (arg == "--full-trace") {
       o.fullTrace = true;
+    } else if (arg == "--trace-all") {
+      o.traceAll = true;
     } else if (arg == "--retune") {
       o.retune = true;
     } else if (arg == "--top") {

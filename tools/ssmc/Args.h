@@ -36,6 +36,7 @@ struct Options {
   std::string exportFile, importFile; // tune --export / --import
   bool modelOnly = false;             // tune: the performance model's times, no GPU
   bool fullTrace = false;             // tune --model-only: --perf-report's sampling
+  bool traceAll = false;              // tune --model-only: trace the kernels the screen passes
   int64_t top = 4;                    // tune: candidate configurations per distinct kernel
   double budgetSeconds = 0;           // tune: stop after this long (0: no limit)
   bool retune = false;                // tune: time kernels the database already has again

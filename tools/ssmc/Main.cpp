@@ -507,7 +507,7 @@ int main(int argc, char **argv) {
   }
   if (o.command != "tune")
     for (const char *flag : {"--db", "--show", "--export", "--import", "--model-only", "--top",
-                             "--budget", "--retune", "--full-trace"})
+                             "--budget", "--retune", "--full-trace", "--trace-all"})
       if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
         return fail(
             fmt::format("`ssmc {}` does not take {} (a `ssmc tune` option)", o.command, flag), 2);

@@ -2,16 +2,21 @@
 //
 // Tuning in two stages. The first ranks every configuration of every
 // distinct kernel (kernels with one signature are tuned once) without
-// compiling anything: half the candidates are the emitter's own first
-// choices, the rest the best by perf::estimateFromLaunch (occupancy, the
-// grid's waves, the IR's work), and the default is always one. The second
-// stage times the candidates: with the performance model (NVRTC for the
-// registers and SASS, the generated code run on the CPU to count its
-// traffic) under --model-only, else on the GPU present (CUDA events around
-// each kernel inside whole forwards, each candidate's results checked
-// against the default's before it may win). Every timing goes into the
-// tuning database as it is found, so a budget that runs out or a Ctrl-C
-// keeps what was timed.
+// compiling anything, by the tile estimate (perf::estimateFromTiles: the
+// launch's occupancy and waves, the IR's work, and the traffic the tiling
+// implies). On a GPU the candidates are the default, the emitter's first
+// choices for half of them and the best by the estimate for the rest.
+// Under --model-only, the estimate also screens: a kernel is traced only
+// when the estimate puts another configuration 5% below the default, and
+// only those configurations are (--trace-all: every kernel, chosen as on
+// a GPU), because a trace costs seconds of CPU a candidate.
+// The second stage times the candidates: with the performance model (NVRTC
+// for the registers and SASS, the generated code run on the CPU to count
+// its traffic) under --model-only, else on the GPU present (CUDA events
+// around each kernel inside whole forwards, each candidate's results
+// checked against the default's before it may win). Every timing goes into
+// the tuning database as it is found, so a budget that runs out or a
+// Ctrl-C keeps what was timed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,8 +45,8 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <numeric>
 #include <thread>
+#include <tuple>
 
 namespace ssmc::cli {
 namespace {
@@ -57,12 +62,56 @@ extern "C" void onInterrupt(int) {
   std::signal(SIGINT, SIG_DFL); // a second Ctrl-C ends the process at once
 }
 
+/// Configuration `c` of `k` by perf::estimateFromTiles, in microseconds.
+double tileEstimateUs(const rt::PlanKernel &k, int64_t c, const perf::KernelCost &cost,
+                      const perf::GpuTarget &gpu, const perf::MathMode &math, rt::DType dtype) {
+  const rt::PlanConfig &pc = k.configs[size_t(c)];
+  perf::LaunchShape launch;
+  launch.blocks = uint64_t(pc.grid[0] * pc.grid[1] * pc.grid[2]);
+  launch.threads = int(pc.block[0] * pc.block[1] * pc.block[2]);
+  launch.smemBytes = pc.smemBytes;
+  return perf::estimateFromTiles(gpu, cost, math, launch, perf::tileTraffic(k, pc, cost, dtype))
+             .seconds *
+         1e6;
+}
+
+/// Every configuration of `k`, best first by the tile estimate. Among equal
+/// estimates (the limiting term does not depend on the tiling), more warps,
+/// then more bytes in flight a block, come first: they hide latency, which
+/// the estimate only bounds. Then the emitter's order.
+std::vector<std::pair<double, int64_t>>
+rankByEstimate(const rt::PlanKernel &k, const perf::KernelCost &cost, const perf::GpuTarget &gpu,
+               const perf::MathMode &math, rt::DType dtype) {
+  struct Rank {
+    int64_t ns; // the estimate, to a nanosecond, so that equal means equal
+    int64_t threads;
+    double inFlight;
+    double us;
+    int64_t config;
+  };
+  std::vector<Rank> ranks;
+  for (int64_t c = 0; c < int64_t(k.configs.size()); ++c) {
+    const rt::PlanConfig &pc = k.configs[size_t(c)];
+    const double us = tileEstimateUs(k, c, cost, gpu, math, dtype);
+    ranks.push_back({std::isfinite(us) ? std::llround(us * 1e3) : INT64_MAX,
+                     pc.block[0] * pc.block[1] * pc.block[2],
+                     perf::tileTraffic(k, pc, cost, dtype).bytesInFlight, us, c});
+  }
+  std::stable_sort(ranks.begin(), ranks.end(), [](const Rank &a, const Rank &b) {
+    return std::tie(a.ns, b.threads, b.inFlight) < std::tie(b.ns, a.threads, a.inFlight);
+  });
+  std::vector<std::pair<double, int64_t>> out;
+  for (const Rank &r : ranks)
+    out.emplace_back(r.us, r.config);
+  return out;
+}
+
 /// The default, then the emitter's first choices for half of `top`, then
-/// the best of the rest by the launch estimate (the emitter's order without
+/// the best of the rest by the tile estimate (the emitter's order without
 /// a modeled GPU).
 std::vector<int64_t> chooseCandidates(const rt::PlanKernel &k, const perf::KernelCost &cost,
                                       const perf::GpuTarget *gpu, const perf::MathMode &math,
-                                      size_t top) {
+                                      rt::DType dtype, size_t top) {
   std::vector<int64_t> out{k.defaultConfig};
   auto add = [&](int64_t c) {
     if (out.size() < top && std::find(out.begin(), out.end(), c) == out.end())
@@ -71,24 +120,35 @@ std::vector<int64_t> chooseCandidates(const rt::PlanKernel &k, const perf::Kerne
   const int64_t n = int64_t(k.configs.size());
   for (int64_t c = 0; c < n && out.size() < (top + 1) / 2; ++c)
     add(c);
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  if (gpu) {
-    std::vector<double> estimate(static_cast<size_t>(n));
-    for (int64_t c = 0; c < n; ++c) {
-      const rt::PlanConfig &pc = k.configs[size_t(c)];
-      perf::LaunchShape launch;
-      launch.blocks = uint64_t(pc.grid[0] * pc.grid[1] * pc.grid[2]);
-      launch.threads = int(pc.block[0] * pc.block[1] * pc.block[2]);
-      launch.smemBytes = pc.smemBytes;
-      estimate[size_t(c)] = perf::estimateFromLaunch(*gpu, cost, math, launch).seconds;
-    }
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      return estimate[size_t(a)] < estimate[size_t(b)];
-    });
-  }
-  for (int64_t c : order)
+  if (gpu)
+    for (const auto &[us, c] : rankByEstimate(k, cost, *gpu, math, dtype))
+      add(c);
+  for (int64_t c = 0; c < n; ++c)
     add(c);
+  return out;
+}
+
+/// How far below the default the tile estimate must put a configuration
+/// for --model-only to trace it (without --trace-all). The estimate ranks
+/// tilings well but misses what only a trace sees (coalescing, bank
+/// conflicts, the SASS), so a small predicted gain is not worth a trace.
+constexpr double kScreenMargin = 0.05;
+
+/// Candidates per kernel under the screen when --top is not given.
+constexpr size_t kScreenTop = 2;
+
+/// --model-only's screen: the default, then, in rankByEstimate's order, up
+/// to `top` - 1 configurations the tile estimate puts kScreenMargin below
+/// it; the default alone when none is.
+std::vector<int64_t> screenCandidates(const rt::PlanKernel &k, const perf::KernelCost &cost,
+                                      const perf::GpuTarget &gpu, const perf::MathMode &math,
+                                      rt::DType dtype, size_t top) {
+  const double limit =
+      tileEstimateUs(k, k.defaultConfig, cost, gpu, math, dtype) * (1 - kScreenMargin);
+  std::vector<int64_t> out{k.defaultConfig};
+  for (const auto &[us, c] : rankByEstimate(k, cost, gpu, math, dtype))
+    if (out.size() < top && c != k.defaultConfig && us < limit)
+      out.push_back(c);
   return out;
 }
 
@@ -183,6 +243,10 @@ int tuneModel(const Options &o) {
     return fail("--full-trace is how --model-only samples the traffic it models: add "
                 "--model-only, or drop --full-trace on the GPU present",
                 2);
+  if (!o.modelOnly && o.traceAll)
+    return fail("--trace-all is which kernels --model-only traces: add --model-only, or drop "
+                "--trace-all on the GPU present (which times every kernel's candidates)",
+                2);
 
   // The target: the modeled GPU, or the GPU present.
   Options target = o;
@@ -240,10 +304,27 @@ int tuneModel(const Options &o) {
                 : o.f32Gemm == "ffma"               ? "ffma"
                                                     : "tf32";
 
+  const bool screen = o.modelOnly && !o.traceAll;
+  // Under the screen, the default and the best alternative unless --top
+  // says otherwise: on 2 cores that keeps a first tune of mambaout_tiny or
+  // vim_tiny within 10 s, with most of what 4 candidates find.
+  const bool topGiven = std::find(o.given.begin(), o.given.end(), "--top") != o.given.end();
+  const size_t top = screen && !topGiven ? kScreenTop : size_t(o.top);
   std::vector<rt::TuneGroup> groups = rt::groupKernels(model->plan, [&](size_t k) {
+    if (screen)
+      return screenCandidates(model->plan.kernels[k], costs[k], *gpu, math, model->plan.dtype, top);
     return chooseCandidates(model->plan.kernels[k], costs[k], gpu ? &*gpu : nullptr, math,
-                            size_t(o.top));
+                            model->plan.dtype, top);
   });
+  // Kernels the screen left with their default alone are not traced: the
+  // model's choice is the default, and the database is not told (a later
+  // --trace-all still traces them).
+  size_t screenedOut = 0;
+  if (screen) {
+    const size_t before = groups.size();
+    std::erase_if(groups, [](const rt::TuneGroup &g) { return g.candidates.size() < 2; });
+    screenedOut = before - groups.size();
+  }
 
   auto db = openTuningDb(o);
   if (!db)
@@ -270,8 +351,15 @@ int tuneModel(const Options &o) {
                  "ssmc: tuning %s (%s, batch %lld) for %s (%s, %lld SMs): %zu kernels, %zu "
                  "distinct to tune, %zu candidate configurations, %s\n",
                  plan.model.c_str(), model->dtype().c_str(), (long long)batch, device.gpu.c_str(),
-                 device.arch.c_str(), (long long)device.sms, plan.kernels.size(), groups.size(),
-                 candidates, o.modelOnly ? "modeled (performance report)" : "timed on the GPU");
+                 device.arch.c_str(), (long long)device.sms, plan.kernels.size(),
+                 groups.size() + screenedOut, candidates,
+                 o.modelOnly ? "modeled (performance report)" : "timed on the GPU");
+    if (screenedOut)
+      std::fprintf(stderr,
+                   "ssmc: %zu distinct kernels keep their default configuration: the tile "
+                   "estimate puts no other %.0f%% below it (not traced; --trace-all traces "
+                   "them)\n",
+                   screenedOut, kScreenMargin * 100);
     if (alreadyTuned)
       std::fprintf(stderr,
                    "ssmc: %zu distinct kernels already tuned in %s are skipped "
@@ -308,8 +396,14 @@ int tuneModel(const Options &o) {
   };
 
   if (groups.empty()) {
-    fmt::print("{}: every distinct kernel is tuned already in {} (--retune times them again)\n",
-               plan.model, path);
+    if (alreadyTuned)
+      fmt::print("{}: every distinct kernel {}is tuned already in {} (--retune times them "
+                 "again)\n",
+                 plan.model, screenedOut ? "the tile estimate leaves " : "", path);
+    else
+      fmt::print("{}: every distinct kernel keeps its default configuration by the tile "
+                 "estimate; nothing recorded in {} (--trace-all traces them)\n",
+                 plan.model, path);
     return 0;
   }
   rt::KernelCache cache;
@@ -404,11 +498,14 @@ int tuneModel(const Options &o) {
                      configOf(model->plan.kernels[g.kernels.front()], g.candidates[i]).c_str(),
                      g.rejected[i].c_str());
   }
-  fmt::print("{}: {} of {} distinct kernels improved; sum of the kernels {:.2f} us -> {:.2f} us "
+  fmt::print("{}: {} of {} distinct kernels improved{}; sum of the kernels {:.2f} us -> {:.2f} us "
              "({:.2f}x, {}) in {:.1f} s; recorded in {}\n",
-             model->plan.model, improved, groups.size(), before, after,
-             after > 0 ? before / after : 1.0, o.modelOnly ? "modeled" : "measured", elapsed(),
-             path);
+             model->plan.model, improved, groups.size(),
+             screenedOut
+                 ? fmt::format(" ({} more kept their defaults by the tile estimate)", screenedOut)
+                 : std::string(),
+             before, after, after > 0 ? before / after : 1.0, o.modelOnly ? "modeled" : "measured",
+             elapsed(), path);
   std::fflush(stdout); // before what stderr says next
   if (!stopped.empty()) {
     std::fprintf(stderr,
