@@ -129,15 +129,18 @@ rt::Expected<rt::PlanKernel> emitRowKernel(GroupEmitter &e, const CodegenOptions
   code += *fns;
   code += R"(
 // Sum over the block; every thread gets it. `red` holds one float per warp.
+// Each lane reads one warp's sum (one shared load a warp, not one per warp)
+// and the butterfly adds them: every lane ends with the same bits.
 __device__ __forceinline__ float ssmc_block_sum(float v, float *red) {
   for (int o = 16; o > 0; o >>= 1)
     v += __shfl_xor_sync(0xffffffffu, v, o);
-  if (threadIdx.x % 32 == 0)
+  const int lane = threadIdx.x % 32;
+  if (lane == 0)
     red[threadIdx.x / 32] = v;
   __syncthreads();
-  float s = 0.0f;
-  for (int w = 0; w < SSMC_ROW_THREADS / 32; ++w)
-    s += red[w];
+  float s = lane < SSMC_ROW_THREADS / 32 ? red[lane] : 0.0f;
+  for (int o = 16; o > 0; o >>= 1)
+    s += __shfl_xor_sync(0xffffffffu, s, o);
   __syncthreads(); // red is free again
   return s;
 }
