@@ -37,16 +37,27 @@ constexpr int64_t kMaxRecomputedInFeatures = 64;
 /// against a 27 us bound). Its norm then runs as a row kernel of its own.
 constexpr int64_t kMaxNormColumnsFused = 384;
 
-/// Whether a kernel with `conv` may compute the norm of its output too.
-bool takesItsNorm(Operation *conv) {
-  return cast<RankedTensorType>(conv->getResult(0).getType()).getShape().back() <=
-         kMaxNormColumnsFused;
+/// Rows of the smallest whole-row tile of a convolution with its norm. A
+/// convolution keeps its norm only where its rows give every SM such a
+/// tile: below that the fused kernel leaves SMs idle, while the GEMM alone
+/// tiles its columns too (MambaOut-tiny at batch 1, modeled: the second
+/// downsample 22.8 -> 6.0 + 2.2 us as a GEMM and a row kernel).
+constexpr int64_t kNormTileRows = 16;
+
+/// Whether a kernel with `conv` may compute the norm of its output too, on
+/// a GPU of `sms` SMs (0: whatever the rows).
+bool takesItsNorm(Operation *conv, int64_t sms) {
+  auto shape = cast<RankedTensorType>(conv->getResult(0).getType()).getShape();
+  int64_t rows = 1;
+  for (int64_t d : shape.drop_back())
+    rows *= d;
+  return shape.back() <= kMaxNormColumnsFused && (sms <= 0 || rows >= kNormTileRows * sms);
 }
 
 /// The plan: which group each op is in (-1: none yet).
 class Planner {
 public:
-  explicit Planner(Block &block) {
+  Planner(Block &block, int64_t sms) : sms_(sms) {
     for (Operation &op : block.without_terminator())
       if (roleOf(&op) != Role::Weight)
         ops_.push_back(&op);
@@ -64,6 +75,15 @@ public:
         absorbNormPrologue(op);
     for (int g = 0; g < static_cast<int>(groups_.size()); ++g)
       absorbEpilogues(g);
+    // A convolution's norm it did not take is a row kernel of its own,
+    // formed before the prologues so that what follows it (the stem's GELU)
+    // becomes its epilogue, not the next convolution's prologue (which
+    // would compute it again for every tap).
+    for (Operation *op : ops_) {
+      Operation *feed = op->getNumOperands() ? op->getOperand(0).getDefiningOp() : nullptr;
+      if (roleOf(op) == Role::Norm && groupOf(op) < 0 && feed && isa<Conv2dOp>(feed))
+        absorbEpilogues(newGroup(op));
+    }
     absorbPrologues();
     for (Operation *op : ops_)
       if (groupOf(op) < 0 && !remat_.count(op))
@@ -215,7 +235,7 @@ private:
         Role role = roleOf(user);
         bool ok = role == Role::Elementwise ||
                   (!gemmGroup(g) && (role == Role::View || role == Role::Norm));
-        if (role == Role::Norm && isa<Conv2dOp>(op) && !takesItsNorm(op))
+        if (role == Role::Norm && isa<Conv2dOp>(op) && !takesItsNorm(op, sms_))
           ok = false;
         if (ok && !joinsTwin(user, g))
           tryJoin(user, g);
@@ -277,6 +297,7 @@ private:
     return gs;
   }
 
+  int64_t sms_; // of the target GPU (0: no row condition on a conv's norm)
   std::vector<Operation *> ops_;
   llvm::DenseMap<Operation *, int> group_;
   std::vector<std::vector<Operation *>> groups_;
@@ -284,6 +305,7 @@ private:
 };
 
 struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsPass> {
+  using FormKernelGroupsBase::FormKernelGroupsBase;
   void runOnOperation() override {
     func::FuncOp f = getOperation();
     if (f.getBody().empty())
@@ -291,7 +313,11 @@ struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsP
     Block &block = f.getBody().front();
     if (llvm::any_of(block, [](Operation &op) { return isa<KernelGroupOp>(op); }))
       return; // already grouped
-    Planner planner(block);
+    if (sms < 0) {
+      f.emitError() << "ssmc-form-kernel-groups: sms must be 0 or more, got " << int64_t(sms);
+      return signalPassFailure();
+    }
+    Planner planner(block, sms);
     planner.run();
     std::vector<GroupPlan> plans;
     for (const auto &ops : planner.groups())
@@ -300,12 +326,14 @@ struct FormKernelGroupsPass : ssmc::impl::FormKernelGroupsBase<FormKernelGroupsP
       return signalPassFailure();
     // Elementwise chains left in groups of their own that read one group
     // only become its epilogue (g07_add then g08_scale: one fold each).
-    // A norm left alone because its convolution is too wide stays alone.
-    foldElementwiseGroups(block, [](KernelGroupOp producer, KernelGroupOp group) {
+    // A norm left alone because its convolution is too wide (or has too few
+    // rows) stays alone.
+    const int64_t smCount = sms;
+    foldElementwiseGroups(block, [smCount](KernelGroupOp producer, KernelGroupOp group) {
       bool norm = llvm::any_of(group.getBody().front(),
                                [](Operation &op) { return roleOf(&op) == Role::Norm; });
-      return !norm || llvm::all_of(producer.getBody().front(), [](Operation &op) {
-        return !isa<Conv2dOp>(op) || takesItsNorm(&op);
+      return !norm || llvm::all_of(producer.getBody().front(), [smCount](Operation &op) {
+        return !isa<Conv2dOp>(op) || takesItsNorm(&op, smCount);
       });
     });
     dropUnusedResults(block);

@@ -103,7 +103,16 @@ def FormKernelGroups : Pass<"ssmc-form-kernel-groups", "mlir::func::FuncOp"> {
     reads are dropped, and the groups are named `gNN_<ops>` in launch order.
     A model output that is a model input gets a group that copies it
     (`gNN_copy`), so every output is written by a kernel into the arena.
+    A convolution keeps the norm of its output only where a block can hold
+    its whole rows (at most 384 channels) and, given `sms`, where its rows
+    give every SM a block of 16 rows (the smallest whole-row tile); else
+    the norm is a row kernel of its own and the convolution's GEMM tiles
+    freely (MambaOut's downsamples at batch 1).
   }];
+  let options = [
+    Option<"sms", "sms", "int64_t", /*default=*/"0",
+           "SMs of the target GPU (0: no row condition on a convolution's norm)">,
+  ];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 

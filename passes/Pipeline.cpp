@@ -27,8 +27,12 @@ std::vector<PipelineStage> ssmcPipelineStages(const PipelineOptions &options) {
       {"ssmc-align-hidden",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createAlignHidden()); }},
       {"ssmc-layout", [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createLayout()); }},
+      // The SMs as given (0 without a target, as in ssmc-opt's pipeline:
+      // every convolution that can keeps its norm).
       {"ssmc-form-kernel-groups",
-       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createFormKernelGroups()); }},
+       [sms = options.sms](OpPassManager &pm) {
+         pm.addNestedPass<func::FuncOp>(createFormKernelGroups(FormKernelGroupsOptions{sms}));
+       }},
       {"ssmc-merge-sibling-groups",
        [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createMergeSiblingGroups()); }},
       {"ssmc-tile-scan",

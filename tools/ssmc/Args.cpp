@@ -24,10 +24,12 @@ a plugin built against this ssmc (docs/dsl.md).
 const char *const kCompileUsage =
     R"(  ssmc compile MODEL [--set k=v]... [--dtype f32|bf16|f16] [--batch N]
                [--input-shape [NAME=]D,D,...] [-o DIR] [--dump-ir DIR]
-               [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX]
+               [--print-ir-after-all] [--mlir-print-op-generic] [--arch sm_XX] [--sms N]
                [--f32-gemm tf32|ffma] [--summary[=json]] [--kernel-refs [--seed N]]
                [--perf-report[=json] [--gpu h100|h200|a100] [--roofline FILE.svg]]
                [--stop-after STAGE] [--plugin LIB.so]... [--quiet]
+               --sms: the SMs the kernels are planned for (default: --gpu's, the GPU
+               present's, else the architecture's usual GPU; a MIG slice has fewer)
 )";
 
 const char *const kRunUsage =
@@ -189,6 +191,14 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
       if (!n || *n < 1)
         return rt::Status::error(fmt::format("--batch needs a positive integer, got '{}'", v));
       o.batch = *n;
+    } else if (arg == "--sms") {
+      std::string v;
+      SSMC_VALUE(v, "a number of SMs");
+      auto n = toInt(v);
+      if (!n || *n < 1 || *n > 1024)
+        return rt::Status::error(
+            fmt::format("--sms needs the target GPU's SM count, 1 to 1024, got '{}'", v));
+      o.sms = *n;
     } else if (arg == "--input-shape") {
       std::string v;
       SSMC_VALUE(v, "[NAME=]D,D,...");

@@ -30,7 +30,7 @@ struct Options {
   std::string summary; // "", "text" or "json"
   std::string perfReport; // compile: "", "text" or "json"
   std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
-  int64_t sms = 0;        // the target's SMs (from --gpu); 0: the GPU present's, else arch's usual
+  int64_t sms = 0; // the target's SMs (--sms, --gpu); 0: the GPU present's, else arch's usual
   std::string db;         // tune: the tuning database (default TuningDb::defaultPath())
   bool show = false;      // tune --show
   std::string exportFile, importFile; // tune --export / --import

@@ -111,6 +111,10 @@ int compileModel(const Options &o) {
                               gpu->name, gpu->arch),
                   2);
     compileOptions.arch = archSpecific ? o.arch : std::string(gpu->arch);
+    if (o.sms && o.sms != gpu->sms)
+      return fail(fmt::format("--sms {} does not match --gpu {} ({} SMs): drop --sms", o.sms,
+                              gpu->name, gpu->sms),
+                  2);
     compileOptions.sms = gpu->sms;
     if (!o.roofline.empty()) {
       std::filesystem::path dir = std::filesystem::absolute(o.roofline).parent_path();
@@ -511,6 +515,11 @@ int main(int argc, char **argv) {
       if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end())
         return fail(
             fmt::format("`ssmc {}` does not take {} (a `ssmc tune` option)", o.command, flag), 2);
+  if (o.command != "compile" && o.command != "check" &&
+      std::find(o.given.begin(), o.given.end(), "--sms") != o.given.end())
+    return fail(fmt::format("`ssmc {}` does not take --sms (`ssmc compile` and `ssmc check` do)",
+                            o.command),
+                2);
   if (o.command != "bench")
     for (const char *flag : {"--per-kernel", "--iters", "--warmup", "--json", "--markdown", "--svg",
                              "--no-perf-report"})

@@ -6,6 +6,7 @@
 #include "Passes.h"
 #include "SsmcOps.h"
 
+#include "Support/Arch.h"
 #include "Support/AtomicFile.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -231,9 +232,12 @@ rt::Status lowerModel(BuiltModel &built, const Options &options) {
   // is checked against the same shared memory.
   PipelineOptions pipeline;
   pipeline.arch = options.arch.empty() ? defaultArch() : options.arch;
-  // The SMs a time-split scan must fill: --gpu's, the GPU present's, else
-  // the architecture's usual GPU (ssmc-tile-scan's default).
+  // The SMs the plan is for (a time-split scan must fill them; a
+  // convolution keeps its norm only with rows for them): --sms or --gpu's,
+  // the GPU present's, else the architecture's usual GPU.
   pipeline.sms = options.sms ? options.sms : presentSmCount(pipeline.arch);
+  if (!pipeline.sms)
+    pipeline.sms = rt::typicalSmCount(pipeline.arch).value_or(0);
   // Recorded on the module (every --dump-ir stage shows it), for tools that
   // generate code from a dump (ssmc-translate --emit-cuda).
   (*built.module)->setAttr(ssmc::kArchAttr, StringAttr::get(built.context.get(), pipeline.arch));
