@@ -132,9 +132,9 @@ TileTraffic tileTraffic(const rt::PlanKernel &kernel, const rt::PlanConfig &conf
 
 /// estimateFromLaunch with the tiles' traffic: L2 bandwidth, the L1 and
 /// shared-memory wavefronts (lsu), Little's law over the bytes read with
-/// the bytes a block keeps in flight, and the occupancy the registers allow. Infinite for a
-/// configuration whose registers would spill. Blind to coalescing and bank
-/// conflicts.
+/// the bytes a block keeps in flight, and the occupancy the registers
+/// allow. Infinite for a configuration whose registers would spill. Blind
+/// to coalescing and bank conflicts.
 Modeled estimateFromTiles(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode,
                           const LaunchShape &launch, const TileTraffic &tiles);
 

@@ -30,13 +30,13 @@ struct Options {
   std::string summary; // "", "text" or "json"
   std::string perfReport; // compile: "", "text" or "json"
   std::string gpu;        // compile --perf-report: the modeled GPU (default h100)
-  int64_t sms = 0; // the target's SMs (--sms, --gpu); 0: the GPU present's, else arch's usual
+  int64_t sms = 0;        // the target's SMs (--sms, --gpu); 0: the GPU present's or arch's
   std::string db;         // tune: the tuning database (default TuningDb::defaultPath())
   bool show = false;      // tune --show
   std::string exportFile, importFile; // tune --export / --import
   bool modelOnly = false;             // tune: the performance model's times, no GPU
   bool fullTrace = false;             // tune --model-only: --perf-report's sampling
-  bool traceAll = false;              // tune --model-only: trace the kernels the screen passes
+  bool traceAll = false;              // tune --model-only: every kernel, not the screened
   int64_t top = 4;                    // tune: candidate configurations per distinct kernel
   double budgetSeconds = 0;           // tune: stop after this long (0: no limit)
   bool retune = false;                // tune: time kernels the database already has again

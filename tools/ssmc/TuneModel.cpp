@@ -62,23 +62,11 @@ extern "C" void onInterrupt(int) {
   std::signal(SIGINT, SIG_DFL); // a second Ctrl-C ends the process at once
 }
 
-/// Configuration `c` of `k` by perf::estimateFromTiles, in microseconds.
-double tileEstimateUs(const rt::PlanKernel &k, int64_t c, const perf::KernelCost &cost,
-                      const perf::GpuTarget &gpu, const perf::MathMode &math, rt::DType dtype) {
-  const rt::PlanConfig &pc = k.configs[size_t(c)];
-  perf::LaunchShape launch;
-  launch.blocks = uint64_t(pc.grid[0] * pc.grid[1] * pc.grid[2]);
-  launch.threads = int(pc.block[0] * pc.block[1] * pc.block[2]);
-  launch.smemBytes = pc.smemBytes;
-  return perf::estimateFromTiles(gpu, cost, math, launch, perf::tileTraffic(k, pc, cost, dtype))
-             .seconds *
-         1e6;
-}
-
-/// Every configuration of `k`, best first by the tile estimate. Among equal
-/// estimates (the limiting term does not depend on the tiling), more warps,
-/// then more bytes in flight a block, come first: they hide latency, which
-/// the estimate only bounds. Then the emitter's order.
+/// Every configuration of `k` with its perf::estimateFromTiles time (us),
+/// best first. Among equal estimates (the limiting term does not depend on
+/// the tiling), more warps, then more bytes in flight a block, come first:
+/// they hide latency, which the estimate only bounds. Then the emitter's
+/// order.
 std::vector<std::pair<double, int64_t>>
 rankByEstimate(const rt::PlanKernel &k, const perf::KernelCost &cost, const perf::GpuTarget &gpu,
                const perf::MathMode &math, rt::DType dtype) {
@@ -92,10 +80,14 @@ rankByEstimate(const rt::PlanKernel &k, const perf::KernelCost &cost, const perf
   std::vector<Rank> ranks;
   for (int64_t c = 0; c < int64_t(k.configs.size()); ++c) {
     const rt::PlanConfig &pc = k.configs[size_t(c)];
-    const double us = tileEstimateUs(k, c, cost, gpu, math, dtype);
-    ranks.push_back({std::isfinite(us) ? std::llround(us * 1e3) : INT64_MAX,
-                     pc.block[0] * pc.block[1] * pc.block[2],
-                     perf::tileTraffic(k, pc, cost, dtype).bytesInFlight, us, c});
+    perf::LaunchShape launch;
+    launch.blocks = uint64_t(pc.grid[0] * pc.grid[1] * pc.grid[2]);
+    launch.threads = int(pc.block[0] * pc.block[1] * pc.block[2]);
+    launch.smemBytes = pc.smemBytes;
+    const perf::TileTraffic tiles = perf::tileTraffic(k, pc, cost, dtype);
+    const double us = perf::estimateFromTiles(gpu, cost, math, launch, tiles).seconds * 1e6;
+    ranks.push_back({std::isfinite(us) ? std::llround(us * 1e3) : INT64_MAX, launch.threads,
+                     tiles.bytesInFlight, us, c});
   }
   std::stable_sort(ranks.begin(), ranks.end(), [](const Rank &a, const Rank &b) {
     return std::tie(a.ns, b.threads, b.inFlight) < std::tie(b.ns, a.threads, a.inFlight);
@@ -143,10 +135,12 @@ constexpr size_t kScreenTop = 2;
 std::vector<int64_t> screenCandidates(const rt::PlanKernel &k, const perf::KernelCost &cost,
                                       const perf::GpuTarget &gpu, const perf::MathMode &math,
                                       rt::DType dtype, size_t top) {
-  const double limit =
-      tileEstimateUs(k, k.defaultConfig, cost, gpu, math, dtype) * (1 - kScreenMargin);
+  const auto ranked = rankByEstimate(k, cost, gpu, math, dtype);
+  const auto byDefault = std::find_if(ranked.begin(), ranked.end(),
+                                      [&](const auto &r) { return r.second == k.defaultConfig; });
+  const double limit = byDefault->first * (1 - kScreenMargin);
   std::vector<int64_t> out{k.defaultConfig};
-  for (const auto &[us, c] : rankByEstimate(k, cost, gpu, math, dtype))
+  for (const auto &[us, c] : ranked)
     if (out.size() < top && c != k.defaultConfig && us < limit)
       out.push_back(c);
   return out;
