@@ -739,7 +739,10 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 
     // The pipeline: the first kStages - 1 K steps in flight, one group each
     // (empty past K, so that wait<kStages - 2> always means "this step's").
-#pragma unroll
+    // Not unrolled: STAGES - 1 copies of the fill's address arithmetic made
+    // ptxas spill its loop-invariant values (a 3-stage 128-thread conv: 24
+    // bytes at 72 registers; rolled, none at 60).
+#pragma unroll 1
     for (int s = 0; s < kStages - 1; ++s) {
       if (s < kTilesK)
         fillStage(g, z, stages + s * kStageElems, m0, n0, (idx_t)s * kBK, tid);
