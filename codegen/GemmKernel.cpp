@@ -247,6 +247,10 @@ struct Tile {
   /// wgmma.mma_async from the stage tiles (SSMC_WGMMA, sm_90a): warpgroups
   /// of 4 warps along M (wm = 4 x warpgroups, wn = 1).
   bool wgmma = false;
+  /// Warps along K (SSMC_WARPS_K, sliced K): each warp tile of C shared by
+  /// this many warps, each multiplying BK / wk columns of every stage.
+  int64_t wk = 1;
+  int64_t threads() const { return 32 * wm * wn * wk; }
   bool operator==(const Tile &) const = default;
 };
 
@@ -1399,7 +1403,7 @@ double tileCycles(const GemmInfo &info, Staging st, const Tile &t, int64_t limit
 /// Whether each thread of `t` has the registers its warp's fragments need
 /// (65536 / threads, at most 255): else ptxas spills.
 bool registersFit(const Tile &t) {
-  const int64_t threads = t.wm * t.wn * 32;
+  const int64_t threads = t.threads();
   return tileRegisters(t) <= std::min<int64_t>(255, 65536 / threads / 8 * 8);
 }
 
@@ -1504,7 +1508,7 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   def.wm = def.bm / 32;
   def.wn = def.bn / 32;
   auto valid = [&](const Tile &t) {
-    return t.bm % (16 * t.wm) == 0 && t.bn % (16 * t.wn) == 0 && t.wm * t.wn * 32 <= 1024 &&
+    return t.bm % (16 * t.wm) == 0 && t.bn % (16 * t.wn) == 0 && t.threads() <= 1024 &&
            smemBytes(t, st, stats, info.k) <= limit;
   };
   // On tensor cores (mma.sync), where N allows, wide tiles: 2 x 2 warps of
@@ -1571,6 +1575,43 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   if (ranked.empty() && blocks(def) < sms)
     if (Tile t{32, 32, bk, 2, 2}; valid(t) && blocks(t) > blocks(def) && blocks(t) <= sms)
       def = t;
+  // Where even those leave half the SMs idle (mambaout_tiny's last
+  // downsampling conv and fc2s at batch 1: 36 blocks, K = 3456 and 1536),
+  // sliced K: 2 to 8 warps a warp tile, each with its share of every
+  // stage's columns, so a block has that many times the loads in flight
+  // (modeled H100: the fc2s 6.05 -> 5.36 us at 2 x 2 x 2 warps, the conv
+  // 9.97 -> 9.47 at 1 x 1 x 4). The default slices K 2 ways; the unsliced
+  // tile and the others go to the tuner. Not for bigger tiles: 39 blocks
+  // of 64 x 64 do better as 78 of 64 x 32 than sliced.
+  std::vector<Tile> sliced;
+  if (mode == kMma16 && info.norms.empty() && stats == 0 && def.bm == 32 && def.bn == 32 &&
+      blocks(def) * 2 <= sms) {
+    struct Shape {
+      int64_t bk, wm, wn, wk;
+    };
+    // One warp's tile of the whole block tile (1 x 1) reads each operand
+    // once a K step by ldmatrix rather than once per warp row or column.
+    std::vector<Shape> shapes = {{def.bk, def.wm, def.wn, 2},
+                                 {def.bk, def.wm, def.wn, 4},
+                                 {def.bk, 1, 1, 4},
+                                 {def.bk, 1, 1, 8}};
+    if (!st.spanRowK && def.bk * 2 <= capK) // BK is a tap row's where A is read along rows
+      shapes.push_back({def.bk * 2, def.wm, def.wn, 4});
+    for (const Shape &sh : shapes) {
+      Tile t = def;
+      t.bk = sh.bk;
+      t.wm = sh.wm;
+      t.wn = sh.wn;
+      t.wk = sh.wk;
+      const int64_t sbk = sh.bk, wk = sh.wk;
+      if (sbk % (16 * wk) == 0 && (info.k + sbk - 1) / sbk >= 4 && valid(t) && registersFit(t))
+        sliced.push_back(t);
+    }
+    if (!sliced.empty()) {
+      sliced.push_back(def);
+      def = sliced.front();
+    }
+  }
   // With prologue norms, panels first: each row's statistics and norm once
   // per kernel. The default: the most rows per block that still give 256
   // blocks and leave room for two blocks per SM; wide where the tensor
@@ -1639,6 +1680,9 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   if (valid(def) && (tiles.empty() || !(tiles.front().bm == def.bm && tiles.front().bn == def.bn &&
                                         tiles.front().bk == def.bk && !tiles.front().panel)))
     tiles.push_back(def);
+  for (const Tile &t : sliced)
+    if (!llvm::is_contained(tiles, t))
+      tiles.push_back(t);
   for (const Tile &t : ranked)
     if (!llvm::is_contained(tiles, t))
       tiles.push_back(t);
@@ -1654,7 +1698,8 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
           if (t.bm == def.bm && t.bn == def.bn && t.bk == def.bk && t.wm == def.wm &&
               t.wn == def.wn)
             continue;
-          tiles.push_back(t);
+          if (!llvm::is_contained(tiles, t))
+            tiles.push_back(t);
         }
   return tiles;
 }
@@ -2083,6 +2128,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     return fns.status();
   const Tile &d = tiles.front();
   const bool panels = llvm::any_of(tiles, [](const Tile &t) { return t.panel; });
+  const bool slicedK = llvm::any_of(tiles, [](const Tile &t) { return t.wk > 1; });
 
   const char *modeText = mode == kMma16 ? "mma.sync m16n8k16 on tensor cores (ldmatrix "
                                            "fragments), fp32 accumulate"
@@ -2149,6 +2195,10 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (!wgmma.empty())
     described.push_back({"WGMMA", "1: wgmma.mma_async from the stage tiles (sm_90a; warpgroups "
                                   "along M, WARPS_N 1); 0: ldmatrix + mma.sync (default 0)"});
+  if (slicedK)
+    described.push_back({"WARPS_K", fmt::format("warps along K, each BK / WARPS_K columns of a "
+                                                "stage, their sums added (default {})",
+                                                d.wk)});
   if (panels)
     described.push_back(
         {"PANEL", fmt::format("P > 0: A's rows staged once per block, P blocks a panel (each "
@@ -2172,6 +2222,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     src += fmt::format("#ifndef SSMC_PANEL\n#define SSMC_PANEL {}\n#endif\n", d.panel);
   if (!wgmma.empty())
     src += fmt::format("#ifndef SSMC_WGMMA\n#define SSMC_WGMMA {}\n#endif\n", int(d.wgmma));
+  if (slicedK)
+    src += fmt::format("#ifndef SSMC_WARPS_K\n#define SSMC_WARPS_K {}\n#endif\n", d.wk);
   src += "\n";
   std::string code = fmt::format(
       "constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
@@ -2209,8 +2261,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     code += wgmmaInstructions(wgmma, e.dtype() == rt::DType::F16);
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
   code += fmt::format("extern \"C\" __global__ void __launch_bounds__(32 * SSMC_WARPS_M * "
-                      "SSMC_WARPS_N, ssmc_gemm::kMinBlocks) {}(\n    {}) {{\n",
-                      e.entry(), e.kernelParams());
+                      "SSMC_WARPS_N{}, ssmc_gemm::kMinBlocks) {}(\n    {}) {{\n",
+                      slicedK ? " * SSMC_WARPS_K" : "", e.entry(), e.kernelParams());
   code += "  extern __shared__ __align__(128) float smem[];\n";
   code += "  " + e.groupInit(e.outputNames()) + "\n";
   code += "  ssmc_gemm::run(g, smem);\n}\n";
@@ -2221,6 +2273,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     tunables.push_back("PANEL");
   if (!wgmma.empty())
     tunables.push_back("WGMMA");
+  if (slicedK)
+    tunables.push_back("WARPS_K");
   rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
@@ -2230,7 +2284,9 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       c.tunables["PANEL"] = t.panel;
     if (!wgmma.empty())
       c.tunables["WGMMA"] = t.wgmma;
-    c.block = {32 * t.wm * t.wn, 1, 1};
+    if (slicedK)
+      c.tunables["WARPS_K"] = t.wk;
+    c.block = {t.threads(), 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? t.panel : (info.n + t.bn - 1) / t.bn,
               int64_t(info.anchors.size())};
     c.smemBytes = smemBytes(t, staging, stats, info.k);

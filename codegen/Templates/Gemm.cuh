@@ -171,8 +171,19 @@ inline void fenceProxyAsync() {}
 #endif
 
 constexpr int kBM = SSMC_BM, kBN = SSMC_BN, kBK = SSMC_BK;
-constexpr int kWarpsM = SSMC_WARPS_M, kWarpsN = SSMC_WARPS_N;
-constexpr int kWarps = kWarpsM * kWarpsN, kThreads = 32 * kWarps;
+// SSMC_WARPS_K S > 1 (sliced K, mma.sync only): S warps share each warp
+// tile of C, each multiplying its own BK / S columns of every stage, and
+// add their sums in the C tile; S times the warps (and loads in flight) a
+// block where a grid of few blocks leaves SMs idle.
+#ifndef SSMC_WARPS_K
+#define SSMC_WARPS_K 1
+#endif
+constexpr int kWarpsM = SSMC_WARPS_M, kWarpsN = SSMC_WARPS_N, kWarpsK = SSMC_WARPS_K;
+constexpr int kWarps = kWarpsM * kWarpsN * kWarpsK, kThreads = 32 * kWarps;
+static_assert(kWarpsK == 1 || (SSMC_GEMM_MODE == 1 && !SSMC_WGMMA && kBK % (16 * kWarpsK) == 0 &&
+                               kGemmStats == 0 && !kGemmRowStats),
+              "sliced K: mma.sync tiles, whole 16-column steps a slice, no norm statistics (their "
+              "warps are the M x N warps)");
 static_assert(kBM % (16 * kWarpsM) == 0 && kBN % (16 * kWarpsN) == 0,
               "each warp owns whole 16x16 fragments");
 static_assert(kBK % 16 == 0, "BK is a multiple of 16");
@@ -669,7 +680,12 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
   }
 
 #if SSMC_GEMM_MODE != 0 && !SSMC_WGMMA
-  const int wRow = warp / kWarpsN * (kBM / kWarpsM), wCol = warp % kWarpsN * (kBN / kWarpsN);
+  // The warp's tile of C, and (sliced K) its slice of each stage's columns.
+  // (Constants where K is not sliced, so the fragment addresses fold.)
+  const int warpMN = kWarpsK == 1 ? warp : warp % (kWarpsM * kWarpsN);
+  [[maybe_unused]] const int slice = kWarpsK == 1 ? 0 : warp / (kWarpsM * kWarpsN);
+  const int wRow = warpMN / kWarpsN * (kBM / kWarpsM), wCol = warpMN % kWarpsN * (kBN / kWarpsN);
+  [[maybe_unused]] constexpr int kSliceK = kBK / kWarpsK;
 #endif
 #if SSMC_GEMM_MODE == 2
   using namespace nvcuda;
@@ -790,7 +806,8 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       wgmmaWaitAll();
 #elif SSMC_GEMM_MODE == 1
 #pragma unroll
-      for (int kk = 0; kk < kBK; kk += 16) {
+      for (int q = 0; q < kSliceK; q += 16) {
+        const int kk = slice * kSliceK + q;
         // A: matrices (rows 0-7, k 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
         unsigned a[kFragM][4];
 #pragma unroll
@@ -870,14 +887,26 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
       }
 #elif SSMC_GEMM_MODE == 1
     // Lane (g, t) = (lane / 4, lane % 4) holds rows g and g + 8, columns 2t, 2t + 1.
+    // Sliced K: slice 0 stores its sums, then each next slice adds its own.
+#pragma unroll 1
+    for (int s = 0; s < kWarpsK; ++s) {
+      if (slice == s)
 #pragma unroll
-    for (int i = 0; i < kFragM; ++i)
+        for (int i = 0; i < kFragM; ++i)
 #pragma unroll
-      for (int j = 0; j < kFragN8; ++j) {
-        float *c = Cs + (wRow + i * 16 + lane / 4) * kLdC + wCol + j * 8 + lane % 4 * 2;
-        store2(c, acc[i][j][0], acc[i][j][1]);
-        store2(c + 8 * kLdC, acc[i][j][2], acc[i][j][3]);
-      }
+          for (int j = 0; j < kFragN8; ++j) {
+            float *c = Cs + (wRow + i * 16 + lane / 4) * kLdC + wCol + j * 8 + lane % 4 * 2;
+            if (s == 0) {
+              store2(c, acc[i][j][0], acc[i][j][1]);
+              store2(c + 8 * kLdC, acc[i][j][2], acc[i][j][3]);
+            } else {
+              store2(c, c[0] + acc[i][j][0], c[1] + acc[i][j][1]);
+              store2(c + 8 * kLdC, c[8 * kLdC] + acc[i][j][2], c[8 * kLdC + 1] + acc[i][j][3]);
+            }
+          }
+      if (kWarpsK > 1)
+        __syncthreads();
+    }
 #elif SSMC_GEMM_MODE == 2
 #pragma unroll
     for (int i = 0; i < kFragM; ++i)

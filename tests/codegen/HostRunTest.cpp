@@ -94,6 +94,9 @@ std::vector<Case> allCases() {
        false,
        0,
        "sm_90a"},
+      // One 7 x 7 image: fc2's 6 blocks of 32 x 32 slice K (WARPS_K) 2 and 4
+      // ways (K = 256), their warps adding their sums in the C tile.
+      {"gated_cnn_block sliced K", "gated_cnn_block", {{"dim", "96"}}, {{"input", {1, 7, 7, 96}}}},
       {"gated_cnn_block conv_ratio=0.25 kernel_size=5",
        "gated_cnn_block",
        {{"dim", "40"}, {"conv_ratio", "0.25"}, {"kernel_size", "5"}},
@@ -743,6 +746,18 @@ int main(int argc, char **argv) {
             configs.push_back(&c);
           break;
         }
+    // GEMMs also with sliced K (WARPS_K > 1): the first configuration of
+    // each number of slices, whose warps add their sums in turn.
+    if (p.kind == "gemm") {
+      std::vector<int64_t> slices;
+      for (const rt::PlanConfig &c : p.configs)
+        if (auto it = c.tunables.find("WARPS_K");
+            it != c.tunables.end() && it->second > 1 && !llvm::is_contained(slices, it->second)) {
+          slices.push_back(it->second);
+          if (!llvm::is_contained(configs, &c))
+            configs.push_back(&c);
+        }
+    }
     // GEMMs also with wgmma (sm_90a): every such configuration.
     for (const rt::PlanConfig &c : p.configs)
       if (auto it = c.tunables.find("WGMMA");
