@@ -1435,6 +1435,14 @@ std::vector<Tile> wholeRowTiles(const GemmInfo &info, Staging st, int64_t limit,
         }
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const Ranked &a, const Ranked &b) { return a.cost < b.cost; });
+  // tileCycles counts throughput. A grid of one wave or less (a batch-1
+  // stem: 98 blocks of 32 rows) is bound by latency instead, which one warp
+  // a block cannot hide: there tiles of several warps lead (modeled H100,
+  // mambaout_tiny's stem conv + LayerNorm at batch 1: 6.22 us with one warp,
+  // 4.13 with two; mambaout_base's one warp of 32 x 128 also spilled).
+  std::stable_partition(ranked.begin(), ranked.end(), [&](const Ranked &r) {
+    return r.t.threads() > 32 || (info.m + r.t.bm - 1) / r.t.bm > sms;
+  });
   std::vector<Tile> tiles;
   for (const Ranked &r : ranked)
     if (tiles.size() < 8) // the best few: each is a kernel the tuner builds
