@@ -22,10 +22,15 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Each case: the compile command's model and flags (bf16, batch 128, H100).
+# Each case: the compile command's model and flags (bf16, H100; batch 128 unless named).
 CASES = {
     "mambaout_tiny": ["mambaout_tiny", "--batch", "128"],
     "vim_small": ["vim_small", "--batch", "128"],
+    # Batch 1: grids of fewer blocks than SMs (sliced K, the convs' norms
+    # apart, latency-bound stem kernels). Not Vim's: its batch-1 scans (4
+    # channels a block, a time split) read 8 bytes a channel, under the
+    # coalescing gate, which is batch 128's.
+    "mambaout_tiny_b1": ["mambaout_tiny", "--batch", "1"],
     # One Gated CNN block of MambaOut-tiny's first stage.
     "gated_cnn_block": ["gated_cnn_block", "--set", "dim=96", "--input-shape", "128,56,56,96"],
     # One block of Vim-small.
