@@ -98,8 +98,12 @@ std::vector<rt::PlanConfig> scanConfigs(int64_t batch, int64_t channels, int64_t
   };
   add(tiling.getChannels(), tiling.getChunk(), tiling.getSplits());
   for (int64_t ch : {1, 2, 4, 8, 16}) {
-    const int64_t splits = 32 / ch;
-    add(ch, std::min<int64_t>(kSplitScanChunk, (length + splits - 1) / splits), splits);
+    const int64_t splits = 32 / ch, partSteps = (length + splits - 1) / splits;
+    add(ch, std::min<int64_t>(kSplitScanChunk, partSteps), splits);
+    // Whole parts: staged once for both passes (ssmc::chooseSplitChunk).
+    if (scanSharedBytes(maxStates, deltaInputs, partSteps, ch, splits, rowBytes, sequenceTiles) <=
+        kSplitWholePartBytes)
+      add(ch, partSteps, splits);
   }
   const int64_t channelCap = std::max<int64_t>(32, (channels + 31) / 32 * 32);
   for (int64_t ch : {8, 16, 32, 64, 128, 256}) // few channels: more blocks at batch 1

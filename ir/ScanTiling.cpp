@@ -145,6 +145,15 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
                                              parts, rowBytes, scanSequenceTiles(scan)));
 }
 
+int64_t chooseSplitChunk(SelectiveScanOp scan, int64_t channels, int64_t parts, int64_t smemLimit) {
+  const int64_t partSteps = (std::max<int64_t>(1, scanLength(scan)) + parts - 1) / parts;
+  if (partSteps > kSplitScanChunk &&
+      chooseScanTiling(scan, partSteps, channels, parts).getSmemBytes() <=
+          std::min(kSplitWholePartBytes, smemLimit))
+    return partSteps;
+  return kSplitScanChunk;
+}
+
 std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms) {
   const int64_t batch = cast<RankedTensorType>(scan.getU().getType()).getDimSize(0);
   const int64_t width = std::max<int64_t>(1, scanChannels(scan));

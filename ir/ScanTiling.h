@@ -128,6 +128,14 @@ constexpr int64_t kDefaultScanChunk = 64, kDefaultScanChannels = 32;
 /// The longest chunk a time-split block stages: its parts each stage one,
 /// so 32 parts of 16 steps of B and C at d_state 16 already take 64 KiB.
 constexpr int64_t kSplitScanChunk = 16;
+/// The shared memory a time-split block may take for a chunk as long as its
+/// parts (one chunk a part: both passes read what the first staged, so B,
+/// C and dt_proj's inputs are read once, not twice): two blocks an SM.
+constexpr int64_t kSplitWholePartBytes = 96 * 1024;
+/// The chunk a time split of `parts` parts stages: the whole part where
+/// that takes at most kSplitWholePartBytes (and `smemLimit`), else
+/// kSplitScanChunk steps.
+int64_t chooseSplitChunk(SelectiveScanOp scan, int64_t channels, int64_t parts, int64_t smemLimit);
 /// The shortest part a time split makes: shorter, the second pass and the
 /// combination cost more than the parallelism gains.
 constexpr int64_t kMinScanPartSteps = 8;

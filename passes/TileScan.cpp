@@ -41,15 +41,16 @@ struct TileScanPass : ssmc::impl::TileScanBase<TileScanPass> {
     WalkResult r = getOperation().walk([&](SelectiveScanOp scan) {
       auto [perBlock, parts] = splits ? std::pair<int64_t, int64_t>(channels, splits)
                                       : chooseScanSplit(scan, channels, smCount);
-      // A split chosen here stages short chunks (one per part); one asked
-      // for stages what was asked; without a split the chunk is chosen for
-      // the waves (chooseScanChunk) unless one is asked for.
-      const int64_t steps =
-          !splits && parts > 1
-              ? std::min<int64_t>(chunk ? chunk : kDefaultScanChunk, kSplitScanChunk)
-          : chunk     ? chunk
-          : parts > 1 ? kDefaultScanChunk
-                      : chooseScanChunk(scan, perBlock, smCount, *limit);
+      // A split chosen here stages its parts whole where they fit
+      // (chooseSplitChunk), else short chunks; one asked for stages what
+      // was asked; without a split the chunk is chosen for the waves
+      // (chooseScanChunk) unless one is asked for.
+      const int64_t steps = !splits && parts > 1
+                                ? (chunk ? std::min<int64_t>(chunk, kSplitScanChunk)
+                                         : chooseSplitChunk(scan, perBlock, parts, *limit))
+                            : chunk     ? chunk
+                            : parts > 1 ? kDefaultScanChunk
+                                        : chooseScanChunk(scan, perBlock, smCount, *limit);
       ScanTilingAttr tiling = chooseScanTiling(scan, steps, perBlock, parts);
       if (tiling.getSmemBytes() > *limit) {
         const int64_t states = cast<RankedTensorType>(scan.getA().getType()).getDimSize(1);

@@ -358,6 +358,11 @@ template <class S> struct Registers {
   float wdt[S::kDtIn > 0 ? S::kDtIn : 1], dtBias, deltaBias, skip;
 };
 
+// Time split with one chunk a part (no rows, no sequence tiles): pass 1
+// stages C as well and pass 2 steps through what it staged, so B, C and
+// dt_proj's inputs are read from global memory once, not twice.
+constexpr bool kStageOnce = kSplits > 1 && kPartSteps <= SSMC_SCAN_CHUNK && !kRows && !kTiles;
+
 // One pass over the thread's part, chunk by chunk: stage (the whole block),
 // then step. Pass 2 (`kOutputs`) sums y = C . h and runs the epilogue; pass
 // 1 only advances h and sums delta. Rows are copied a chunk ahead: the copy
@@ -383,9 +388,9 @@ __device__ __forceinline__ void pass(G &g, const Staging &sm, const Thread &th, 
       __syncthreads(); // every thread's copies of this chunk have landed
       unpackRows<S, kOutputs>(g, sm, slot, th.b, c0);
       __syncthreads();
-    } else {
+    } else if (!(kStageOnce && kOutputs)) {
       __syncthreads(); // the previous chunk's staged values are consumed (and stored)
-      stage<S, kOutputs>(g, sm, th.b, c0);
+      stage<S, kOutputs || kStageOnce>(g, sm, th.b, c0);
       if constexpr (kTiles)
         stageTiles<S, kOutputs>(g, sm, th, c0);
       __syncthreads();
