@@ -1606,13 +1606,10 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
     if (!st.spanRowK && def.bk * 2 <= capK) // BK is a tap row's where A is read along rows
       shapes.push_back({def.bk * 2, def.wm, def.wn, 4});
     for (const Shape &sh : shapes) {
-      Tile t = def;
-      t.bk = sh.bk;
-      t.wm = sh.wm;
-      t.wn = sh.wn;
+      Tile t{def.bm, def.bn, sh.bk, sh.wm, sh.wn};
       t.wk = sh.wk;
-      const int64_t sbk = sh.bk, wk = sh.wk;
-      if (sbk % (16 * wk) == 0 && (info.k + sbk - 1) / sbk >= 4 && valid(t) && registersFit(t))
+      if (sh.bk % (16 * sh.wk) == 0 && (info.k + sh.bk - 1) / sh.bk >= 4 && valid(t) &&
+          registersFit(t))
         sliced.push_back(t);
     }
     if (!sliced.empty()) {

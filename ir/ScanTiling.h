@@ -123,6 +123,11 @@ std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channe
 /// and 40 give 12, 1.94: the same last wave, twice the warps.
 int64_t chooseScanChunk(SelectiveScanOp scan, int64_t channels, int64_t sms, int64_t smemLimit);
 
+/// The chunk a time split of `parts` parts stages: the whole part where
+/// that takes at most kSplitWholePartBytes (and `smemLimit`), else
+/// kSplitScanChunk steps.
+int64_t chooseSplitChunk(SelectiveScanOp scan, int64_t channels, int64_t parts, int64_t smemLimit);
+
 /// ssmc-tile-scan's defaults.
 constexpr int64_t kDefaultScanChunk = 64, kDefaultScanChannels = 32;
 /// The longest chunk a time-split block stages: its parts each stage one,
@@ -132,10 +137,6 @@ constexpr int64_t kSplitScanChunk = 16;
 /// parts (one chunk a part: both passes read what the first staged, so B,
 /// C and dt_proj's inputs are read once, not twice): two blocks an SM.
 constexpr int64_t kSplitWholePartBytes = 96 * 1024;
-/// The chunk a time split of `parts` parts stages: the whole part where
-/// that takes at most kSplitWholePartBytes (and `smemLimit`), else
-/// kSplitScanChunk steps.
-int64_t chooseSplitChunk(SelectiveScanOp scan, int64_t channels, int64_t parts, int64_t smemLimit);
 /// The shortest part a time split makes: shorter, the second pass and the
 /// combination cost more than the parallelism gains.
 constexpr int64_t kMinScanPartSteps = 8;

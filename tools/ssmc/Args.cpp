@@ -163,9 +163,27 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
         return rt::Status::error(fmt::format("{} needs {}, not an empty string", arg, what));
       return *v;
     };
-#define SSMC_VALUE(var, what)                                                                     \
+#define SSMC_VALUE(var, what)                                                                      \
   {                                                                                                \
     auto got_ = need(what);                                                                        \
+    if (!got_)                                                                                     \
+      return got_.status();                                                                        \
+    var = *got_;                                                                                   \
+  }
+    // An integer value from `least` to `most`, else `error` and the value.
+    auto needInt = [&](const char *what, int64_t least, int64_t most,
+                       const std::string &error) -> rt::Expected<int64_t> {
+      auto v = need(what);
+      if (!v)
+        return v.status();
+      auto n = toInt(*v);
+      if (!n || *n < least || *n > most)
+        return rt::Status::error(fmt::format("{}, got '{}'", error, *v));
+      return *n;
+    };
+#define SSMC_INT(var, what, least, most, error)                                                    \
+  {                                                                                                \
+    auto got_ = needInt(what, least, most, error);                                                 \
     if (!got_)                                                                                     \
       return got_.status();                                                                        \
     var = *got_;                                                                                   \
@@ -185,20 +203,10 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
         return rt::Status::error(fmt::format("--dtype must be f32, bf16 or f16, got '{}'",
                                              o.dtype));
     } else if (arg == "--batch") {
-      std::string v;
-      SSMC_VALUE(v, "a positive integer");
-      auto n = toInt(v);
-      if (!n || *n < 1)
-        return rt::Status::error(fmt::format("--batch needs a positive integer, got '{}'", v));
-      o.batch = *n;
+      SSMC_INT(o.batch, "a positive integer", 1, INT64_MAX, "--batch needs a positive integer");
     } else if (arg == "--sms") {
-      std::string v;
-      SSMC_VALUE(v, "a number of SMs");
-      auto n = toInt(v);
-      if (!n || *n < 1 || *n > 1024)
-        return rt::Status::error(
-            fmt::format("--sms needs the target GPU's SM count, 1 to 1024, got '{}'", v));
-      o.sms = *n;
+      SSMC_INT(o.sms, "a number of SMs", 1, 1024,
+               "--sms needs the target GPU's SM count, 1 to 1024");
     } else if (arg == "--input-shape") {
       std::string v;
       SSMC_VALUE(v, "[NAME=]D,D,...");
@@ -253,13 +261,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     } else if (arg == "--image") {
       SSMC_VALUE(o.image, "a JPEG, PNG or binary PPM image");
     } else if (arg == "--image-size") {
-      std::string v;
-      SSMC_VALUE(v, "a positive integer");
-      auto n = toInt(v);
-      if (!n || *n < 1 || *n > 4096)
-        return rt::Status::error(
-            fmt::format("--image-size needs a side in pixels from 1 to 4096, got '{}'", v));
-      o.imageSize = *n;
+      SSMC_INT(o.imageSize, "a positive integer", 1, 4096,
+               "--image-size needs a side in pixels from 1 to 4096");
     } else if (arg == "--save-inputs") {
       SSMC_VALUE(o.saveInputs, "a .safetensors file to write");
     } else if (arg == "--output") {
@@ -270,12 +273,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
         return rt::Status::error(fmt::format("--device must be cpu, cuda or auto, got '{}'",
                                              o.device));
     } else if (arg == "--seed") {
-      std::string v;
-      SSMC_VALUE(v, "a non-negative integer");
-      auto n = toInt(v);
-      if (!n || *n < 0)
-        return rt::Status::error(fmt::format("--seed needs a non-negative integer, got '{}'", v));
-      o.seed = static_cast<uint64_t>(*n);
+      SSMC_INT(o.seed, "a non-negative integer", 0, INT64_MAX,
+               "--seed needs a non-negative integer");
     } else if (arg == "--kernel-refs") {
       o.kernelRefs = true;
     } else if (arg == "--save-activations") {
@@ -310,13 +309,8 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     } else if (arg == "--retune") {
       o.retune = true;
     } else if (arg == "--top") {
-      std::string v;
-      SSMC_VALUE(v, "a number of candidates, 1 or more");
-      auto n = toInt(v);
-      if (!n || *n < 1 || *n > 1000)
-        return rt::Status::error(
-            fmt::format("--top needs a number of candidates from 1 to 1000, got '{}'", v));
-      o.top = *n;
+      SSMC_INT(o.top, "a number of candidates, 1 or more", 1, 1000,
+               "--top needs a number of candidates from 1 to 1000");
     } else if (arg == "--budget") {
       std::string v;
       SSMC_VALUE(v, "seconds");
@@ -329,14 +323,9 @@ rt::Expected<Options> parseArgs(int argc, char **argv) {
     } else if (arg == "--per-kernel") {
       o.perKernel = true;
     } else if (arg == "--iters" || arg == "--warmup") {
-      std::string v;
-      SSMC_VALUE(v, "a number");
-      auto n = toInt(v);
       const int64_t least = arg == "--iters" ? 1 : 0;
-      if (!n || *n < least || *n > 1000000)
-        return rt::Status::error(
-            fmt::format("{} needs a number from {} to 1000000, got '{}'", arg, least, v));
-      (arg == "--iters" ? o.iters : o.warmup) = *n;
+      SSMC_INT((arg == "--iters" ? o.iters : o.warmup), "a number", least, 1000000,
+               fmt::format("{} needs a number from {} to 1000000", arg, least));
     } else if (arg == "--json") {
       SSMC_VALUE(o.benchJson, "a .json file to write");
     } else if (arg == "--markdown") {
