@@ -427,7 +427,8 @@ std::string GroupEmitter::header(const std::string &kind, const std::vector<std:
       what = fmt::format("group result #{}", p.index);
       break;
     case rt::PlanParam::Kind::Workspace:
-      what = "scratch workspace, fp32";
+      what = fmt::format("workspace: {} bytes of int32 counters, then fp32 scratch",
+                         rt::kWorkspaceCounterBytes);
       break;
     }
     h += fmt::format("//   {:<24} {} [{}]{}\n", p.name, what, fmt::join(p.shape, ", "),

@@ -250,6 +250,10 @@ struct Tile {
   /// Warps along K (SSMC_WARPS_K, sliced K): each warp tile of C shared by
   /// this many warps, each multiplying BK / wk columns of every stage.
   int64_t wk = 1;
+  /// Blocks along K (SSMC_SPLIT_K, split K): each tile of C shared by this
+  /// many blocks, each multiplying its share of the K steps; the last adds
+  /// the shares (through the workspace) and runs the epilogue.
+  int64_t sk = 1;
   int64_t threads() const { return 32 * wm * wn * wk; }
   bool operator==(const Tile &) const = default;
 };
@@ -1709,6 +1713,57 @@ std::vector<Tile> gemmTiles(const GemmInfo &info, Staging st, int64_t limit, int
   return tiles;
 }
 
+/// The K steps of tile `t` (Templates/Gemm.cuh's kTilesK): a tap row each
+/// where A is read along the input's rows.
+int64_t kSteps(const GemmInfo &info, Staging st, const Tile &t) {
+  return st.spanRowK ? info.k / st.spanRowK : (info.k + t.bk - 1) / t.bk;
+}
+
+/// Split K's shares for tile `t` (SSMC_SPLIT_K), 1 for none. Where the
+/// grid leaves SMs idle (mambaout_tiny at batch 1: fc2s of 36 and 84 blocks
+/// on 132 SMs), the S in 2..8 that costs least, at most 0.85 of the
+/// unsplit tile's: the larger of the busiest SM's cycles (tileCycles, times
+/// its ceil(blocks x S / SMs) blocks of 1/S of K against the unsplit grid's)
+/// and DRAM's for the operands, the result and the S shares' fp32 C tiles
+/// (written and read back; with prologue norms also each share's reading
+/// of its rows for their statistics). Each share has at least two K steps
+/// (every share some), and each tile one counter of the workspace's.
+int64_t chooseSplitK(const GemmInfo &info, Staging st, const Tile &t, int64_t limit, int64_t sms) {
+  if (st.mode != kMma16 || t.panel || t.wgmma)
+    return 1;
+  const int64_t tiles =
+      (info.m + t.bm - 1) / t.bm * ((info.n + t.bn - 1) / t.bn) * int64_t(info.anchors.size());
+  const int64_t steps = kSteps(info, st, t);
+  if (tiles >= sms || tiles > rt::kWorkspaceCounterBytes / 4)
+    return 1;
+  // An H100's DRAM bytes a clock (3.35 TB/s at 1.755 GHz).
+  constexpr double kDramBytesPerClock = 1900.0;
+  const double z = double(info.anchors.size()), m = double(info.m), n = double(info.n),
+               k = double(info.k);
+  const double operands = z * (m * k * double(info.aInputBytes) + n * k * 2 + m * n * 2);
+  const double cycles = tileCycles(info, st, t, limit, sms);
+  auto cost = [&](int64_t s) {
+    const double busiest = double((tiles * s + sms - 1) / sms) / double(s);
+    double bytes = operands;
+    if (s > 1)
+      bytes += z * (2.0 * double(s) * m * n * 4 +
+                    (info.norms.empty() ? 0.0 : double(s - 1) * m * k * double(info.aInputBytes)));
+    return std::max(cycles * busiest / double((tiles + sms - 1) / sms), bytes / kDramBytesPerClock);
+  };
+  int64_t best = 1;
+  double bestCost = 0.85 * cost(1);
+  for (int64_t s = 2; s <= 8; ++s) {
+    const int64_t share = (steps + s - 1) / s;
+    if (share < 2 || (s - 1) * share >= steps)
+      continue;
+    if (const double c = cost(s); c < bestCost) {
+      best = s;
+      bestCost = c;
+    }
+  }
+  return best;
+}
+
 /// wgmmaTile<N>: one wgmma.mma_async m64nNk16 (fp32 += bf16 or f16, A and
 /// B from shared memory by descriptor, K-major) for each BN among `tiles`;
 /// the host shim's emulation under SSMC_HOST_SHIM.
@@ -1924,6 +1979,19 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (options.arch == "sm_90a")
     wgmma = wgmmaTiles(tiles, staging, stats, info.k, sharedMemoryLimit(options.arch));
   tiles.insert(tiles.begin() + 1, wgmma.begin(), wgmma.end());
+  // Split K where the default's grid leaves SMs idle: the split tile leads;
+  // the tuner also gets the unsplit one and (last) two shares.
+  if (const int64_t shares =
+          chooseSplitK(info, staging, tiles.front(), sharedMemoryLimit(options.arch), sms);
+      shares > 1) {
+    Tile split = tiles.front();
+    split.sk = shares;
+    tiles.insert(tiles.begin(), split);
+    if (shares != 2 && kSteps(info, staging, split) >= 4) {
+      split.sk = 2;
+      tiles.push_back(split);
+    }
+  }
 
   // Emit: the Group struct with the members and methods the template calls.
   std::string m = e.outputMembers();
@@ -2134,6 +2202,16 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const Tile &d = tiles.front();
   const bool panels = llvm::any_of(tiles, [](const Tile &t) { return t.panel; });
   const bool slicedK = llvm::any_of(tiles, [](const Tile &t) { return t.wk > 1; });
+  const bool splitK = llvm::any_of(tiles, [](const Tile &t) { return t.sk > 1; });
+  // Split K's workspace: the counters, then each split tile's S C tiles.
+  const int64_t zs = int64_t(info.anchors.size());
+  int64_t splitBytes = 0;
+  for (const Tile &t : tiles)
+    if (t.sk > 1)
+      splitBytes = std::max(splitBytes, (info.m + t.bm - 1) / t.bm * ((info.n + t.bn - 1) / t.bn) *
+                                            zs * t.sk * t.bm * t.bn * 4);
+  if (splitK)
+    e.addWorkspace(rt::kWorkspaceCounterBytes + splitBytes);
 
   const char *modeText = mode == kMma16 ? "mma.sync m16n8k16 on tensor cores (ldmatrix "
                                            "fragments), fp32 accumulate"
@@ -2171,6 +2249,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
         "its output rows read ({} bytes an output row, every channel and tap row) to shared "
         "memory, 16 bytes at a time (cp.async).",
         staging.imageRowBytes));
+  if (splitK)
+    notes.push_back(fmt::format(
+        "Split K (SPLIT_K > 1, blockIdx.z = z x SPLIT_K + the share): each block multiplies "
+        "its share of the K steps and stores its fp32 C tile in the workspace after its first "
+        "{} bytes (int32 counters, one a tile); the last block of a tile to count itself adds "
+        "the shares in order, runs the epilogue and sets the counter back to zero.",
+        rt::kWorkspaceCounterBytes));
   if (span)
     notes.push_back(fmt::format(
         "A is read along the input's rows: a K step is one tap row ({} columns, zeros to BK), "
@@ -2200,6 +2285,12 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (!wgmma.empty())
     described.push_back({"WGMMA", "1: wgmma.mma_async from the stage tiles (sm_90a; warpgroups "
                                   "along M, WARPS_N 1); 0: ldmatrix + mma.sync (default 0)"});
+  if (splitK)
+    described.push_back(
+        {"SPLIT_K", fmt::format("blocks along K, each a share of the K steps; the last of a tile "
+                                "adds the shares' C tiles (the workspace) and runs the epilogue "
+                                "(default {})",
+                                d.sk)});
   if (slicedK)
     described.push_back({"WARPS_K", fmt::format("warps along K, each BK / WARPS_K columns of a "
                                                 "stage, their sums added (default {})",
@@ -2229,6 +2320,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     src += fmt::format("#ifndef SSMC_WGMMA\n#define SSMC_WGMMA {}\n#endif\n", int(d.wgmma));
   if (slicedK)
     src += fmt::format("#ifndef SSMC_WARPS_K\n#define SSMC_WARPS_K {}\n#endif\n", d.wk);
+  if (splitK)
+    src += fmt::format("#ifndef SSMC_SPLIT_K\n#define SSMC_SPLIT_K {}\n#endif\n", d.sk);
   src += "\n";
   std::string code = fmt::format(
       "constexpr idx_t kGemmM = {}, kGemmN = {}, kGemmK = {};\n"
@@ -2257,11 +2350,13 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       "constexpr bool kGemmASpan = {}; // A read along a channels-last input's rows, a tap row "
       "a K step\n"
       "constexpr int kGemmSpanRowK = {}; // a tap row's columns (KW x C)\n"
-      "constexpr int kGemmSmemLimit = {}; // shared memory a block may take on the target\n\n",
+      "constexpr int kGemmSmemLimit = {}; // shared memory a block may take on the target\n"
+      "constexpr int kGemmCounterBytes = {}; // split K: the workspace's counters, then the "
+      "shares' C tiles\n\n",
       info.m, info.n, info.k, stats, info.wholeRows(), bVec, aVec, aHalves ? vec / 2 : vec, aCopy,
       aRowsFastest, staging.aShift, staging.bShift, epiVec ? epiV : 0, info.m >= info.n,
       panelFromStats, bool(image), staging.imageRowBytes, staging.imageOW ? staging.imageOW : 1,
-      bool(span), staging.spanRowK, sharedMemoryLimit(options.arch));
+      bool(span), staging.spanRowK, sharedMemoryLimit(options.arch), rt::kWorkspaceCounterBytes);
   if (!wgmma.empty())
     code += wgmmaInstructions(wgmma, e.dtype() == rt::DType::F16);
   code += std::string(kAsyncTemplate) + "\n" + kGemmTemplate + "\n" + *fns + "\n";
@@ -2270,7 +2365,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
                       slicedK ? " * SSMC_WARPS_K" : "", e.entry(), e.kernelParams());
   code += "  extern __shared__ __align__(128) float smem[];\n";
   code += "  " + e.groupInit(e.outputNames()) + "\n";
-  code += "  ssmc_gemm::run(g, smem);\n}\n";
+  code += splitK ? "  ssmc_gemm::run(g, smem, ws);\n}\n" : "  ssmc_gemm::run(g, smem);\n}\n";
   src += e.shapeConstants(code) + code;
 
   std::vector<std::string> tunables = {"BK", "BM", "BN", "STAGES", "WARPS_M", "WARPS_N"};
@@ -2280,7 +2375,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
     tunables.push_back("WGMMA");
   if (slicedK)
     tunables.push_back("WARPS_K");
+  if (splitK)
+    tunables.push_back("SPLIT_K");
   rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
+  if (splitK)
+    plan.workspaceBytes = rt::kWorkspaceCounterBytes + splitBytes;
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm},      {"BN", t.bn},      {"BK", t.bk},
@@ -2291,9 +2390,11 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       c.tunables["WGMMA"] = t.wgmma;
     if (slicedK)
       c.tunables["WARPS_K"] = t.wk;
+    if (splitK)
+      c.tunables["SPLIT_K"] = t.sk;
     c.block = {t.threads(), 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? t.panel : (info.n + t.bn - 1) / t.bn,
-              int64_t(info.anchors.size())};
+              zs * t.sk};
     c.smemBytes = smemBytes(t, staging, stats, info.k);
     plan.configs.push_back(c);
   }

@@ -229,15 +229,17 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
     scans[driver].driven.push_back({unsigned(i), *driverMap});
   }
 
-  // Scratch: fp32, laid out as the output, per scan read after its own loop.
+  // Scratch: fp32, laid out as the output, per scan read after its own loop;
+  // in the workspace after its counters (rt::kWorkspaceCounterBytes).
   int64_t scratchFloats = 0;
   for (ScanInfo &s : scans)
     if (s.scratch) {
-      s.scratchOffset = scratchFloats;
+      s.scratchOffset = rt::kWorkspaceCounterBytes / 4 + scratchFloats;
       scratchFloats += batch * channels * length;
     }
+  const int64_t workspaceBytes = scratchFloats ? rt::kWorkspaceCounterBytes + scratchFloats * 4 : 0;
   if (scratchFloats)
-    e.addWorkspace(scratchFloats * 4);
+    e.addWorkspace(workspaceBytes);
 
   // Index functions: scan outputs come from the current step or the scratch.
   llvm::DenseMap<Value, std::string> custom;
@@ -575,7 +577,7 @@ rt::Expected<rt::PlanKernel> emitScanKernel(GroupEmitter &e, const CodegenOption
 
   rt::PlanKernel plan =
       e.kernel("scan", std::move(src), {"SCAN_CHANNELS", "SCAN_CHUNK", "SCAN_SPLITS"});
-  plan.workspaceBytes = scratchFloats * 4;
+  plan.workspaceBytes = workspaceBytes;
 
   plan.configs = std::move(configs);
   return plan;

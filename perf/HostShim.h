@@ -203,6 +203,13 @@ template <class T> __attribute__((noinline)) SSMC_SHIM T __ldg(const T *p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
+// A load that bypasses L1 (ld.global.cg): the same.
+template <class T> __attribute__((noinline)) SSMC_SHIM T __ldcg(const T *p) {
+  ssmcRecord(p, sizeof(T), 0, __builtin_return_address(0));
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 #else
 //===----------------------------------------------------------------------===//
 // Run mode: a block's threads as fibers on the launching OS thread, each
@@ -291,7 +298,14 @@ inline float __shfl_xor_sync(unsigned, float v, int laneMask) {
   return r;
 }
 template <class T> inline T __ldg(const T *p) { return *p; }
+template <class T> inline T __ldcg(const T *p) { return *p; }
 #endif
+
+// Split K's tile counters (Gemm.cuh): blocks run one after another, so a
+// counter's additions never overlap; atomic all the same, for
+// ThreadSanitizer, and not traced (4 bytes a tile).
+SSMC_SHIM inline int atomicAdd(int *p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+SSMC_SHIM inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 // Asynchronous 16-byte copies (cp.async). Run mode keeps each thread's
 // copies as the hardware may: the source is read at issue, the destination

@@ -50,6 +50,14 @@
 // from the swizzled stage tiles (matrix descriptors) instead of ldmatrix +
 // mma.sync; the generated source supplies wgmmaTile<BN> (the instruction
 // for its configurations' BN).
+// SSMC_SPLIT_K S > 1 (split K, mma.sync without a panel; a grid that leaves
+// SMs idle): blockIdx.z = z * S + s, and block s of a tile multiplies its
+// share of the K steps. Each block stores its C tile (fp32) in the
+// workspace and counts itself on the tile's counter; the last to arrive adds
+// the S tiles in order 0..S-1 (the same sums whichever block is last), runs
+// the epilogue and sets the counter back to 0. The workspace's first
+// kGemmCounterBytes are those counters (zero between kernels), the tiles
+// follow.
 
 #if SSMC_GEMM_MODE == 2
 #include <mma.h>
@@ -184,6 +192,11 @@ static_assert(kWarpsK == 1 || (SSMC_GEMM_MODE == 1 && !SSMC_WGMMA && kBK % (16 *
                                kGemmStats == 0 && !kGemmRowStats),
               "sliced K: mma.sync tiles, whole 16-column steps a slice, no norm statistics (their "
               "warps are the M x N warps)");
+#ifndef SSMC_SPLIT_K
+#define SSMC_SPLIT_K 1
+#endif
+constexpr int kSplitK = SSMC_SPLIT_K;
+static_assert(kSplitK >= 1, "SPLIT_K is at least 1");
 static_assert(kBM % (16 * kWarpsM) == 0 && kBN % (16 * kWarpsN) == 0,
               "each warp owns whole 16x16 fragments");
 static_assert(kBK % 16 == 0, "BK is a multiple of 16");
@@ -235,6 +248,8 @@ static_assert(kBN % 8 == 0 && kBN <= 256, "wgmma's N is 8 to 256");
 #endif
 constexpr bool kPanel = SSMC_PANEL > 0;
 static_assert(!(kGemmASpan && kPanel), "A read along the input's rows is staged per K step");
+static_assert(kSplitK == 1 || (SSMC_GEMM_MODE == 1 && !SSMC_WGMMA && !kPanel),
+              "split K: mma.sync tiles staged per K step");
 constexpr int kPanelParts = SSMC_PANEL > 0 ? SSMC_PANEL : 1;
 constexpr int kStages = SSMC_STAGES;
 static_assert(kStages >= 2, "at least two stages: one in flight while one is consumed");
@@ -629,8 +644,58 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
   }
 }
 
-template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
-  const int z = blockIdx.z;
+// Split K: stores this block's C tile (fp32 at Cs, rows kLdC apart) as
+// share `s` of tile `tile` in the workspace `ws` and counts it. True in the
+// tile's last block, whose Cs then holds the sum of every share, added in
+// share order; false in the others, which are done. Only the tile's rows
+// in C (m0 onwards) go through the workspace.
+__device__ __forceinline__ bool gatherSplits(float *Cs, float *ws, idx_t tile, idx_t m0, int s,
+                                             int tid) {
+  __shared__ int last;
+  constexpr int kTileFloats = kBM * kBN;
+  const int quads = (kGemmM - m0 < kBM ? (int)(kGemmM - m0) : kBM) * (kBN / 4);
+  int *counter = reinterpret_cast<int *>(ws) + tile;
+  float *shares = ws + kGemmCounterBytes / 4 + tile * kSplitK * kTileFloats;
+  for (int e = tid; e < quads; e += kThreads) {
+    const int r = e / (kBN / 4), c = e % (kBN / 4) * 4;
+    *reinterpret_cast<float4 *>(shares + s * kTileFloats + r * kBN + c) =
+        *reinterpret_cast<const float4 *>(Cs + r * kLdC + c);
+  }
+  __threadfence(); // the share is visible before it is counted
+  __syncthreads();
+  if (tid == 0) {
+    last = atomicAdd(counter, 1) == kSplitK - 1;
+    if (last)
+      *counter = 0; // zero again for the next kernel
+  }
+  __syncthreads();
+  if (!last)
+    return false;
+  __threadfence();
+  for (int e = tid; e < quads; e += kThreads) {
+    const int r = e / (kBN / 4), c = e % (kBN / 4) * 4;
+    float4 *own = reinterpret_cast<float4 *>(Cs + r * kLdC + c);
+    float4 sum = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll 1
+    for (int q = 0; q < kSplitK; ++q) {
+      const float4 v =
+          q == s ? *own : __ldcg(reinterpret_cast<const float4 *>(shares + q * kTileFloats +
+                                                                  r * kBN + c));
+      sum.x += v.x;
+      sum.y += v.y;
+      sum.z += v.z;
+      sum.w += v.w;
+    }
+    *own = sum;
+  }
+  __syncthreads();
+  return true;
+}
+
+template <class G> __device__ __forceinline__ void run(G &g, float *smem, float *ws = nullptr) {
+  // blockIdx.z = z * kSplitK + the block's share of K.
+  const int z = blockIdx.z / kSplitK;
+  [[maybe_unused]] const int split = blockIdx.z % kSplitK;
   // The block's tile of C. N-fastest where A is the larger operand
   // (kGemmNFastest) and for a panel's parts: the blocks that read the same
   // rows of A run side by side, so A comes from DRAM about once while W
@@ -698,6 +763,10 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
 
   // A tap row a K step where A is read along the input's rows.
   constexpr int kTilesK = kGemmASpan ? kGemmK / kGemmSpanRowK : (kGemmK + kBK - 1) / kBK;
+  // Split K: the block's K steps, kt0 onwards.
+  constexpr int kSplitTiles = (kTilesK + kSplitK - 1) / kSplitK;
+  const int kt0 = split * kSplitTiles;
+  const int tilesK = kTilesK - kt0 < kSplitTiles ? kTilesK - kt0 : kSplitTiles;
   if constexpr (kGemmASpan) {
     // What fillSpan and fillStage never write, once in every stage: A's and
     // W's columns past a tap row's, and A's rows past M (zeros, so the MMAs
@@ -760,18 +829,18 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     // bytes at 72 registers; rolled, none at 60).
 #pragma unroll 1
     for (int s = 0; s < kStages - 1; ++s) {
-      if (s < kTilesK)
-        fillStage(g, z, stages + s * kStageElems, m0, n0, (idx_t)s * kBK, tid);
+      if (s < tilesK)
+        fillStage(g, z, stages + s * kStageElems, m0, n0, (idx_t)(kt0 + s) * kBK, tid);
       commit();
     }
-    for (int kt = 0; kt < kTilesK; ++kt) {
+    for (int kt = 0; kt < tilesK; ++kt) {
       wait<kStages - 2>(); // this thread's copies of step kt have landed
 #if SSMC_WGMMA
       fenceProxyAsync(); // and wgmma sees them (and this thread's stores)
 #endif
       __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
       const TileT *stage = stages + kt % kStages * kStageElems;
-      const idx_t k0 = (idx_t)kt * kBK;
+      const idx_t k0 = (idx_t)(kt0 + kt) * kBK;
       if constexpr (kGemmAShift || kGemmBShift) {
         // Shifted rows into the realigned tiles (read by the last step's
         // MMAs, which every warp has finished at the barrier above).
@@ -782,9 +851,9 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
                        g.bRow(z, 0), n0, k0, tid);
         __syncthreads();
       }
-      if (kt + kStages - 1 < kTilesK)
+      if (kt + kStages - 1 < tilesK)
         fillStage(g, z, stages + (kt + kStages - 1) % kStages * kStageElems, m0, n0,
-                  (idx_t)(kt + kStages - 1) * kBK, tid);
+                  (idx_t)(kt0 + kt + kStages - 1) * kBK, tid);
       commit();
       const TileT *At = kGemmAShift ? realigned : stage;
       const TileT *Bs = kGemmBShift ? realigned + (kGemmAShift ? kATileElems : 0)
@@ -922,6 +991,10 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem) {
     }
 #endif
     __syncthreads();
+    if constexpr (kSplitK > 1)
+      if (!gatherSplits(Cs, ws, ((idx_t)z * gridDim.x + tileM) * gridDim.y + tileN, m0, split,
+                        tid))
+        continue; // another block of the tile runs the epilogue
     if (kGemmRowStats) {
       g.rowStats(z, Cs, kLdC, warp, lane);
       __syncthreads();

@@ -129,6 +129,13 @@ struct PlanConfig {
 /// configuration (the source's own #define defaults are the default one).
 std::vector<std::string> configDefines(const PlanConfig &config);
 
+/// The workspace (one buffer every kernel of a plan shares, zeroed once
+/// when the plan is loaded) starts with this many bytes of int32 counters:
+/// a kernel that counts on them (split-K GEMMs, a counter a tile) sets each
+/// back to zero before it ends, so they are zero whenever no kernel runs.
+/// Kernels' scratch comes after them; workspace_bytes includes them.
+constexpr int64_t kWorkspaceCounterBytes = 4096;
+
 struct PlanKernel {
   std::string name;       ///< the kernel group's name, g<NN>_<op>__<op>
   std::string entry;      ///< extern "C" __global__ symbol

@@ -95,7 +95,8 @@ std::vector<Case> allCases() {
        0,
        "sm_90a"},
       // One 7 x 7 image: fc2's 6 blocks of 32 x 32 slice K (WARPS_K) 2 and 4
-      // ways (K = 256), their warps adding their sums in the C tile.
+      // ways (K = 256), their warps adding their sums in the C tile, and
+      // split it (SPLIT_K) between 2 blocks a tile.
       {"gated_cnn_block sliced K", "gated_cnn_block", {{"dim", "96"}}, {{"input", {1, 7, 7, 96}}}},
       {"gated_cnn_block conv_ratio=0.25 kernel_size=5",
        "gated_cnn_block",
@@ -746,18 +747,21 @@ int main(int argc, char **argv) {
             configs.push_back(&c);
           break;
         }
-    // GEMMs also with sliced K (WARPS_K > 1): the first configuration of
-    // each number of slices, whose warps add their sums in turn.
-    if (p.kind == "gemm") {
-      std::vector<int64_t> slices;
-      for (const rt::PlanConfig &c : p.configs)
-        if (auto it = c.tunables.find("WARPS_K");
-            it != c.tunables.end() && it->second > 1 && !llvm::is_contained(slices, it->second)) {
-          slices.push_back(it->second);
-          if (!llvm::is_contained(configs, &c))
-            configs.push_back(&c);
-        }
-    }
+    // GEMMs also with sliced K (WARPS_K > 1) and split K (SPLIT_K > 1): the
+    // first configuration of each number of slices (whose warps add their
+    // sums in turn) and of shares (whose blocks add theirs through the
+    // workspace's counters and tiles).
+    if (p.kind == "gemm")
+      for (const char *tunable : {"WARPS_K", "SPLIT_K"}) {
+        std::vector<int64_t> counts;
+        for (const rt::PlanConfig &c : p.configs)
+          if (auto it = c.tunables.find(tunable);
+              it != c.tunables.end() && it->second > 1 && !llvm::is_contained(counts, it->second)) {
+            counts.push_back(it->second);
+            if (!llvm::is_contained(configs, &c))
+              configs.push_back(&c);
+          }
+      }
     // GEMMs also with wgmma (sm_90a): every such configuration.
     for (const rt::PlanConfig &c : p.configs)
       if (auto it = c.tunables.find("WGMMA");
@@ -906,8 +910,10 @@ int main(int argc, char **argv) {
           buffers.push_back(toStorage(storageName(q.dtype, c.dtype),
                                       std::vector<float>(q.bytes / rt::dtypeSize(q.dtype), NAN)));
           break;
-        case rt::PlanParam::Kind::Workspace:
+        case rt::PlanParam::Kind::Workspace: // NaN scratch, zero counters
           buffers.push_back(std::vector<unsigned char>(q.bytes + 16, 0xff));
+          std::fill_n(buffers.back().begin(),
+                      std::min<size_t>(buffers.back().size(), rt::kWorkspaceCounterBytes), 0);
           break;
         }
       }
@@ -981,7 +987,9 @@ int main(int argc, char **argv) {
     int64_t wsBytes = 0;
     for (const rt::PlanKernel &k : m.plan.kernels)
       wsBytes = std::max(wsBytes, k.workspaceBytes);
+    // NaN scratch until written; the counters zero (rt::kWorkspaceCounterBytes).
     std::vector<unsigned char> ws(wsBytes + 16, 0xff);
+    std::fill_n(ws.begin(), std::min<size_t>(ws.size(), rt::kWorkspaceCounterBytes), 0);
     std::map<std::string, std::vector<unsigned char>> inputs, weights;
     for (const rt::PlanTensor &t : m.plan.inputs)
       inputs[t.name] = toStorage(storageName(t.dtype, m.dtype), m.inputs.at(t.name));
