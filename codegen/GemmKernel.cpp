@@ -1483,8 +1483,12 @@ PanelChoice choosePanelParts(const GemmInfo &info, const Tile &t, int64_t smem, 
   const double tile = t.bn * 32 + t.wm * t.wn * (t.bm / t.wm + t.bn / t.wn) * 32;
   PanelChoice best;
   // At least two N tiles a part: the rows' statistics are never taken per
-  // N tile.
-  const int64_t most = std::max<int64_t>(1, std::min<int64_t>(nTiles / 2, 8));
+  // N tile. Up to 16 parts: mambaout_base's stage-3 LayerNorm + fc1s at
+  // batch 8 (1568 rows, 22 N tiles of 128) fill a wave with 13 panels of
+  // 128 rows in 10 parts; at most 8 parts left only panels of 64 rows,
+  // whose warp tiles load twice the fragments per MMA (modeled H100: 21.2
+  // -> 12.7 us each).
+  const int64_t most = std::max<int64_t>(1, std::min<int64_t>(nTiles / 2, 16));
   for (int64_t p = 1; p <= most; ++p) {
     // Parts that make fewer than `minBlocks` blocks only where none make more.
     if (mTiles * p < minBlocks && mTiles * most >= minBlocks)
