@@ -159,14 +159,22 @@ std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channe
   const int64_t width = std::max<int64_t>(1, scanChannels(scan));
   const auto blocks = [&](int64_t c) { return batch * ((width + c - 1) / c); };
   int64_t c = std::clamp<int64_t>(channels, 1, width);
-  if (blocks(c) >= sms)
+  // Two blocks an SM at least: a block of 32 channels is one warp, whose
+  // steps' dependent MUFU and shared-memory latencies one warp an SM cannot
+  // hide (vim_small at batch 8: 192 blocks of 32 channels, modeled H100
+  // 27.2 us; 384 of 16 channels in two parts: see docs/performance.md).
+  if (blocks(c) >= 2 * sms)
     return {c, 1};
   // Fewer channels a block only where parts make up a warp again: a block
   // of a few threads gains nothing from an SM of its own.
   const int64_t maxSplits = std::clamp<int64_t>(scanLength(scan) / kMinScanPartSteps, 1, 32);
   const int64_t fewest = std::min(c, std::max<int64_t>(1, 32 / maxSplits));
-  while (c > fewest && blocks(c) < sms)
-    c = std::max(fewest, (c + 1) / 2);
+  // Halved at least once (a grid of one to two blocks an SM), then until
+  // the blocks fill the SMs.
+  if (c > fewest)
+    do
+      c = std::max(fewest, (c + 1) / 2);
+    while (c > fewest && blocks(c) < sms);
   const int64_t splits = std::min(maxSplits, std::max<int64_t>(1, 32 / c));
   return {c, splits};
 }

@@ -106,10 +106,10 @@ ScanTilingAttr chooseScanTiling(SelectiveScanOp scan, int64_t chunk, int64_t cha
                                 int64_t splits = 1);
 
 /// Channels per block and time splits for `scan` on a GPU of `sms` SMs:
-/// `channels` and no split when batch x channel blocks fill the SMs; else
-/// fewer channels per block until they do and the sequence cut so that a
-/// block holds about a warp, in parts of kMinScanPartSteps steps at least
-/// (a sequence too short to cut keeps its channels).
+/// `channels` and no split when batch x channel blocks give every SM two;
+/// else fewer channels per block (halved at least once) until they fill the
+/// SMs, and the sequence cut so that a block holds about a warp, in parts of kMinScanPartSteps
+/// steps at least (a sequence too short to cut keeps its channels).
 std::pair<int64_t, int64_t> chooseScanSplit(SelectiveScanOp scan, int64_t channels, int64_t sms);
 
 /// The chunk of a scan without a time split, tiled `channels` a block for

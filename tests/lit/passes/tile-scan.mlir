@@ -1,13 +1,14 @@
-// RUN: ssmc-opt %s --ssmc-tile-scan="sms=1" --split-input-file | FileCheck %s
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80 sms=1" | FileCheck %s --check-prefix=SMALL
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+// RUN: ssmc-opt %s --ssmc-tile-scan="sms=1 splits=1" --split-input-file | FileCheck %s
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=16 channels=4 arch=sm_80 sms=1 splits=1" | FileCheck %s --check-prefix=SMALL
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=2048 channels=256 sms=1 splits=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+// (splits=1: no time split, which a grid of one block on one SM would take.)
 // RUN: not ssmc-opt %s --ssmc-tile-scan="arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
 // The kernel stages B and C of a chunk as fp32: 2 * 16 * chunk * 4 bytes;
 // this sequence-major scan also u, delta and z, a row of chunk | 1 floats per
 // channel each: 3 * 8 * (chunk | 1) * 4 bytes. One chunk of 700 steps
 // (156896 bytes) fits sm_80's 163 KiB but not sm_86's 99 KiB.
-// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_80 sms=1" | FileCheck %s --check-prefix=FITS80
-// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_86 sms=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
+// RUN: ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_80 sms=1 splits=1" | FileCheck %s --check-prefix=FITS80
+// RUN: not ssmc-opt %s --ssmc-tile-scan="chunk=700 arch=sm_86 sms=1 splits=1" 2>&1 | FileCheck %s --check-prefix=TOOBIG86
 // FITS80: smem_bytes = 156896
 // TOOBIG86: error: tiling chunk 700 (d_state 16) needs 156896 bytes of shared memory per block for B and C, u, delta and z along time, more than the 101376 bytes of sm_86: use a smaller chunk
 
