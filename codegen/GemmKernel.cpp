@@ -1723,6 +1723,11 @@ int64_t kSteps(const GemmInfo &info, Staging st, const Tile &t) {
   return st.spanRowK ? info.k / st.spanRowK : (info.k + t.bk - 1) / t.bk;
 }
 
+/// The tiles of C that tile `t` makes, over every anchor (blockIdx.z).
+int64_t outputTiles(const GemmInfo &info, const Tile &t) {
+  return (info.m + t.bm - 1) / t.bm * ((info.n + t.bn - 1) / t.bn) * int64_t(info.anchors.size());
+}
+
 /// Split K's shares for tile `t` (SSMC_SPLIT_K), 1 for none. Where the
 /// grid leaves SMs idle (mambaout_tiny at batch 1: fc2s of 36 and 84 blocks
 /// on 132 SMs), the S in 2..8 that costs least, at most 0.85 of the
@@ -1735,8 +1740,7 @@ int64_t kSteps(const GemmInfo &info, Staging st, const Tile &t) {
 int64_t chooseSplitK(const GemmInfo &info, Staging st, const Tile &t, int64_t limit, int64_t sms) {
   if (st.mode != kMma16 || t.panel || t.wgmma)
     return 1;
-  const int64_t tiles =
-      (info.m + t.bm - 1) / t.bm * ((info.n + t.bn - 1) / t.bn) * int64_t(info.anchors.size());
+  const int64_t tiles = outputTiles(info, t);
   const int64_t steps = kSteps(info, st, t);
   if (tiles >= sms || tiles > rt::kWorkspaceCounterBytes / 4)
     return 1;
@@ -2207,15 +2211,15 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   const bool panels = llvm::any_of(tiles, [](const Tile &t) { return t.panel; });
   const bool slicedK = llvm::any_of(tiles, [](const Tile &t) { return t.wk > 1; });
   const bool splitK = llvm::any_of(tiles, [](const Tile &t) { return t.sk > 1; });
-  // Split K's workspace: the counters, then each split tile's S C tiles.
-  const int64_t zs = int64_t(info.anchors.size());
-  int64_t splitBytes = 0;
+  // Split K's workspace: the counters, then the most any configuration's
+  // shares take (S fp32 C tiles a tile).
+  int64_t workspaceBytes = 0;
   for (const Tile &t : tiles)
     if (t.sk > 1)
-      splitBytes = std::max(splitBytes, (info.m + t.bm - 1) / t.bm * ((info.n + t.bn - 1) / t.bn) *
-                                            zs * t.sk * t.bm * t.bn * 4);
+      workspaceBytes = std::max(workspaceBytes, rt::kWorkspaceCounterBytes +
+                                                    outputTiles(info, t) * t.sk * t.bm * t.bn * 4);
   if (splitK)
-    e.addWorkspace(rt::kWorkspaceCounterBytes + splitBytes);
+    e.addWorkspace(workspaceBytes);
 
   const char *modeText = mode == kMma16 ? "mma.sync m16n8k16 on tensor cores (ldmatrix "
                                            "fragments), fp32 accumulate"
@@ -2382,8 +2386,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   if (splitK)
     tunables.push_back("SPLIT_K");
   rt::PlanKernel plan = e.kernel("gemm", std::move(src), tunables);
-  if (splitK)
-    plan.workspaceBytes = rt::kWorkspaceCounterBytes + splitBytes;
+  plan.workspaceBytes = workspaceBytes;
   for (const Tile &t : tiles) {
     rt::PlanConfig c;
     c.tunables = {{"BM", t.bm},      {"BN", t.bn},      {"BK", t.bk},
@@ -2398,7 +2401,7 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
       c.tunables["SPLIT_K"] = t.sk;
     c.block = {t.threads(), 1, 1};
     c.grid = {(info.m + t.bm - 1) / t.bm, t.panel ? t.panel : (info.n + t.bn - 1) / t.bn,
-              zs * t.sk};
+              int64_t(info.anchors.size()) * t.sk};
     c.smemBytes = smemBytes(t, staging, stats, info.k);
     plan.configs.push_back(c);
   }
