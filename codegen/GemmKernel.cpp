@@ -886,6 +886,24 @@ std::string gatherTap(const GroupEmitter &e, const Anchor &a, bool weightOrder,
                          e.dim(x, 1), e.dim(x, 2), outside);
 }
 
+/// `const T *NAME(int z, idx_t ROW)`: rows[z] (an expression of ROW; empty:
+/// no pointer). One linear needs no switch on z, which would leave every
+/// copy's address predicated on it.
+std::string rowMethod(const std::string &name, const std::string &row,
+                      const std::vector<std::string> &rows) {
+  if (rows.size() == 1)
+    return fmt::format("  __device__ __forceinline__ const T *{}(int, idx_t {}) {{\n"
+                       "    return {};\n  }}\n",
+                       name, row, rows[0].empty() ? "nullptr" : rows[0]);
+  std::string m = fmt::format(
+      "  __device__ __forceinline__ const T *{}(int z, idx_t {}) {{\n    switch (z) {{\n", name,
+      row);
+  for (auto [j, r] : llvm::enumerate(rows))
+    if (!r.empty())
+      m += fmt::format("    case {}:\n      return {};\n", j, r);
+  return m + "    }\n    return nullptr;\n  }\n";
+}
+
 /// The prologue a(z, m, k) (anchor z's input at row m; a conv's tap) and
 /// the weight b(z, k, n).
 std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrder) {
@@ -921,17 +939,17 @@ std::string operandMethods(const GroupEmitter &e, GemmInfo &info, bool weightOrd
       m += fmt::format("    case {}:\n      return {};\n", j, e.call(a.weight(), {"n", "k"}));
   }
   m += "    }\n    return 0.0f;\n  }\n";
+  std::vector<std::string> wRows;
+  for (const auto &a : info.anchors) {
+    const std::string *w = e.pointerName(a.weightRows());
+    auto op = a.weightRows().getDefiningOp<WeightOp>();
+    auto pitch = op ? op.getRowPitch() : std::nullopt;
+    wRows.push_back(!w      ? ""
+                    : pitch ? fmt::format("{} + n * {} /* rows padded */", *w, *pitch)
+                            : fmt::format("{} + n * kGemmK", *w));
+  }
   m += "  // W[z]'s row n, for the 16-byte copies (kGemmBVec, kGemmBShift).\n";
-  m += "  __device__ __forceinline__ const T *bRow(int z, idx_t n) {\n    switch (z) {\n";
-  for (auto [j, a] : llvm::enumerate(info.anchors))
-    if (const std::string *w = e.pointerName(a.weightRows())) {
-      auto op = a.weightRows().getDefiningOp<WeightOp>();
-      auto pitch = op ? op.getRowPitch() : std::nullopt;
-      m += pitch ? fmt::format("    case {}:\n      return {} + n * {}; // rows padded\n", j, *w,
-                               *pitch)
-                 : fmt::format("    case {}:\n      return {} + n * kGemmK;\n", j, *w);
-    }
-  m += "    }\n    return nullptr;\n  }\n";
+  m += rowMethod("bRow", "n", wRows);
 
   return m;
 }
@@ -2184,18 +2202,17 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   }
 
   if (aAsItIs) {
-    m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy, kGemmAShift).\n"
-         "  __device__ __forceinline__ const T *aRow(int z, idx_t m) {\n    switch (z) {\n";
-    for (auto [j, a] : llvm::enumerate(info.anchors)) {
+    // Row-major and contiguous: row m of the rows that M flattens starts m
+    // rows in (what splitting m into indices and joining them gives, less
+    // the divisions that ptxas does not fold, once per copy a K step).
+    std::vector<std::string> rows;
+    for (const auto &a : info.anchors) {
       Value x = a.input();
-      const size_t r = GroupEmitter::shape(x).size();
-      std::vector<std::string> at = GroupEmitter::indexNames("j", r - 1);
-      at.push_back("0");
-      m += fmt::format("    case {}: {{\n", j);
-      m += e.delinearizePrefix(x, r - 1, "m", "j", "      ");
-      m += fmt::format("      return {} + {};\n    }}\n", *e.pointerName(x), e.linear(x, at));
+      rows.push_back(fmt::format("{} + m * {}", *e.pointerName(x),
+                                 e.dim(x, GroupEmitter::shape(x).size() - 1)));
     }
-    m += "    }\n    return nullptr;\n  }\n";
+    m += "  // A[z]'s row m, for the 16-byte copies (kGemmACopy, kGemmAShift).\n";
+    m += rowMethod("aRow", "m", rows);
   } else {
     m += "  __device__ __forceinline__ const T *aRow(int, idx_t) { return nullptr; }\n";
   }

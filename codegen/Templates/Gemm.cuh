@@ -440,6 +440,53 @@ __device__ __forceinline__ void fillSpan(G &g, int z, TileT *As, idx_t m0, idx_t
   }
 }
 
+// cp.async copies a thread issues unrolled: they hold no registers once issued.
+constexpr int kCopiesUnrolled = 16;
+
+/// f(r, p) for each piece (row r, piece p) of a kRows x kPieces grid that
+/// thread tid copies: pieces tid, tid + kThreads, ..., row-major. The trip
+/// count is a constant (unrolled up to kUnroll pieces a thread; more, a
+/// panel's, four at a time: four pieces' loads in flight), and where
+/// kThreads is whole rows of pieces the row and piece come from tid once:
+/// the piece is the same in every copy and the row steps by kThreads /
+/// kPieces. A loop over e = tid.. with e / kPieces each time left ptxas a
+/// remainder loop and a signed division per copy in every K step.
+template <int kRows, int kPieces, int kUnroll, class F>
+__device__ __forceinline__ void forPieces(int tid, F &&f) {
+  constexpr int kTotal = kRows * kPieces, kIters = (kTotal + kThreads - 1) / kThreads;
+  constexpr bool kWhole = kTotal % kThreads == 0;
+  const unsigned t = (unsigned)tid;
+  if constexpr (kThreads % kPieces == 0) {
+    const int p = (int)(t % kPieces), r0 = (int)(t / kPieces);
+    constexpr int kRowStep = kThreads / kPieces;
+    if constexpr (kIters <= kUnroll) {
+#pragma unroll
+      for (int i = 0; i < kIters; ++i)
+        if (kWhole || r0 + i * kRowStep < kRows)
+          f(r0 + i * kRowStep, p);
+    } else {
+#pragma unroll 4
+      for (int i = 0; i < kIters; ++i)
+        if (kWhole || r0 + i * kRowStep < kRows)
+          f(r0 + i * kRowStep, p);
+    }
+  } else if constexpr (kIters <= kUnroll) {
+#pragma unroll
+    for (int i = 0; i < kIters; ++i) {
+      const unsigned e = t + (unsigned)(i * kThreads);
+      if (kWhole || e < (unsigned)kTotal)
+        f((int)(e / kPieces), (int)(e % kPieces));
+    }
+  } else {
+#pragma unroll 4
+    for (int i = 0; i < kIters; ++i) {
+      const unsigned e = t + (unsigned)(i * kThreads);
+      if (kWhole || e < (unsigned)kTotal)
+        f((int)(e / kPieces), (int)(e % kPieces));
+    }
+  }
+}
+
 /// A's rows m0.. and columns k0..k0+kCols-1 into As (row stride kLdA):
 /// consecutive threads walk k, the contiguous axis of row-major inputs, a
 /// 16-byte piece each where the prologue allows (kGemmAVec).
@@ -452,23 +499,21 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
   } else if (kGemmACopy) {
     // A read as it is: 16-byte asynchronous copies, like W's rows.
     constexpr int kVec = 16 / (int)sizeof(TileT), kPieces = kCols / kVec;
-    for (int e = tid; e < kBM * kPieces; e += kThreads) {
-      const int r = e / kPieces, c = e % kPieces * kVec;
+    forPieces<kBM, kPieces, kCopiesUnrolled>(tid, [&](int r, int p) {
+      const int c = p * kVec;
       const idx_t m = m0 + r, k = k0 + c;
       const bool valid = m < kGemmM && k < kGemmK;
       copy16(As + (kPanel ? panelAt(r, c) : tileAt(r, c)), g.aRow(z, valid ? m : 0) + (valid ? k : 0),
              valid ? 16 : 0);
-    }
+    });
   } else if (kGemmAVec) {
     // 16 bytes of TileT a piece, or 8 (kGemmAVecElems: halves, where an
     // input is fp32 and so read 16 bytes a thread).
     constexpr int kVec = kGemmAVecElems, kPieces = kCols / kVec;
     static_assert(kCols % kVec == 0, "whole pieces");
     static_assert(kVec * sizeof(TileT) == 16 || kVec * sizeof(TileT) == 8, "16 or 8 bytes");
-    // Unrolled: four pieces' loads in flight per thread (a panel's rows).
-#pragma unroll 4
-    for (int e = tid; e < kBM * kPieces; e += kThreads) {
-      const int r = e / kPieces, c = e % kPieces * kVec;
+    forPieces<kBM, kPieces, 4>(tid, [&](int r, int p) { // four pieces' values in registers
+      const int c = p * kVec;
       const idx_t m = m0 + r, k = k0 + c;
       float v[kVec];
       if (m < kGemmM && k < kGemmK) {
@@ -485,7 +530,7 @@ __device__ __forceinline__ void fillA(G &g, int z, TileT *As, idx_t m0, idx_t k0
       for (int t = 0; t < kVec; ++t)
         packed.t[t] = toTile(v[t]);
       *reinterpret_cast<Packed *>(As + (kPanel ? panelAt(r, c) : tileAt(r, c))) = packed;
-    }
+    });
   } else if (kGemmARowsFastest && kCols % (16 / (int)sizeof(TileT)) == 0) {
     // Element by element with consecutive threads along M (the input is
     // contiguous along M: a channels-first image), 16 bytes of a row's
@@ -628,12 +673,12 @@ __device__ __forceinline__ void fillStage(G &g, int z, TileT *stage, idx_t m0, i
   if (kGemmBVec) {
     constexpr int kVec = 16 / (int)sizeof(TileT);
     constexpr int kPieces = kGemmASpan ? kGemmSpanRowK / kVec : kBK / kVec;
-    for (int e = tid; e < kBN * kPieces; e += kThreads) {
-      const int c = e / kPieces, r = e % kPieces * kVec;
+    forPieces<kBN, kPieces, kCopiesUnrolled>(tid, [&](int c, int p) {
+      const int r = p * kVec;
       const idx_t n = n0 + c, k = kGemmASpan ? k0 / kBK * kGemmSpanRowK + r : k0 + r;
       const bool valid = n < kGemmN && k < kGemmK;
       copy16(Bs + tileAt(c, r), g.bRow(z, valid ? n : 0) + (valid ? k : 0), valid ? 16 : 0);
-    }
+    });
   } else {
 #pragma unroll 4
     for (int e = tid; e < kBK * kBN; e += kThreads) {
@@ -840,13 +885,16 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem, float 
         fillStage(g, z, stages + s * kStageElems, m0, n0, (idx_t)(kt0 + s) * kBK, tid);
       commit();
     }
+    // The stages step kt reads and fills, counted round rather than kt %
+    // kStages (a division's worth of instructions twice a K step).
+    int readSlot = 0, fillSlot = kStages - 1;
     for (int kt = 0; kt < tilesK; ++kt) {
       wait<kStages - 2>(); // this thread's copies of step kt have landed
 #if SSMC_WGMMA
       fenceProxyAsync(); // and wgmma sees them (and this thread's stores)
 #endif
       __syncthreads();     // everyone's have, and step kt - 1's stage is consumed
-      const TileT *stage = stages + kt % kStages * kStageElems;
+      const TileT *stage = stages + readSlot * kStageElems;
       const idx_t k0 = (idx_t)(kt0 + kt) * kBK;
       if constexpr (kGemmAShift || kGemmBShift) {
         // Shifted rows into the realigned tiles (read by the last step's
@@ -859,9 +907,11 @@ template <class G> __device__ __forceinline__ void run(G &g, float *smem, float 
         __syncthreads();
       }
       if (kt + kStages - 1 < tilesK)
-        fillStage(g, z, stages + (kt + kStages - 1) % kStages * kStageElems, m0, n0,
+        fillStage(g, z, stages + fillSlot * kStageElems, m0, n0,
                   (idx_t)(kt0 + kt + kStages - 1) * kBK, tid);
       commit();
+      readSlot = readSlot + 1 == kStages ? 0 : readSlot + 1;
+      fillSlot = fillSlot + 1 == kStages ? 0 : fillSlot + 1;
       const TileT *At = kGemmAShift ? realigned : stage;
       const TileT *Bs = kGemmBShift ? realigned + (kGemmAShift ? kATileElems : 0)
                                     : stage + kAStageElems;
