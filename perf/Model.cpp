@@ -41,6 +41,33 @@ double loadsInFlight(const SassFacts &sass) {
   return std::clamp(double(most), 1.0, 16.0);
 }
 
+double instructionsPerMma(const SassFacts &sass) {
+  const SassLoop *mmaLoop = nullptr;
+  int most = 0;
+  for (const SassLoop &loop : sass.innermostLoops)
+    if (auto it = loop.opcodes.find("HMMA");
+        it != loop.opcodes.end() && it->second > most && !loop.opcodes.count("BSSY")) {
+      most = it->second;
+      mmaLoop = &loop;
+    }
+  return mmaLoop ? double(mmaLoop->instructions) / most : 0.0;
+}
+
+double pipelinedCopies(const rt::PlanConfig &c, rt::DType dtype) {
+  auto tunable = [&](const char *name) -> double {
+    auto it = c.tunables.find(name);
+    return it == c.tunables.end() ? 0 : double(it->second);
+  };
+  const double bm = tunable("BM"), bn = tunable("BN"), bk = tunable("BK");
+  const double stages = tunable("STAGES");
+  const double threads = double(c.block[0] * c.block[1] * c.block[2]);
+  if (bm <= 0 || bn <= 0 || bk <= 0 || stages < 2 || threads <= 0)
+    return 0;
+  const double elem = dtype == rt::DType::F32 ? 4 : 2;
+  const double rows = tunable("PANEL") > 0 ? bn : bm + bn; // a panel's A is staged once
+  return std::min(16.0, rows * bk * elem / 16 / threads * (stages - 1));
+}
+
 Bound speedOfLight(const GpuTarget &gpu, const KernelCost &cost, const MathMode &mode) {
   Bound b;
   b.terms["memory"] = cost.minBytes / (gpu.copyTBs * 1e12);
@@ -88,6 +115,11 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
   if (gpu.arch == "sm_90" && mode.matmul != "ffma" && !launch.warpgroupMma)
     mmaRate *= 2.0 / 3.0; // mma.sync, not wgmma
   m.terms["tensor"] = t.mmaFlops / (mmaRate * share);
+  // Issue: an SM's four schedulers issue one instruction a clock each, and
+  // the K loop issues instructionsPerMma for every HMMA (m16n8k16, 4096
+  // FLOPs, 16-bit operands) the trace counted.
+  if (launch.instructionsPerMma > 0 && mode.matmul == "tensor16" && !launch.warpgroupMma)
+    m.terms["issue"] = t.mmaFlops / 4096.0 * launch.instructionsPerMma / (4.0 * m.smsUsed * clock);
   const double otherFlops =
       std::max(0.0, cost.flops - cost.matmulFlops) + (t.mmaFlops > 0 ? 0 : cost.matmulFlops);
   m.terms["fp32"] = otherFlops / (gpu.fp32TFlops * 1e12 * share);
@@ -96,8 +128,9 @@ Modeled modelTime(const GpuTarget &gpu, const KernelCost &cost, const MathMode &
   // The last wave's quantization: the SMs' own pipes wait for its blocks;
   // memory is shared, so a half-empty wave still gets the whole bandwidth.
   const double tail = rt::lastWaveFactor(double(blocks), gpu.sms, m.residentBlocks);
-  for (const char *perSM : {"lsu", "tensor", "fp32", "mufu"})
-    m.terms[perSM] *= tail;
+  for (const char *perSM : {"lsu", "tensor", "fp32", "mufu", "issue"})
+    if (auto it = m.terms.find(perSM); it != m.terms.end())
+      it->second *= tail;
   m.limiter = largest(m.terms);
   m.seconds = gpu.launchUs * 1e-6 + m.terms[m.limiter];
   return m;

@@ -71,6 +71,24 @@ constexpr double kDefaultLoadsInFlight = 2;
 /// together.
 double loadsInFlight(const SassFacts &sass);
 
+/// The K loop's instructions per HMMA: of the innermost loops that issue
+/// HMMAs, the one with the most (a GEMM's main loop), its instructions over
+/// its HMMAs; 0 if none. Each issue slot an HMMA does not take is one that
+/// address arithmetic, copies and fragment loads do. A loop whose branches
+/// may diverge (BSSY) is left out: which of its instructions run depends
+/// on the data (a prologue's rows past M), and this is a lower bound.
+double instructionsPerMma(const SassFacts &sass);
+
+/// A cp.async pipeline's copies a thread keeps in flight: a K step's stage
+/// tiles ((BM + BN) x BK, or BN x BK beside a panel; 16 bytes a copy) over
+/// the block's threads, for
+/// the STAGES - 1 steps ahead of the one the warps multiply (what the tile
+/// model assumes, `tileTraffic`); at most 16, as loadsInFlight() counts.
+/// 0 for a kernel without those tunables. The SASS cannot say it: a K loop
+/// that the compiler unrolls whole, or with the copies' loop inside, shows
+/// one stage's copies or none.
+double pipelinedCopies(const rt::PlanConfig &config, rt::DType dtype);
+
 /// The launch shape and resources the model needs.
 struct LaunchShape {
   uint64_t blocks = 1;
@@ -81,6 +99,9 @@ struct LaunchShape {
   double loadsInFlight = kDefaultLoadsInFlight;
   /// Its MMAs are wgmma (HGMMA in the SASS): sm_90's full tensor rate.
   bool warpgroupMma = false;
+  /// Instructions per HMMA in the loop that issues them (instructionsPerMma());
+  /// 0 when the SASS is unknown or has no such loop.
+  double instructionsPerMma = 0;
 };
 
 struct Modeled {

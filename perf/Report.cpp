@@ -298,6 +298,11 @@ rt::Expected<Report> buildReport(const rt::Plan &plan, const std::vector<KernelI
     if (r.sass) {
       r.launch.loadsInFlight = loadsInFlight(*r.sass);
       r.launch.warpgroupMma = r.sass->opcodes.count("HGMMA") > 0;
+      r.launch.instructionsPerMma = instructionsPerMma(*r.sass);
+      if (r.sass->opcodes.count("LDGSTS"))
+        r.launch.loadsInFlight =
+            std::max(r.launch.loadsInFlight,
+                     pipelinedCopies(k.configs[size_t(k.defaultConfig)], plan.dtype));
     }
     if (noTrace.empty()) {
       const std::string key = traceKey(k, in);

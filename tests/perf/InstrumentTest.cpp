@@ -234,6 +234,53 @@ TEST(TileEstimate, SmallTilesReReadTheirOperands) {
   EXPECT_FALSE(tileTraffic(k, rows, cost, rt::DType::BF16).known);
 }
 
+TEST(Issue, TheMmaLoopsInstructionsBoundAKernelThatIssuesMoreThanItsHmmasLeaveRoomFor) {
+  SassFacts sass;
+  sass.innermostLoops = {
+      {100, {{"LDG", 4}}},                           // no MMA: not the K loop
+      {300, {{"HMMA", 32}, {"LDGSTS", 6}}},          // the K loop
+      {900, {{"HMMA", 64}, {"BSSY", 2}, {"LDG", 8}}} // diverges: its count is not what runs
+  };
+  EXPECT_DOUBLE_EQ(instructionsPerMma(sass), 300.0 / 32);
+  EXPECT_EQ(instructionsPerMma(SassFacts()), 0.0);
+
+  // 2^30 MMA FLOPs on every SM of an H100: the tensor cores (mma.sync's 2/3
+  // rate) take less than issuing 9.4 instructions an HMMA at four a clock.
+  const GpuTarget &h100 = *findGpuTarget("h100");
+  KernelCost cost;
+  cost.matmulFlops = cost.flops = std::ldexp(1.0, 30);
+  KernelTraffic t;
+  t.mmaFlops = cost.matmulFlops;
+  LaunchShape launch;
+  launch.blocks = uint64_t(h100.sms);
+  launch.threads = 256;
+  launch.instructionsPerMma = instructionsPerMma(sass);
+  const Modeled m = modelTime(h100, cost, MathMode(), launch, t);
+  EXPECT_EQ(m.limiter, "issue");
+  EXPECT_NEAR(m.terms.at("issue"),
+              cost.matmulFlops / 4096 * 300 / 32 / (4 * h100.sms * h100.clockGHz * 1e9), 1e-12);
+  EXPECT_GT(m.terms.at("issue"), m.terms.at("tensor"));
+  launch.warpgroupMma = true; // wgmma's loop is not counted this way
+  EXPECT_EQ(modelTime(h100, cost, MathMode(), launch, t).terms.count("issue"), 0u);
+}
+
+TEST(Issue, ACpAsyncPipelineKeepsStagesMinusOneKStepsOfCopiesInFlight) {
+  // 128 x 128 tiles, BK 32, 3 stages, 256 threads: (128 + 128) x 32 x 2
+  // bytes a step are 4 copies a thread, 8 for the two steps ahead.
+  rt::PlanConfig c{
+      {{"BK", 32}, {"BM", 128}, {"BN", 128}, {"STAGES", 3}}, {392, 1, 1}, {256, 1, 1}, 0};
+  EXPECT_DOUBLE_EQ(pipelinedCopies(c, rt::DType::BF16), 8);
+  EXPECT_DOUBLE_EQ(pipelinedCopies(c, rt::DType::F32), 16);
+  c.tunables["PANEL"] = 2; // A staged once: W's copies alone
+  EXPECT_DOUBLE_EQ(pipelinedCopies(c, rt::DType::BF16), 4);
+  c.tunables["STAGES"] = 6;
+  c.tunables.erase("PANEL");
+  EXPECT_DOUBLE_EQ(pipelinedCopies(c, rt::DType::BF16), 16); // at most 16
+  EXPECT_EQ(pipelinedCopies(rt::PlanConfig{{{"ROW_THREADS", 128}}, {1, 1, 1}, {128, 1, 1}, 0},
+                            rt::DType::BF16),
+            0.0);
+}
+
 TEST(TileEstimate, DepthwiseHaloGrowsAsTilesShrink) {
   KernelCost cost;
   cost.minBytes = 2.0 * 128 * 56 * 56 * (96 + 96);
