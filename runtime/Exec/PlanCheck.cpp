@@ -192,6 +192,45 @@ private:
       return fail(where, fmt::format("smem_bytes {} is outside 0 to {} (227 "
                                      "KiB, the most any GPU allows)",
                                      c.smemBytes, kMaxSmemBytes));
+    return checkSplitK(k, c, where);
+  }
+
+  /// A GEMM's split K (SPLIT_K = S > 1, codegen/Templates/Gemm.cuh):
+  /// blockIdx.z is linear x S + share, and each output tile takes one int32
+  /// counter of the workspace's first kWorkspaceCounterBytes, then S fp32 C
+  /// tiles of BM x BN after them. A configuration whose shares do not fit
+  /// the kernel's workspace would write past it: refused here, not on a GPU.
+  Status checkSplitK(const PlanKernel &k, const PlanConfig &c, const std::string &where) const {
+    auto tunable = [&](const char *name) -> int64_t {
+      auto it = c.tunables.find(name);
+      return it == c.tunables.end() ? 0 : it->second;
+    };
+    const int64_t shares = tunable("SPLIT_K");
+    if (shares <= 1)
+      return Status::success();
+    const int64_t bm = tunable("BM"), bn = tunable("BN");
+    if (bm < 1 || bn < 1)
+      return fail(where, fmt::format("SPLIT_K {} needs positive BM and BN tunables", shares));
+    if (c.grid[2] % shares != 0)
+      return fail(where, fmt::format("grid.z {} is not a multiple of SPLIT_K {} (one block a "
+                                     "share of each linear's tiles)",
+                                     c.grid[2], shares));
+    const int64_t tiles = c.grid[0] * c.grid[1] * (c.grid[2] / shares);
+    if (tiles > kWorkspaceCounterBytes / 4)
+      return fail(where, fmt::format("SPLIT_K {} over {} output tiles: the workspace has {} "
+                                     "counters (one a tile); split fewer tiles",
+                                     shares, tiles, kWorkspaceCounterBytes / 4));
+    int64_t workspace = 0;
+    for (const PlanParam &pa : k.params)
+      if (pa.kind == PlanParam::Kind::Workspace)
+        workspace = std::max(workspace, pa.bytes);
+    const int64_t need = kWorkspaceCounterBytes + tiles * shares * bm * bn * 4;
+    if (need > workspace)
+      return fail(where, fmt::format("SPLIT_K {} needs {} workspace bytes ({} of counters, then "
+                                     "{} tiles x {} shares of {} x {} fp32) but the kernel's "
+                                     "workspace parameter has {}",
+                                     shares, need, kWorkspaceCounterBytes, tiles, shares, bm, bn,
+                                     workspace));
     return Status::success();
   }
 

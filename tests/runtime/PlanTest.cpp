@@ -488,6 +488,43 @@ TEST(PlanLoad, WorkspaceMustFit) {
   EXPECT_HAS(e, "a workspace's shape must be [bytes] = [256], not [64]");
 }
 
+/// Makes the tiny plan's second kernel (the one with a 256-byte workspace)
+/// a split-K GEMM's: every configuration gets SPLIT_K, BM 16 and BN 16, one
+/// output tile (grid.x = grid.y = 1) and grid.z = z.
+void splitK(Json &j, int64_t shares, int64_t z) {
+  Json &k = kernel(j, 1);
+  for (const char *t : {"SPLIT_K", "BM", "BN"})
+    k["tunables"].push_back(t);
+  for (Json &c : k["configs"]) {
+    c["tunables"]["SPLIT_K"] = shares;
+    c["tunables"]["BM"] = 16;
+    c["tunables"]["BN"] = 16;
+    c["grid"] = {1, 1, z};
+  }
+}
+
+TEST(PlanLoad, SplitKSharesMustFitTheWorkspace) {
+  // One tile in 2 shares: 4096 bytes of counters, then 2 fp32 tiles of 16 x 16.
+  auto e = loadEdited([](Json &j) { splitK(j, 2, 2); });
+  EXPECT_HAS(e, "SPLIT_K 2 needs 6144 workspace bytes (4096 of counters, then 1 tiles x 2 "
+                "shares of 16 x 16 fp32) but the kernel's workspace parameter has 256");
+  e = loadEdited([](Json &j) { splitK(j, 2, 3); });
+  EXPECT_HAS(e, "grid.z 3 is not a multiple of SPLIT_K 2");
+  e = loadEdited([](Json &j) {
+    splitK(j, 2, 2);
+    for (Json &c : kernel(j, 1)["configs"])
+      c["grid"][0] = 2000;
+  });
+  EXPECT_HAS(e, "SPLIT_K 2 over 2000 output tiles: the workspace has 1024 counters");
+  EXPECT_EQ(loadEdited([](Json &j) {
+              splitK(j, 2, 2);
+              kernel(j, 1)["workspace_bytes"] = 6144;
+              kernel(j, 1)["params"][2]["bytes"] = 6144;
+              kernel(j, 1)["params"][2]["shape"] = {6144};
+            }),
+            "");
+}
+
 TEST(PlanLoad, UnknownKeysAreIgnored) {
   EXPECT_TRUE(loadEdited([](Json &J) {
                 J["flops"] = 12345;
