@@ -2233,8 +2233,8 @@ rt::Expected<rt::PlanKernel> emitGemmKernel(GroupEmitter &e, const CodegenOption
   int64_t workspaceBytes = 0;
   for (const Tile &t : tiles)
     if (t.sk > 1)
-      workspaceBytes = std::max(workspaceBytes, rt::kWorkspaceCounterBytes +
-                                                    outputTiles(info, t) * t.sk * t.bm * t.bn * 4);
+      workspaceBytes = std::max(workspaceBytes,
+                                rt::splitKWorkspaceBytes(outputTiles(info, t), t.sk, t.bm, t.bn));
   if (splitK)
     e.addWorkspace(workspaceBytes);
 

@@ -454,32 +454,17 @@ constexpr int kCopiesUnrolled = 16;
 template <int kRows, int kPieces, int kUnroll, class F>
 __device__ __forceinline__ void forPieces(int tid, F &&f) {
   constexpr int kTotal = kRows * kPieces, kIters = (kTotal + kThreads - 1) / kThreads;
-  constexpr bool kWhole = kTotal % kThreads == 0;
+  constexpr bool kWhole = kTotal % kThreads == 0, kRowsOfThreads = kThreads % kPieces == 0;
+  constexpr int kUnrollBy = kIters <= kUnroll ? kIters : 4;
   const unsigned t = (unsigned)tid;
-  if constexpr (kThreads % kPieces == 0) {
-    const int p = (int)(t % kPieces), r0 = (int)(t / kPieces);
-    constexpr int kRowStep = kThreads / kPieces;
-    if constexpr (kIters <= kUnroll) {
-#pragma unroll
-      for (int i = 0; i < kIters; ++i)
-        if (kWhole || r0 + i * kRowStep < kRows)
-          f(r0 + i * kRowStep, p);
+  const int p0 = (int)(t % kPieces), r0 = (int)(t / kPieces);
+#pragma unroll kUnrollBy
+  for (int i = 0; i < kIters; ++i) {
+    if constexpr (kRowsOfThreads) {
+      const int r = r0 + i * (kThreads / kPieces);
+      if (kWhole || r < kRows)
+        f(r, p0);
     } else {
-#pragma unroll 4
-      for (int i = 0; i < kIters; ++i)
-        if (kWhole || r0 + i * kRowStep < kRows)
-          f(r0 + i * kRowStep, p);
-    }
-  } else if constexpr (kIters <= kUnroll) {
-#pragma unroll
-    for (int i = 0; i < kIters; ++i) {
-      const unsigned e = t + (unsigned)(i * kThreads);
-      if (kWhole || e < (unsigned)kTotal)
-        f((int)(e / kPieces), (int)(e % kPieces));
-    }
-  } else {
-#pragma unroll 4
-    for (int i = 0; i < kIters; ++i) {
       const unsigned e = t + (unsigned)(i * kThreads);
       if (kWhole || e < (unsigned)kTotal)
         f((int)(e / kPieces), (int)(e % kPieces));

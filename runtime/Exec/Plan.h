@@ -136,6 +136,12 @@ std::vector<std::string> configDefines(const PlanConfig &config);
 /// Kernels' scratch comes after them; workspace_bytes includes them.
 constexpr int64_t kWorkspaceCounterBytes = 4096;
 
+/// The workspace a split-K GEMM takes (codegen/Templates/Gemm.cuh): the
+/// counters, then `shares` fp32 BM x BN C tiles for each of its `tiles`.
+constexpr int64_t splitKWorkspaceBytes(int64_t tiles, int64_t shares, int64_t bm, int64_t bn) {
+  return kWorkspaceCounterBytes + tiles * shares * bm * bn * 4;
+}
+
 struct PlanKernel {
   std::string name;       ///< the kernel group's name, g<NN>_<op>__<op>
   std::string entry;      ///< extern "C" __global__ symbol

@@ -224,7 +224,7 @@ private:
     for (const PlanParam &pa : k.params)
       if (pa.kind == PlanParam::Kind::Workspace)
         workspace = std::max(workspace, pa.bytes);
-    const int64_t need = kWorkspaceCounterBytes + tiles * shares * bm * bn * 4;
+    const int64_t need = splitKWorkspaceBytes(tiles, shares, bm, bn);
     if (need > workspace)
       return fail(where, fmt::format("SPLIT_K {} needs {} workspace bytes ({} of counters, then "
                                      "{} tiles x {} shares of {} x {} fp32) but the kernel's "
